@@ -1,0 +1,87 @@
+// HttpCall: drives one exchange through a provider's ResponseDecoder; JSON bodies and SSE streams share this path.
+#pragma once
+
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/sse.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace majordomo::sdk {
+inline namespace v1 {
+
+// Collects the events one decoding step produces. String views handed in must stay valid until
+// the events are drained, i.e. until the next decoding step (simdjson's string buffer and the SSE
+// buffer both satisfy that).
+class EventSink {
+ public:
+  void text(std::string_view delta);
+  void reasoning(std::string_view delta);
+  void usage(const mj_usage& usage);
+  void stop(int32_t normalised, std::string_view raw);
+  void meta(std::string_view request_id, std::string_view model);
+
+  bool empty() const noexcept { return head_ == events_.size(); }
+  // Moves the oldest pending event into `out`; false when none is pending.
+  bool pop(mj_event& out);
+  void clear() noexcept { events_.clear(); head_ = 0; }
+
+ private:
+  std::vector<mj_event> events_;
+  std::size_t head_ = 0;
+};
+
+// What a provider plugin implements: turning its wire format into events.
+class ResponseDecoder {
+ public:
+  virtual ~ResponseDecoder() = default;
+  // Name of the response header carrying the provider's request id (empty: none).
+  virtual std::string_view request_id_header() const { return {}; }
+  // A complete 2xx non-streaming body. `body` is followed by SseDecoder::kPadding readable bytes.
+  virtual void on_body(std::string_view body, EventSink& sink) = 0;
+  // One SSE event of a 2xx stream. Returns false once the provider's terminator was seen (the
+  // call then drains the rest of the body and ends).
+  virtual bool on_event(const SseEvent& event, EventSink& sink) = 0;
+  // The stream's body ended. `terminator_seen` tells whether on_event returned false before.
+  // Throw ProviderError (e.g. MJ_ERR_CONNECTION) when a stream that needs a terminator lacks it.
+  virtual void on_stream_end(bool terminator_seen, EventSink& sink) = 0;
+  // A non-2xx response with its whole body: throw the typed ProviderError it describes.
+  [[noreturn]] virtual void on_error_status(const HttpExchange& exchange, std::string_view body) = 0;
+};
+
+// The plugin-side half of a call, as the export glue sees it.
+class Call {
+ public:
+  virtual ~Call() = default;
+  // Fills `event` and returns true, or returns false at the successful end. Throws ProviderError.
+  virtual bool next(mj_event& event) = 0;
+};
+
+// A Call over HTTP: sends on construction (throws ProviderError), then decodes lazily in next().
+// The first event is always MJ_EVENT_META with the request id header, when present.
+class HttpCall final : public Call {
+ public:
+  HttpCall(HttpTransport& transport, const mj_call_params& params,
+           std::unique_ptr<ResponseDecoder> decoder);
+  bool next(mj_event& event) override;
+
+ private:
+  bool fill();  // runs one decoding step; false at end of body
+
+  std::unique_ptr<HttpExchange> exchange_;
+  std::unique_ptr<ResponseDecoder> decoder_;
+  EventSink sink_;
+  SseDecoder sse_;
+  std::string body_;
+  bool stream_ = false;
+  bool started_ = false;
+  bool finished_ = false;
+  bool terminator_seen_ = false;
+};
+
+}  // namespace v1
+}  // namespace majordomo::sdk
