@@ -2,9 +2,9 @@
 #   majordomo_add_plugin(<target> SOURCES <files>... [OUTPUT_DIRECTORY <dir>])
 # The module is named libmajordomo-<target>.so, exports only
 # majordomo_plugin_entry, and refuses undefined symbols at link time.
-set(_MAJORDOMO_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/plugin.map")
-
 function(majordomo_add_plugin target)
+  # The function runs in the caller's directory scope: locate the map next to this file.
+  set(_MAJORDOMO_PLUGIN_MAP "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/plugin.map")
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
   set_target_properties(${target} PROPERTIES

@@ -1,0 +1,85 @@
+// Host: finds and loads provider plugins, and creates provider-bound LLM instances.
+#pragma once
+
+#include <majordomo/llm.hpp>
+#include <majordomo/options.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace majordomo {
+
+struct ModelInfo {
+  std::string id;
+  // USD per million tokens; negative when not priced.
+  double input_usd_per_mtok = -1;
+  double output_usd_per_mtok = -1;
+  double cached_input_usd_per_mtok = -1;
+  double cache_write_usd_per_mtok = -1;
+  int64_t max_output_tokens = 0;  // 0 when unknown
+  uint32_t capabilities = 0;      // MJ_CAP_* bits of the plugin ABI
+  bool priced() const noexcept { return input_usd_per_mtok >= 0 && output_usd_per_mtok >= 0; }
+};
+
+struct PluginInfo {
+  std::string provider_id;
+  std::string display_name;
+  std::string version;
+  std::filesystem::path path;
+  uint32_t abi_version = 0;
+  std::string default_base_url;
+  std::string api_key_env;
+  std::string base_url_env;
+  std::vector<ModelInfo> models;
+  const ModelInfo* find_model(std::string_view id) const noexcept;
+};
+
+enum class SkipReason { not_a_plugin, abi_out_of_range, duplicate_provider, failed_to_load, invalid_metadata };
+std::string_view to_string(SkipReason reason) noexcept;
+
+// A file in a plugin directory that was not loaded, and why (with the remedy where there is one).
+struct SkippedPlugin {
+  std::filesystem::path path;
+  SkipReason reason = SkipReason::failed_to_load;
+  std::string message;
+};
+
+struct HostOptions {
+  // Searched first, in order.
+  std::vector<std::filesystem::path> plugin_dirs;
+  // Then the directories of MAJORDOMO_PLUGIN_PATH (':'-separated).
+  bool use_env_path = true;
+  // Then the install's plugin directory, or the build tree's for a binary run from the build tree.
+  bool use_default_dir = true;
+};
+
+// Loads every plugin once at construction; afterwards read-only and safe to share between
+// threads. A plugin library stays loaded while any LLM created from it lives, even after the
+// Host itself is destroyed.
+class Host {
+ public:
+  explicit Host(HostOptions options = {});
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  const std::vector<PluginInfo>& plugins() const noexcept;
+  const std::vector<SkippedPlugin>& skipped() const noexcept;
+  const std::vector<std::filesystem::path>& search_path() const noexcept;
+  const PluginInfo* find_plugin(std::string_view provider_id) const noexcept;
+
+  // A provider-bound LLM. Throws ConfigurationError (unknown provider, no API key, bad base URL,
+  // invalid default header) before any I/O.
+  std::shared_ptr<LLM> get_llm_instance(std::string_view provider, std::string_view model,
+                                        ClientOptions options = {}) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace majordomo

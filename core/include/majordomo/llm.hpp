@@ -1,0 +1,158 @@
+// LLM: the one interface of provider-bound clients and middleware, plus streams and resolved requests.
+#pragma once
+
+#include <majordomo/errors.hpp>
+#include <majordomo/headers.hpp>
+#include <majordomo/options.hpp>
+#include <majordomo/response.hpp>
+
+#include <Poco/Dynamic/Var.h>
+
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace majordomo {
+
+enum class ResponseFormat { text, json_object, json_schema };
+
+struct Message {
+  enum class Role { user, assistant };
+  Role role = Role::user;
+  std::string content;
+};
+
+// A provider-neutral request: what LLM implementations and middleware pass along.
+struct LLMRequest {
+  std::vector<Message> messages;
+  RequestOptions options;
+  ResponseFormat format = ResponseFormat::text;
+  std::string schema_json;  // ResponseFormat::json_schema only
+  std::string schema_name;
+
+  static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
+};
+
+// A request as it would go on the wire: the output of the resolution pipeline.
+struct ResolvedRequest {
+  std::string provider;
+  std::string model;
+  std::string method = "POST";
+  std::string url;
+  HeaderSet headers;  // final and validated: exactly what is sent
+  std::string body;
+  bool stream = false;
+
+  // The headers with every credential (Authorization, x-api-key, x-goog-api-key, the provider's
+  // auth header, anything named like a key or token) replaced; safe to print or log.
+  HeaderSet redacted_headers() const;
+  // The URL with any `key=` query value replaced; safe to print or log.
+  std::string redacted_url() const;
+};
+
+struct StreamChunk {
+  enum class Kind { text, reasoning };
+  Kind kind = Kind::text;
+  std::string_view text;  // valid until the next call on the stream
+};
+
+// What a ResponseStream pulls from. Implemented by provider-bound LLMs and by middleware.
+// Obligations: next() after it returned false or threw is not called; destruction at any point
+// releases the connection (closing it when the response was not read to its end).
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  // Fills `chunk` and returns true, or returns false at the successful end. Throws Error; a stream
+  // error carries the answer text received so far in details().partial_content.
+  virtual bool next(StreamChunk& chunk) = 0;
+  // Content so far; after the end also usage, cost, stop reason and response time.
+  virtual const Response& response() const = 0;
+};
+
+// A streamed answer, pulled chunk by chunk by the caller. Movable, not copyable. Abandoning it
+// (destroying or close()) before the end closes its connection instead of reading the rest.
+class ResponseStream {
+ public:
+  explicit ResponseStream(std::unique_ptr<StreamSource> source);
+  ResponseStream(ResponseStream&&) noexcept;
+  ResponseStream& operator=(ResponseStream&&) noexcept;
+  ResponseStream(const ResponseStream&) = delete;
+  ResponseStream& operator=(const ResponseStream&) = delete;
+  ~ResponseStream();
+
+  // Next chunk of any kind; false at the end.
+  bool next(StreamChunk& chunk);
+  // Next piece of the answer text (reasoning is only accumulated in response().reasoning);
+  // std::nullopt at the end. The view is valid until the next call.
+  std::optional<std::string_view> next_text();
+  bool finished() const noexcept { return finished_; }
+  const Response& response() const;
+  void close() noexcept;
+
+  // Range-for over the answer text: for (std::string_view piece : stream) { … }
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string_view*;
+    using reference = const std::string_view&;
+    iterator() = default;
+    explicit iterator(ResponseStream* stream) : stream_(stream) { advance(); }
+    reference operator*() const { return current_; }
+    iterator& operator++() { advance(); return *this; }
+    void operator++(int) { advance(); }
+    bool operator==(const iterator& other) const { return stream_ == other.stream_; }
+
+   private:
+    void advance();
+    ResponseStream* stream_ = nullptr;
+    std::string_view current_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
+ private:
+  std::unique_ptr<StreamSource> source_;
+  bool finished_ = false;
+};
+
+struct JsonResponse {
+  Response response;       // response.content is the text as received
+  std::string json_text;   // the JSON document (Markdown code fences stripped)
+  Poco::Dynamic::Var value;
+};
+
+// The interface every client and every middleware implements, so they nest freely.
+// Obligations of implementations:
+//  - complete/stream/resolve may be called from many threads at once;
+//  - configuration errors (bad header, missing key, bad URL) are thrown before any I/O;
+//  - a stream never retries or fails over after its first chunk reached the caller.
+class LLM {
+ public:
+  virtual ~LLM() = default;
+
+  virtual std::string_view provider() const noexcept = 0;
+  virtual std::string_view model() const noexcept = 0;
+
+  virtual Response complete(const LLMRequest& request) = 0;
+  virtual ResponseStream stream(const LLMRequest& request) = 0;
+  // What complete (stream=false) or stream (stream=true) would send, with nothing sent. A
+  // middleware that may send to several providers returns one entry per possible request.
+  virtual std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const = 0;
+
+  Response get_response(std::string_view prompt, const RequestOptions& options = {});
+  ResponseStream get_response_stream(std::string_view prompt, const RequestOptions& options = {});
+  // Asks for a JSON object (the provider's JSON mode) and parses the answer. A parse failure
+  // throws ParseError whose partial_content is the raw text.
+  JsonResponse get_json_response(std::string_view prompt, const RequestOptions& options = {});
+};
+
+// Strips surrounding white space and a Markdown code fence (```json … ```) from model output.
+std::string_view strip_json_fences(std::string_view text) noexcept;
+
+}  // namespace majordomo

@@ -1,0 +1,9 @@
+// Umbrella header of the majordomo public C++ API.
+#pragma once
+
+#include <majordomo/errors.hpp>
+#include <majordomo/headers.hpp>
+#include <majordomo/host.hpp>
+#include <majordomo/llm.hpp>
+#include <majordomo/options.hpp>
+#include <majordomo/response.hpp>

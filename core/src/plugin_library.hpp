@@ -1,0 +1,39 @@
+// LoadedPlugin and plugin discovery: scanning directories, checking files, the ABI handshake.
+#pragma once
+
+#include <majordomo/host.hpp>
+#include <majordomo/plugin.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+namespace majordomo {
+
+// A plugin library kept loaded for as long as anything holds this object (every LLM created
+// from the plugin holds it, so the library outlives all code and data it handed out).
+struct LoadedPlugin {
+  std::shared_ptr<boost::dll::shared_library> library;
+  const mj_plugin_v1* table = nullptr;
+  PluginInfo info;
+};
+
+struct DiscoveryResult {
+  std::vector<std::filesystem::path> search_path;
+  std::vector<std::shared_ptr<const LoadedPlugin>> plugins;
+  std::vector<SkippedPlugin> skipped;
+};
+
+// The directories to scan, in order: explicit, MAJORDOMO_PLUGIN_PATH, then the default one.
+std::vector<std::filesystem::path> plugin_search_path(const HostOptions& options);
+
+// Loads every plugin in the search path; the first of two plugins with one provider id wins.
+DiscoveryResult discover_plugins(const HostOptions& options);
+
+// Checks that an ELF file is complete before it is mapped: a truncated shared object makes the
+// loader fault with SIGBUS, which no handler can turn into an error. Empty string when sound.
+std::string elf_problem(const std::filesystem::path& path);
+
+}  // namespace majordomo

@@ -1,0 +1,340 @@
+// ProviderLLM: request preparation through the resolution pipeline and the plugin's event path.
+#include "provider_llm.hpp"
+
+#include <majordomo/errors.hpp>
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+
+namespace majordomo {
+namespace {
+
+mj_str to_mj(std::string_view text) noexcept { return mj_str{text.data(), text.size()}; }
+std::string_view view(mj_str text) noexcept {
+  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
+}
+
+void require_utf8(std::string_view text, std::string_view what, std::string_view provider) {
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    ErrorDetails details;
+    details.kind = ErrorKind::bad_request;
+    details.provider = std::string(provider);
+    details.message = fmt::format("{} is not valid UTF-8; providers accept UTF-8 text only", what);
+    throw_error(std::move(details));
+  }
+}
+
+int64_t to_millis(std::chrono::milliseconds value, std::string_view name, std::string_view provider) {
+  if (value.count() < 0) {
+    throw_configuration_error(fmt::format("timeout '{}' is negative", name), std::string(provider));
+  }
+  return value.count();
+}
+
+}  // namespace
+
+// The one event path of a provider call: complete() drains it, stream() hands it to the caller.
+class ProviderStreamSource final : public StreamSource {
+ public:
+  ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, mj_call* call,
+                       std::chrono::steady_clock::time_point started)
+      : owner_(std::move(owner)), call_(call), started_(started) {
+    response_.provider = std::string(owner_->provider());
+    response_.model = owner_->model_;
+  }
+  ~ProviderStreamSource() override { close(); }
+
+  bool next(StreamChunk& chunk) override {
+    const mj_plugin_v1& table = *owner_->plugin_->table;
+    while (call_ != nullptr) {
+      mj_event event{};
+      event.struct_size = sizeof(mj_event);
+      mj_status* status = nullptr;
+      const int32_t result = table.call_next(call_, &event, &status);
+      if (result < 0) {
+        close();
+        owner_->throw_status(status, response_.content);
+      }
+      if (result == 0) {
+        close();
+        finish();
+        return false;
+      }
+      switch (event.type) {
+        case MJ_EVENT_TEXT:
+          if (event.text.size == 0) break;
+          response_.content.append(view(event.text));
+          chunk = StreamChunk{StreamChunk::Kind::text, view(event.text)};
+          return true;
+        case MJ_EVENT_REASONING:
+          if (event.text.size == 0) break;
+          response_.reasoning.append(view(event.text));
+          chunk = StreamChunk{StreamChunk::Kind::reasoning, view(event.text)};
+          return true;
+        case MJ_EVENT_USAGE:
+          response_.usage = Usage{event.usage.input_tokens, event.usage.output_tokens,
+                                  event.usage.cached_tokens, event.usage.cache_write_tokens,
+                                  event.usage.reasoning_tokens};
+          break;
+        case MJ_EVENT_STOP:
+          response_.stop_reason = event.stop_reason >= 0 && event.stop_reason <= MJ_STOP_ERROR
+                                      ? static_cast<StopReason>(event.stop_reason)
+                                      : StopReason::unknown;
+          response_.raw_stop_reason.assign(view(event.text));
+          break;
+        case MJ_EVENT_META:
+          if (event.request_id.size > 0) response_.request_id.assign(view(event.request_id));
+          if (event.model.size > 0) response_.model.assign(view(event.model));
+          break;
+        default:
+          break;  // an event type from a newer plugin: nothing this host can show
+      }
+    }
+    return false;
+  }
+
+  const Response& response() const override { return response_; }
+  Response take_response() { return std::move(response_); }
+
+ private:
+  void close() noexcept {
+    if (call_ != nullptr) {
+      owner_->plugin_->table->call_close(call_);
+      call_ = nullptr;
+    }
+  }
+
+  void finish() {
+    response_.response_time = std::chrono::steady_clock::now() - started_;
+    owner_->price(response_);
+  }
+
+  std::shared_ptr<ProviderLLM> owner_;  // keeps the instance and the plugin library alive
+  mj_call* call_;
+  std::chrono::steady_clock::time_point started_;
+  Response response_;
+};
+
+ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string model,
+                         ClientOptions options)
+    : plugin_(std::move(plugin)), model_(std::move(model)) {
+  const PluginInfo& info = plugin_->info;
+  const mj_provider_info& raw = *plugin_->table->info;
+  const std::string& provider = info.provider_id;
+  if (model_.empty()) throw_configuration_error("no model given", provider);
+  require_utf8(model_, "the model id", provider);
+
+  endpoint_ = resolution::resolve_base_url(options.base_url, info.base_url_env,
+                                           info.default_base_url, provider);
+  std::string api_key;
+  if (options.api_key) {
+    api_key = *options.api_key;
+  } else if (!info.api_key_env.empty()) {
+    if (const char* env = std::getenv(info.api_key_env.c_str()); env != nullptr) api_key = env;
+  }
+  for (unsigned char c : api_key) {
+    if (c < 0x20 || c == 0x7f) {
+      throw_configuration_error("the API key contains a control character (a stray newline?)",
+                                provider);
+    }
+  }
+  if (raw.auth_scheme == MJ_AUTH_HEADER) auth_header_.assign(view(raw.auth_header));
+  if (raw.auth_scheme == MJ_AUTH_BEARER) auth_header_ = "Authorization";
+
+  instance_headers_ = resolution::provider_headers(raw, api_key, endpoint_);
+  resolution::validate_headers(instance_headers_, fmt::format("the {} plugin's headers", provider),
+                               provider);
+  resolution::validate_headers(options.default_headers, "default_headers", provider);
+  const bool auth_from_headers =
+      !auth_header_.empty() && options.default_headers.contains(auth_header_);
+  if (raw.auth_scheme != MJ_AUTH_NONE && api_key.empty() && !auth_from_headers) {
+    throw_configuration_error(
+        fmt::format("no API key for provider '{}': pass --api-key (ClientOptions::api_key){}, or "
+                    "set the {} header yourself in default_headers",
+                    provider,
+                    info.api_key_env.empty() ? std::string()
+                                             : fmt::format(" or set {}", info.api_key_env),
+                    auth_header_),
+        provider);
+  }
+  instance_headers_.merge(options.default_headers);
+
+  std::vector<mj_header> option_pairs;
+  option_pairs.reserve(options.provider_options.size());
+  for (const auto& [key, value] : options.provider_options) {
+    option_pairs.push_back(mj_header{to_mj(key), to_mj(value)});
+  }
+  mj_instance_config config{};
+  config.struct_size = sizeof(config);
+  config.flags = options.tls.verify ? 0u : static_cast<uint32_t>(MJ_INSTANCE_TLS_NO_VERIFY);
+  config.ca_file = to_mj(options.tls.ca_file);
+  config.connect_timeout_ms = to_millis(options.timeouts.connect, "connect", provider);
+  config.first_byte_timeout_ms = to_millis(options.timeouts.first_byte, "first_byte", provider);
+  config.idle_timeout_ms = to_millis(options.timeouts.idle, "idle", provider);
+  config.total_timeout_ms = to_millis(options.timeouts.total, "total", provider);
+  config.options = option_pairs.data();
+  config.option_count = option_pairs.size();
+  mj_status* status = plugin_->table->instance_create(&config, &instance_);
+  if (status != nullptr) throw_status(status);
+}
+
+ProviderLLM::~ProviderLLM() {
+  if (instance_ != nullptr) plugin_->table->instance_destroy(instance_);
+}
+
+void ProviderLLM::throw_status(mj_status* status, std::string partial_content) const {
+  ErrorDetails details;
+  details.provider = plugin_->info.provider_id;
+  details.partial_content = std::move(partial_content);
+  if (status == nullptr) {
+    details.kind = ErrorKind::server;
+    details.message = "the plugin reported a failure without a status";
+    throw_error(std::move(details));
+  }
+  details.kind = static_cast<ErrorKind>(status->kind);
+  details.http_status = status->http_status;
+  details.message.assign(view(status->message));
+  details.provider_error_type.assign(view(status->provider_error_type));
+  details.request_id.assign(view(status->request_id));
+  if (status->retry_after_ms >= 0) details.retry_after_ms = status->retry_after_ms;
+  plugin_->table->status_release(status);
+  if (details.message.empty()) details.message = fmt::format("{} error", to_string(details.kind));
+  throw_error(std::move(details));
+}
+
+ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) const {
+  const std::string& provider = plugin_->info.provider_id;
+  const RequestOptions& options = request.options;
+  if (request.messages.empty()) {
+    throw_configuration_error("a request needs at least one message (the prompt)", provider);
+  }
+  std::vector<mj_message> messages;
+  messages.reserve(request.messages.size());
+  for (const auto& message : request.messages) {
+    require_utf8(message.content, "the prompt", provider);
+    messages.push_back(mj_message{
+        message.role == Message::Role::assistant ? MJ_ROLE_ASSISTANT : MJ_ROLE_USER, 0,
+        to_mj(message.content)});
+  }
+  mj_request raw{};
+  raw.struct_size = sizeof(raw);
+  raw.model = to_mj(model_);
+  if (options.system) {
+    require_utf8(*options.system, "the system prompt", provider);
+    raw.system = to_mj(*options.system);
+  }
+  raw.messages = messages.data();
+  raw.message_count = messages.size();
+  if (stream) raw.flags |= MJ_REQUEST_STREAM;
+  if (options.temperature) {
+    if (!std::isfinite(*options.temperature) || *options.temperature < 0) {
+      throw_configuration_error("temperature must be a finite number >= 0", provider);
+    }
+    raw.flags |= MJ_REQUEST_HAS_TEMPERATURE;
+    raw.temperature = *options.temperature;
+  }
+  if (options.top_p) {
+    if (!std::isfinite(*options.top_p) || *options.top_p < 0 || *options.top_p > 1) {
+      throw_configuration_error("top_p must be a number between 0 and 1", provider);
+    }
+    raw.flags |= MJ_REQUEST_HAS_TOP_P;
+    raw.top_p = *options.top_p;
+  }
+  if (options.max_tokens) {
+    if (*options.max_tokens <= 0) throw_configuration_error("max_tokens must be positive", provider);
+    raw.max_tokens = *options.max_tokens;
+  }
+  switch (request.format) {
+    case ResponseFormat::text: raw.response_format = MJ_FORMAT_TEXT; break;
+    case ResponseFormat::json_object: raw.response_format = MJ_FORMAT_JSON_OBJECT; break;
+    case ResponseFormat::json_schema:
+      raw.response_format = MJ_FORMAT_JSON_SCHEMA;
+      raw.schema_json = to_mj(request.schema_json);
+      raw.schema_name = to_mj(request.schema_name);
+      break;
+  }
+
+  // Validate the caller's headers before the plugin does any work.
+  resolution::validate_headers(options.extra_headers, "per-request extra_headers", provider);
+
+  mj_prepared* prepared = nullptr;
+  if (mj_status* status = plugin_->table->request_build(instance_, &raw, &prepared); status != nullptr) {
+    throw_status(status);
+  }
+  ResolvedRequest resolved;
+  resolved.provider = provider;
+  resolved.model = model_;
+  resolved.stream = stream;
+  resolved.url = resolution::join_url(endpoint_.base_url, view(prepared->path));
+  resolved.body.assign(view(prepared->body));
+  plugin_->table->prepared_release(prepared);
+  resolved.headers = instance_headers_;
+  resolved.headers.merge(options.extra_headers);
+  return resolved;
+}
+
+std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& request, bool stream) {
+  const ResolvedRequest resolved = prepare(request, stream);
+  std::vector<mj_header> headers;
+  headers.reserve(resolved.headers.size());
+  for (const auto& header : resolved.headers) {
+    headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
+  }
+  mj_call_params params{};
+  params.struct_size = sizeof(params);
+  params.flags = stream ? static_cast<uint32_t>(MJ_CALL_STREAM) : 0u;
+  params.url = to_mj(resolved.url);
+  params.headers = headers.data();
+  params.header_count = headers.size();
+  params.body = to_mj(resolved.body);
+  const auto started = std::chrono::steady_clock::now();
+  mj_call* call = nullptr;
+  if (mj_status* status = plugin_->table->call_open(instance_, &params, &call); status != nullptr) {
+    throw_status(status);
+  }
+  return std::make_unique<ProviderStreamSource>(shared_from_this(), call, started);
+}
+
+Response ProviderLLM::complete(const LLMRequest& request) {
+  auto source = open(request, false);
+  StreamChunk chunk;
+  while (source->next(chunk)) {
+  }
+  return source->take_response();
+}
+
+ResponseStream ProviderLLM::stream(const LLMRequest& request) {
+  return ResponseStream(open(request, true));
+}
+
+std::vector<ResolvedRequest> ProviderLLM::resolve(const LLMRequest& request, bool stream) const {
+  std::vector<ResolvedRequest> out;
+  out.push_back(prepare(request, stream));
+  return out;
+}
+
+void ProviderLLM::price(Response& response) const {
+  const ModelInfo* model = plugin_->info.find_model(model_);
+  if (model == nullptr) model = plugin_->info.find_model(response.model);
+  if (model == nullptr || !model->priced()) return;
+  const Usage& usage = response.usage;
+  const double per_token = 1e-6;
+  const double cached_price =
+      model->cached_input_usd_per_mtok >= 0 ? model->cached_input_usd_per_mtok : model->input_usd_per_mtok;
+  const double write_price =
+      model->cache_write_usd_per_mtok >= 0 ? model->cache_write_usd_per_mtok : model->input_usd_per_mtok;
+  const int64_t uncached =
+      std::max<int64_t>(0, usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens);
+  response.cost.input = per_token * (static_cast<double>(uncached) * model->input_usd_per_mtok +
+                                     static_cast<double>(usage.cached_tokens) * cached_price +
+                                     static_cast<double>(usage.cache_write_tokens) * write_price);
+  response.cost.output = per_token * static_cast<double>(usage.output_tokens) * model->output_usd_per_mtok;
+  response.cost.total = response.cost.input + response.cost.output;
+  response.cost.priced = true;
+}
+
+}  // namespace majordomo

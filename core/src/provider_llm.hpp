@@ -1,0 +1,50 @@
+// ProviderLLM: the LLM bound to one plugin, one model and one set of client options.
+#pragma once
+
+#include "plugin_library.hpp"
+#include "resolution.hpp"
+
+#include <majordomo/llm.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace majordomo {
+
+class ProviderStreamSource;
+
+class ProviderLLM final : public LLM, public std::enable_shared_from_this<ProviderLLM> {
+ public:
+  // Resolves endpoint, API key and instance headers and creates the plugin instance. Throws
+  // ConfigurationError before any I/O. Use create(); the constructor is public for make_shared.
+  ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string model, ClientOptions options);
+  ~ProviderLLM() override;
+  ProviderLLM(const ProviderLLM&) = delete;
+  ProviderLLM& operator=(const ProviderLLM&) = delete;
+
+  std::string_view provider() const noexcept override { return plugin_->info.provider_id; }
+  std::string_view model() const noexcept override { return model_; }
+
+  Response complete(const LLMRequest& request) override;
+  ResponseStream stream(const LLMRequest& request) override;
+  std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
+
+  const resolution::ResolvedEndpoint& endpoint() const noexcept { return endpoint_; }
+
+ private:
+  friend class ProviderStreamSource;
+  ResolvedRequest prepare(const LLMRequest& request, bool stream) const;
+  std::unique_ptr<ProviderStreamSource> open(const LLMRequest& request, bool stream);
+  [[noreturn]] void throw_status(mj_status* status, std::string partial_content = {}) const;
+  void price(Response& response) const;
+
+  std::shared_ptr<const LoadedPlugin> plugin_;
+  std::string model_;
+  resolution::ResolvedEndpoint endpoint_;
+  HeaderSet instance_headers_;  // provider layer < default_headers, validated
+  std::string auth_header_;     // the provider's auth header name, for redaction
+  mj_instance* instance_ = nullptr;
+};
+
+}  // namespace majordomo

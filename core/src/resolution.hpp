@@ -1,0 +1,51 @@
+// The resolution pipeline: the one place where base URLs and request headers are decided.
+#pragma once
+
+#include <majordomo/headers.hpp>
+#include <majordomo/plugin.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace majordomo::resolution {
+
+enum class BaseUrlSource { option, environment, plugin_default };
+std::string_view to_string(BaseUrlSource source) noexcept;
+
+struct ResolvedEndpoint {
+  std::string base_url;  // validated http(s) URL without trailing '/'
+  BaseUrlSource source = BaseUrlSource::plugin_default;
+  bool is_default = true;  // equal to the plugin's default after normalisation
+};
+
+// base URL = option > the provider's env var (when set and non-empty) > plugin default.
+// Throws ConfigurationError naming the source of a malformed URL.
+ResolvedEndpoint resolve_base_url(const std::optional<std::string>& option,
+                                  std::string_view env_var, std::string_view plugin_default,
+                                  std::string_view provider);
+
+// Joins a base URL and a path with exactly one '/' between them.
+std::string join_url(std::string_view base, std::string_view path);
+
+// Rejects names that are not RFC 9110 tokens, values with control characters (CR, LF, NUL, …;
+// HTAB is allowed), and the framing headers majordomo owns (Content-Length, Transfer-Encoding,
+// Connection). `layer` names where the header came from, for the error message. Values are
+// never echoed in errors: they may be credentials.
+void validate_headers(const HeaderSet& headers, std::string_view layer, std::string_view provider);
+
+// The provider's own layer: its auth header (from the API key) and its required headers, plus its
+// gateway headers when the endpoint is not the default one.
+HeaderSet provider_headers(const mj_provider_info& info, const std::string& api_key,
+                           const ResolvedEndpoint& endpoint);
+
+// True for header names whose values are credentials: Authorization, Proxy-Authorization,
+// x-api-key, x-goog-api-key, api-key, the provider's auth header, and any name containing
+// "key", "token", "secret", "password" or "cookie".
+bool is_secret_header(std::string_view name, std::string_view provider_auth_header = {}) noexcept;
+// The value shown instead of a secret: the scheme of an Authorization value is kept.
+std::string redacted_value(std::string_view name, std::string_view value);
+// Replaces the value of any key=, api_key=, token= query parameter.
+std::string redact_url(std::string_view url);
+
+}  // namespace majordomo::resolution

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The main job: builds majordomo, starts the built-in fake provider server on loopback, and sends
+# requests through `majordomo ask` with a custom base URL, an instance header and a per-request
+# header, then shows what arrived at the server. No API key or network needed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+bash scripts/build.sh release >/dev/null
+bin="$PWD/build/release/bin"
+
+work="$(mktemp -d)"
+fake_pid=""
+cleanup() {
+  if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/majordomo-fake" --port 0 --port-file "$work/port" >"$work/fake.log" 2>&1 &
+fake_pid=$!
+# The fake server writes the port file atomically once it listens.
+for _ in $(seq 1 200); do
+  [ -s "$work/port" ] && break
+  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.log"; exit 1; }
+  sleep 0.05
+done
+[ -s "$work/port" ] || { echo "majordomo-fake did not start" >&2; cat "$work/fake.log"; exit 1; }
+port="$(cat "$work/port")"
+base="http://127.0.0.1:$port/v1"
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+ask=("$bin/majordomo" ask --provider openai --model gpt-4o --base-url "$base" --api-key sk-demo-not-a-real-key
+     --header 'X-Majordomo-Feature: from-instance' --header 'X-Majordomo-User: demo'
+     --request-header 'x-majordomo-feature: from-request')
+
+step "plugins found" "majordomo plugins"
+"$bin/majordomo" plugins
+
+step "dry run: the fully resolved request, key redacted, nothing sent" "majordomo ask --dry-run ..."
+"${ask[@]}" --dry-run "Say hello"
+
+step "a request through the fake server" "majordomo ask --base-url $base --header ... --request-header ... 'Say hello'"
+"${ask[@]}" "Say hello"
+
+step "the same, streamed" "majordomo ask --stream ..."
+"${ask[@]}" --stream "Tell me about the weather"
+
+step "machine-readable output" "majordomo ask --output json ..."
+"${ask[@]}" --output json "Say hello" | jq .
+
+step "what arrived at the server (one X-Majordomo-Feature, the per-request value)" "curl http://127.0.0.1:$port/_fake/requests"
+curl -fsS "http://127.0.0.1:$port/_fake/requests" |
+  jq -r '.[] | "\(.method) \(.uri)", (.headers[] | "  \(.[0]): \(.[1])"), ""'
+
+step "a typed error: the server answers 429" "majordomo ask --output json ..."
+curl -fsS -X POST "http://127.0.0.1:$port/_fake/responses" \
+  -d '{"status":429,"headers":[["retry-after","1"]],"body":"{\"error\":{\"message\":\"Rate limit reached (demo)\",\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}"}' >/dev/null
+set +e
+"${ask[@]}" --output json "Say hello" | jq .
+status=${PIPESTATUS[0]}
+set -e
+echo "exit code: $status (non-zero on failure)"
+[ "$status" -ne 0 ]
+echo
+echo "demo finished"

@@ -1,0 +1,224 @@
+// The `majordomo` CLI contract: ask (text, stream, json output, dry run, errors), plugins, models.
+#include "fake_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+using majordomo::fake::FakeProviderServer;
+using majordomo::fake::FakeServerOptions;
+
+namespace {
+
+constexpr const char* kKey = "sk-cli-secret-1234";
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs the CLI with a clean provider environment; stdout and stderr are read concurrently.
+RunResult run_cli(const std::vector<std::string>& args) {
+  Poco::Pipe out_pipe, err_pipe;
+  Poco::Process::Env env;
+  env["OPENAI_API_KEY"] = "";
+  env["OPENAI_BASE_URL"] = "";
+  env["MAJORDOMO_PLUGIN_PATH"] = "";
+  Poco::ProcessHandle handle =
+      Poco::Process::launch(MAJORDOMO_CLI, args, ".", nullptr, &out_pipe, &err_pipe, env);
+  RunResult result;
+  std::thread err_reader([&] {
+    Poco::PipeInputStream err(err_pipe);
+    Poco::StreamCopier::copyToString(err, result.err);
+  });
+  Poco::PipeInputStream out(out_pipe);
+  Poco::StreamCopier::copyToString(out, result.out);
+  err_reader.join();
+  result.exit_code = handle.wait();
+  return result;
+}
+
+Poco::JSON::Object::Ptr parse_object(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+struct CliEnv {
+  FakeProviderServer server{[] {
+    FakeServerOptions options;
+    options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
+    return options;
+  }()};
+  CliEnv() { server.start(); }
+
+  std::vector<std::string> ask(std::vector<std::string> extra) const {
+    std::vector<std::string> args = {"ask", "--provider", "openai", "--model", "gpt-4o",
+                                     "--base-url", server.origin() + "/v1", "--api-key", kKey,
+                                     "--header", "X-Majordomo-Feature: instance",
+                                     "--request-header", "x-majordomo-feature: request"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+};
+
+int count_header(const majordomo::fake::RecordedRequest& request, const std::string& lower_name,
+                 std::string* value) {
+  int count = 0;
+  for (const auto& header : request.headers) {
+    std::string name = header.name;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == lower_name) {
+      ++count;
+      *value = header.value;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("ask prints the answer; the server saw one per-request header next to the bearer key", "[cli]") {
+  CliEnv env;
+  for (const bool stream : {false, true}) {
+    SECTION(stream ? "stream" : "json") {
+      std::vector<std::string> extra = {"What is the weather?"};
+      if (stream) extra.insert(extra.begin(), "--stream");
+      const RunResult result = run_cli(env.ask(extra));
+      INFO(result.err);
+      REQUIRE(result.exit_code == 0);
+      CHECK(result.out == (stream ? "I'm unable to provide real-time weather updates. To get the current "
+                                    "weather in San Francisco, I recommend checking a reliable weather "
+                                    "website or a weather app.\n"
+                                  : "Hello! How can I assist you today?\n"));
+      const auto requests = env.server.requests();
+      REQUIRE(requests.size() == 1);
+      std::string value;
+      CHECK(count_header(requests[0], "x-majordomo-feature", &value) == 1);
+      CHECK(value == "request");
+      CHECK(count_header(requests[0], "authorization", &value) == 1);
+      CHECK(value == std::string("Bearer ") + kKey);
+      CHECK(result.err.find(kKey) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("--dry-run prints the resolved request with the key redacted and sends nothing", "[cli]") {
+  CliEnv env;
+  const RunResult text = run_cli(env.ask({"--dry-run", "Hello"}));
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("POST " + env.server.origin() + "/v1/chat/completions\n"));
+  CHECK_THAT(text.out, Catch::Contains("Authorization: Bearer [REDACTED]\n"));
+  CHECK_THAT(text.out, Catch::Contains("x-majordomo-feature: request\n"));
+  CHECK_THAT(text.out, !Catch::Contains("X-Majordomo-Feature: instance"));
+  CHECK_THAT(text.out, Catch::Contains(R"("model":"gpt-4o")"));
+  CHECK(text.out.find(kKey) == std::string::npos);
+
+  const RunResult json = run_cli(env.ask({"--dry-run", "--stream", "--output", "json", "Hello"}));
+  REQUIRE(json.exit_code == 0);
+  const auto dry = parse_object(json.out)->getObject("dry_run");
+  CHECK(dry->getValue<std::string>("url") == env.server.origin() + "/v1/chat/completions");
+  CHECK(dry->getValue<bool>("stream"));
+  CHECK(json.out.find(kKey) == std::string::npos);
+  CHECK(env.server.requests().empty());
+}
+
+TEST_CASE("--output json prints exactly one object of the documented shape", "[cli]") {
+  CliEnv env;
+  const RunResult result = run_cli(env.ask({"--output", "json", "Hello"}));
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find('\n') == result.out.size() - 1);
+  const auto object = parse_object(result.out);
+  CHECK(object->getValue<std::string>("content") == "Hello! How can I assist you today?");
+  CHECK(object->getValue<std::string>("provider") == "openai");
+  CHECK(object->getValue<std::string>("model") == "gpt-5.4");
+  CHECK(object->getValue<std::string>("stop_reason") == "end_turn");
+  const auto usage = object->getObject("usage");
+  CHECK(usage->getValue<int>("input_tokens") == 19);
+  CHECK(usage->getValue<int>("output_tokens") == 10);
+  CHECK(usage->getValue<int>("cached_tokens") == 0);
+  const auto cost = object->getObject("cost");
+  for (const char* key : {"input", "output", "total"}) CHECK(cost->has(key));
+  CHECK(object->getValue<double>("response_time_s") >= 0);
+}
+
+TEST_CASE("failures: non-zero exit, a human message on stderr, the error object on stdout", "[cli]") {
+  CliEnv env;
+  SECTION("429 from the provider") {
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/error_429.json";
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--output", "json", "Hello"}));
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.err, Catch::Contains("rate_limited"));
+    const auto error = parse_object(result.out)->getObject("error");
+    CHECK(error->getValue<std::string>("kind") == "rate_limited");
+    CHECK(error->getValue<int>("http_status") == 429);
+    CHECK(error->getValue<std::string>("provider") == "openai");
+    CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("Rate limit reached"));
+  }
+  SECTION("a stream that fails after some text reports the partial content") {
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/chat_completion_stream.sse";
+    response.cut_after = 1500;
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--stream", "--output", "json", "Hello"}));
+    CHECK(result.exit_code == 1);
+    const auto object = parse_object(result.out);
+    CHECK(object->getObject("error")->getValue<std::string>("kind") == "connection");
+    CHECK_THAT(object->getValue<std::string>("partial_content"), Catch::StartsWith("I'm unable"));
+  }
+  SECTION("an invalid header is a configuration error and nothing is sent") {
+    const RunResult result = run_cli(env.ask({"--request-header", "Bad Name: x", "--output", "json", "Hello"}));
+    CHECK(result.exit_code == 2);
+    CHECK(parse_object(result.out)->getObject("error")->getValue<std::string>("kind") == "configuration");
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("no API key anywhere names the env var") {
+    const RunResult result = run_cli({"ask", "--provider", "openai", "--model", "gpt-4o", "--base-url",
+                                      env.server.origin() + "/v1", "Hello"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("OPENAI_API_KEY"));
+  }
+  SECTION("usage errors exit 2 with the usage text") {
+    const RunResult result = run_cli({"ask", "--provider", "openai", "Hello"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("ask needs --model"));
+  }
+}
+
+TEST_CASE("plugins lists openai and explains every skipped file", "[cli]") {
+  const RunResult result = run_cli({"plugins", "--plugin-dir", MAJORDOMO_TEST_BAD_PLUGIN_DIR});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("openai"));
+  CHECK_THAT(result.out, Catch::Contains("ABI out of range"));
+  CHECK_THAT(result.out, Catch::Contains("this host speaks 1..1"));
+  CHECK_THAT(result.out, Catch::Contains("not a plugin"));
+  CHECK_THAT(result.out, Catch::Contains("truncated or corrupt ELF"));
+  CHECK_THAT(result.out, Catch::Contains("duplicate provider id"));
+
+  const RunResult json = run_cli({"plugins", "--plugin-dir", MAJORDOMO_TEST_BAD_PLUGIN_DIR, "--output", "json"});
+  REQUIRE(json.exit_code == 0);
+  const auto object = parse_object(json.out);
+  CHECK(object->getArray("plugins")->size() >= 1);
+  CHECK(object->getArray("skipped")->size() == 5);
+}
+
+TEST_CASE("models lists the catalog with prices", "[cli]") {
+  const RunResult result = run_cli({"models", "openai"});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("gpt-4o"));
+  const RunResult json = run_cli({"models", "--output", "json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(parse_object(json.out)->getArray("models")->size() > 3);
+  const RunResult unknown = run_cli({"models", "nosuch"});
+  CHECK(unknown.exit_code == 2);
+}

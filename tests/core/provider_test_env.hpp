@@ -1,0 +1,69 @@
+// A fake provider server on loopback plus a host that loads the build's plugins, for call tests.
+#pragma once
+
+#include "fake_server.hpp"
+
+#include <majordomo/majordomo.hpp>
+
+#include <memory>
+#include <string>
+
+namespace majordomo::testing {
+
+struct ProviderTestEnv {
+  fake::FakeProviderServer server;
+  Host host;
+
+  explicit ProviderTestEnv(fake::FakeServerOptions options = default_options())
+      : server(std::move(options)), host(host_options()) {
+    server.start();
+  }
+
+  static fake::FakeServerOptions default_options() {
+    fake::FakeServerOptions options;
+    options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
+    return options;
+  }
+
+  static HostOptions host_options() {
+    HostOptions options;
+    options.plugin_dirs = {MAJORDOMO_TEST_PLUGIN_DIR};
+    options.use_env_path = false;
+    options.use_default_dir = false;
+    return options;
+  }
+
+  ClientOptions openai_options() const {
+    ClientOptions options;
+    options.api_key = "sk-test-0000";
+    options.base_url = server.origin() + "/v1";
+    return options;
+  }
+
+  std::shared_ptr<LLM> openai(ClientOptions options) const {
+    return host.get_llm_instance("openai", "gpt-4o", std::move(options));
+  }
+  std::shared_ptr<LLM> openai() const { return openai(openai_options()); }
+
+  void push_fixture(const std::string& fixture, std::vector<fake::Header> headers = {}) {
+    fake::ScriptedResponse response;
+    response.fixture = fixture;
+    response.headers = std::move(headers);
+    server.push_response(std::move(response));
+  }
+
+  // The one value of a recorded header, or "<absent>" / "<N times>" when not exactly one.
+  static std::string only_header(const fake::RecordedRequest& request, std::string_view name) {
+    std::string value = "<absent>";
+    int count = 0;
+    for (const auto& header : request.headers) {
+      if (header_name_equals(header.name, name)) {
+        ++count;
+        value = header.value;
+      }
+    }
+    return count > 1 ? "<" + std::to_string(count) + " times>" : value;
+  }
+};
+
+}  // namespace majordomo::testing

@@ -1,0 +1,96 @@
+// Test plugin "echo": answers without any I/O by echoing the prompt, to test loading and lifetimes.
+#include <majordomo/sdk/plugin.hpp>
+
+#include <string>
+#include <vector>
+
+#ifndef MJ_TEST_PROVIDER_ID
+#define MJ_TEST_PROVIDER_ID "echo"
+#endif
+
+namespace {
+
+using majordomo::sdk::to_mj;
+using majordomo::sdk::view;
+
+const mj_model_info kModels[] = {
+    {sizeof(mj_model_info), MJ_CAP_STREAMING, to_mj("echo-1"), 1.0, 2.0, 0.5, -1.0, 1000},
+};
+const mj_header kRequired[] = {{to_mj("X-Echo-Version"), to_mj("1")}};
+
+// Emits the prompt's words as text events, then usage and a stop reason.
+class EchoCall final : public majordomo::sdk::Call {
+ public:
+  explicit EchoCall(std::string prompt) : prompt_(std::move(prompt)) {
+    std::size_t start = 0;
+    while (start < prompt_.size()) {
+      std::size_t end = prompt_.find(' ', start);
+      end = end == std::string::npos ? prompt_.size() : end + 1;
+      pieces_.emplace_back(prompt_.data() + start, end - start);
+      start = end;
+    }
+  }
+
+  bool next(mj_event& event) override {
+    if (step_ == 0) {
+      ++step_;
+      event.type = MJ_EVENT_META;
+      event.request_id = to_mj("echo-request");
+      return true;
+    }
+    if (piece_ < pieces_.size()) {
+      event.type = MJ_EVENT_TEXT;
+      event.text = to_mj(pieces_[piece_++]);
+      return true;
+    }
+    if (step_ == 1) {
+      ++step_;
+      event.type = MJ_EVENT_USAGE;
+      event.usage.input_tokens = static_cast<int64_t>(pieces_.size());
+      event.usage.output_tokens = static_cast<int64_t>(pieces_.size());
+      return true;
+    }
+    if (step_ == 2) {
+      ++step_;
+      event.type = MJ_EVENT_STOP;
+      event.stop_reason = MJ_STOP_END_TURN;
+      event.text = to_mj("done");
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  std::string prompt_;
+  std::vector<std::string_view> pieces_;
+  std::size_t piece_ = 0;
+  int step_ = 0;
+};
+
+class EchoProvider {
+ public:
+  static const mj_provider_info& info() {
+    static const mj_provider_info provider{
+        sizeof(mj_provider_info), MJ_AUTH_HEADER, to_mj(MJ_TEST_PROVIDER_ID), to_mj("Echo (test)"),
+        to_mj("9.9.9"), to_mj("http://127.0.0.1:9/echo"), to_mj("ECHO_TEST_API_KEY"),
+        to_mj("ECHO_TEST_BASE_URL"), to_mj("X-Echo-Key"), kRequired, 1, nullptr, 0, kModels, 1};
+    return provider;
+  }
+
+  explicit EchoProvider(const mj_instance_config&) {}
+
+  majordomo::sdk::Prepared build(const mj_request& request) {
+    majordomo::sdk::Prepared out;
+    out.path = "/echo";
+    out.body = std::string(view(request.messages[request.message_count - 1].content));
+    return out;
+  }
+
+  std::unique_ptr<majordomo::sdk::Call> open(const mj_call_params& params) {
+    return std::make_unique<EchoCall>(std::string(view(params.body)));
+  }
+};
+
+}  // namespace
+
+MAJORDOMO_EXPORT_PROVIDER(EchoProvider)

@@ -1,0 +1,442 @@
+// majordomo: the command-line client (ask, plugins, models) over the public C++ API.
+#include <majordomo/majordomo.hpp>
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/json_writer.hpp>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using majordomo::sdk::JsonWriter;
+
+constexpr int kExitFailure = 1;  // the request failed (provider, network, parse, …)
+constexpr int kExitUsage = 2;    // bad command line or configuration: nothing was sent
+
+constexpr std::string_view kUsage = R"(usage:
+  majordomo ask --provider NAME --model MODEL [--base-url URL] [--api-key KEY]
+                [--header 'Name: value']...          instance default_headers, repeatable
+                [--request-header 'Name: value']...  per-request extra_headers, win on conflict
+                [--system TEXT] [--max-tokens N] [--temperature X] [--top-p X]
+                [--stream] [--json] [--plugin-dir DIR]... [--output text|json] [--dry-run]
+                [--ca-file FILE] [--option KEY=VALUE]... PROMPT
+  majordomo plugins [--plugin-dir DIR]... [--output text|json]
+  majordomo models [PROVIDER] [--plugin-dir DIR]... [--output text|json]
+
+The API key falls back to the provider's env var (OPENAI_API_KEY, ...); the base URL to its
+base-URL env var (OPENAI_BASE_URL, ...). Plugins are looked for in --plugin-dir, then
+MAJORDOMO_PLUGIN_PATH, then the install's plugin directory.
+Exit codes: 0 success, 1 the request failed, 2 usage or configuration error (nothing sent).
+)";
+
+struct UsageError {
+  std::string message;
+};
+
+struct Arguments {
+  std::string command;
+  std::optional<std::string> provider, model, base_url, api_key, system, ca_file;
+  std::optional<int64_t> max_tokens;
+  std::optional<double> temperature, top_p;
+  std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> positional;
+  bool stream = false, json = false, dry_run = false, json_output = false;
+};
+
+std::pair<std::string, std::string> parse_header(std::string_view flag, std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    throw UsageError{fmt::format("{} takes 'Name: value', got a value without a name and colon", flag)};
+  }
+  std::string_view value = text.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  return {std::string(text.substr(0, colon)), std::string(value)};
+}
+
+template <class Number>
+Number parse_number(std::string_view flag, std::string_view text) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw UsageError{fmt::format("{} takes a number, got '{}'", flag, text)};
+  }
+  return value;
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+  Arguments args;
+  if (argc < 2) throw UsageError{"no command given"};
+  args.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw UsageError{fmt::format("{} needs a value", arg)};
+      return argv[++i];
+    };
+    if (arg == "--provider") args.provider = value();
+    else if (arg == "--model") args.model = value();
+    else if (arg == "--base-url") args.base_url = value();
+    else if (arg == "--api-key") args.api_key = value();
+    else if (arg == "--system") args.system = value();
+    else if (arg == "--ca-file") args.ca_file = value();
+    else if (arg == "--header") args.headers.push_back(parse_header(arg, value()));
+    else if (arg == "--request-header") args.request_headers.push_back(parse_header(arg, value()));
+    else if (arg == "--max-tokens") args.max_tokens = parse_number<int64_t>(arg, value());
+    else if (arg == "--temperature") args.temperature = parse_number<double>(arg, value());
+    else if (arg == "--top-p") args.top_p = parse_number<double>(arg, value());
+    else if (arg == "--plugin-dir") args.plugin_dirs.push_back(value());
+    else if (arg == "--option") {
+      const std::string pair = value();
+      const auto eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError{"--option takes KEY=VALUE"};
+      args.options.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+    } else if (arg == "--output") {
+      const std::string format = value();
+      if (format != "text" && format != "json") {
+        throw UsageError{fmt::format("--output takes text or json, got '{}'", format)};
+      }
+      args.json_output = format == "json";
+    } else if (arg == "--stream") args.stream = true;
+    else if (arg == "--json") args.json = true;
+    else if (arg == "--dry-run") args.dry_run = true;
+    else if (arg == "--help" || arg == "-h") throw UsageError{};
+    else if (arg == "--") {
+      for (++i; i < argc; ++i) args.positional.emplace_back(argv[i]);
+    } else if (arg.size() > 1 && arg.front() == '-') {
+      throw UsageError{fmt::format("unknown option {}", arg)};
+    } else {
+      args.positional.emplace_back(arg);
+    }
+  }
+  return args;
+}
+
+majordomo::HostOptions host_options(const Arguments& args) {
+  majordomo::HostOptions options;
+  for (const auto& dir : args.plugin_dirs) options.plugin_dirs.emplace_back(dir);
+  return options;
+}
+
+void print_line(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+// Costs are null when the model is not in the catalog: 0 would read as "free".
+void write_cost(JsonWriter& json, const majordomo::Cost& cost) {
+  const auto amount = [&](std::string_view key, double value) {
+    json.key(key);
+    if (cost.priced) json.number(value); else json.raw("null");
+  };
+  json.raw("{");
+  amount("input", cost.input);
+  json.raw(",");
+  amount("output", cost.output);
+  json.raw(",");
+  amount("total", cost.total);
+  json.raw("}");
+}
+
+std::string response_json(const majordomo::Response& response, std::string_view content) {
+  std::string out;
+  JsonWriter json(out);
+  json.raw("{").key("content").string(content);
+  json.raw(",").key("provider").string(response.provider);
+  json.raw(",").key("model").string(response.model);
+  json.raw(",").key("stop_reason").string(majordomo::to_string(response.stop_reason));
+  json.raw(",").key("usage").raw("{");
+  json.key("input_tokens").number(response.usage.input_tokens);
+  json.raw(",").key("output_tokens").number(response.usage.output_tokens);
+  json.raw(",").key("cached_tokens").number(response.usage.cached_tokens);
+  json.raw("},").key("cost");
+  write_cost(json, response.cost);
+  json.raw(",").key("response_time_s").number(response.response_time.count());
+  json.raw(",").key("request_id").string(response.request_id);
+  json.raw("}");
+  return out;
+}
+
+void report_error(const Arguments& args, std::string_view kind, const std::string& message,
+                  int http_status, std::string_view provider, const std::string* partial) {
+  std::fprintf(stderr, "majordomo: %s error: %s\n", std::string(kind).c_str(), message.c_str());
+  if (!args.json_output) return;
+  std::string out;
+  JsonWriter json(out);
+  json.raw("{").key("error").raw("{");
+  json.key("kind").string(kind);
+  json.raw(",").key("message").string(message);
+  json.raw(",").key("http_status");
+  if (http_status > 0) json.number(static_cast<int64_t>(http_status)); else json.raw("null");
+  json.raw(",").key("provider").string(provider);
+  json.raw("}");
+  if (partial != nullptr && !partial->empty()) json.raw(",").key("partial_content").string(*partial);
+  json.raw("}");
+  std::fflush(stdout);
+  print_line(out);
+}
+
+int run_plugins(const Arguments& args) {
+  const majordomo::Host host(host_options(args));
+  if (args.json_output) {
+    std::string out;
+    JsonWriter json(out);
+    json.raw("{").key("plugins").raw("[");
+    bool first = true;
+    for (const auto& plugin : host.plugins()) {
+      json.raw(first ? "{" : ",{");
+      first = false;
+      json.key("provider").string(plugin.provider_id);
+      json.raw(",").key("name").string(plugin.display_name);
+      json.raw(",").key("version").string(plugin.version);
+      json.raw(",").key("abi").number(static_cast<int64_t>(plugin.abi_version));
+      json.raw(",").key("path").string(plugin.path.string());
+      json.raw(",").key("default_base_url").string(plugin.default_base_url);
+      json.raw(",").key("models").number(static_cast<int64_t>(plugin.models.size()));
+      json.raw("}");
+    }
+    json.raw("],").key("skipped").raw("[");
+    first = true;
+    for (const auto& skipped : host.skipped()) {
+      json.raw(first ? "{" : ",{");
+      first = false;
+      json.key("path").string(skipped.path.string());
+      json.raw(",").key("reason").string(majordomo::to_string(skipped.reason));
+      json.raw(",").key("message").string(skipped.message);
+      json.raw("}");
+    }
+    json.raw("],").key("search_path").raw("[");
+    first = true;
+    for (const auto& dir : host.search_path()) {
+      if (!first) json.raw(",");
+      first = false;
+      json.string(dir.string());
+    }
+    json.raw("]}");
+    print_line(out);
+    return 0;
+  }
+  std::string out = "plugin directories (in search order):\n";
+  for (const auto& dir : host.search_path()) out += fmt::format("  {}\n", dir.string());
+  out += fmt::format("loaded ({}):\n", host.plugins().size());
+  for (const auto& plugin : host.plugins()) {
+    out += fmt::format("  {:<12} {:<14} {:<8} ABI {}  {}\n", plugin.provider_id, plugin.display_name,
+                       plugin.version, plugin.abi_version, plugin.path.string());
+  }
+  out += fmt::format("skipped ({}):\n", host.skipped().size());
+  for (const auto& skipped : host.skipped()) {
+    out += fmt::format("  {}\n    {}: {}\n", skipped.path.string(), majordomo::to_string(skipped.reason),
+                       skipped.message);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+std::string price_text(double price) { return price < 0 ? "-" : fmt::format("{:.4g}", price); }
+
+int run_models(const Arguments& args) {
+  const majordomo::Host host(host_options(args));
+  if (args.positional.size() > 1) throw UsageError{"models takes at most one provider"};
+  std::vector<const majordomo::PluginInfo*> selected;
+  for (const auto& plugin : host.plugins()) {
+    if (args.positional.empty() || plugin.provider_id == args.positional[0]) selected.push_back(&plugin);
+  }
+  if (!args.positional.empty() && selected.empty()) {
+    majordomo::throw_configuration_error(
+        fmt::format("unknown provider '{}' (run `majordomo plugins` to see what is loaded)",
+                    args.positional[0]));
+  }
+  std::string out;
+  if (args.json_output) {
+    JsonWriter json(out);
+    json.raw("{").key("models").raw("[");
+    bool first = true;
+    for (const auto* plugin : selected) {
+      for (const auto& model : plugin->models) {
+        json.raw(first ? "{" : ",{");
+        first = false;
+        json.key("provider").string(plugin->provider_id);
+        json.raw(",").key("id").string(model.id);
+        const auto price = [&](std::string_view key, double value) {
+          json.raw(",").key(key);
+          if (value >= 0) json.number(value); else json.raw("null");
+        };
+        price("input_usd_per_mtok", model.input_usd_per_mtok);
+        price("output_usd_per_mtok", model.output_usd_per_mtok);
+        price("cached_input_usd_per_mtok", model.cached_input_usd_per_mtok);
+        price("cache_write_usd_per_mtok", model.cache_write_usd_per_mtok);
+        json.raw(",").key("max_output_tokens").number(model.max_output_tokens);
+        json.raw("}");
+      }
+    }
+    json.raw("]}");
+    print_line(out);
+    return 0;
+  }
+  out = fmt::format("{:<10} {:<28} {:>10} {:>10} {:>10} {:>10}\n", "provider", "model", "input/1M",
+                    "output/1M", "cached/1M", "max out");
+  for (const auto* plugin : selected) {
+    for (const auto& model : plugin->models) {
+      out += fmt::format("{:<10} {:<28} {:>10} {:>10} {:>10} {:>10}\n", plugin->provider_id, model.id,
+                         price_text(model.input_usd_per_mtok), price_text(model.output_usd_per_mtok),
+                         price_text(model.cached_input_usd_per_mtok),
+                         model.max_output_tokens > 0 ? std::to_string(model.max_output_tokens) : "-");
+    }
+  }
+  out += "prices in USD per million tokens\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedRequest>& requests) {
+  for (const auto& request : requests) {
+    const majordomo::HeaderSet headers = request.redacted_headers();
+    if (args.json_output) {
+      std::string out;
+      JsonWriter json(out);
+      json.raw("{").key("dry_run").raw("{");
+      json.key("provider").string(request.provider);
+      json.raw(",").key("model").string(request.model);
+      json.raw(",").key("method").string(request.method);
+      json.raw(",").key("url").string(request.redacted_url());
+      json.raw(",").key("stream").boolean(request.stream);
+      json.raw(",").key("headers").raw("[");
+      bool first = true;
+      for (const auto& header : headers) {
+        json.raw(first ? "{" : ",{");
+        first = false;
+        json.key("name").string(header.name);
+        json.raw(",").key("value").string(header.value);
+        json.raw("}");
+      }
+      json.raw("],").key("body").string(request.body);
+      json.raw("}}");
+      print_line(out);
+      continue;
+    }
+    std::string out = fmt::format("{} {}\n", request.method, request.redacted_url());
+    for (const auto& header : headers) out += fmt::format("{}: {}\n", header.name, header.value);
+    out += "\n" + request.body + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+}
+
+int run_ask(const Arguments& args) {
+  if (!args.provider) throw UsageError{"ask needs --provider"};
+  if (!args.model) throw UsageError{"ask needs --model"};
+  if (args.positional.size() != 1) {
+    throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
+                                             : "ask takes exactly one PROMPT (quote it)"};
+  }
+  const majordomo::Host host(host_options(args));
+  majordomo::ClientOptions client;
+  client.api_key = args.api_key;
+  client.base_url = args.base_url;
+  for (const auto& [name, value] : args.headers) client.default_headers.set(name, value);
+  if (args.ca_file) client.tls.ca_file = *args.ca_file;
+  for (const auto& [key, value] : args.options) client.provider_options[key] = value;
+  if (args.dry_run && !client.api_key) {
+    // A dry run shows the request shape; it must work without a real key configured.
+    if (const auto* plugin = host.find_plugin(*args.provider);
+        plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
+      client.api_key = "dry-run-placeholder-key";
+      std::fprintf(stderr, "majordomo: note: no API key configured; the dry run shows where it would go\n");
+    }
+  }
+  const auto llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
+
+  majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
+  request.options.system = args.system;
+  request.options.max_tokens = args.max_tokens;
+  request.options.temperature = args.temperature;
+  request.options.top_p = args.top_p;
+  for (const auto& [name, value] : args.request_headers) request.options.extra_headers.set(name, value);
+  if (args.json) request.format = majordomo::ResponseFormat::json_object;
+
+  if (args.dry_run) {
+    print_dry_run(args, llm->resolve(request, args.stream));
+    return 0;
+  }
+
+  majordomo::Response response;
+  if (args.stream) {
+    majordomo::ResponseStream stream = llm->stream(request);
+    try {
+      while (auto text = stream.next_text()) {
+        if (!args.json_output) {
+          std::fwrite(text->data(), 1, text->size(), stdout);
+          std::fflush(stdout);
+        }
+      }
+    } catch (const majordomo::Error&) {
+      if (!args.json_output && !stream.response().content.empty()) std::fputc('\n', stdout);
+      throw;
+    }
+    response = stream.response();
+    if (!args.json_output) std::fputc('\n', stdout);
+  } else {
+    response = llm->complete(request);
+    if (!args.json_output) print_line(response.content);
+  }
+  std::string_view content = response.content;
+  if (args.json) {
+    content = majordomo::strip_json_fences(response.content);
+    Poco::JSON::Parser parser;
+    try {
+      (void)parser.parse(std::string(content));
+    } catch (const Poco::Exception& error) {
+      majordomo::ErrorDetails details;
+      details.kind = majordomo::ErrorKind::parse;
+      details.provider = response.provider;
+      details.message = fmt::format("the model's answer is not valid JSON ({})", error.displayText());
+      details.partial_content = response.content;
+      majordomo::throw_error(std::move(details));
+    }
+  }
+  if (args.json_output) print_line(response_json(response, content));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Arguments args;
+  try {
+    args = parse_arguments(argc, argv);
+    if (args.command == "ask") return run_ask(args);
+    if (args.command == "plugins") return run_plugins(args);
+    if (args.command == "models") return run_models(args);
+    if (args.command == "--help" || args.command == "-h" || args.command == "help") {
+      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      return 0;
+    }
+    throw UsageError{fmt::format("unknown command '{}'", args.command)};
+  } catch (const UsageError& error) {
+    if (error.message.empty()) {  // --help
+      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "majordomo: %s\n", error.message.c_str());
+    std::fwrite(kUsage.data(), 1, kUsage.size(), stderr);
+    return kExitUsage;
+  } catch (const majordomo::Error& error) {
+    const std::string* partial = error.partial_content().empty() ? nullptr : &error.partial_content();
+    report_error(args, majordomo::to_string(error.kind()), error.what(), error.http_status(),
+                 error.provider(), partial);
+    return error.kind() == majordomo::ErrorKind::configuration ? kExitUsage : kExitFailure;
+  } catch (const std::exception& error) {
+    report_error(args, "server", fmt::format("unexpected failure: {}", error.what()), 0, "", nullptr);
+    return kExitFailure;
+  }
+}
