@@ -1,0 +1,175 @@
+// majordomo-fake: run the fake provider server from the command line, for scripts and offline development.
+#include "fake_server.hpp"
+
+#include <fmt/format.h>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+constexpr std::string_view usage_text = R"(Usage: majordomo-fake [options]
+
+A fake LLM provider server on loopback: it speaks the OpenAI Chat Completions wire protocol,
+replays recorded fixtures, records every request and can be scripted over HTTP.
+
+Options:
+  --host H             address to bind (default 127.0.0.1; only loopback unless you say otherwise)
+  --port N             port to listen on (default 0: an ephemeral port)
+  --port-file FILE     write the port number to FILE once listening (written atomically)
+  --fixtures DIR       fixtures directory (default: $MAJORDOMO_FIXTURES, else the build's shared
+                       fixture set if present, else built-in responses)
+  --no-fixtures        always use the built-in generated responses
+  --record FILE        append one JSON line per received request to FILE
+  --tls-cert F         serve HTTPS with this PEM certificate (needs --tls-key)
+  --tls-key F          the certificate's PEM private key
+  --api-key KEY        accept only this API key (default: any non-empty key)
+  --help               show this help
+
+Control API: GET /_fake/health, GET|DELETE /_fake/requests, POST /_fake/responses (JSON script).
+Stops cleanly on SIGINT or SIGTERM.
+)";
+
+struct CommandLine {
+  majordomo::fake::FakeServerOptions options;
+  std::optional<std::filesystem::path> fixtures_flag;
+  bool no_fixtures = false;
+  std::filesystem::path port_file;
+  bool help = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "majordomo-fake: " << message << "\nRun 'majordomo-fake --help' for the options.\n";
+  std::exit(exit_usage);
+}
+
+uint16_t parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > 65535) {
+    usage_error(fmt::format("--port needs a number from 0 to 65535, got '{}'", text));
+  }
+  return static_cast<uint16_t>(value);
+}
+
+CommandLine parse_command_line(int argc, char** argv) {
+  CommandLine command_line;
+  auto& options = command_line.options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::optional<std::string> inline_value;
+    if (const auto equals = arg.find('='); arg.substr(0, 2) == "--" && equals != std::string_view::npos) {
+      inline_value = std::string(arg.substr(equals + 1));
+      arg = arg.substr(0, equals);
+    }
+    const auto value = [&]() -> std::string {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= argc) usage_error(fmt::format("{} needs a value", arg));
+      return argv[++i];
+    };
+    const auto no_value = [&] {
+      if (inline_value) usage_error(fmt::format("{} takes no value", arg));
+    };
+    if (arg == "--help" || arg == "-h") { no_value(); command_line.help = true; }
+    else if (arg == "--host") options.host = value();
+    else if (arg == "--port") options.port = parse_port(value());
+    else if (arg == "--port-file") command_line.port_file = value();
+    else if (arg == "--fixtures") command_line.fixtures_flag = value();
+    else if (arg == "--no-fixtures") { no_value(); command_line.no_fixtures = true; }
+    else if (arg == "--record") options.record_file = value();
+    else if (arg == "--tls-cert") options.tls_cert_file = value();
+    else if (arg == "--tls-key") options.tls_key_file = value();
+    else if (arg == "--api-key") options.required_api_key = value();
+    else usage_error(fmt::format("unknown option '{}'", arg));
+  }
+  if (options.host.empty()) usage_error("--host must not be empty");
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    usage_error("--tls-cert and --tls-key go together");
+  }
+  if (command_line.no_fixtures && command_line.fixtures_flag) usage_error("--fixtures and --no-fixtures exclude each other");
+  return command_line;
+}
+
+// An explicit choice that does not exist is an error; the build's default silently falls back.
+std::filesystem::path choose_fixtures(const CommandLine& command_line) {
+  std::error_code error;
+  if (command_line.no_fixtures) return {};
+  if (command_line.fixtures_flag) {
+    if (!std::filesystem::is_directory(*command_line.fixtures_flag, error)) {
+      usage_error(fmt::format("--fixtures {}: not a directory", command_line.fixtures_flag->string()));
+    }
+    return *command_line.fixtures_flag;
+  }
+  if (const char* from_env = std::getenv("MAJORDOMO_FIXTURES"); from_env != nullptr && *from_env != '\0') {
+    if (!std::filesystem::is_directory(from_env, error)) {
+      usage_error(fmt::format("MAJORDOMO_FIXTURES={}: not a directory", from_env));
+    }
+    return from_env;
+  }
+  if (std::filesystem::is_directory(MAJORDOMO_DEFAULT_FIXTURES, error)) return MAJORDOMO_DEFAULT_FIXTURES;
+  return {};
+}
+
+// Written under a temporary name and renamed, so that a script polling for the file never reads half of it.
+void write_port_file(const std::filesystem::path& path, uint16_t port) {
+  const std::filesystem::path temporary = path.string() + fmt::format(".tmp{}", ::getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << '\n';
+    if (!out.flush()) throw std::runtime_error("cannot write " + temporary.string());
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine command_line = parse_command_line(argc, argv);
+  if (command_line.help) {
+    std::cout << usage_text;
+    return 0;
+  }
+  command_line.options.fixtures_dir = choose_fixtures(command_line);
+
+  // Blocked before any server thread exists, so every thread inherits the mask and sigwait below
+  // is the only place these signals are delivered.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  majordomo::fake::FakeProviderServer server(command_line.options);
+  try {
+    server.start();
+    if (!command_line.port_file.empty()) write_port_file(command_line.port_file, server.port());
+  } catch (const std::exception& error) {
+    std::cerr << error.what() << '\n';
+    return 1;
+  }
+  const auto& fixtures = command_line.options.fixtures_dir;
+  std::cerr << "majordomo-fake: "
+            << (fixtures.empty() ? std::string("built-in responses (no fixtures dir)") : "fixtures from " + fixtures.string())
+            << '\n';
+  std::cout << "majordomo-fake listening on " << server.origin() << std::endl;
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  std::cerr << "majordomo-fake: " << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  server.stop();
+  return 0;
+}

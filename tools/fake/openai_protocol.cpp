@@ -1,0 +1,197 @@
+// OpenAI Chat Completions as the fake server speaks it: Bearer auth, fixture replay, built-in replies.
+#include "provider_protocol.hpp"
+
+#include "json_text.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace majordomo::fake {
+namespace {
+
+constexpr std::string_view chat_completion_fixture = "openai/chat_completion.json";
+constexpr std::string_view chat_stream_fixture = "openai/chat_completion_stream.sse";
+// What the built-in replies say, in the pieces the built-in stream sends them.
+constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", "."};
+constexpr int built_in_completion_tokens = 7;
+
+// The real API pretty-prints error bodies with four-space indentation (PROTOCOLS.md §1.4).
+ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
+                              std::optional<std::string_view> code) {
+  ScriptedResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = fmt::format(
+      "{{\n    \"error\": {{\n        \"message\": {},\n        \"type\": {},\n        \"param\": null,\n"
+      "        \"code\": {}\n    }}\n}}\n",
+      json_quote(message), json_quote(type), code ? json_quote(*code) : std::string("null"));
+  return response;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Shows enough of a wrong key to recognise it, the way the real API does.
+std::string redact(std::string_view key) {
+  if (key.size() <= 8) return std::string(key.size(), '*');
+  return fmt::format("{}{}{}", key.substr(0, 3), std::string(key.size() - 7, '*'), key.substr(key.size() - 4));
+}
+
+struct ChatRequest {
+  std::string model = "gpt-4o-mini";
+  bool stream = false;
+  bool include_usage = false;
+};
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A rough stand-in for a tokenizer: about four bytes per token, as OpenAI's own rule of thumb says.
+int prompt_tokens_for(const RecordedRequest& request) {
+  return std::max(1, static_cast<int>(request.body.size() / 4));
+}
+
+std::string built_in_usage(int prompt_tokens) {
+  return fmt::format(
+      R"({{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{},)"
+      R"("prompt_tokens_details":{{"cached_tokens":0,"audio_tokens":0}},)"
+      R"("completion_tokens_details":{{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}})",
+      prompt_tokens, built_in_completion_tokens, prompt_tokens + built_in_completion_tokens);
+}
+
+ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatRequest& chat) {
+  std::string text;
+  for (auto piece : built_in_pieces) text += piece;
+  ScriptedResponse response;
+  response.content_type = "application/json";
+  response.body = fmt::format(
+      "{{\n  \"id\": \"chatcmpl-fake{}\",\n  \"object\": \"chat.completion\",\n  \"created\": {},\n  \"model\": {},\n"
+      "  \"choices\": [\n    {{\n      \"index\": 0,\n      \"message\": {{\n        \"role\": \"assistant\",\n"
+      "        \"content\": {},\n        \"refusal\": null,\n        \"annotations\": []\n      }},\n"
+      "      \"logprobs\": null,\n      \"finish_reason\": \"stop\"\n    }}\n  ],\n  \"usage\": {},\n"
+      "  \"service_tier\": \"default\",\n  \"system_fingerprint\": null\n}}\n",
+      request.seq, unix_now(), json_quote(chat.model), json_quote(text), built_in_usage(prompt_tokens_for(request)));
+  return response;
+}
+
+ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatRequest& chat) {
+  const std::string prefix = fmt::format(
+      R"({{"id":"chatcmpl-fake{}","object":"chat.completion.chunk","created":{},"model":{},"service_tier":"default","system_fingerprint":null,)",
+      request.seq, unix_now(), json_quote(chat.model));
+  // Newer responses carry "usage":null on every chunk but the usage chunk when usage was asked for.
+  const std::string usage_field = chat.include_usage ? R"(,"usage":null)" : "";
+  const auto chunk = [&](std::string_view delta, std::string_view finish_reason) {
+    return fmt::format(R"(data: {}"choices":[{{"index":0,"delta":{},"logprobs":null,"finish_reason":{}}}]{}}})"
+                       "\n\n",
+                       prefix, delta, finish_reason, usage_field);
+  };
+  ScriptedResponse response;
+  response.content_type = "text/event-stream; charset=utf-8";
+  response.body = chunk(R"({"role":"assistant","content":"","refusal":null})", "null");
+  for (auto piece : built_in_pieces) response.body += chunk(fmt::format(R"({{"content":{}}})", json_quote(piece)), "null");
+  response.body += chunk("{}", R"("stop")");
+  if (chat.include_usage) {
+    response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, built_in_usage(prompt_tokens_for(request)));
+  }
+  response.body += "data: [DONE]\n\n";
+  return response;
+}
+
+class OpenAIProtocol final : public ProviderProtocol {
+public:
+  std::string_view name() const override { return "openai"; }
+
+  // Any prefix: users put gateways and proxies in front (/v1/..., /gateway/openai/v1/...).
+  bool matches(std::string_view method, std::string_view path) const override {
+    constexpr std::string_view suffix = "/chat/completions";
+    return method == "POST" && path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  }
+
+  std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
+                                             const FakeServerOptions& options) const override {
+    const std::string* authorization = find_header(request, "Authorization");
+    std::string_view key;
+    if (authorization != nullptr) {
+      const std::string_view value = trim(*authorization);
+      const auto space = value.find(' ');
+      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
+        key = trim(value.substr(space + 1));
+      }
+    }
+    if (key.empty()) {
+      return openai_error(401,
+                          "You didn't provide an API key. You need to provide your API key in an Authorization "
+                          "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                          "invalid_request_error", "invalid_api_key");
+    }
+    if (!options.required_api_key.empty() && key != options.required_api_key) {
+      return openai_error(401, fmt::format("Incorrect API key provided: {}.", redact(key)), "invalid_request_error",
+                          "invalid_api_key");
+    }
+    return std::nullopt;
+  }
+
+  ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
+    ChatRequest chat;
+    try {
+      Poco::JSON::Parser parser;
+      const auto root = parser.parse(request.body);
+      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
+      const auto object = root.extract<Poco::JSON::Object::Ptr>();
+      if (object->has("model") && object->get("model").isString()) chat.model = object->getValue<std::string>("model");
+      const auto stream = object->get("stream");
+      chat.stream = stream.isBoolean() && stream.extract<bool>();
+      if (const auto stream_options = object->getObject("stream_options"); !stream_options.isNull()) {
+        const auto include_usage = stream_options->get("include_usage");
+        chat.include_usage = include_usage.isBoolean() && include_usage.extract<bool>();
+      }
+    } catch (const Poco::Exception&) {
+      return openai_error(400,
+                          "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                          "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                          "sent was not valid JSON.)",
+                          "invalid_request_error", std::nullopt);
+    }
+
+    const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
+    if (fixture_exists(options, fixture)) {
+      ScriptedResponse response;
+      response.fixture = std::string(fixture);
+      return response;
+    }
+    return chat.stream ? built_in_stream(request, chat) : built_in_completion(request, chat);
+  }
+
+  std::vector<Header> standard_headers(const RecordedRequest& request,
+                                       std::chrono::milliseconds handling_time) const override {
+    return {
+        {"x-request-id", fmt::format("req_fake_{}", request.seq)},
+        {"openai-processing-ms", std::to_string(handling_time.count())},
+        {"openai-version", "2020-10-01"},
+        {"x-ratelimit-limit-requests", "10000"},
+        {"x-ratelimit-limit-tokens", "30000000"},
+        {"x-ratelimit-remaining-requests", "9999"},
+        {"x-ratelimit-remaining-tokens", "29999000"},
+        {"x-ratelimit-reset-requests", "6ms"},
+        {"x-ratelimit-reset-tokens", "2ms"},
+    };
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderProtocol> make_openai_protocol() { return std::make_unique<OpenAIProtocol>(); }
+
+}  // namespace majordomo::fake

@@ -1,0 +1,43 @@
+// The seam where each provider's wire protocol plugs into the fake server: routing, auth, default replies.
+#pragma once
+
+#include "fake_server.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace majordomo::fake {
+
+class ProviderProtocol {
+public:
+  virtual ~ProviderProtocol() = default;
+  // Recorded as RecordedRequest::protocol.
+  virtual std::string_view name() const = 0;
+  // path is without the query string.
+  virtual bool matches(std::string_view method, std::string_view path) const = 0;
+  // A response when the credentials are missing or wrong, nothing when the request may proceed.
+  virtual std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
+                                                     const FakeServerOptions& options) const = 0;
+  // What the real API would answer when no scripted response is queued.
+  virtual ScriptedResponse default_response(const RecordedRequest& request,
+                                            const FakeServerOptions& options) const = 0;
+  // Headers the real API puts on every response (request id, version); a scripted header of the same name wins.
+  virtual std::vector<Header> standard_headers(const RecordedRequest& request,
+                                               std::chrono::milliseconds handling_time) const = 0;
+};
+
+std::unique_ptr<ProviderProtocol> make_openai_protocol();
+
+// Every provider the server speaks, in routing order (the first match wins).
+std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();
+
+// Shared by the protocol implementations.
+const std::string* find_header(const RecordedRequest& request, std::string_view name);  // first match, any case
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
+
+}  // namespace majordomo::fake

@@ -1,0 +1,36 @@
+// The list of providers the fake server speaks, and small helpers every protocol uses.
+#include "provider_protocol.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <system_error>
+
+namespace majordomo::fake {
+
+std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols() {
+  std::vector<std::unique_ptr<ProviderProtocol>> protocols;
+  protocols.push_back(make_openai_protocol());
+  return protocols;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+const std::string* find_header(const RecordedRequest& request, std::string_view name) {
+  for (const auto& header : request.headers) {
+    if (equals_ignoring_case(header.name, name)) return &header.value;
+  }
+  return nullptr;
+}
+
+bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path) {
+  if (options.fixtures_dir.empty()) return false;
+  std::error_code error;
+  return std::filesystem::is_regular_file(options.fixtures_dir / relative_path, error);
+}
+
+}  // namespace majordomo::fake
