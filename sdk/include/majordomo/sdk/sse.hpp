@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,12 +45,34 @@ class SseDecoder {
   std::size_t pending_bytes() const noexcept { return end_ - cursor_; }
 
  private:
-  std::vector<char> buffer_;  // [0, end_) holds data; capacity keeps kPadding slack after end_
-  std::size_t cursor_ = 0;    // start of the first line not yet consumed
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  bool skip_bom();
+  std::size_t find_cr(std::size_t from);
+  void add_data_line(std::size_t begin, std::size_t size);
+  void dispatch(SseEvent& event);
+  void reset_event() noexcept;
+
+  std::vector<char> buffer_;  // [0, end_) holds data; its size keeps kPadding slack after end_
+  std::size_t cursor_ = 0;    // oldest byte still needed: views of the pending event live after it
+  std::size_t scan_ = 0;      // start of the first line not yet interpreted
   std::size_t end_ = 0;
+  std::size_t lf_checked_ = 0;      // no '\n' in [scan_, lf_checked_): an incomplete line is not rescanned
+  std::size_t cr_next_ = kNone;     // cached position of the next '\r' at or after scan_
+  std::size_t cr_checked_ = 0;      // no '\r' in [.., cr_checked_) when cr_next_ == kNone
   bool skip_lf_ = false;      // the last consumed line ended in '\r': a leading '\n' belongs to it
   bool at_start_ = true;      // BOM check pending
-  std::string joined_;        // multi-line data, with padding reserved
+
+  // The event being assembled: offsets into buffer_ for `event:` and a single data line; several
+  // data lines are joined into a slot of joined_ instead.
+  std::size_t type_begin_ = 0, type_size_ = 0;
+  std::size_t data_begin_ = 0, data_size_ = 0;
+  std::size_t data_lines_ = 0;
+  std::size_t joined_slot_ = kNone;
+  // Joined data of multi-line events dispatched since the last prepare() (a deque so that earlier
+  // slots never move), each followed by kPadding bytes. Slots are reused: no steady-state allocation.
+  std::deque<std::string> joined_;
+  std::size_t joined_used_ = 0;
 };
 
 }  // namespace v1

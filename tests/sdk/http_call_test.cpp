@@ -1,0 +1,260 @@
+// HttpCall tests with a tiny decoder: META first, events in order, terminator drain, JSON bodies, error statuses.
+#include "test_servers.hpp"
+
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/errors.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+using majordomo::sdk::EventSink;
+using majordomo::sdk::HttpCall;
+using majordomo::sdk::HttpExchange;
+using majordomo::sdk::HttpTransport;
+using majordomo::sdk::ProviderError;
+using majordomo::sdk::ResponseDecoder;
+using majordomo::sdk::SseDecoder;
+using majordomo::sdk::SseEvent;
+using majordomo::sdk::TransportConfig;
+using majordomo::test::LoopbackHttpServer;
+
+namespace {
+
+// Text events carry the SSE data as is; `[DONE]` terminates; event type "two" adds two more events.
+class EchoDecoder final : public ResponseDecoder {
+ public:
+  explicit EchoDecoder(bool need_terminator = false) : need_terminator_(need_terminator) {}
+
+  std::string_view request_id_header() const override { return "x-request-id"; }
+
+  void on_body(std::string_view body, EventSink& sink) override {
+    // The body is followed by padding, as simdjson needs: reading it must be safe.
+    char padding[SseDecoder::kPadding];
+    std::memcpy(padding, body.data() + body.size(), sizeof(padding));
+    sink.text(body);
+    sink.stop(MJ_STOP_END_TURN, "stop");
+  }
+
+  bool on_event(const SseEvent& event, EventSink& sink) override {
+    if (event.data == "[DONE]") return false;
+    sink.text(event.data);
+    if (event.type == "two") {
+      sink.text("a");
+      sink.reasoning("b");
+    }
+    return true;
+  }
+
+  void on_stream_end(bool terminator_seen, EventSink& sink) override {
+    if (!terminator_seen && need_terminator_)
+      throw ProviderError(MJ_ERR_CONNECTION, "stream ended without its terminator");
+    mj_usage usage{};
+    usage.output_tokens = 7;
+    sink.usage(usage);
+    sink.stop(terminator_seen ? MJ_STOP_END_TURN : MJ_STOP_UNKNOWN, terminator_seen ? "done" : "eof");
+  }
+
+  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view body) override {
+    throw ProviderError(majordomo::sdk::error_kind_for_http_status(exchange.status()),
+                        "provider said: " + std::string(body), exchange.status(), "test_error",
+                        std::string(exchange.header("x-request-id")), majordomo::sdk::retry_after_ms(exchange));
+  }
+
+ private:
+  bool need_terminator_;
+};
+
+struct Seen {
+  int32_t type;
+  std::string text;
+};
+
+std::vector<Seen> drain(HttpCall& call) {
+  std::vector<Seen> seen;
+  mj_event event{};
+  while (call.next(event)) {
+    REQUIRE(event.struct_size == sizeof(mj_event));
+    std::string text;
+    if (event.type == MJ_EVENT_META) text.assign(event.request_id.data, event.request_id.size);
+    else if (event.type == MJ_EVENT_USAGE) text = std::to_string(event.usage.output_tokens);
+    else text.assign(event.text.data, event.text.size);
+    seen.push_back({event.type, text});
+  }
+  return seen;
+}
+
+mj_call_params params_for(const std::string& url, bool stream, const std::string& body = "{}") {
+  mj_call_params params{};
+  params.struct_size = sizeof(params);
+  params.flags = stream ? MJ_CALL_STREAM : 0;
+  params.url = {url.data(), url.size()};
+  params.body = {body.data(), body.size()};
+  return params;
+}
+
+LoopbackHttpServer::Handler sse_handler(std::string events, bool with_request_id = true) {
+  return [events = std::move(events), with_request_id](Poco::Net::HTTPServerRequest& request,
+                                                        Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    if (with_request_id) response.set("X-Request-Id", "req-7");
+    response.setChunkedTransferEncoding(true);
+    response.setContentType("text/event-stream");
+    std::ostream& out = response.send();
+    // One chunk per event, as streaming servers send them.
+    std::size_t at = 0;
+    while (at < events.size()) {
+      const std::size_t end = events.find("\n\n", at);
+      const std::size_t stop = end == std::string::npos ? events.size() : end + 2;
+      out << events.substr(at, stop - at);
+      out.flush();
+      at = stop;
+    }
+  };
+}
+
+bool operator==(const Seen& a, const Seen& b) { return a.type == b.type && a.text == b.text; }
+std::ostream& operator<<(std::ostream& out, const Seen& seen) { return out << seen.type << ":" << seen.text; }
+
+}  // namespace
+
+TEST_CASE("HttpCall streams events in order, META first, and drains after the terminator", "[call]") {
+  LoopbackHttpServer server(sse_handler(
+      "data: one\n\n: keep-alive\n\nevent: two\ndata: x\n\nid: 3\ndata: m1\ndata: m2\n\ndata: [DONE]\n\ndata: after\n\n"));
+  HttpTransport transport(TransportConfig{});
+  std::vector<Seen> seen;
+  {
+    HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>());
+    seen = drain(call);
+    mj_event event{};
+    CHECK_FALSE(call.next(event));  // stays ended
+  }
+  const std::vector<Seen> expected = {{MJ_EVENT_META, "req-7"},     {MJ_EVENT_TEXT, "one"},
+                                      {MJ_EVENT_TEXT, "x"},         {MJ_EVENT_TEXT, "a"},
+                                      {MJ_EVENT_REASONING, "b"},    {MJ_EVENT_TEXT, "m1\nm2"},
+                                      {MJ_EVENT_USAGE, "7"},        {MJ_EVENT_STOP, "done"}};
+  CHECK(seen == expected);
+  CHECK(transport.idle_connections() == 1);  // drained to the end, so pooled
+}
+
+TEST_CASE("HttpCall without a request id header starts with the first decoded event", "[call]") {
+  LoopbackHttpServer server(sse_handler("data: only\n\n", false));
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>());
+  const std::vector<Seen> expected = {{MJ_EVENT_TEXT, "only"}, {MJ_EVENT_USAGE, "7"}, {MJ_EVENT_STOP, "eof"}};
+  CHECK(drain(call) == expected);
+}
+
+TEST_CASE("HttpCall reports a stream that ends without its terminator when the decoder requires one", "[call]") {
+  LoopbackHttpServer server(sse_handler("data: partial\n\n"));
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  mj_event event{};
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_META);
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_TEXT);
+  try {
+    call.next(event);
+    FAIL("expected a ProviderError");
+  } catch (const ProviderError& error) {
+    CHECK(error.kind() == MJ_ERR_CONNECTION);
+  }
+}
+
+TEST_CASE("HttpCall decodes a JSON body in one step", "[call]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    std::string body(std::istreambuf_iterator<char>(request.stream()), {});
+    response.set("x-request-id", "req-json");
+    response.setContentType("application/json");
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), false, "{\"answer\":42}"), std::make_unique<EchoDecoder>());
+  const std::vector<Seen> expected = {
+      {MJ_EVENT_META, "req-json"}, {MJ_EVENT_TEXT, "{\"answer\":42}"}, {MJ_EVENT_STOP, "stop"}};
+  CHECK(drain(call) == expected);
+}
+
+TEST_CASE("HttpCall turns a non-2xx status into the decoder's typed error, after META", "[call]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) {
+    response.setStatus(Poco::Net::HTTPResponse::HTTP_TOO_MANY_REQUESTS);
+    response.set("x-request-id", "req-429");
+    response.set("retry-after", "3");
+    response.setContentType("application/json");
+    response.setContentLength(21);
+    response.send() << "{\"error\":\"slow down\"}";
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>());
+  mj_event event{};
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_META);
+  try {
+    call.next(event);
+    FAIL("expected a ProviderError");
+  } catch (const ProviderError& error) {
+    CHECK(error.kind() == MJ_ERR_RATE_LIMITED);
+    CHECK(error.http_status() == 429);
+    CHECK(error.retry_after_ms() == 3000);
+    CHECK(error.request_id() == "req-429");
+    CHECK(std::string(error.what()) == "provider said: {\"error\":\"slow down\"}");
+  }
+}
+
+TEST_CASE("HttpCall's constructor reports send failures", "[call]") {
+  HttpTransport transport(TransportConfig{});
+  const std::string url = "gopher://nowhere/";
+  CHECK_THROWS_AS(HttpCall(transport, params_for(url, false), std::make_unique<EchoDecoder>()), ProviderError);
+}
+
+TEST_CASE("HttpCall ends normally when the body stalls after the terminator", "[call]") {
+  majordomo::test::Gate gate;
+  LoopbackHttpServer server([&](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.set("x-request-id", "req-7");
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    out << "data: one\n\ndata: [DONE]\n\n";
+    out.flush();
+    gate.wait();
+  });
+  TransportConfig config;
+  config.idle_timeout = std::chrono::milliseconds(200);
+  HttpTransport transport(config);
+  {
+    HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+    const std::vector<Seen> expected = {
+        {MJ_EVENT_META, "req-7"}, {MJ_EVENT_TEXT, "one"}, {MJ_EVENT_USAGE, "7"}, {MJ_EVENT_STOP, "done"}};
+    // The drain after the terminator times out; that closes the connection, not the call.
+    CHECK(drain(call) == expected);
+  }
+  gate.open();
+  CHECK(transport.idle_connections() == 0);
+}
+
+TEST_CASE("HttpCall replays the OpenAI stream fixture served in odd-sized chunks", "[call][fixture]") {
+  std::ifstream file(std::string(MAJORDOMO_TEST_FIXTURES) + "/openai/chat_completion_stream.sse", std::ios::binary);
+  const std::string fixture((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  REQUIRE(!fixture.empty());
+  LoopbackHttpServer server([&](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    for (std::size_t at = 0; at < fixture.size(); at += 777) {
+      out << fixture.substr(at, 777);
+      out.flush();
+    }
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  const std::vector<Seen> seen = drain(call);
+  REQUIRE(seen.size() == 33 + 2);  // 33 data events before [DONE], then usage and stop
+  CHECK(seen.front().text.rfind("{\"id\":\"chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL\"", 0) == 0);
+  CHECK(seen.back() == Seen{MJ_EVENT_STOP, "done"});
+}

@@ -1,0 +1,534 @@
+// HttpTransport tests over loopback: keep-alive pooling, stale retry, abandoned streams, timeouts, framing, headers.
+#include "test_servers.hpp"
+
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/sse.hpp>
+
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Timespan.h>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using majordomo::sdk::HttpExchange;
+using majordomo::sdk::HttpRequestSpec;
+using majordomo::sdk::HttpTransport;
+using majordomo::sdk::ProviderError;
+using majordomo::sdk::TransportConfig;
+using majordomo::test::Gate;
+using majordomo::test::LoopbackHttpServer;
+using majordomo::test::RawServer;
+using namespace std::chrono_literals;
+
+namespace {
+
+void reply(Poco::Net::HTTPServerResponse& response, const std::string& body, int status = 200) {
+  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response.setContentType("application/json");
+  response.setContentLength(static_cast<std::streamsize>(body.size()));
+  response.send() << body;
+}
+
+std::string read_body(HttpExchange& exchange) {
+  std::string body;
+  exchange.read_all(body);
+  return body;
+}
+
+std::unique_ptr<HttpExchange> post(HttpTransport& transport, const std::string& url, std::string_view body = "{}",
+                                   std::span<const mj_header> headers = {}, bool stream = false) {
+  HttpRequestSpec spec;
+  spec.url = url;
+  spec.body = body;
+  spec.headers = headers;
+  spec.stream = stream;
+  return transport.send(spec);
+}
+
+mj_header header(const char* name, const char* value) {
+  return mj_header{{name, std::strlen(name)}, {value, std::strlen(value)}};
+}
+
+// Runs `action`, expects a ProviderError, returns it.
+template <class Action>
+ProviderError expect_error(Action&& action) {
+  try {
+    action();
+  } catch (const ProviderError& error) {
+    return error;
+  }
+  FAIL("expected a ProviderError");
+  throw std::logic_error("unreachable");
+}
+
+TransportConfig quick_config() {
+  TransportConfig config;
+  config.connect_timeout = 5s;
+  config.first_byte_timeout = 10s;
+  config.idle_timeout = 10s;
+  config.total_timeout = 30s;
+  return config;
+}
+
+// Sends one chunk of a chunked response right away (flushed), then the rest once the gate opens.
+LoopbackHttpServer::Handler gated_stream(Gate& gate, std::string first, std::string rest) {
+  return [&gate, first = std::move(first), rest = std::move(rest)](Poco::Net::HTTPServerRequest& request,
+                                                                    Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.setChunkedTransferEncoding(true);
+    response.setContentType("text/event-stream");
+    std::ostream& out = response.send();
+    out << first;
+    out.flush();
+    gate.wait();
+    out << rest;
+    out.flush();
+  };
+}
+
+}  // namespace
+
+TEST_CASE("keep-alive: sequential requests reuse one connection", "[transport]") {
+  LoopbackHttpServer server([](auto& request, auto& response) {
+    std::string body;
+    request.stream() >> body;
+    response.set("X-Request-Id", "req-42");
+    reply(response, "{\"echo\":" + body + "}");
+  });
+  HttpTransport transport(quick_config());
+  for (int i = 0; i < 10; ++i) {
+    auto exchange = post(transport, server.url("/v1/echo"), std::to_string(i));
+    CHECK(exchange->status() == 200);
+    CHECK(exchange->header("x-request-id") == "req-42");
+    CHECK(exchange->header("X-REQUEST-ID") == "req-42");
+    CHECK(exchange->header("absent").empty());
+    CHECK(read_body(*exchange) == "{\"echo\":" + std::to_string(i) + "}");
+    CHECK(exchange->body_complete());
+  }
+  CHECK(transport.connections_opened() == 1);
+  CHECK(transport.idle_connections() == 1);
+}
+
+TEST_CASE("requests are HTTP/1.1 with the given headers exactly once, defaults only when absent", "[transport]") {
+  std::mutex mutex;
+  std::multimap<std::string, std::string> seen;  // lower-case name -> value
+  std::string version, body, uri;
+  LoopbackHttpServer server([&](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    {
+      std::lock_guard lock(mutex);
+      seen.clear();
+      for (const auto& [name, value] : request) {
+        std::string lower = name;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        seen.emplace(lower, value);
+      }
+      version = request.getVersion();
+      uri = request.getURI();
+      body.assign(std::istreambuf_iterator<char>(request.stream()), std::istreambuf_iterator<char>());
+    }
+    reply(response, "{}");
+  });
+  HttpTransport transport(quick_config());
+  const auto values = [&](const std::string& name) {
+    std::lock_guard lock(mutex);
+    std::vector<std::string> out;
+    for (auto [it, end] = seen.equal_range(name); it != end; ++it) out.push_back(it->second);
+    return out;
+  };
+  using Values = std::vector<std::string>;
+
+  SECTION("defaults added") {
+    const std::array headers = {header("Authorization", "Bearer sk-secret"), header("X-Custom", "v1")};
+    auto exchange = post(transport, server.url("/v1/chat?x=1"), "{\"a\":1}", headers);
+    read_body(*exchange);
+    CHECK(version == "HTTP/1.1");
+    CHECK(uri == "/v1/chat?x=1");
+    CHECK(body == "{\"a\":1}");
+    CHECK(values("authorization") == Values{"Bearer sk-secret"});
+    CHECK(values("x-custom") == Values{"v1"});
+    CHECK(values("host") == Values{"127.0.0.1:" + std::to_string(server.port())});
+    CHECK(values("content-type") == Values{"application/json"});
+    CHECK(values("accept") == Values{"application/json"});
+    CHECK(values("content-length") == Values{"7"});
+    CHECK(values("transfer-encoding").empty());
+    CHECK(values("connection").empty());  // HTTP/1.1 keeps the connection by default
+  }
+  SECTION("stream asks for an event stream") {
+    auto exchange = post(transport, server.url(), "{}", {}, true);
+    read_body(*exchange);
+    CHECK(values("accept") == Values{"text/event-stream"});
+  }
+  SECTION("given Host, Content-Type and Accept win and appear once") {
+    const std::array headers = {header("host", "api.example.test"), header("content-type", "application/x-custom"),
+                                header("accept", "*/*"), header("Content-Length", "999")};
+    auto exchange = post(transport, server.url(), "{}", headers, true);
+    read_body(*exchange);
+    CHECK(values("host") == Values{"api.example.test"});
+    CHECK(values("content-type") == Values{"application/x-custom"});
+    CHECK(values("accept") == Values{"*/*"});
+    CHECK(values("content-length") == Values{"2"});  // framing stays the transport's
+  }
+}
+
+TEST_CASE("read_some returns as soon as some body bytes arrived", "[transport]") {
+  Gate gate;
+  LoopbackHttpServer server(gated_stream(gate, "data: 1\n\n", "data: 2\n\n"));
+  HttpTransport transport(quick_config());
+  auto exchange = post(transport, server.url(), "{}", {}, true);
+  char buffer[16384];
+  // The server holds the rest back until the gate opens: a read that waited for a full buffer
+  // would never return here.
+  const std::size_t n = exchange->read_some(buffer, sizeof(buffer));
+  CHECK(std::string(buffer, n) == "data: 1\n\n");
+  CHECK_FALSE(exchange->body_complete());
+  gate.open();
+  std::string rest;
+  exchange->read_all(rest);
+  CHECK(rest == "data: 2\n\n");
+  CHECK(exchange->body_complete());
+  CHECK(exchange->read_some(buffer, sizeof(buffer)) == 0);
+  exchange.reset();
+  CHECK(transport.idle_connections() == 1);
+}
+
+TEST_CASE("an exchange abandoned mid-body is not pooled and the next request works", "[transport]") {
+  Gate gate;
+  std::atomic<int> calls{0};
+  LoopbackHttpServer server([&](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    if (calls.fetch_add(1) == 0) {
+      gated_stream(gate, "data: first\n\n", "data: late\n\n")(request, response);
+    } else {
+      reply(response, "{\"fresh\":true}");
+    }
+  });
+  HttpTransport transport(quick_config());
+  {
+    auto exchange = post(transport, server.url(), "{}", {}, true);
+    char buffer[64];
+    CHECK(exchange->read_some(buffer, sizeof(buffer)) > 0);
+  }  // abandoned here
+  CHECK(transport.idle_connections() == 0);
+  gate.open();
+  auto next = post(transport, server.url());
+  CHECK(read_body(*next) == "{\"fresh\":true}");
+  CHECK(transport.connections_opened() == 2);
+}
+
+TEST_CASE("a reused connection the server closed is retried once on a fresh one", "[transport]") {
+  const std::string ok_one = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"one\"";
+  const std::string ok_two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"two\"";
+  std::atomic<int> requests{0};
+  RawServer server([&](Poco::Net::StreamSocket& socket, int index) {
+    if (index == 0) {
+      if (!majordomo::test::read_request(socket)) return;
+      requests.fetch_add(1);
+      majordomo::test::send_all(socket, ok_one);
+      // The next request on this connection meets a server that just gave up on it.
+      if (majordomo::test::read_request(socket)) requests.fetch_add(1);
+      socket.close();
+    } else {
+      if (!majordomo::test::read_request(socket)) return;
+      requests.fetch_add(1);
+      majordomo::test::send_all(socket, ok_two);
+    }
+  });
+  HttpTransport transport(quick_config());
+  auto first = post(transport, server.url());
+  CHECK(read_body(*first) == "\"one\"");
+  first.reset();
+  REQUIRE(transport.idle_connections() == 1);
+  auto second = post(transport, server.url());
+  CHECK(read_body(*second) == "\"two\"");
+  CHECK(transport.connections_opened() == 2);
+  CHECK(requests.load() == 3);
+}
+
+TEST_CASE("a fresh connection that fails is not retried", "[transport]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    majordomo::test::read_request(socket);
+    socket.close();
+  });
+  HttpTransport transport(quick_config());
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK(transport.connections_opened() == 1);
+}
+
+TEST_CASE("first-byte timeout", "[transport][timeout]") {
+  Gate gate;
+  LoopbackHttpServer server([&](auto&, auto& response) {
+    gate.wait();
+    reply(response, "{}");
+  });
+  TransportConfig config = quick_config();
+  config.first_byte_timeout = 200ms;
+  HttpTransport transport(config);
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  gate.open();
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("no response head") && Catch::Contains("200 ms (first_byte timeout)"));
+  CHECK(transport.idle_connections() == 0);
+}
+
+TEST_CASE("idle timeout in the middle of a body", "[transport][timeout]") {
+  Gate gate;
+  LoopbackHttpServer server(gated_stream(gate, "data: 1\n\n", "data: 2\n\n"));
+  TransportConfig config = quick_config();
+  config.idle_timeout = 200ms;
+  HttpTransport transport(config);
+  auto exchange = post(transport, server.url(), "{}", {}, true);
+  char buffer[256];
+  CHECK(exchange->read_some(buffer, sizeof(buffer)) > 0);
+  const ProviderError error = expect_error([&] { exchange->read_some(buffer, sizeof(buffer)); });
+  gate.open();
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("idle timeout"));
+  // A timed-out body never looks like a normal end, and its connection is not pooled.
+  CHECK_FALSE(exchange->body_complete());
+  CHECK_THROWS_AS(exchange->read_some(buffer, sizeof(buffer)), ProviderError);
+  exchange.reset();
+  CHECK(transport.idle_connections() == 0);
+}
+
+TEST_CASE("total timeout cuts a wait that its own timeout would allow", "[transport][timeout]") {
+  Gate gate;
+  LoopbackHttpServer server([&](auto&, auto& response) {
+    gate.wait();
+    reply(response, "{}");
+  });
+  TransportConfig config = quick_config();
+  config.total_timeout = 300ms;
+  HttpTransport transport(config);
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  gate.open();
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("300 ms (total timeout)"));
+}
+
+TEST_CASE("connection refused is a connection error", "[transport]") {
+  std::uint16_t port = 0;
+  {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port = socket.address().port();
+  }  // closed: nothing listens there now
+  HttpTransport transport(quick_config());
+  const ProviderError error = expect_error([&] { post(transport, "http://127.0.0.1:" + std::to_string(port) + "/"); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK_THAT(error.what(), Catch::Contains("refused"));
+}
+
+TEST_CASE("malformed and non-http URLs are configuration errors", "[transport]") {
+  HttpTransport transport(quick_config());
+  for (const char* url : {"ftp://example.test/", "example.test/v1", "http://", "http://:80/", "http://host:0/",
+                          "http://host:99999/", "http://host:12ab/", "http://user:pw@host/", "http://host/a b"}) {
+    INFO(url);
+    const ProviderError error = expect_error([&] { post(transport, url); });
+    CHECK(error.kind() == MJ_ERR_CONFIGURATION);
+    CHECK_THAT(error.what(), !Catch::Contains("pw"));
+  }
+}
+
+TEST_CASE("4xx and 5xx statuses do not throw; their bodies are readable", "[transport]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    const int status = request.getURI() == "/missing" ? 404 : 500;
+    reply(response, "{\"error\":" + std::to_string(status) + "}", status);
+  });
+  HttpTransport transport(quick_config());
+  auto missing = post(transport, server.url("/missing"));
+  CHECK(missing->status() == 404);
+  CHECK(read_body(*missing) == "{\"error\":404}");
+  auto failed = post(transport, server.url("/fail"));
+  CHECK(failed->status() == 500);
+  CHECK(read_body(*failed) == "{\"error\":500}");
+}
+
+TEST_CASE("a body cut short by the server is a connection error, never a normal end", "[transport]") {
+  SECTION("Content-Length") {
+    RawServer server([](Poco::Net::StreamSocket& socket, int) {
+      if (!majordomo::test::read_request(socket)) return;
+      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+      socket.close();
+    });
+    HttpTransport transport(quick_config());
+    auto exchange = post(transport, server.url());
+    std::string body;
+    const ProviderError error = expect_error([&] { exchange->read_all(body); });
+    CHECK(error.kind() == MJ_ERR_CONNECTION);
+    CHECK_THAT(error.what(), Catch::Contains("10 of 100"));
+    CHECK_FALSE(exchange->body_complete());
+  }
+  SECTION("chunked") {
+    RawServer server([](Poco::Net::StreamSocket& socket, int) {
+      if (!majordomo::test::read_request(socket)) return;
+      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      socket.close();
+    });
+    HttpTransport transport(quick_config());
+    auto exchange = post(transport, server.url());
+    std::string body;
+    const ProviderError error = expect_error([&] { exchange->read_all(body); });
+    CHECK(error.kind() == MJ_ERR_CONNECTION);
+    CHECK(body == "hello");
+  }
+}
+
+TEST_CASE("chunked framing with extensions and trailers; bodies without length end at close", "[transport]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int index) {
+    if (!majordomo::test::read_request(socket)) return;
+    if (index == 0) {
+      majordomo::test::send_all(socket,
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "5;ext=1\r\nhello\r\nA\r\n, chunked!\r\n0\r\nX-Trailer: t\r\n\r\n");
+      majordomo::test::read_request(socket);  // keep the connection open until the client is done
+    } else {
+      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+      socket.close();
+    }
+  });
+  {
+    HttpTransport transport(quick_config());
+    auto chunked = post(transport, server.url());
+    CHECK(read_body(*chunked) == "hello, chunked!");
+    CHECK(chunked->body_complete());
+    chunked.reset();
+    CHECK(transport.idle_connections() == 1);
+  }  // closes the pooled connection, so the server moves on to its second script
+  HttpTransport transport(quick_config());
+  auto until_close = post(transport, server.url());
+  CHECK(read_body(*until_close) == "until close");
+  CHECK(until_close->body_complete());
+  until_close.reset();
+  CHECK(transport.idle_connections() == 0);  // the end of such a body is the end of its connection
+}
+
+TEST_CASE("retry_after_ms reads retry-after-ms, seconds, decimals and HTTP dates", "[transport]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    const std::string& uri = request.getURI();
+    if (uri == "/ms") {
+      response.set("retry-after-ms", "1500");
+      response.set("retry-after", "9");
+    } else if (uri == "/seconds") {
+      response.set("Retry-After", "2");
+    } else if (uri == "/decimal") {
+      response.set("Retry-After", "1.5");
+    } else if (uri == "/past") {
+      response.set("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
+    } else if (uri == "/future") {
+      Poco::DateTime later;
+      later += Poco::Timespan(3600, 0);
+      response.set("Retry-After", Poco::DateTimeFormatter::format(later, Poco::DateTimeFormat::HTTP_FORMAT));
+    } else if (uri == "/garbage") {
+      response.set("Retry-After", "soon");
+    }
+    reply(response, "{}", 429);
+  });
+  HttpTransport transport(quick_config());
+  const auto hint = [&](const std::string& path) {
+    auto exchange = post(transport, server.url(path));
+    read_body(*exchange);
+    return majordomo::sdk::retry_after_ms(*exchange);
+  };
+  CHECK(hint("/ms") == 1500);
+  CHECK(hint("/seconds") == 2000);
+  CHECK(hint("/decimal") == 1500);
+  CHECK(hint("/past") == 0);
+  const int64_t future = hint("/future");
+  CHECK(future > 3000 * 1000);
+  CHECK(future <= 3600 * 1000);
+  CHECK(hint("/garbage") == -1);
+  CHECK(hint("/none") == -1);
+}
+
+TEST_CASE("many threads share one transport", "[transport]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    std::string body(std::istreambuf_iterator<char>(request.stream()), {});
+    reply(response, body);
+  });
+  TransportConfig config = quick_config();
+  config.max_idle_per_origin = 4;
+  HttpTransport transport(config);
+  constexpr int kThreads = 8, kRequests = 25;
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRequests; ++i) {
+        const std::string body = "{\"t\":" + std::to_string(t) + ",\"i\":" + std::to_string(i) + "}";
+        try {
+          auto exchange = post(transport, server.url(), body);
+          if (read_body(*exchange) == body) good.fetch_add(1);
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(good.load() == kThreads * kRequests);
+  CHECK(transport.connections_opened() <= static_cast<std::size_t>(kThreads) + kThreads * kRequests / 2);
+  CHECK(transport.idle_connections() <= 4);
+}
+
+TEST_CASE("the idle list is capped per origin and old idle connections are not reused", "[transport]") {
+  LoopbackHttpServer server([](auto&, auto& response) { reply(response, "{}"); });
+  SECTION("cap") {
+    TransportConfig config = quick_config();
+    config.max_idle_per_origin = 2;
+    HttpTransport transport(config);
+    std::vector<std::unique_ptr<HttpExchange>> open;
+    for (int i = 0; i < 4; ++i) open.push_back(post(transport, server.url()));
+    for (auto& exchange : open) read_body(*exchange);
+    open.clear();
+    CHECK(transport.connections_opened() == 4);
+    CHECK(transport.idle_connections() == 2);
+  }
+  SECTION("keep_alive_idle") {
+    TransportConfig config = quick_config();
+    config.keep_alive_idle = 0ms;
+    HttpTransport transport(config);
+    read_body(*post(transport, server.url()));
+    read_body(*post(transport, server.url()));
+    CHECK(transport.connections_opened() == 2);
+  }
+}
+
+TEST_CASE("an exchange may outlive its transport", "[transport]") {
+  LoopbackHttpServer server([](auto&, auto& response) { reply(response, "{\"late\":1}"); });
+  auto transport = std::make_unique<HttpTransport>(quick_config());
+  auto exchange = post(*transport, server.url());
+  transport.reset();
+  CHECK(read_body(*exchange) == "{\"late\":1}");
+  exchange.reset();  // its pool is closed: the connection is closed, not kept
+}
+
+TEST_CASE("TransportConfig::from reads timeouts and flags, 0 keeps the default", "[transport]") {
+  mj_instance_config config{};
+  config.struct_size = sizeof(config);
+  config.flags = MJ_INSTANCE_TLS_NO_VERIFY;
+  config.ca_file = {"/etc/ca.pem", 11};
+  config.connect_timeout_ms = 1234;
+  config.idle_timeout_ms = 0;
+  config.total_timeout_ms = 99;
+  const TransportConfig result = TransportConfig::from(config);
+  const TransportConfig defaults;
+  CHECK(result.connect_timeout == 1234ms);
+  CHECK(result.first_byte_timeout == defaults.first_byte_timeout);
+  CHECK(result.idle_timeout == defaults.idle_timeout);
+  CHECK(result.total_timeout == 99ms);
+  CHECK_FALSE(result.verify_tls);
+  CHECK(result.ca_file == "/etc/ca.pem");
+
+  // A caller built against a smaller struct: fields past its size are absent.
+  mj_instance_config old{};
+  old.struct_size = offsetof(mj_instance_config, connect_timeout_ms);
+  old.connect_timeout_ms = 5;
+  CHECK(TransportConfig::from(old).connect_timeout == defaults.connect_timeout);
+  CHECK(TransportConfig::from(old).verify_tls);
+}
