@@ -111,7 +111,7 @@ TEST_CASE("ask prints the answer; the server saw one per-request header next to 
   }
 }
 
-TEST_CASE("--dry-run prints the resolved request with the key redacted and sends nothing", "[cli]") {
+TEST_CASE("a dry run prints the resolved request with the key redacted and sends nothing", "[cli]") {
   CliEnv env;
   const RunResult text = run_cli(env.ask({"--dry-run", "Hello"}));
   REQUIRE(text.exit_code == 0);
@@ -131,7 +131,7 @@ TEST_CASE("--dry-run prints the resolved request with the key redacted and sends
   CHECK(env.server.requests().empty());
 }
 
-TEST_CASE("--output json prints exactly one object of the documented shape", "[cli]") {
+TEST_CASE("JSON output prints exactly one object of the documented shape", "[cli]") {
   CliEnv env;
   const RunResult result = run_cli(env.ask({"--output", "json", "Hello"}));
   REQUIRE(result.exit_code == 0);
