@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-bash scripts/build.sh release >/dev/null
+bash scripts/build.sh release majordomo_cli majordomo-fake openai >/dev/null
 bin="$PWD/build/release/bin"
 
 work="$(mktemp -d)"

@@ -5,6 +5,8 @@
 
 #include <majordomo/majordomo.hpp>
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
 
@@ -62,7 +64,8 @@ struct ProviderTestEnv {
         value = header.value;
       }
     }
-    return count > 1 ? "<" + std::to_string(count) + " times>" : value;
+    if (count > 1) return fmt::format("<{} times>", count);
+    return value;
   }
 };
 
