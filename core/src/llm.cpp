@@ -33,7 +33,7 @@ LLMRequest LLMRequest::from_prompt(std::string_view prompt, const RequestOptions
 HeaderSet ResolvedRequest::redacted_headers() const {
   HeaderSet out;
   for (const auto& header : headers) {
-    out.set(header.name, resolution::is_secret_header(header.name)
+    out.set(header.name, resolution::is_secret_header(header.name, auth_header)
                              ? resolution::redacted_value(header.name, header.value)
                              : header.value);
   }
@@ -73,9 +73,8 @@ const Response& ResponseStream::response() const {
 }
 
 void ResponseStream::close() noexcept {
-  // Keep the response readable: only the connection is released, by the source's destructor
-  // once the stream itself goes away; mark the stream ended so nothing more is read.
   finished_ = true;
+  if (source_) source_->close();
 }
 
 void ResponseStream::iterator::advance() {

@@ -1,6 +1,8 @@
 // Plugin discovery: directory scan, ELF sanity check, Boost.DLL load, ABI handshake, metadata copy.
 #include "plugin_library.hpp"
 
+#include <majordomo/sdk/str.hpp>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include <fmt/format.h>
@@ -25,23 +27,30 @@ namespace {
 constexpr uint32_t kHostAbiMin = 1;
 constexpr uint32_t kHostAbiMax = MJ_ABI_VERSION;
 
-std::string as_string(mj_str text) { return text.size == 0 ? std::string() : std::string(text.data, text.size); }
+std::string as_string(mj_str text) { return std::string(sdk::view(text)); }
 
 // The default plugin directory: the build tree's when this code runs from the build tree (so a
-// freshly built binary finds the freshly built plugins with no flag), else the install's.
+// freshly built binary finds the freshly built plugins with no flag); else the install's, found
+// relative to this binary first (so an install moved to another prefix still works), then at the
+// prefix it was configured for.
 fs::path default_plugin_dir() {
-#ifdef MAJORDOMO_BUILD_ROOT
   std::error_code ec;
-  const fs::path here = boost::dll::this_line_location(ec);
+  const fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec);
+  if (ec) return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
+#ifdef MAJORDOMO_BUILD_ROOT
+  const fs::path build_root = fs::weakly_canonical(MAJORDOMO_BUILD_ROOT, ec);
   if (!ec) {
-    const fs::path build_root = fs::weakly_canonical(MAJORDOMO_BUILD_ROOT, ec);
-    const fs::path location = fs::weakly_canonical(here, ec);
-    if (!ec) {
-      const auto rel = location.lexically_relative(build_root);
-      if (!rel.empty() && *rel.begin() != "..") return fs::path(MAJORDOMO_BUILD_PLUGIN_DIR);
-    }
+    const auto rel = here.lexically_relative(build_root);
+    if (!rel.empty() && *rel.begin() != "..") return fs::path(MAJORDOMO_BUILD_PLUGIN_DIR);
   }
 #endif
+  // A program in <prefix>/bin (or a library in <prefix>/<libdir>) reaches
+  // <prefix>/<libdir>/majordomo/plugins.
+  const fs::path prefix = here.parent_path().parent_path();
+  for (const fs::path& candidate : {prefix / MAJORDOMO_PREFIX_PLUGIN_DIR,
+                                    here.parent_path() / "majordomo" / "plugins"}) {
+    if (fs::is_directory(candidate, ec)) return candidate;
+  }
   return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
 }
 

@@ -2,6 +2,7 @@
 #include "provider_llm.hpp"
 
 #include <majordomo/errors.hpp>
+#include <majordomo/sdk/str.hpp>
 
 #include <simdjson.h>
 
@@ -13,10 +14,8 @@
 namespace majordomo {
 namespace {
 
-mj_str to_mj(std::string_view text) noexcept { return mj_str{text.data(), text.size()}; }
-std::string_view view(mj_str text) noexcept {
-  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
-}
+using sdk::to_mj;
+using sdk::view;
 
 void require_utf8(std::string_view text, std::string_view what, std::string_view provider) {
   if (!simdjson::validate_utf8(text.data(), text.size())) {
@@ -40,9 +39,11 @@ int64_t to_millis(std::chrono::milliseconds value, std::string_view name, std::s
 // The one event path of a provider call: complete() drains it, stream() hands it to the caller.
 class ProviderStreamSource final : public StreamSource {
  public:
+  // Takes ownership of `call` (closed on destruction or close()).
   ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, mj_call* call,
-                       std::chrono::steady_clock::time_point started)
-      : owner_(std::move(owner)), call_(call), started_(started) {
+                       std::chrono::steady_clock::time_point started, HeaderSet request_headers)
+      : owner_(std::move(owner)), call_(call), started_(started),
+        request_headers_(std::move(request_headers)) {
     response_.provider = std::string(owner_->provider());
     response_.model = owner_->model_;
   }
@@ -57,7 +58,7 @@ class ProviderStreamSource final : public StreamSource {
       const int32_t result = table.call_next(call_, &event, &status);
       if (result < 0) {
         close();
-        owner_->throw_status(status, response_.content);
+        owner_->throw_status(status, response_.content, response_.request_id, &request_headers_);
       }
       if (result == 0) {
         close();
@@ -100,14 +101,14 @@ class ProviderStreamSource final : public StreamSource {
   const Response& response() const override { return response_; }
   Response take_response() { return std::move(response_); }
 
- private:
-  void close() noexcept {
+  void close() noexcept override {
     if (call_ != nullptr) {
       owner_->plugin_->table->call_close(call_);
       call_ = nullptr;
     }
   }
 
+ private:
   void finish() {
     response_.response_time = std::chrono::steady_clock::now() - started_;
     owner_->price(response_);
@@ -116,6 +117,7 @@ class ProviderStreamSource final : public StreamSource {
   std::shared_ptr<ProviderLLM> owner_;  // keeps the instance and the plugin library alive
   mj_call* call_;
   std::chrono::steady_clock::time_point started_;
+  HeaderSet request_headers_;  // only for scrubbing credentials out of error messages
   Response response_;
 };
 
@@ -142,6 +144,7 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
                                 provider);
     }
   }
+  api_key_ = api_key;
   if (raw.auth_scheme == MJ_AUTH_HEADER) auth_header_.assign(view(raw.auth_header));
   if (raw.auth_scheme == MJ_AUTH_BEARER) auth_header_ = "Authorization";
 
@@ -186,7 +189,30 @@ ProviderLLM::~ProviderLLM() {
   if (instance_ != nullptr) plugin_->table->instance_destroy(instance_);
 }
 
-void ProviderLLM::throw_status(mj_status* status, std::string partial_content) const {
+void ProviderLLM::scrub(std::string& text, const HeaderSet* request_headers) const {
+  const auto replace_all = [&](std::string_view secret) {
+    // Short values ("1", "yes") would mangle ordinary text and are not credentials anyway.
+    if (secret.size() < 6) return;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "[REDACTED]");
+    }
+  };
+  replace_all(api_key_);
+  for (const HeaderSet* headers : {&instance_headers_, request_headers}) {
+    if (headers == nullptr) continue;
+    for (const auto& header : *headers) {
+      if (!resolution::is_secret_header(header.name, auth_header_)) continue;
+      std::string_view value = header.value;
+      // "Bearer <token>": the token alone may be echoed.
+      if (const auto space = value.find(' '); space != std::string_view::npos) replace_all(value.substr(space + 1));
+      replace_all(value);
+    }
+  }
+}
+
+void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
+                               std::string_view fallback_request_id,
+                               const HeaderSet* request_headers) const {
   ErrorDetails details;
   details.provider = plugin_->info.provider_id;
   details.partial_content = std::move(partial_content);
@@ -195,18 +221,25 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content) c
     details.message = "the plugin reported a failure without a status";
     throw_error(std::move(details));
   }
-  details.kind = static_cast<ErrorKind>(status->kind);
-  details.http_status = status->http_status;
-  details.message.assign(view(status->message));
-  details.provider_error_type.assign(view(status->provider_error_type));
-  details.request_id.assign(view(status->request_id));
-  if (status->retry_after_ms >= 0) details.retry_after_ms = status->retry_after_ms;
-  plugin_->table->status_release(status);
+  // Copy everything out, then release the status before anything else can throw.
+  {
+    const auto release = [&](mj_status* s) { plugin_->table->status_release(s); };
+    const std::unique_ptr<mj_status, decltype(release)> owned(status, release);
+    details.kind = static_cast<ErrorKind>(status->kind);
+    details.http_status = status->http_status;
+    details.message.assign(view(status->message));
+    details.provider_error_type.assign(view(status->provider_error_type));
+    details.request_id.assign(view(status->request_id));
+    if (status->retry_after_ms >= 0) details.retry_after_ms = status->retry_after_ms;
+  }
+  if (details.request_id.empty()) details.request_id.assign(fallback_request_id);
   if (details.message.empty()) details.message = fmt::format("{} error", to_string(details.kind));
+  scrub(details.message, request_headers);
+  scrub(details.provider_error_type, request_headers);
   throw_error(std::move(details));
 }
 
-ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) const {
+ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool stream) const {
   const std::string& provider = plugin_->info.provider_id;
   const RequestOptions& options = request.options;
   if (request.messages.empty()) {
@@ -251,52 +284,78 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
   switch (request.format) {
     case ResponseFormat::text: raw.response_format = MJ_FORMAT_TEXT; break;
     case ResponseFormat::json_object: raw.response_format = MJ_FORMAT_JSON_OBJECT; break;
-    case ResponseFormat::json_schema:
+    case ResponseFormat::json_schema: {
+      // Plugins splice the schema into the body verbatim: it must be one JSON object.
+      simdjson::dom::parser parser;
+      simdjson::dom::object object;
+      if (const auto error = parser.parse(request.schema_json).get(object)) {
+        throw_configuration_error(
+            fmt::format("schema_json is not a JSON object ({}); pass the JSON Schema as text",
+                        simdjson::error_message(error)),
+            provider);
+      }
       raw.response_format = MJ_FORMAT_JSON_SCHEMA;
       raw.schema_json = to_mj(request.schema_json);
       raw.schema_name = to_mj(request.schema_name);
       break;
+    }
   }
 
   // Validate the caller's headers before the plugin does any work.
   resolution::validate_headers(options.extra_headers, "per-request extra_headers", provider);
 
-  mj_prepared* prepared = nullptr;
-  if (mj_status* status = plugin_->table->request_build(instance_, &raw, &prepared); status != nullptr) {
-    throw_status(status);
+  mj_prepared* raw_prepared = nullptr;
+  if (mj_status* status = plugin_->table->request_build(instance_, &raw, &raw_prepared); status != nullptr) {
+    throw_status(status, {}, {}, &options.extra_headers);
   }
+  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_->table}), {}};
+  built.url = resolution::join_url(endpoint_.base_url, view(built.prepared->path));
+  return built;
+}
+
+ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) const {
+  const BuiltRequest built = build(request, stream);
   ResolvedRequest resolved;
-  resolved.provider = provider;
+  resolved.provider = plugin_->info.provider_id;
   resolved.model = model_;
   resolved.stream = stream;
-  resolved.url = resolution::join_url(endpoint_.base_url, view(prepared->path));
-  resolved.body.assign(view(prepared->body));
-  plugin_->table->prepared_release(prepared);
+  resolved.url = built.url;
+  resolved.body.assign(view(built.prepared->body));
+  resolved.auth_header = auth_header_;
   resolved.headers = instance_headers_;
-  resolved.headers.merge(options.extra_headers);
+  resolved.headers.merge(request.options.extra_headers);
   return resolved;
 }
 
 std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& request, bool stream) {
-  const ResolvedRequest resolved = prepare(request, stream);
+  const BuiltRequest built = build(request, stream);
+  const HeaderSet& extra = request.options.extra_headers;
+  // The same layering as HeaderSet::merge, as views: instance headers a per-request header
+  // replaces are left out, then the per-request ones follow. Nothing is copied.
   std::vector<mj_header> headers;
-  headers.reserve(resolved.headers.size());
-  for (const auto& header : resolved.headers) {
-    headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
+  headers.reserve(instance_headers_.size() + extra.size());
+  for (const auto& header : instance_headers_) {
+    if (!extra.contains(header.name)) headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
   }
+  for (const auto& header : extra) headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
   mj_call_params params{};
   params.struct_size = sizeof(params);
   params.flags = stream ? static_cast<uint32_t>(MJ_CALL_STREAM) : 0u;
-  params.url = to_mj(resolved.url);
+  params.url = to_mj(built.url);
   params.headers = headers.data();
   params.header_count = headers.size();
-  params.body = to_mj(resolved.body);
+  params.body = built.prepared->body;
   const auto started = std::chrono::steady_clock::now();
-  mj_call* call = nullptr;
-  if (mj_status* status = plugin_->table->call_open(instance_, &params, &call); status != nullptr) {
-    throw_status(status);
+  mj_call* raw_call = nullptr;
+  if (mj_status* status = plugin_->table->call_open(instance_, &params, &raw_call); status != nullptr) {
+    throw_status(status, {}, {}, &extra);
   }
-  return std::make_unique<ProviderStreamSource>(shared_from_this(), call, started);
+  // Owned here until the source owns it, so no path leaves a call open.
+  const auto close = [&](mj_call* c) { plugin_->table->call_close(c); };
+  std::unique_ptr<mj_call, decltype(close)> call(raw_call, close);
+  auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), call.get(), started, extra);
+  call.release();
+  return source;
 }
 
 Response ProviderLLM::complete(const LLMRequest& request) {

@@ -34,16 +34,33 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
 
  private:
   friend class ProviderStreamSource;
+  struct PreparedRelease {
+    const mj_plugin_v1* table;
+    void operator()(mj_prepared* prepared) const noexcept { table->prepared_release(prepared); }
+  };
+  using PreparedPtr = std::unique_ptr<mj_prepared, PreparedRelease>;
+  // The plugin's path and body for a request, and the URL they resolve to.
+  struct BuiltRequest {
+    PreparedPtr prepared;
+    std::string url;
+  };
+  BuiltRequest build(const LLMRequest& request, bool stream) const;
   ResolvedRequest prepare(const LLMRequest& request, bool stream) const;
   std::unique_ptr<ProviderStreamSource> open(const LLMRequest& request, bool stream);
-  [[noreturn]] void throw_status(mj_status* status, std::string partial_content = {}) const;
+  // Turns a plugin status into the typed exception, releasing the status first. Any credential
+  // of this instance or of `request_headers` found in the message is replaced.
+  [[noreturn]] void throw_status(mj_status* status, std::string partial_content = {},
+                                 std::string_view fallback_request_id = {},
+                                 const HeaderSet* request_headers = nullptr) const;
+  void scrub(std::string& text, const HeaderSet* request_headers) const;
   void price(Response& response) const;
 
   std::shared_ptr<const LoadedPlugin> plugin_;
   std::string model_;
   resolution::ResolvedEndpoint endpoint_;
   HeaderSet instance_headers_;  // provider layer < default_headers, validated
-  std::string auth_header_;     // the provider's auth header name, for redaction
+  std::string auth_header_;     // the provider's auth header name: always treated as a secret
+  std::string api_key_;         // only to scrub it from provider messages
   mj_instance* instance_ = nullptr;
 };
 

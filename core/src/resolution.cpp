@@ -2,6 +2,7 @@
 #include "resolution.hpp"
 
 #include <majordomo/errors.hpp>
+#include <majordomo/sdk/str.hpp>
 
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
@@ -15,9 +16,7 @@
 namespace majordomo::resolution {
 namespace {
 
-std::string_view view(mj_str text) noexcept {
-  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
-}
+using sdk::view;
 
 bool is_token_char(unsigned char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -51,21 +50,28 @@ std::string normalise_base_url(std::string_view url, std::string_view source,
   }
   std::string trimmed(url);
   while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  // The URL is never echoed in these messages: it may carry credentials.
   Poco::URI uri;
   try {
     uri = Poco::URI(trimmed);
   } catch (const Poco::Exception&) {
     throw_configuration_error(
-        fmt::format("base URL from {} for provider '{}' is not a valid URL: '{}'", source, provider,
-                    redact_url(trimmed)),
+        fmt::format("base URL from {} for provider '{}' is not a valid URL", source, provider),
         std::string(provider));
   }
   const std::string scheme = lower(uri.getScheme());
   if ((scheme != "http" && scheme != "https") || uri.getHost().empty()) {
     throw_configuration_error(
         fmt::format("base URL from {} for provider '{}' must be an absolute http:// or https:// "
-                    "URL with a host, got '{}'",
-                    source, provider, redact_url(trimmed)),
+                    "URL with a host",
+                    source, provider),
+        std::string(provider));
+  }
+  if (!uri.getUserInfo().empty() || trimmed.find('@') != std::string::npos) {
+    throw_configuration_error(
+        fmt::format("base URL from {} for provider '{}' must not carry user info (user:password@); "
+                    "pass credentials as the API key or in default_headers",
+                    source, provider),
         std::string(provider));
   }
   if (!uri.getRawQuery().empty() || !uri.getFragment().empty() ||
@@ -137,14 +143,15 @@ void validate_headers(const HeaderSet& headers, std::string_view layer, std::str
       throw_configuration_error(fmt::format("a header in {} has an empty name", layer),
                                 std::string(provider));
     }
-    for (unsigned char c : header.name) {
+    for (std::size_t i = 0; i < header.name.size(); ++i) {
+      const auto c = static_cast<unsigned char>(header.name[i]);
       if (!is_token_char(c)) {
-        // The name is safe to show only up to the bad character.
+        // Only the part before the bad character is shown: a mis-split header line can carry a
+        // credential after it ("Authorization Bearer sk-…").
         throw_configuration_error(
-            fmt::format("header name '{}' in {} is not a valid HTTP token (bad character 0x{:02x}); "
-                        "names may use letters, digits and !#$%&'*+-.^_`|~",
-                        c < 0x20 || c >= 0x7f ? std::string("…") : header.name, layer,
-                        static_cast<unsigned>(c)),
+            fmt::format("header name '{}…' in {} is not a valid HTTP token (bad character 0x{:02x} "
+                        "at byte {}); names may use letters, digits and !#$%&'*+-.^_`|~",
+                        header.name.substr(0, i), layer, static_cast<unsigned>(c), i),
             std::string(provider));
       }
     }
@@ -200,11 +207,10 @@ bool is_secret_header(std::string_view name, std::string_view provider_auth_head
   for (auto candidate : exact) {
     if (header_name_equals(name, candidate)) return true;
   }
-  std::string lowered(name);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (std::string_view part : {"key", "token", "secret", "password", "cookie", "auth"}) {
-    if (lowered.find(part) != std::string::npos) return true;
+    for (std::size_t at = 0; at + part.size() <= name.size(); ++at) {
+      if (header_name_equals(name.substr(at, part.size()), part)) return true;
+    }
   }
   return false;
 }
@@ -221,6 +227,13 @@ std::string redacted_value(std::string_view name, std::string_view value) {
 
 std::string redact_url(std::string_view url) {
   std::string out(url);
+  // user:password@ in the authority.
+  if (const auto scheme_end = out.find("://"); scheme_end != std::string::npos) {
+    const auto authority = scheme_end + 3;
+    const auto authority_end = out.find_first_of("/?#", authority);
+    const auto at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
+    if (at != std::string::npos && at >= authority) out.replace(authority, at - authority, "[REDACTED]");
+  }
   const auto query = out.find('?');
   if (query == std::string::npos) return out;
   std::size_t pos = query + 1;

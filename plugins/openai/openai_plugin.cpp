@@ -31,8 +31,8 @@ static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
 // Catalog
 // ---------------------------------------------------------------------------------------------
 
-constexpr uint32_t kChatCapabilities =
-    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_TOOLS;
+// MJ_CAP_TOOLS is not claimed yet: tool calls do not cross ABI v1's canonical request.
+constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // OpenAI caches prompts automatically and bills no cache writes.
 constexpr double kNotPriced = -1.0;
@@ -617,7 +617,7 @@ class OpenAIProvider {
         json.raw(R"(,"response_format":{"type":"json_schema","json_schema":{"name":)")
             .string(name)
             .raw(R"(,"strict":true,"schema":)")
-            .raw(schema)  // validated by the host; spliced, never re-serialised
+            .raw(schema)  // the host checked it is one JSON object; spliced, never re-serialised
             .raw("}}");
         break;
       }

@@ -2,5 +2,6 @@
 include(CMakeFindDependencyMacro)
 find_dependency(Poco COMPONENTS Foundation Net NetSSL Crypto)
 find_dependency(simdjson CONFIG)
+find_dependency(fmt)
 include("${CMAKE_CURRENT_LIST_DIR}/MajordomoSDKTargets.cmake")
 include("${CMAKE_CURRENT_LIST_DIR}/MajordomoPlugin.cmake")

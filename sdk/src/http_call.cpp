@@ -1,19 +1,17 @@
 // HttpCall: one HTTP exchange decoded lazily into ABI events, for JSON bodies and SSE streams alike.
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/str.hpp>
+
+#include "ascii.hpp"
 
 #include <cassert>
+#include <string>
 
 namespace majordomo::sdk {
 inline namespace v1 {
 
 namespace {
-
-mj_str to_str(std::string_view text) noexcept { return mj_str{text.data(), text.size()}; }
-
-std::string_view view_of(mj_str text) noexcept {
-  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
-}
 
 mj_event make_event(int32_t type) noexcept {
   mj_event event{};
@@ -26,13 +24,13 @@ mj_event make_event(int32_t type) noexcept {
 
 void EventSink::text(std::string_view delta) {
   mj_event event = make_event(MJ_EVENT_TEXT);
-  event.text = to_str(delta);
+  event.text = to_mj(delta);
   events_.push_back(event);
 }
 
 void EventSink::reasoning(std::string_view delta) {
   mj_event event = make_event(MJ_EVENT_REASONING);
-  event.text = to_str(delta);
+  event.text = to_mj(delta);
   events_.push_back(event);
 }
 
@@ -45,14 +43,14 @@ void EventSink::usage(const mj_usage& usage) {
 void EventSink::stop(int32_t normalised, std::string_view raw) {
   mj_event event = make_event(MJ_EVENT_STOP);
   event.stop_reason = normalised;
-  event.text = to_str(raw);
+  event.text = to_mj(raw);
   events_.push_back(event);
 }
 
 void EventSink::meta(std::string_view request_id, std::string_view model) {
   mj_event event = make_event(MJ_EVENT_META);
-  event.request_id = to_str(request_id);
-  event.model = to_str(model);
+  event.request_id = to_mj(request_id);
+  event.model = to_mj(model);
   events_.push_back(event);
 }
 
@@ -67,26 +65,45 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
                    std::unique_ptr<ResponseDecoder> decoder)
     : decoder_(std::move(decoder)), stream_((params.flags & MJ_CALL_STREAM) != 0) {
   HttpRequestSpec spec;
-  spec.url = view_of(params.url);
+  spec.url = view(params.url);
   spec.headers = std::span<const mj_header>(params.headers, params.headers == nullptr ? 0 : params.header_count);
-  spec.body = view_of(params.body);
+  spec.body = view(params.body);
   spec.stream = stream_;
   exchange_ = transport.send(spec);
+  // Some OpenAI-compatible servers ignore "stream": true and answer with one JSON document. Fed
+  // to the SSE parser it would look like a stream without its terminator, and the answer would be
+  // lost; decoded as a body it is the complete answer it is.
+  const int status = exchange_->status();
+  if (stream_ && status >= 200 && status < 300 &&
+      detail_ascii::media_type_is(exchange_->header("content-type"), "application/json")) {
+    stream_ = false;
+  }
+}
+
+std::string_view HttpCall::request_id() const {
+  const std::string_view name = decoder_->request_id_header();
+  return name.empty() ? std::string_view{} : exchange_->header(name);
 }
 
 bool HttpCall::next(mj_event& event) {
   if (!started_) {
     started_ = true;
-    const std::string_view name = decoder_->request_id_header();
-    if (!name.empty()) {
-      const std::string_view request_id = exchange_->header(name);
-      if (!request_id.empty()) sink_.meta(request_id, {});
-    }
+    const std::string_view id = request_id();
+    if (!id.empty()) sink_.meta(id, {});
   }
   for (;;) {
     if (sink_.pop(event)) return true;
     if (finished_) return false;
-    if (!fill()) finished_ = true;
+    try {
+      if (!fill()) finished_ = true;
+    } catch (const ProviderError& error) {
+      // Decoders and mid-stream transport failures do not know the request id, and it is what a
+      // provider's support asks for: add the header's value when the error has none.
+      const std::string_view id = error.request_id().empty() ? request_id() : std::string_view{};
+      if (id.empty()) throw;
+      throw ProviderError(error.kind(), error.what(), error.http_status(), error.provider_error_type(),
+                          std::string(id), error.retry_after_ms());
+    }
   }
 }
 
@@ -96,7 +113,8 @@ bool HttpCall::fill() {
   assert(sink_.empty());
   const int status = exchange_->status();
   if (status < 200 || status >= 300) {
-    exchange_->read_all(body_);
+    // Enough of an error body to decode its message; a huge one is cut (and its connection closed).
+    exchange_->read_up_to(body_, HttpExchange::kMaxErrorBodySize);
     decoder_->on_error_status(*exchange_, body_);
   }
   if (!stream_) {
@@ -105,15 +123,10 @@ bool HttpCall::fill() {
     return false;
   }
   if (terminator_seen_) {
-    // The answer is complete. Drain what follows the terminator so the connection can go back to
-    // the pool; a failure here only means it is closed instead.
-    try {
-      for (;;) {
-        const std::span<char> space = sse_.prepare();
-        if (exchange_->read_some(space.data(), space.size()) == 0) break;
-      }
-    } catch (const ProviderError&) {
-    }
+    // The answer is complete: take what follows the terminator only if it is already here, so the
+    // connection can go back to the pool. A proxy that holds the body open after the terminator
+    // must not hold the caller too (up to the idle timeout); its connection is closed instead.
+    exchange_->finish_without_waiting();
     return false;
   }
   SseEvent event;

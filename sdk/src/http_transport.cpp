@@ -2,6 +2,9 @@
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/sse.hpp>
+#include <majordomo/sdk/str.hpp>
+
+#include "ascii.hpp"
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeParser.h>
@@ -23,7 +26,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -53,6 +55,19 @@ class PooledConnection {
   virtual int buffered_bytes() const = 0;
   virtual void drop() noexcept = 0;                              // close without a TLS goodbye
 
+  // True when something can be read without waiting: bytes in Poco's buffer or OpenSSL's, or a
+  // readable socket (data, EOF or an error). On an idle connection any of these means the peer
+  // closed it or broke the protocol, so it must not carry a request.
+  bool readable_now() noexcept {
+    try {
+      if (buffered_bytes() > 0) return true;
+      Poco::Net::StreamSocket& socket = session().socket();
+      return socket.available() > 0 || socket.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+    } catch (...) {  // a socket that cannot even be polled is no better than a closed one
+      return true;
+    }
+  }
+
   void arm_receive(milliseconds timeout) {
     if (timeout == receive_armed_) return;  // setsockopt only when the value changes
     session().socket().setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
@@ -65,6 +80,9 @@ class PooledConnection {
   }
 
   Clock::time_point idle_since{};
+  // Set when a write to the socket failed: then the request did not get out whole, so the server
+  // cannot be acting on it, and only then is resending it safe.
+  bool write_failed = false;
 
  private:
   milliseconds receive_armed_{-1};
@@ -94,8 +112,15 @@ class SessionConnection final : public PooledConnection, public Session {
  protected:
   // HTTPClientSession::write silently reconnects and resends on a failed first write; the
   // transport decides about retries itself (and counts connections), so write directly.
+  // Poco rethrows a failed head write later, from receiveResponse (the head is flushed in a
+  // destructor that swallows the error): recording the failure here is the only reliable signal.
   int write(const char* data, std::streamsize size) override {
-    return Poco::Net::HTTPSession::write(data, size);
+    try {
+      return Poco::Net::HTTPSession::write(data, size);
+    } catch (...) {
+      write_failed = true;
+      throw;
+    }
   }
 };
 
@@ -133,18 +158,7 @@ class SigpipeBlock {
   bool active_ = false;
 };
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-std::string_view view(mj_str text) noexcept {
-  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
-}
+using detail_ascii::iequals;
 
 struct Target {
   bool secure = false;
@@ -214,7 +228,7 @@ Target parse_url(std::string_view url) {
   target.path.append(rest);
 
   std::string lower_host(host);
-  for (char& c : lower_host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lower_host) c = detail_ascii::fold(c);
   target.origin = fmt::format("{}://{}:{}", target.secure ? "https" : "http", lower_host, target.port);
   return target;
 }
@@ -299,8 +313,9 @@ ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& w
   return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, detail));
 }
 
-// A reused connection the server closed while it sat idle fails like this before any response
-// byte: the request never reached a live peer, so sending it once more is safe.
+// How writing to a connection the server already closed fails. Used only for a write that failed
+// (PooledConnection::write_failed): the same errors while waiting for the head come after the
+// whole request left, and the server may be working on it.
 bool is_stale_connection_error(const Poco::Exception& error) {
   if (dynamic_cast<const Poco::Net::NoMessageException*>(&error) != nullptr) return true;
   if (dynamic_cast<const Poco::Net::ConnectionResetException*>(&error) != nullptr) return true;
@@ -341,7 +356,9 @@ class ConnectionPool {
     return found;
   }
 
-  void give_back(const std::string& origin, std::unique_ptr<PooledConnection> connection) {
+  // Takes `connection` only once it is stored (or queued for closing): when this throws, the
+  // caller still owns it and must close it.
+  void give_back(const std::string& origin, std::unique_ptr<PooledConnection>&& connection) {
     std::vector<std::unique_ptr<PooledConnection>> evicted;
     connection->idle_since = Clock::now();
     {
@@ -442,11 +459,14 @@ struct HttpExchange::State {
   bool complete = false;
   bool broken = false;
   bool reusable = false;
+  bool no_wait = false;  // finish_without_waiting(): a read must not wait for the network
   Wait last_wait;
 
   // Sets the socket's receive timeout for the next blocking read.
   void arm() {
-    last_wait = budget.wait_for(idle_timeout);
+    // 1 ms, not 0: a 0 socket timeout means "forever". It bounds the one case where a readable
+    // socket still blocks: a TLS record that arrived only in part.
+    last_wait = budget.wait_for(no_wait ? milliseconds(1) : idle_timeout);
     connection->arm_receive(last_wait.limit);
   }
   bool must_block() const { return connection->buffered_bytes() == 0; }
@@ -588,12 +608,12 @@ HttpExchange::~HttpExchange() {
   State& state = *state_;
   try {
     // Only a connection whose response was read exactly to its end may carry another request.
-    if (state.complete && state.reusable && !state.broken && state.connection->buffered_bytes() == 0) {
+    if (state.complete && state.reusable && !state.broken && state.connection->buffered_bytes() == 0)
       state.pool->give_back(state.target.origin, std::move(state.connection));
-      return;
-    }
   } catch (...) {  // pooling is an optimisation: on any failure the connection is just closed
   }
+  // give_back leaves the pointer set when it failed and empty when it kept the connection.
+  if (!state.connection) return;
   SigpipeBlock no_sigpipe;
   state.connection->drop();
   state.connection.reset();
@@ -628,15 +648,34 @@ std::size_t HttpExchange::read_some(char* dst, std::size_t size) {
   }
 }
 
-void HttpExchange::read_all(std::string& out) {
+namespace {
+
+// The most a body read grows its buffer by ahead of the bytes that actually arrived: a
+// Content-Length is the server's claim, not a reason to allocate.
+constexpr std::size_t kReadPiece = std::size_t{1} << 20;
+
+}  // namespace
+
+bool HttpExchange::read_up_to(std::string& out, std::size_t limit) {
   State& state = *state_;
-  if (state.framing == Framing::length && state.remaining > 0)
-    out.reserve(out.size() + state.remaining + SseDecoder::kPadding);
+  const std::size_t start = out.size();
+  if (state.framing == Framing::length && state.remaining > 0) {
+    const auto expected = std::min<std::uint64_t>({state.remaining, kReadPiece, limit});
+    out.reserve(start + static_cast<std::size_t>(expected) + SseDecoder::kPadding);
+  }
+  bool cut = false;
   while (!state.complete) {
+    const std::size_t used = out.size() - start;
+    if (used >= limit) {
+      cut = true;
+      break;
+    }
     std::size_t want = SseDecoder::kReadSize;
-    if (state.framing == Framing::length) want = static_cast<std::size_t>(state.remaining);
+    if (state.framing == Framing::length)
+      want = static_cast<std::size_t>(std::min<std::uint64_t>(state.remaining, kReadPiece));
+    want = std::min(want, limit - used);
     const std::size_t before = out.size();
-    out.resize(before + want);
+    out.resize(before + want);  // std::string grows geometrically: amortised linear copying
     std::size_t n = 0;
     try {
       n = read_some(out.data() + before, want);
@@ -647,7 +686,52 @@ void HttpExchange::read_all(std::string& out) {
     out.resize(before + n);
     if (n == 0) break;
   }
+  // The unread rest of a cut body would be taken for the next response on this connection.
+  if (cut) state.reusable = false;
   if (out.capacity() < out.size() + SseDecoder::kPadding) out.reserve(out.size() + SseDecoder::kPadding);
+  return cut;
+}
+
+void HttpExchange::read_all(std::string& out, std::size_t limit) {
+  State& state = *state_;
+  const auto too_large = [&] {
+    state.reusable = false;
+    return ProviderError(MJ_ERR_PARSE, fmt::format("response body larger than {} bytes from {}", limit,
+                                                   state.target.origin));
+  };
+  // A declared length over the limit fails before any byte is read or any memory reserved.
+  if (state.framing == Framing::length && state.remaining > limit) throw too_large();
+  const std::size_t start = out.size();
+  // One byte more than the limit tells "exactly the limit" from "larger".
+  const std::size_t probe = limit == std::numeric_limits<std::size_t>::max() ? limit : limit + 1;
+  read_up_to(out, probe);
+  if (out.size() - start > limit) {
+    out.resize(start);
+    out.shrink_to_fit();
+    throw too_large();
+  }
+}
+
+bool HttpExchange::finish_without_waiting() noexcept {
+  State& state = *state_;
+  if (state.complete || !state.connection) return state.complete;
+  if (state.broken) return false;
+  // A peer that keeps the socket busy forever after the end of the answer gets no more than this.
+  constexpr std::size_t kMaxDrained = std::size_t{64} << 10;
+  state.no_wait = true;
+  try {
+    char scratch[4096];
+    std::size_t drained = 0;
+    while (!state.complete && drained < kMaxDrained && state.connection->readable_now()) {
+      const std::size_t n = read_some(scratch, sizeof(scratch));
+      if (n == 0) break;
+      drained += n;
+    }
+  } catch (...) {  // the answer is complete already; the connection is only closed, not pooled
+    state.broken = true;
+  }
+  state.no_wait = false;
+  return state.complete;
 }
 
 bool HttpExchange::body_complete() const noexcept { return state_->complete; }
@@ -733,7 +817,16 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
   SigpipeBlock no_sigpipe;
   for (int attempt = 0;; ++attempt) {
     head.setURI(target.path);  // a proxied send rewrote it to an absolute URI
-    std::unique_ptr<PooledConnection> connection = attempt == 0 ? pool_->take(target.origin) : nullptr;
+    std::unique_ptr<PooledConnection> connection;
+    if (attempt == 0) {
+      // An idle connection has nothing to say: if it is readable, the peer closed it (EOF) or sent
+      // something unasked. Either way it would fail the request, maybe after the request left, so
+      // it is discarded now, while that costs nothing but a new connection.
+      while ((connection = pool_->take(target.origin)) != nullptr && connection->readable_now()) {
+        connection->drop();
+        connection.reset();
+      }
+    }
     const bool reused = connection != nullptr;
     Phase phase = Phase::connect;
     Wait wait;
@@ -758,9 +851,14 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
       connection->arm_receive(wait.limit);
       connection->session().receiveResponse(state->response);
     } catch (const Poco::Exception& error) {
+      // A failed write may surface only in receiveResponse (see SessionConnection::write).
+      const bool unsent = connection && connection->write_failed;
+      if (unsent && phase == Phase::head) phase = Phase::send;
       if (connection) connection->drop();
       connection.reset();
-      if (reused && is_stale_connection_error(error)) continue;
+      // Resend only what did not get out whole: a request that was written completely may be
+      // running on the server (a billable completion), even if the connection died afterwards.
+      if (reused && unsent && is_stale_connection_error(error)) continue;
       throw map_error(error, phase, wait, budget, target.host, target.origin);
     } catch (const std::ios_base::failure&) {
       // The stream failed without a Poco exception behind it: nothing tells it was stale.

@@ -204,12 +204,13 @@ TEST_CASE("plugins lists openai and explains every skipped file", "[cli]") {
   CHECK_THAT(result.out, Catch::Contains("not a plugin"));
   CHECK_THAT(result.out, Catch::Contains("truncated or corrupt ELF"));
   CHECK_THAT(result.out, Catch::Contains("duplicate provider id"));
+  CHECK_THAT(result.out, Catch::Contains("invalid metadata"));
 
   const RunResult json = run_cli({"plugins", "--plugin-dir", MAJORDOMO_TEST_BAD_PLUGIN_DIR, "--output", "json"});
   REQUIRE(json.exit_code == 0);
   const auto object = parse_object(json.out);
   CHECK(object->getArray("plugins")->size() >= 1);
-  CHECK(object->getArray("skipped")->size() == 5);
+  CHECK(object->getArray("skipped")->size() == 6);
 }
 
 TEST_CASE("models lists the catalog with prices", "[cli]") {

@@ -90,7 +90,12 @@ TEST_CASE("every skipped file is reported with its reason", "[discovery]") {
   REQUIRE(text != nullptr);
   CHECK(text->reason == SkipReason::not_a_plugin);
 
-  CHECK(host.skipped().size() == 5);
+  const auto* incomplete = skipped_file(host, "libmajordomo-test_incomplete_table.so");
+  REQUIRE(incomplete != nullptr);
+  CHECK(incomplete->reason == SkipReason::invalid_metadata);
+  CHECK_THAT(incomplete->message, Catch::Contains("incomplete"));
+
+  CHECK(host.skipped().size() == 6);
 }
 
 TEST_CASE("the ELF check refuses truncated files and accepts complete ones", "[discovery]") {

@@ -221,6 +221,8 @@ TEST_CASE("stream failures after some text keep the text and never look like suc
     } catch (const ServerError& error) {
       CHECK(error.partial_content() == "Partial ");
       CHECK_THAT(error.what(), Catch::Contains("The server had an error"));
+      // The error event has no id of its own: the response's request id is kept.
+      CHECK(error.request_id().rfind("req_fake_", 0) == 0);
     }
     CHECK(text == "Partial ");
   }
@@ -286,17 +288,64 @@ TEST_CASE("an abandoned stream releases its connection and the next call works",
   CHECK(env.server.requests().size() == 2);
 }
 
-TEST_CASE("a refused connection is a connection error naming no secret", "[openai][errors]") {
+TEST_CASE("close() on a stream releases it early and keeps what arrived", "[openai][stream]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  env.push_fixture("openai/chat_completion_stream.sse");
+  ResponseStream stream = llm->get_response_stream("hi");
+  const auto first = stream.next_text();
+  REQUIRE(first);
+  const std::string first_text(*first);  // the view ends with the next call on the stream
+  stream.close();
+  CHECK(stream.finished());
+  CHECK_FALSE(stream.next_text());
+  CHECK(stream.response().content == first_text);
+  env.push_fixture("openai/chat_completion.json");
+  CHECK(llm->get_response("again").content == "Hello! How can I assist you today?");
+}
+
+TEST_CASE("a provider message that echoes a credential is scrubbed", "[openai][errors][secrets]") {
   ProviderTestEnv env;
   ClientOptions options = env.openai_options();
-  options.base_url = "http://127.0.0.1:1/v1";
+  options.default_headers.set("X-Gateway-Token", "gw-token-98765");
   const auto llm = env.openai(options);
+  RequestOptions request;
+  request.extra_headers.set("X-Request-Secret", "per-request-secret-1");
+  fake::ScriptedResponse response;
+  response.status = 401;
+  response.content_type = "application/json";
+  response.body = R"({"error":{"message":"Incorrect API key provided: sk-test-0000 (gateway token gw-token-98765, per-request-secret-1).","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})";
+  env.server.push_response(response);
   try {
-    llm->get_response("hi");
+    llm->get_response("hi", request);
     FAIL("no error");
-  } catch (const ConnectionError& error) {
-    CHECK_THAT(error.what(), !Catch::Contains("sk-test"));
+  } catch (const AuthenticationError& error) {
+    const std::string message = error.what();
+    CHECK_THAT(message, Catch::Contains("Incorrect API key provided: [REDACTED]"));
+    CHECK(message.find("sk-test-0000") == std::string::npos);
+    CHECK(message.find("gw-token-98765") == std::string::npos);
+    CHECK(message.find("per-request-secret-1") == std::string::npos);
   }
+}
+
+TEST_CASE("JSON-schema requests splice a checked schema and refuse a broken one", "[openai][schema]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  LLMRequest request = LLMRequest::from_prompt("Where?");
+  request.format = ResponseFormat::json_schema;
+  request.schema_name = "Location";
+  request.schema_json = R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})";
+  const auto resolved = llm->resolve(request, false);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].body.find(R"("json_schema":{"name":"Location")") != std::string::npos);
+  CHECK(resolved[0].body.find(request.schema_json) != std::string::npos);
+
+  for (const char* bad : {R"({"type":"object"}},"model":"x","y":{)", "[1,2]", "not json", ""}) {
+    CAPTURE(bad);
+    request.schema_json = bad;
+    CHECK_THROWS_AS(llm->complete(request), ConfigurationError);
+  }
+  CHECK(env.server.requests().empty());
 }
 
 TEST_CASE("one LLM serves many threads at once", "[openai][threads]") {

@@ -80,6 +80,8 @@ TEST_CASE("malformed base URLs are configuration errors naming their source", "[
       {"space inside", "http://h/v 1", std::nullopt, "white space"},
       {"newline inside", "http://h/v1\n", std::nullopt, "control character"},
       {"query", "http://h/v1?key=secret", std::nullopt, "query or fragment"},
+      {"user info", "https://user:secret@gw.example/v1", std::nullopt, "must not carry user info"},
+      {"user info with bad scheme", "ftp://u:secret@h/v1", std::nullopt, "http:// or https://"},
       {"bad env var", std::nullopt, "not a url", "$MAJORDOMO_TEST_BASE_URL"},
   };
   for (const auto& row : rows) {
@@ -158,6 +160,7 @@ TEST_CASE("invalid header names and values are rejected before any I/O", "[resol
       {"NUL in value", {"X-A", std::string("a\0b", 3)}, "NUL character"},
       {"DEL in value", {"X-A", "a\x7f"}, "control character"},
       {"framing header", {"Content-Length", "10"}, "owns message framing"},
+      {"mis-split line with a key", {"Authorization Bearer sk-live-123", "v"}, "'Authorization…'"},
       {"connection header", {"connection", "close"}, "owns message framing"},
   };
   for (const auto& row : rows) {
@@ -171,6 +174,7 @@ TEST_CASE("invalid header names and values are rejected before any I/O", "[resol
         CHECK_THAT(error.what(), Catch::Contains(row.fragment));
         CHECK_THAT(error.what(), Catch::Contains("per-request extra_headers"));
         CHECK_THAT(error.what(), !Catch::Contains("Injected"));
+        CHECK_THAT(error.what(), !Catch::Contains("sk-live"));
       }
     }
   }
@@ -222,6 +226,7 @@ TEST_CASE("secrets are recognised and redacted", "[resolution]") {
         "https://h/v1beta/models/m:generateContent?alt=sse&key=[REDACTED]");
   CHECK(redact_url("https://h/x?KEY=abc&b=1") == "https://h/x?KEY=[REDACTED]&b=1");
   CHECK(redact_url("https://h/x") == "https://h/x");
+  CHECK(redact_url("https://user:pw@h:8/x?key=k") == "https://[REDACTED]@h:8/x?key=[REDACTED]");
 }
 
 TEST_CASE("HeaderSet keeps one header per name and the winning spelling", "[resolution]") {

@@ -1,4 +1,4 @@
-// HttpCall tests with a tiny decoder: META first, events in order, terminator drain, JSON bodies, error statuses.
+// HttpCall tests with a tiny decoder: META first, events in order, terminator handling, JSON bodies, error statuses.
 #include "test_servers.hpp"
 
 #include <majordomo/sdk/call.hpp>
@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -21,11 +22,14 @@ using majordomo::sdk::ResponseDecoder;
 using majordomo::sdk::SseDecoder;
 using majordomo::sdk::SseEvent;
 using majordomo::sdk::TransportConfig;
+using majordomo::test::Gate;
 using majordomo::test::LoopbackHttpServer;
+using majordomo::test::RawServer;
 
 namespace {
 
-// Text events carry the SSE data as is; `[DONE]` terminates; event type "two" adds two more events.
+// Text events carry the SSE data as is; `[DONE]` terminates; event type "two" adds two more events;
+// a body or event "boom" throws a ProviderError without a request id, as a decoder's parse error does.
 class EchoDecoder final : public ResponseDecoder {
  public:
   explicit EchoDecoder(bool need_terminator = false) : need_terminator_(need_terminator) {}
@@ -36,12 +40,14 @@ class EchoDecoder final : public ResponseDecoder {
     // The body is followed by padding, as simdjson needs: reading it must be safe.
     char padding[SseDecoder::kPadding];
     std::memcpy(padding, body.data() + body.size(), sizeof(padding));
+    if (body == "boom") throw ProviderError(MJ_ERR_PARSE, "unreadable body");
     sink.text(body);
     sink.stop(MJ_STOP_END_TURN, "stop");
   }
 
   bool on_event(const SseEvent& event, EventSink& sink) override {
     if (event.data == "[DONE]") return false;
+    if (event.data == "boom") throw ProviderError(MJ_ERR_PARSE, "unreadable event");
     sink.text(event.data);
     if (event.type == "two") {
       sink.text("a");
@@ -123,8 +129,25 @@ std::ostream& operator<<(std::ostream& out, const Seen& seen) { return out << se
 }  // namespace
 
 TEST_CASE("HttpCall streams events in order, META first, and drains after the terminator", "[call]") {
-  LoopbackHttpServer server(sse_handler(
-      "data: one\n\n: keep-alive\n\nevent: two\ndata: x\n\nid: 3\ndata: m1\ndata: m2\n\ndata: [DONE]\n\ndata: after\n\n"));
+  // The whole response goes out in one write, so what follows [DONE] (and the end of the body) has
+  // arrived when the call looks for it: the call takes it without waiting and pools the connection.
+  const std::string events =
+      "data: one\n\n: keep-alive\n\nevent: two\ndata: x\n\nid: 3\ndata: m1\ndata: m2\n\ndata: [DONE]\n\ndata: after\n\n";
+  std::string response = "HTTP/1.1 200 OK\r\nX-Request-Id: req-7\r\nContent-Type: text/event-stream\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < events.size();) {  // one chunk per event, as streaming servers send them
+    const std::size_t stop = std::min(events.find("\n\n", at) + 2, events.size());
+    char size[16];
+    std::snprintf(size, sizeof(size), "%zx\r\n", stop - at);
+    response += size + events.substr(at, stop - at) + "\r\n";
+    at = stop;
+  }
+  response += "0\r\n\r\n";
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, response);
+    majordomo::test::read_request(socket);  // keeps the connection open until the client closes it
+  });
   HttpTransport transport(TransportConfig{});
   std::vector<Seen> seen;
   {
@@ -163,6 +186,7 @@ TEST_CASE("HttpCall reports a stream that ends without its terminator when the d
     FAIL("expected a ProviderError");
   } catch (const ProviderError& error) {
     CHECK(error.kind() == MJ_ERR_CONNECTION);
+    CHECK(error.request_id() == "req-7");  // filled in from the header: the decoder had none
   }
 }
 
@@ -213,29 +237,48 @@ TEST_CASE("HttpCall's constructor reports send failures", "[call]") {
   CHECK_THROWS_AS(HttpCall(transport, params_for(url, false), std::make_unique<EchoDecoder>()), ProviderError);
 }
 
-TEST_CASE("HttpCall ends normally when the body stalls after the terminator", "[call]") {
-  majordomo::test::Gate gate;
+TEST_CASE("HttpCall ends right after the terminator when the body stays open", "[call]") {
+  Gate release, handler_done;
+  std::atomic<bool> released_by_test{false};
+  std::atomic<int> calls{0};
   LoopbackHttpServer server([&](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
     request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    if (calls.fetch_add(1) > 0) {
+      response.setContentType("application/json");
+      response.setContentLength(2);
+      response.send() << "{}";
+      return;
+    }
     response.set("x-request-id", "req-7");
     response.setChunkedTransferEncoding(true);
+    response.setContentType("text/event-stream");
     std::ostream& out = response.send();
     out << "data: one\n\ndata: [DONE]\n\n";
     out.flush();
-    gate.wait();
+    // Holds the body open after the terminator, as some proxies do. The test opens the gate only
+    // once the call has ended: a call waiting for the end of this body would still be waiting
+    // when the gate's safety bound runs out, and the body would then end normally.
+    released_by_test.store(release.wait());
+    handler_done.open();
   });
-  TransportConfig config;
-  config.idle_timeout = std::chrono::milliseconds(200);
+  TransportConfig config;  // the default 60 s idle timeout: a waiting call would not time out first
   HttpTransport transport(config);
+  std::vector<Seen> seen;
   {
     HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
-    const std::vector<Seen> expected = {
-        {MJ_EVENT_META, "req-7"}, {MJ_EVENT_TEXT, "one"}, {MJ_EVENT_USAGE, "7"}, {MJ_EVENT_STOP, "done"}};
-    // The drain after the terminator times out; that closes the connection, not the call.
-    CHECK(drain(call) == expected);
+    seen = drain(call);
+    release.open();
   }
-  gate.open();
+  const std::vector<Seen> expected = {
+      {MJ_EVENT_META, "req-7"}, {MJ_EVENT_TEXT, "one"}, {MJ_EVENT_USAGE, "7"}, {MJ_EVENT_STOP, "done"}};
+  CHECK(seen == expected);  // the answer is complete
+  REQUIRE(handler_done.wait());
+  CHECK(released_by_test.load());  // the call ended without waiting for the body to end
+  // A body that had not ended cannot carry another request: the connection was closed.
   CHECK(transport.idle_connections() == 0);
+  HttpCall next(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
+  drain(next);
+  CHECK(transport.connections_opened() == 2);
 }
 
 TEST_CASE("HttpCall replays the OpenAI stream fixture served in odd-sized chunks", "[call][fixture]") {
@@ -257,4 +300,104 @@ TEST_CASE("HttpCall replays the OpenAI stream fixture served in odd-sized chunks
   REQUIRE(seen.size() == 33 + 2);  // 33 data events before [DONE], then usage and stop
   CHECK(seen.front().text.rfind("{\"id\":\"chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL\"", 0) == 0);
   CHECK(seen.back() == Seen{MJ_EVENT_STOP, "done"});
+}
+
+TEST_CASE("HttpCall decodes a JSON answer to a streaming request as a body", "[call]") {
+  // OpenAI-compatible servers that ignore "stream": true answer like this.
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.set("x-request-id", "req-json");
+    response.setContentType("Application/JSON; charset=utf-8");
+    response.setContentLength(13);
+    response.send() << "{\"answer\":42}";
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  const std::vector<Seen> expected = {
+      {MJ_EVENT_META, "req-json"}, {MJ_EVENT_TEXT, "{\"answer\":42}"}, {MJ_EVENT_STOP, "stop"}};
+  CHECK(drain(call) == expected);
+}
+
+TEST_CASE("HttpCall adds the request id to decoder errors that lack one", "[call]") {
+  SECTION("mid-stream") {
+    LoopbackHttpServer server(sse_handler("data: one\n\ndata: boom\n\ndata: [DONE]\n\n"));
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+    mj_event event{};
+    REQUIRE(call.next(event));  // META
+    REQUIRE(call.next(event));  // "one"
+    try {
+      call.next(event);
+      FAIL("expected a ProviderError");
+    } catch (const ProviderError& error) {
+      CHECK(error.kind() == MJ_ERR_PARSE);
+      CHECK(std::string(error.what()) == "unreadable event");
+      CHECK(error.request_id() == "req-7");
+    }
+  }
+  SECTION("body") {
+    LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+      request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+      response.set("x-request-id", "req-body");
+      response.setContentType("application/json");
+      response.setContentLength(4);
+      response.send() << "boom";
+    });
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
+    mj_event event{};
+    REQUIRE(call.next(event));  // META
+    try {
+      call.next(event);
+      FAIL("expected a ProviderError");
+    } catch (const ProviderError& error) {
+      CHECK(error.kind() == MJ_ERR_PARSE);
+      CHECK(error.request_id() == "req-body");
+    }
+  }
+}
+
+TEST_CASE("HttpCall bounds the bodies it reads", "[call]") {
+  // Claims five gigabytes, sends 100 KiB, and keeps the connection open until the client leaves.
+  const auto huge = [](const char* status) {
+    return [status](Poco::Net::StreamSocket& socket, int) {
+      if (!majordomo::test::read_request(socket)) return;
+      majordomo::test::send_all(socket, std::string("HTTP/1.1 ") + status +
+                                            "\r\nX-Request-Id: req-big\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: 5000000000\r\n\r\n" +
+                                            std::string(100 * 1024, 'x'));
+      majordomo::test::read_request(socket);
+    };
+  };
+  SECTION("an error body is cut to what error decoding needs") {
+    RawServer server(huge("500 Internal Server Error"));
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
+    mj_event event{};
+    REQUIRE(call.next(event));  // META
+    try {
+      call.next(event);
+      FAIL("expected a ProviderError");
+    } catch (const ProviderError& error) {
+      CHECK(error.kind() == MJ_ERR_SERVER);
+      CHECK(std::string(error.what()) ==
+            "provider said: " + std::string(HttpExchange::kMaxErrorBodySize, 'x'));
+    }
+    CHECK(transport.idle_connections() == 0);
+  }
+  SECTION("a 2xx body over the limit is a parse error") {
+    RawServer server(huge("200 OK"));
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
+    mj_event event{};
+    REQUIRE(call.next(event));  // META
+    try {
+      call.next(event);
+      FAIL("expected a ProviderError");
+    } catch (const ProviderError& error) {
+      CHECK(error.kind() == MJ_ERR_PARSE);
+      CHECK_THAT(error.what(), Catch::Contains("response body larger than"));
+      CHECK(error.request_id() == "req-big");
+    }
+  }
 }

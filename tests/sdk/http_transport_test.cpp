@@ -1,4 +1,4 @@
-// HttpTransport tests over loopback: keep-alive pooling, stale retry, abandoned streams, timeouts, framing, headers.
+// HttpTransport tests over loopback: keep-alive pooling, stale connections, abandoned streams, timeouts, framing, body limits, headers.
 #include "test_servers.hpp"
 
 #include <majordomo/sdk/errors.hpp>
@@ -222,22 +222,22 @@ TEST_CASE("an exchange abandoned mid-body is not pooled and the next request wor
   CHECK(transport.connections_opened() == 2);
 }
 
-TEST_CASE("a reused connection the server closed is retried once on a fresh one", "[transport]") {
-  const std::string ok_one = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"one\"";
-  const std::string ok_two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"two\"";
+const std::string ok_one = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"one\"";
+const std::string ok_two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n\"two\"";
+
+TEST_CASE("a pooled connection the server closed while idle is discarded before use", "[transport]") {
   std::atomic<int> requests{0};
+  Gate closed;
   RawServer server([&](Poco::Net::StreamSocket& socket, int index) {
+    if (!majordomo::test::read_request(socket)) return;
+    requests.fetch_add(1);
     if (index == 0) {
-      if (!majordomo::test::read_request(socket)) return;
-      requests.fetch_add(1);
       majordomo::test::send_all(socket, ok_one);
-      // The next request on this connection meets a server that just gave up on it.
-      if (majordomo::test::read_request(socket)) requests.fetch_add(1);
-      socket.close();
+      socket.close();  // the server's keep-alive timeout ran out
+      closed.open();
     } else {
-      if (!majordomo::test::read_request(socket)) return;
-      requests.fetch_add(1);
       majordomo::test::send_all(socket, ok_two);
+      majordomo::test::read_request(socket);  // keeps the connection open until the client leaves
     }
   });
   HttpTransport transport(quick_config());
@@ -245,10 +245,69 @@ TEST_CASE("a reused connection the server closed is retried once on a fresh one"
   CHECK(read_body(*first) == "\"one\"");
   first.reset();
   REQUIRE(transport.idle_connections() == 1);
+  REQUIRE(closed.wait());
+  // The close is seen before anything is written: the request goes out once, on a new connection.
   auto second = post(transport, server.url());
   CHECK(read_body(*second) == "\"two\"");
   CHECK(transport.connections_opened() == 2);
-  CHECK(requests.load() == 3);
+  CHECK(requests.load() == 2);
+}
+
+TEST_CASE("a request the server read on a reused connection and then dropped is not sent again", "[transport]") {
+  // A load balancer that drops a long completion without replying: the request arrived whole and
+  // may be running (and billed), so sending it again would do the work twice.
+  std::atomic<int> requests{0};
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    requests.fetch_add(1);
+    majordomo::test::send_all(socket, ok_one);
+    if (majordomo::test::read_request(socket)) requests.fetch_add(1);
+    socket.close();  // no answer to the second request
+  });
+  HttpTransport transport(quick_config());
+  auto first = post(transport, server.url());
+  CHECK(read_body(*first) == "\"one\"");
+  first.reset();
+  REQUIRE(transport.idle_connections() == 1);
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK_THAT(error.what(), Catch::Contains("without a response"));
+  CHECK(transport.connections_opened() == 1);
+  CHECK(server.connections() == 1);
+  CHECK(requests.load() == 2);
+}
+
+TEST_CASE("a request whose write fails on a reused connection is sent again on a fresh one", "[transport]") {
+  // Far more than the socket buffers on both sides hold, so the client is still writing when the
+  // server resets the connection.
+  const std::string big(32u << 20, 'x');
+  std::atomic<std::size_t> resent_body{0};
+  RawServer server([&](Poco::Net::StreamSocket& socket, int index) {
+    if (index == 0) {
+      if (!majordomo::test::read_request(socket)) return;
+      majordomo::test::send_all(socket, ok_one);
+      // Takes the next request's first bytes, then closes with the rest unread: the kernel answers
+      // with a reset, so the client's write fails and the request never arrived whole.
+      char buffer[4096];
+      if (socket.receiveBytes(buffer, sizeof(buffer)) <= 0) return;
+      socket.close();
+    } else {
+      const auto request = majordomo::test::read_request(socket);
+      if (!request) return;
+      resent_body.store(request->body.size());
+      majordomo::test::send_all(socket, ok_two);
+      majordomo::test::read_request(socket);
+    }
+  });
+  HttpTransport transport(quick_config());
+  auto first = post(transport, server.url());
+  CHECK(read_body(*first) == "\"one\"");
+  first.reset();
+  REQUIRE(transport.idle_connections() == 1);
+  auto second = post(transport, server.url(), big);
+  CHECK(read_body(*second) == "\"two\"");
+  CHECK(transport.connections_opened() == 2);
+  CHECK(resent_body.load() == big.size());
 }
 
 TEST_CASE("a fresh connection that fails is not retried", "[transport]") {
@@ -531,4 +590,76 @@ TEST_CASE("TransportConfig::from reads timeouts and flags, 0 keeps the default",
   old.connect_timeout_ms = 5;
   CHECK(TransportConfig::from(old).connect_timeout == defaults.connect_timeout);
   CHECK(TransportConfig::from(old).verify_tls);
+}
+
+TEST_CASE("body reads never trust Content-Length for memory and honour their limit", "[transport][limits]") {
+  // Claims five gigabytes, sends 100 KiB, and keeps the connection open until the client leaves.
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5000000000\r\n\r\n" +
+                                          std::string(100 * 1024, 'x'));
+    majordomo::test::read_request(socket);
+  });
+  HttpTransport transport(quick_config());
+  SECTION("read_all fails before reading or reserving") {
+    auto exchange = post(transport, server.url());
+    std::string body;
+    const ProviderError error = expect_error([&] { exchange->read_all(body); });
+    CHECK(error.kind() == MJ_ERR_PARSE);
+    CHECK_THAT(error.what(), Catch::Contains("response body larger than 67108864 bytes"));
+    CHECK(body.capacity() < (1u << 20));
+    exchange.reset();
+    CHECK(transport.idle_connections() == 0);
+  }
+  SECTION("read_up_to keeps the first bytes and leaves the rest") {
+    auto exchange = post(transport, server.url());
+    std::string body;
+    CHECK(exchange->read_up_to(body, HttpExchange::kMaxErrorBodySize));
+    CHECK(body == std::string(HttpExchange::kMaxErrorBodySize, 'x'));
+    CHECK(body.capacity() < (2u << 20));  // grown with the bytes received, not the length claimed
+    exchange.reset();
+    CHECK(transport.idle_connections() == 0);  // its unread rest would poison the next exchange
+  }
+}
+
+TEST_CASE("read_all's limit applies to chunked bodies; a body of exactly the limit is fine", "[transport][limits]") {
+  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    for (int i = 0; i < 5; ++i) {
+      out << std::string(1000, 'a');
+      out.flush();
+    }
+  });
+  HttpTransport transport(quick_config());
+  {
+    auto exchange = post(transport, server.url());
+    std::string body;
+    const ProviderError error = expect_error([&] { exchange->read_all(body, 4999); });
+    CHECK(error.kind() == MJ_ERR_PARSE);
+    CHECK_THAT(error.what(), Catch::Contains("larger than 4999 bytes"));
+  }
+  CHECK(transport.idle_connections() == 0);
+  auto exchange = post(transport, server.url());
+  std::string body;
+  exchange->read_all(body, 5000);
+  CHECK(body == std::string(5000, 'a'));
+  CHECK(exchange->body_complete());
+}
+
+TEST_CASE("finish_without_waiting takes what already arrived and never waits for more", "[transport]") {
+  Gate gate;
+  LoopbackHttpServer server(gated_stream(gate, "data: 1\n\n", "data: 2\n\n"));
+  TransportConfig config = quick_config();
+  config.idle_timeout = 30s;  // longer than the gate's safety bound: a read that waited would see the rest
+  config.total_timeout = 60s;
+  HttpTransport transport(config);
+  auto exchange = post(transport, server.url(), "{}", {}, true);
+  char buffer[64];
+  CHECK(exchange->read_some(buffer, sizeof(buffer)) > 0);
+  CHECK_FALSE(exchange->finish_without_waiting());  // the rest is held back until the gate opens
+  gate.open();
+  exchange.reset();
+  CHECK(transport.idle_connections() == 0);
 }

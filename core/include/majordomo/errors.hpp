@@ -11,7 +11,9 @@ namespace majordomo {
 
 // The error kinds. Values equal the ABI's MJ_ERR_* numbers; new kinds are only ever appended.
 // Callers may rely on: configuration errors are raised before any byte is sent; rate_limited,
-// overloaded, server, timeout and connection are the transient kinds a retry or cascade may act on.
+// overloaded, server, timeout and connection are the transient kinds a retry or cascade may act
+// on. A rate_limited error whose provider_error_type says the quota is used up (OpenAI's
+// "insufficient_quota") will not pass by waiting: retry layers must check that type.
 enum class ErrorKind : int32_t {
   configuration = 1,
   authentication = 2,

@@ -46,6 +46,8 @@ struct ResolvedRequest {
   HeaderSet headers;  // final and validated: exactly what is sent
   std::string body;
   bool stream = false;
+  // The provider's auth header name (e.g. "x-api-key"): redacted whatever it is called.
+  std::string auth_header;
 
   // The headers with every credential (Authorization, x-api-key, x-goog-api-key, the provider's
   // auth header, anything named like a key or token) replaced; safe to print or log.
@@ -61,8 +63,9 @@ struct StreamChunk {
 };
 
 // What a ResponseStream pulls from. Implemented by provider-bound LLMs and by middleware.
-// Obligations: next() after it returned false or threw is not called; destruction at any point
-// releases the connection (closing it when the response was not read to its end).
+// Obligations: next() after it returned false or threw, or after close(), is not called;
+// close() and destruction at any point release the connection (closing it when the response
+// was not read to its end) and keep response() readable.
 class StreamSource {
  public:
   virtual ~StreamSource() = default;
@@ -71,6 +74,8 @@ class StreamSource {
   virtual bool next(StreamChunk& chunk) = 0;
   // Content so far; after the end also usage, cost, stop reason and response time.
   virtual const Response& response() const = 0;
+  // Abandons the rest of the response now. Idempotent.
+  virtual void close() noexcept = 0;
 };
 
 // A streamed answer, pulled chunk by chunk by the caller. Movable, not copyable. Abandoning it

@@ -14,8 +14,8 @@
  *  - Errors are mj_status objects (kind, HTTP status, provider error type and message, request id,
  *    retry hint); NULL means success.
  *  - The host decides every URL and header (its resolution pipeline). A plugin sends exactly the
- *    URL and headers it is given in mj_call_params, adding only framing headers (Host,
- *    Content-Length) and Content-Type/Accept when the host's list lacks them.
+ *    URL and headers it is given in mj_call_params, adding only connection and framing headers
+ *    (Host, Content-Length, Connection) and Content-Type/Accept when the host's list lacks them.
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -177,7 +177,7 @@ typedef struct mj_request {
   int64_t max_tokens;           /* 0: the provider's default */
   int32_t response_format;      /* MJ_FORMAT_* */
   int32_t reserved0;
-  mj_str schema_json;           /* MJ_FORMAT_JSON_SCHEMA: validated JSON text */
+  mj_str schema_json;           /* MJ_FORMAT_JSON_SCHEMA: JSON text the host checked is one object */
   mj_str schema_name;
 } mj_request;
 

@@ -41,15 +41,18 @@ class ResponseDecoder {
   virtual ~ResponseDecoder() = default;
   // Name of the response header carrying the provider's request id (empty: none).
   virtual std::string_view request_id_header() const { return {}; }
-  // A complete 2xx non-streaming body. `body` is followed by SseDecoder::kPadding readable bytes.
+  // A complete 2xx JSON body: the answer to a non-streaming request, or to a streaming one the
+  // server answered without streaming. `body` is followed by SseDecoder::kPadding readable bytes.
+  // Bodies over HttpExchange::kMaxBodySize fail with MJ_ERR_PARSE before this is called.
   virtual void on_body(std::string_view body, EventSink& sink) = 0;
   // One SSE event of a 2xx stream. Returns false once the provider's terminator was seen (the
-  // call then drains the rest of the body and ends).
+  // call then ends, reading only what of the rest of the body already arrived).
   virtual bool on_event(const SseEvent& event, EventSink& sink) = 0;
   // The stream's body ended. `terminator_seen` tells whether on_event returned false before.
   // Throw ProviderError (e.g. MJ_ERR_CONNECTION) when a stream that needs a terminator lacks it.
   virtual void on_stream_end(bool terminator_seen, EventSink& sink) = 0;
-  // A non-2xx response with its whole body: throw the typed ProviderError it describes.
+  // A non-2xx response with its body (at most HttpExchange::kMaxErrorBodySize bytes of it):
+  // throw the typed ProviderError it describes.
   [[noreturn]] virtual void on_error_status(const HttpExchange& exchange, std::string_view body) = 0;
 };
 
@@ -62,7 +65,10 @@ class Call {
 };
 
 // A Call over HTTP: sends on construction (throws ProviderError), then decodes lazily in next().
-// The first event is always MJ_EVENT_META with the request id header, when present.
+// The first event is always MJ_EVENT_META with the request id header, when present; errors
+// thrown after the send carry that id too unless the decoder set one. A streaming request
+// answered with a 2xx application/json body is decoded with on_body, as servers that ignore
+// the stream flag send the whole answer that way.
 class HttpCall final : public Call {
  public:
   HttpCall(HttpTransport& transport, const mj_call_params& params,
@@ -71,6 +77,7 @@ class HttpCall final : public Call {
 
  private:
   bool fill();  // runs one decoding step; false at end of body
+  std::string_view request_id() const;  // the decoder's request id header; empty when absent
 
   std::unique_ptr<HttpExchange> exchange_;
   std::unique_ptr<ResponseDecoder> decoder_;

@@ -42,9 +42,15 @@ class ProviderError : public std::runtime_error {
 inline int32_t error_kind_for_http_status(int status) noexcept {
   switch (status) {
     case 401: return MJ_ERR_AUTHENTICATION;
+    // Payment required / insufficient balance (Anthropic billing_error, DeepSeek, Cohere): the
+    // account must be topped up first, so it is a permission problem that a retry cannot fix.
+    case 402: return MJ_ERR_PERMISSION;
     case 403: return MJ_ERR_PERMISSION;
     case 404: return MJ_ERR_NOT_FOUND;
     case 408: return MJ_ERR_TIMEOUT;
+    // Conflict: a transient clash on the provider's side that the official OpenAI and Anthropic
+    // SDKs retry (PROTOCOLS.md §0.4), so it maps to the retryable server kind, not a bad request.
+    case 409: return MJ_ERR_SERVER;
     case 429: return MJ_ERR_RATE_LIMITED;
     case 503:
     case 529: return MJ_ERR_OVERLOADED;

@@ -55,8 +55,24 @@ class HttpExchange {
   // Reads up to `size` body bytes; returns 0 at the end of the body. Applies the idle and total
   // timeouts. Throws ProviderError (MJ_ERR_TIMEOUT / MJ_ERR_CONNECTION).
   std::size_t read_some(char* dst, std::size_t size);
+  // Largest 2xx body read_all accepts by default: far above any real completion, low enough that
+  // a broken or hostile server cannot make the host allocate without bound.
+  static constexpr std::size_t kMaxBodySize = std::size_t{64} << 20;
+  // How much of a non-2xx body is kept for error decoding: error bodies are small; the rest of a
+  // larger one is not read (its connection is then closed, not pooled).
+  static constexpr std::size_t kMaxErrorBodySize = std::size_t{64} << 10;
+
   // Appends the rest of the body to `out`, keeping SseDecoder::kPadding bytes of spare capacity.
-  void read_all(std::string& out);
+  // Memory grows with the bytes actually received (Content-Length is never trusted for more than
+  // one 1 MiB piece). Throws ProviderError MJ_ERR_PARSE when the body is larger than `limit`.
+  void read_all(std::string& out, std::size_t limit = kMaxBodySize);
+  // Like read_all, but stops after `limit` bytes instead of failing. Returns true when the body
+  // was cut short; the connection is then closed when the exchange ends.
+  bool read_up_to(std::string& out, std::size_t limit);
+  // Consumes what is left of the body without waiting for the network: only bytes already
+  // buffered or already received. True when the body ended; false when more is still due (the
+  // rest is then abandoned and the connection closed instead of pooled). Never throws.
+  bool finish_without_waiting() noexcept;
   bool body_complete() const noexcept;
 
  private:
@@ -75,8 +91,11 @@ class HttpTransport {
   HttpTransport& operator=(const HttpTransport&) = delete;
 
   // Connects (or reuses an idle pooled connection), sends, and waits for the response head.
-  // A request that fails on a reused connection before any response byte arrived (the server
-  // closed it while idle) is sent once more on a fresh connection. Non-2xx statuses do not throw.
+  // A pooled connection the peer closed (or wrote to) while idle is discarded before use. A request
+  // is sent a second time, on a fresh connection, only when writing it to a reused connection
+  // failed: once it was written completely the server may be acting on it (a completion is
+  // billable), so a connection lost while waiting for the head is an error, never a resend.
+  // Non-2xx statuses do not throw.
   // Throws ProviderError: MJ_ERR_CONFIGURATION (bad URL), MJ_ERR_TIMEOUT, MJ_ERR_CONNECTION.
   std::unique_ptr<HttpExchange> send(const HttpRequestSpec& request);
 

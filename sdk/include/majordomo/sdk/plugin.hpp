@@ -4,6 +4,7 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/str.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -16,11 +17,6 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-
-constexpr mj_str to_mj(std::string_view text) noexcept { return mj_str{text.data(), text.size()}; }
-constexpr std::string_view view(mj_str text) noexcept {
-  return text.size == 0 ? std::string_view{} : std::string_view{text.data, text.size};
-}
 
 // What a provider's build() returns: the path below the base URL and the JSON body.
 struct Prepared {
@@ -88,8 +84,8 @@ mj_status* guarded(int32_t fallback_kind, Body&& body) noexcept {
   }
 }
 
-struct PreparedBox {
-  mj_prepared prepared{};
+// mj_prepared is the base so the host's pointer converts back with static_cast.
+struct PreparedBox : mj_prepared {
   Prepared owned;
 };
 
@@ -117,16 +113,17 @@ struct Exporter {
     return detail::guarded(MJ_ERR_CONFIGURATION, [&] {
       auto box = std::make_unique<detail::PreparedBox>();
       box->owned = reinterpret_cast<Provider*>(instance)->build(*request);
-      box->prepared.struct_size = sizeof(mj_prepared);
-      box->prepared.path = to_mj(box->owned.path);
-      box->prepared.body = to_mj(box->owned.body);
-      *out = &box.release()->prepared;
+      box->struct_size = sizeof(mj_prepared);
+      box->reserved0 = 0;
+      box->path = to_mj(box->owned.path);
+      box->body = to_mj(box->owned.body);
+      *out = box.release();
     });
   }
 
   static void prepared_release(mj_prepared* prepared) noexcept {
-    // mj_prepared is the first member of PreparedBox, and PreparedBox is created only above.
-    delete reinterpret_cast<detail::PreparedBox*>(prepared);
+    // Every mj_prepared this plugin hands out is a PreparedBox (created only above).
+    delete static_cast<detail::PreparedBox*>(prepared);
   }
 
   static mj_status* call_open(mj_instance* instance, const mj_call_params* params,

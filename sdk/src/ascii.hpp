@@ -1,0 +1,35 @@
+// ASCII case-insensitive helpers private to the SDK sources (HTTP header names and media types).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace majordomo::sdk {
+inline namespace v1 {
+namespace detail_ascii {
+
+// HTTP names are ASCII: a locale-independent fold keeps "I" from turning into a dotless i.
+constexpr char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold(a[i]) != fold(b[i])) return false;
+  }
+  return true;
+}
+
+// True when a Content-Type value names `type` ("application/json; charset=utf-8" names
+// "application/json"): parameters and surrounding blanks are ignored, case is not significant.
+constexpr bool media_type_is(std::string_view content_type, std::string_view type) noexcept {
+  content_type = content_type.substr(0, content_type.find(';'));
+  while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t'))
+    content_type.remove_prefix(1);
+  while (!content_type.empty() && (content_type.back() == ' ' || content_type.back() == '\t'))
+    content_type.remove_suffix(1);
+  return iequals(content_type, type);
+}
+
+}  // namespace detail_ascii
+}  // namespace v1
+}  // namespace majordomo::sdk
