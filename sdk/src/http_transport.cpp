@@ -1,30 +1,29 @@
-// HttpTransport: Poco HTTP(S) sessions in a per-origin keep-alive pool, own body framing, four timeouts.
+// HttpTransport: our own HTTP/1.1 client on Poco sockets, a per-origin keep-alive pool, four timeouts; TLS loaded lazily.
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/sse.hpp>
 #include <majordomo/sdk/str.hpp>
 
 #include "ascii.hpp"
+#include "tls_api.hpp"
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 #include <Poco/Timestamp.h>
 
 #include <fmt/format.h>
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -32,10 +31,14 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
-#include <ostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace majordomo::sdk {
 inline namespace v1 {
@@ -43,100 +46,37 @@ inline namespace v1 {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// One keep-alive connection. The session subclass below exposes Poco's buffered reads (so the
-// transport does its own body framing and sees truncation) and disables Poco's hidden reconnect.
-class PooledConnection {
- public:
-  virtual ~PooledConnection() = default;
-  virtual Poco::Net::HTTPClientSession& session() noexcept = 0;
-  virtual void open() = 0;                                       // TCP connect and TLS handshake
-  virtual int read_body(char* dst, std::streamsize size) = 0;    // buffered bytes or one recv
-  virtual int get_byte() = 0;                                    // next byte or EOF
-  virtual int buffered_bytes() const = 0;
-  virtual void drop() noexcept = 0;                              // close without a TLS goodbye
-
-  // True when something can be read without waiting: bytes in Poco's buffer or OpenSSL's, or a
-  // readable socket (data, EOF or an error). On an idle connection any of these means the peer
-  // closed it or broke the protocol, so it must not carry a request.
-  bool readable_now() noexcept {
-    try {
-      if (buffered_bytes() > 0) return true;
-      Poco::Net::StreamSocket& socket = session().socket();
-      return socket.available() > 0 || socket.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
-    } catch (...) {  // a socket that cannot even be polled is no better than a closed one
-      return true;
-    }
-  }
-
-  void arm_receive(milliseconds timeout) {
-    if (timeout == receive_armed_) return;  // setsockopt only when the value changes
-    session().socket().setReceiveTimeout(Poco::Timespan(timeout.count() * 1000));
-    receive_armed_ = timeout;
-  }
-  void arm_send(milliseconds timeout) {
-    if (timeout == send_armed_) return;
-    session().socket().setSendTimeout(Poco::Timespan(timeout.count() * 1000));
-    send_armed_ = timeout;
-  }
-
-  Clock::time_point idle_since{};
-  // Set when a write to the socket failed: then the request did not get out whole, so the server
-  // cannot be acting on it, and only then is resending it safe.
-  bool write_failed = false;
-
- private:
-  milliseconds receive_armed_{-1};
-  milliseconds send_armed_{-1};
-};
-
 namespace detail_http {
 
-template <class Session>
-class SessionConnection final : public PooledConnection, public Session {
- public:
-  template <class... Args>
-  explicit SessionConnection(Args&&... args) : Session(std::forward<Args>(args)...) {}
+using detail_ascii::iequals;
+using detail_tls::TlsApi;
+using detail_tls::TlsErrorKind;
 
-  Poco::Net::HTTPClientSession& session() noexcept override { return *this; }
-  void open() override { this->reconnect(); }
-  int read_body(char* dst, std::streamsize size) override { return Session::read(dst, size); }
-  int get_byte() override { return this->get(); }
-  int buffered_bytes() const override { return this->buffered(); }
-  void drop() noexcept override {
-    try {
-      Session::abort();
-    } catch (...) {  // the connection is being thrown away; nothing useful to report
-    }
-  }
-
- protected:
-  // HTTPClientSession::write silently reconnects and resends on a failed first write; the
-  // transport decides about retries itself (and counts connections), so write directly.
-  // Poco rethrows a failed head write later, from receiveResponse (the head is flushed in a
-  // destructor that swallows the error): recording the failure here is the only reliable signal.
-  int write(const char* data, std::streamsize size) override {
-    try {
-      return Poco::Net::HTTPSession::write(data, size);
-    } catch (...) {
-      write_failed = true;
-      throw;
-    }
-  }
-};
-
-// Writing to a socket the peer reset raises SIGPIPE, which would kill the host process (Poco does
-// not pass MSG_NOSIGNAL, OpenSSL writes with write()). Blocks it in this thread and swallows one
-// raised meanwhile, leaving the process's signal disposition alone.
+// Writing to a socket the peer reset raises SIGPIPE, which would kill the host process. Plain
+// sockets are written with MSG_NOSIGNAL; OpenSSL writes with write(), so TLS writes (and the TLS
+// goodbye sent when a pooled connection is closed) run under this guard. It blocks SIGPIPE in
+// this thread and swallows one raised meanwhile, leaving the process's disposition alone. When the
+// signal is already blocked in a thread (Poco Foundation blocks it when it loads), that is
+// remembered, so the guard then costs no system call.
 class SigpipeBlock {
  public:
   SigpipeBlock() noexcept {
+    if (already_blocked_) return;
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) != 0) return;
+    if (sigismember(&previous_, SIGPIPE) == 1) {
+      already_blocked_ = true;  // the mask did not change: nothing to restore
+      return;
+    }
     sigset_t pending;
     sigemptyset(&pending);
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) return;  // not ours
-    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) == 0 &&
-              sigismember(&previous_, SIGPIPE) == 0;
+    // A SIGPIPE that was pending before is not ours to swallow: unblock at once and stay out.
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+      return;
+    }
+    active_ = true;
   }
   ~SigpipeBlock() {
     if (!active_) return;
@@ -153,20 +93,22 @@ class SigpipeBlock {
   SigpipeBlock& operator=(const SigpipeBlock&) = delete;
 
  private:
+  static thread_local bool already_blocked_;
   sigset_t pipe_{};
   sigset_t previous_{};
   bool active_ = false;
 };
 
-using detail_ascii::iequals;
+thread_local bool SigpipeBlock::already_blocked_ = false;
 
 struct Target {
   bool secure = false;
   std::string host;       // without brackets, for DNS
   std::uint16_t port = 0;
-  std::string authority;  // as written in the URL: the default Host value
+  std::string host_header;  // the default Host value: host[:port], the port only when not the default
   std::string path;       // request target: path and query
   std::string origin;     // scheme://host:port, the pool key and the name used in messages
+  std::string url;        // what this was parsed from: URLs repeat, so the last one is reused
 };
 
 [[noreturn]] void bad_url(std::string_view reason) {
@@ -217,7 +159,12 @@ Target parse_url(std::string_view url) {
     target.port = static_cast<std::uint16_t>(value);
   }
   target.host.assign(host);
-  target.authority.assign(authority);
+  if (authority.front() == '[') {
+    target.host_header.append("[").append(host).append("]");
+  } else {
+    target.host_header.assign(host);
+  }
+  if (target.port != (target.secure ? 443 : 80)) target.host_header.append(":").append(std::to_string(target.port));
 
   std::string_view rest = url.substr(authority_end);
   if (const std::size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
@@ -230,6 +177,7 @@ Target parse_url(std::string_view url) {
   std::string lower_host(host);
   for (char& c : lower_host) c = detail_ascii::fold(c);
   target.origin = fmt::format("{}://{}:{}", target.secure ? "https" : "http", lower_host, target.port);
+  target.url.assign(url);
   return target;
 }
 
@@ -273,36 +221,38 @@ std::string timeout_message(Phase phase, const Wait& wait, const Budget& budget,
 }
 
 // Translates a Poco failure into the error kinds of the ABI. Texts name the origin, never headers.
-ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& wait,
-                        const Budget& budget, const std::string& host, std::string_view origin) {
-  const std::string detail = error.displayText();
+// `tls` is the loaded TLS module when the connection is https: only it can tell its exceptions apart.
+ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& wait, const Budget& budget,
+                        const Target& target, const TlsApi* tls) {
+  const std::string& host = target.host;
+  const std::string& origin = target.origin;
   if (dynamic_cast<const Poco::TimeoutException*>(&error) != nullptr)
     return ProviderError(MJ_ERR_TIMEOUT, timeout_message(phase, wait, budget, origin));
-  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&error) != nullptr) {
-    return ProviderError(MJ_ERR_CONNECTION,
-                         fmt::format("TLS certificate verification failed for {}: {}; the certificate "
-                                     "does not name this host: connect by a name it lists",
-                                     host, detail));
-  }
-  if (dynamic_cast<const Poco::Net::SSLException*>(&error) != nullptr) {
-    if (detail.find("certificate verify failed") != std::string::npos) {
+  const TlsErrorKind tls_kind = tls != nullptr ? tls->classify(error) : TlsErrorKind::not_tls;
+  switch (tls_kind) {
+    case TlsErrorKind::certificate_name:
+      return ProviderError(MJ_ERR_CONNECTION,
+                           fmt::format("TLS certificate verification failed for {}: {}; the certificate "
+                                       "does not name this host: connect by a name it lists",
+                                       host, error.displayText()));
+    case TlsErrorKind::certificate_untrusted:
       return ProviderError(MJ_ERR_CONNECTION,
                            fmt::format("TLS certificate verification failed for {}: {}; point tls.ca_file "
                                        "at the CA that signed the server certificate",
-                                       host, detail));
-    }
-    return ProviderError(MJ_ERR_CONNECTION,
-                         fmt::format("TLS {} with {} failed: {}",
-                                     phase == Phase::connect ? "handshake" : "connection", origin, detail));
+                                       host, error.displayText()));
+    case TlsErrorKind::closed:
+    case TlsErrorKind::other:
+      return ProviderError(MJ_ERR_CONNECTION,
+                           fmt::format("TLS {} with {} failed: {}",
+                                       phase == Phase::connect ? "handshake" : "connection", origin,
+                                       error.displayText()));
+    case TlsErrorKind::not_tls:
+      break;
   }
   if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&error) != nullptr)
     return ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by {}", origin));
   if (dynamic_cast<const Poco::Net::DNSException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot resolve host {}: {}", host, detail));
-  if (dynamic_cast<const Poco::Net::NoMessageException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} closed the connection without a response", origin));
-  if (dynamic_cast<const Poco::Net::MessageException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_CONNECTION, fmt::format("malformed HTTP response from {}: {}", origin, detail));
+    return ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot resolve host {}: {}", host, error.displayText()));
   const char* doing = "connection to";
   switch (phase) {
     case Phase::connect: doing = "connecting to"; break;
@@ -310,22 +260,197 @@ ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& w
     case Phase::head: doing = "waiting for the response head from"; break;
     case Phase::body: doing = "reading the response body from"; break;
   }
-  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, detail));
+  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, error.displayText()));
 }
 
 // How writing to a connection the server already closed fails. Used only for a write that failed
 // (PooledConnection::write_failed): the same errors while waiting for the head come after the
 // whole request left, and the server may be working on it.
-bool is_stale_connection_error(const Poco::Exception& error) {
-  if (dynamic_cast<const Poco::Net::NoMessageException*>(&error) != nullptr) return true;
+bool is_stale_connection_error(const Poco::Exception& error, const TlsApi* tls) {
   if (dynamic_cast<const Poco::Net::ConnectionResetException*>(&error) != nullptr) return true;
   if (dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&error) != nullptr) return true;
-  if (dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&error) != nullptr) return true;
+  if (tls != nullptr && tls->classify(error) == TlsErrorKind::closed) return true;
   if (dynamic_cast<const Poco::IOException*>(&error) != nullptr && error.code() == EPIPE) return true;
   return false;
 }
 
-std::once_flag ssl_initialized;
+[[noreturn]] void malformed_head(const Target& target, std::string_view what) {
+  throw ProviderError(MJ_ERR_CONNECTION, fmt::format("malformed HTTP response from {}: {}", target.origin, what));
+}
+
+// One response header: views into the connection's read buffer, valid while the exchange lasts.
+struct ResponseHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+// The read buffer of a connection: allocated once per connection and never zero-filled. Holds the
+// response head (whose bytes stay in place while the exchange lasts, so headers are views) and
+// body bytes that came with it or that were read ahead of the caller.
+constexpr std::size_t kReadBufferSize = std::size_t{32} << 10;
+// Longest response head accepted. Real ones are 0.5 to 2 KiB; half the buffer keeps 16 KiB free
+// for body reads.
+constexpr std::size_t kMaxHeadSize = kReadBufferSize / 2;
+constexpr std::size_t kMaxHeaderFields = 200;
+// Most bytes one read of the response head takes: the head and a small body (a typical JSON
+// answer) arrive in one read; the rest of a large body is not read ahead into the connection's
+// buffer (to be copied out later) but straight into the caller's memory.
+constexpr std::size_t kHeadReadSize = 4096;
+// A body read at least this large goes straight from the socket into the caller's memory (the
+// SSE decoder's buffer, a body string) instead of through the read buffer.
+constexpr std::size_t kDirectReadSize = 4096;
+// A request whose head plus body fit this goes out in one send (one copy of the body); a larger
+// body is sent after the head, straight from the caller's memory.
+constexpr std::size_t kCoalesceLimit = std::size_t{64} << 10;
+
+}  // namespace detail_http
+
+using namespace detail_http;  // this file's own helpers
+
+// One keep-alive connection: a plain or TLS socket, its read buffer, its request head buffer.
+// Outside detail_http because http.hpp forward-declares it in this namespace.
+class PooledConnection {
+ public:
+  PooledConnection(Poco::Net::StreamSocket stream, const TlsApi* tls_api)
+      : socket(std::move(stream)), tls(tls_api), in_(new char[kReadBufferSize]) {}
+  PooledConnection(const PooledConnection&) = delete;
+  PooledConnection& operator=(const PooledConnection&) = delete;
+
+  std::size_t buffered() const noexcept { return end_ - begin_; }
+  char* data() noexcept { return in_.get(); }
+  std::size_t begin() const noexcept { return begin_; }
+  std::size_t end() const noexcept { return end_; }
+
+  // Forgets the last exchange's head and body bytes (only called once they were all consumed).
+  void reset_buffer() noexcept {
+    pinned_ = begin_ = end_ = 0;
+    headers.clear();
+  }
+  // The head's bytes [0, head_end) must stay where they are while the exchange lasts.
+  void pin_head(std::size_t head_end) noexcept { pinned_ = head_end; }
+  void consume(std::size_t n) noexcept { begin_ += n; }
+
+  // Moves what is unread to just after the pinned head, making room at the end.
+  void compact() noexcept {
+    if (begin_ == pinned_) return;
+    if (end_ > begin_) std::memmove(in_.get() + pinned_, in_.get() + begin_, end_ - begin_);
+    end_ = pinned_ + (end_ - begin_);
+    begin_ = pinned_;
+  }
+
+  // One read of at most `most` bytes into the free end of the buffer, waiting at most `limit`;
+  // 0 at EOF.
+  std::size_t fill(milliseconds limit, std::size_t most = kReadBufferSize) {
+    if (begin_ == end_) begin_ = end_ = pinned_;
+    if (end_ == kReadBufferSize) compact();
+    const std::size_t n = receive(in_.get() + end_, std::min(most, kReadBufferSize - end_), limit);
+    end_ += n;
+    return n;
+  }
+
+  // The next buffered byte (there must be one): chunk framing is read a byte at a time.
+  int next_byte() noexcept { return static_cast<unsigned char>(in_[begin_++]); }
+
+  // Copies up to `size` buffered bytes out.
+  std::size_t take(char* dst, std::size_t size) noexcept {
+    const std::size_t n = std::min(size, buffered());
+    std::memcpy(dst, in_.get() + begin_, n);
+    begin_ += n;
+    return n;
+  }
+
+  // One socket read straight into `dst`, waiting at most `limit`; 0 at EOF. The socket's receive
+  // timeout is changed only when its current value is longer than allowed, or so much shorter that
+  // waking up for nothing would cost: alternating first_byte and idle would otherwise cost a
+  // setsockopt per request. A read that timed out early is retried until `limit` has passed.
+  std::size_t receive(char* dst, std::size_t size, milliseconds limit) {
+    const int want = static_cast<int>(std::min<std::size_t>(size, std::numeric_limits<int>::max()));
+    const Clock::time_point start = Clock::now();
+    for (milliseconds left = limit;;) {
+      if (receive_armed_ > left || receive_armed_ * 4 < left) {
+        socket.setReceiveTimeout(Poco::Timespan(left.count() * 1000));
+        receive_armed_ = left;
+      }
+      try {
+        const int n = socket.receiveBytes(dst, want);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+      } catch (const Poco::TimeoutException&) {
+        left = limit - std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+        if (left < milliseconds(1)) throw;
+      }
+    }
+  }
+
+  // Writes all of `bytes`; records a failure so that the caller knows the request did not get out.
+  void send_all(std::string_view bytes, milliseconds limit) {
+    if (send_armed_ > limit || send_armed_ * 4 < limit) {
+      socket.setSendTimeout(Poco::Timespan(limit.count() * 1000));
+      send_armed_ = limit;
+    }
+    // OpenSSL ignores the flags; for TLS the caller holds a SigpipeBlock instead.
+    const int flags = tls == nullptr ? MSG_NOSIGNAL : 0;
+    try {
+      while (!bytes.empty()) {
+        const int piece = static_cast<int>(std::min<std::size_t>(bytes.size(), 1u << 30));
+        const int n = socket.sendBytes(bytes.data(), piece, flags);
+        if (n <= 0) throw Poco::Net::ConnectionResetException("the connection closed while sending");
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      }
+    } catch (...) {
+      write_failed = true;
+      throw;
+    }
+  }
+
+  // True when something can be read without waiting: buffered bytes (ours or OpenSSL's), or a
+  // readable socket (data, EOF or an error). On an idle connection any of these means the peer
+  // closed it or broke the protocol, so it must not carry a request.
+  bool readable_now() noexcept {
+    try {
+      if (buffered() > 0) return true;
+      if (tls != nullptr && socket.available() > 0) return true;  // a TLS socket's available() is SSL_pending
+      // ::poll, not Socket::poll: Poco's is built on epoll and costs four system calls.
+      pollfd probe{socket.impl()->sockfd(), POLLIN, 0};
+      int ready = 0;
+      while ((ready = ::poll(&probe, 1, 0)) < 0 && errno == EINTR) {
+      }
+      return ready != 0;  // readable, closed, failed, or cannot even be polled
+    } catch (...) {  // a socket that cannot even be polled is no better than a closed one
+      return true;
+    }
+  }
+
+  // Closes without a TLS goodbye: nothing is written, so it neither blocks nor raises SIGPIPE.
+  void drop() noexcept {
+    if (tls != nullptr) {
+      tls->abort(socket);
+      return;
+    }
+    try {
+      socket.close();
+    } catch (...) {  // the connection is being thrown away; nothing useful to report
+    }
+  }
+
+  Poco::Net::StreamSocket socket;
+  const TlsApi* tls;  // null for plain TCP
+  std::string request;  // the request head (and a small body), formatted here for each request
+  std::vector<ResponseHeader> headers;  // of the current exchange's response
+  Clock::time_point idle_since{};
+  // Set when a write to the socket failed: then the request did not get out whole, so the server
+  // cannot be acting on it, and only then is resending it safe.
+  bool write_failed = false;
+
+ private:
+  std::unique_ptr<char[]> in_;
+  std::size_t pinned_ = 0;  // [0, pinned_): the current response head, which headers point into
+  std::size_t begin_ = 0;   // [begin_, end_): received and not yet consumed
+  std::size_t end_ = 0;
+  milliseconds receive_armed_{-1};  // the socket's timeouts as last set; -1: unknown
+  milliseconds send_armed_{-1};
+};
+
+namespace detail_http {
 
 // Idle connections per origin. Shared by the transport and its exchanges, so an exchange that
 // outlives the transport can still hand its connection back (or close it).
@@ -403,6 +528,12 @@ class ConnectionPool {
   static void close(std::vector<std::unique_ptr<PooledConnection>>& connections) noexcept {
     if (connections.empty()) return;
     SigpipeBlock no_sigpipe;  // a TLS close writes close_notify, maybe to a reset peer
+    for (auto& connection : connections) {
+      try {
+        connection->socket.close();
+      } catch (...) {  // closing an idle connection has no one to report to
+      }
+    }
     connections.clear();
   }
 
@@ -416,18 +547,179 @@ class ConnectionPool {
 enum class Framing { none, length, chunked, until_close };
 enum class ChunkStep { size, extension, data, data_end, trailer, done };
 
-std::unique_ptr<PooledConnection> new_connection(const Target& target, const Poco::Net::Context::Ptr& tls) {
-  std::unique_ptr<PooledConnection> connection;
-  if (target.secure) {
-    connection = std::make_unique<SessionConnection<Poco::Net::HTTPSClientSession>>(target.host, target.port, tls);
-  } else {
-    connection = std::make_unique<SessionConnection<Poco::Net::HTTPClientSession>>(target.host, target.port);
+// What the response head says about the body and the connection.
+struct HeadFacts {
+  int status = 0;
+  Framing framing = Framing::none;
+  std::uint64_t length = 0;
+  bool keep_alive = true;
+};
+
+std::string_view trim(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// True when the comma-separated list `value` holds `token` (case-insensitively).
+bool has_token(std::string_view value, std::string_view token) noexcept {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
   }
-  Poco::Net::HTTPClientSession& session = connection->session();
-  session.setKeepAlive(true);
-  // The pool decides when a connection is too old; Poco must not reconnect behind its back.
-  session.setKeepAliveTimeout(Poco::Timespan(365L * 24 * 3600, 0));
-  return connection;
+  return false;
+}
+
+// RFC 9110 tchar: the characters a header name may contain.
+constexpr std::array<bool, 256> kTokenChar = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+// Parses a complete head (status line, header lines, no final blank line) in place. Header views
+// go to `headers`; the facts that drive framing and pooling are returned.
+HeadFacts parse_head(std::string_view head, std::vector<ResponseHeader>& headers, const Target& target) {
+  headers.clear();
+  HeadFacts facts;
+  const auto next_line = [&head]() {
+    const std::size_t lf = head.find('\n');
+    std::string_view line = head.substr(0, lf);
+    head.remove_prefix(lf == std::string_view::npos ? head.size() : lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  };
+  const std::string_view status_line = next_line();
+  // "HTTP/1.x NNN[ reason]"
+  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
+      (status_line[7] != '0' && status_line[7] != '1') || status_line[8] != ' ' ||
+      (status_line.size() > 12 && status_line[12] != ' '))
+    malformed_head(target, "invalid status line");
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (status_line[i] < '0' || status_line[i] > '9') malformed_head(target, "invalid status code");
+    facts.status = facts.status * 10 + (status_line[i] - '0');
+  }
+  const bool http10 = status_line[7] == '0';
+  facts.keep_alive = !http10;
+
+  bool has_length = false, chunked = false, has_encoding = false;
+  while (!head.empty()) {
+    const std::string_view line = next_line();
+    if (line.empty()) continue;  // only possible for the last line
+    if (line.front() == ' ' || line.front() == '\t')
+      malformed_head(target, "folded header line (obsolete line folding is not accepted)");
+    // The name must be an RFC 9110 token directly followed by the colon: one table look-up per
+    // character finds the colon and validates the name at once.
+    std::size_t colon = 0;
+    while (colon < line.size() && kTokenChar[static_cast<unsigned char>(line[colon])]) ++colon;
+    if (colon == line.size()) malformed_head(target, "header line without a colon");
+    if (colon == 0 || line[colon] != ':') malformed_head(target, "invalid character in a header name");
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (headers.size() == kMaxHeaderFields) malformed_head(target, "too many header fields");
+    headers.push_back({name, value});
+    // The three names that drive framing and pooling; a first-letter test skips the rest cheaply.
+    switch (detail_ascii::fold(name.front())) {
+      case 'c':
+        if (iequals(name, "content-length")) {
+          std::uint64_t length = 0;
+          const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+          if (value.empty() || error != std::errc() || end != value.data() + value.size() ||
+              (has_length && length != facts.length))
+            malformed_head(target, "invalid Content-Length");
+          facts.length = length;
+          has_length = true;
+        } else if (iequals(name, "connection")) {
+          if (has_token(value, "close")) facts.keep_alive = false;
+          else if (http10 && has_token(value, "keep-alive")) facts.keep_alive = true;
+        }
+        break;
+      case 't':
+        if (iequals(name, "transfer-encoding")) {
+          has_encoding = true;
+          // Chunked only when it is the last coding; any other coding ends at close (RFC 9112 6.3).
+          const std::size_t comma = value.rfind(',');
+          chunked = iequals(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (facts.status < 200 || facts.status == 204 || facts.status == 304) {
+    facts.framing = Framing::none;
+  } else if (has_encoding) {
+    facts.framing = chunked ? Framing::chunked : Framing::until_close;
+  } else if (has_length) {
+    facts.framing = Framing::length;
+  } else {
+    facts.framing = Framing::until_close;
+  }
+  if (facts.framing == Framing::until_close || facts.status == 101) facts.keep_alive = false;
+  return facts;
+}
+
+// Reads the response head into the connection's buffer and parses it; interim 1xx responses
+// (100 Continue, 103 Early Hints) are skipped. Each read waits at most first_byte (cut by the
+// total deadline); `wait` is left at the last one, for the message of a timeout.
+HeadFacts receive_head(PooledConnection& connection, const Target& target, const Budget& budget,
+                       milliseconds first_byte, Wait& wait) {
+  connection.reset_buffer();
+  std::size_t scan = 0;  // start of the first line not yet looked at
+  for (;;) {
+    const char* const base = connection.data();
+    std::size_t head_end = 0;
+    while (scan < connection.end()) {
+      const void* hit = std::memchr(base + scan, '\n', connection.end() - scan);
+      if (hit == nullptr) break;
+      const std::size_t lf = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
+      const std::size_t line_begin = scan;
+      const std::size_t line_size = lf - line_begin;
+      scan = lf + 1;
+      // The blank line that ends the head (the first line is the status line, never the end).
+      if (line_begin > connection.begin() && (line_size == 0 || (line_size == 1 && base[line_begin] == '\r'))) {
+        head_end = scan;
+        break;
+      }
+    }
+    // A complete head may use all of kMaxHeadSize; an incomplete one that long is too long.
+    const std::size_t head_size = (head_end == 0 ? connection.end() + 1 : head_end) - connection.begin();
+    if (head_size > kMaxHeadSize) malformed_head(target, fmt::format("response head larger than {} bytes", kMaxHeadSize));
+    if (head_end == 0) {
+      if (connection.end() == kReadBufferSize) {
+        const std::size_t shift = connection.begin();
+        connection.compact();
+        scan -= shift;
+      }
+      wait = budget.wait_for(first_byte);
+      const bool nothing_yet = connection.buffered() == 0;
+      if (connection.fill(wait.limit, kHeadReadSize) == 0) {
+        if (nothing_yet) {
+          throw ProviderError(MJ_ERR_CONNECTION,
+                              fmt::format("{} closed the connection without a response", target.origin));
+        }
+        throw ProviderError(MJ_ERR_CONNECTION,
+                            fmt::format("{} closed the connection in the middle of the response head",
+                                        target.origin));
+      }
+      continue;
+    }
+    const std::string_view head(base + connection.begin(), head_end - connection.begin());
+    HeadFacts facts = parse_head(head, connection.headers, target);
+    connection.consume(head.size());
+    if (facts.status >= 100 && facts.status < 200 && facts.status != 101) {
+      if (connection.buffered() == 0) connection.reset_buffer();  // the next head starts at 0
+      scan = connection.begin();
+      continue;
+    }
+    connection.pin_head(head_end);
+    return facts;
+  }
 }
 
 }  // namespace detail_http
@@ -436,16 +728,35 @@ using namespace detail_http;  // this file's own helpers
 
 struct HttpTransport::Pool final : detail_http::ConnectionPool {
   using detail_http::ConnectionPool::ConnectionPool;
+  ~Pool() {
+    if (tls_context != nullptr) tls->release_context(tls_context);
+  }
   std::once_flag tls_once;
-  Poco::Net::Context::Ptr tls_context;
+  const TlsApi* tls = nullptr;
+  detail_tls::TlsContext* tls_context = nullptr;
+
+  // The last URL sent to and what it parsed to: a provider sends to the same few URLs again and
+  // again, and parsing costs several allocations.
+  std::mutex target_mutex;
+  std::shared_ptr<const Target> last_target;
+
+  std::shared_ptr<const Target> target_for(std::string_view url) {
+    {
+      std::lock_guard lock(target_mutex);
+      if (last_target != nullptr && last_target->url == url) return last_target;
+    }
+    auto target = std::make_shared<const Target>(parse_url(url));
+    std::lock_guard lock(target_mutex);
+    last_target = target;
+    return target;
+  }
 };
 
-
 struct HttpExchange::State {
-  std::shared_ptr<detail_http::ConnectionPool> pool;
+  std::shared_ptr<HttpTransport::Pool> pool;
   std::unique_ptr<PooledConnection> connection;
-  Target target;
-  Poco::Net::HTTPResponse response;
+  std::shared_ptr<const Target> target;
+  int status = 0;
   Budget budget;
   milliseconds idle_timeout{0};
 
@@ -462,28 +773,39 @@ struct HttpExchange::State {
   bool no_wait = false;  // finish_without_waiting(): a read must not wait for the network
   Wait last_wait;
 
-  // Sets the socket's receive timeout for the next blocking read.
-  void arm() {
+  // Bytes already buffered, else one socket read (straight into `dst` when it is large); 0 at EOF.
+  std::size_t read_raw(char* dst, std::size_t size) {
+    if (connection->buffered() > 0) return connection->take(dst, size);
     // 1 ms, not 0: a 0 socket timeout means "forever". It bounds the one case where a readable
     // socket still blocks: a TLS record that arrived only in part.
     last_wait = budget.wait_for(no_wait ? milliseconds(1) : idle_timeout);
-    connection->arm_receive(last_wait.limit);
+    if (size >= kDirectReadSize) return connection->receive(dst, size, last_wait.limit);
+    if (connection->fill(last_wait.limit) == 0) return 0;
+    return connection->take(dst, size);
   }
-  bool must_block() const { return connection->buffered_bytes() == 0; }
+
+  // The next framing byte of a chunked body, or -1 at EOF.
+  int get_byte() {
+    if (connection->buffered() == 0) {
+      last_wait = budget.wait_for(no_wait ? milliseconds(1) : idle_timeout);
+      if (connection->fill(last_wait.limit) == 0) return -1;
+    }
+    return connection->next_byte();
+  }
 
   [[noreturn]] void closed_mid_body() const {
     if (framing == Framing::length) {
       throw ProviderError(MJ_ERR_CONNECTION,
-                          fmt::format("{} closed the connection after {} of {} body bytes", target.origin,
+                          fmt::format("{} closed the connection after {} of {} body bytes", target->origin,
                                       received, received + remaining));
     }
     throw ProviderError(MJ_ERR_CONNECTION,
                         fmt::format("{} closed the connection in the middle of the response body",
-                                    target.origin));
+                                    target->origin));
   }
   [[noreturn]] void malformed_chunk() const {
     throw ProviderError(MJ_ERR_CONNECTION,
-                        fmt::format("malformed chunked response body from {}", target.origin));
+                        fmt::format("malformed chunked response body from {}", target->origin));
   }
 
   void end_of_size_line() {
@@ -548,20 +870,18 @@ struct HttpExchange::State {
     std::size_t produced = 0;
     while (produced < size && !complete) {
       // Once some data is in hand, return it rather than wait for more (streams!).
-      const bool blocking = must_block();
-      if (produced > 0 && blocking) break;
-      if (blocking) arm();
+      if (produced > 0 && connection->buffered() == 0) break;
       if (chunk == ChunkStep::data) {
-        const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(size - produced, remaining));
-        const int n = connection->read_body(dst + produced, want);
-        if (n <= 0) closed_mid_body();
-        produced += static_cast<std::size_t>(n);
-        remaining -= static_cast<std::uint64_t>(n);
-        received += static_cast<std::uint64_t>(n);
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(size - produced, remaining));
+        const std::size_t n = read_raw(dst + produced, want);
+        if (n == 0) closed_mid_body();
+        produced += n;
+        remaining -= n;
+        received += n;
         if (remaining == 0) chunk = ChunkStep::data_end;
       } else {
-        const int c = connection->get_byte();
-        if (c == std::char_traits<char>::eof()) closed_mid_body();
+        const int c = get_byte();
+        if (c < 0) closed_mid_body();
         chunk_byte(c);
       }
     }
@@ -574,27 +894,24 @@ struct HttpExchange::State {
         complete = true;
         return 0;
       case Framing::length: {
-        if (must_block()) arm();
-        const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(size, remaining));
-        const int n = connection->read_body(dst, want);
-        if (n <= 0) closed_mid_body();
-        remaining -= static_cast<std::uint64_t>(n);
-        received += static_cast<std::uint64_t>(n);
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(size, remaining));
+        const std::size_t n = read_raw(dst, want);
+        if (n == 0) closed_mid_body();
+        remaining -= n;
+        received += n;
         if (remaining == 0) complete = true;
-        return static_cast<std::size_t>(n);
+        return n;
       }
       case Framing::chunked:
         return read_chunked(dst, size);
       case Framing::until_close: {
-        if (must_block()) arm();
-        const int n = connection->read_body(dst, static_cast<std::streamsize>(std::min<std::size_t>(
-                                                     size, std::numeric_limits<int>::max())));
-        if (n <= 0) {
+        const std::size_t n = read_raw(dst, size);
+        if (n == 0) {
           complete = true;
           return 0;
         }
-        received += static_cast<std::uint64_t>(n);
-        return static_cast<std::size_t>(n);
+        received += n;
+        return n;
       }
     }
     return 0;
@@ -608,22 +925,24 @@ HttpExchange::~HttpExchange() {
   State& state = *state_;
   try {
     // Only a connection whose response was read exactly to its end may carry another request.
-    if (state.complete && state.reusable && !state.broken && state.connection->buffered_bytes() == 0)
-      state.pool->give_back(state.target.origin, std::move(state.connection));
+    if (state.complete && state.reusable && !state.broken && state.connection->buffered() == 0) {
+      state.connection->reset_buffer();
+      state.pool->give_back(state.target->origin, std::move(state.connection));
+    }
   } catch (...) {  // pooling is an optimisation: on any failure the connection is just closed
   }
   // give_back leaves the pointer set when it failed and empty when it kept the connection.
   if (!state.connection) return;
-  SigpipeBlock no_sigpipe;
   state.connection->drop();
   state.connection.reset();
 }
 
-int HttpExchange::status() const noexcept { return static_cast<int>(state_->response.getStatus()); }
+int HttpExchange::status() const noexcept { return state_->status; }
 
 std::string_view HttpExchange::header(std::string_view name) const {
-  for (const auto& [key, value] : state_->response) {
-    if (iequals(key, name)) return value;
+  if (!state_->connection) return {};
+  for (const ResponseHeader& header : state_->connection->headers) {
+    if (iequals(header.name, name)) return header.value;
   }
   return {};
 }
@@ -634,7 +953,7 @@ std::size_t HttpExchange::read_some(char* dst, std::size_t size) {
   if (state.broken) {
     throw ProviderError(MJ_ERR_CONNECTION,
                         fmt::format("the response from {} cannot be read after an earlier error",
-                                    state.target.origin));
+                                    state.target->origin));
   }
   try {
     return state.read(dst, size);
@@ -643,8 +962,8 @@ std::size_t HttpExchange::read_some(char* dst, std::size_t size) {
     throw;
   } catch (const Poco::Exception& error) {
     state.broken = true;
-    throw map_error(error, Phase::body, state.last_wait, state.budget, state.target.host,
-                    state.target.origin);
+    throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target,
+                    state.connection->tls);
   }
 }
 
@@ -697,7 +1016,7 @@ void HttpExchange::read_all(std::string& out, std::size_t limit) {
   const auto too_large = [&] {
     state.reusable = false;
     return ProviderError(MJ_ERR_PARSE, fmt::format("response body larger than {} bytes from {}", limit,
-                                                   state.target.origin));
+                                                   state.target->origin));
   };
   // A declared length over the limit fails before any byte is read or any memory reserved.
   if (state.framing == Framing::length && state.remaining > limit) throw too_large();
@@ -769,54 +1088,100 @@ std::size_t HttpTransport::connections_opened() const noexcept { return pool_->o
 std::size_t HttpTransport::idle_connections() const { return pool_->idle_count(); }
 
 
+namespace detail_http {
+
+// The request's headers, checked once before any connection is taken.
+struct HeaderPlan {
+  bool has_host = false;
+  bool has_type = false;
+  bool has_accept = false;
+};
+
+bool is_framing_header(std::string_view name) noexcept {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding");
+}
+
+HeaderPlan check_headers(std::span<const mj_header> headers) {
+  HeaderPlan plan;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const std::string_view name = view(headers[i].name);
+    const std::string_view value = view(headers[i].value);
+    // A line break would let a value inject headers (or a second request). Neither the name nor
+    // the value is quoted: either may carry a key.
+    const auto bad = [](std::string_view text) {
+      return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+    };
+    if (name.empty() || bad(name) || bad(value) || name.find(':') != std::string_view::npos) {
+      throw ProviderError(MJ_ERR_CONFIGURATION,
+                          fmt::format("request header #{} has an empty name, a colon in its name, or a "
+                                      "line break or NUL byte in its name or value",
+                                      i + 1));
+    }
+    plan.has_host = plan.has_host || iequals(name, "host");
+    plan.has_type = plan.has_type || iequals(name, "content-type");
+    plan.has_accept = plan.has_accept || iequals(name, "accept");
+  }
+  return plan;
+}
+
+// Formats the request head into `out` (reused: no allocation once it has grown), and appends the
+// body when the whole request is small enough to go out in one send; returns whether it did.
+bool format_request(std::string& out, const Target& target, const HttpRequestSpec& request,
+                    const HeaderPlan& plan) {
+  char length[24];
+  const auto length_end = std::to_chars(length, length + sizeof(length), request.body.size()).ptr;
+  out.clear();
+  out.append("POST ").append(target.path).append(" HTTP/1.1\r\n");
+  if (!plan.has_host) out.append("Host: ").append(target.host_header).append("\r\n");
+  const std::span<const mj_header> headers = request.headers;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const std::string_view name = view(headers[i].name);
+    // Framing is the transport's job: a stray length or encoding would corrupt the exchange.
+    if (is_framing_header(name)) continue;
+    // Exactly one line per name: a later header of the same name replaces an earlier one.
+    bool replaced = false;
+    for (std::size_t j = i + 1; j < headers.size() && !replaced; ++j) replaced = iequals(view(headers[j].name), name);
+    if (replaced) continue;
+    out.append(name).append(": ").append(view(headers[i].value)).append("\r\n");
+  }
+  if (!plan.has_type) out.append("Content-Type: application/json\r\n");
+  if (!plan.has_accept) out.append(request.stream ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n");
+  out.append("Content-Length: ").append(length, length_end).append("\r\n\r\n");
+  if (out.size() + request.body.size() > kCoalesceLimit) return false;
+  out.append(request.body);
+  return true;
+}
+
+}  // namespace detail_http
+
 std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request) {
   auto state = std::make_unique<HttpExchange::State>();
-  state->target = parse_url(request.url);
+  state->target = pool_->target_for(request.url);
   state->pool = pool_;
   state->idle_timeout = config_.idle_timeout;
   state->budget = Budget{Clock::now() + config_.total_timeout, config_.total_timeout};
-  const Target& target = state->target;
+  const Target& target = *state->target;
   const Budget& budget = state->budget;
+  const HeaderPlan plan = check_headers(request.headers);
 
-  Poco::Net::Context::Ptr tls;
+  const TlsApi* tls = nullptr;
   if (target.secure) {
-    std::call_once(ssl_initialized, [] { Poco::Net::initializeSSL(); });
+    Pool& pool = *pool_;
     try {
-      std::call_once(pool_->tls_once, [&] {
-        pool_->tls_context = new Poco::Net::Context(
-            Poco::Net::Context::TLS_CLIENT_USE, "", "", config_.ca_file,
-            // STRICT: RELAXED skips the host name check for loopback hosts.
-            config_.verify_tls ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE, 9,
-            config_.ca_file.empty());
+      std::call_once(pool.tls_once, [&] {
+        const TlsApi& api = detail_tls::tls_api();  // throws MJ_ERR_CONFIGURATION when the module is missing
+        pool.tls_context = api.create_context(config_.ca_file, config_.verify_tls);
+        pool.tls = &api;
       });
     } catch (const Poco::Exception& error) {
       throw ProviderError(MJ_ERR_CONFIGURATION,
                           fmt::format("cannot set up TLS (tls.ca_file '{}'): {}", config_.ca_file,
                                       error.displayText()));
     }
-    tls = pool_->tls_context;
+    tls = pool.tls;
   }
 
-  Poco::Net::HTTPRequest head(Poco::Net::HTTPRequest::HTTP_POST, target.path,
-                              Poco::Net::HTTPMessage::HTTP_1_1);
-  bool has_host = false, has_type = false, has_accept = false;
-  for (const mj_header& header : request.headers) {
-    const std::string_view name = view(header.name);
-    // Framing is the transport's job: a stray length or encoding would corrupt the exchange.
-    if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
-    has_host = has_host || iequals(name, "host");
-    has_type = has_type || iequals(name, "content-type");
-    has_accept = has_accept || iequals(name, "accept");
-    head.set(std::string(name), std::string(view(header.value)));
-  }
-  if (!has_host) head.set(Poco::Net::HTTPRequest::HOST, target.authority);
-  if (!has_type) head.setContentType("application/json");
-  if (!has_accept) head.set("Accept", request.stream ? "text/event-stream" : "application/json");
-  head.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
-
-  SigpipeBlock no_sigpipe;
   for (int attempt = 0;; ++attempt) {
-    head.setURI(target.path);  // a proxied send rewrote it to an absolute URI
     std::unique_ptr<PooledConnection> connection;
     if (attempt == 0) {
       // An idle connection has nothing to say: if it is readable, the peer closed it (EOF) or sent
@@ -828,62 +1193,56 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
       }
     }
     const bool reused = connection != nullptr;
+    // OpenSSL writes (handshake, request) with write(), which raises SIGPIPE on a reset peer.
+    std::optional<SigpipeBlock> no_sigpipe;
+    if (tls != nullptr) no_sigpipe.emplace();
     Phase phase = Phase::connect;
     Wait wait;
     try {
       if (!reused) {
-        connection = new_connection(target, tls);
         wait = budget.wait_for(config_.connect_timeout);
+        const Poco::Net::SocketAddress address(target.host, target.port);
         const Poco::Timespan connect_limit(wait.limit.count() * 1000);
-        connection->session().setTimeout(connect_limit, connect_limit, connect_limit);
-        connection->open();
+        Poco::Net::StreamSocket socket;
+        if (tls != nullptr) {
+          socket = tls->connect(pool_->tls_context, target.host, address, connect_limit);
+        } else {
+          socket.connect(address, connect_limit);
+        }
+        connection = std::make_unique<PooledConnection>(std::move(socket), tls);
         pool_->opened.fetch_add(1);
+        // Head and body leave in one segment; without this, Nagle holds a second send back.
+        connection->socket.setNoDelay(true);
       }
       phase = Phase::send;
       wait = budget.wait_for(config_.idle_timeout);
-      connection->arm_send(wait.limit);
-      std::ostream& body = connection->session().sendRequest(head);
-      body.exceptions(std::ios::badbit);  // rethrow the socket error instead of only setting badbit
-      body.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-      body.flush();
+      const bool coalesced = format_request(connection->request, target, request, plan);
+      connection->send_all(connection->request, wait.limit);
+      // A body too large to copy follows the head straight from the caller's memory.
+      if (!coalesced) connection->send_all(request.body, wait.limit);
       phase = Phase::head;
-      wait = budget.wait_for(config_.first_byte_timeout);
-      connection->arm_receive(wait.limit);
-      connection->session().receiveResponse(state->response);
+      const HeadFacts facts = receive_head(*connection, target, budget, config_.first_byte_timeout, wait);
+
+      HttpExchange::State& s = *state;
+      s.status = facts.status;
+      s.framing = facts.framing;
+      s.remaining = facts.framing == Framing::length ? facts.length : 0;
+      s.complete = s.framing == Framing::none || (s.framing == Framing::length && s.remaining == 0);
+      s.reusable = facts.keep_alive;
+      s.connection = std::move(connection);
+      return std::unique_ptr<HttpExchange>(new HttpExchange(std::move(state)));
+    } catch (const ProviderError&) {
+      if (connection) connection->drop();
+      throw;
     } catch (const Poco::Exception& error) {
-      // A failed write may surface only in receiveResponse (see SessionConnection::write).
       const bool unsent = connection && connection->write_failed;
-      if (unsent && phase == Phase::head) phase = Phase::send;
       if (connection) connection->drop();
       connection.reset();
       // Resend only what did not get out whole: a request that was written completely may be
       // running on the server (a billable completion), even if the connection died afterwards.
-      if (reused && unsent && is_stale_connection_error(error)) continue;
-      throw map_error(error, phase, wait, budget, target.host, target.origin);
-    } catch (const std::ios_base::failure&) {
-      // The stream failed without a Poco exception behind it: nothing tells it was stale.
-      if (connection) connection->drop();
-      connection.reset();
-      throw ProviderError(MJ_ERR_CONNECTION,
-                          fmt::format("sending the request to {} failed", target.origin));
+      if (reused && unsent && is_stale_connection_error(error, tls)) continue;
+      throw map_error(error, phase, wait, budget, target, tls);
     }
-
-    HttpExchange::State& s = *state;
-    const int status = static_cast<int>(s.response.getStatus());
-    if (status < 200 || status == 204 || status == 304) {
-      s.framing = Framing::none;
-    } else if (s.response.getChunkedTransferEncoding()) {
-      s.framing = Framing::chunked;
-    } else if (s.response.hasContentLength()) {
-      s.framing = Framing::length;
-      s.remaining = static_cast<std::uint64_t>(s.response.getContentLength64());
-    } else {
-      s.framing = Framing::until_close;
-    }
-    s.complete = s.framing == Framing::none || (s.framing == Framing::length && s.remaining == 0);
-    s.reusable = s.response.getKeepAlive() && s.framing != Framing::until_close;
-    s.connection = std::move(connection);
-    return std::unique_ptr<HttpExchange>(new HttpExchange(std::move(state)));
   }
 }
 

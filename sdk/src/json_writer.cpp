@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <stdexcept>
@@ -66,7 +67,9 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 }
 
 JsonWriter& JsonWriter::number(int64_t value) {
-  fmt::format_to(std::back_inserter(out_), "{}", value);
+  char digits[24];  // 20 digits and a sign at most
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  out_.append(digits, end);
   return *this;
 }
 

@@ -25,7 +25,7 @@ std::span<char> SseDecoder::prepare(std::size_t min_size) {
   // Move the bytes still needed to the front, so the buffer stays one read plus one pending event.
   if (cursor_ > 0) {
     const std::size_t shift = cursor_;
-    if (end_ > shift) std::memmove(buffer_.data(), buffer_.data() + shift, end_ - shift);
+    if (end_ > shift) std::memmove(buffer_.get(), buffer_.get() + shift, end_ - shift);
     end_ -= shift;
     scan_ -= shift;
     lf_checked_ = lf_checked_ > shift ? lf_checked_ - shift : 0;
@@ -45,19 +45,26 @@ std::span<char> SseDecoder::prepare(std::size_t min_size) {
     joined_used_ = 0;
   }
   const std::size_t needed = end_ + std::max<std::size_t>(min_size, 1) + kPadding;
-  if (buffer_.size() < needed) buffer_.resize(std::max(needed, buffer_.size() * 2));
-  return {buffer_.data() + end_, buffer_.size() - end_ - kPadding};
+  if (capacity_ < needed) {
+    // Room for one carried partial line and a full read: a carry then never forces a regrowth.
+    const std::size_t capacity = std::max({needed, capacity_ * 2, 2 * kReadSize + kPadding});
+    std::unique_ptr<char[]> grown(new char[capacity]);  // default-initialised: no zero-fill
+    if (end_ > 0) std::memcpy(grown.get(), buffer_.get(), end_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return {buffer_.get() + end_, capacity_ - end_ - kPadding};
 }
 
 void SseDecoder::commit(std::size_t n) {
-  assert(end_ + n + kPadding <= buffer_.size());
+  assert(end_ + n + kPadding <= capacity_);
   end_ += n;
 }
 
 bool SseDecoder::skip_bom() {
   const std::size_t available = std::min<std::size_t>(end_ - scan_, 3);
   if (available == 0) return false;
-  if (std::memcmp(buffer_.data() + scan_, kBom, available) != 0) {
+  if (std::memcmp(buffer_.get() + scan_, kBom, available) != 0) {
     at_start_ = false;
     return true;
   }
@@ -72,9 +79,9 @@ std::size_t SseDecoder::find_cr(std::size_t from) {
   if (cr_next_ != kNone && cr_next_ >= from) return cr_next_;
   const std::size_t start = std::max(from, cr_checked_);
   if (start < end_) {
-    const void* hit = std::memchr(buffer_.data() + start, '\r', end_ - start);
+    const void* hit = std::memchr(buffer_.get() + start, '\r', end_ - start);
     if (hit != nullptr) {
-      cr_next_ = static_cast<std::size_t>(static_cast<const char*>(hit) - buffer_.data());
+      cr_next_ = static_cast<std::size_t>(static_cast<const char*>(hit) - buffer_.get());
       return cr_next_;
     }
   }
@@ -93,11 +100,11 @@ void SseDecoder::add_data_line(std::size_t begin, std::size_t size) {
   if (data_lines_ == 2) {
     if (joined_used_ == joined_.size()) joined_.emplace_back();
     joined_slot_ = joined_used_++;
-    joined_[joined_slot_].assign(buffer_.data() + data_begin_, data_size_);
+    joined_[joined_slot_].assign(buffer_.get() + data_begin_, data_size_);
   }
   std::string& joined = joined_[joined_slot_];
   joined.push_back('\n');
-  joined.append(buffer_.data() + begin, size);
+  joined.append(buffer_.get() + begin, size);
 }
 
 void SseDecoder::reset_event() noexcept {
@@ -108,10 +115,10 @@ void SseDecoder::reset_event() noexcept {
 }
 
 void SseDecoder::dispatch(SseEvent& event) {
-  event.type = type_size_ > 0 ? std::string_view(buffer_.data() + type_begin_, type_size_)
+  event.type = type_size_ > 0 ? std::string_view(buffer_.get() + type_begin_, type_size_)
                               : std::string_view();
   if (data_lines_ == 1) {
-    event.data = std::string_view(buffer_.data() + data_begin_, data_size_);
+    event.data = std::string_view(buffer_.get() + data_begin_, data_size_);
   } else {
     std::string& joined = joined_[joined_slot_];
     const std::size_t size = joined.size();
@@ -123,7 +130,7 @@ void SseDecoder::dispatch(SseEvent& event) {
 
 bool SseDecoder::next(SseEvent& event) {
   if (at_start_ && !skip_bom()) return false;
-  char* const base = buffer_.data();
+  char* const base = buffer_.get();
   for (;;) {
     if (skip_lf_) {
       if (scan_ == end_) return false;

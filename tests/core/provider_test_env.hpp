@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace majordomo::testing {
 
@@ -46,6 +47,19 @@ struct ProviderTestEnv {
     return host.get_llm_instance("openai", "gpt-4o", std::move(options));
   }
   std::shared_ptr<LLM> openai() const { return openai(openai_options()); }
+
+  // Anthropic's base URL has no /v1: the plugin's path is /v1/messages.
+  ClientOptions anthropic_options() const {
+    ClientOptions options;
+    options.api_key = "sk-ant-test-0000";
+    options.base_url = server.origin();
+    return options;
+  }
+
+  std::shared_ptr<LLM> anthropic(ClientOptions options, std::string_view model = "claude-haiku-4-5") const {
+    return host.get_llm_instance("anthropic", model, std::move(options));
+  }
+  std::shared_ptr<LLM> anthropic() const { return anthropic(anthropic_options()); }
 
   void push_fixture(const std::string& fixture, std::vector<fake::Header> headers = {}) {
     fake::ScriptedResponse response;

@@ -663,3 +663,142 @@ TEST_CASE("finish_without_waiting takes what already arrived and never waits for
   exchange.reset();
   CHECK(transport.idle_connections() == 0);
 }
+
+TEST_CASE("interim 1xx heads are skipped; LF-only line endings are accepted", "[transport][head]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n");
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\nContent-Length: 5\nX-Request-Id:  padded \t\n\n\"one\"");
+    majordomo::test::read_request(socket);
+  });
+  HttpTransport transport(quick_config());
+  auto exchange = post(transport, server.url());
+  CHECK(exchange->status() == 200);
+  CHECK(exchange->header("x-request-id") == "padded");
+  CHECK(exchange->header("link").empty());  // the interim head's headers are gone
+  CHECK(read_body(*exchange) == "\"one\"");
+  exchange.reset();
+  CHECK(transport.idle_connections() == 1);
+}
+
+TEST_CASE("a head that arrives in many small pieces is reassembled", "[transport][head]") {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n";
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    socket.setNoDelay(true);
+    for (const char c : head) majordomo::test::send_all(socket, std::string(1, c));
+    majordomo::test::send_all(socket, "\"one\"");
+    majordomo::test::read_request(socket);
+  });
+  HttpTransport transport(quick_config());
+  auto exchange = post(transport, server.url());
+  CHECK(exchange->status() == 200);
+  CHECK(exchange->header("content-type") == "application/json");
+  CHECK(read_body(*exchange) == "\"one\"");
+}
+
+TEST_CASE("Connection: close from the server keeps the connection out of the pool", "[transport][head]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\n{}");
+    majordomo::test::read_request(socket);
+  });
+  HttpTransport transport(quick_config());
+  auto exchange = post(transport, server.url());
+  CHECK(read_body(*exchange) == "{}");
+  CHECK(exchange->body_complete());
+  exchange.reset();
+  CHECK(transport.idle_connections() == 0);
+}
+
+TEST_CASE("malformed response heads are connection errors that quote nothing", "[transport][head]") {
+  const auto [head, what] = GENERATE(table<std::string, std::string>({
+      {"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n", "folded"},
+      {"HTTP/1.1 200 OK\r\nnocolonhere\r\n\r\n", "without a colon"},
+      {"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "invalid character in a header name"},
+      {"HTTP/1.1 200 OK\r\nX-Name : x\r\n\r\n", "invalid character in a header name"},
+      {"HTTP/1.1 200 OK\r\n: x\r\n\r\n", "invalid character in a header name"},
+      {"HTTP/1.1 2x0 OK\r\n\r\n", "status code"},
+      {"SPDY/3 200 OK\r\n\r\n", "status line"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n", "Content-Length"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "Content-Length"},
+      {"HTTP/1.1 200 OK\r\nX-Big: " + std::string(20000, 'v') + "\r\n\r\n", "larger than"},
+  }));
+  RawServer server([head = head](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, head);
+    majordomo::test::read_request(socket);
+  });
+  INFO(head.substr(0, 60));
+  HttpTransport transport(quick_config());
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK_THAT(error.what(), Catch::Contains("malformed HTTP response") && Catch::Contains(what));
+  CHECK_THAT(error.what(), !Catch::Contains("vvvv") && !Catch::Contains("folded\r"));
+  CHECK(transport.idle_connections() == 0);
+}
+
+TEST_CASE("a server that closes in the middle of the head is a connection error", "[transport][head]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Le");
+    socket.close();
+  });
+  HttpTransport transport(quick_config());
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK_THAT(error.what(), Catch::Contains("in the middle of the response head"));
+}
+
+TEST_CASE("request headers with line breaks are refused before anything is sent", "[transport]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) { majordomo::test::read_request(socket); });
+  HttpTransport transport(quick_config());
+  for (const auto& bad : {header("X-Key", "sk-secret\r\nInjected: 1"), header("X-Key\n", "sk-secret"),
+                          header("", "sk-secret"), header("X:Key", "sk-secret")}) {
+    const std::array headers = {bad};
+    const ProviderError error = expect_error([&] { post(transport, server.url(), "{}", headers); });
+    CHECK(error.kind() == MJ_ERR_CONFIGURATION);
+    CHECK_THAT(error.what(), Catch::Contains("header #1") && !Catch::Contains("sk-secret") &&
+                                 !Catch::Contains("X-Key"));
+  }
+  CHECK(transport.connections_opened() == 0);
+}
+
+TEST_CASE("a repeated request header name is sent once, with the last value", "[transport]") {
+  std::mutex mutex;
+  std::string head;
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    const auto request = majordomo::test::read_request(socket);
+    if (!request) return;
+    {
+      std::lock_guard lock(mutex);
+      head = request->head;
+    }
+    majordomo::test::send_all(socket, ok_one);
+    majordomo::test::read_request(socket);
+  });
+  HttpTransport transport(quick_config());
+  const std::array headers = {header("X-Dup", "first"), header("x-dup", "second"), header("Transfer-Encoding", "gzip")};
+  auto exchange = post(transport, server.url("/p?q=1"), "{}", headers);
+  CHECK(read_body(*exchange) == "\"one\"");
+  std::lock_guard lock(mutex);
+  CHECK_THAT(head, Catch::StartsWith("POST /p?q=1 HTTP/1.1\r\n"));
+  CHECK_THAT(head, Catch::Contains("x-dup: second\r\n") && !Catch::Contains("first") &&
+                       !Catch::Contains("gzip") && Catch::Contains("Content-Length: 2\r\n"));
+}
+
+TEST_CASE("a large body is read whole whatever the read sizes", "[transport]") {
+  std::string big(3 * 1024 * 1024 + 17, 'b');
+  for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = static_cast<char>('a' + i % 26);
+  LoopbackHttpServer server([&](auto&, auto& response) { reply(response, big); });
+  HttpTransport transport(quick_config());
+  auto exchange = post(transport, server.url());
+  std::string body;
+  char small[100];
+  const std::size_t first = exchange->read_some(small, sizeof(small));  // through the read buffer
+  body.append(small, first);
+  exchange->read_all(body);  // then mostly straight into the string
+  CHECK(body == big);
+  exchange.reset();
+  CHECK(transport.idle_connections() == 1);
+}

@@ -28,6 +28,12 @@ const bool sigpipe_ignored = [] {
   return true;
 }();
 
+// The TLS module of this build, unless the environment names another one.
+const bool tls_module_named = [] {
+  setenv("MAJORDOMO_TLS_MODULE", MAJORDOMO_TEST_TLS_MODULE, 0);
+  return true;
+}();
+
 class LambdaHandler final : public Poco::Net::HTTPRequestHandler {
  public:
   explicit LambdaHandler(const LoopbackHttpServer::Handler& handler) : handler_(handler) {}

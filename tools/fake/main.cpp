@@ -24,8 +24,9 @@ constexpr int exit_usage = 2;
 
 constexpr std::string_view usage_text = R"(Usage: majordomo-fake [options]
 
-A fake LLM provider server on loopback: it speaks the OpenAI Chat Completions wire protocol,
-replays recorded fixtures, records every request and can be scripted over HTTP.
+A fake LLM provider server on loopback: it speaks the OpenAI Chat Completions and Anthropic
+Messages wire protocols, replays recorded fixtures, records every request and can be scripted
+over HTTP.
 
 Options:
   --host H             address to bind (default 127.0.0.1; only loopback unless you say otherwise)

@@ -31,6 +31,7 @@ public:
 };
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol();
+std::unique_ptr<ProviderProtocol> make_anthropic_protocol();
 
 // Every provider the server speaks, in routing order (the first match wins).
 std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();

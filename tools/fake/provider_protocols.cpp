@@ -11,6 +11,7 @@ namespace majordomo::fake {
 std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols() {
   std::vector<std::unique_ptr<ProviderProtocol>> protocols;
   protocols.push_back(make_openai_protocol());
+  protocols.push_back(make_anthropic_protocol());
   return protocols;
 }
 

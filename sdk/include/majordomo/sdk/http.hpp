@@ -1,4 +1,4 @@
-// HttpTransport: keep-alive HTTP(S) client over Poco with a per-origin connection pool and four timeouts.
+// HttpTransport: keep-alive HTTP/1.1 client on Poco sockets, a per-origin connection pool, four timeouts, TLS loaded lazily.
 #pragma once
 
 #include <majordomo/plugin.h>
@@ -83,6 +83,27 @@ class HttpExchange {
 };
 
 // Thread-safe: many threads may send through one transport at once.
+//
+// Wire: the SDK writes and parses HTTP/1.1 itself on Poco::Net::StreamSocket (one send per small
+// request, TCP_NODELAY; the response head is read into a per-connection buffer and parsed in
+// place; Content-Length, chunked and until-close bodies; 1xx heads skipped; obs-fold and other
+// malformed heads are MJ_ERR_CONNECTION).
+//
+// TLS is loaded lazily. A plugin linking this library does not NEED libPocoNetSSL, libssl or
+// libcrypto: that closure costs every host process ≈ 3 ms of start-up and ≈ 3 MiB of RSS, also
+// when it never speaks https. The first https request of the process dlopens
+// libmajordomo-tls.so (RTLD_NOW | RTLD_LOCAL, once, never unloaded), a module of this same SDK
+// build that exports one versioned entry, majordomo_tls_v1, returning a function table (version
+// and struct_size checked) that creates the client context, connects a SecureStreamSocket with
+// SNI and the connect timeout, aborts it, and classifies TLS errors. The module is searched for:
+//   1. $MAJORDOMO_TLS_MODULE (a file path);
+//   2. <directory of the file this code was linked into>/../libmajordomo-tls.so, i.e. next to the
+//      plugin directory (<libdir>/majordomo/plugins/ → <libdir>/majordomo/), which holds in the
+//      build tree and in any installed prefix;
+//   3. the install location compiled in: ${CMAKE_INSTALL_FULL_LIBDIR}/majordomo/.
+// Not found: MJ_ERR_CONFIGURATION "https needs libmajordomo-tls.so, looked in: …; set
+// MAJORDOMO_TLS_MODULE to its path". The SDK package installs the module; an out-of-tree plugin
+// installed elsewhere than <libdir>/majordomo/plugins/ finds it through 3 or 1.
 class HttpTransport {
  public:
   explicit HttpTransport(TransportConfig config);

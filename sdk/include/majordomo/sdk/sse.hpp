@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,7 +35,9 @@ class SseDecoder {
 
   SseDecoder();
 
-  // Space for the next read. Invalidates views of events returned before.
+  // Space for the next read: all the free space, at least `min_size` bytes. The buffer is
+  // allocated on first use with room for a carried partial line plus a full read, and grows only
+  // when a single pending line outgrows that. Invalidates views of events returned before.
   std::span<char> prepare(std::size_t min_size = kReadSize);
   // Declares that `n` bytes were written at the start of the last prepare() span.
   void commit(std::size_t n);
@@ -53,7 +56,10 @@ class SseDecoder {
   void dispatch(SseEvent& event);
   void reset_event() noexcept;
 
-  std::vector<char> buffer_;  // [0, end_) holds data; its size keeps kPadding slack after end_
+  // [0, end_) holds data; capacity_ keeps kPadding slack after end_. Not a vector: growing one
+  // zero-fills bytes that the next read overwrites anyway.
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
   std::size_t cursor_ = 0;    // oldest byte still needed: views of the pending event live after it
   std::size_t scan_ = 0;      // start of the first line not yet interpreted
   std::size_t end_ = 0;

@@ -1,0 +1,718 @@
+// Anthropic provider plugin: builds Messages API requests and decodes their JSON and SSE responses.
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_writer.hpp>
+#include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/sse.hpp>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace majordomo::anthropic {
+namespace {
+
+namespace sdk = majordomo::sdk;
+namespace ondemand = simdjson::ondemand;
+
+static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
+              "SSE data and bodies must carry enough padding to be parsed in place");
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------------------------
+
+// JSON mode is claimed because build() emulates it with a system-prompt instruction (Anthropic has
+// no JSON mode). JSON-schema output and tools are not wired up yet, so they are not claimed.
+constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_REASONING;
+constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE;
+
+constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
+                                    double output, double cache_read, double cache_write,
+                                    int64_t max_output_tokens) {
+  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
+                       cache_read, cache_write, max_output_tokens};
+}
+
+// USD per 1M tokens, standard tier, read 2026-11 through the project's search index.
+// Official: platform.claude.com/docs/en/about-claude/pricing ("Model pricing": Opus 5, Opus 4.5,
+// Opus 4.6, Opus 4.1, Opus 4, Sonnet 4, Haiku 3.5), the Opus 5 and Sonnet 5 model overview pages.
+// Sonnet 4.5/4.6 and Haiku 4.5 rows agree across secondary tables (deploybase.ai 2026-03,
+// crazyrouter.com 2026-04, claude-api-cookbook) and the Haiku 4.5 $1/$5 line of the official
+// model comparison. Output caps: official overview pages for the 5 family, otherwise the model
+// tables of several SDK wrappers that agreed. [?] marks a value only secondary sources gave, or
+// one they disagreed on.
+// cache_write is the 5-minute write price (the default TTL): the API reports 1-hour writes in the
+// same cache_creation_input_tokens total, so they are under-priced (they cost 2x input, not 1.25x).
+// Sonnet 4/4.5 requests with more than 200K input tokens are billed higher; not modelled here.
+// Dated snapshots are listed next to their aliases because the host prices by exact id and
+// responses name the snapshot. From the 4.6 generation on, the dateless id is the snapshot.
+constexpr mj_model_info kModels[] = {
+    model_entry("claude-opus-5", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 128'000),
+    model_entry("claude-sonnet-5", kThinkingCapabilities, 2.00, 10.00, 0.20, 2.50, 128'000),
+    model_entry("claude-opus-4-6", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 128'000),
+    model_entry("claude-sonnet-4-6", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75,
+                64'000),  // [?] one source says 128K output
+    model_entry("claude-opus-4-5", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 64'000),
+    model_entry("claude-opus-4-5-20251101", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 64'000),
+    model_entry("claude-sonnet-4-5", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
+    model_entry("claude-sonnet-4-5-20250929", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75,
+                64'000),
+    model_entry("claude-haiku-4-5", kThinkingCapabilities, 1.00, 5.00, 0.10, 1.25, 64'000),
+    model_entry("claude-haiku-4-5-20251001", kThinkingCapabilities, 1.00, 5.00, 0.10, 1.25, 64'000),
+    // Opus 4.1 and Opus 4 are listed as retired on the first-party API (still on Bedrock/Vertex).
+    model_entry("claude-opus-4-1", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
+    model_entry("claude-opus-4-1-20250805", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75,
+                32'000),
+    model_entry("claude-opus-4-0", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
+    model_entry("claude-opus-4-20250514", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
+    model_entry("claude-sonnet-4-0", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
+    model_entry("claude-sonnet-4-20250514", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
+    // [?] Haiku 3.5 may be retired by now; its prices are from the official table of 2025.
+    model_entry("claude-3-5-haiku-latest", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
+    model_entry("claude-3-5-haiku-20241022", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
+};
+
+// The Messages API refuses a request without max_tokens. When the caller gives none we send the
+// model's cap but at most this much: a 64K-128K reservation can count against output-token rate
+// limits and makes long non-streaming calls likely to hit gateway timeouts. Callers who want
+// more ask for it.
+constexpr int64_t kDefaultMaxTokens = 8192;
+
+// Callers who need a newer API version replace it through default_headers (PROTOCOLS.md §0.2).
+constexpr mj_header kRequiredHeaders[] = {
+    {sdk::to_mj("anthropic-version"), sdk::to_mj("2023-06-01")},
+};
+
+constexpr mj_provider_info kProviderInfo{
+    sizeof(mj_provider_info),
+    MJ_AUTH_HEADER,
+    sdk::to_mj("anthropic"),
+    sdk::to_mj("Anthropic"),
+    sdk::to_mj("0.1.0"),
+    sdk::to_mj("https://api.anthropic.com"),
+    sdk::to_mj("ANTHROPIC_API_KEY"),
+    sdk::to_mj("ANTHROPIC_BASE_URL"),
+    sdk::to_mj("x-api-key"),
+    kRequiredHeaders,
+    std::size(kRequiredHeaders),
+    nullptr,
+    0,
+    kModels,
+    std::size(kModels),
+};
+
+const mj_model_info* find_model(std::string_view id) noexcept {
+  for (const mj_model_info& model : kModels) {
+    if (sdk::view(model.id) == id) return &model;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding helpers (simdjson On-Demand, error codes only)
+// ---------------------------------------------------------------------------------------------
+
+[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
+  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is not valid JSON: {}", what,
+                                                     simdjson::error_message(error)));
+}
+
+// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
+ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
+                                  ondemand::document& document, std::string_view what) {
+  if (json.empty()) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is empty", what));
+  }
+  simdjson::error_code error =
+      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
+          .get(document);
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  ondemand::object root;
+  error = document.get_object().get(root);
+  if (error == simdjson::INCORRECT_TYPE) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is not a JSON object", what));
+  }
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  return root;
+}
+
+// A string value; null or another type leaves `out` untouched (Anthropic sends null for "none").
+simdjson::error_code read_string(ondemand::value& value, std::string_view& out, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
+  present = true;
+  return value.get_string().get(out);
+}
+
+// Token counts as the wire has them; -1 marks a count the event did not carry, so a
+// message_delta that repeats only output_tokens keeps the input side of message_start.
+struct WireUsage {
+  int64_t input = -1;           // input_tokens: the uncached part of the prompt only
+  int64_t cache_creation = -1;  // cache_creation_input_tokens
+  int64_t cache_read = -1;      // cache_read_input_tokens
+  int64_t output = -1;          // output_tokens, thinking included
+  int64_t thinking = -1;        // output_tokens_details.thinking_tokens (newer responses)
+
+  void merge(const WireUsage& later) noexcept {
+    for (auto [mine, theirs] : {std::pair{&input, later.input},
+                                std::pair{&cache_creation, later.cache_creation},
+                                std::pair{&cache_read, later.cache_read},
+                                std::pair{&output, later.output},
+                                std::pair{&thinking, later.thinking}}) {
+      if (theirs >= 0) *mine = theirs;
+    }
+  }
+
+  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts.
+  mj_usage normalised() const noexcept {
+    const auto count = [](int64_t value) { return value < 0 ? int64_t{0} : value; };
+    mj_usage usage{};
+    usage.input_tokens = count(input) + count(cache_creation) + count(cache_read);
+    usage.output_tokens = count(output);
+    usage.cached_tokens = count(cache_read);
+    usage.cache_write_tokens = count(cache_creation);
+    usage.reasoning_tokens = count(thinking);
+    return usage;
+  }
+};
+
+// A count that is missing, null or not an integer stays "not carried".
+void read_count(ondemand::value& value, int64_t& out) {
+  int64_t count = 0;
+  if (value.get_int64().get(count) == simdjson::SUCCESS) out = count;
+}
+
+simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::object) return simdjson::SUCCESS;
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  present = true;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "input_tokens") {
+      read_count(field.value(), usage.input);
+    } else if (key == "cache_creation_input_tokens") {
+      read_count(field.value(), usage.cache_creation);
+    } else if (key == "cache_read_input_tokens") {
+      read_count(field.value(), usage.cache_read);
+    } else if (key == "output_tokens") {
+      read_count(field.value(), usage.output);
+    } else if (key == "output_tokens_details") {
+      ondemand::object details;
+      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
+      for (auto detail_member : details) {
+        ondemand::field detail;
+        if (auto error = std::move(detail_member).get(detail)) return error;
+        if (detail.key() == "thinking_tokens") read_count(detail.value(), usage.thinking);
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// The fields of a content block or a stream delta that carry text. Both shapes use "type" plus
+// "text" (text blocks, text_delta) or "thinking" (thinking blocks, thinking_delta).
+struct TextFields {
+  std::string_view type;
+  std::string_view text;
+  std::string_view thinking;
+  std::string_view stop_reason;  // message_delta's delta only
+  bool has_type = false;
+  bool has_text = false;
+  bool has_thinking = false;
+  bool has_stop_reason = false;
+};
+
+simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "type") {
+      error = read_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "text") {
+      error = read_string(field.value(), fields.text, fields.has_text);
+    } else if (key == "thinking") {
+      error = read_string(field.value(), fields.thinking, fields.has_thinking);
+    } else if (key == "stop_reason") {
+      error = read_string(field.value(), fields.stop_reason, fields.has_stop_reason);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Text goes to the answer, thinking to the reasoning; signatures, tool input and unknown block
+// types carry nothing a caller reads as text.
+void emit_text_fields(const TextFields& fields, sdk::EventSink& sink) {
+  const std::string_view type = fields.type;
+  if ((type == "text" || type == "text_delta") && fields.has_text && !fields.text.empty()) {
+    sink.text(fields.text);
+  } else if ((type == "thinking" || type == "thinking_delta") && fields.has_thinking &&
+             !fields.thinking.empty()) {
+    sink.reasoning(fields.thinking);
+  }
+}
+
+// The `error` object of an error body or a streamed error event.
+struct ErrorFields {
+  std::string_view type;
+  std::string_view message;
+  bool has_type = false;
+  bool has_message = false;
+};
+
+simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "type") {
+      error = read_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "message") {
+      error = read_string(field.value(), fields.message, fields.has_message);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// PROTOCOLS.md §0.4: error.type is more specific than the status (an overloaded_error comes
+// as 529, but also inside a 200 stream); an unknown type falls back to `fallback`.
+int32_t error_kind_for_type(std::string_view type, int32_t fallback) noexcept {
+  if (type == "invalid_request_error" || type == "request_too_large") return MJ_ERR_BAD_REQUEST;
+  if (type == "authentication_error") return MJ_ERR_AUTHENTICATION;
+  // billing_error (402): the account must be topped up first, which no retry fixes.
+  if (type == "permission_error" || type == "billing_error") return MJ_ERR_PERMISSION;
+  if (type == "not_found_error") return MJ_ERR_NOT_FOUND;
+  if (type == "rate_limit_error") return MJ_ERR_RATE_LIMITED;
+  if (type == "overloaded_error") return MJ_ERR_OVERLOADED;
+  if (type == "api_error") return MJ_ERR_SERVER;
+  if (type == "timeout_error") return MJ_ERR_TIMEOUT;
+  return fallback;
+}
+
+// An error inside a 2xx response. `where` ("stream", "response") tells a reader that the HTTP
+// status said success. The request id of the response head is added by HttpCall when the event
+// carries none.
+[[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view request_id,
+                                      std::string_view where) {
+  const std::string_view message = fields.has_message && !fields.message.empty()
+                                       ? fields.message
+                                       : std::string_view{"(no message)"};
+  throw sdk::ProviderError(error_kind_for_type(fields.type, MJ_ERR_SERVER),
+                           fmt::format("Anthropic {} error: {}", where, message), 200,
+                           std::string(fields.type), std::string(request_id));
+}
+
+// PROTOCOLS.md §6.1. pause_turn (a server tool paused a long turn) is a normal end of this turn.
+int32_t normalise_stop_reason(std::string_view reason) noexcept {
+  if (reason == "end_turn" || reason == "pause_turn") return MJ_STOP_END_TURN;
+  if (reason == "stop_sequence") return MJ_STOP_STOP_SEQUENCE;
+  if (reason == "max_tokens" || reason == "model_context_window_exceeded") {
+    return MJ_STOP_MAX_TOKENS;
+  }
+  if (reason == "tool_use") return MJ_STOP_TOOL_USE;
+  if (reason == "refusal") return MJ_STOP_CONTENT_FILTER;
+  return MJ_STOP_UNKNOWN;
+}
+
+// A short, printable piece of a body that is not the JSON we expected (an HTML page from a
+// proxy, say): whole UTF-8 characters only, control bytes blanked.
+std::string printable_excerpt(std::string_view body) {
+  constexpr std::size_t kLimit = 200;
+  std::size_t end = body.size();
+  if (end > kLimit) {
+    end = kLimit;
+    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0u) == 0x80u) --end;
+  }
+  std::string excerpt;
+  excerpt.reserve(end + 3);
+  for (const char c : body.substr(0, end)) {
+    const auto byte = static_cast<unsigned char>(c);
+    excerpt.push_back(byte < 0x20u || byte == 0x7Fu ? ' ' : c);
+  }
+  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
+  if (end < body.size()) excerpt += "…";
+  return excerpt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response decoder
+// ---------------------------------------------------------------------------------------------
+
+class MessagesDecoder final : public sdk::ResponseDecoder {
+ public:
+  std::string_view request_id_header() const override { return "request-id"; }
+
+  void on_body(std::string_view body, sdk::EventSink& sink) override {
+    ondemand::document document;
+    ondemand::object root = open_root_object(parser_, body, document, "response");
+
+    std::string_view model;
+    std::string_view stop_reason;
+    std::string_view request_id;
+    bool has_model = false;
+    bool has_stop_reason = false;
+    bool has_request_id = false;
+    bool has_content = false;
+    WireUsage usage;
+    bool has_usage = false;
+    ErrorFields error_fields;
+    bool has_error = false;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json("response", error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "model") {
+        error = read_string(field.value(), model, has_model);
+      } else if (key == "content") {
+        // Emitted while iterating: the views live in the parser's string buffer until the next
+        // document, and the blocks' order is the answer's order.
+        ondemand::array blocks;
+        error = field.value().get_array().get(blocks);
+        has_content = error == simdjson::SUCCESS;
+        if (has_content) {
+          for (auto element : blocks) {
+            ondemand::value block;
+            if ((error = std::move(element).get(block))) break;
+            TextFields fields;
+            if ((error = read_text_fields(block, fields))) break;
+            emit_text_fields(fields, sink);
+          }
+        }
+      } else if (key == "stop_reason") {
+        error = read_string(field.value(), stop_reason, has_stop_reason);
+      } else if (key == "usage") {
+        error = read_usage(field.value(), usage, has_usage);
+      } else if (key == "error") {
+        error = read_error(field.value(), error_fields);
+        has_error = error == simdjson::SUCCESS;
+      } else if (key == "request_id") {
+        error = read_string(field.value(), request_id, has_request_id);
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json("response", error);
+    }
+    if (has_error) throw_in_band_error(error_fields, request_id, "response");
+    if (!has_content) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Anthropic response has no content array");
+    }
+
+    if (has_model && !model.empty()) sink.meta({}, model);
+    if (has_stop_reason) sink.stop(normalise_stop_reason(stop_reason), stop_reason);
+    if (has_usage) sink.usage(usage.normalised());
+  }
+
+  bool on_event(const sdk::SseEvent& event, sdk::EventSink& sink) override {
+    if (event.type == "ping" || event.data.empty()) return true;
+
+    ondemand::document document;
+    ondemand::object root = open_root_object(parser_, event.data, document, "stream event");
+
+    // Fields are collected first and acted on afterwards: JSON does not promise that "type"
+    // comes before the fields it gives meaning to.
+    std::string_view type;
+    bool has_type = false;
+    std::string_view model;
+    bool has_model = false;
+    WireUsage usage;
+    bool has_usage = false;
+    TextFields block;  // content_block of content_block_start
+    TextFields delta;  // delta of content_block_delta and message_delta
+    ErrorFields error_fields;
+    bool has_error = false;
+    std::string_view request_id;
+    bool has_request_id = false;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json("stream event", error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "type") {
+        error = read_string(field.value(), type, has_type);
+      } else if (key == "message") {
+        error = read_message_start(field.value(), model, has_model, usage, has_usage);
+      } else if (key == "content_block") {
+        error = read_text_fields(field.value(), block);
+      } else if (key == "delta") {
+        error = read_text_fields(field.value(), delta);
+      } else if (key == "usage") {
+        error = read_usage(field.value(), usage, has_usage);
+      } else if (key == "error") {
+        error = read_error(field.value(), error_fields);
+        has_error = error == simdjson::SUCCESS;
+      } else if (key == "request_id") {
+        error = read_string(field.value(), request_id, has_request_id);
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json("stream event", error);
+    }
+    // The data's type is authoritative; the `event:` line names the same thing.
+    const std::string_view name = has_type ? type : event.type;
+
+    if (name == "content_block_delta") {
+      emit_text_fields(delta, sink);
+    } else if (name == "content_block_start") {
+      emit_text_fields(block, sink);
+    } else if (name == "message_start") {
+      if (has_model && !model.empty()) sink.meta({}, model);
+      if (has_usage) {
+        usage_.merge(usage);
+        sink.usage(usage_.normalised());
+      }
+    } else if (name == "message_delta") {
+      if (delta.has_stop_reason) {
+        sink.stop(normalise_stop_reason(delta.stop_reason), delta.stop_reason);
+      }
+      if (has_usage) {
+        usage_.merge(usage);  // cumulative counts: a merge, never a sum
+        sink.usage(usage_.normalised());
+      }
+    } else if (name == "message_stop") {
+      return false;
+    } else if (name == "error" || has_error) {
+      // After HTTP 200 an error event ends the stream without message_stop: never a success.
+      throw_in_band_error(error_fields, request_id, "stream");
+    }
+    return true;  // content_block_stop, ping with data, and event types added later
+  }
+
+  void on_stream_end(bool terminator_seen, sdk::EventSink& /*sink*/) override {
+    if (!terminator_seen) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONNECTION,
+          "Anthropic stream ended before message_stop: the connection was closed mid-response");
+    }
+  }
+
+  [[noreturn]] void on_error_status(const sdk::HttpExchange& exchange,
+                                    std::string_view body) override {
+    const int status = exchange.status();
+    const int32_t status_kind = sdk::error_kind_for_http_status(status);
+    const int64_t retry_after = sdk::retry_after_ms(exchange);
+
+    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
+    const simdjson::padded_string padded(body);
+    ErrorFields fields;
+    bool parsed = false;
+    std::string_view body_request_id;
+    bool has_body_request_id = false;
+    ondemand::document document;
+    ondemand::object root;
+    if (parser_.iterate(padded).get(document) == simdjson::SUCCESS &&
+        document.get_object().get(root) == simdjson::SUCCESS) {
+      for (auto member : root) {
+        ondemand::field field;
+        if (std::move(member).get(field) != simdjson::SUCCESS) break;
+        const ondemand::raw_json_string key = field.key();
+        if (key == "error") {
+          parsed = read_error(field.value(), fields) == simdjson::SUCCESS &&
+                   (fields.has_message || fields.has_type);
+        } else if (key == "request_id") {
+          if (read_string(field.value(), body_request_id, has_body_request_id) !=
+              simdjson::SUCCESS) {
+            break;
+          }
+        }
+      }
+    }
+
+    // The body and the header carry the same id; the body survives proxies that drop headers.
+    std::string request_id(has_body_request_id && !body_request_id.empty()
+                               ? body_request_id
+                               : exchange.header("request-id"));
+    std::string message;
+    if (parsed) {
+      message = fmt::format("Anthropic {}: {}", status,
+                            fields.has_message && !fields.message.empty() ? fields.message
+                                                                          : fields.type);
+    } else if (body.empty()) {
+      message = fmt::format("Anthropic returned HTTP {} with an empty body", status);
+    } else {
+      message = fmt::format("Anthropic returned HTTP {} with an unexpected body: {}", status,
+                            printable_excerpt(body));
+    }
+    throw sdk::ProviderError(parsed ? error_kind_for_type(fields.type, status_kind) : status_kind,
+                             std::move(message), status,
+                             parsed ? std::string(fields.type) : std::string{},
+                             std::move(request_id), retry_after);
+  }
+
+ private:
+  // message_start's `message`: a Message with empty content; only its model and usage matter.
+  static simdjson::error_code read_message_start(ondemand::value& value, std::string_view& model,
+                                                 bool& has_model, WireUsage& usage,
+                                                 bool& has_usage) {
+    ondemand::object object;
+    if (auto error = value.get_object().get(object)) return error;
+    for (auto member : object) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) return error;
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "model") {
+        error = read_string(field.value(), model, has_model);
+      } else if (key == "usage") {
+        error = read_usage(field.value(), usage, has_usage);
+      }
+      if (error != simdjson::SUCCESS) return error;
+    }
+    return simdjson::SUCCESS;
+  }
+
+  ondemand::parser parser_;
+  WireUsage usage_;  // the stream's running counts: message_start's input side, then deltas
+};
+
+// ---------------------------------------------------------------------------------------------
+// Request building
+// ---------------------------------------------------------------------------------------------
+
+// Anthropic has no JSON mode (PROTOCOLS.md §3.1: only schema output or a forced tool call), so
+// JSON-object requests ask for it in the system prompt; the host parses and checks the answer.
+constexpr std::string_view kJsonObjectInstruction =
+    "Respond with a single JSON object and nothing else: no prose before or after it and no "
+    "Markdown code fences.";
+
+// Room for the text plus its framing and some escaping, so the body is built without regrowth.
+std::size_t estimated_body_size(const mj_request& request) noexcept {
+  std::size_t size = 160 + request.model.size + request.system.size + kJsonObjectInstruction.size();
+  for (std::size_t i = 0; i < request.message_count; ++i) {
+    size += 32 + request.messages[i].content.size;
+  }
+  return size + size / 8;
+}
+
+int64_t max_tokens_for(const mj_request& request, std::string_view model) noexcept {
+  if (request.max_tokens > 0) return request.max_tokens;
+  if (const mj_model_info* entry = find_model(model);
+      entry != nullptr && entry->max_output_tokens > 0) {
+    return std::min(entry->max_output_tokens, kDefaultMaxTokens);
+  }
+  return kDefaultMaxTokens;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Provider
+// ---------------------------------------------------------------------------------------------
+
+class AnthropicProvider {
+ public:
+  static const mj_provider_info& info() { return kProviderInfo; }
+
+  explicit AnthropicProvider(const mj_instance_config& config)
+      : transport_(sdk::TransportConfig::from(config)) {
+    for (std::size_t i = 0; i < config.option_count; ++i) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("unknown option '{}' for provider anthropic; known options: (none)",
+                      sdk::view(config.options[i].name)));
+    }
+  }
+
+  sdk::Prepared build(const mj_request& request) const {
+    if (request.struct_size < sizeof(mj_request)) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                               "mj_request is smaller than the ABI v1 layout");
+    }
+    const std::string_view model = sdk::view(request.model);
+    if (model.empty()) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider anthropic");
+    }
+    if (request.message_count > 0 && request.messages == nullptr) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
+    }
+    const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
+    if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          "JSON-schema structured output for anthropic arrives in a later version of the "
+          "plugin; ask for a JSON object (get_json_response) meanwhile");
+    }
+    if (request.response_format != MJ_FORMAT_TEXT && !json_object) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("unknown response format {}", request.response_format));
+    }
+
+    sdk::Prepared prepared;
+    prepared.path = "/v1/messages";
+    std::string& body = prepared.body;
+    body.reserve(estimated_body_size(request));
+    sdk::JsonWriter json(body);
+
+    json.raw(R"({"model":)").string(model);
+    json.raw(R"(,"max_tokens":)").number(max_tokens_for(request, model));
+    // The system prompt is a top-level field: the Messages API has no system role.
+    const std::string_view system = sdk::view(request.system);
+    if (json_object) {
+      std::string prompt(system);
+      if (!prompt.empty()) prompt += "\n\n";
+      prompt += kJsonObjectInstruction;
+      json.raw(R"(,"system":)").string(prompt);
+    } else if (!system.empty()) {
+      json.raw(R"(,"system":)").string(system);
+    }
+
+    json.raw(R"(,"messages":[)");
+    for (std::size_t i = 0; i < request.message_count; ++i) {
+      const mj_message& message = request.messages[i];
+      if (i > 0) body.push_back(',');
+      switch (message.role) {
+        case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
+        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
+        default:
+          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                                   fmt::format("message {} has unknown role {}", i, message.role));
+      }
+      json.string(sdk::view(message.content)).raw("}");
+    }
+    body.push_back(']');
+
+    if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
+      json.raw(R"(,"temperature":)").number(request.temperature);
+    }
+    if (request.flags & MJ_REQUEST_HAS_TOP_P) {
+      json.raw(R"(,"top_p":)").number(request.top_p);
+    }
+    if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
+    body.push_back('}');
+    return prepared;
+  }
+
+  std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
+    return std::make_unique<sdk::HttpCall>(transport_, params,
+                                           std::make_unique<MessagesDecoder>());
+  }
+
+ private:
+  sdk::HttpTransport transport_;
+};
+
+}  // namespace majordomo::anthropic
+
+MAJORDOMO_EXPORT_PROVIDER(majordomo::anthropic::AnthropicProvider)

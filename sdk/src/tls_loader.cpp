@@ -1,0 +1,102 @@
+// Finds and loads libmajordomo-tls.so on the first https request: env override, next to the plugin, install dir.
+#include "tls_api.hpp"
+
+#include <majordomo/sdk/errors.hpp>
+
+#include <fmt/format.h>
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#ifndef MAJORDOMO_TLS_MODULE_INSTALL_PATH
+#error "the build defines MAJORDOMO_TLS_MODULE_INSTALL_PATH"
+#endif
+
+namespace majordomo::sdk {
+inline namespace v1 {
+namespace detail_tls {
+
+namespace {
+
+struct LoadResult {
+  const TlsApi* api = nullptr;
+  std::string error;
+};
+
+// The file this function's code lives in: the plugin that linked the static SDK (or the program).
+std::string own_file() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&own_file), &info) == 0 || info.dli_fname == nullptr) return {};
+  return info.dli_fname;
+}
+
+std::vector<std::string> candidates() {
+  std::vector<std::string> paths;
+  if (const char* forced = std::getenv("MAJORDOMO_TLS_MODULE"); forced != nullptr && *forced != '\0')
+    paths.emplace_back(forced);
+  // Plugins live in <libdir>/majordomo/plugins/ and the module in <libdir>/majordomo/, in the
+  // build tree and in an installed tree alike, wherever the prefix was.
+  const std::string self = own_file();
+  if (!self.empty()) {
+    std::error_code no_cwd;
+    std::filesystem::path file = std::filesystem::absolute(self, no_cwd);
+    if (no_cwd) file = self;
+    const std::filesystem::path plugin_dir = file.parent_path();
+    paths.push_back((plugin_dir.parent_path() / kTlsModuleFile).string());
+  }
+  paths.emplace_back(MAJORDOMO_TLS_MODULE_INSTALL_PATH);
+  return paths;
+}
+
+LoadResult load() {
+  LoadResult result;
+  std::string looked;
+  for (const std::string& path : candidates()) {
+    if (!looked.empty()) looked += ", ";
+    looked += path;
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+      looked += " (absent)";
+      continue;
+    }
+    // Never closed: sockets made by the module run its code until the process ends.
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      looked += fmt::format(" ({})", why != nullptr ? why : "cannot be loaded");
+      continue;
+    }
+    const auto entry = reinterpret_cast<TlsEntry>(::dlsym(handle, kTlsEntryName));
+    const TlsApi* api = entry != nullptr ? entry(sizeof(TlsApi)) : nullptr;
+    if (api == nullptr || api->version != kTlsApiVersion || api->struct_size < sizeof(TlsApi)) {
+      looked += " (from another majordomo SDK version)";
+      continue;
+    }
+    result.api = api;
+    return result;
+  }
+  result.error = fmt::format("https needs {}, looked in: {}; set MAJORDOMO_TLS_MODULE to its path",
+                             kTlsModuleFile, looked);
+  return result;
+}
+
+}  // namespace
+
+const TlsApi& tls_api() {
+  static std::once_flag once;
+  static LoadResult loaded;
+  std::call_once(once, [] { loaded = load(); });
+  if (loaded.api == nullptr) throw ProviderError(MJ_ERR_CONFIGURATION, loaded.error);
+  return *loaded.api;
+}
+
+}  // namespace detail_tls
+}  // namespace v1
+}  // namespace majordomo::sdk

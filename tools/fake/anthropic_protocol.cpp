@@ -1,0 +1,202 @@
+// Anthropic Messages as the fake server speaks it: x-api-key auth, version header, fixture replay, built-in replies.
+#include "provider_protocol.hpp"
+
+#include "json_text.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <string>
+
+namespace majordomo::fake {
+namespace {
+
+constexpr std::string_view message_fixture = "anthropic/message.json";
+constexpr std::string_view message_stream_fixture = "anthropic/message_stream.sse";
+// What the built-in replies say, in the pieces the built-in stream sends them.
+constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (anthropic)."};
+constexpr int built_in_output_tokens = 9;
+
+// The real API sends compact error bodies with the request id inside (PROTOCOLS.md §3.4).
+ScriptedResponse anthropic_error(const RecordedRequest& request, int status, std::string_view type,
+                                 std::string_view message) {
+  ScriptedResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = fmt::format(R"({{"type":"error","error":{{"type":{},"message":{}}},"request_id":"req_fake_{}"}})",
+                              json_quote(type), json_quote(message), request.seq);
+  return response;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The key from x-api-key, or from `Authorization: Bearer` (OAuth-style tokens and SDK 1.x use it).
+std::string_view presented_key(const RecordedRequest& request) {
+  if (const std::string* api_key = find_header(request, "x-api-key"); api_key != nullptr) {
+    if (const std::string_view key = trim(*api_key); !key.empty()) return key;
+  }
+  if (const std::string* authorization = find_header(request, "Authorization"); authorization != nullptr) {
+    const std::string_view value = trim(*authorization);
+    const auto space = value.find(' ');
+    if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
+      return trim(value.substr(space + 1));
+    }
+  }
+  return {};
+}
+
+struct MessagesRequest {
+  std::string model;
+  bool stream = false;
+};
+
+// A rough stand-in for a tokenizer: about four bytes per token.
+int input_tokens_for(const RecordedRequest& request) {
+  return std::max(1, static_cast<int>(request.body.size() / 4));
+}
+
+std::string built_in_id(const RecordedRequest& request) { return fmt::format("msg_fake{:016}", request.seq); }
+
+ScriptedResponse built_in_message(const RecordedRequest& request, const MessagesRequest& messages) {
+  std::string text;
+  for (auto piece : built_in_pieces) text += piece;
+  ScriptedResponse response;
+  response.content_type = "application/json";
+  response.body = fmt::format(
+      R"({{"model":{},"id":"{}","type":"message","role":"assistant","content":[{{"type":"text","text":{}}}],)"
+      R"("stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":{},"cache_creation_input_tokens":0,)"
+      R"("cache_read_input_tokens":0,"output_tokens":{},"service_tier":"standard"}}}})",
+      json_quote(messages.model), built_in_id(request), json_quote(text), input_tokens_for(request),
+      built_in_output_tokens);
+  return response;
+}
+
+ScriptedResponse built_in_stream(const RecordedRequest& request, const MessagesRequest& messages) {
+  const auto event = [](std::string_view name, const std::string& data) {
+    return fmt::format("event: {}\ndata: {}\n\n", name, data);
+  };
+  ScriptedResponse response;
+  response.content_type = "text/event-stream; charset=utf-8";
+  std::string& body = response.body;
+  body += event("message_start",
+                fmt::format(R"({{"type":"message_start","message":{{"id":"{}","type":"message","role":"assistant",)"
+                            R"("model":{},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{},)"
+                            R"("cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}}}})",
+                            built_in_id(request), json_quote(messages.model), input_tokens_for(request)));
+  body += event("content_block_start",
+                R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+  body += event("ping", R"({"type": "ping"})");
+  for (auto piece : built_in_pieces) {
+    body += event("content_block_delta",
+                  fmt::format(R"({{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}})",
+                              json_quote(piece)));
+  }
+  body += event("content_block_stop", R"({"type":"content_block_stop","index":0})");
+  body += event("message_delta",
+                fmt::format(R"({{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},)"
+                            R"("usage":{{"output_tokens":{}}}}})",
+                            built_in_output_tokens));
+  body += event("message_stop", R"({"type":"message_stop"})");
+  return response;
+}
+
+// RFC 3339, as the anthropic-ratelimit-*-reset headers carry it.
+std::string rfc3339_in_one_minute() {
+  const std::time_t at = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::minutes(1));
+  std::tm utc{};
+  gmtime_r(&at, &utc);
+  char text[32];
+  const size_t size = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(text, size);
+}
+
+class AnthropicProtocol final : public ProviderProtocol {
+public:
+  std::string_view name() const override { return "anthropic"; }
+
+  // Any prefix: users put gateways and proxies in front (/gateway/anthropic/v1/messages).
+  bool matches(std::string_view method, std::string_view path) const override {
+    constexpr std::string_view suffix = "/v1/messages";
+    return method == "POST" && path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  }
+
+  std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
+                                             const FakeServerOptions& options) const override {
+    const std::string_view key = presented_key(request);
+    if (key.empty() || (!options.required_api_key.empty() && key != options.required_api_key)) {
+      return anthropic_error(request, 401, "authentication_error", "invalid x-api-key");
+    }
+    // [?] PROTOCOLS.md §6.4: what the real API answers without the version header is a guess.
+    const std::string* version = find_header(request, "anthropic-version");
+    if (version == nullptr || trim(*version).empty()) {
+      return anthropic_error(request, 400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    return std::nullopt;
+  }
+
+  ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
+    MessagesRequest messages;
+    try {
+      Poco::JSON::Parser parser;
+      const auto root = parser.parse(request.body);
+      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
+      const auto object = root.extract<Poco::JSON::Object::Ptr>();
+      // The fields the real API requires; a client that forgets max_tokens must see it fail here too.
+      const auto model = object->get("model");
+      if (!model.isString()) return anthropic_error(request, 400, "invalid_request_error", "model: Field required");
+      messages.model = model.extract<std::string>();
+      if (!object->get("max_tokens").isInteger()) {
+        return anthropic_error(request, 400, "invalid_request_error", "max_tokens: Field required");
+      }
+      if (object->getArray("messages").isNull()) {
+        return anthropic_error(request, 400, "invalid_request_error", "messages: Field required");
+      }
+      const auto stream = object->get("stream");
+      messages.stream = stream.isBoolean() && stream.extract<bool>();
+    } catch (const Poco::Exception&) {
+      return anthropic_error(request, 400, "invalid_request_error",
+                             "There was an error parsing the body of your request: it is not valid JSON");
+    }
+
+    const std::string_view fixture = messages.stream ? message_stream_fixture : message_fixture;
+    if (fixture_exists(options, fixture)) {
+      ScriptedResponse response;
+      response.fixture = std::string(fixture);
+      if (messages.stream) response.content_type = "text/event-stream; charset=utf-8";
+      return response;
+    }
+    return messages.stream ? built_in_stream(request, messages) : built_in_message(request, messages);
+  }
+
+  std::vector<Header> standard_headers(const RecordedRequest& request,
+                                       std::chrono::milliseconds /*handling_time*/) const override {
+    const std::string reset = rfc3339_in_one_minute();
+    return {
+        {"request-id", fmt::format("req_fake_{}", request.seq)},
+        {"anthropic-ratelimit-requests-limit", "4000"},
+        {"anthropic-ratelimit-requests-remaining", "3999"},
+        {"anthropic-ratelimit-requests-reset", reset},
+        {"anthropic-ratelimit-tokens-limit", "2000000"},
+        {"anthropic-ratelimit-tokens-remaining", "1999000"},
+        {"anthropic-ratelimit-tokens-reset", reset},
+    };
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderProtocol> make_anthropic_protocol() { return std::make_unique<AnthropicProtocol>(); }
+
+}  // namespace majordomo::fake
