@@ -4,6 +4,7 @@
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/json_writer.hpp>
+#include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/sdk/sse.hpp>
 
@@ -365,11 +366,13 @@ std::string printable_excerpt(std::string_view body) {
 
 class MessagesDecoder final : public sdk::ResponseDecoder {
  public:
+  explicit MessagesDecoder(sdk::ParserPool::Lease parser) : parser_(std::move(parser)) {}
+
   std::string_view request_id_header() const override { return "request-id"; }
 
   void on_body(std::string_view body, sdk::EventSink& sink) override {
     ondemand::document document;
-    ondemand::object root = open_root_object(parser_, body, document, "response");
+    ondemand::object root = open_root_object(*parser_, body, document, "response");
 
     std::string_view model;
     std::string_view stop_reason;
@@ -430,7 +433,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     if (event.type == "ping" || event.data.empty()) return true;
 
     ondemand::document document;
-    ondemand::object root = open_root_object(parser_, event.data, document, "stream event");
+    ondemand::object root = open_root_object(*parser_, event.data, document, "stream event");
 
     // Fields are collected first and acted on afterwards: JSON does not promise that "type"
     // comes before the fields it gives meaning to.
@@ -521,7 +524,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_body_request_id = false;
     ondemand::document document;
     ondemand::object root;
-    if (parser_.iterate(padded).get(document) == simdjson::SUCCESS &&
+    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
         document.get_object().get(root) == simdjson::SUCCESS) {
       for (auto member : root) {
         ondemand::field field;
@@ -582,7 +585,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     return simdjson::SUCCESS;
   }
 
-  ondemand::parser parser_;
+  sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   WireUsage usage_;  // the stream's running counts: message_start's input side, then deltas
 };
 
@@ -706,11 +709,12 @@ class AnthropicProvider {
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
     return std::make_unique<sdk::HttpCall>(transport_, params,
-                                           std::make_unique<MessagesDecoder>());
+                                           std::make_unique<MessagesDecoder>(parsers_.acquire()));
   }
 
  private:
   sdk::HttpTransport transport_;
+  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::anthropic

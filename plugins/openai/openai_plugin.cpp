@@ -4,6 +4,7 @@
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/json_writer.hpp>
+#include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/sdk/sse.hpp>
 
@@ -308,11 +309,13 @@ std::string body_excerpt(std::string_view body, std::size_t limit) {
 
 class ChatCompletionsDecoder final : public sdk::ResponseDecoder {
  public:
+  explicit ChatCompletionsDecoder(sdk::ParserPool::Lease parser) : parser_(std::move(parser)) {}
+
   std::string_view request_id_header() const override { return "x-request-id"; }
 
   void on_body(std::string_view body, sdk::EventSink& sink) override {
     ondemand::document document;
-    start_document(parser_, body, document, "response");
+    start_document(*parser_, body, document, "response");
     ondemand::object root;
     require_object_root(document, root, "response");
 
@@ -377,7 +380,7 @@ class ChatCompletionsDecoder final : public sdk::ResponseDecoder {
     if (data.empty()) return true;  // nothing to decode; OpenAI never sends one
 
     ondemand::document document;
-    start_document(parser_, data, document, "stream chunk");
+    start_document(*parser_, data, document, "stream chunk");
     ondemand::object root;
     require_object_root(document, root, "stream chunk");
 
@@ -464,7 +467,7 @@ class ChatCompletionsDecoder final : public sdk::ResponseDecoder {
     bool parsed = false;
     ondemand::document document;
     ondemand::object root;
-    if (parser_.iterate(padded).get(document) == simdjson::SUCCESS &&
+    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
         document.get_object().get(root) == simdjson::SUCCESS) {
       for (auto member : root) {
         ondemand::field field;
@@ -491,7 +494,7 @@ class ChatCompletionsDecoder final : public sdk::ResponseDecoder {
   }
 
  private:
-  ondemand::parser parser_;
+  sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   bool model_seen_ = false;  // META(model) once per stream, from the first chunk that names it
   bool refused_ = false;     // a streamed refusal turns the final stop into content_filter
 };
@@ -632,11 +635,12 @@ class OpenAIProvider {
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
     return std::make_unique<sdk::HttpCall>(transport_, params,
-                                           std::make_unique<ChatCompletionsDecoder>());
+                                           std::make_unique<ChatCompletionsDecoder>(parsers_.acquire()));
   }
 
  private:
   sdk::HttpTransport transport_;
+  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::openai

@@ -56,19 +56,16 @@ using detail_tls::TlsErrorKind;
 // sockets are written with MSG_NOSIGNAL; OpenSSL writes with write(), so TLS writes (and the TLS
 // goodbye sent when a pooled connection is closed) run under this guard. It blocks SIGPIPE in
 // this thread and swallows one raised meanwhile, leaving the process's disposition alone. When the
-// signal is already blocked in a thread (Poco Foundation blocks it when it loads), that is
-// remembered, so the guard then costs no system call.
+// signal is already blocked in the thread, the guard costs one system call. No thread_local
+// caches this: a plugin is unloadable, and a dlclose'd library's thread-local block is left
+// dangling in every thread's TLS vector (LeakSanitizer faults scanning it at exit).
 class SigpipeBlock {
  public:
   SigpipeBlock() noexcept {
-    if (already_blocked_) return;
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
     if (pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) != 0) return;
-    if (sigismember(&previous_, SIGPIPE) == 1) {
-      already_blocked_ = true;  // the mask did not change: nothing to restore
-      return;
-    }
+    if (sigismember(&previous_, SIGPIPE) == 1) return;  // the mask did not change: nothing to restore
     sigset_t pending;
     sigemptyset(&pending);
     // A SIGPIPE that was pending before is not ours to swallow: unblock at once and stay out.
@@ -93,13 +90,11 @@ class SigpipeBlock {
   SigpipeBlock& operator=(const SigpipeBlock&) = delete;
 
  private:
-  static thread_local bool already_blocked_;
   sigset_t pipe_{};
   sigset_t previous_{};
   bool active_ = false;
 };
 
-thread_local bool SigpipeBlock::already_blocked_ = false;
 
 struct Target {
   bool secure = false;
