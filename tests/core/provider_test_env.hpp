@@ -61,6 +61,45 @@ struct ProviderTestEnv {
   }
   std::shared_ptr<LLM> anthropic() const { return anthropic(anthropic_options()); }
 
+  // Gemini's base URL has no version: the plugin's path starts with /v1beta/models/.
+  ClientOptions gemini_options() const {
+    ClientOptions options;
+    options.api_key = "AIza-test-0000";
+    options.base_url = server.origin();
+    return options;
+  }
+
+  std::shared_ptr<LLM> gemini(ClientOptions options, std::string_view model = "gemini-2.5-flash") const {
+    return host.get_llm_instance("gemini", model, std::move(options));
+  }
+  std::shared_ptr<LLM> gemini() const { return gemini(gemini_options()); }
+
+  // DeepSeek's base URL has no /v1: the plugin's path is /chat/completions.
+  ClientOptions deepseek_options() const {
+    ClientOptions options;
+    options.api_key = "sk-ds-test-0000";
+    options.base_url = server.origin();
+    return options;
+  }
+
+  std::shared_ptr<LLM> deepseek(ClientOptions options, std::string_view model = "deepseek-chat") const {
+    return host.get_llm_instance("deepseek", model, std::move(options));
+  }
+  std::shared_ptr<LLM> deepseek() const { return deepseek(deepseek_options()); }
+
+  // Cohere's base URL has no version: the plugin's path is /v2/chat.
+  ClientOptions cohere_options() const {
+    ClientOptions options;
+    options.api_key = "co-test-0000";
+    options.base_url = server.origin();
+    return options;
+  }
+
+  std::shared_ptr<LLM> cohere(ClientOptions options, std::string_view model = "command-a-03-2025") const {
+    return host.get_llm_instance("cohere", model, std::move(options));
+  }
+  std::shared_ptr<LLM> cohere() const { return cohere(cohere_options()); }
+
   void push_fixture(const std::string& fixture, std::vector<fake::Header> headers = {}) {
     fake::ScriptedResponse response;
     response.fixture = fixture;

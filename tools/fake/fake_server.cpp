@@ -120,9 +120,16 @@ std::string fake_error_json(std::string_view message, std::string_view type) {
 ResponsePlan serve_provider_request(ServerState& state, Poco::Net::HTTPServerRequest& request, std::string body,
                                     std::string_view path, std::chrono::steady_clock::time_point started) {
   const std::string& method = request.getMethod();
+  // Built before routing: a protocol may route on headers or the body (ProviderProtocol::claims).
+  RecordedRequest recorded;
+  recorded.method = method;
+  recorded.uri = request.getURI();
+  for (const auto& [name, value] : request) recorded.headers.push_back({name, value});
+  recorded.body = std::move(body);
+
   const ProviderProtocol* protocol = nullptr;
   for (const auto& candidate : state.protocols) {
-    if (candidate->matches(method, path)) {
+    if (candidate->claims(recorded, path)) {
       protocol = candidate.get();
       break;
     }
@@ -135,11 +142,6 @@ ResponsePlan serve_provider_request(ServerState& state, Poco::Net::HTTPServerReq
                                                    "invalid_request_error"));
   }
 
-  RecordedRequest recorded;
-  recorded.method = method;
-  recorded.uri = request.getURI();
-  for (const auto& [name, value] : request) recorded.headers.push_back({name, value});
-  recorded.body = std::move(body);
   recorded.protocol = std::string(protocol->name());
   recorded.seq = state.record(recorded);
 

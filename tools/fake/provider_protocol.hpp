@@ -19,6 +19,11 @@ public:
   virtual std::string_view name() const = 0;
   // path is without the query string.
   virtual bool matches(std::string_view method, std::string_view path) const = 0;
+  // Routing with the whole request, for protocols that share a path (DeepSeek and OpenAI both
+  // serve .../chat/completions); the server asks this, and by default it is matches().
+  virtual bool claims(const RecordedRequest& request, std::string_view path) const {
+    return matches(request.method, path);
+  }
   // A response when the credentials are missing or wrong, nothing when the request may proceed.
   virtual std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                                      const FakeServerOptions& options) const = 0;
@@ -32,6 +37,9 @@ public:
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol();
 std::unique_ptr<ProviderProtocol> make_anthropic_protocol();
+std::unique_ptr<ProviderProtocol> make_deepseek_protocol();
+std::unique_ptr<ProviderProtocol> make_cohere_protocol();
+std::unique_ptr<ProviderProtocol> make_gemini_protocol();
 
 // Every provider the server speaks, in routing order (the first match wins).
 std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();

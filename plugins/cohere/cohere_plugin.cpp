@@ -1,0 +1,601 @@
+// Cohere provider plugin: builds Chat v2 requests and decodes their JSON and SSE responses.
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_writer.hpp>
+#include <majordomo/sdk/parser_pool.hpp>
+#include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/sse.hpp>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace majordomo::cohere {
+namespace {
+
+namespace sdk = majordomo::sdk;
+namespace ondemand = simdjson::ondemand;
+
+static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
+              "SSE data and bodies must carry enough padding to be parsed in place");
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------------------------
+
+// Tools are not claimed: tool calls do not cross ABI v1's canonical request.
+constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
+constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
+// Cohere publishes no separate cached-input or cache-write prices.
+constexpr double kNotPriced = -1.0;
+
+constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
+                                    double output, int64_t max_output_tokens) {
+  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
+                       kNotPriced, kNotPriced, max_output_tokens};
+}
+
+// USD per 1M tokens, read 2026-11 from memory of cohere.com/pricing and the model pages of
+// docs.cohere.com (not re-checked through the search index: treat every row as [?]).
+// Output caps from the model pages: Command A 8K, Command R family 4K.
+constexpr mj_model_info kModels[] = {
+    model_entry("command-a-03-2025", kChatCapabilities, 2.50, 10.00, 8'000),
+    model_entry("command-a-reasoning-08-2025", kReasoningCapabilities, 2.50, 10.00, 32'000),
+    model_entry("command-r-plus-08-2024", kChatCapabilities, 2.50, 10.00, 4'000),
+    model_entry("command-r-08-2024", kChatCapabilities, 0.15, 0.60, 4'000),
+    model_entry("command-r7b-12-2024", kChatCapabilities, 0.0375, 0.15, 4'000),
+};
+
+// CO_API_KEY is what Cohere's official SDKs read; they have no base-URL variable of their own
+// that all agree on, so COHERE_BASE_URL follows the other plugins' <PROVIDER>_BASE_URL pattern.
+constexpr mj_provider_info kProviderInfo{
+    sizeof(mj_provider_info),
+    MJ_AUTH_BEARER,
+    sdk::to_mj("cohere"),
+    sdk::to_mj("Cohere"),
+    sdk::to_mj("0.1.0"),
+    sdk::to_mj("https://api.cohere.com"),
+    sdk::to_mj("CO_API_KEY"),
+    sdk::to_mj("COHERE_BASE_URL"),
+    mj_str{nullptr, 0},
+    nullptr,
+    0,
+    nullptr,
+    0,
+    kModels,
+    std::size(kModels),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Decoding helpers (simdjson On-Demand, error codes only)
+// ---------------------------------------------------------------------------------------------
+
+[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
+  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is not valid JSON: {}", what,
+                                                     simdjson::error_message(error)));
+}
+
+// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
+ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
+                                  ondemand::document& document, std::string_view what) {
+  if (json.empty()) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is empty", what));
+  }
+  simdjson::error_code error =
+      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
+          .get(document);
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  ondemand::object root;
+  error = document.get_object().get(root);
+  if (error == simdjson::INCORRECT_TYPE) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is not a JSON object", what));
+  }
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  return root;
+}
+
+// A string member, or nothing when it is null or not a string.
+simdjson::error_code read_string(ondemand::value value, std::string_view& out, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
+  present = true;
+  return value.get_string().get(out);
+}
+
+// Cohere's counts are JSON numbers that may be floats ("18.0", PROTOCOLS §5.2); anything else is 0.
+int64_t read_count(ondemand::value value) {
+  double number = 0;
+  if (value.get_double().get(number) != simdjson::SUCCESS || !std::isfinite(number) ||
+      number < 0) {
+    return 0;
+  }
+  return static_cast<int64_t>(std::llround(number));
+}
+
+struct TokenPair {
+  int64_t input = -1;
+  int64_t output = -1;
+};
+
+simdjson::error_code read_token_pair(ondemand::value value, TokenPair& pair) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "input_tokens") {
+      pair.input = read_count(field.value());
+    } else if (key == "output_tokens") {
+      pair.output = read_count(field.value());
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// `usage.billed_units` holds what Cohere charges for; `usage.tokens` the raw counts including the
+// prompt template (larger). The host prices from mj_usage, so billed units are reported when
+// present, each count on its own, and the raw counts fill in what billing leaves out.
+simdjson::error_code read_usage(ondemand::value value, mj_usage& usage, bool& present) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
+  present = true;
+  TokenPair billed;
+  TokenPair raw;
+  int64_t cached = 0;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "billed_units") {
+      error = read_token_pair(field.value(), billed);
+    } else if (key == "tokens") {
+      error = read_token_pair(field.value(), raw);
+    } else if (key == "cached_tokens") {
+      cached = read_count(field.value());
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  const auto pick = [](int64_t preferred, int64_t fallback) {
+    if (preferred >= 0) return preferred;
+    return fallback >= 0 ? fallback : 0;
+  };
+  usage = mj_usage{};
+  usage.input_tokens = pick(billed.input, raw.input);
+  usage.output_tokens = pick(billed.output, raw.output);
+  usage.cached_tokens = cached;
+  return simdjson::SUCCESS;
+}
+
+int32_t normalise_finish_reason(std::string_view reason) noexcept {
+  if (reason == "COMPLETE") return MJ_STOP_END_TURN;
+  if (reason == "STOP_SEQUENCE") return MJ_STOP_STOP_SEQUENCE;
+  if (reason == "MAX_TOKENS") return MJ_STOP_MAX_TOKENS;
+  if (reason == "TOOL_CALL") return MJ_STOP_TOOL_USE;
+  if (reason == "ERROR" || reason == "TIMEOUT") return MJ_STOP_ERROR;
+  return MJ_STOP_UNKNOWN;
+}
+
+// One content block: `{"type":"text","text"}` or `{"type":"thinking","thinking"}`; in a stream
+// delta the type is left out and the key alone tells which it is.
+struct ContentFields {
+  std::string_view type;
+  std::string_view text;
+  std::string_view thinking;
+  bool has_type = false;
+  bool has_text = false;
+  bool has_thinking = false;
+};
+
+simdjson::error_code read_content(ondemand::value value, ContentFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "type") {
+      error = read_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "text") {
+      error = read_string(field.value(), fields.text, fields.has_text);
+    } else if (key == "thinking") {
+      error = read_string(field.value(), fields.thinking, fields.has_thinking);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Text goes to the answer and thinking to the reasoning; other block types (images, future
+// kinds) are skipped.
+void emit_content(const ContentFields& fields, sdk::EventSink& sink) {
+  const bool text_block = !fields.has_type || fields.type == "text";
+  const bool thinking_block = !fields.has_type || fields.type == "thinking";
+  if (text_block && fields.has_text && !fields.text.empty()) sink.text(fields.text);
+  if (thinking_block && fields.has_thinking && !fields.thinking.empty()) {
+    sink.reasoning(fields.thinking);
+  }
+}
+
+// At most `limit` bytes of a non-JSON error body, printable and cut on a UTF-8 boundary.
+std::string body_excerpt(std::string_view body, std::size_t limit) {
+  std::size_t size = body.size() < limit ? body.size() : limit;
+  if (size < body.size()) {
+    while (size > 0 && (static_cast<unsigned char>(body[size]) & 0xC0u) == 0x80u) --size;
+  }
+  std::string excerpt(body.substr(0, size));
+  for (char& c : excerpt) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20u || byte == 0x7Fu) c = ' ';
+  }
+  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
+  if (size < body.size()) excerpt += "…";
+  return excerpt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response decoder
+// ---------------------------------------------------------------------------------------------
+
+class ChatDecoder final : public sdk::ResponseDecoder {
+ public:
+  explicit ChatDecoder(sdk::ParserPool::Lease parser) : parser_(std::move(parser)) {}
+
+  // Cohere documents no request id header; bodies carry an `id` instead (PROTOCOLS §0.5).
+  std::string_view request_id_header() const override { return {}; }
+
+  void on_body(std::string_view body, sdk::EventSink& sink) override {
+    ondemand::document document;
+    ondemand::object root = open_root_object(*parser_, body, document, "response");
+    std::string_view id;
+    std::string_view finish_reason;
+    bool has_id = false;
+    bool has_finish_reason = false;
+    bool has_message = false;
+    mj_usage usage{};
+    bool has_usage = false;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json("response", error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "id") {
+        error = read_string(field.value(), id, has_id);
+      } else if (key == "finish_reason") {
+        error = read_string(field.value(), finish_reason, has_finish_reason);
+      } else if (key == "usage") {
+        error = read_usage(field.value(), usage, has_usage);
+      } else if (key == "message") {
+        // Events are queued in the sink, so the message's text may be emitted as it is read.
+        error = read_message(field.value(), sink, has_message);
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json("response", error);
+    }
+    if (!has_message) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Cohere response has no message");
+    }
+    if (has_id) sink.meta(id, {});
+    if (has_finish_reason) sink.stop(normalise_finish_reason(finish_reason), finish_reason);
+    if (has_usage) sink.usage(usage);
+  }
+
+  bool on_event(const sdk::SseEvent& event, sdk::EventSink& sink) override {
+    const std::string_view data = event.data;
+    if (data == "[DONE]") return false;
+    if (data.empty()) return true;
+
+    ondemand::document document;
+    ondemand::object root = open_root_object(*parser_, data, document, "stream event");
+    // The event name is repeated as data.type; data.type is read so a missing `event:` line
+    // (a proxy that strips it) changes nothing.
+    std::string_view type;
+    bool has_type = false;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json("stream event", error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "type") {
+        error = read_string(field.value(), type, has_type);
+      } else if (key == "id") {
+        std::string_view id;
+        bool has_id = false;
+        error = read_string(field.value(), id, has_id);
+        if (error == simdjson::SUCCESS && has_id && !id_seen_) {
+          id_seen_ = true;
+          sink.meta(id, {});
+        }
+      } else if (key == "delta") {
+        // `type` precedes `delta` in every recorded event; an event that names its type after
+        // the delta is decoded by the delta's own keys, which do not overlap between types.
+        error = read_delta(field.value(), has_type ? type : std::string_view{}, sink);
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json("stream event", error);
+    }
+    return true;
+  }
+
+  void on_stream_end(bool terminator_seen, sdk::EventSink& /*sink*/) override {
+    // message-end is the real end; [DONE] after it is a courtesy the stream may lack.
+    if (!terminator_seen && !message_ended_) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONNECTION,
+          "stream ended before message-end: the connection was closed mid-response");
+    }
+  }
+
+  [[noreturn]] void on_error_status(const sdk::HttpExchange& exchange,
+                                    std::string_view body) override {
+    const int status = exchange.status();
+    int32_t kind = sdk::error_kind_for_http_status(status);
+    if (status == 498) kind = MJ_ERR_BAD_REQUEST;    // "invalid token": deny-listed prompt text
+    if (status == 499) kind = MJ_ERR_CANCELLED;      // the request was cancelled
+    const int64_t retry_after = sdk::retry_after_ms(exchange);
+
+    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
+    const simdjson::padded_string padded(body);
+    std::string_view message;
+    std::string_view id;
+    bool has_message = false;
+    bool has_id = false;
+    ondemand::document document;
+    ondemand::object root;
+    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
+        document.get_object().get(root) == simdjson::SUCCESS) {
+      for (auto member : root) {
+        ondemand::field field;
+        if (std::move(member).get(field) != simdjson::SUCCESS) break;
+        const ondemand::raw_json_string key = field.key();
+        simdjson::error_code error = simdjson::SUCCESS;
+        if (key == "message") {
+          error = read_string(field.value(), message, has_message);
+        } else if (key == "id") {
+          error = read_string(field.value(), id, has_id);
+        }
+        if (error != simdjson::SUCCESS) {
+          has_message = false;
+          break;
+        }
+      }
+    }
+
+    std::string text;
+    if (has_message) {
+      text = fmt::format("Cohere {}: {}", status, message);
+    } else if (body.empty()) {
+      text = fmt::format("Cohere returned HTTP {} with an empty body", status);
+    } else {
+      text = fmt::format("Cohere returned HTTP {} with an unexpected body: {}", status,
+                         body_excerpt(body, 200));
+    }
+    // Cohere's error bodies have no type field; the body's id is the request's id.
+    throw sdk::ProviderError(kind, std::move(text), status, std::string{},
+                             has_id ? std::string(id) : std::string{}, retry_after);
+  }
+
+ private:
+  // `message.content[]` (text and thinking blocks); tool plans, tool calls and citations are
+  // not part of ABI v1's events and are skipped.
+  simdjson::error_code read_message(ondemand::value value, sdk::EventSink& sink, bool& present) {
+    ondemand::object message;
+    if (auto error = value.get_object().get(message)) return error;
+    present = true;
+    for (auto member : message) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) return error;
+      if (field.key() != "content") continue;
+      ondemand::array content;
+      if (field.value().get_array().get(content) != simdjson::SUCCESS) continue;  // null
+      for (auto element : content) {
+        ondemand::value block;
+        if (auto error = std::move(element).get(block)) return error;
+        ContentFields fields;
+        if (auto error = read_content(block, fields)) return error;
+        // A body's blocks always name their type; one without it is not text we know.
+        if (fields.has_type) emit_content(fields, sink);
+      }
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // content-delta: `delta.message.content.{text|thinking}`; message-end: `delta.finish_reason`,
+  // `delta.usage`, `delta.error`. Other event types are ignored.
+  simdjson::error_code read_delta(ondemand::value value, std::string_view type,
+                                  sdk::EventSink& sink) {
+    const bool content_delta = type.empty() || type == "content-delta";
+    const bool message_end = type.empty() || type == "message-end";
+    if (!content_delta && !message_end) return simdjson::SUCCESS;
+    ondemand::object delta;
+    if (auto error = value.get_object().get(delta)) return error;
+    std::string_view finish_reason;
+    std::string_view failure;
+    bool has_finish_reason = false;
+    bool has_failure = false;
+    mj_usage usage{};
+    bool has_usage = false;
+    for (auto member : delta) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) return error;
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (content_delta && key == "message") {
+        error = read_delta_message(field.value(), sink);
+      } else if (message_end && key == "finish_reason") {
+        error = read_string(field.value(), finish_reason, has_finish_reason);
+      } else if (message_end && key == "usage") {
+        error = read_usage(field.value(), usage, has_usage);
+      } else if (message_end && key == "error") {
+        error = read_string(field.value(), failure, has_failure);
+      }
+      if (error != simdjson::SUCCESS) return error;
+    }
+    if (has_finish_reason) {
+      message_ended_ = true;
+      if (has_usage) sink.usage(usage);
+      if (finish_reason == "ERROR" && has_failure && !failure.empty()) {
+        // A failure during generation (PROTOCOLS §5.3): the text so far stays with the error.
+        throw sdk::ProviderError(MJ_ERR_SERVER,
+                                 fmt::format("Cohere stream error: {}", failure), 200, "ERROR");
+      }
+      sink.stop(normalise_finish_reason(finish_reason), finish_reason);
+    } else if (has_usage) {
+      sink.usage(usage);
+    }
+    return simdjson::SUCCESS;
+  }
+
+  simdjson::error_code read_delta_message(ondemand::value value, sdk::EventSink& sink) {
+    ondemand::object message;
+    if (value.get_object().get(message) != simdjson::SUCCESS) return simdjson::SUCCESS;
+    for (auto member : message) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) return error;
+      if (field.key() != "content") continue;
+      ondemand::json_type type;
+      if (auto error = field.value().type().get(type)) return error;
+      if (type != ondemand::json_type::object) continue;
+      ContentFields fields;
+      if (auto error = read_content(field.value(), fields)) return error;
+      emit_content(fields, sink);
+    }
+    return simdjson::SUCCESS;
+  }
+
+  sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
+  bool id_seen_ = false;           // META(request id) once, from message-start
+  bool message_ended_ = false;     // message-end arrived: the answer is complete
+};
+
+// ---------------------------------------------------------------------------------------------
+// Request building
+// ---------------------------------------------------------------------------------------------
+
+// Room for the text plus its framing and some escaping, so the body is built without regrowth.
+std::size_t estimated_body_size(const mj_request& request) noexcept {
+  std::size_t size = 256 + request.model.size + request.system.size + request.schema_json.size;
+  for (std::size_t i = 0; i < request.message_count; ++i) {
+    size += 40 + request.messages[i].content.size;
+  }
+  return size + size / 8;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Provider
+// ---------------------------------------------------------------------------------------------
+
+class CohereProvider {
+ public:
+  static const mj_provider_info& info() { return kProviderInfo; }
+
+  explicit CohereProvider(const mj_instance_config& config)
+      : transport_(sdk::TransportConfig::from(config)) {
+    for (std::size_t i = 0; i < config.option_count; ++i) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("unknown option '{}' for provider cohere; known options: (none)",
+                      sdk::view(config.options[i].name)));
+    }
+  }
+
+  sdk::Prepared build(const mj_request& request) const {
+    if (request.struct_size < sizeof(mj_request)) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                               "mj_request is smaller than the ABI v1 layout");
+    }
+    const std::string_view model = sdk::view(request.model);
+    if (model.empty()) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider cohere");
+    }
+    if (request.message_count > 0 && request.messages == nullptr) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
+    }
+
+    sdk::Prepared prepared;
+    prepared.path = "/v2/chat";
+    std::string& body = prepared.body;
+    body.reserve(estimated_body_size(request));
+    sdk::JsonWriter json(body);
+
+    json.raw(R"({"model":)").string(model).raw(R"(,"messages":[)");
+    bool first_message = true;
+    if (const std::string_view system = sdk::view(request.system); !system.empty()) {
+      json.raw(R"({"role":"system","content":)").string(system).raw("}");
+      first_message = false;
+    }
+    for (std::size_t i = 0; i < request.message_count; ++i) {
+      const mj_message& message = request.messages[i];
+      if (!first_message) body.push_back(',');
+      first_message = false;
+      switch (message.role) {
+        case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
+        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
+        default:
+          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                                   fmt::format("message {} has unknown role {}", i, message.role));
+      }
+      json.string(sdk::view(message.content)).raw("}");
+    }
+    body.push_back(']');
+
+    if (request.max_tokens > 0) json.raw(R"(,"max_tokens":)").number(request.max_tokens);
+    if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
+      json.raw(R"(,"temperature":)").number(request.temperature);
+    }
+    if (request.flags & MJ_REQUEST_HAS_TOP_P) {
+      // Cohere calls top-p `p` (PROTOCOLS §5.1).
+      json.raw(R"(,"p":)").number(request.top_p);
+    }
+    if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
+    switch (request.response_format) {
+      case MJ_FORMAT_TEXT: break;
+      case MJ_FORMAT_JSON_OBJECT:
+        json.raw(R"(,"response_format":{"type":"json_object"})");
+        break;
+      case MJ_FORMAT_JSON_SCHEMA: {
+        const std::string_view schema = sdk::view(request.schema_json);
+        if (schema.empty()) {
+          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                                   "a JSON-schema response format needs a schema");
+        }
+        json.raw(R"(,"response_format":{"type":"json_object","json_schema":)")
+            .raw(schema)  // the host checked it is one JSON object; spliced, never re-serialised
+            .raw("}");
+        break;
+      }
+      default:
+        throw sdk::ProviderError(
+            MJ_ERR_CONFIGURATION,
+            fmt::format("unknown response format {}", request.response_format));
+    }
+    body.push_back('}');
+    return prepared;
+  }
+
+  std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
+    return std::make_unique<sdk::HttpCall>(transport_, params,
+                                           std::make_unique<ChatDecoder>(parsers_.acquire()));
+  }
+
+ private:
+  sdk::HttpTransport transport_;
+  sdk::ParserPool parsers_;
+};
+
+}  // namespace majordomo::cohere
+
+MAJORDOMO_EXPORT_PROVIDER(majordomo::cohere::CohereProvider)

@@ -1,0 +1,749 @@
+// Google Gemini provider plugin: builds generateContent requests and decodes their JSON and SSE responses.
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_writer.hpp>
+#include <majordomo/sdk/parser_pool.hpp>
+#include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/sse.hpp>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace majordomo::gemini {
+namespace {
+
+namespace sdk = majordomo::sdk;
+namespace ondemand = simdjson::ondemand;
+
+static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
+              "SSE data and bodies must carry enough padding to be parsed in place");
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------------------------
+
+// JSON mode is native (responseMimeType). JSON-schema output needs a schema rewrite that is not
+// written yet, and tools are not wired up, so neither is claimed.
+constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_REASONING;
+constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE;
+
+// Gemini has no cache-write premium (explicit caches are billed per hour of storage instead),
+// so the write price is "not priced" and the host bills such tokens, never reported, as input.
+constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
+                                    double output, double cached_input,
+                                    int64_t max_output_tokens) {
+  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
+                       cached_input, -1.0, max_output_tokens};
+}
+
+// USD per 1M tokens, paid tier, text input, read 2026-11 through the project's search index:
+// ai.google.dev/gemini-api/docs/pricing as quoted by deploybase.ai (2026-03), morphllm.com and
+// aifreeapi.com (2026-01), which agreed on every input/output price below. Tiered models (2.5 Pro
+// and the 3.x Pro line) cost more once a prompt exceeds 200K tokens; the ≤200K tier is listed
+// here, so very long prompts are under-priced. Cached input is the context-caching read price
+// of the same tier (implicit and explicit caching bill the same rate). Output prices include
+// thinking tokens, which the plugin counts as output. Output caps: the model pages (65,536 for
+// the 2.5 and 3 families, 8,192 for 2.0). [?] marks a value only secondary sources gave.
+constexpr mj_model_info kModels[] = {
+    model_entry("gemini-3.1-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, 65'536),  // [?]
+    model_entry("gemini-3-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, 65'536),    // [?]
+    model_entry("gemini-3-flash-preview", kThinkingCapabilities, 0.50, 3.00, 0.05, 65'536),   // [?]
+    model_entry("gemini-2.5-pro", kThinkingCapabilities, 1.25, 10.00, 0.125, 65'536),
+    model_entry("gemini-2.5-flash", kThinkingCapabilities, 0.30, 2.50, 0.03, 65'536),
+    model_entry("gemini-2.5-flash-lite", kThinkingCapabilities, 0.10, 0.40, 0.01, 65'536),
+    // Deprecated (shutdown announced for 2026-06-01 [?]); kept so old configurations still price.
+    model_entry("gemini-2.0-flash", kPlainCapabilities, 0.10, 0.40, 0.025, 8'192),
+    model_entry("gemini-2.0-flash-lite", kPlainCapabilities, 0.075, 0.30, -1.0, 8'192),
+};
+
+constexpr mj_provider_info kProviderInfo{
+    sizeof(mj_provider_info),
+    MJ_AUTH_HEADER,
+    sdk::to_mj("gemini"),
+    sdk::to_mj("Google Gemini"),
+    sdk::to_mj("0.1.0"),
+    // No API version here: the path carries it, as in the official SDK (PROTOCOLS.md §0.1).
+    sdk::to_mj("https://generativelanguage.googleapis.com"),
+    sdk::to_mj("GEMINI_API_KEY"),
+    sdk::to_mj("GOOGLE_GEMINI_BASE_URL"),
+    // The header, never the ?key= query: a URL ends up in logs and proxies' access records.
+    sdk::to_mj("x-goog-api-key"),
+    nullptr,
+    0,
+    nullptr,
+    0,
+    kModels,
+    std::size(kModels),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Decoding helpers (simdjson On-Demand, error codes only)
+// ---------------------------------------------------------------------------------------------
+
+[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
+  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is not valid JSON: {}", what,
+                                                     simdjson::error_message(error)));
+}
+
+// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
+ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
+                                  ondemand::document& document, std::string_view what) {
+  if (json.empty()) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is empty", what));
+  }
+  simdjson::error_code error =
+      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
+          .get(document);
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  ondemand::object root;
+  error = document.get_object().get(root);
+  if (error == simdjson::INCORRECT_TYPE) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is not a JSON object", what));
+  }
+  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+  return root;
+}
+
+// A string value; null or another type leaves `out` untouched.
+simdjson::error_code read_string(ondemand::value& value, std::string_view& out, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
+  present = true;
+  return value.get_string().get(out);
+}
+
+// A count that is missing, null or not an integer stays 0: Gemini omits counts that are zero.
+void read_count(ondemand::value& value, int64_t& out) {
+  int64_t count = 0;
+  if (value.get_int64().get(count) == simdjson::SUCCESS) out = count;
+}
+
+// usageMetadata is a complete snapshot in every chunk (PROTOCOLS.md §4.3), so each one replaces
+// the previous one whole; merging would keep a count a later snapshot dropped for being zero.
+struct WireUsage {
+  int64_t prompt = 0;      // promptTokenCount, cached tokens included
+  int64_t cached = 0;      // cachedContentTokenCount
+  int64_t candidates = 0;  // candidatesTokenCount: the answer, thoughts NOT included
+  int64_t thoughts = 0;    // thoughtsTokenCount
+
+  // PROTOCOLS.md §6.2: output is billed as candidates + thoughts.
+  mj_usage normalised() const noexcept {
+    mj_usage usage{};
+    usage.input_tokens = prompt;
+    usage.cached_tokens = cached;
+    usage.output_tokens = candidates + thoughts;
+    usage.reasoning_tokens = thoughts;
+    return usage;
+  }
+};
+
+simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
+  present = true;
+  usage = WireUsage{};
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "promptTokenCount") {
+      read_count(field.value(), usage.prompt);
+    } else if (key == "cachedContentTokenCount") {
+      read_count(field.value(), usage.cached);
+    } else if (key == "candidatesTokenCount") {
+      read_count(field.value(), usage.candidates);
+    } else if (key == "thoughtsTokenCount") {
+      read_count(field.value(), usage.thoughts);
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// What a chunk (or a whole response) said about how generation ended.
+struct ChunkOutcome {
+  std::string_view finish_reason;
+  std::string_view block_reason;  // promptFeedback.blockReason: the prompt itself was refused
+  bool has_finish_reason = false;
+  bool has_block_reason = false;
+  bool has_candidates = false;
+  bool saw_function_call = false;
+};
+
+// One part of candidates[0].content.parts. Fields are collected before anything is emitted:
+// JSON does not promise that "thought" comes before "text".
+simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
+                               ChunkOutcome& outcome) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  std::string_view text;
+  bool has_text = false;
+  bool thought = false;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "text") {
+      if (auto error = read_string(field.value(), text, has_text)) return error;
+    } else if (key == "thought") {
+      bool flag = false;
+      if (field.value().get_bool().get(flag) == simdjson::SUCCESS) thought = flag;
+    } else if (key == "functionCall") {
+      outcome.saw_function_call = true;
+    }
+  }
+  if (has_text && !text.empty()) {
+    // Thought parts are summaries of the model's thinking, never part of the answer (§4.2).
+    if (thought) {
+      sink.reasoning(text);
+    } else {
+      sink.text(text);
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// A candidate: its parts are emitted while iterating (the views live in the parser's string
+// buffer until the next document, and the parts' order is the answer's order).
+simdjson::error_code read_candidate(ondemand::value& value, sdk::EventSink& sink,
+                                    ChunkOutcome& outcome) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "content") {
+      ondemand::object content;
+      // `content` may lack `parts` entirely, e.g. when MAX_TOKENS hit during thinking (§4.2).
+      if (field.value().get_object().get(content) != simdjson::SUCCESS) continue;
+      for (auto content_member : content) {
+        ondemand::field content_field;
+        if (auto error = std::move(content_member).get(content_field)) return error;
+        if (content_field.key() != "parts") continue;
+        ondemand::array parts;
+        if (content_field.value().get_array().get(parts) != simdjson::SUCCESS) continue;
+        for (auto element : parts) {
+          ondemand::value part;
+          if (auto error = std::move(element).get(part)) return error;
+          if (auto error = read_part(part, sink, outcome)) return error;
+        }
+      }
+    } else if (key == "finishReason") {
+      if (auto error = read_string(field.value(), outcome.finish_reason, outcome.has_finish_reason)) {
+        return error;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code read_prompt_feedback(ondemand::value& value, ChunkOutcome& outcome) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    if (field.key() == "blockReason") {
+      if (auto error = read_string(field.value(), outcome.block_reason, outcome.has_block_reason)) {
+        return error;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// The `error` object of an error body (PROTOCOLS.md §4.4), with the details we act on.
+struct ErrorFields {
+  int64_t code = 0;
+  std::string_view message;
+  std::string_view status;  // the canonical code, e.g. RESOURCE_EXHAUSTED
+  std::string_view retry_delay;  // RetryInfo.retryDelay, e.g. "26s"
+  bool has_message = false;
+  bool has_status = false;
+  bool has_retry_delay = false;
+  bool api_key_invalid = false;  // an ErrorInfo with reason API_KEY_INVALID
+};
+
+// One entry of error.details. "@type" may come after the fields it gives meaning to, so the
+// fields that matter are read whatever the type; their names do not clash between detail types.
+simdjson::error_code read_error_detail(ondemand::value& value, ErrorFields& fields) {
+  ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "retryDelay") {
+      if (auto error = read_string(field.value(), fields.retry_delay, fields.has_retry_delay)) {
+        return error;
+      }
+    } else if (key == "reason") {
+      std::string_view reason;
+      bool has_reason = false;
+      if (auto error = read_string(field.value(), reason, has_reason)) return error;
+      if (reason == "API_KEY_INVALID") fields.api_key_invalid = true;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "code") {
+      read_count(field.value(), fields.code);
+    } else if (key == "message") {
+      error = read_string(field.value(), fields.message, fields.has_message);
+    } else if (key == "status") {
+      error = read_string(field.value(), fields.status, fields.has_status);
+    } else if (key == "details") {
+      ondemand::array details;
+      if (field.value().get_array().get(details) != simdjson::SUCCESS) continue;
+      for (auto element : details) {
+        ondemand::value detail;
+        if ((error = std::move(element).get(detail))) break;
+        if ((error = read_error_detail(detail, fields))) break;
+      }
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// PROTOCOLS.md §0.4: the canonical status is more specific than the HTTP status; an unknown
+// one falls back to `fallback`. Google answers a wrong API key with 400 INVALID_ARGUMENT, which
+// only the ErrorInfo reason tells apart from a malformed request.
+int32_t error_kind_for(const ErrorFields& fields, int32_t fallback) noexcept {
+  if (fields.api_key_invalid) return MJ_ERR_AUTHENTICATION;
+  const std::string_view status = fields.status;
+  if (status == "INVALID_ARGUMENT" || status == "FAILED_PRECONDITION" ||
+      status == "OUT_OF_RANGE") {
+    return MJ_ERR_BAD_REQUEST;
+  }
+  if (status == "UNAUTHENTICATED") return MJ_ERR_AUTHENTICATION;
+  if (status == "PERMISSION_DENIED") return MJ_ERR_PERMISSION;
+  if (status == "NOT_FOUND") return MJ_ERR_NOT_FOUND;
+  if (status == "RESOURCE_EXHAUSTED") return MJ_ERR_RATE_LIMITED;
+  if (status == "UNAVAILABLE") return MJ_ERR_OVERLOADED;
+  if (status == "INTERNAL") return MJ_ERR_SERVER;
+  if (status == "DEADLINE_EXCEEDED") return MJ_ERR_TIMEOUT;
+  if (status == "CANCELLED") return MJ_ERR_CANCELLED;
+  return fallback;
+}
+
+// google.protobuf.Duration in JSON: decimal seconds with an "s" suffix ("26s", "0.5s",
+// "1.000340s"). -1 when the text is not that shape.
+int64_t duration_to_ms(std::string_view text) noexcept {
+  if (text.size() < 2 || text.back() != 's') return -1;
+  text.remove_suffix(1);
+  int64_t whole = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (whole > 100'000'000) return -1;  // over three years: not a delay anyone should honour
+    whole = whole * 10 + (text[i] - '0');
+  }
+  if (i == 0) return -1;
+  int64_t millis = whole * 1000;
+  if (i < text.size()) {
+    if (text[i] != '.') return -1;
+    int64_t scale = 100;
+    for (++i; i < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      millis += (text[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return millis;
+}
+
+// An error object inside a 2xx response or stream: the HTTP status said success, the body not.
+[[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view where) {
+  const std::string_view message = fields.has_message && !fields.message.empty()
+                                       ? fields.message
+                                       : std::string_view{"(no message)"};
+  throw sdk::ProviderError(error_kind_for(fields, MJ_ERR_SERVER),
+                           fmt::format("Gemini {} error: {}", where, message), 200,
+                           std::string(fields.status), std::string{},
+                           fields.has_retry_delay ? duration_to_ms(fields.retry_delay) : -1);
+}
+
+// PROTOCOLS.md §6.1. Gemini says STOP also when the model called a function.
+int32_t normalise_finish_reason(std::string_view reason, bool saw_function_call) noexcept {
+  if (reason == "STOP") return saw_function_call ? MJ_STOP_TOOL_USE : MJ_STOP_END_TURN;
+  if (reason == "MAX_TOKENS") return MJ_STOP_MAX_TOKENS;
+  if (reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" ||
+      reason == "PROHIBITED_CONTENT" || reason == "SPII" || reason == "IMAGE_SAFETY" ||
+      reason == "IMAGE_PROHIBITED_CONTENT" || reason == "IMAGE_RECITATION") {
+    return MJ_STOP_CONTENT_FILTER;
+  }
+  // The model produced a tool call the API could not accept: the turn failed.
+  if (reason == "MALFORMED_FUNCTION_CALL" || reason == "UNEXPECTED_TOOL_CALL" ||
+      reason == "TOO_MANY_TOOL_CALLS") {
+    return MJ_STOP_ERROR;
+  }
+  return MJ_STOP_UNKNOWN;  // OTHER, LANGUAGE, FINISH_REASON_UNSPECIFIED, NO_IMAGE, newer ones
+}
+
+// A short, printable piece of a body that is not the JSON we expected (an HTML page from a
+// proxy, say): whole UTF-8 characters only, control bytes blanked.
+std::string printable_excerpt(std::string_view body) {
+  constexpr std::size_t kLimit = 200;
+  std::size_t end = body.size();
+  if (end > kLimit) {
+    end = kLimit;
+    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0u) == 0x80u) --end;
+  }
+  std::string excerpt;
+  excerpt.reserve(end + 3);
+  for (const char c : body.substr(0, end)) {
+    const auto byte = static_cast<unsigned char>(c);
+    excerpt.push_back(byte < 0x20u || byte == 0x7Fu ? ' ' : c);
+  }
+  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
+  if (end < body.size()) excerpt += "…";
+  return excerpt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response decoder
+// ---------------------------------------------------------------------------------------------
+
+class GenerateContentDecoder final : public sdk::ResponseDecoder {
+ public:
+  explicit GenerateContentDecoder(sdk::ParserPool::Lease parser) : parser_(std::move(parser)) {}
+
+  // Gemini sends no request-id header; responseId in the body stands in for it.
+
+  void on_body(std::string_view body, sdk::EventSink& sink) override {
+    const ChunkOutcome outcome = decode(body, "response", sink);
+    // A 200 body with neither candidates nor a block reason answers nothing.
+    if (!outcome.has_candidates && !outcome.has_block_reason) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Gemini response has no candidates");
+    }
+  }
+
+  bool on_event(const sdk::SseEvent& event, sdk::EventSink& sink) override {
+    if (event.data.empty()) return true;
+    decode(event.data, "stream chunk", sink);
+    ++chunks_;
+    return true;  // no terminator: the stream ends when the body does
+  }
+
+  void on_stream_end(bool /*terminator_seen*/, sdk::EventSink& /*sink*/) override {
+    // The end of the body is Gemini's normal end. A body cut inside an event is a transport
+    // error (chunked framing or Content-Length); one that ends before any chunk answered nothing.
+    if (chunks_ == 0) {
+      throw sdk::ProviderError(MJ_ERR_CONNECTION,
+                               "Gemini stream ended before any chunk arrived");
+    }
+  }
+
+  [[noreturn]] void on_error_status(const sdk::HttpExchange& exchange,
+                                    std::string_view body) override {
+    const int status = exchange.status();
+    const int32_t status_kind = sdk::error_kind_for_http_status(status);
+
+    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
+    const simdjson::padded_string padded(body);
+    ErrorFields fields;
+    bool parsed = false;
+    ondemand::document document;
+    ondemand::value root;
+    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
+        document.get_value().get(root) == simdjson::SUCCESS) {
+      // The streaming endpoint without alt=sse wraps the error in an array: use its first element.
+      ondemand::array wrapped;
+      ondemand::object object;
+      if (root.get_array().get(wrapped) == simdjson::SUCCESS) {
+        for (auto element : wrapped) {
+          ondemand::value first;
+          if (std::move(element).get(first) != simdjson::SUCCESS) break;
+          if (first.get_object().get(object) == simdjson::SUCCESS) parsed = read_error_root(object, fields);
+          break;
+        }
+      } else if (root.get_object().get(object) == simdjson::SUCCESS) {
+        parsed = read_error_root(object, fields);
+      }
+    }
+
+    int64_t retry_after = parsed && fields.has_retry_delay ? duration_to_ms(fields.retry_delay) : -1;
+    if (retry_after < 0) retry_after = sdk::retry_after_ms(exchange);
+
+    std::string message;
+    if (parsed) {
+      message = fmt::format("Gemini {}: {}", status,
+                            fields.has_message && !fields.message.empty() ? fields.message
+                                                                          : fields.status);
+    } else if (body.empty()) {
+      message = fmt::format("Gemini returned HTTP {} with an empty body", status);
+    } else {
+      message = fmt::format("Gemini returned HTTP {} with an unexpected body: {}", status,
+                            printable_excerpt(body));
+    }
+    throw sdk::ProviderError(parsed ? error_kind_for(fields, status_kind) : status_kind,
+                             std::move(message), status,
+                             parsed ? std::string(fields.status) : std::string{}, std::string{},
+                             retry_after);
+  }
+
+ private:
+  // {"error": {...}}: true when the error object carried a message or a status.
+  static bool read_error_root(ondemand::object& object, ErrorFields& fields) {
+    for (auto member : object) {
+      ondemand::field field;
+      if (std::move(member).get(field) != simdjson::SUCCESS) return false;
+      if (field.key() == "error") {
+        return read_error(field.value(), fields) == simdjson::SUCCESS &&
+               (fields.has_message || fields.has_status);
+      }
+    }
+    return false;
+  }
+
+  // One GenerateContentResponse: a whole answer, or one stream chunk holding only the new text.
+  ChunkOutcome decode(std::string_view json, std::string_view what, sdk::EventSink& sink) {
+    ondemand::document document;
+    ondemand::object root = open_root_object(*parser_, json, document, what);
+
+    ChunkOutcome outcome;
+    std::string_view model;
+    std::string_view response_id;
+    bool has_model = false;
+    bool has_response_id = false;
+    WireUsage usage;
+    bool has_usage = false;
+    ErrorFields error_fields;
+    bool has_error = false;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json(what, error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "candidates") {
+        ondemand::array candidates;
+        if (field.value().get_array().get(candidates) != simdjson::SUCCESS) continue;  // null
+        // We never ask for candidateCount > 1, so the first candidate is the answer; taking it
+        // by position keeps the parts streaming out without waiting for its "index" field.
+        for (auto element : candidates) {
+          ondemand::value candidate;
+          if ((error = std::move(element).get(candidate))) break;
+          outcome.has_candidates = true;
+          error = read_candidate(candidate, sink, outcome);
+          break;
+        }
+      } else if (key == "promptFeedback") {
+        error = read_prompt_feedback(field.value(), outcome);
+      } else if (key == "usageMetadata") {
+        error = read_usage(field.value(), usage, has_usage);
+      } else if (key == "modelVersion") {
+        error = read_string(field.value(), model, has_model);
+      } else if (key == "responseId") {
+        error = read_string(field.value(), response_id, has_response_id);
+      } else if (key == "error") {
+        error = read_error(field.value(), error_fields);
+        has_error = error == simdjson::SUCCESS;
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+    }
+    if (has_error) throw_in_band_error(error_fields, what);
+
+    // Every chunk repeats the model and the response id; one META event is enough.
+    if (!meta_sent_ && ((has_model && !model.empty()) || (has_response_id && !response_id.empty()))) {
+      sink.meta(response_id, model);
+      meta_sent_ = true;
+    }
+    saw_function_call_ = saw_function_call_ || outcome.saw_function_call;
+    if (outcome.has_finish_reason) {
+      sink.stop(normalise_finish_reason(outcome.finish_reason, saw_function_call_),
+                outcome.finish_reason);
+    } else if (!outcome.has_candidates && outcome.has_block_reason) {
+      // The prompt was refused before generation: no candidates at all (§4.2).
+      sink.stop(MJ_STOP_CONTENT_FILTER, outcome.block_reason);
+    }
+    if (has_usage) sink.usage(usage.normalised());
+    return outcome;
+  }
+
+  sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
+  std::size_t chunks_ = 0;
+  bool meta_sent_ = false;
+  // A functionCall part may arrive a chunk before the finishReason that ends the turn.
+  bool saw_function_call_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Request building
+// ---------------------------------------------------------------------------------------------
+
+// The model id becomes one path segment: anything outside RFC 3986's unreserved characters is
+// percent-encoded so that a '/', '?' or ':' in an id cannot change the route.
+void append_path_segment(std::string& out, std::string_view segment) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : segment) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool unreserved = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
+                            (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0x0F]);
+    }
+  }
+}
+
+// Room for the text plus its framing and some escaping, so the body is built without regrowth.
+std::size_t estimated_body_size(const mj_request& request) noexcept {
+  std::size_t size = 200 + request.system.size;
+  for (std::size_t i = 0; i < request.message_count; ++i) {
+    size += 40 + request.messages[i].content.size;
+  }
+  return size + size / 8;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Provider
+// ---------------------------------------------------------------------------------------------
+
+class GeminiProvider {
+ public:
+  static const mj_provider_info& info() { return kProviderInfo; }
+
+  explicit GeminiProvider(const mj_instance_config& config)
+      : transport_(sdk::TransportConfig::from(config)) {
+    for (std::size_t i = 0; i < config.option_count; ++i) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("unknown option '{}' for provider gemini; known options: (none)",
+                      sdk::view(config.options[i].name)));
+    }
+  }
+
+  sdk::Prepared build(const mj_request& request) const {
+    if (request.struct_size < sizeof(mj_request)) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                               "mj_request is smaller than the ABI v1 layout");
+    }
+    std::string_view model = sdk::view(request.model);
+    // The official SDKs accept "models/<id>" too; the path adds that prefix itself.
+    if (model.starts_with("models/")) model.remove_prefix(std::string_view("models/").size());
+    if (model.empty()) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider gemini");
+    }
+    if (request.message_count > 0 && request.messages == nullptr) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
+    }
+    const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
+    if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
+      // responseSchema takes an OpenAPI subset: $ref must be inlined and unknown keywords
+      // removed first, which is not written yet.
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          "JSON-schema structured output for gemini arrives in a later version of the plugin; "
+          "ask for a JSON object (get_json_response) meanwhile");
+    }
+    if (request.response_format != MJ_FORMAT_TEXT && !json_object) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("unknown response format {}", request.response_format));
+    }
+    const bool stream = (request.flags & MJ_REQUEST_STREAM) != 0;
+
+    sdk::Prepared prepared;
+    prepared.path = "/v1beta/models/";
+    append_path_segment(prepared.path, model);
+    // Without alt=sse the streaming method answers one JSON array in pieces, not SSE (§4).
+    prepared.path += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
+
+    std::string& body = prepared.body;
+    body.reserve(estimated_body_size(request));
+    sdk::JsonWriter json(body);
+
+    json.raw(R"({"contents":[)");
+    for (std::size_t i = 0; i < request.message_count; ++i) {
+      const mj_message& message = request.messages[i];
+      if (i > 0) body.push_back(',');
+      switch (message.role) {
+        case MJ_ROLE_USER: json.raw(R"({"role":"user","parts":[{"text":)"); break;
+        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"model","parts":[{"text":)"); break;
+        default:
+          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
+                                   fmt::format("message {} has unknown role {}", i, message.role));
+      }
+      json.string(sdk::view(message.content)).raw("}]}");
+    }
+    body.push_back(']');
+
+    // The system prompt is a top-level field: Gemini has no system role.
+    if (const std::string_view system = sdk::view(request.system); !system.empty()) {
+      json.raw(R"(,"systemInstruction":{"parts":[{"text":)").string(system).raw("}]}");
+    }
+
+    const bool has_temperature = (request.flags & MJ_REQUEST_HAS_TEMPERATURE) != 0;
+    const bool has_top_p = (request.flags & MJ_REQUEST_HAS_TOP_P) != 0;
+    const bool has_max_tokens = request.max_tokens > 0;
+    if (has_temperature || has_top_p || has_max_tokens || json_object) {
+      json.raw(R"(,"generationConfig":{)");
+      bool first = true;
+      const auto field = [&](std::string_view name) {
+        if (!first) body.push_back(',');
+        first = false;
+        json.key(name);
+      };
+      if (has_temperature) {
+        field("temperature");
+        json.number(request.temperature);
+      }
+      if (has_top_p) {
+        field("topP");
+        json.number(request.top_p);
+      }
+      // No cap when the caller gives none: unlike Anthropic, Gemini does not require one and
+      // applies the model's own limit.
+      if (has_max_tokens) {
+        field("maxOutputTokens");
+        json.number(request.max_tokens);
+      }
+      if (json_object) {
+        field("responseMimeType");
+        json.string("application/json");
+      }
+      body.push_back('}');
+    }
+    body.push_back('}');
+    return prepared;
+  }
+
+  std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
+    return std::make_unique<sdk::HttpCall>(
+        transport_, params, std::make_unique<GenerateContentDecoder>(parsers_.acquire()));
+  }
+
+ private:
+  sdk::HttpTransport transport_;
+  sdk::ParserPool parsers_;
+};
+
+}  // namespace majordomo::gemini
+
+MAJORDOMO_EXPORT_PROVIDER(majordomo::gemini::GeminiProvider)
