@@ -136,8 +136,9 @@ ResponsePlan serve_provider_request(ServerState& state, Poco::Net::HTTPServerReq
   }
   if (protocol == nullptr) {
     return json_response_plan(404, fake_error_json(fmt::format("Invalid URL ({} {}): majordomo-fake serves POST "
-                                                               ".../chat/completions (OpenAI), .../v1/messages "
-                                                               "(Anthropic) and /_fake/*",
+                                                               ".../chat/completions (OpenAI, DeepSeek), .../v1/messages "
+                                                               "(Anthropic), .../models/M:generateContent (Gemini), "
+                                                               ".../v2/chat (Cohere) and /_fake/*",
                                                                method, path),
                                                    "invalid_request_error"));
   }
