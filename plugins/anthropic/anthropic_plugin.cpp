@@ -3,9 +3,11 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -25,9 +28,13 @@ namespace {
 
 namespace sdk = majordomo::sdk;
 namespace ondemand = simdjson::ondemand;
+using sdk::read_optional_string;
 
 static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
               "SSE data and bodies must carry enough padding to be parsed in place");
+
+// How messages name the provider; the catalog id names it in configuration errors.
+constexpr std::string_view kDisplayName = "Anthropic";
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -113,49 +120,9 @@ constexpr mj_provider_info kProviderInfo{
     std::size(kModels),
 };
 
-const mj_model_info* find_model(std::string_view id) noexcept {
-  for (const mj_model_info& model : kModels) {
-    if (sdk::view(model.id) == id) return &model;
-  }
-  return nullptr;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)
 // ---------------------------------------------------------------------------------------------
-
-[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
-  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is not valid JSON: {}", what,
-                                                     simdjson::error_message(error)));
-}
-
-// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
-ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
-                                  ondemand::document& document, std::string_view what) {
-  if (json.empty()) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is empty", what));
-  }
-  simdjson::error_code error =
-      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-          .get(document);
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  ondemand::object root;
-  error = document.get_object().get(root);
-  if (error == simdjson::INCORRECT_TYPE) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic {} is not a JSON object", what));
-  }
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  return root;
-}
-
-// A string value; null or another type leaves `out` untouched (Anthropic sends null for "none").
-simdjson::error_code read_string(ondemand::value& value, std::string_view& out, bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
-  present = true;
-  return value.get_string().get(out);
-}
 
 // Token counts as the wire has them; -1 marks a count the event did not carry, so a
 // message_delta that repeats only output_tokens keeps the input side of message_start.
@@ -189,12 +156,6 @@ struct WireUsage {
   }
 };
 
-// A count that is missing, null or not an integer stays "not carried".
-void read_count(ondemand::value& value, int64_t& out) {
-  int64_t count = 0;
-  if (value.get_int64().get(count) == simdjson::SUCCESS) out = count;
-}
-
 simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
   ondemand::json_type type;
   if (auto error = value.type().get(type)) return error;
@@ -207,20 +168,22 @@ simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& 
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "input_tokens") {
-      read_count(field.value(), usage.input);
+      sdk::read_optional_int64(field.value(), usage.input);
     } else if (key == "cache_creation_input_tokens") {
-      read_count(field.value(), usage.cache_creation);
+      sdk::read_optional_int64(field.value(), usage.cache_creation);
     } else if (key == "cache_read_input_tokens") {
-      read_count(field.value(), usage.cache_read);
+      sdk::read_optional_int64(field.value(), usage.cache_read);
     } else if (key == "output_tokens") {
-      read_count(field.value(), usage.output);
+      sdk::read_optional_int64(field.value(), usage.output);
     } else if (key == "output_tokens_details") {
       ondemand::object details;
       if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
       for (auto detail_member : details) {
         ondemand::field detail;
         if (auto error = std::move(detail_member).get(detail)) return error;
-        if (detail.key() == "thinking_tokens") read_count(detail.value(), usage.thinking);
+        if (detail.key() == "thinking_tokens") {
+          sdk::read_optional_int64(detail.value(), usage.thinking);
+        }
       }
     }
   }
@@ -249,13 +212,13 @@ simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields
     const ondemand::raw_json_string key = field.key();
     simdjson::error_code error = simdjson::SUCCESS;
     if (key == "type") {
-      error = read_string(field.value(), fields.type, fields.has_type);
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
     } else if (key == "text") {
-      error = read_string(field.value(), fields.text, fields.has_text);
+      error = read_optional_string(field.value(), fields.text, fields.has_text);
     } else if (key == "thinking") {
-      error = read_string(field.value(), fields.thinking, fields.has_thinking);
+      error = read_optional_string(field.value(), fields.thinking, fields.has_thinking);
     } else if (key == "stop_reason") {
-      error = read_string(field.value(), fields.stop_reason, fields.has_stop_reason);
+      error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
     }
     if (error != simdjson::SUCCESS) return error;
   }
@@ -291,9 +254,9 @@ simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
     const ondemand::raw_json_string key = field.key();
     simdjson::error_code error = simdjson::SUCCESS;
     if (key == "type") {
-      error = read_string(field.value(), fields.type, fields.has_type);
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
     } else if (key == "message") {
-      error = read_string(field.value(), fields.message, fields.has_message);
+      error = read_optional_string(field.value(), fields.message, fields.has_message);
     }
     if (error != simdjson::SUCCESS) return error;
   }
@@ -340,26 +303,6 @@ int32_t normalise_stop_reason(std::string_view reason) noexcept {
   return MJ_STOP_UNKNOWN;
 }
 
-// A short, printable piece of a body that is not the JSON we expected (an HTML page from a
-// proxy, say): whole UTF-8 characters only, control bytes blanked.
-std::string printable_excerpt(std::string_view body) {
-  constexpr std::size_t kLimit = 200;
-  std::size_t end = body.size();
-  if (end > kLimit) {
-    end = kLimit;
-    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0u) == 0x80u) --end;
-  }
-  std::string excerpt;
-  excerpt.reserve(end + 3);
-  for (const char c : body.substr(0, end)) {
-    const auto byte = static_cast<unsigned char>(c);
-    excerpt.push_back(byte < 0x20u || byte == 0x7Fu ? ' ' : c);
-  }
-  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
-  if (end < body.size()) excerpt += "…";
-  return excerpt;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Response decoder
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +315,8 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
 
   void on_body(std::string_view body, sdk::EventSink& sink) override {
     ondemand::document document;
-    ondemand::object root = open_root_object(*parser_, body, document, "response");
+    ondemand::object root =
+        sdk::open_root_object(*parser_, body, document, kDisplayName, "response");
 
     std::string_view model;
     std::string_view stop_reason;
@@ -387,11 +331,13 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_error = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("response", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "response", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "model") {
-        error = read_string(field.value(), model, has_model);
+        error = read_optional_string(field.value(), model, has_model);
       } else if (key == "content") {
         // Emitted while iterating: the views live in the parser's string buffer until the next
         // document, and the blocks' order is the answer's order.
@@ -408,16 +354,16 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
           }
         }
       } else if (key == "stop_reason") {
-        error = read_string(field.value(), stop_reason, has_stop_reason);
+        error = read_optional_string(field.value(), stop_reason, has_stop_reason);
       } else if (key == "usage") {
         error = read_usage(field.value(), usage, has_usage);
       } else if (key == "error") {
         error = read_error(field.value(), error_fields);
         has_error = error == simdjson::SUCCESS;
       } else if (key == "request_id") {
-        error = read_string(field.value(), request_id, has_request_id);
+        error = read_optional_string(field.value(), request_id, has_request_id);
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("response", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "response", error);
     }
     if (has_error) throw_in_band_error(error_fields, request_id, "response");
     if (!has_content) {
@@ -433,7 +379,8 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     if (event.type == "ping" || event.data.empty()) return true;
 
     ondemand::document document;
-    ondemand::object root = open_root_object(*parser_, event.data, document, "stream event");
+    ondemand::object root =
+        sdk::open_root_object(*parser_, event.data, document, kDisplayName, "stream event");
 
     // Fields are collected first and acted on afterwards: JSON does not promise that "type"
     // comes before the fields it gives meaning to.
@@ -451,11 +398,13 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_request_id = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("stream event", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "stream event", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "type") {
-        error = read_string(field.value(), type, has_type);
+        error = read_optional_string(field.value(), type, has_type);
       } else if (key == "message") {
         error = read_message_start(field.value(), model, has_model, usage, has_usage);
       } else if (key == "content_block") {
@@ -468,9 +417,9 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
         error = read_error(field.value(), error_fields);
         has_error = error == simdjson::SUCCESS;
       } else if (key == "request_id") {
-        error = read_string(field.value(), request_id, has_request_id);
+        error = read_optional_string(field.value(), request_id, has_request_id);
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("stream event", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "stream event", error);
     }
     // The data's type is authoritative; the `event:` line names the same thing.
     const std::string_view name = has_type ? type : event.type;
@@ -516,16 +465,13 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     const int32_t status_kind = sdk::error_kind_for_http_status(status);
     const int64_t retry_after = sdk::retry_after_ms(exchange);
 
-    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
-    const simdjson::padded_string padded(body);
+    sdk::ErrorBody error_body(body);
     ErrorFields fields;
     bool parsed = false;
     std::string_view body_request_id;
     bool has_body_request_id = false;
-    ondemand::document document;
     ondemand::object root;
-    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
-        document.get_object().get(root) == simdjson::SUCCESS) {
+    if (error_body.open_object(*parser_, root)) {
       for (auto member : root) {
         ondemand::field field;
         if (std::move(member).get(field) != simdjson::SUCCESS) break;
@@ -534,7 +480,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
           parsed = read_error(field.value(), fields) == simdjson::SUCCESS &&
                    (fields.has_message || fields.has_type);
         } else if (key == "request_id") {
-          if (read_string(field.value(), body_request_id, has_body_request_id) !=
+          if (read_optional_string(field.value(), body_request_id, has_body_request_id) !=
               simdjson::SUCCESS) {
             break;
           }
@@ -546,17 +492,11 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     std::string request_id(has_body_request_id && !body_request_id.empty()
                                ? body_request_id
                                : exchange.header("request-id"));
-    std::string message;
-    if (parsed) {
-      message = fmt::format("Anthropic {}: {}", status,
-                            fields.has_message && !fields.message.empty() ? fields.message
-                                                                          : fields.type);
-    } else if (body.empty()) {
-      message = fmt::format("Anthropic returned HTTP {} with an empty body", status);
-    } else {
-      message = fmt::format("Anthropic returned HTTP {} with an unexpected body: {}", status,
-                            printable_excerpt(body));
-    }
+    std::string message = sdk::error_status_message(
+        kDisplayName, status, body,
+        parsed ? std::optional<std::string_view>(
+                     fields.has_message && !fields.message.empty() ? fields.message : fields.type)
+               : std::nullopt);
     throw sdk::ProviderError(parsed ? error_kind_for_type(fields.type, status_kind) : status_kind,
                              std::move(message), status,
                              parsed ? std::string(fields.type) : std::string{},
@@ -576,7 +516,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "model") {
-        error = read_string(field.value(), model, has_model);
+        error = read_optional_string(field.value(), model, has_model);
       } else if (key == "usage") {
         error = read_usage(field.value(), usage, has_usage);
       }
@@ -610,7 +550,7 @@ std::size_t estimated_body_size(const mj_request& request) noexcept {
 
 int64_t max_tokens_for(const mj_request& request, std::string_view model) noexcept {
   if (request.max_tokens > 0) return request.max_tokens;
-  if (const mj_model_info* entry = find_model(model);
+  if (const mj_model_info* entry = sdk::find_model(kModels, model);
       entry != nullptr && entry->max_output_tokens > 0) {
     return std::min(entry->max_output_tokens, kDefaultMaxTokens);
   }
@@ -629,26 +569,11 @@ class AnthropicProvider {
 
   explicit AnthropicProvider(const mj_instance_config& config)
       : transport_(sdk::TransportConfig::from(config)) {
-    for (std::size_t i = 0; i < config.option_count; ++i) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown option '{}' for provider anthropic; known options: (none)",
-                      sdk::view(config.options[i].name)));
-    }
+    sdk::reject_all_options(config, "anthropic");
   }
 
   sdk::Prepared build(const mj_request& request) const {
-    if (request.struct_size < sizeof(mj_request)) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                               "mj_request is smaller than the ABI v1 layout");
-    }
-    const std::string_view model = sdk::view(request.model);
-    if (model.empty()) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider anthropic");
-    }
-    if (request.message_count > 0 && request.messages == nullptr) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
-    }
+    const std::string_view model = sdk::validated_model(request, "anthropic");
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
     if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
       throw sdk::ProviderError(

@@ -1,11 +1,14 @@
 // Cohere provider plugin: builds Chat v2 requests and decodes their JSON and SSE responses.
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -16,6 +19,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,9 +29,13 @@ namespace {
 
 namespace sdk = majordomo::sdk;
 namespace ondemand = simdjson::ondemand;
+using sdk::read_optional_string;
 
 static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
               "SSE data and bodies must carry enough padding to be parsed in place");
+
+// How messages name the provider; the catalog id names it in configuration errors.
+constexpr std::string_view kDisplayName = "Cohere";
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -79,39 +87,6 @@ constexpr mj_provider_info kProviderInfo{
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)
 // ---------------------------------------------------------------------------------------------
-
-[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
-  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is not valid JSON: {}", what,
-                                                     simdjson::error_message(error)));
-}
-
-// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
-ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
-                                  ondemand::document& document, std::string_view what) {
-  if (json.empty()) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is empty", what));
-  }
-  simdjson::error_code error =
-      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-          .get(document);
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  ondemand::object root;
-  error = document.get_object().get(root);
-  if (error == simdjson::INCORRECT_TYPE) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Cohere {} is not a JSON object", what));
-  }
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  return root;
-}
-
-// A string member, or nothing when it is null or not a string.
-simdjson::error_code read_string(ondemand::value value, std::string_view& out, bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
-  present = true;
-  return value.get_string().get(out);
-}
 
 // Cohere's counts are JSON numbers that may be floats ("18.0", PROTOCOLS §5.2); anything else is 0.
 int64_t read_count(ondemand::value value) {
@@ -208,11 +183,11 @@ simdjson::error_code read_content(ondemand::value value, ContentFields& fields) 
     const ondemand::raw_json_string key = field.key();
     simdjson::error_code error = simdjson::SUCCESS;
     if (key == "type") {
-      error = read_string(field.value(), fields.type, fields.has_type);
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
     } else if (key == "text") {
-      error = read_string(field.value(), fields.text, fields.has_text);
+      error = read_optional_string(field.value(), fields.text, fields.has_text);
     } else if (key == "thinking") {
-      error = read_string(field.value(), fields.thinking, fields.has_thinking);
+      error = read_optional_string(field.value(), fields.thinking, fields.has_thinking);
     }
     if (error != simdjson::SUCCESS) return error;
   }
@@ -230,22 +205,6 @@ void emit_content(const ContentFields& fields, sdk::EventSink& sink) {
   }
 }
 
-// At most `limit` bytes of a non-JSON error body, printable and cut on a UTF-8 boundary.
-std::string body_excerpt(std::string_view body, std::size_t limit) {
-  std::size_t size = body.size() < limit ? body.size() : limit;
-  if (size < body.size()) {
-    while (size > 0 && (static_cast<unsigned char>(body[size]) & 0xC0u) == 0x80u) --size;
-  }
-  std::string excerpt(body.substr(0, size));
-  for (char& c : excerpt) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20u || byte == 0x7Fu) c = ' ';
-  }
-  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
-  if (size < body.size()) excerpt += "…";
-  return excerpt;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Response decoder
 // ---------------------------------------------------------------------------------------------
@@ -259,7 +218,8 @@ class ChatDecoder final : public sdk::ResponseDecoder {
 
   void on_body(std::string_view body, sdk::EventSink& sink) override {
     ondemand::document document;
-    ondemand::object root = open_root_object(*parser_, body, document, "response");
+    ondemand::object root =
+        sdk::open_root_object(*parser_, body, document, kDisplayName, "response");
     std::string_view id;
     std::string_view finish_reason;
     bool has_id = false;
@@ -269,20 +229,22 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("response", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "response", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "id") {
-        error = read_string(field.value(), id, has_id);
+        error = read_optional_string(field.value(), id, has_id);
       } else if (key == "finish_reason") {
-        error = read_string(field.value(), finish_reason, has_finish_reason);
+        error = read_optional_string(field.value(), finish_reason, has_finish_reason);
       } else if (key == "usage") {
         error = read_usage(field.value(), usage, has_usage);
       } else if (key == "message") {
         // Events are queued in the sink, so the message's text may be emitted as it is read.
         error = read_message(field.value(), sink, has_message);
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("response", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "response", error);
     }
     if (!has_message) {
       throw sdk::ProviderError(MJ_ERR_PARSE, "Cohere response has no message");
@@ -298,22 +260,25 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     if (data.empty()) return true;
 
     ondemand::document document;
-    ondemand::object root = open_root_object(*parser_, data, document, "stream event");
+    ondemand::object root =
+        sdk::open_root_object(*parser_, data, document, kDisplayName, "stream event");
     // The event name is repeated as data.type; data.type is read so a missing `event:` line
     // (a proxy that strips it) changes nothing.
     std::string_view type;
     bool has_type = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("stream event", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "stream event", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "type") {
-        error = read_string(field.value(), type, has_type);
+        error = read_optional_string(field.value(), type, has_type);
       } else if (key == "id") {
         std::string_view id;
         bool has_id = false;
-        error = read_string(field.value(), id, has_id);
+        error = read_optional_string(field.value(), id, has_id);
         if (error == simdjson::SUCCESS && has_id && !id_seen_) {
           id_seen_ = true;
           sink.meta(id, {});
@@ -323,7 +288,7 @@ class ChatDecoder final : public sdk::ResponseDecoder {
         // the delta is decoded by the delta's own keys, which do not overlap between types.
         error = read_delta(field.value(), has_type ? type : std::string_view{}, sink);
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("stream event", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "stream event", error);
     }
     return true;
   }
@@ -345,25 +310,22 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     if (status == 499) kind = MJ_ERR_CANCELLED;      // the request was cancelled
     const int64_t retry_after = sdk::retry_after_ms(exchange);
 
-    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
-    const simdjson::padded_string padded(body);
+    sdk::ErrorBody error_body(body);
     std::string_view message;
     std::string_view id;
     bool has_message = false;
     bool has_id = false;
-    ondemand::document document;
     ondemand::object root;
-    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
-        document.get_object().get(root) == simdjson::SUCCESS) {
+    if (error_body.open_object(*parser_, root)) {
       for (auto member : root) {
         ondemand::field field;
         if (std::move(member).get(field) != simdjson::SUCCESS) break;
         const ondemand::raw_json_string key = field.key();
         simdjson::error_code error = simdjson::SUCCESS;
         if (key == "message") {
-          error = read_string(field.value(), message, has_message);
+          error = read_optional_string(field.value(), message, has_message);
         } else if (key == "id") {
-          error = read_string(field.value(), id, has_id);
+          error = read_optional_string(field.value(), id, has_id);
         }
         if (error != simdjson::SUCCESS) {
           has_message = false;
@@ -372,15 +334,9 @@ class ChatDecoder final : public sdk::ResponseDecoder {
       }
     }
 
-    std::string text;
-    if (has_message) {
-      text = fmt::format("Cohere {}: {}", status, message);
-    } else if (body.empty()) {
-      text = fmt::format("Cohere returned HTTP {} with an empty body", status);
-    } else {
-      text = fmt::format("Cohere returned HTTP {} with an unexpected body: {}", status,
-                         body_excerpt(body, 200));
-    }
+    std::string text = sdk::error_status_message(
+        kDisplayName, status, body,
+        has_message ? std::optional<std::string_view>(message) : std::nullopt);
     // Cohere's error bodies have no type field; the body's id is the request's id.
     throw sdk::ProviderError(kind, std::move(text), status, std::string{},
                              has_id ? std::string(id) : std::string{}, retry_after);
@@ -434,11 +390,11 @@ class ChatDecoder final : public sdk::ResponseDecoder {
       if (content_delta && key == "message") {
         error = read_delta_message(field.value(), sink);
       } else if (message_end && key == "finish_reason") {
-        error = read_string(field.value(), finish_reason, has_finish_reason);
+        error = read_optional_string(field.value(), finish_reason, has_finish_reason);
       } else if (message_end && key == "usage") {
         error = read_usage(field.value(), usage, has_usage);
       } else if (message_end && key == "error") {
-        error = read_string(field.value(), failure, has_failure);
+        error = read_optional_string(field.value(), failure, has_failure);
       }
       if (error != simdjson::SUCCESS) return error;
     }
@@ -504,26 +460,11 @@ class CohereProvider {
 
   explicit CohereProvider(const mj_instance_config& config)
       : transport_(sdk::TransportConfig::from(config)) {
-    for (std::size_t i = 0; i < config.option_count; ++i) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown option '{}' for provider cohere; known options: (none)",
-                      sdk::view(config.options[i].name)));
-    }
+    sdk::reject_all_options(config, "cohere");
   }
 
   sdk::Prepared build(const mj_request& request) const {
-    if (request.struct_size < sizeof(mj_request)) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                               "mj_request is smaller than the ABI v1 layout");
-    }
-    const std::string_view model = sdk::view(request.model);
-    if (model.empty()) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider cohere");
-    }
-    if (request.message_count > 0 && request.messages == nullptr) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
-    }
+    const std::string_view model = sdk::validated_model(request, "cohere");
 
     sdk::Prepared prepared;
     prepared.path = "/v2/chat";
@@ -537,19 +478,7 @@ class CohereProvider {
       json.raw(R"({"role":"system","content":)").string(system).raw("}");
       first_message = false;
     }
-    for (std::size_t i = 0; i < request.message_count; ++i) {
-      const mj_message& message = request.messages[i];
-      if (!first_message) body.push_back(',');
-      first_message = false;
-      switch (message.role) {
-        case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
-        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
-        default:
-          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                                   fmt::format("message {} has unknown role {}", i, message.role));
-      }
-      json.string(sdk::view(message.content)).raw("}");
-    }
+    sdk::append_chat_turns(json, request, first_message);
     body.push_back(']');
 
     if (request.max_tokens > 0) json.raw(R"(,"max_tokens":)").number(request.max_tokens);

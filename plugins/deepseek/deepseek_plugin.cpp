@@ -1,11 +1,14 @@
 // DeepSeek provider plugin: builds OpenAI-compatible Chat Completions requests and decodes DeepSeek's answers.
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -15,6 +18,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,9 +28,13 @@ namespace {
 
 namespace sdk = majordomo::sdk;
 namespace ondemand = simdjson::ondemand;
+using sdk::read_optional_string;
 
 static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
               "SSE data and bodies must carry enough padding to be parsed in place");
+
+// How messages name the provider; the catalog id names it in configuration errors.
+constexpr std::string_view kDisplayName = "DeepSeek";
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -84,54 +92,16 @@ constexpr mj_provider_info kProviderInfo{
 // Decoding helpers (simdjson On-Demand, error codes only)
 // ---------------------------------------------------------------------------------------------
 
-[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
-  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("DeepSeek {} is not valid JSON: {}", what,
-                                                     simdjson::error_message(error)));
-}
-
 bool is_json_whitespace(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// Parses in place: the SDK guarantees SIMDJSON_PADDING readable bytes after bodies and SSE data.
 // A queued non-streaming request gets blank lines before its body (PROTOCOLS §2); simdjson skips
 // leading whitespace itself, so only a body of nothing but whitespace needs its own message.
-void start_document(ondemand::parser& parser, std::string_view json, ondemand::document& document,
-                    std::string_view what) {
+ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
+                                  ondemand::document& document, std::string_view what) {
   std::size_t first = 0;
   while (first < json.size() && is_json_whitespace(json[first])) ++first;
-  if (first == json.size()) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("DeepSeek {} is empty", what));
-  }
-  const simdjson::error_code error =
-      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-          .get(document);
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-}
-
-// The root must be an object; anything else (HTML, a bare value) is not a DeepSeek response.
-void require_object_root(ondemand::document& document, ondemand::object& root,
-                         std::string_view what) {
-  const simdjson::error_code error = document.get_object().get(root);
-  if (error == simdjson::INCORRECT_TYPE) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("DeepSeek {} is not a JSON object", what));
-  }
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-}
-
-// A string member, or empty when it is null or not a string (DeepSeek sends null for "absent").
-simdjson::error_code read_optional_string(ondemand::value& value, std::string_view& out,
-                                          bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
-  present = true;
-  return value.get_string().get(out);
-}
-
-// Token counts: a missing, null or non-integer count is 0, as older responses leave fields out.
-int64_t read_count(ondemand::value& value) {
-  int64_t count = 0;
-  if (value.get_int64().get(count) != simdjson::SUCCESS) return 0;
-  return count;
+  if (first == json.size()) sdk::throw_empty_json(kDisplayName, what);
+  return sdk::open_root_object(parser, json, document, kDisplayName, what);
 }
 
 // prompt_cache_hit_tokens is DeepSeek's own count and the one it bills by; the OpenAI-style
@@ -150,11 +120,11 @@ simdjson::error_code read_usage(ondemand::value& value, mj_usage& usage, bool& p
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "prompt_tokens") {
-      usage.input_tokens = read_count(field.value());
+      usage.input_tokens = sdk::int64_or_zero(field.value());
     } else if (key == "completion_tokens") {
-      usage.output_tokens = read_count(field.value());
+      usage.output_tokens = sdk::int64_or_zero(field.value());
     } else if (key == "prompt_cache_hit_tokens") {
-      cache_hits = read_count(field.value());
+      cache_hits = sdk::int64_or_zero(field.value());
     } else if (key == "prompt_tokens_details" || key == "completion_tokens_details") {
       const bool prompt_side = key == "prompt_tokens_details";
       ondemand::object details;
@@ -164,9 +134,9 @@ simdjson::error_code read_usage(ondemand::value& value, mj_usage& usage, bool& p
         if (auto error = std::move(detail_member).get(detail)) return error;
         const ondemand::raw_json_string detail_key = detail.key();
         if (prompt_side && detail_key == "cached_tokens") {
-          usage.cached_tokens = read_count(detail.value());
+          usage.cached_tokens = sdk::int64_or_zero(detail.value());
         } else if (!prompt_side && detail_key == "reasoning_tokens") {
-          usage.reasoning_tokens = read_count(detail.value());
+          usage.reasoning_tokens = sdk::int64_or_zero(detail.value());
         }
       }
     }
@@ -292,22 +262,6 @@ int32_t normalise_finish_reason(std::string_view reason) noexcept {
   return MJ_STOP_UNKNOWN;
 }
 
-// At most `limit` bytes of a non-JSON error body, printable and cut on a UTF-8 boundary.
-std::string body_excerpt(std::string_view body, std::size_t limit) {
-  std::size_t size = body.size() < limit ? body.size() : limit;
-  if (size < body.size()) {
-    while (size > 0 && (static_cast<unsigned char>(body[size]) & 0xC0u) == 0x80u) --size;
-  }
-  std::string excerpt(body.substr(0, size));
-  for (char& c : excerpt) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20u || byte == 0x7Fu) c = ' ';
-  }
-  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
-  if (size < body.size()) excerpt += "…";
-  return excerpt;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Response decoder
 // ---------------------------------------------------------------------------------------------
@@ -321,9 +275,7 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
 
   void on_body(std::string_view body, sdk::EventSink& sink) override {
     ondemand::document document;
-    start_document(*parser_, body, document, "response");
-    ondemand::object root;
-    require_object_root(document, root, "response");
+    ondemand::object root = open_root_object(*parser_, body, document, "response");
 
     std::string_view model;
     ChoiceFields choice;
@@ -332,7 +284,9 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("response", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "response", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "model") {
@@ -359,7 +313,7 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
           throw_in_band_error(fields, "response");
         }
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("response", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "response", error);
     }
     if (!has_choice) {
       throw sdk::ProviderError(MJ_ERR_PARSE, "DeepSeek response has no choices");
@@ -381,9 +335,7 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
     if (data.empty()) return true;  // nothing to decode
 
     ondemand::document document;
-    start_document(*parser_, data, document, "stream chunk");
-    ondemand::object root;
-    require_object_root(document, root, "stream chunk");
+    ondemand::object root = open_root_object(*parser_, data, document, "stream chunk");
 
     std::string_view model;
     ChoiceFields answer;  // choices[].index == 0 only
@@ -392,7 +344,9 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json("stream chunk", error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, "stream chunk", error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "model") {
@@ -425,7 +379,7 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
           throw_in_band_error(fields, "stream");
         }
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json("stream chunk", error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "stream chunk", error);
     }
 
     if (!model.empty()) {
@@ -457,14 +411,11 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
     std::string request_id(exchange.header("x-request-id"));
     const int64_t retry_after = sdk::retry_after_ms(exchange);
 
-    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
-    const simdjson::padded_string padded(body);
+    sdk::ErrorBody error_body(body);
     ErrorFields fields;
     bool parsed = false;
-    ondemand::document document;
     ondemand::object root;
-    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
-        document.get_object().get(root) == simdjson::SUCCESS) {
+    if (error_body.open_object(*parser_, root)) {
       for (auto member : root) {
         ondemand::field field;
         if (std::move(member).get(field) != simdjson::SUCCESS) break;
@@ -475,15 +426,9 @@ class DeepSeekDecoder final : public sdk::ResponseDecoder {
       }
     }
 
-    std::string message;
-    if (parsed) {
-      message = fmt::format("DeepSeek {}: {}", status, fields.message);
-    } else if (body.empty()) {
-      message = fmt::format("DeepSeek returned HTTP {} with an empty body", status);
-    } else {
-      message = fmt::format("DeepSeek returned HTTP {} with an unexpected body: {}", status,
-                            body_excerpt(body, 200));
-    }
+    std::string message = sdk::error_status_message(
+        kDisplayName, status, body,
+        parsed ? std::optional<std::string_view>(fields.message) : std::nullopt);
     throw sdk::ProviderError(kind, std::move(message), status,
                              parsed ? std::string(fields.provider_type()) : std::string{},
                              std::move(request_id), retry_after);
@@ -527,26 +472,11 @@ class DeepSeekProvider {
 
   explicit DeepSeekProvider(const mj_instance_config& config)
       : transport_(sdk::TransportConfig::from(config)) {
-    for (std::size_t i = 0; i < config.option_count; ++i) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown option '{}' for provider deepseek; known options: (none)",
-                      sdk::view(config.options[i].name)));
-    }
+    sdk::reject_all_options(config, "deepseek");
   }
 
   sdk::Prepared build(const mj_request& request) const {
-    if (request.struct_size < sizeof(mj_request)) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                               "mj_request is smaller than the ABI v1 layout");
-    }
-    const std::string_view model = sdk::view(request.model);
-    if (model.empty()) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider deepseek");
-    }
-    if (request.message_count > 0 && request.messages == nullptr) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
-    }
+    const std::string_view model = sdk::validated_model(request, "deepseek");
     std::string_view schema;
     switch (request.response_format) {
       case MJ_FORMAT_TEXT:
@@ -589,20 +519,8 @@ class DeepSeekProvider {
       json.raw(R"({"role":"system","content":)").string(system).raw("}");
       first_message = false;
     }
-    for (std::size_t i = 0; i < request.message_count; ++i) {
-      const mj_message& message = request.messages[i];
-      if (!first_message) body.push_back(',');
-      first_message = false;
-      switch (message.role) {
-        case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
-        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
-        default:
-          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                                   fmt::format("message {} has unknown role {}", i, message.role));
-      }
-      // Only the answer text is sent back: R1 rejects reasoning_content in history with a 400.
-      json.string(sdk::view(message.content)).raw("}");
-    }
+    // Only the answer text is sent back: R1 rejects reasoning_content in history with a 400.
+    sdk::append_chat_turns(json, request, first_message);
     body.push_back(']');
 
     if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {

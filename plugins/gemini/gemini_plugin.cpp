@@ -3,9 +3,11 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,9 +27,13 @@ namespace {
 
 namespace sdk = majordomo::sdk;
 namespace ondemand = simdjson::ondemand;
+using sdk::read_optional_string;
 
 static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
               "SSE data and bodies must carry enough padding to be parsed in place");
+
+// How messages name the provider; the catalog id names it in configuration errors.
+constexpr std::string_view kDisplayName = "Gemini";
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -90,45 +97,6 @@ constexpr mj_provider_info kProviderInfo{
 // Decoding helpers (simdjson On-Demand, error codes only)
 // ---------------------------------------------------------------------------------------------
 
-[[noreturn]] void throw_invalid_json(std::string_view what, simdjson::error_code error) {
-  throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is not valid JSON: {}", what,
-                                                     simdjson::error_message(error)));
-}
-
-// Opens `json` in place (the SDK pads bodies and SSE data) and returns its root object.
-ondemand::object open_root_object(ondemand::parser& parser, std::string_view json,
-                                  ondemand::document& document, std::string_view what) {
-  if (json.empty()) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is empty", what));
-  }
-  simdjson::error_code error =
-      parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-          .get(document);
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  ondemand::object root;
-  error = document.get_object().get(root);
-  if (error == simdjson::INCORRECT_TYPE) {
-    throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Gemini {} is not a JSON object", what));
-  }
-  if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
-  return root;
-}
-
-// A string value; null or another type leaves `out` untouched.
-simdjson::error_code read_string(ondemand::value& value, std::string_view& out, bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::string) return simdjson::SUCCESS;
-  present = true;
-  return value.get_string().get(out);
-}
-
-// A count that is missing, null or not an integer stays 0: Gemini omits counts that are zero.
-void read_count(ondemand::value& value, int64_t& out) {
-  int64_t count = 0;
-  if (value.get_int64().get(count) == simdjson::SUCCESS) out = count;
-}
-
 // usageMetadata is a complete snapshot in every chunk (PROTOCOLS.md §4.3), so each one replaces
 // the previous one whole; merging would keep a count a later snapshot dropped for being zero.
 struct WireUsage {
@@ -158,13 +126,13 @@ simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& 
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "promptTokenCount") {
-      read_count(field.value(), usage.prompt);
+      sdk::read_optional_int64(field.value(), usage.prompt);
     } else if (key == "cachedContentTokenCount") {
-      read_count(field.value(), usage.cached);
+      sdk::read_optional_int64(field.value(), usage.cached);
     } else if (key == "candidatesTokenCount") {
-      read_count(field.value(), usage.candidates);
+      sdk::read_optional_int64(field.value(), usage.candidates);
     } else if (key == "thoughtsTokenCount") {
-      read_count(field.value(), usage.thoughts);
+      sdk::read_optional_int64(field.value(), usage.thoughts);
     }
   }
   return simdjson::SUCCESS;
@@ -194,7 +162,7 @@ simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "text") {
-      if (auto error = read_string(field.value(), text, has_text)) return error;
+      if (auto error = read_optional_string(field.value(), text, has_text)) return error;
     } else if (key == "thought") {
       bool flag = false;
       if (field.value().get_bool().get(flag) == simdjson::SUCCESS) thought = flag;
@@ -240,7 +208,7 @@ simdjson::error_code read_candidate(ondemand::value& value, sdk::EventSink& sink
         }
       }
     } else if (key == "finishReason") {
-      if (auto error = read_string(field.value(), outcome.finish_reason, outcome.has_finish_reason)) {
+      if (auto error = read_optional_string(field.value(), outcome.finish_reason, outcome.has_finish_reason)) {
         return error;
       }
     }
@@ -255,7 +223,7 @@ simdjson::error_code read_prompt_feedback(ondemand::value& value, ChunkOutcome& 
     ondemand::field field;
     if (auto error = std::move(member).get(field)) return error;
     if (field.key() == "blockReason") {
-      if (auto error = read_string(field.value(), outcome.block_reason, outcome.has_block_reason)) {
+      if (auto error = read_optional_string(field.value(), outcome.block_reason, outcome.has_block_reason)) {
         return error;
       }
     }
@@ -285,13 +253,13 @@ simdjson::error_code read_error_detail(ondemand::value& value, ErrorFields& fiel
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "retryDelay") {
-      if (auto error = read_string(field.value(), fields.retry_delay, fields.has_retry_delay)) {
+      if (auto error = read_optional_string(field.value(), fields.retry_delay, fields.has_retry_delay)) {
         return error;
       }
     } else if (key == "reason") {
       std::string_view reason;
       bool has_reason = false;
-      if (auto error = read_string(field.value(), reason, has_reason)) return error;
+      if (auto error = read_optional_string(field.value(), reason, has_reason)) return error;
       if (reason == "API_KEY_INVALID") fields.api_key_invalid = true;
     }
   }
@@ -307,11 +275,11 @@ simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
     const ondemand::raw_json_string key = field.key();
     simdjson::error_code error = simdjson::SUCCESS;
     if (key == "code") {
-      read_count(field.value(), fields.code);
+      sdk::read_optional_int64(field.value(), fields.code);
     } else if (key == "message") {
-      error = read_string(field.value(), fields.message, fields.has_message);
+      error = read_optional_string(field.value(), fields.message, fields.has_message);
     } else if (key == "status") {
-      error = read_string(field.value(), fields.status, fields.has_status);
+      error = read_optional_string(field.value(), fields.status, fields.has_status);
     } else if (key == "details") {
       ondemand::array details;
       if (field.value().get_array().get(details) != simdjson::SUCCESS) continue;
@@ -400,26 +368,6 @@ int32_t normalise_finish_reason(std::string_view reason, bool saw_function_call)
   return MJ_STOP_UNKNOWN;  // OTHER, LANGUAGE, FINISH_REASON_UNSPECIFIED, NO_IMAGE, newer ones
 }
 
-// A short, printable piece of a body that is not the JSON we expected (an HTML page from a
-// proxy, say): whole UTF-8 characters only, control bytes blanked.
-std::string printable_excerpt(std::string_view body) {
-  constexpr std::size_t kLimit = 200;
-  std::size_t end = body.size();
-  if (end > kLimit) {
-    end = kLimit;
-    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0u) == 0x80u) --end;
-  }
-  std::string excerpt;
-  excerpt.reserve(end + 3);
-  for (const char c : body.substr(0, end)) {
-    const auto byte = static_cast<unsigned char>(c);
-    excerpt.push_back(byte < 0x20u || byte == 0x7Fu ? ' ' : c);
-  }
-  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
-  if (end < body.size()) excerpt += "…";
-  return excerpt;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Response decoder
 // ---------------------------------------------------------------------------------------------
@@ -459,14 +407,11 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
     const int status = exchange.status();
     const int32_t status_kind = sdk::error_kind_for_http_status(status);
 
-    // Error path: a padded copy costs nothing that matters and frees us from the caller's padding.
-    const simdjson::padded_string padded(body);
+    sdk::ErrorBody error_body(body);
     ErrorFields fields;
     bool parsed = false;
-    ondemand::document document;
     ondemand::value root;
-    if ((*parser_).iterate(padded).get(document) == simdjson::SUCCESS &&
-        document.get_value().get(root) == simdjson::SUCCESS) {
+    if (error_body.open(*parser_, root)) {
       // The streaming endpoint without alt=sse wraps the error in an array: use its first element.
       ondemand::array wrapped;
       ondemand::object object;
@@ -485,17 +430,11 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
     int64_t retry_after = parsed && fields.has_retry_delay ? duration_to_ms(fields.retry_delay) : -1;
     if (retry_after < 0) retry_after = sdk::retry_after_ms(exchange);
 
-    std::string message;
-    if (parsed) {
-      message = fmt::format("Gemini {}: {}", status,
-                            fields.has_message && !fields.message.empty() ? fields.message
-                                                                          : fields.status);
-    } else if (body.empty()) {
-      message = fmt::format("Gemini returned HTTP {} with an empty body", status);
-    } else {
-      message = fmt::format("Gemini returned HTTP {} with an unexpected body: {}", status,
-                            printable_excerpt(body));
-    }
+    std::string message = sdk::error_status_message(
+        kDisplayName, status, body,
+        parsed ? std::optional<std::string_view>(
+                     fields.has_message && !fields.message.empty() ? fields.message : fields.status)
+               : std::nullopt);
     throw sdk::ProviderError(parsed ? error_kind_for(fields, status_kind) : status_kind,
                              std::move(message), status,
                              parsed ? std::string(fields.status) : std::string{}, std::string{},
@@ -519,7 +458,7 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
   // One GenerateContentResponse: a whole answer, or one stream chunk holding only the new text.
   ChunkOutcome decode(std::string_view json, std::string_view what, sdk::EventSink& sink) {
     ondemand::document document;
-    ondemand::object root = open_root_object(*parser_, json, document, what);
+    ondemand::object root = sdk::open_root_object(*parser_, json, document, kDisplayName, what);
 
     ChunkOutcome outcome;
     std::string_view model;
@@ -532,7 +471,9 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
     bool has_error = false;
     for (auto member : root) {
       ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json(what, error);
+      if (auto error = std::move(member).get(field)) {
+        sdk::throw_invalid_json(kDisplayName, what, error);
+      }
       const ondemand::raw_json_string key = field.key();
       simdjson::error_code error = simdjson::SUCCESS;
       if (key == "candidates") {
@@ -552,14 +493,14 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
       } else if (key == "usageMetadata") {
         error = read_usage(field.value(), usage, has_usage);
       } else if (key == "modelVersion") {
-        error = read_string(field.value(), model, has_model);
+        error = read_optional_string(field.value(), model, has_model);
       } else if (key == "responseId") {
-        error = read_string(field.value(), response_id, has_response_id);
+        error = read_optional_string(field.value(), response_id, has_response_id);
       } else if (key == "error") {
         error = read_error(field.value(), error_fields);
         has_error = error == simdjson::SUCCESS;
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json(what, error);
+      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, what, error);
     }
     if (has_error) throw_in_band_error(error_fields, what);
 
@@ -631,28 +572,15 @@ class GeminiProvider {
 
   explicit GeminiProvider(const mj_instance_config& config)
       : transport_(sdk::TransportConfig::from(config)) {
-    for (std::size_t i = 0; i < config.option_count; ++i) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown option '{}' for provider gemini; known options: (none)",
-                      sdk::view(config.options[i].name)));
-    }
+    sdk::reject_all_options(config, "gemini");
   }
 
   sdk::Prepared build(const mj_request& request) const {
-    if (request.struct_size < sizeof(mj_request)) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                               "mj_request is smaller than the ABI v1 layout");
-    }
+    sdk::require_v1_request(request);
     std::string_view model = sdk::view(request.model);
     // The official SDKs accept "models/<id>" too; the path adds that prefix itself.
     if (model.starts_with("models/")) model.remove_prefix(std::string_view("models/").size());
-    if (model.empty()) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "no model given for provider gemini");
-    }
-    if (request.message_count > 0 && request.messages == nullptr) {
-      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
-    }
+    sdk::require_model_and_messages(request, model, "gemini");
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
     if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
       // responseSchema takes an OpenAPI subset: $ref must be inlined and unknown keywords

@@ -1,0 +1,76 @@
+// Out-of-line parts of json_read.hpp and provider_support.hpp: the cold, throwing and formatting paths.
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_read.hpp>
+#include <majordomo/sdk/provider_support.hpp>
+
+#include <fmt/format.h>
+
+namespace majordomo::sdk {
+inline namespace v1 {
+
+void throw_invalid_json(std::string_view provider, std::string_view what,
+                        simdjson::error_code error) {
+  throw ProviderError(MJ_ERR_PARSE, fmt::format("{} {} is not valid JSON: {}", provider, what,
+                                                simdjson::error_message(error)));
+}
+
+void throw_empty_json(std::string_view provider, std::string_view what) {
+  throw ProviderError(MJ_ERR_PARSE, fmt::format("{} {} is empty", provider, what));
+}
+
+void throw_not_json_object(std::string_view provider, std::string_view what) {
+  throw ProviderError(MJ_ERR_PARSE, fmt::format("{} {} is not a JSON object", provider, what));
+}
+
+void reject_all_options(const mj_instance_config& config, std::string_view provider_id) {
+  if (config.option_count == 0) return;
+  throw ProviderError(MJ_ERR_CONFIGURATION,
+                      fmt::format("unknown option '{}' for provider {}; known options: (none)",
+                                  view(config.options[0].name), provider_id));
+}
+
+void require_v1_request(const mj_request& request) {
+  if (request.struct_size < sizeof(mj_request)) {
+    throw ProviderError(MJ_ERR_CONFIGURATION, "mj_request is smaller than the ABI v1 layout");
+  }
+}
+
+void require_model_and_messages(const mj_request& request, std::string_view model,
+                                std::string_view provider_id) {
+  if (model.empty()) {
+    throw ProviderError(MJ_ERR_CONFIGURATION,
+                        fmt::format("no model given for provider {}", provider_id));
+  }
+  if (request.message_count > 0 && request.messages == nullptr) {
+    throw ProviderError(MJ_ERR_CONFIGURATION, "mj_request.messages is NULL");
+  }
+}
+
+std::string printable_excerpt(std::string_view body, std::size_t limit) {
+  std::size_t end = body.size();
+  if (end > limit) {
+    end = limit;
+    // Back off continuation bytes so the cut never splits a UTF-8 character.
+    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0u) == 0x80u) --end;
+  }
+  std::string excerpt;
+  excerpt.reserve(end + 3);
+  for (const char c : body.substr(0, end)) {
+    const auto byte = static_cast<unsigned char>(c);
+    excerpt.push_back(byte < 0x20u || byte == 0x7Fu ? ' ' : c);
+  }
+  while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();
+  if (end < body.size()) excerpt += "…";
+  return excerpt;
+}
+
+std::string error_status_message(std::string_view provider, int status, std::string_view body,
+                                 std::optional<std::string_view> body_message) {
+  if (body_message) return fmt::format("{} {}: {}", provider, status, *body_message);
+  if (body.empty()) return fmt::format("{} returned HTTP {} with an empty body", provider, status);
+  return fmt::format("{} returned HTTP {} with an unexpected body: {}", provider, status,
+                     printable_excerpt(body));
+}
+
+}  // namespace v1
+}  // namespace majordomo::sdk
