@@ -1,13 +1,49 @@
-// get_json_response and fence stripping: kept apart so programs that never ask for JSON do not
-// load Poco::JSON at start-up (a static link pulls this file in only when it is used).
+// JSON answers (get_json_response, get_json_schema_response, JsonSchema) and fence stripping: kept
+// apart so programs that never ask for JSON do not load Poco::JSON or valijson at start-up (a
+// static link pulls this file in only when it is used).
 #include <majordomo/llm.hpp>
+#include <majordomo/structured.hpp>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 
+// VALIJSON_USE_EXCEPTIONS=1 comes from the build: without it valijson aborts on a bad schema.
+#include <valijson/adapters/poco_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
 #include <fmt/format.h>
 
+#include <exception>
+
 namespace majordomo {
+
+namespace {
+
+// How many validation errors the SchemaMismatchError message lists: enough to fix the prompt or
+// schema, short enough to log.
+constexpr std::size_t kReportedViolations = 3;
+
+[[noreturn]] void throw_answer_error(ErrorKind kind, const Response& response, std::string message) {
+  ErrorDetails details;
+  details.kind = kind;
+  details.provider = response.provider;
+  details.request_id = response.request_id;
+  details.message = std::move(message);
+  details.partial_content = response.content;
+  throw_error(std::move(details));
+}
+
+// "<root>.[items].[0]" style context from valijson, as one path string.
+std::string violation_path(const std::vector<std::string>& context) {
+  std::string path;
+  for (const auto& part : context) path += part;
+  return path.empty() ? "<root>" : path;
+}
+
+}  // namespace
 
 std::string_view strip_json_fences(std::string_view text) noexcept {
   const auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
@@ -25,27 +61,103 @@ std::string_view strip_json_fences(std::string_view text) noexcept {
   return text;
 }
 
-JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {
-  LLMRequest request = LLMRequest::from_prompt(prompt, options);
-  request.format = ResponseFormat::json_object;
+JsonResponse parse_json_response(Response response) {
   JsonResponse out;
-  out.response = complete(request);
+  out.response = std::move(response);
   out.json_text = std::string(strip_json_fences(out.response.content));
   try {
     Poco::JSON::Parser parser;
     out.value = parser.parse(out.json_text);
   } catch (const Poco::Exception& error) {
-    ErrorDetails details;
-    details.kind = ErrorKind::parse;
-    details.provider = out.response.provider;
-    details.request_id = out.response.request_id;
-    details.message = fmt::format("the model's answer is not valid JSON ({}); the raw text is in "
-                                  "partial_content",
-                                  error.displayText());
-    details.partial_content = out.response.content;
-    throw_error(std::move(details));
+    throw_answer_error(ErrorKind::parse, out.response,
+                       fmt::format("the model's answer is not valid JSON ({}); the raw text is in "
+                                   "partial_content",
+                                   error.displayText()));
   }
   return out;
+}
+
+struct JsonSchema::Parsed {
+  std::string text;
+  Poco::Dynamic::Var document;  // kept alive: the compiled schema may refer into it
+  valijson::Schema schema;
+};
+
+JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
+    : parsed_(std::make_unique<Parsed>()) {
+  parsed_->text = std::string(schema_json);
+  try {
+    Poco::JSON::Parser parser;
+    parsed_->document = parser.parse(parsed_->text);
+  } catch (const Poco::Exception& error) {
+    throw_configuration_error(
+        fmt::format("the JSON Schema is not valid JSON ({}); pass the schema as text", error.displayText()),
+        std::string(provider));
+  }
+  if (parsed_->document.type() != typeid(Poco::JSON::Object::Ptr)) {
+    throw_configuration_error("the JSON Schema must be one JSON object", std::string(provider));
+  }
+  try {
+    valijson::SchemaParser schema_parser(valijson::SchemaParser::kDraft7);
+    const valijson::adapters::PocoJsonAdapter adapter(parsed_->document);
+    schema_parser.populateSchema(adapter, parsed_->schema);
+  } catch (const std::exception& error) {
+    // valijson refuses malformed keywords and remote $refs (nothing is fetched).
+    throw_configuration_error(fmt::format("the JSON Schema cannot be used ({})", error.what()),
+                              std::string(provider));
+  }
+}
+
+JsonSchema::JsonSchema(JsonSchema&&) noexcept = default;
+JsonSchema& JsonSchema::operator=(JsonSchema&&) noexcept = default;
+JsonSchema::~JsonSchema() = default;
+
+const std::string& JsonSchema::text() const noexcept { return parsed_->text; }
+
+JsonResponse JsonSchema::check(Response response) const {
+  JsonResponse out = parse_json_response(std::move(response));
+  // Some models answer "{}" when they cannot fill the schema; report that as unusable output
+  // rather than letting a schema without "required" pass it.
+  if (out.value.type() == typeid(Poco::JSON::Object::Ptr) &&
+      out.value.extract<Poco::JSON::Object::Ptr>()->size() == 0) {
+    throw_answer_error(ErrorKind::parse, out.response,
+                       "the model's answer is an empty JSON object; the raw text is in partial_content");
+  }
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  if (!validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(out.value), &results)) {
+    std::string violations;
+    std::size_t shown = 0;
+    for (const auto& violation : results) {
+      if (shown == kReportedViolations) break;
+      violations += fmt::format("{}{}: {}", shown == 0 ? "" : "; ", violation_path(violation.context),
+                                violation.description);
+      ++shown;
+    }
+    if (results.numErrors() > shown) violations += fmt::format("; and {} more", results.numErrors() - shown);
+    throw_answer_error(ErrorKind::schema_mismatch, out.response,
+                       fmt::format("the model's answer does not match the JSON Schema ({}); the raw "
+                                   "text is in partial_content",
+                                   violations));
+  }
+  return out;
+}
+
+JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {
+  LLMRequest request = LLMRequest::from_prompt(prompt, options);
+  request.format = ResponseFormat::json_object;
+  return parse_json_response(complete(request));
+}
+
+JsonResponse LLM::get_json_schema_response(std::string_view prompt, std::string_view schema_json,
+                                           std::string_view schema_name, const RequestOptions& options) {
+  // Parsed before sending, so an unusable schema costs no request.
+  const JsonSchema schema(schema_json, provider());
+  LLMRequest request = LLMRequest::from_prompt(prompt, options);
+  request.format = ResponseFormat::json_schema;
+  request.schema_json = schema.text();
+  request.schema_name = std::string(schema_name);
+  return schema.check(complete(request));
 }
 
 }  // namespace majordomo

@@ -10,9 +10,13 @@
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 using majordomo::fake::FakeProviderServer;
 using majordomo::fake::FakeServerOptions;
@@ -176,6 +180,25 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     CHECK(object->getObject("error")->getValue<std::string>("kind") == "connection");
     CHECK_THAT(object->getValue<std::string>("partial_content"), Catch::StartsWith("I'm unable"));
   }
+  SECTION("--json with an answer that is not JSON is a parse error keeping the text") {
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/chat_completion.json";
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--json", "--output", "json", "Hello"}));
+    CHECK(result.exit_code == 1);
+    const auto object = parse_object(result.out);
+    CHECK(object->getObject("error")->getValue<std::string>("kind") == "parse");
+    CHECK(object->getValue<std::string>("partial_content") == "Hello! How can I assist you today?");
+  }
+  SECTION("--json with a JSON answer prints the JSON text") {
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/structured_output.json";
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--json", "--output", "json", "Hello"}));
+    REQUIRE(result.exit_code == 0);
+    CHECK(parse_object(result.out)->getValue<std::string>("content") ==
+          R"({"city":"San Francisco","temperature":65,"units":"f"})");
+  }
   SECTION("an invalid header is a configuration error and nothing is sent") {
     const RunResult result = run_cli(env.ask({"--request-header", "Bad Name: x", "--output", "json", "Hello"}));
     CHECK(result.exit_code == 2);
@@ -192,6 +215,82 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     const RunResult result = run_cli({"ask", "--provider", "openai", "Hello"});
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.err, Catch::Contains("ask needs --model"));
+  }
+}
+
+// A schema file in a directory of its own, removed at the end of the test.
+struct SchemaFile {
+  std::filesystem::path dir;
+  std::filesystem::path path;
+  SchemaFile(const std::string& file_name, const std::string& text)
+      : dir(std::filesystem::temp_directory_path() /
+            ("majordomo-cli-schema-" + std::to_string(::getpid()) + "-" + file_name)),
+        path(dir / file_name) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(path) << text;
+  }
+  ~SchemaFile() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+constexpr const char* kLocationSchema =
+    R"({"type":"object","properties":{"city":{"type":"string"},"temperature":{"type":"number"}},)"
+    R"("required":["city","temperature"]})";
+
+TEST_CASE("ask --schema checks the answer against the schema file", "[cli][schema]") {
+  CliEnv env;
+  SECTION("a matching answer prints the JSON; the name comes from the file stem") {
+    const SchemaFile schema("weather report.schema.json", kLocationSchema);
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/structured_output.json";
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--schema", schema.path.string(), "--output", "json", "Weather?"}));
+    REQUIRE(result.exit_code == 0);
+    const auto object = parse_object(result.out);
+    CHECK(parse_object(object->getValue<std::string>("content"))->getValue<std::string>("city") == "San Francisco");
+    const auto requests = env.server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK_THAT(requests[0].body, Catch::Contains(R"("json_schema":{"name":"weather_report_schema")"));
+    CHECK_THAT(requests[0].body, Catch::Contains(kLocationSchema));
+  }
+  SECTION("streamed, checked at the end, with an explicit name") {
+    const SchemaFile schema("location.json", kLocationSchema);
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/stream_n3_choices.sse";
+    env.server.push_response(response);
+    const RunResult result = run_cli(
+        env.ask({"--schema", schema.path.string(), "--schema-name", "Loc", "--stream", "Weather?"}));
+    REQUIRE(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("San Francisco"));
+    CHECK_THAT(env.server.requests().at(0).body, Catch::Contains(R"("name":"Loc")"));
+  }
+  SECTION("a mismatching answer exits 1 with kind schema_mismatch and the raw text") {
+    const SchemaFile schema("humid.json",
+                            R"({"type":"object","properties":{"humidity":{"type":"number"}},"required":["humidity"]})");
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/structured_output.json";
+    env.server.push_response(response);
+    const RunResult result = run_cli(env.ask({"--schema", schema.path.string(), "--output", "json", "Weather?"}));
+    CHECK(result.exit_code == 1);
+    const auto object = parse_object(result.out);
+    CHECK(object->getObject("error")->getValue<std::string>("kind") == "schema_mismatch");
+    CHECK_THAT(object->getObject("error")->getValue<std::string>("message"), Catch::Contains("humidity"));
+    CHECK_THAT(object->getValue<std::string>("partial_content"), Catch::Contains("San Francisco"));
+  }
+  SECTION("an unreadable file or a bad name is a usage error and nothing is sent") {
+    const RunResult missing = run_cli(env.ask({"--schema", "/nonexistent/majordomo/schema.json", "Weather?"}));
+    CHECK(missing.exit_code == 2);
+    CHECK_THAT(missing.err, Catch::Contains("--schema /nonexistent/majordomo/schema.json: cannot open"));
+    const SchemaFile schema("ok.json", kLocationSchema);
+    const RunResult bad_name = run_cli(env.ask({"--schema", schema.path.string(), "--schema-name", "a b", "Weather?"}));
+    CHECK(bad_name.exit_code == 2);
+    const SchemaFile not_schema("list.json", "[1,2]");
+    const RunResult not_object = run_cli(env.ask({"--schema", not_schema.path.string(), "--output", "json", "Weather?"}));
+    CHECK(not_object.exit_code == 2);
+    CHECK(parse_object(not_object.out)->getObject("error")->getValue<std::string>("kind") == "configuration");
+    CHECK(env.server.requests().empty());
   }
 }
 

@@ -3,15 +3,16 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/json_writer.hpp>
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Parser.h>
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +31,9 @@ constexpr std::string_view kUsage = R"(usage:
                 [--request-header 'Name: value']...  per-request extra_headers, win on conflict
                 [--system TEXT] [--max-tokens N] [--temperature X] [--top-p X]
                 [--stream] [--json] [--plugin-dir DIR]... [--output text|json] [--dry-run]
-                [--ca-file FILE] [--option KEY=VALUE]... PROMPT
+                [--ca-file FILE] [--option KEY=VALUE]...
+                [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
+                PROMPT
   majordomo plugins [--plugin-dir DIR]... [--output text|json]
   majordomo models [PROVIDER] [--plugin-dir DIR]... [--output text|json]
 
@@ -46,7 +49,7 @@ struct UsageError {
 
 struct Arguments {
   std::string command;
-  std::optional<std::string> provider, model, base_url, api_key, system, ca_file;
+  std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name;
   std::optional<int64_t> max_tokens;
   std::optional<double> temperature, top_p;
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
@@ -97,6 +100,8 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--temperature") args.temperature = parse_number<double>(arg, value());
     else if (arg == "--top-p") args.top_p = parse_number<double>(arg, value());
     else if (arg == "--plugin-dir") args.plugin_dirs.push_back(value());
+    else if (arg == "--schema") args.schema_file = value();
+    else if (arg == "--schema-name") args.schema_name = value();
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');
@@ -332,12 +337,57 @@ void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedR
   }
 }
 
+bool is_schema_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// Providers accept schema names of [A-Za-z0-9_-]{1,64} only (OpenAI's rule, the strictest).
+constexpr std::size_t kMaxSchemaName = 64;
+
+// The file stem made into a valid schema name: other characters become '_', then cut to 64.
+std::string schema_name_from_file(const std::string& file) {
+  std::string name = std::filesystem::path(file).stem().string();
+  for (char& c : name) {
+    if (!is_schema_name_char(c)) c = '_';
+  }
+  if (name.size() > kMaxSchemaName) name.resize(kMaxSchemaName);
+  return name.empty() ? "schema" : name;
+}
+
+std::string read_schema_file(const std::string& file) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error)) {
+    throw UsageError{fmt::format("--schema {}: is a directory, expected a JSON Schema file", file)};
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError{fmt::format("--schema {}: cannot open the file", file)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw UsageError{fmt::format("--schema {}: cannot read the file", file)};
+  return text;
+}
+
 int run_ask(const Arguments& args) {
   if (!args.provider) throw UsageError{"ask needs --provider"};
   if (!args.model) throw UsageError{"ask needs --model"};
   if (args.positional.size() != 1) {
     throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
                                              : "ask takes exactly one PROMPT (quote it)"};
+  }
+  if (args.schema_name && !args.schema_file) throw UsageError{"--schema-name needs --schema FILE"};
+  if (args.schema_file && args.json) throw UsageError{"--schema and --json exclude each other"};
+  std::string schema_name;
+  std::string schema_text;
+  if (args.schema_file) {
+    if (args.schema_name) {
+      schema_name = *args.schema_name;
+      if (schema_name.empty() || schema_name.size() > kMaxSchemaName ||
+          !std::all_of(schema_name.begin(), schema_name.end(), is_schema_name_char)) {
+        throw UsageError{"--schema-name takes 1 to 64 of A-Z a-z 0-9 _ -"};
+      }
+    } else {
+      schema_name = schema_name_from_file(*args.schema_file);
+    }
+    schema_text = read_schema_file(*args.schema_file);
   }
   const majordomo::Host host(host_options(args));
   majordomo::ClientOptions client;
@@ -363,6 +413,14 @@ int run_ask(const Arguments& args) {
   request.options.top_p = args.top_p;
   for (const auto& [name, value] : args.request_headers) request.options.extra_headers.set(name, value);
   if (args.json) request.format = majordomo::ResponseFormat::json_object;
+  // Parsed before anything is sent: an unusable schema is a configuration error (exit 2).
+  std::optional<majordomo::JsonSchema> schema;
+  if (args.schema_file) {
+    schema.emplace(schema_text, *args.provider);
+    request.format = majordomo::ResponseFormat::json_schema;
+    request.schema_json = schema->text();
+    request.schema_name = schema_name;
+  }
 
   if (args.dry_run) {
     print_dry_run(args, llm->resolve(request, args.stream));
@@ -387,24 +445,25 @@ int run_ask(const Arguments& args) {
     if (!args.json_output) std::fputc('\n', stdout);
   } else {
     response = llm->complete(request);
-    if (!args.json_output) print_line(response.content);
+    // A schema answer is checked before it is printed, so what is printed is what matched.
+    if (!args.json_output && !schema) print_line(response.content);
   }
-  std::string_view content = response.content;
-  if (args.json) {
-    content = majordomo::strip_json_fences(response.content);
-    Poco::JSON::Parser parser;
-    try {
-      (void)parser.parse(std::string(content));
-    } catch (const Poco::Exception& error) {
-      majordomo::ErrorDetails details;
-      details.kind = majordomo::ErrorKind::parse;
-      details.provider = response.provider;
-      details.message = fmt::format("the model's answer is not valid JSON ({})", error.displayText());
-      details.partial_content = response.content;
-      majordomo::throw_error(std::move(details));
+  if (schema) {
+    majordomo::JsonResponse checked = schema->check(std::move(response));
+    if (args.json_output) {
+      print_line(response_json(checked.response, checked.json_text));
+    } else if (!args.stream) {
+      print_line(checked.json_text);
     }
+    return 0;
   }
-  if (args.json_output) print_line(response_json(response, content));
+  if (args.json) {
+    // Same check as LLM::get_json_response: fences stripped, ParseError keeps the raw text.
+    const majordomo::JsonResponse parsed = majordomo::parse_json_response(std::move(response));
+    if (args.json_output) print_line(response_json(parsed.response, parsed.json_text));
+    return 0;
+  }
+  if (args.json_output) print_line(response_json(response, response.content));
   return 0;
 }
 

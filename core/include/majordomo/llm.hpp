@@ -155,6 +155,14 @@ class LLM {
   // Asks for a JSON object (the provider's JSON mode) and parses the answer. A parse failure
   // throws ParseError whose partial_content is the raw text.
   JsonResponse get_json_response(std::string_view prompt, const RequestOptions& options = {});
+  // Asks for an answer in the shape of a JSON Schema (draft 7; the provider's structured-output
+  // mode, sent under schema_name) and checks the parsed answer against that schema here, since
+  // providers enforce only a subset of it. Throws ConfigurationError before sending when the
+  // schema is unusable; ParseError (partial_content = raw text) when the answer is not JSON or
+  // is an empty object; SchemaMismatchError (partial_content = raw text, the first violations in
+  // the message) when it does not match. Providers without the mode throw UnsupportedError.
+  JsonResponse get_json_schema_response(std::string_view prompt, std::string_view schema_json,
+                                        std::string_view schema_name, const RequestOptions& options = {});
 };
 
 // Strips surrounding white space and a Markdown code fence (```json … ```) from model output.

@@ -7,3 +7,4 @@
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 #include <majordomo/response.hpp>
+#include <majordomo/structured.hpp>

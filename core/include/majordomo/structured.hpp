@@ -1,0 +1,77 @@
+// Structured output: JSON Schema checks of model answers and a typed get_structured_response.
+#pragma once
+
+#include <majordomo/errors.hpp>
+#include <majordomo/llm.hpp>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace majordomo {
+
+// A JSON Schema (draft 7) parsed once, to check answers against. Parsing up front lets callers
+// refuse an unusable schema before any request is sent.
+class JsonSchema {
+ public:
+  // Throws ConfigurationError (naming `provider` when given) when schema_json is not one JSON
+  // object or is not a schema the validator understands.
+  explicit JsonSchema(std::string_view schema_json, std::string_view provider = {});
+  JsonSchema(JsonSchema&&) noexcept;
+  JsonSchema& operator=(JsonSchema&&) noexcept;
+  ~JsonSchema();
+
+  const std::string& text() const noexcept;
+  // Fences stripped and parsed as parse_json_response does; then an empty object throws
+  // ParseError and an answer that breaks the schema throws SchemaMismatchError, both with the
+  // raw text in partial_content.
+  JsonResponse check(Response response) const;
+
+ private:
+  struct Parsed;
+  std::unique_ptr<Parsed> parsed_;
+};
+
+// Strips Markdown code fences from response.content and parses it; ParseError (partial_content =
+// raw text) when it is not JSON. What get_json_response does with the answer it received.
+JsonResponse parse_json_response(Response response);
+
+// get_json_schema_response with the answer turned into T by `convert`, which takes either
+// `const Poco::JSON::Object::Ptr&` (the answer must then be an object) or the
+// `const Poco::Dynamic::Var&`. Errors as get_json_schema_response, plus whatever convert throws.
+namespace detail {
+// Converts to Poco::Dynamic::Var and nothing else. Var converts to and from nearly anything, so
+// only this tells a convert taking Var (callable with it) from one taking Object::Ptr (not: that
+// would need two user-defined conversions).
+struct VarOnly {
+  operator const Poco::Dynamic::Var&() const;  // declared only, for overload checks
+};
+}  // namespace detail
+
+template <class T, class Convert>
+T get_structured_response(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                          std::string_view schema_name, Convert convert, const RequestOptions& options = {}) {
+  JsonResponse answer = llm.get_json_schema_response(prompt, schema_json, schema_name, options);
+  if constexpr (std::is_invocable_r_v<T, Convert&, detail::VarOnly>) {
+    return convert(std::as_const(answer.value));
+  } else {
+    if (answer.value.type() != typeid(Poco::JSON::Object::Ptr)) {
+      ErrorDetails details;
+      details.kind = ErrorKind::schema_mismatch;
+      details.provider = answer.response.provider;
+      details.request_id = answer.response.request_id;
+      details.message = "the model's answer is valid against the schema but is not a JSON object, "
+                        "which the conversion needs";
+      details.partial_content = answer.response.content;
+      throw_error(std::move(details));
+    }
+    return convert(answer.value.extract<Poco::JSON::Object::Ptr>());
+  }
+}
+
+}  // namespace majordomo
