@@ -90,7 +90,7 @@ int count_header(const majordomo::fake::RecordedRequest& request, const std::str
 
 }  // namespace
 
-TEST_CASE("ask prints the answer; the server saw one per-request header next to the bearer key", "[cli]") {
+TEST_CASE("ask prints the answer, the server saw one per-request header next to the bearer key", "[cli]") {
   CliEnv env;
   for (const bool stream : {false, true}) {
     SECTION(stream ? "stream" : "json") {

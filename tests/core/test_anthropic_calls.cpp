@@ -688,7 +688,7 @@ TEST_CASE("the request body: max_tokens always, system at the top, roles, sampli
   }
 }
 
-TEST_CASE("JSON-object mode asks in the system prompt; JSON schema is refused before sending", "[anthropic][json]") {
+TEST_CASE("JSON-object mode asks in the system prompt, JSON schema is refused before sending", "[anthropic][json]") {
   ProviderTestEnv env;
   const auto llm = env.anthropic();
 

@@ -282,7 +282,7 @@ TEST_CASE("finish reasons are normalised and keep their raw value", "[gemini]") 
   }
 }
 
-TEST_CASE("a Gemini stream ends with its body; one that never started or was cut is an error",
+TEST_CASE("a Gemini stream ends with its body, one that never started or was cut is an error",
           "[gemini][stream][errors]") {
   ProviderTestEnv env;
   const auto llm = env.gemini();
@@ -579,7 +579,7 @@ TEST_CASE("the request body: contents with user/model roles, systemInstruction, 
   }
 }
 
-TEST_CASE("JSON-object mode uses responseMimeType; JSON schema is refused before sending", "[gemini][json]") {
+TEST_CASE("JSON-object mode uses responseMimeType, JSON schema is refused before sending", "[gemini][json]") {
   ProviderTestEnv env;
   const auto llm = env.gemini();
   env.push_fixture("gemini/structured_output.json");

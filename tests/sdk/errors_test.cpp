@@ -5,7 +5,7 @@
 
 using majordomo::sdk::error_kind_for_http_status;
 
-TEST_CASE("HTTP statuses map to error kinds; retryable ones to retryable kinds", "[errors]") {
+TEST_CASE("HTTP statuses map to error kinds, retryable ones to retryable kinds", "[errors]") {
   CHECK(error_kind_for_http_status(400) == MJ_ERR_BAD_REQUEST);
   CHECK(error_kind_for_http_status(401) == MJ_ERR_AUTHENTICATION);
   CHECK(error_kind_for_http_status(402) == MJ_ERR_PERMISSION);  // insufficient balance: retrying won't help

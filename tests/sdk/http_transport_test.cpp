@@ -395,7 +395,7 @@ TEST_CASE("malformed and non-http URLs are configuration errors", "[transport]")
   }
 }
 
-TEST_CASE("4xx and 5xx statuses do not throw; their bodies are readable", "[transport]") {
+TEST_CASE("4xx and 5xx statuses do not throw, their bodies are readable", "[transport]") {
   LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
     const int status = request.getURI() == "/missing" ? 404 : 500;
     reply(response, "{\"error\":" + std::to_string(status) + "}", status);
@@ -439,7 +439,7 @@ TEST_CASE("a body cut short by the server is a connection error, never a normal 
   }
 }
 
-TEST_CASE("chunked framing with extensions and trailers; bodies without length end at close", "[transport]") {
+TEST_CASE("chunked framing with extensions and trailers, bodies without length end at close", "[transport]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int index) {
     if (!majordomo::test::read_request(socket)) return;
     if (index == 0) {
@@ -622,7 +622,7 @@ TEST_CASE("body reads never trust Content-Length for memory and honour their lim
   }
 }
 
-TEST_CASE("read_all's limit applies to chunked bodies; a body of exactly the limit is fine", "[transport][limits]") {
+TEST_CASE("read_all's limit applies to chunked bodies, a body of exactly the limit is fine", "[transport][limits]") {
   LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
     request.stream().ignore(std::numeric_limits<std::streamsize>::max());
     response.setChunkedTransferEncoding(true);
@@ -664,7 +664,7 @@ TEST_CASE("finish_without_waiting takes what already arrived and never waits for
   CHECK(transport.idle_connections() == 0);
 }
 
-TEST_CASE("interim 1xx heads are skipped; LF-only line endings are accepted", "[transport][head]") {
+TEST_CASE("interim 1xx heads are skipped, LF-only line endings are accepted", "[transport][head]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
     majordomo::test::send_all(socket, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n");

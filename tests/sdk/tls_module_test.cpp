@@ -38,7 +38,7 @@ bool mapped(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("plain http loads no TLS library; https without the module names the places searched", "[tls][lazy]") {
+TEST_CASE("plain http loads no TLS library, https without the module names the places searched", "[tls][lazy]") {
   REQUIRE(module_hidden);
   // One request, one canned answer: the shared test servers link NetSSL, which this binary must not.
   Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
