@@ -16,7 +16,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
+#include <regex>
 
 namespace majordomo {
 
@@ -81,7 +83,58 @@ struct JsonSchema::Parsed {
   std::string text;
   Poco::Dynamic::Var document;  // kept alive: the compiled schema may refer into it
   valijson::Schema schema;
+  bool has_patterns = false;    // "pattern" or "patternProperties" somewhere in the schema
 };
+
+namespace {
+
+// The validator compiles "pattern" regexes only while validating, with std::regex. Compiling
+// them here turns syntax std::regex lacks (\p{L}, lookbehind, …) into a configuration error
+// before anything is sent, instead of an exception after the paid call.
+void check_patterns(const Poco::Dynamic::Var& node, bool& has_patterns, std::string_view provider) {
+  const auto compile = [&](const std::string& pattern) {
+    has_patterns = true;
+    try {
+      const std::regex compiled(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& error) {
+      throw_configuration_error(
+          fmt::format("the JSON Schema has a pattern this validator cannot use ({}): '{}'", error.what(),
+                      pattern),
+          std::string(provider));
+    }
+  };
+  if (node.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto object = node.extract<Poco::JSON::Object::Ptr>();
+    for (const auto& [key, value] : *object) {
+      if (key == "pattern" && value.isString()) compile(value.extract<std::string>());
+      if (key == "patternProperties" && value.type() == typeid(Poco::JSON::Object::Ptr)) {
+        for (const auto& entry : *value.extract<Poco::JSON::Object::Ptr>()) compile(entry.first);
+      }
+      check_patterns(value, has_patterns, provider);
+    }
+  } else if (node.type() == typeid(Poco::JSON::Array::Ptr)) {
+    for (const auto& value : *node.extract<Poco::JSON::Array::Ptr>()) check_patterns(value, has_patterns, provider);
+  }
+}
+
+// std::regex matching recurses once per character: an answer string this long is not matched
+// against a pattern (it would risk the stack), it is reported as a mismatch instead.
+constexpr std::size_t kLongestPatternChecked = 16 * 1024;
+
+std::size_t longest_string(const Poco::Dynamic::Var& node) {
+  std::size_t longest = 0;
+  if (node.isString()) return node.extract<std::string>().size();
+  if (node.type() == typeid(Poco::JSON::Object::Ptr)) {
+    for (const auto& [key, value] : *node.extract<Poco::JSON::Object::Ptr>()) {
+      longest = std::max({longest, key.size(), longest_string(value)});
+    }
+  } else if (node.type() == typeid(Poco::JSON::Array::Ptr)) {
+    for (const auto& value : *node.extract<Poco::JSON::Array::Ptr>()) longest = std::max(longest, longest_string(value));
+  }
+  return longest;
+}
+
+}  // namespace
 
 JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
     : parsed_(std::make_unique<Parsed>()) {
@@ -97,6 +150,7 @@ JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
   if (parsed_->document.type() != typeid(Poco::JSON::Object::Ptr)) {
     throw_configuration_error("the JSON Schema must be one JSON object", std::string(provider));
   }
+  check_patterns(parsed_->document, parsed_->has_patterns, provider);
   try {
     valijson::SchemaParser schema_parser(valijson::SchemaParser::kDraft7);
     const valijson::adapters::PocoJsonAdapter adapter(parsed_->document);
@@ -123,9 +177,26 @@ JsonResponse JsonSchema::check(Response response) const {
     throw_answer_error(ErrorKind::parse, out.response,
                        "the model's answer is an empty JSON object; the raw text is in partial_content");
   }
+  if (parsed_->has_patterns && longest_string(out.value) > kLongestPatternChecked) {
+    throw_answer_error(ErrorKind::schema_mismatch, out.response,
+                       fmt::format("the model's answer has a string longer than {} bytes, too long to "
+                                   "check against the schema's patterns; the raw text is in "
+                                   "partial_content",
+                                   kLongestPatternChecked));
+  }
   valijson::Validator validator;
   valijson::ValidationResults results;
-  if (!validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(out.value), &results)) {
+  bool valid = false;
+  try {
+    valid = validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(out.value), &results);
+  } catch (const std::exception& error) {
+    // Whatever the validator throws, the caller gets a typed error that keeps the answer.
+    throw_answer_error(ErrorKind::schema_mismatch, out.response,
+                       fmt::format("the model's answer could not be checked against the JSON Schema "
+                                   "({}); the raw text is in partial_content",
+                                   error.what()));
+  }
+  if (!valid) {
     std::string violations;
     std::size_t shown = 0;
     for (const auto& violation : results) {

@@ -445,7 +445,8 @@ int run_ask(const Arguments& args) {
     if (!args.json_output) std::fputc('\n', stdout);
   } else {
     response = llm->complete(request);
-    // A schema answer is checked before it is printed, so what is printed is what matched.
+    // Without --stream a schema answer is checked before it is printed (with --stream it is
+    // printed as it arrives and the exit code reports the check at the end).
     if (!args.json_output && !schema) print_line(response.content);
   }
   if (schema) {
