@@ -293,9 +293,10 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     return true;
   }
 
-  void on_stream_end(bool terminator_seen, sdk::EventSink& /*sink*/) override {
-    // message-end is the real end; [DONE] after it is a courtesy the stream may lack.
-    if (!terminator_seen && !message_ended_) {
+  void on_stream_end(bool /*terminator_seen*/, sdk::EventSink& /*sink*/) override {
+    // message-end is the real end (it carries the finish reason and usage); [DONE] is a courtesy
+    // that may be missing, and a [DONE] without message-end still leaves the answer unfinished.
+    if (!message_ended_) {
       throw sdk::ProviderError(
           MJ_ERR_CONNECTION,
           "stream ended before message-end: the connection was closed mid-response");

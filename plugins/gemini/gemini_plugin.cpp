@@ -394,11 +394,17 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
   }
 
   void on_stream_end(bool /*terminator_seen*/, sdk::EventSink& /*sink*/) override {
-    // The end of the body is Gemini's normal end. A body cut inside an event is a transport
-    // error (chunked framing or Content-Length); one that ends before any chunk answered nothing.
+    // Gemini has no terminator: the body's end is the normal end, but only after a chunk carried
+    // a finishReason (or blockReason). Ending before that means the answer was cut (a proxy
+    // closing a close-delimited body, or an error sent as bare JSON, which SSE drops): never a
+    // success with half an answer.
     if (chunks_ == 0) {
       throw sdk::ProviderError(MJ_ERR_CONNECTION,
                                "Gemini stream ended before any chunk arrived");
+    }
+    if (!finished_) {
+      throw sdk::ProviderError(MJ_ERR_CONNECTION,
+                               "Gemini stream ended before a finishReason: the answer was cut off");
     }
   }
 
@@ -513,9 +519,11 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
     if (outcome.has_finish_reason) {
       sink.stop(normalise_finish_reason(outcome.finish_reason, saw_function_call_),
                 outcome.finish_reason);
+      finished_ = true;
     } else if (!outcome.has_candidates && outcome.has_block_reason) {
       // The prompt was refused before generation: no candidates at all (§4.2).
       sink.stop(MJ_STOP_CONTENT_FILTER, outcome.block_reason);
+      finished_ = true;
     }
     if (has_usage) sink.usage(usage.normalised());
     return outcome;
@@ -523,6 +531,7 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
 
   sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   std::size_t chunks_ = 0;
+  bool finished_ = false;  // a finishReason or blockReason arrived: the answer is complete
   bool meta_sent_ = false;
   // A functionCall part may arrive a chunk before the finishReason that ends the turn.
   bool saw_function_call_ = false;

@@ -176,6 +176,21 @@ TEST_CASE("Cohere HTTP errors and stream failures become typed errors", "[cohere
       CHECK_THAT(error.what(), Catch::Contains("internal failure"));
     }
   }
+  SECTION("[DONE] without message-end is an unfinished answer, not a success") {
+    fake::ScriptedResponse response;
+    response.content_type = "text/event-stream";
+    response.body =
+        "event: content-delta\ndata: {\"type\":\"content-delta\",\"index\":0,\"delta\":{\"message\":{\"content\":{\"text\":\"Partial \"}}}}\n\n"
+        "data: [DONE]\n\n";
+    env.server.push_response(response);
+    ResponseStream stream = llm->get_response_stream("hi");
+    try {
+      drain(stream);
+      FAIL("no error");
+    } catch (const ConnectionError& error) {
+      CHECK(error.partial_content() == "Partial ");
+    }
+  }
   SECTION("a stream cut before message-end") {
     fake::ScriptedResponse response;
     response.fixture = "cohere/chat_stream.sse";

@@ -282,16 +282,21 @@ TEST_CASE("finish reasons are normalised and keep their raw value", "[gemini]") 
   }
 }
 
-TEST_CASE("a Gemini stream ends with its body, one that never started or was cut is an error",
+TEST_CASE("a Gemini stream ends with its body after a finishReason, one that never started or was cut is an error",
           "[gemini][stream][errors]") {
   ProviderTestEnv env;
   const auto llm = env.gemini();
-  SECTION("no finishReason yet, the body ends cleanly: whatever arrived is the answer") {
+  SECTION("the body ends before any finishReason: a cut answer, never a success") {
     env.server.push_response(sse_body(
         chunk(R"({"candidates": [{"content": {"parts": [{"text": "Partial"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 2,"candidatesTokenCount": 1},"modelVersion": "gemini-2.5-flash","responseId": "p"})")));
     ResponseStream stream = llm->get_response_stream("hi");
-    CHECK(drain(stream) == "Partial");
-    CHECK(stream.response().stop_reason == StopReason::unknown);
+    try {
+      drain(stream);
+      FAIL("no error");
+    } catch (const ConnectionError& error) {
+      CHECK(error.partial_content() == "Partial");
+      CHECK_THAT(error.what(), Catch::Contains("before a finishReason"));
+    }
   }
   SECTION("an empty event stream") {
     env.server.push_response(sse_body(""));
