@@ -539,15 +539,6 @@ constexpr std::string_view kJsonObjectInstruction =
     "Respond with a single JSON object and nothing else: no prose before or after it and no "
     "Markdown code fences.";
 
-// Room for the text plus its framing and some escaping, so the body is built without regrowth.
-std::size_t estimated_body_size(const mj_request& request) noexcept {
-  std::size_t size = 160 + request.model.size + request.system.size + kJsonObjectInstruction.size();
-  for (std::size_t i = 0; i < request.message_count; ++i) {
-    size += 32 + request.messages[i].content.size;
-  }
-  return size + size / 8;
-}
-
 int64_t max_tokens_for(const mj_request& request, std::string_view model) noexcept {
   if (request.max_tokens > 0) return request.max_tokens;
   if (const mj_model_info* entry = sdk::find_model(kModels, model);
@@ -590,7 +581,7 @@ class AnthropicProvider {
     sdk::Prepared prepared;
     prepared.path = "/v1/messages";
     std::string& body = prepared.body;
-    body.reserve(estimated_body_size(request));
+    body.reserve(sdk::estimated_body_size(request, 160 + kJsonObjectInstruction.size()));
     sdk::JsonWriter json(body);
 
     json.raw(R"({"model":)").string(model);

@@ -440,15 +440,6 @@ class ChatDecoder final : public sdk::ResponseDecoder {
 // Request building
 // ---------------------------------------------------------------------------------------------
 
-// Room for the text plus its framing and some escaping, so the body is built without regrowth.
-std::size_t estimated_body_size(const mj_request& request) noexcept {
-  std::size_t size = 256 + request.model.size + request.system.size + request.schema_json.size;
-  for (std::size_t i = 0; i < request.message_count; ++i) {
-    size += 40 + request.messages[i].content.size;
-  }
-  return size + size / 8;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -470,7 +461,7 @@ class CohereProvider {
     sdk::Prepared prepared;
     prepared.path = "/v2/chat";
     std::string& body = prepared.body;
-    body.reserve(estimated_body_size(request));
+    body.reserve(sdk::estimated_body_size(request, 256));
     sdk::JsonWriter json(body);
 
     json.raw(R"({"model":)").string(model).raw(R"(,"messages":[)");

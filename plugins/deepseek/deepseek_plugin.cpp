@@ -451,15 +451,6 @@ constexpr std::string_view kJsonSchemaInstruction =
     "Respond with a single JSON object and nothing else. The JSON object must conform to this "
     "JSON Schema:\n";
 
-// Room for the text plus its framing and some escaping, so the body is built without regrowth.
-std::size_t estimated_body_size(const mj_request& request) noexcept {
-  std::size_t size = 320 + request.model.size + request.system.size + request.schema_json.size;
-  for (std::size_t i = 0; i < request.message_count; ++i) {
-    size += 40 + request.messages[i].content.size;
-  }
-  return size + size / 8;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -498,7 +489,7 @@ class DeepSeekProvider {
     sdk::Prepared prepared;
     prepared.path = "/chat/completions";
     std::string& body = prepared.body;
-    body.reserve(estimated_body_size(request));
+    body.reserve(sdk::estimated_body_size(request, 320));
     sdk::JsonWriter json(body);
 
     json.raw(R"({"model":)").string(model).raw(R"(,"messages":[)");

@@ -560,15 +560,6 @@ void append_path_segment(std::string& out, std::string_view segment) {
   }
 }
 
-// Room for the text plus its framing and some escaping, so the body is built without regrowth.
-std::size_t estimated_body_size(const mj_request& request) noexcept {
-  std::size_t size = 200 + request.system.size;
-  for (std::size_t i = 0; i < request.message_count; ++i) {
-    size += 40 + request.messages[i].content.size;
-  }
-  return size + size / 8;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -613,7 +604,7 @@ class GeminiProvider {
     prepared.path += stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
 
     std::string& body = prepared.body;
-    body.reserve(estimated_body_size(request));
+    body.reserve(sdk::estimated_body_size(request, 200));
     sdk::JsonWriter json(body);
 
     json.raw(R"({"contents":[)");

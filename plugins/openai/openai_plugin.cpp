@@ -454,16 +454,6 @@ bool valid_schema_name(std::string_view name) noexcept {
   return true;
 }
 
-// Room for the text plus its framing and some escaping, so the body is built without regrowth.
-std::size_t estimated_body_size(const mj_request& request) noexcept {
-  std::size_t size = 192 + request.model.size + request.system.size + request.schema_json.size +
-                     request.schema_name.size;
-  for (std::size_t i = 0; i < request.message_count; ++i) {
-    size += 40 + request.messages[i].content.size;
-  }
-  return size + size / 8;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -486,7 +476,7 @@ class OpenAIProvider {
     sdk::Prepared prepared;
     prepared.path = "/chat/completions";
     std::string& body = prepared.body;
-    body.reserve(estimated_body_size(request));
+    body.reserve(sdk::estimated_body_size(request, 192));
     sdk::JsonWriter json(body);
 
     json.raw(R"({"model":)").string(model).raw(R"(,"messages":[)");

@@ -13,6 +13,15 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
+// Room for a request body: the texts of `request` plus `overhead` bytes of framing, and an eighth
+// more for escaping, so a body is built without regrowth. A reservation hint only.
+inline std::size_t estimated_body_size(const mj_request& request, std::size_t overhead) noexcept {
+  std::size_t size = overhead + request.model.size + request.system.size + request.schema_json.size +
+                     request.schema_name.size;
+  for (std::size_t i = 0; i < request.message_count; ++i) size += 40 + request.messages[i].content.size;
+  return size + size / 8;
+}
+
 // The catalog entry for `id`, or null when the model is not listed.
 inline const mj_model_info* find_model(std::span<const mj_model_info> models,
                                        std::string_view id) noexcept {
