@@ -5,6 +5,9 @@
 
 #include <majordomo/majordomo.hpp>
 
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
 #include <fmt/format.h>
 
 #include <memory>
@@ -12,6 +15,19 @@
 #include <string_view>
 
 namespace majordomo::testing {
+
+// The whole answer text of a stream.
+inline std::string drain(ResponseStream& stream) {
+  std::string text;
+  for (std::string_view piece : stream) text.append(piece);
+  return text;
+}
+
+// A JSON text that must be an object (request bodies, CLI output).
+inline Poco::JSON::Object::Ptr parse_object(const std::string& json) {
+  Poco::JSON::Parser parser;
+  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+}
 
 struct ProviderTestEnv {
   fake::FakeProviderServer server;

@@ -24,6 +24,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 namespace {
 
@@ -55,17 +57,6 @@ struct Expected {
   int64_t input, output;
   const char* model;
 };
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
-
-Poco::JSON::Object::Ptr parse_object(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
 
 std::string read_fixture(const std::string& relative) {
   std::ifstream in(std::string(MAJORDOMO_TEST_FIXTURES) + "/" + relative, std::ios::binary);

@@ -11,6 +11,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 namespace {
 
@@ -24,17 +26,6 @@ const std::string kThinking =
     "I will first find the sales summary for 29th September 2023. Then, I will find the details of the "
     "products in the 'Electronics' category.";
 const std::string kGatsby = R"({"title":"The Great Gatsby","author":"F. Scott Fitzgerald","publication_year":1925})";
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
-
-Poco::JSON::Object::Ptr parse_object(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
 
 }  // namespace
 

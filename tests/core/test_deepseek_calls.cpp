@@ -11,6 +11,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 namespace {
 
@@ -24,17 +26,6 @@ const std::string kStreamText = "Hello! How can I help you today?";
 const std::string kStreamReasoning = "Okay, the user said \"hi\". I should greet them back warmly.";
 const std::string kRiverJson =
     "{\n    \"question\": \"Which is the longest river in the world?\",\n    \"answer\": \"The Nile River\"\n}";
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
-
-Poco::JSON::Object::Ptr parse_object(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
 
 }  // namespace
 

@@ -20,6 +20,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 namespace {
 
@@ -31,17 +33,6 @@ const std::string kJaText =
 const std::string kRecipesPrefix = "[\n  {\n    \"recipeName\": \"Chocolate Chip Cookies\",";
 const std::string kTetrisPrefix = "Okay, let's create a Tetris game in Python for the console!";
 const std::string kTetrisSuffix = ", hold functionality, sound, high scores, etc.";
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
-
-Poco::JSON::Object::Ptr parse_object(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
 
 std::string read_fixture(const std::string& relative) {
   std::ifstream in(std::string(MAJORDOMO_TEST_FIXTURES) + "/" + relative, std::ios::binary);

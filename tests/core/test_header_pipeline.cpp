@@ -7,16 +7,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
-
-namespace {
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
-
-}  // namespace
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 TEST_CASE("instance header overridden per request arrives once, with the per-request value", "[pipeline]") {
   ProviderTestEnv env;

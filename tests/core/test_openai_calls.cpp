@@ -12,6 +12,8 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
 
 namespace {
 
@@ -28,12 +30,6 @@ struct Expected {
   const char* raw_stop;
   int64_t input, output;
 };
-
-std::string drain(ResponseStream& stream) {
-  std::string text;
-  for (std::string_view piece : stream) text.append(piece);
-  return text;
-}
 
 }  // namespace
 
