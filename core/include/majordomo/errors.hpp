@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace majordomo {
 
@@ -36,6 +37,18 @@ enum class ErrorKind : int32_t {
 std::string_view to_string(ErrorKind kind) noexcept;
 std::optional<ErrorKind> error_kind_from_string(std::string_view name) noexcept;
 
+// One attempt a middleware moved past before the final outcome: a retried request or a cascade
+// member that failed. Recorded in order on the Response (success) or ErrorDetails (failure) so that
+// logging and callers see every retry and failover.
+struct FailedAttempt {
+  std::string provider;
+  std::string model;
+  ErrorKind kind = ErrorKind::server;
+  int http_status = 0;
+  std::string message;              // never contains a credential
+  int64_t waited_ms = 0;            // backoff slept after this attempt before the next one
+};
+
 // Everything an error carries. Text fields never contain a credential.
 struct ErrorDetails {
   ErrorKind kind = ErrorKind::server;
@@ -46,6 +59,8 @@ struct ErrorDetails {
   std::string request_id;
   std::optional<int64_t> retry_after_ms;
   std::string partial_content;      // answer text received before a stream failed
+  // Middleware history before this error (retries, cascade members that failed before the last).
+  std::vector<FailedAttempt> failed_attempts;
 };
 
 // Base of every exception majordomo throws. what() is the human message.

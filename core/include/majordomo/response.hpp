@@ -1,11 +1,14 @@
 // Response, Usage, Cost and StopReason: what every call returns.
 #pragma once
 
+#include <majordomo/errors.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace majordomo {
 
@@ -48,6 +51,13 @@ struct Response {
   std::string provider;
   std::string model;               // the model the provider says answered (falls back to the requested one)
   std::string request_id;
+
+  // Filled by middleware (empty/defaults for a bare provider-bound LLM):
+  std::string served_by;     // "provider:model" of the cascade member that answered
+  std::string alias;         // the catalog alias the caller asked for, when one was used
+  int attempts = 1;          // requests sent to the serving provider, retries included
+  std::vector<FailedAttempt> failed_attempts;  // retries and failovers before this answer, in order
+  std::vector<std::string> warnings;           // e.g. a deprecated model id replaced
 };
 
 }  // namespace majordomo
