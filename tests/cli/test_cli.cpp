@@ -1,4 +1,5 @@
 // The `majordomo` CLI contract: ask (text, stream, json output, dry run, errors), plugins, models.
+#include "cli_run.hpp"
 #include "fake_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,35 +26,11 @@ namespace {
 
 constexpr const char* kKey = "sk-cli-secret-1234";
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs the CLI with a clean provider environment; stdout and stderr are read concurrently.
-RunResult run_cli(const std::vector<std::string>& args) {
-  Poco::Pipe out_pipe, err_pipe;
-  Poco::Process::Env env;
-  env["OPENAI_API_KEY"] = "";
-  env["OPENAI_BASE_URL"] = "";
-  env["MAJORDOMO_PLUGIN_PATH"] = "";
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(MAJORDOMO_CLI, args, ".", nullptr, &out_pipe, &err_pipe, env);
-  RunResult result;
-  std::thread err_reader([&] {
-    Poco::PipeInputStream err(err_pipe);
-    Poco::StreamCopier::copyToString(err, result.err);
-  });
-  Poco::PipeInputStream out(out_pipe);
-  Poco::StreamCopier::copyToString(out, result.out);
-  err_reader.join();
-  result.exit_code = handle.wait();
-  return result;
-}
+using RunResult = majordomo::testing::CliRun;
+using majordomo::testing::run_cli;
 
 Poco::JSON::Object::Ptr parse_object(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+  return majordomo::testing::parse_cli_object(text);
 }
 
 struct CliEnv {

@@ -161,10 +161,14 @@ std::string response_json(const majordomo::Response& response, std::string_view 
   json.raw(",").key("provider").string(response.provider);
   json.raw(",").key("model").string(response.model);
   json.raw(",").key("stop_reason").string(majordomo::to_string(response.stop_reason));
+  json.raw(",").key("raw_stop_reason").string(response.raw_stop_reason);
+  if (!response.reasoning.empty()) json.raw(",").key("reasoning").string(response.reasoning);
   json.raw(",").key("usage").raw("{");
   json.key("input_tokens").number(response.usage.input_tokens);
   json.raw(",").key("output_tokens").number(response.usage.output_tokens);
   json.raw(",").key("cached_tokens").number(response.usage.cached_tokens);
+  json.raw(",").key("cache_write_tokens").number(response.usage.cache_write_tokens);
+  json.raw(",").key("reasoning_tokens").number(response.usage.reasoning_tokens);
   json.raw("},").key("cost");
   write_cost(json, response.cost);
   json.raw(",").key("response_time_s").number(response.response_time.count());

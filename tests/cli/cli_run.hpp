@@ -1,0 +1,52 @@
+// Runs the `majordomo` binary as a user would, for the CLI tests, and parses what it prints.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace majordomo::testing {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs the CLI with a clean provider environment (no key or base URL from the caller's shell);
+// stdout and stderr are read concurrently so that neither pipe can fill up and block the CLI.
+inline CliRun run_cli(const std::vector<std::string>& args) {
+  Poco::Pipe out_pipe, err_pipe;
+  Poco::Process::Env env;
+  for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+                           "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
+                           "CO_API_KEY", "COHERE_BASE_URL", "MAJORDOMO_PLUGIN_PATH"}) {
+    env[name] = "";
+  }
+  Poco::ProcessHandle handle =
+      Poco::Process::launch(MAJORDOMO_CLI, args, ".", nullptr, &out_pipe, &err_pipe, env);
+  CliRun result;
+  std::thread err_reader([&] {
+    Poco::PipeInputStream err(err_pipe);
+    Poco::StreamCopier::copyToString(err, result.err);
+  });
+  Poco::PipeInputStream out(out_pipe);
+  Poco::StreamCopier::copyToString(out, result.out);
+  err_reader.join();
+  result.exit_code = handle.wait();
+  return result;
+}
+
+// The one JSON object the CLI prints with --output json.
+inline Poco::JSON::Object::Ptr parse_cli_object(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+}  // namespace majordomo::testing
