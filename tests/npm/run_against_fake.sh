@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Starts majordomo-fake on an ephemeral loopback port, runs the official-SDK checks (node --test) against it, stops it.
+#   tests/npm/run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]
+# The SDKs come from tests/npm/package-lock.json; scripts/setup.sh installs them (npm ci).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+fake_binary="${1:?usage: run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]}"
+fixtures="${2:?usage: run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]}"
+shift 2
+
+fail() { echo "run_against_fake: $*" >&2; exit 1; }
+
+command -v node >/dev/null || fail "node is not installed: run scripts/setup.sh"
+[ -d "$here/node_modules" ] || fail "tests/npm/node_modules is missing (the official SDKs): run scripts/setup.sh, which runs 'npm ci' in tests/npm"
+stamp="$here/node_modules/.majordomo-lock-sha256"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)" ]; then
+  fail "tests/npm/node_modules was installed from an older package-lock.json: run scripts/setup.sh"
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || fail "node $(node --version) is too old: the pinned SDKs need node 20 or newer"
+[ -x "$fake_binary" ] || fail "$fake_binary is not an executable: build the majordomo-fake target"
+[ -d "$fixtures" ] || fail "$fixtures is not a directory (the shared protocol fixtures)"
+
+work="$(mktemp -d)"
+fake_pid=""
+cleanup() {
+  if [ -n "$fake_pid" ]; then
+    kill "$fake_pid" 2>/dev/null || true
+    wait "$fake_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$fake_binary" --host 127.0.0.1 --port 0 --port-file "$work/port" --fixtures "$fixtures" \
+  >"$work/fake.out" 2>"$work/fake.err" &
+fake_pid=$!
+
+# The port file appears (atomically) once the server listens; poll the file, not the clock.
+for _ in $(seq 1 200); do
+  [ -s "$work/port" ] && break
+  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.err" >&2; fail "majordomo-fake exited before listening"; }
+  sleep 0.05
+done
+[ -s "$work/port" ] || { cat "$work/fake.err" >&2; fail "majordomo-fake wrote no port file within 10 s"; }
+
+export MAJORDOMO_FAKE_ORIGIN="http://127.0.0.1:$(cat "$work/port")"
+export MAJORDOMO_FIXTURES="$fixtures"
+# The SDKs read these from the environment; a developer's real settings must not leak into the checks.
+unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN \
+      ANTHROPIC_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT \
+      GOOGLE_CLOUD_LOCATION CO_API_KEY COHERE_API_KEY DEEPSEEK_API_KEY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+
+cd "$here"
+if [ "$#" -eq 0 ]; then set -- ./*.test.js; fi
+status=0
+node --test --test-reporter=spec "$@" || status=$?
+
+# A clean stop is part of the check: under the sanitizers a leak or error shows in the exit code.
+kill -TERM "$fake_pid"
+fake_status=0
+wait "$fake_pid" || fake_status=$?
+fake_pid=""
+if [ "$fake_status" -ne 0 ]; then
+  echo "run_against_fake: majordomo-fake exited with status $fake_status after SIGTERM" >&2
+  status=1
+fi
+if [ "$status" -ne 0 ]; then
+  echo "--- majordomo-fake stderr ---" >&2
+  cat "$work/fake.err" >&2
+fi
+exit "$status"
