@@ -4,17 +4,37 @@ import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 
 import {
-  apiKey, baseUrls, checkRecorded, defaultHeaders, fixtureEvents, fixtureJson, headerValue, recordedRequest, requestTag,
-  testOptions, timeoutMs,
+  apiKey, assertCounts, assertUsage, baseUrls, builtInText, checkRecorded, defaultHeaders, fixtureEvents, fixtureJson,
+  headerValue, recordedRequest, replies, requestTag, testOptions, timeoutMs,
 } from './fake_env.js';
 
 const params = { model: 'claude-haiku-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] };
 
-const message = fixtureJson('anthropic/message.json');
-const events = fixtureEvents('anthropic/message_stream.sse').map((e) => e.data);
-const streamText = events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.text).join('');
-const streamInputTokens = events.find((e) => e.type === 'message_start').message.usage.input_tokens;
-const streamOutputTokens = events.find((e) => e.type === 'message_delta').usage.output_tokens;
+// Usage is compared as { input_tokens, output_tokens }: in a stream the first comes with
+// message_start and the second with message_delta.
+function fromFixtures() {
+  const message = fixtureJson('anthropic/message.json');
+  const events = fixtureEvents('anthropic/message_stream.sse').map((e) => e.data);
+  return {
+    jsonText: message.content[0].text,
+    jsonUsage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens },
+    streamText: events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.text).join(''),
+    streamUsage: {
+      input_tokens: events.find((e) => e.type === 'message_start').message.usage.input_tokens,
+      output_tokens: events.find((e) => e.type === 'message_delta').usage.output_tokens,
+    },
+  };
+}
+
+function consistentUsage(usage) {
+  assertCounts(usage.input_tokens, usage.output_tokens);
+}
+
+const expected = replies === 'fixtures' ? fromFixtures() : {
+  jsonText: builtInText('anthropic'), jsonUsage: consistentUsage, streamText: builtInText('anthropic'), streamUsage: consistentUsage,
+};
+
+const tokens = ({ input_tokens, output_tokens }) => ({ input_tokens, output_tokens });
 
 function client(baseURL) {
   return new Anthropic({ apiKey, baseURL, defaultHeaders, maxRetries: 0, timeout: timeoutMs });
@@ -35,10 +55,9 @@ for (const base of baseUrls('anthropic')) {
     const tag = requestTag();
     const response = await client(base.url).messages.create(params, { headers: tag });
     assert.equal(response.content[0].type, 'text');
-    assert.equal(response.content[0].text, message.content[0].text);
+    assert.equal(response.content[0].text, expected.jsonText);
     assert.equal(response.stop_reason, 'end_turn');
-    assert.equal(response.usage.input_tokens, message.usage.input_tokens);
-    assert.equal(response.usage.output_tokens, message.usage.output_tokens);
+    assertUsage(tokens(response.usage), expected.jsonUsage);
     await checkVersionHeader(tag, base.prefix);
   });
 
@@ -57,11 +76,10 @@ for (const base of baseUrls('anthropic')) {
         stopReason = event.delta.stop_reason;
       }
     }
-    assert.ok(streamText.length > 0);
-    assert.equal(text, streamText);
+    assert.ok(expected.streamText.length > 0);
+    assert.equal(text, expected.streamText);
     assert.equal(stopReason, 'end_turn');
-    assert.equal(inputTokens, streamInputTokens);
-    assert.equal(outputTokens, streamOutputTokens);
+    assertUsage({ input_tokens: inputTokens, output_tokens: outputTokens }, expected.streamUsage);
     await checkVersionHeader(tag, base.prefix);
   });
 }
@@ -72,10 +90,9 @@ test('anthropic stream helper assembles the final message', testOptions, async (
   const tag = requestTag();
   const stream = client(base.url).messages.stream(params, { headers: tag });
   const final = await stream.finalMessage();
-  assert.equal(final.content[0].text, streamText);
+  assert.equal(final.content[0].text, expected.streamText);
   assert.equal(final.stop_reason, 'end_turn');
-  assert.equal(final.usage.input_tokens, streamInputTokens);
-  assert.equal(final.usage.output_tokens, streamOutputTokens);
+  assertUsage(tokens(final.usage), expected.streamUsage);
   await checkVersionHeader(tag, base.prefix);
 });
 
@@ -88,7 +105,7 @@ test('anthropic messages JSON with x-api-key as a default header', testOptions, 
     timeout: timeoutMs,
   });
   const response = await keyed.messages.create(params, { headers: tag });
-  assert.equal(response.content[0].text, message.content[0].text);
+  assert.equal(response.content[0].text, expected.jsonText);
   const record = await recordedRequest(tag);
   assert.equal(headerValue(record, 'x-api-key'), apiKey);
   assert.equal(headerValue(record, 'Authorization'), undefined);

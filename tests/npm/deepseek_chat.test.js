@@ -4,17 +4,37 @@ import { test } from 'node:test';
 import OpenAI from 'openai';
 
 import {
-  apiKey, baseUrls, checkRecorded, defaultHeaders, fixtureEvents, fixtureJson, requestTag, testOptions, timeoutMs,
+  apiKey, assertCounts, assertUsage, baseUrls, builtInText, checkRecorded, defaultHeaders, fixtureEvents, fixtureJson,
+  replies, requestTag, testOptions, timeoutMs,
 } from './fake_env.js';
 
 const model = 'deepseek-reasoner';
 const messages = [{ role: 'user', content: 'hello' }];
 
-const completion = fixtureJson('deepseek/chat_completion.json');
-const chunks = fixtureEvents('deepseek/chat_completion_stream.sse').filter((e) => e.data !== '[DONE]').map((e) => e.data);
-const streamText = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
-const streamReasoning = chunks.map((c) => c.choices[0]?.delta?.reasoning_content ?? '').join('');
-const streamUsage = chunks.find((c) => c.usage).usage;
+function fromFixtures() {
+  const completion = fixtureJson('deepseek/chat_completion.json');
+  const chunks = fixtureEvents('deepseek/chat_completion_stream.sse').filter((e) => e.data !== '[DONE]').map((e) => e.data);
+  return {
+    jsonText: completion.choices[0].message.content,
+    jsonReasoning: completion.choices[0].message.reasoning_content,
+    jsonUsage: completion.usage,
+    streamText: chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''),
+    streamReasoning: chunks.map((c) => c.choices[0]?.delta?.reasoning_content ?? '').join(''),
+    streamUsage: chunks.find((c) => c.usage).usage,
+  };
+}
+
+function consistentUsage(usage) {
+  assertCounts(usage.prompt_tokens, usage.completion_tokens);
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+  assert.equal(usage.prompt_cache_hit_tokens + usage.prompt_cache_miss_tokens, usage.prompt_tokens);
+}
+
+// The built-in replies carry no reasoning text.
+const expected = replies === 'fixtures' ? fromFixtures() : {
+  jsonText: builtInText('deepseek'), jsonReasoning: undefined, jsonUsage: consistentUsage,
+  streamText: builtInText('deepseek'), streamReasoning: '', streamUsage: consistentUsage,
+};
 
 function client(baseURL) {
   return new OpenAI({ apiKey, baseURL, defaultHeaders, maxRetries: 0, timeout: timeoutMs });
@@ -30,10 +50,10 @@ for (const base of baseUrls('deepseek')) {
     const tag = requestTag();
     const response = await client(base.url).chat.completions.create({ model, messages }, { headers: tag });
     const message = response.choices[0].message;
-    assert.equal(message.content, completion.choices[0].message.content);
-    assert.equal(message.reasoning_content, completion.choices[0].message.reasoning_content);
+    assert.equal(message.content, expected.jsonText);
+    assert.equal(message.reasoning_content, expected.jsonReasoning);
     assert.equal(response.choices[0].finish_reason, 'stop');
-    assert.deepEqual(response.usage, completion.usage);
+    assertUsage(response.usage, expected.jsonUsage);
     await checkRecorded(tag, recordedAs(base.prefix));
   });
 
@@ -50,11 +70,11 @@ for (const base of baseUrls('deepseek')) {
       finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
       if (chunk.usage) usage = chunk.usage;
     }
-    assert.ok(streamText.length > 0 && streamReasoning.length > 0);
-    assert.equal(text, streamText);
-    assert.equal(reasoning, streamReasoning);
+    assert.ok(expected.streamText.length > 0);
+    assert.equal(text, expected.streamText);
+    assert.equal(reasoning, expected.streamReasoning);
     assert.equal(finishReason, 'stop');
-    assert.deepEqual(usage, streamUsage);
+    assertUsage(usage, expected.streamUsage);
     await checkRecorded(tag, recordedAs(base.prefix));
   });
 }

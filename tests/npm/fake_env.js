@@ -18,6 +18,9 @@ export const origin = required('MAJORDOMO_FAKE_ORIGIN');
 // Never anything but loopback: these checks must not reach a real provider by mistake.
 assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/, `MAJORDOMO_FAKE_ORIGIN must be http://127.0.0.1:PORT, got ${origin}`);
 export const fixturesDir = required('MAJORDOMO_FIXTURES');
+// What the fake answers with: 'fixtures' (the shared recorded set, replayed) or 'built-in' (the
+// replies it generates itself when started with --no-fixtures).
+export const replies = process.env.MAJORDOMO_FAKE_REPLIES === 'built-in' ? 'built-in' : 'fixtures';
 
 // Dummy credentials: the fake accepts any non-empty key.
 export const apiKey = 'sk-majordomo-dummy-key';
@@ -102,4 +105,22 @@ export function fixtureEvents(relative) {
     events.push({ event, data: parsed });
   }
   return events;
+}
+
+// The answer text of the fake's built-in replies (tools/fake/*_protocol.cpp).
+export function builtInText(provider) {
+  return provider === 'openai' ? 'Hello from majordomo-fake.' : `Hello from majordomo-fake (${provider}).`;
+}
+
+// Token counts the SDK handed back: whole numbers above zero.
+export function assertCounts(...counts) {
+  for (const count of counts) assert.ok(Number.isInteger(count) && count > 0, `expected a positive token count, got ${count}`);
+}
+
+// Usage as the SDK returned it against what is expected: equal to a fixture's value, or, for the
+// built-in replies (whose counts follow the request's size), passing a check function.
+export function assertUsage(actual, expected) {
+  assert.ok(actual, 'the SDK returned no usage');
+  if (typeof expected === 'function') expected(actual);
+  else assert.deepEqual(actual, expected);
 }

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Starts majordomo-fake on an ephemeral loopback port, runs the official-SDK checks (node --test) against it, stops it.
-#   tests/npm/run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]
+#   tests/npm/run_against_fake.sh [--built-in] FAKE_BINARY FIXTURES_DIR [test files...]
+# The fake replays the shared fixtures, or with --built-in serves its own generated replies
+# (--no-fixtures); the checks read their expectations from FIXTURES_DIR either way.
 # The SDKs come from tests/npm/package-lock.json; scripts/setup.sh installs them (npm ci).
 set -euo pipefail
 
+usage="usage: run_against_fake.sh [--built-in] FAKE_BINARY FIXTURES_DIR [test files...]"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-fake_binary="${1:?usage: run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]}"
-fixtures="${2:?usage: run_against_fake.sh FAKE_BINARY FIXTURES_DIR [test files...]}"
+replies=fixtures
+if [ "${1:-}" = "--built-in" ]; then
+  replies=built-in
+  shift
+fi
+fake_binary="${1:?$usage}"
+fixtures="${2:?$usage}"
 shift 2
 
 fail() { echo "run_against_fake: $*" >&2; exit 1; }
@@ -33,7 +41,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$fake_binary" --host 127.0.0.1 --port 0 --port-file "$work/port" --fixtures "$fixtures" \
+replies_flag=(--fixtures "$fixtures")
+[ "$replies" = built-in ] && replies_flag=(--no-fixtures)
+"$fake_binary" --host 127.0.0.1 --port 0 --port-file "$work/port" "${replies_flag[@]}" \
   >"$work/fake.out" 2>"$work/fake.err" &
 fake_pid=$!
 
@@ -47,6 +57,7 @@ done
 
 export MAJORDOMO_FAKE_ORIGIN="http://127.0.0.1:$(cat "$work/port")"
 export MAJORDOMO_FIXTURES="$fixtures"
+export MAJORDOMO_FAKE_REPLIES="$replies"
 # The SDKs read these from the environment; a developer's real settings must not leak into the checks.
 unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN \
       ANTHROPIC_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT \
