@@ -43,19 +43,20 @@ trap cleanup EXIT
 
 replies_flag=(--fixtures "$fixtures")
 [ "$replies" = built-in ] && replies_flag=(--no-fixtures)
-"$fake_binary" --host 127.0.0.1 --port 0 --port-file "$work/port" "${replies_flag[@]}" \
-  >"$work/fake.out" 2>"$work/fake.err" &
+# The fake prints "majordomo-fake listening on ORIGIN" once it listens: a blocking read of that
+# line through a FIFO is the wait (it ends at EOF if the fake exits first).
+mkfifo "$work/stdout"
+"$fake_binary" --host 127.0.0.1 --port 0 "${replies_flag[@]}" >"$work/stdout" 2>"$work/fake.err" &
 fake_pid=$!
+exec 3<"$work/stdout"
+listening=""
+read -r -t 30 listening <&3 || true
+case "$listening" in
+  "majordomo-fake listening on http://127.0.0.1:"*) ;;
+  *) cat "$work/fake.err" >&2; fail "majordomo-fake did not report listening (got '${listening}')" ;;
+esac
 
-# The port file appears (atomically) once the server listens; poll the file, not the clock.
-for _ in $(seq 1 200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.err" >&2; fail "majordomo-fake exited before listening"; }
-  sleep 0.05
-done
-[ -s "$work/port" ] || { cat "$work/fake.err" >&2; fail "majordomo-fake wrote no port file within 10 s"; }
-
-export MAJORDOMO_FAKE_ORIGIN="http://127.0.0.1:$(cat "$work/port")"
+export MAJORDOMO_FAKE_ORIGIN="${listening##* }"
 export MAJORDOMO_FIXTURES="$fixtures"
 export MAJORDOMO_FAKE_REPLIES="$replies"
 # The SDKs read these from the environment; a developer's real settings must not leak into the checks.
