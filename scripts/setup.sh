@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages majordomo needs to build, test and run its demo (idempotent).
+# Installs the Debian 12 packages majordomo needs to build, test and run its demo, and the npm test dependencies (idempotent).
 #   scripts/setup.sh          build + test + demo dependencies
-#   scripts/setup.sh --bench  also the benchmark harness's (nginx, wrk, hyperfine, node)
+#   scripts/setup.sh --bench  also the benchmark harness's (nginx, wrk, hyperfine)
 set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -10,19 +11,35 @@ packages=(
   openssl ca-certificates curl jq
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light wrk hyperfine time util-linux nodejs npm valgrind)
+  packages+=(nginx-light wrk hyperfine time util-linux valgrind)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Node.js and npm run tests/npm (the official SDKs against the fake server). A machine that already
+# has them (for instance a node build that bundles npm, which Debian's npm package conflicts with)
+# keeps its own; otherwise Debian's are installed.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The SDK versions pinned by tests/npm/package-lock.json; npm ci (about 20 s) runs only when the
+# lock file changed since the last install, recorded by its checksum inside node_modules.
+lock_sum="$(sha256sum tests/npm/package-lock.json | cut -d' ' -f1)"
+stamp=tests/npm/node_modules/.majordomo-lock-sha256
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
+  echo "setup: npm ci in tests/npm (the official provider SDKs the fake server is checked against)"
+  # No install scripts: the checks need none, and none should run on a developer's machine unasked.
+  (cd tests/npm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" > "$stamp"
+fi
