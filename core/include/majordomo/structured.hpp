@@ -29,7 +29,10 @@ class JsonSchema {
   const std::string& text() const noexcept;
   // Fences stripped and parsed as parse_json_response does; then an empty object throws
   // ParseError and an answer that breaks the schema throws SchemaMismatchError, both with the
-  // raw text in partial_content.
+  // raw text in partial_content. Before the check, a null given for a property the schema leaves
+  // optional and does not let be null is removed from the answer (strict provider modes make
+  // optional properties nullable and answer null for "absent"); json_text then holds the answer
+  // as checked, response.content the text as received.
   JsonResponse check(Response response) const;
 
  private:
