@@ -334,6 +334,11 @@ JsonResponse JsonSchema::check(Response response) const {
   return out;
 }
 
+bool JsonSchema::accepts(const Poco::Dynamic::Var& value) const {
+  valijson::Validator validator;
+  return validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(value), nullptr);
+}
+
 JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {
   LLMRequest request = LLMRequest::from_prompt(prompt, options);
   request.format = ResponseFormat::json_object;

@@ -34,6 +34,10 @@ class JsonSchema {
   // optional properties nullable and answer null for "absent"); json_text then holds the answer
   // as checked, response.content the text as received.
   JsonResponse check(Response response) const;
+  // The validator's verdict on `value` alone, without check()'s fence stripping, empty-object
+  // and optional-null handling. Throws what the validator throws (std::exception). For checking
+  // the validator itself, e.g. against the JSON-Schema-Test-Suite.
+  bool accepts(const Poco::Dynamic::Var& value) const;
 
  private:
   struct Parsed;
