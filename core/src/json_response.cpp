@@ -339,6 +339,24 @@ bool JsonSchema::accepts(const Poco::Dynamic::Var& value) const {
   return validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(value), nullptr);
 }
 
+JsonResponse StructuredStream::finish() {
+  StreamChunk chunk;
+  while (stream_.next(chunk)) {
+  }
+  return schema_.check(stream_.response());
+}
+
+StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                                                 std::string_view schema_name, const RequestOptions& options) {
+  JsonSchema schema(schema_json, llm.provider());
+  LLMRequest request = LLMRequest::from_prompt(prompt, options);
+  request.format = ResponseFormat::json_schema;
+  request.schema_json = schema.text();
+  request.schema_name = std::string(schema_name);
+  ResponseStream stream = llm.stream(request);
+  return StructuredStream(std::move(stream), std::move(schema));
+}
+
 JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {
   LLMRequest request = LLMRequest::from_prompt(prompt, options);
   request.format = ResponseFormat::json_object;

@@ -231,17 +231,49 @@ const std::string kWrappedOrderSchema =
     R"("note":{"type":"string"}},"required":["order"],"additionalProperties":false,"definitions":{"order":)" +
     kOrderSchema + "}}";
 
-// The whole answer of a structured stream, checked as the CLI checks it at the end of a stream.
+// A structured stream read piece by piece, then checked; the pieces must make up the answer.
 JsonResponse streamed_structured(LLM& llm, const std::string& schema_json, const std::string& name) {
-  const JsonSchema schema(schema_json, llm.provider());
-  LLMRequest request = LLMRequest::from_prompt("Two green teas at 5.50.");
-  request.format = ResponseFormat::json_schema;
-  request.schema_json = schema.text();
-  request.schema_name = name;
-  ResponseStream stream = llm.stream(request);
-  const std::string text = majordomo::testing::drain(stream);
-  CHECK(text == stream.response().content);
-  return schema.check(stream.response());
+  StructuredStream structured = get_json_schema_response_stream(llm, "Two green teas at 5.50.", schema_json, name);
+  const std::string text = majordomo::testing::drain(structured.stream());
+  JsonResponse json = structured.finish();
+  CHECK(text == json.response.content);
+  CHECK_FALSE(text.empty());
+  return json;
+}
+
+// An SSE body of OpenAI-style chat.completion.chunk events (OpenAI and DeepSeek) carrying `text`.
+fake::ScriptedResponse chat_chunks(const std::string& model, const std::string& text) {
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  const auto chunk = [&](const std::string& delta, const std::string& finish, const std::string& usage) {
+    return fmt::format(
+        "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"{}\",\"choices\":[{{\"index\":0,"
+        "\"delta\":{{\"content\":{}}},\"finish_reason\":{}}}]{}}}\n\n",
+        model, json_string(delta), finish, usage);
+  };
+  for (std::size_t at = 0; at < text.size(); at += 6) response.body += chunk(text.substr(at, 6), "null", "");
+  response.body += chunk("", "\"stop\"", R"(,"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14})");
+  response.body += "data: [DONE]\n\n";
+  return response;
+}
+
+// A Cohere v2 chat stream carrying `text`.
+fake::ScriptedResponse cohere_chunks(const std::string& text) {
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  const auto event = [&](const char* name, const std::string& data) {
+    response.body += fmt::format("event: {}\ndata: {}\n\n", name, data);
+  };
+  event("message-start", R"({"id":"m1","type":"message-start","delta":{"message":{"role":"assistant","content":[]}}})");
+  event("content-start", R"({"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}})");
+  for (std::size_t at = 0; at < text.size(); at += 6) {
+    event("content-delta", fmt::format(R"({{"type":"content-delta","index":0,"delta":{{"message":{{"content":{{"text":{}}}}}}}}})",
+                                       json_string(text.substr(at, 6))));
+  }
+  event("content-end", R"({"type":"content-end","index":0})");
+  event("message-end", R"({"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"tokens":{"input_tokens":5,"output_tokens":9}}}})");
+  response.body += "data: [DONE]\n\n";
+  return response;
 }
 
 fake::ScriptedResponse anthropic_text_answer(const std::string& content) {
@@ -393,4 +425,40 @@ TEST_CASE("deepseek and cohere structured answers are checked against the caller
             "publication_year") == 1925);
   env.push_fixture("cohere/structured_output.json");
   CHECK_THROWS_AS(env.cohere()->get_json_schema_response("A classic?", kOrderSchema, "Order"), SchemaMismatchError);
+}
+
+TEST_CASE("structured streams are checked at the end on openai, deepseek and cohere", "[structured][stream]") {
+  ProviderTestEnv env;
+  const std::string order = R"({"order":{"product_name":"Green Tea","price":5.5,"quantity":2},"note":null})";
+
+  env.server.push_response(chat_chunks("gpt-4o", order));
+  const JsonResponse openai = streamed_structured(*env.openai(), kWrappedOrderSchema, "Order");
+  CHECK_FALSE(openai.value.extract<Poco::JSON::Object::Ptr>()->has("note"));  // null for an optional property
+  CHECK(majordomo::testing::parse_object(env.server.requests().back().body)->getValue<bool>("stream"));
+
+  // DeepSeek's schema goes in the system prompt, so a null for an optional property is checked as is.
+  const std::string deepseek_order = R"({"order":{"product_name":"Green Tea","price":5.5,"quantity":2}})";
+  env.server.push_response(chat_chunks("deepseek-chat", deepseek_order));
+  CHECK(streamed_structured(*env.deepseek(), kWrappedOrderSchema, "Order").json_text == deepseek_order);
+
+  env.server.push_response(cohere_chunks(deepseek_order));
+  CHECK(streamed_structured(*env.cohere(), kWrappedOrderSchema, "Order").json_text == deepseek_order);
+
+  // A streamed mismatch is the same typed error, with the streamed text.
+  const std::string wrong = R"({"order":{"product_name":"Green Tea","price":"5.50","quantity":2}})";
+  env.server.push_response(cohere_chunks(wrong));
+  StructuredStream structured = get_json_schema_response_stream(*env.cohere(), "Order?", kWrappedOrderSchema, "Order");
+  try {
+    (void)structured.finish();
+    FAIL("no error");
+  } catch (const SchemaMismatchError& error) {
+    CHECK(error.partial_content() == wrong);
+    CHECK_THAT(error.what(), Catch::Contains("price"));
+  }
+  // And the refusals before sending apply to streams too.
+  CHECK_THROWS_AS(get_json_schema_response_stream(*env.gemini(env.gemini_options(), "gemma-3-27b-it"), "Order?",
+                                                  kWrappedOrderSchema, "Order"),
+                  UnsupportedError);
+  CHECK_THROWS_AS(get_json_schema_response_stream(*env.openai(), "Order?", "[]", "Order"), ConfigurationError);
+  CHECK(env.server.requests().size() == 4);
 }

@@ -44,6 +44,28 @@ class JsonSchema {
   std::unique_ptr<Parsed> parsed_;
 };
 
+// A structured answer read as a stream: pieces of the JSON text arrive as the model writes them
+// (through stream()), then finish() reads whatever is left and checks the whole answer.
+class StructuredStream {
+ public:
+  StructuredStream(ResponseStream stream, JsonSchema schema)
+      : stream_(std::move(stream)), schema_(std::move(schema)) {}
+
+  ResponseStream& stream() noexcept { return stream_; }
+  // Reads the rest of the stream, then JsonSchema::check on the whole answer. Throws the
+  // stream's errors (with the text so far) and the errors of get_json_schema_response.
+  JsonResponse finish();
+
+ private:
+  ResponseStream stream_;
+  JsonSchema schema_;
+};
+
+// get_json_schema_response, streamed: the same request with streaming on, and the same checks
+// when finish() is called. ConfigurationError and UnsupportedError come before sending.
+StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                                                 std::string_view schema_name, const RequestOptions& options = {});
+
 // Strips Markdown code fences from response.content and parses it; ParseError (partial_content =
 // raw text) when it is not JSON. What get_json_response does with the answer it received.
 JsonResponse parse_json_response(Response response);
