@@ -709,6 +709,14 @@ class AnthropicProvider {
       plan.output_schema = sdk::anthropic_output_schema(schema);
       return plan;
     }
+    if (!sdk::has_object_root(schema)) {
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          fmt::format("anthropic model '{}' takes structured output as a tool call, whose input must "
+                      "be an object: wrap the value in a property of an object schema, or use a model "
+                      "with native structured output (e.g. claude-sonnet-4-5)",
+                      model));
+    }
     std::string_view name = sdk::view(request.schema_name);
     if (name.empty()) name = "response";
     if (!sdk::valid_schema_name(name)) {

@@ -581,6 +581,13 @@ std::string gemini_response_schema(std::string_view schema_json) {
   return rewrite(Dialect::gemini, schema_json);
 }
 
+bool has_object_root(std::string_view schema_json) {
+  dom::parser parser;
+  dom::element root;
+  return parser.parse(schema_json.data(), schema_json.size()).get(root) == simdjson::SUCCESS && root.is_object() &&
+         names_object(dom::object(root));
+}
+
 bool valid_schema_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {

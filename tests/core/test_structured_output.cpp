@@ -343,6 +343,9 @@ TEST_CASE("anthropic models without output_config get a forced tool call whose i
   const JsonResponse streamed = streamed_structured(*llm, kWrappedOrderSchema, "Order");
   CHECK(streamed.json_text == json.json_text);
 
+  // Tool input must be an object.
+  CHECK_THROWS_AS(llm->get_json_schema_response("Tags?", R"({"type":"array","items":{"type":"string"}})", "Tags"),
+                  UnsupportedError);
   // A tool name Anthropic refuses is a configuration error before sending.
   CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kOrderSchema, "an order"), ConfigurationError);
   CHECK(env.server.requests().size() == 2);

@@ -145,6 +145,15 @@ TEST_CASE("gemini response schema maps unions and refuses recursion", "[schema_d
         R"({"type":"OBJECT","properties":{"a":{"type":"STRING"},"b":{"type":"STRING"}},"propertyOrdering":["a","b"]})");
 }
 
+TEST_CASE("object roots are told from the rest", "[schema_dialects]") {
+  CHECK(majordomo::sdk::has_object_root(R"({"type":"object"})"));
+  CHECK(majordomo::sdk::has_object_root(R"({"properties":{"a":{}}})"));
+  CHECK(majordomo::sdk::has_object_root(R"({"type":["object","null"]})"));
+  CHECK_FALSE(majordomo::sdk::has_object_root(R"({"type":"array"})"));
+  CHECK_FALSE(majordomo::sdk::has_object_root("[]"));
+  CHECK_FALSE(majordomo::sdk::has_object_root("{"));
+}
+
 TEST_CASE("schema names follow the providers' rule", "[schema_dialects]") {
   CHECK(majordomo::sdk::valid_schema_name("Location_2-b"));
   CHECK_FALSE(majordomo::sdk::valid_schema_name(""));

@@ -56,6 +56,10 @@ std::string anthropic_output_schema(std::string_view schema_json);
 //    $defs, definitions, default, patternProperties, exclusiveMinimum, examples, …) is dropped.
 std::string gemini_response_schema(std::string_view schema_json);
 
+// Whether the schema's root describes an object ("type" names "object", or it has
+// "properties"), as tool input schemas must. False for anything else, invalid JSON included.
+bool has_object_root(std::string_view schema_json);
+
 // Whether `name` is accepted as a schema or tool name by OpenAI and Anthropic: 1 to 64 characters
 // from a-z, A-Z, 0-9, '_' and '-'.
 bool valid_schema_name(std::string_view name) noexcept;
