@@ -239,6 +239,33 @@ class SchemaRewriter {
     schema(value, false);
   }
 
+  // Writes a keyword that holds schemas with those schemas rewritten; false for other keywords.
+  // oneOf goes out as anyOf everywhere; allOf stays only where the dialect takes it (elsewhere it
+  // was merged before); $defs and definitions only where $refs stay (Gemini inlines them).
+  // `required`: see schema_map. Callers refuse anyOf next to oneOf first.
+  bool nested(ObjectOut& out, std::string_view key, dom::element value,
+              const std::vector<std::string_view>* required) {
+    if (key == "properties") {
+      out.key(key);
+      schema_map(value, key, required);
+    } else if ((key == "$defs" || key == "definitions") && dialect_ != Dialect::gemini) {
+      out.key(key);
+      schema_map(value, key, nullptr);
+    } else if (key == "items") {
+      out.key(key);
+      items(value);
+    } else if (key == "anyOf" || key == "oneOf") {
+      out.key("anyOf");
+      schema_list(value, key);
+    } else if (key == "allOf" && dialect_ == Dialect::anthropic) {
+      out.key(key);
+      schema_list(value, key);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   static std::vector<std::string_view> required_names(dom::object object) {
     std::vector<std::string_view> names;
     dom::element required;
@@ -286,18 +313,8 @@ class SchemaRewriter {
       } else if (key == "enum") {
         out.key("enum");
         write_enum_with_null(value, nullable && has(object, "type"));
-      } else if (key == "properties") {
-        out.key("properties");
-        schema_map(value, "properties", &required);
-      } else if (key == "$defs" || key == "definitions") {
-        out.key(key);
-        schema_map(value, key, nullptr);
-      } else if (key == "items") {
-        out.key("items");
-        items(value);
-      } else if (key == "anyOf" || key == "oneOf") {
-        out.key("anyOf");
-        schema_list(value, key);
+      } else if (nested(out, key, value, &required)) {
+        // A keyword holding schemas, rewritten.
       } else if (key == "format") {
         if (value.is_string() && one_of(std::string_view(value), kOpenAIFormats)) {
           out.key("format");
@@ -333,22 +350,7 @@ class SchemaRewriter {
       write_value(json_, type);
       return;
     }
-    json_.raw("[");
-    bool first = true;
-    bool has_null = false;
-    const auto add = [&](dom::element name) {
-      if (!first) json_.raw(",");
-      first = false;
-      has_null = has_null || is_string(name, "null");
-      write_value(json_, name);
-    };
-    if (type.is_array()) {
-      for (const dom::element name : dom::array(type)) add(name);
-    } else {
-      add(type);
-    }
-    if (!has_null) json_.raw(first ? R"("null")" : R"(,"null")");
-    json_.raw("]");
+    write_list_adding(type, R"("null")", [](dom::element name) { return is_string(name, "null"); });
   }
 
   void write_enum_with_null(dom::element values, bool nullable) {
@@ -356,22 +358,38 @@ class SchemaRewriter {
       write_value(json_, values);
       return;
     }
+    write_list_adding(values, "null", [](dom::element value) { return value.is_null(); });
+  }
+
+  // `values` (one value or a list) written as a list that also holds `extra` (JSON text), unless
+  // an entry already is it.
+  template <class IsExtra>
+  void write_list_adding(dom::element values, std::string_view extra, IsExtra is_extra) {
     json_.raw("[");
     bool first = true;
-    bool has_null = false;
-    for (const dom::element value : dom::array(values)) {
+    bool present = false;
+    const auto add = [&](dom::element value) {
       if (!first) json_.raw(",");
       first = false;
-      has_null = has_null || value.is_null();
+      present = present || is_extra(value);
       write_value(json_, value);
+    };
+    if (values.is_array()) {
+      for (const dom::element value : dom::array(values)) add(value);
+    } else {
+      add(values);
     }
-    if (!has_null) json_.raw(first ? "null" : ",null");
+    if (!present) {
+      if (!first) json_.raw(",");
+      json_.raw(extra);
+    }
     json_.raw("]");
   }
 
   // ---- Anthropic ----------------------------------------------------------------------------
 
   void anthropic(dom::object object) {
+    if (has(object, "anyOf") && has(object, "oneOf")) unsupported("anyOf and oneOf together; use one of them");
     const bool is_object = names_object(object);
     if (is_object) require_properties(object);
     ObjectOut out(json_);
@@ -379,19 +397,8 @@ class SchemaRewriter {
       if (key == "type" || key == "required") {
         out.key(key);
         write_value(json_, value);
-      } else if (key == "properties" || key == "$defs" || key == "definitions") {
-        out.key(key);
-        schema_map(value, key, nullptr);
-      } else if (key == "items") {
-        out.key("items");
-        items(value);
-      } else if (key == "anyOf" || key == "allOf") {
-        out.key(key);
-        schema_list(value, key);
-      } else if (key == "oneOf") {
-        if (has(object, "anyOf")) unsupported("anyOf and oneOf together; use one of them");
-        out.key("anyOf");
-        schema_list(value, key);
+      } else if (nested(out, key, value, nullptr)) {
+        // A keyword holding schemas, rewritten.
       } else if (key == "format") {
         if (value.is_string() && one_of(std::string_view(value), kAnthropicFormats)) {
           out.key("format");
@@ -484,12 +491,8 @@ class SchemaRewriter {
           }
           json_.raw("]");
         }
-      } else if (key == "items") {
-        out.key("items");
-        items(value);
-      } else if (key == "anyOf" || key == "oneOf") {
-        out.key("anyOf");
-        schema_list(value, key);
+      } else if (nested(out, key, value, nullptr)) {
+        // A keyword holding schemas, rewritten.
       } else if (key == "nullable" && nullable) {
         // Already written from the type list.
       } else if (one_of(key, kGeminiCopied)) {
