@@ -465,3 +465,24 @@ TEST_CASE("structured streams are checked at the end on openai, deepseek and coh
   CHECK_THROWS_AS(get_json_schema_response_stream(*env.openai(), "Order?", "[]", "Order"), ConfigurationError);
   CHECK(env.server.requests().size() == 4);
 }
+
+TEST_CASE("recorded tool_use answers become the structured answer of a forced tool call", "[structured][anthropic]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic(env.anthropic_options(), "claude-sonnet-4-0");
+  const std::string weather =
+      R"({"type":"object","properties":{"location":{"type":"string"},"units":{"type":"string","enum":["c","f"]}},)"
+      R"("required":["location","units"]})";
+
+  // Padded events, an empty first fragment and keys split across input_json_delta pieces.
+  env.push_fixture("anthropic/stream_tool_use_padded.sse");
+  StructuredStream structured = get_json_schema_response_stream(*llm, "Weather in SF?", weather, "get_weather");
+  const JsonResponse streamed = structured.finish();
+  CHECK(streamed.json_text == R"({"location": "San Francisco, CA", "units": "f"})");
+  CHECK(streamed.response.stop_reason == StopReason::end_turn);
+
+  // The same recording read as plain text (no forced tool) has no answer text: tool input is not text.
+  env.push_fixture("anthropic/stream_tool_use_padded.sse");
+  ResponseStream plain = llm->get_response_stream("Weather in SF?");
+  CHECK(majordomo::testing::drain(plain).empty());
+  CHECK(plain.response().stop_reason == StopReason::tool_use);
+}
