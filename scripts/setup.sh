@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev catch2 libssl-dev
+  libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev json-schema-test-suite catch2 libssl-dev
   openssl ca-certificates curl jq
 )
 if [ "${1:-}" = "--bench" ]; then

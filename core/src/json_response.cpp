@@ -6,6 +6,7 @@
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 
 // VALIJSON_USE_EXCEPTIONS=1 comes from the build: without it valijson aborts on a bad schema.
 #include <valijson/adapters/poco_json_adapter.hpp>
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <exception>
 #include <regex>
+#include <sstream>
 
 namespace majordomo {
 
@@ -134,6 +136,118 @@ std::size_t longest_string(const Poco::Dynamic::Var& node) {
   return longest;
 }
 
+// The target of a local "#/…" reference, or an empty Var when it does not resolve here (the
+// validator reports remote and broken references itself).
+Poco::Dynamic::Var resolve_local_ref(const Poco::Dynamic::Var& root, const std::string& ref) {
+  if (ref.empty() || ref.front() != '#') return {};
+  Poco::Dynamic::Var node = root;
+  std::size_t start = 1;
+  while (start < ref.size()) {
+    if (ref[start] != '/') return {};
+    const std::size_t end = std::min(ref.find('/', start + 1), ref.size());
+    std::string token = ref.substr(start + 1, end - start - 1);
+    for (std::size_t at = 0; (at = token.find('~', at)) != std::string::npos; ++at) {
+      if (at + 1 < token.size() && token[at + 1] == '1') token.replace(at, 2, "/");
+      else if (at + 1 < token.size() && token[at + 1] == '0') token.replace(at, 2, "~");
+    }
+    if (node.type() != typeid(Poco::JSON::Object::Ptr)) return {};
+    const auto object = node.extract<Poco::JSON::Object::Ptr>();
+    if (!object->has(token)) return {};
+    node = object->get(token);
+    start = end;
+  }
+  return node;
+}
+
+// A schema object behind at most this many chained $refs; deeper chains are left alone.
+constexpr int kRefHops = 32;
+
+Poco::JSON::Object::Ptr schema_object(const Poco::Dynamic::Var& root, Poco::Dynamic::Var node) {
+  for (int hop = 0; hop < kRefHops && node.type() == typeid(Poco::JSON::Object::Ptr); ++hop) {
+    const auto object = node.extract<Poco::JSON::Object::Ptr>();
+    if (!object->has("$ref")) return object;
+    node = resolve_local_ref(root, object->getValue<std::string>("$ref"));
+  }
+  return {};
+}
+
+// Whether `node` lets a value be null (an unconstrained schema does).
+bool accepts_null(const Poco::Dynamic::Var& root, const Poco::Dynamic::Var& node, int depth = 0) {
+  if (node.isBoolean()) return node.convert<bool>();
+  const auto object = schema_object(root, node);
+  if (!object || depth > kRefHops) return true;
+  if (object->has("type")) {
+    const auto type = object->get("type");
+    if (type.isString()) return type.extract<std::string>() == "null";
+    if (type.type() == typeid(Poco::JSON::Array::Ptr)) {
+      for (const auto& name : *type.extract<Poco::JSON::Array::Ptr>()) {
+        if (name.isString() && name.extract<std::string>() == "null") return true;
+      }
+      return false;
+    }
+  }
+  if (object->has("enum") && object->get("enum").type() == typeid(Poco::JSON::Array::Ptr)) {
+    const auto values = object->getArray("enum");
+    return std::any_of(values->begin(), values->end(), [](const auto& value) { return value.isEmpty(); });
+  }
+  if (object->has("const")) return object->isNull("const");
+  for (const char* key : {"anyOf", "oneOf"}) {
+    if (const auto branches = object->getArray(key)) {
+      return std::any_of(branches->begin(), branches->end(),
+                         [&](const auto& branch) { return accepts_null(root, branch, depth + 1); });
+    }
+  }
+  if (const auto branches = object->getArray("allOf")) {
+    return std::all_of(branches->begin(), branches->end(),
+                       [&](const auto& branch) { return accepts_null(root, branch, depth + 1); });
+  }
+  return true;
+}
+
+// Strict structured-output dialects (OpenAI's) must list every property as required, so a
+// property the caller left optional is sent as nullable and the model answers null for "absent".
+// Such nulls are removed here when the caller's schema leaves the property optional and does not
+// allow null, so the answer is checked as the caller meant it. Follows properties, items, allOf
+// and local $refs; anyOf/oneOf branches are not entered (which one applies is the validator's
+// call). Returns whether anything was removed.
+bool drop_optional_nulls(const Poco::Dynamic::Var& root, const Poco::Dynamic::Var& schema,
+                         const Poco::Dynamic::Var& value, int depth = 0) {
+  const auto object = schema_object(root, schema);
+  if (!object || depth > 256) return false;
+  bool dropped = false;
+  if (const auto branches = object->getArray("allOf")) {
+    for (const auto& branch : *branches) dropped |= drop_optional_nulls(root, branch, value, depth + 1);
+  }
+  if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto properties = object->getObject("properties");
+    if (!properties) return dropped;
+    Poco::JSON::Object::Ptr answer = value.extract<Poco::JSON::Object::Ptr>();  // non-const: nulls are removed
+    const auto required = object->getArray("required");
+    const auto is_required = [&](const std::string& name) {
+      return required && std::any_of(required->begin(), required->end(), [&](const auto& entry) {
+               return entry.isString() && entry.template extract<std::string>() == name;
+             });
+    };
+    for (const auto& [name, property] : *properties) {
+      if (!answer->has(name)) continue;
+      if (answer->isNull(name)) {
+        if (!is_required(name) && !accepts_null(root, property)) {
+          answer->remove(name);
+          dropped = true;
+        }
+      } else {
+        dropped |= drop_optional_nulls(root, property, answer->get(name), depth + 1);
+      }
+    }
+  } else if (value.type() == typeid(Poco::JSON::Array::Ptr) && object->has("items")) {
+    const auto items = object->get("items");
+    for (const auto& item : *value.extract<Poco::JSON::Array::Ptr>()) {
+      dropped |= drop_optional_nulls(root, items, item, depth + 1);
+    }
+  }
+  return dropped;
+}
+
 }  // namespace
 
 JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
@@ -177,6 +291,12 @@ JsonResponse JsonSchema::check(Response response) const {
     throw_answer_error(ErrorKind::parse, out.response,
                        "the model's answer is an empty JSON object; the raw text is in partial_content");
   }
+  if (drop_optional_nulls(parsed_->document, parsed_->document, out.value)) {
+    // json_text follows value, so re-parsing it gives what was checked; content stays raw.
+    std::ostringstream text;
+    Poco::JSON::Stringifier::condense(out.value, text);
+    out.json_text = text.str();
+  }
   if (parsed_->has_patterns && longest_string(out.value) > kLongestPatternChecked) {
     throw_answer_error(ErrorKind::schema_mismatch, out.response,
                        fmt::format("the model's answer has a string longer than {} bytes, too long to "
@@ -212,6 +332,29 @@ JsonResponse JsonSchema::check(Response response) const {
                                    violations));
   }
   return out;
+}
+
+bool JsonSchema::accepts(const Poco::Dynamic::Var& value) const {
+  valijson::Validator validator;
+  return validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(value), nullptr);
+}
+
+JsonResponse StructuredStream::finish() {
+  StreamChunk chunk;
+  while (stream_.next(chunk)) {
+  }
+  return schema_.check(stream_.response());
+}
+
+StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                                                 std::string_view schema_name, const RequestOptions& options) {
+  JsonSchema schema(schema_json, llm.provider());
+  LLMRequest request = LLMRequest::from_prompt(prompt, options);
+  request.format = ResponseFormat::json_schema;
+  request.schema_json = schema.text();
+  request.schema_name = std::string(schema_name);
+  ResponseStream stream = llm.stream(request);
+  return StructuredStream(std::move(stream), std::move(schema));
 }
 
 JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {

@@ -8,6 +8,7 @@
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/sdk/provider_support.hpp>
+#include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -41,9 +42,12 @@ constexpr std::string_view kDisplayName = "Anthropic";
 // ---------------------------------------------------------------------------------------------
 
 // JSON mode is claimed because build() emulates it with a system-prompt instruction (Anthropic has
-// no JSON mode). JSON-schema output and tools are not wired up yet, so they are not claimed.
-constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_REASONING;
-constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE;
+// no JSON mode). JSON-schema output is native (output_config.format) on the models listed in
+// kNativeOutputModels and a forced tool call on the others, so every model claims it. General
+// tool use is not wired up, so MJ_CAP_TOOLS is not claimed.
+constexpr uint32_t kThinkingCapabilities =
+    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
+constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 
 constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
                                     double output, double cache_read, double cache_write,
@@ -90,6 +94,26 @@ constexpr mj_model_info kModels[] = {
     model_entry("claude-3-5-haiku-latest", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
     model_entry("claude-3-5-haiku-20241022", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
 };
+
+// Models that take output_config.format (structured outputs, GA from the Opus 4.1 / Sonnet 4.5 /
+// Haiku 4.5 generation on, per the provider's structured-outputs page). Older and unlisted models
+// get a forced tool call instead, which every Claude model with tool use supports.
+constexpr std::string_view kNativeOutputModels[] = {
+    "claude-opus-5",         "claude-sonnet-5",          "claude-opus-4-6",
+    "claude-sonnet-4-6",     "claude-opus-4-5",          "claude-opus-4-5-20251101",
+    "claude-sonnet-4-5",     "claude-sonnet-4-5-20250929", "claude-haiku-4-5",
+    "claude-haiku-4-5-20251001", "claude-opus-4-1",      "claude-opus-4-1-20250805",
+};
+
+bool has_native_output(std::string_view model) noexcept {
+  return std::find(std::begin(kNativeOutputModels), std::end(kNativeOutputModels), model) !=
+         std::end(kNativeOutputModels);
+}
+
+// The last member of a forced-tool structured request; the decoder recognises such a request by
+// it (a JSON string inside the body cannot contain these unescaped quotes, and the schema comes
+// earlier) and reads the tool's input as the answer text.
+constexpr std::string_view kForcedToolChoice = R"(,"tool_choice":{"type":"tool","name":)";
 
 // The Messages API refuses a request without max_tokens. When the caller gives none we send the
 // model's cap but at most this much: a 64K-128K reservation can count against output-token rate
@@ -197,6 +221,8 @@ struct TextFields {
   std::string_view text;
   std::string_view thinking;
   std::string_view stop_reason;  // message_delta's delta only
+  std::string_view input;        // a tool_use block's input, as raw JSON
+  std::string_view partial_json; // an input_json_delta's piece of that input
   bool has_type = false;
   bool has_text = false;
   bool has_thinking = false;
@@ -219,18 +245,30 @@ simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields
       error = read_optional_string(field.value(), fields.thinking, fields.has_thinking);
     } else if (key == "stop_reason") {
       error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
+    } else if (key == "input") {
+      ondemand::object input;
+      if (field.value().get_object().get(input) == simdjson::SUCCESS) {
+        error = input.raw_json().get(fields.input);
+      }
+    } else if (key == "partial_json") {
+      bool present = false;
+      error = read_optional_string(field.value(), fields.partial_json, present);
     }
     if (error != simdjson::SUCCESS) return error;
   }
   return simdjson::SUCCESS;
 }
 
-// Text goes to the answer, thinking to the reasoning; signatures, tool input and unknown block
-// types carry nothing a caller reads as text.
-void emit_text_fields(const TextFields& fields, sdk::EventSink& sink) {
+// Text goes to the answer, thinking to the reasoning; signatures and unknown block types carry
+// nothing a caller reads as text. Tool input is the answer only of a forced-tool structured call.
+void emit_text_fields(const TextFields& fields, sdk::EventSink& sink, bool tool_answer) {
   const std::string_view type = fields.type;
   if ((type == "text" || type == "text_delta") && fields.has_text && !fields.text.empty()) {
     sink.text(fields.text);
+  } else if (tool_answer && type == "tool_use" && !fields.input.empty()) {
+    sink.text(fields.input);
+  } else if (tool_answer && type == "input_json_delta" && !fields.partial_json.empty()) {
+    sink.text(fields.partial_json);
   } else if ((type == "thinking" || type == "thinking_delta") && fields.has_thinking &&
              !fields.thinking.empty()) {
     sink.reasoning(fields.thinking);
@@ -309,7 +347,8 @@ int32_t normalise_stop_reason(std::string_view reason) noexcept {
 
 class MessagesDecoder final : public sdk::ResponseDecoder {
  public:
-  explicit MessagesDecoder(sdk::ParserPool::Lease parser) : parser_(std::move(parser)) {}
+  MessagesDecoder(sdk::ParserPool::Lease parser, bool tool_answer)
+      : parser_(std::move(parser)), tool_answer_(tool_answer) {}
 
   std::string_view request_id_header() const override { return "request-id"; }
 
@@ -350,7 +389,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
             if ((error = std::move(element).get(block))) break;
             TextFields fields;
             if ((error = read_text_fields(block, fields))) break;
-            emit_text_fields(fields, sink);
+            emit_text_fields(fields, sink, tool_answer_);
           }
         }
       } else if (key == "stop_reason") {
@@ -371,7 +410,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     }
 
     if (has_model && !model.empty()) sink.meta({}, model);
-    if (has_stop_reason) sink.stop(normalise_stop_reason(stop_reason), stop_reason);
+    if (has_stop_reason) sink.stop(stop_kind(stop_reason), stop_reason);
     if (has_usage) sink.usage(usage.normalised());
   }
 
@@ -425,9 +464,10 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     const std::string_view name = has_type ? type : event.type;
 
     if (name == "content_block_delta") {
-      emit_text_fields(delta, sink);
+      emit_text_fields(delta, sink, tool_answer_);
     } else if (name == "content_block_start") {
-      emit_text_fields(block, sink);
+      block.input = {};  // a streamed tool_use starts with an empty input; the deltas carry it
+      emit_text_fields(block, sink, tool_answer_);
     } else if (name == "message_start") {
       if (has_model && !model.empty()) sink.meta({}, model);
       if (has_usage) {
@@ -436,7 +476,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
       }
     } else if (name == "message_delta") {
       if (delta.has_stop_reason) {
-        sink.stop(normalise_stop_reason(delta.stop_reason), delta.stop_reason);
+        sink.stop(stop_kind(delta.stop_reason), delta.stop_reason);
       }
       if (has_usage) {
         usage_.merge(usage);  // cumulative counts: a merge, never a sum
@@ -504,6 +544,12 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
   }
 
  private:
+  // A forced tool call is how a structured answer ends, not a request to run a tool.
+  int32_t stop_kind(std::string_view reason) const noexcept {
+    if (tool_answer_ && reason == "tool_use") return MJ_STOP_END_TURN;
+    return normalise_stop_reason(reason);
+  }
+
   // message_start's `message`: a Message with empty content; only its model and usage matter.
   static simdjson::error_code read_message_start(ondemand::value& value, std::string_view& model,
                                                  bool& has_model, WireUsage& usage,
@@ -526,6 +572,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
   }
 
   sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
+  bool tool_answer_;  // a forced-tool structured call: the tool's input is the answer text
   WireUsage usage_;  // the stream's running counts: message_start's input side, then deltas
 };
 
@@ -566,17 +613,13 @@ class AnthropicProvider {
   sdk::Prepared build(const mj_request& request) const {
     const std::string_view model = sdk::validated_model(request, "anthropic");
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
-    if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
-      throw sdk::ProviderError(
-          MJ_ERR_UNSUPPORTED,
-          "JSON-schema structured output for anthropic arrives in a later version of the "
-          "plugin; ask for a JSON object (get_json_response) meanwhile");
-    }
-    if (request.response_format != MJ_FORMAT_TEXT && !json_object) {
+    const bool json_schema = request.response_format == MJ_FORMAT_JSON_SCHEMA;
+    if (request.response_format != MJ_FORMAT_TEXT && !json_object && !json_schema) {
       throw sdk::ProviderError(
           MJ_ERR_CONFIGURATION,
           fmt::format("unknown response format {}", request.response_format));
     }
+    const StructuredPlan structured = json_schema ? plan_structured(request, model) : StructuredPlan{};
 
     sdk::Prepared prepared;
     prepared.path = "/v1/messages";
@@ -619,16 +662,74 @@ class AnthropicProvider {
       json.raw(R"(,"top_p":)").number(request.top_p);
     }
     if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
+    if (!structured.output_schema.empty()) {
+      json.raw(R"(,"output_config":{"format":{"type":"json_schema","schema":)")
+          .raw(structured.output_schema)
+          .raw("}}");
+    } else if (!structured.tool_name.empty()) {
+      // The caller's schema as it is: tool input schemas take JSON Schema without the
+      // restrictions of output_config. tool_choice must stay the body's last member.
+      json.raw(R"(,"tools":[{"name":)")
+          .string(structured.tool_name)
+          .raw(R"(,"description":"Record the answer: its input is the whole response.","input_schema":)")
+          .raw(sdk::view(request.schema_json))
+          .raw("}]")
+          .raw(kForcedToolChoice)
+          .string(structured.tool_name)
+          .raw("}");
+    }
     body.push_back('}');
     return prepared;
   }
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<sdk::HttpCall>(transport_, params,
-                                           std::make_unique<MessagesDecoder>(parsers_.acquire()));
+    const std::string_view body = sdk::view(params.body);
+    // Ends with kForcedToolChoice, the quoted tool name and "}}".
+    const auto choice = body.rfind(kForcedToolChoice);
+    const bool tool_answer = choice != std::string_view::npos && body.ends_with("\"}}") &&
+                             body.find('}', choice + kForcedToolChoice.size()) == body.size() - 2;
+    return std::make_unique<sdk::HttpCall>(
+        transport_, params, std::make_unique<MessagesDecoder>(parsers_.acquire(), tool_answer));
   }
 
  private:
+  // How a JSON-schema request is sent: a rewritten output_config schema, or a forced tool.
+  struct StructuredPlan {
+    std::string output_schema;
+    std::string tool_name;
+  };
+
+  static StructuredPlan plan_structured(const mj_request& request, std::string_view model) {
+    const std::string_view schema = sdk::view(request.schema_json);
+    if (schema.empty()) {
+      throw sdk::ProviderError(MJ_ERR_CONFIGURATION, "a JSON-schema response format needs a schema");
+    }
+    StructuredPlan plan;
+    if (has_native_output(model)) {
+      plan.output_schema = sdk::anthropic_output_schema(schema);
+      return plan;
+    }
+    if (!sdk::has_object_root(schema)) {
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          fmt::format("anthropic model '{}' takes structured output as a tool call, whose input must "
+                      "be an object: wrap the value in a property of an object schema, or use a model "
+                      "with native structured output (e.g. claude-sonnet-4-5)",
+                      model));
+    }
+    std::string_view name = sdk::view(request.schema_name);
+    if (name.empty()) name = "response";
+    if (!sdk::valid_schema_name(name)) {
+      throw sdk::ProviderError(
+          MJ_ERR_CONFIGURATION,
+          fmt::format("schema name '{}' is not accepted by Anthropic as a tool name: use 1-64 "
+                      "characters from a-z, A-Z, 0-9, '_' and '-'",
+                      name));
+    }
+    plan.tool_name = std::string(name);
+    return plan;
+  }
+
   sdk::HttpTransport transport_;
   sdk::ParserPool parsers_;
 };

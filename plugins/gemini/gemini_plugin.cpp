@@ -8,6 +8,7 @@
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/sdk/provider_support.hpp>
+#include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -39,10 +40,13 @@ constexpr std::string_view kDisplayName = "Gemini";
 // Catalog
 // ---------------------------------------------------------------------------------------------
 
-// JSON mode is native (responseMimeType). JSON-schema output needs a schema rewrite that is not
-// written yet, and tools are not wired up, so neither is claimed.
-constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_REASONING;
-constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE;
+// JSON mode is native (responseMimeType), JSON-schema output is responseSchema with the caller's
+// schema rewritten (sdk/schema_dialects.hpp). Tools are not wired up, so they are not claimed.
+constexpr uint32_t kThinkingCapabilities =
+    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
+constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
+// Gemma models served by the Gemini API answer text only: the service refuses JSON mode for them.
+constexpr uint32_t kTextOnlyCapabilities = MJ_CAP_STREAMING;
 
 // Gemini has no cache-write premium (explicit caches are billed per hour of storage instead),
 // so the write price is "not priced" and the host bills such tokens, never reported, as input.
@@ -71,6 +75,8 @@ constexpr mj_model_info kModels[] = {
     // Deprecated (shutdown announced for 2026-06-01 [?]); kept so old configurations still price.
     model_entry("gemini-2.0-flash", kPlainCapabilities, 0.10, 0.40, 0.025, 8'192),
     model_entry("gemini-2.0-flash-lite", kPlainCapabilities, 0.075, 0.30, -1.0, 8'192),
+    // Open-weights model on the same API; free of charge there, so not priced. [?] output cap.
+    model_entry("gemma-3-27b-it", kTextOnlyCapabilities, -1.0, -1.0, -1.0, 8'192),
 };
 
 constexpr mj_provider_info kProviderInfo{
@@ -582,19 +588,17 @@ class GeminiProvider {
     if (model.starts_with("models/")) model.remove_prefix(std::string_view("models/").size());
     sdk::require_model_and_messages(request, model, "gemini");
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
-    if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
-      // responseSchema takes an OpenAPI subset: $ref must be inlined and unknown keywords
-      // removed first, which is not written yet.
-      throw sdk::ProviderError(
-          MJ_ERR_UNSUPPORTED,
-          "JSON-schema structured output for gemini arrives in a later version of the plugin; "
-          "ask for a JSON object (get_json_response) meanwhile");
-    }
-    if (request.response_format != MJ_FORMAT_TEXT && !json_object) {
+    const bool json_schema = request.response_format == MJ_FORMAT_JSON_SCHEMA;
+    if (request.response_format != MJ_FORMAT_TEXT && !json_object && !json_schema) {
       throw sdk::ProviderError(
           MJ_ERR_CONFIGURATION,
           fmt::format("unknown response format {}", request.response_format));
     }
+    if (json_object || json_schema) require_json_capability(model, json_schema);
+    // Rewritten before anything else is built: a schema responseSchema cannot express is
+    // refused without a request.
+    const std::string response_schema =
+        json_schema ? sdk::gemini_response_schema(sdk::view(request.schema_json)) : std::string{};
     const bool stream = (request.flags & MJ_REQUEST_STREAM) != 0;
 
     sdk::Prepared prepared;
@@ -630,7 +634,7 @@ class GeminiProvider {
     const bool has_temperature = (request.flags & MJ_REQUEST_HAS_TEMPERATURE) != 0;
     const bool has_top_p = (request.flags & MJ_REQUEST_HAS_TOP_P) != 0;
     const bool has_max_tokens = request.max_tokens > 0;
-    if (has_temperature || has_top_p || has_max_tokens || json_object) {
+    if (has_temperature || has_top_p || has_max_tokens || json_object || json_schema) {
       json.raw(R"(,"generationConfig":{)");
       bool first = true;
       const auto field = [&](std::string_view name) {
@@ -652,9 +656,13 @@ class GeminiProvider {
         field("maxOutputTokens");
         json.number(request.max_tokens);
       }
-      if (json_object) {
+      if (json_object || json_schema) {
         field("responseMimeType");
         json.string("application/json");
+      }
+      if (json_schema) {
+        field("responseSchema");
+        json.raw(response_schema);
       }
       body.push_back('}');
     }
@@ -665,6 +673,21 @@ class GeminiProvider {
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
     return std::make_unique<sdk::HttpCall>(
         transport_, params, std::make_unique<GenerateContentDecoder>(parsers_.acquire()));
+  }
+
+ private:
+  // A listed model whose catalog entry lacks the mode is refused before sending; models not in
+  // the catalog are sent as asked (the service answers for them).
+  static void require_json_capability(std::string_view model, bool json_schema) {
+    const mj_model_info* entry = sdk::find_model(kModels, model);
+    const uint32_t needed = json_schema ? MJ_CAP_JSON_SCHEMA : MJ_CAP_JSON_MODE;
+    if (entry != nullptr && (entry->capabilities & needed) == 0) {
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          fmt::format("gemini model '{}' does not support {}; use a Gemini model (e.g. "
+                      "gemini-2.5-flash) or ask for plain text",
+                      model, json_schema ? "JSON-schema structured output" : "JSON mode"));
+    }
   }
 
  private:

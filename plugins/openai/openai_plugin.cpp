@@ -9,6 +9,7 @@
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/sdk/provider_support.hpp>
+#include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <fmt/format.h>
@@ -524,7 +525,7 @@ class OpenAIProvider {
         json.raw(R"(,"response_format":{"type":"json_schema","json_schema":{"name":)")
             .string(name)
             .raw(R"(,"strict":true,"schema":)")
-            .raw(schema)  // the host checked it is one JSON object; spliced, never re-serialised
+            .raw(sdk::openai_strict_schema(schema))  // sdk/schema_dialects.hpp: strict-mode rules
             .raw("}}");
         break;
       }

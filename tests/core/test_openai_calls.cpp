@@ -334,7 +334,9 @@ TEST_CASE("JSON-schema requests splice a checked schema and refuse a broken one"
   const auto resolved = llm->resolve(request, false);
   REQUIRE(resolved.size() == 1);
   CHECK(resolved[0].body.find(R"("json_schema":{"name":"Location")") != std::string::npos);
-  CHECK(resolved[0].body.find(request.schema_json) != std::string::npos);
+  // Made strict (sdk/schema_dialects.hpp): the object closed, its properties all required.
+  CHECK(resolved[0].body.find(R"("schema":{"type":"object","properties":{"city":{"type":"string"}},)"
+                              R"("required":["city"],"additionalProperties":false})") != std::string::npos);
 
   for (const char* bad : {R"({"type":"object"}},"model":"x","y":{)", "[1,2]", "not json", ""}) {
     CAPTURE(bad);

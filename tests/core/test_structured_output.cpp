@@ -114,7 +114,7 @@ TEST_CASE("answers that break the schema, are empty or are not JSON are refused 
   SECTION("an empty object") {
     env.server.push_response(openai_answer("{}"));
     try {
-      (void)llm->get_json_schema_response("Weather?", R"({"type":"object"})", "Anything");
+      (void)llm->get_json_schema_response("Weather?", R"({"type":"object","properties":{"a":{}}})", "Anything");
       FAIL("no error");
     } catch (const ParseError& error) {
       CHECK(error.partial_content() == "{}");
@@ -144,7 +144,14 @@ TEST_CASE("an unusable schema or a provider without the mode sends nothing", "[s
     CAPTURE(bad);
     CHECK_THROWS_AS(env.openai()->get_json_schema_response("Where?", bad, "Location"), ConfigurationError);
   }
-  CHECK_THROWS_AS(env.anthropic()->get_json_schema_response("Where?", kLocationSchema, "Location"),
+  // A listed model whose catalog entry lacks MJ_CAP_JSON_SCHEMA.
+  CHECK_THROWS_AS(env.gemini(env.gemini_options(), "gemma-3-27b-it")->get_json_schema_response("Where?", kLocationSchema, "Location"),
+                  UnsupportedError);
+  // Schemas a dialect cannot express.
+  CHECK_THROWS_AS(env.openai()->get_json_schema_response("Where?", R"({"type":"array","items":{"type":"string"}})", "L"),
+                  UnsupportedError);
+  CHECK_THROWS_AS(env.gemini()->get_json_schema_response(
+                      "Tree?", R"({"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#"}}}})", "Tree"),
                   UnsupportedError);
   CHECK(env.server.requests().empty());
 }
@@ -178,9 +185,11 @@ TEST_CASE("get_structured_response converts a checked answer into a struct", "[s
   CHECK(location.city == "San Francisco");
   CHECK(location.temperature == 65);
 
-  env.server.push_response(openai_answer("[1,2,3]"));
+  // OpenAI strict mode takes object roots only; DeepSeek's prompt-borne schema takes any.
+  fake::ScriptedResponse numbers = openai_answer("[1,2,3]");
+  env.server.push_response(numbers);
   const auto count = get_structured_response<std::size_t>(
-      *llm, "Numbers?", R"({"type":"array","items":{"type":"integer"}})", "Numbers",
+      *env.deepseek(), "Numbers?", R"({"type":"array","items":{"type":"integer"}})", "Numbers",
       [](const Poco::Dynamic::Var& value) { return value.extract<Poco::JSON::Array::Ptr>()->size(); });
   CHECK(count == 3);
 }
@@ -207,4 +216,273 @@ TEST_CASE("the validator enforces the keywords structured output relies on", "[s
     CHECK_NOTHROW(schema.check(answer(row.valid)));
     CHECK_THROWS_AS(schema.check(answer(row.invalid)), SchemaMismatchError);
   }
+}
+
+namespace {
+
+// Matches the answer of anthropic/structured_output.json.
+const std::string kOrderSchema =
+    R"({"type":"object","properties":{"product_name":{"type":"string","minLength":1},"price":{"type":"number","minimum":0},)"
+    R"("quantity":{"type":"integer","minimum":1}},"required":["product_name","price","quantity"]})";
+
+// The same with a $ref and an optional property, for the dialects that rewrite schemas.
+const std::string kWrappedOrderSchema =
+    R"({"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"order":{"$ref":"#/definitions/order"},)"
+    R"("note":{"type":"string"}},"required":["order"],"additionalProperties":false,"definitions":{"order":)" +
+    kOrderSchema + "}}";
+
+// A structured stream read piece by piece, then checked; the pieces must make up the answer.
+JsonResponse streamed_structured(LLM& llm, const std::string& schema_json, const std::string& name) {
+  StructuredStream structured = get_json_schema_response_stream(llm, "Two green teas at 5.50.", schema_json, name);
+  const std::string text = majordomo::testing::drain(structured.stream());
+  JsonResponse json = structured.finish();
+  CHECK(text == json.response.content);
+  CHECK_FALSE(text.empty());
+  return json;
+}
+
+// An SSE body of OpenAI-style chat.completion.chunk events (OpenAI and DeepSeek) carrying `text`.
+fake::ScriptedResponse chat_chunks(const std::string& model, const std::string& text) {
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  const auto chunk = [&](const std::string& delta, const std::string& finish, const std::string& usage) {
+    return fmt::format(
+        "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"{}\",\"choices\":[{{\"index\":0,"
+        "\"delta\":{{\"content\":{}}},\"finish_reason\":{}}}]{}}}\n\n",
+        model, json_string(delta), finish, usage);
+  };
+  for (std::size_t at = 0; at < text.size(); at += 6) response.body += chunk(text.substr(at, 6), "null", "");
+  response.body += chunk("", "\"stop\"", R"(,"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14})");
+  response.body += "data: [DONE]\n\n";
+  return response;
+}
+
+// A Cohere v2 chat stream carrying `text`.
+fake::ScriptedResponse cohere_chunks(const std::string& text) {
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  const auto event = [&](const char* name, const std::string& data) {
+    response.body += fmt::format("event: {}\ndata: {}\n\n", name, data);
+  };
+  event("message-start", R"({"id":"m1","type":"message-start","delta":{"message":{"role":"assistant","content":[]}}})");
+  event("content-start", R"({"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}})");
+  for (std::size_t at = 0; at < text.size(); at += 6) {
+    event("content-delta", fmt::format(R"({{"type":"content-delta","index":0,"delta":{{"message":{{"content":{{"text":{}}}}}}}}})",
+                                       json_string(text.substr(at, 6))));
+  }
+  event("content-end", R"({"type":"content-end","index":0})");
+  event("message-end", R"({"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"tokens":{"input_tokens":5,"output_tokens":9}}}})");
+  response.body += "data: [DONE]\n\n";
+  return response;
+}
+
+fake::ScriptedResponse anthropic_text_answer(const std::string& content) {
+  fake::ScriptedResponse response;
+  response.content_type = "application/json";
+  response.body = fmt::format(
+      R"({{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{{"type":"text","text":{}}}],)"
+      R"("stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":5,"output_tokens":5}}}})",
+      json_string(content));
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("anthropic models with native structured output send output_config", "[structured][anthropic]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();  // claude-haiku-4-5
+  env.push_fixture("anthropic/structured_output.json");
+  const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kOrderSchema, "Order");
+  CHECK(json.value.extract<Poco::JSON::Object::Ptr>()->getValue<int>("quantity") == 2);
+
+  const auto requests = env.server.requests();
+  REQUIRE(requests.size() == 1);
+  const auto body = majordomo::testing::parse_object(requests[0].body);
+  const auto format = body->getObject("output_config")->getObject("format");
+  CHECK(format->getValue<std::string>("type") == "json_schema");
+  const auto schema = format->getObject("schema");
+  CHECK_FALSE(schema->getValue<bool>("additionalProperties"));
+  CHECK_FALSE(schema->getObject("properties")->getObject("price")->has("minimum"));  // refused by the service
+  CHECK_FALSE(body->has("tools"));
+  CHECK(ProviderTestEnv::only_header(requests[0], "anthropic-version") == "2023-06-01");
+  CHECK(ProviderTestEnv::only_header(requests[0], "anthropic-beta") == "<absent>");
+
+  // The fake answers from the schema as the service would, streamed as text deltas.
+  const JsonResponse streamed = streamed_structured(*llm, kWrappedOrderSchema, "Order");
+  CHECK(streamed.value.extract<Poco::JSON::Object::Ptr>()->has("order"));
+
+  // A mismatch and an empty object are typed errors.
+  env.server.push_response(anthropic_text_answer(R"({"product_name":"Tea","price":"cheap","quantity":2})"));
+  CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kOrderSchema, "Order"), SchemaMismatchError);
+  env.server.push_response(anthropic_text_answer("{}"));
+  CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kOrderSchema, "Order"), ParseError);
+}
+
+TEST_CASE("anthropic models without output_config get a forced tool call whose input is the answer",
+          "[structured][anthropic]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic(env.anthropic_options(), "claude-sonnet-4-0");
+  const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kWrappedOrderSchema, "Order");
+  const auto order = json.value.extract<Poco::JSON::Object::Ptr>()->getObject("order");
+  REQUIRE(order);
+  CHECK(order->has("product_name"));
+  CHECK(json.response.stop_reason == StopReason::end_turn);
+  CHECK(json.response.raw_stop_reason == "tool_use");
+
+  const auto requests = env.server.requests();
+  REQUIRE(requests.size() == 1);
+  const auto body = majordomo::testing::parse_object(requests[0].body);
+  CHECK_FALSE(body->has("output_config"));
+  const auto tool = body->getArray("tools")->getObject(0);
+  CHECK(tool->getValue<std::string>("name") == "Order");
+  CHECK(requests[0].body.find(R"("input_schema":)" + kWrappedOrderSchema) != std::string::npos);  // as given
+  CHECK(body->getObject("tool_choice")->getValue<std::string>("type") == "tool");
+  CHECK(body->getObject("tool_choice")->getValue<std::string>("name") == "Order");
+
+  // Streamed: content_block_start(tool_use) then input_json_delta pieces.
+  const JsonResponse streamed = streamed_structured(*llm, kWrappedOrderSchema, "Order");
+  CHECK(streamed.json_text == json.json_text);
+
+  // Tool input must be an object.
+  CHECK_THROWS_AS(llm->get_json_schema_response("Tags?", R"({"type":"array","items":{"type":"string"}})", "Tags"),
+                  UnsupportedError);
+  // A tool name Anthropic refuses is a configuration error before sending.
+  CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kOrderSchema, "an order"), ConfigurationError);
+  CHECK(env.server.requests().size() == 2);
+}
+
+TEST_CASE("gemini sends responseSchema with references inlined and keywords it refuses removed",
+          "[structured][gemini]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kWrappedOrderSchema, "Order");
+  CHECK(json.value.extract<Poco::JSON::Object::Ptr>()->getObject("order")->has("quantity"));
+
+  const auto requests = env.server.requests();
+  REQUIRE(requests.size() == 1);
+  const auto config = majordomo::testing::parse_object(requests[0].body)->getObject("generationConfig");
+  CHECK(config->getValue<std::string>("responseMimeType") == "application/json");
+  const auto schema = config->getObject("responseSchema");
+  REQUIRE(schema);
+  CHECK(schema->getValue<std::string>("type") == "OBJECT");
+  CHECK(requests[0].body.find("$ref") == std::string::npos);
+  CHECK(requests[0].body.find("additionalProperties") == std::string::npos);
+  CHECK(requests[0].body.find("$schema") == std::string::npos);
+  CHECK(schema->getObject("properties")->getObject("order")->getValue<std::string>("type") == "OBJECT");
+
+  const JsonResponse streamed = streamed_structured(*llm, kWrappedOrderSchema, "Order");
+  CHECK(streamed.json_text == json.json_text);
+
+  // The recorded structured answer of the service (two recipes).
+  env.push_fixture("gemini/structured_output.json");
+  const JsonResponse recipes = llm->get_json_schema_response(
+      "Two cookie recipes.",
+      R"({"type":"array","items":{"type":"object","properties":{"recipeName":{"type":"string"},)"
+      R"("ingredients":{"type":"array","items":{"type":"string"}}},"required":["recipeName","ingredients"]}})",
+      "Recipes");
+  CHECK(recipes.value.extract<Poco::JSON::Array::Ptr>()->size() == 2);
+  env.push_fixture("gemini/structured_output.json");
+  CHECK_THROWS_AS(llm->get_json_schema_response("Two cookie recipes.", kOrderSchema, "Order"), SchemaMismatchError);
+}
+
+TEST_CASE("openai strict mode: optional properties go out nullable and null answers for them pass",
+          "[structured][openai]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  env.server.push_response(openai_answer(R"({"order":{"product_name":"Tea","price":5.5,"quantity":2},"note":null})"));
+  const JsonResponse json = llm->get_json_schema_response("Order?", kWrappedOrderSchema, "Order");
+  const auto object = json.value.extract<Poco::JSON::Object::Ptr>();
+  CHECK_FALSE(object->has("note"));  // the null stood for "absent"
+  CHECK(json.json_text.find("note") == std::string::npos);
+  CHECK(json.response.content.find(R"("note":null)") != std::string::npos);  // as received
+
+  const auto body = majordomo::testing::parse_object(env.server.requests().at(0).body);
+  const auto schema = body->getObject("response_format")->getObject("json_schema")->getObject("schema");
+  CHECK(schema->getArray("required")->size() == 2);
+  const auto note_type = schema->getObject("properties")->getObject("note")->getArray("type");
+  REQUIRE(note_type);
+  CHECK(note_type->getElement<std::string>(1) == "null");
+  CHECK_FALSE(schema->getObject("definitions")->getObject("order")->getObject("properties")->getObject("product_name")->has(
+      "minLength"));
+
+  // A null for a required property is still a mismatch.
+  env.server.push_response(openai_answer(R"({"order":null})"));
+  CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kWrappedOrderSchema, "Order"), SchemaMismatchError);
+}
+
+TEST_CASE("deepseek and cohere structured answers are checked against the caller's schema",
+          "[structured][deepseek][cohere]") {
+  ProviderTestEnv env;
+  env.push_fixture("deepseek/structured_output.json");
+  const JsonResponse qa = env.deepseek()->get_json_schema_response(
+      "Longest river?",
+      R"({"type":"object","properties":{"question":{"type":"string"},"answer":{"type":"string"}},"required":["question","answer"]})",
+      "QA");
+  CHECK(qa.value.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("answer") == "The Nile River");
+
+  const std::string book =
+      R"({"type":"object","properties":{"title":{"type":"string"},"author":{"type":"string"},)"
+      R"("publication_year":{"type":"integer"}},"required":["title","author","publication_year"]})";
+  env.push_fixture("cohere/structured_output.json");
+  CHECK(env.cohere()->get_json_schema_response("A classic?", book, "Book").value.extract<Poco::JSON::Object::Ptr>()->getValue<int>(
+            "publication_year") == 1925);
+  env.push_fixture("cohere/structured_output.json");
+  CHECK_THROWS_AS(env.cohere()->get_json_schema_response("A classic?", kOrderSchema, "Order"), SchemaMismatchError);
+}
+
+TEST_CASE("structured streams are checked at the end on openai, deepseek and cohere", "[structured][stream]") {
+  ProviderTestEnv env;
+  const std::string order = R"({"order":{"product_name":"Green Tea","price":5.5,"quantity":2},"note":null})";
+
+  env.server.push_response(chat_chunks("gpt-4o", order));
+  const JsonResponse openai = streamed_structured(*env.openai(), kWrappedOrderSchema, "Order");
+  CHECK_FALSE(openai.value.extract<Poco::JSON::Object::Ptr>()->has("note"));  // null for an optional property
+  CHECK(majordomo::testing::parse_object(env.server.requests().back().body)->getValue<bool>("stream"));
+
+  // DeepSeek's schema goes in the system prompt, so a null for an optional property is checked as is.
+  const std::string deepseek_order = R"({"order":{"product_name":"Green Tea","price":5.5,"quantity":2}})";
+  env.server.push_response(chat_chunks("deepseek-chat", deepseek_order));
+  CHECK(streamed_structured(*env.deepseek(), kWrappedOrderSchema, "Order").json_text == deepseek_order);
+
+  env.server.push_response(cohere_chunks(deepseek_order));
+  CHECK(streamed_structured(*env.cohere(), kWrappedOrderSchema, "Order").json_text == deepseek_order);
+
+  // A streamed mismatch is the same typed error, with the streamed text.
+  const std::string wrong = R"({"order":{"product_name":"Green Tea","price":"5.50","quantity":2}})";
+  env.server.push_response(cohere_chunks(wrong));
+  StructuredStream structured = get_json_schema_response_stream(*env.cohere(), "Order?", kWrappedOrderSchema, "Order");
+  try {
+    (void)structured.finish();
+    FAIL("no error");
+  } catch (const SchemaMismatchError& error) {
+    CHECK(error.partial_content() == wrong);
+    CHECK_THAT(error.what(), Catch::Contains("price"));
+  }
+  // And the refusals before sending apply to streams too.
+  CHECK_THROWS_AS(get_json_schema_response_stream(*env.gemini(env.gemini_options(), "gemma-3-27b-it"), "Order?",
+                                                  kWrappedOrderSchema, "Order"),
+                  UnsupportedError);
+  CHECK_THROWS_AS(get_json_schema_response_stream(*env.openai(), "Order?", "[]", "Order"), ConfigurationError);
+  CHECK(env.server.requests().size() == 4);
+}
+
+TEST_CASE("recorded tool_use answers become the structured answer of a forced tool call", "[structured][anthropic]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic(env.anthropic_options(), "claude-sonnet-4-0");
+  const std::string weather =
+      R"({"type":"object","properties":{"location":{"type":"string"},"units":{"type":"string","enum":["c","f"]}},)"
+      R"("required":["location","units"]})";
+
+  // Padded events, an empty first fragment and keys split across input_json_delta pieces.
+  env.push_fixture("anthropic/stream_tool_use_padded.sse");
+  StructuredStream structured = get_json_schema_response_stream(*llm, "Weather in SF?", weather, "get_weather");
+  const JsonResponse streamed = structured.finish();
+  CHECK(streamed.json_text == R"({"location": "San Francisco, CA", "units": "f"})");
+  CHECK(streamed.response.stop_reason == StopReason::end_turn);
+
+  // The same recording read as plain text (no forced tool) has no answer text: tool input is not text.
+  env.push_fixture("anthropic/stream_tool_use_padded.sse");
+  ResponseStream plain = llm->get_response_stream("Weather in SF?");
+  CHECK(majordomo::testing::drain(plain).empty());
+  CHECK(plain.response().stop_reason == StopReason::tool_use);
 }

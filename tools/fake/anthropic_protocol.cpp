@@ -2,6 +2,7 @@
 #include "provider_protocol.hpp"
 
 #include "json_text.hpp"
+#include "schema_example.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -15,6 +16,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace majordomo::fake {
 namespace {
@@ -60,7 +62,64 @@ std::string_view presented_key(const RecordedRequest& request) {
 struct MessagesRequest {
   std::string model;
   bool stream = false;
+  // Structured output: the JSON answer (output_config.format, or the input of a forced tool call)
+  // and, for a forced tool call, the tool's name.
+  std::string json_answer;
+  std::string forced_tool;
 };
+
+// The answer's content block (without the stream's empty start) and stop reason.
+struct AnswerShape {
+  std::string block;        // the content block of the non-streaming message
+  std::string start_block;  // the content_block_start block
+  std::string delta_type;   // text_delta or input_json_delta
+  std::string delta_field;  // text or partial_json
+  std::string stop_reason;
+  std::vector<std::string> pieces;
+};
+
+std::vector<std::string> split_ascii_safe(const std::string& text, std::size_t size) {
+  std::vector<std::string> pieces;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = std::min(text.size(), start + size);
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+    pieces.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  return pieces;
+}
+
+AnswerShape answer_shape(const RecordedRequest& request, const MessagesRequest& messages) {
+  AnswerShape shape;
+  if (!messages.forced_tool.empty()) {
+    const std::string id = fmt::format("toolu_fake{:016}", request.seq);
+    shape.block = fmt::format(R"({{"type":"tool_use","id":"{}","name":{},"input":{}}})", id,
+                              json_quote(messages.forced_tool), messages.json_answer);
+    shape.start_block = fmt::format(R"({{"type":"tool_use","id":"{}","name":{},"input":{{}}}})", id,
+                                    json_quote(messages.forced_tool));
+    shape.delta_type = "input_json_delta";
+    shape.delta_field = "partial_json";
+    // With tool_choice {type: tool} the API ends the turn at the call (PROTOCOLS.md §3.2), and the
+    // first fragment of the input is often empty (§3.3).
+    shape.stop_reason = "tool_use";
+    shape.pieces.push_back("");
+    for (auto& piece : split_ascii_safe(messages.json_answer, 9)) shape.pieces.push_back(std::move(piece));
+    return shape;
+  }
+  std::string text = messages.json_answer;
+  if (text.empty()) {
+    for (auto piece : built_in_pieces) shape.pieces.emplace_back(piece);
+    for (const auto& piece : shape.pieces) text += piece;
+  } else {
+    shape.pieces = split_ascii_safe(text, 9);
+  }
+  shape.block = fmt::format(R"({{"type":"text","text":{}}})", json_quote(text));
+  shape.start_block = R"({"type":"text","text":""})";
+  shape.delta_type = "text_delta";
+  shape.delta_field = "text";
+  shape.stop_reason = "end_turn";
+  return shape;
+}
 
 // A rough stand-in for a tokenizer: about four bytes per token.
 int input_tokens_for(const RecordedRequest& request) {
@@ -70,16 +129,15 @@ int input_tokens_for(const RecordedRequest& request) {
 std::string built_in_id(const RecordedRequest& request) { return fmt::format("msg_fake{:016}", request.seq); }
 
 ScriptedResponse built_in_message(const RecordedRequest& request, const MessagesRequest& messages) {
-  std::string text;
-  for (auto piece : built_in_pieces) text += piece;
+  const AnswerShape shape = answer_shape(request, messages);
   ScriptedResponse response;
   response.content_type = "application/json";
   response.body = fmt::format(
-      R"({{"model":{},"id":"{}","type":"message","role":"assistant","content":[{{"type":"text","text":{}}}],)"
-      R"("stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":{},"cache_creation_input_tokens":0,)"
+      R"({{"model":{},"id":"{}","type":"message","role":"assistant","content":[{}],)"
+      R"("stop_reason":"{}","stop_sequence":null,"usage":{{"input_tokens":{},"cache_creation_input_tokens":0,)"
       R"("cache_read_input_tokens":0,"output_tokens":{},"service_tier":"standard"}}}})",
-      json_quote(messages.model), built_in_id(request), json_quote(text), input_tokens_for(request),
-      built_in_output_tokens);
+      json_quote(messages.model), built_in_id(request), shape.block, shape.stop_reason, input_tokens_for(request),
+      messages.json_answer.empty() ? built_in_output_tokens : static_cast<int>(shape.pieces.size()));
   return response;
 }
 
@@ -95,19 +153,21 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const MessagesR
                             R"("model":{},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{},)"
                             R"("cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}}}})",
                             built_in_id(request), json_quote(messages.model), input_tokens_for(request)));
+  const AnswerShape shape = answer_shape(request, messages);
   body += event("content_block_start",
-                R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+                fmt::format(R"({{"type":"content_block_start","index":0,"content_block":{}}})", shape.start_block));
   body += event("ping", R"({"type": "ping"})");
-  for (auto piece : built_in_pieces) {
+  for (const auto& piece : shape.pieces) {
     body += event("content_block_delta",
-                  fmt::format(R"({{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}})",
-                              json_quote(piece)));
+                  fmt::format(R"({{"type":"content_block_delta","index":0,"delta":{{"type":"{}","{}":{}}}}})",
+                              shape.delta_type, shape.delta_field, json_quote(piece)));
   }
   body += event("content_block_stop", R"({"type":"content_block_stop","index":0})");
   body += event("message_delta",
-                fmt::format(R"({{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},)"
+                fmt::format(R"({{"type":"message_delta","delta":{{"stop_reason":"{}","stop_sequence":null}},)"
                             R"("usage":{{"output_tokens":{}}}}})",
-                            built_in_output_tokens));
+                            shape.stop_reason,
+                            messages.json_answer.empty() ? built_in_output_tokens : static_cast<int>(shape.pieces.size())));
   body += event("message_stop", R"({"type":"message_stop"})");
   return response;
 }
@@ -165,19 +225,54 @@ public:
       }
       const auto stream = object->get("stream");
       messages.stream = stream.isBoolean() && stream.extract<bool>();
+      if (auto refusal = read_structured(request, *object, messages)) return *refusal;
     } catch (const Poco::Exception&) {
       return anthropic_error(request, 400, "invalid_request_error",
                              "There was an error parsing the body of your request: it is not valid JSON");
     }
 
     const std::string_view fixture = messages.stream ? message_stream_fixture : message_fixture;
-    if (fixture_exists(options, fixture)) {
+    if (messages.json_answer.empty() && fixture_exists(options, fixture)) {
       ScriptedResponse response;
       response.fixture = std::string(fixture);
       if (messages.stream) response.content_type = "text/event-stream; charset=utf-8";
       return response;
     }
     return messages.stream ? built_in_stream(request, messages) : built_in_message(request, messages);
+  }
+
+  // output_config.format (PROTOCOLS.md §3.1) or a forced tool call: the answer fits the schema,
+  // as the real service constrains it. A malformed structured request gets the service's 400.
+  static std::optional<ScriptedResponse> read_structured(const RecordedRequest& request,
+                                                         const Poco::JSON::Object& object,
+                                                         MessagesRequest& messages) {
+    if (const auto config = object.getObject("output_config")) {
+      if (const auto format = config->getObject("format")) {
+        if (format->optValue<std::string>("type", "") != "json_schema" || !format->getObject("schema")) {
+          return anthropic_error(request, 400, "invalid_request_error",
+                                 "output_config.format: json_schema format needs a schema object");
+        }
+        messages.json_answer = schema_example(format->get("schema"));
+      }
+    }
+    const auto choice = object.getObject("tool_choice");
+    if (!choice || choice->optValue<std::string>("type", "") != "tool") return std::nullopt;
+    const std::string name = choice->optValue<std::string>("name", "");
+    if (const auto tools = object.getArray("tools")) {
+      for (const auto& tool : *tools) {
+        if (tool.type() != typeid(Poco::JSON::Object::Ptr)) continue;
+        const auto entry = tool.extract<Poco::JSON::Object::Ptr>();
+        if (entry->optValue<std::string>("name", "") != name) continue;
+        if (!entry->getObject("input_schema")) {
+          return anthropic_error(request, 400, "invalid_request_error", "tools.0.input_schema: Field required");
+        }
+        messages.forced_tool = name;
+        messages.json_answer = schema_example(entry->get("input_schema"));
+        return std::nullopt;
+      }
+    }
+    return anthropic_error(request, 400, "invalid_request_error",
+                           fmt::format("tool_choice names the tool '{}', which is not in tools", name));
   }
 
   std::vector<Header> standard_headers(const RecordedRequest& request,

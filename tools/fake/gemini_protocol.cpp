@@ -2,6 +2,7 @@
 #include "provider_protocol.hpp"
 
 #include "json_text.hpp"
+#include "schema_example.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace majordomo::fake {
 namespace {
@@ -91,9 +93,7 @@ std::string usage_json(const RecordedRequest& request, int candidates) {
                      candidates, prompt + candidates);
 }
 
-ScriptedResponse built_in_generate(const RecordedRequest& request, const std::string& model) {
-  std::string text;
-  for (auto piece : built_in_pieces) text += piece;
+ScriptedResponse built_in_generate(const RecordedRequest& request, const std::string& model, const std::string& text) {
   ScriptedResponse response;
   response.content_type = "application/json";
   response.body = fmt::format(
@@ -104,17 +104,18 @@ ScriptedResponse built_in_generate(const RecordedRequest& request, const std::st
 }
 
 // CRLF events, no terminator, like the real stream (§4.3); the chunked body's end closes it.
-ScriptedResponse built_in_stream(const RecordedRequest& request, const std::string& model) {
+ScriptedResponse built_in_stream(const RecordedRequest& request, const std::string& model,
+                                 const std::vector<std::string>& pieces, int output_tokens) {
   ScriptedResponse response;
   response.content_type = "text/event-stream";
   int sent = 0;
-  const size_t count = std::size(built_in_pieces);
+  const size_t count = pieces.size();
   for (size_t i = 0; i < count; ++i) {
-    sent += i + 1 == count ? built_in_output_tokens - sent : 1;
+    sent += i + 1 == count ? output_tokens - sent : 1;
     response.body += fmt::format(
         "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": {}}}],\"role\": \"model\"}}{},\"index\": 0}}],"
         "{},\"modelVersion\": {},\"responseId\": \"{}\"}}\r\n\r\n",
-        json_quote(built_in_pieces[i]), i + 1 == count ? R"(,"finishReason": "STOP")" : "", usage_json(request, sent),
+        json_quote(pieces[i]), i + 1 == count ? R"(,"finishReason": "STOP")" : "", usage_json(request, sent),
         json_quote(model), built_in_response_id(request));
   }
   return response;
@@ -154,16 +155,46 @@ public:
     }
     const std::string model = model_of(path);
     if (model.empty()) return gemini_error(404, "NOT_FOUND", "models/ is not found for API version v1beta");
+    Poco::Dynamic::Var response_schema;
     try {
       Poco::JSON::Parser parser;
       const auto root = parser.parse(request.body);
       if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
+      const auto object = root.extract<Poco::JSON::Object::Ptr>();
       // The one field the real API requires.
-      if (root.extract<Poco::JSON::Object::Ptr>()->getArray("contents").isNull()) {
+      if (object->getArray("contents").isNull()) {
         return gemini_error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified");
+      }
+      if (const auto config = object->getObject("generationConfig")) {
+        if (config->has("responseSchema") && config->has("responseJsonSchema")) {
+          return gemini_error(400, "INVALID_ARGUMENT",
+                              "responseSchema and responseJsonSchema cannot both be set");
+        }
+        for (const char* key : {"responseSchema", "responseJsonSchema"}) {
+          if (!config->has(key)) continue;
+          if (config->optValue<std::string>("responseMimeType", "") != "application/json") {
+            return gemini_error(400, "INVALID_ARGUMENT",
+                                "response_mime_type must be application/json when a response schema is set");
+          }
+          response_schema = config->get(key);
+        }
       }
     } catch (const Poco::Exception&) {
       return gemini_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+    }
+
+    // Structured output: one value that fits the schema, as the real service constrains it.
+    if (!response_schema.isEmpty()) {
+      const std::string answer = schema_example(response_schema);
+      if (!stream) return built_in_generate(request, model, answer);
+      std::vector<std::string> pieces;
+      for (std::size_t start = 0; start < answer.size();) {
+        std::size_t end = std::min(answer.size(), start + 7);
+        while (end < answer.size() && (static_cast<unsigned char>(answer[end]) & 0xC0) == 0x80) ++end;
+        pieces.push_back(answer.substr(start, end - start));
+        start = end;
+      }
+      return built_in_stream(request, model, pieces, static_cast<int>(pieces.size()));
     }
 
     const std::string_view fixture = stream ? stream_fixture : generate_fixture;
@@ -173,7 +204,11 @@ public:
       if (stream) response.content_type = "text/event-stream";
       return response;
     }
-    return stream ? built_in_stream(request, model) : built_in_generate(request, model);
+    std::vector<std::string> pieces(std::begin(built_in_pieces), std::end(built_in_pieces));
+    std::string text;
+    for (const auto& piece : pieces) text += piece;
+    return stream ? built_in_stream(request, model, pieces, built_in_output_tokens)
+                  : built_in_generate(request, model, text);
   }
 
   // Gemini sends no request id or rate-limit headers (PROTOCOLS.md §0.5); Server-Timing is what

@@ -29,13 +29,42 @@ class JsonSchema {
   const std::string& text() const noexcept;
   // Fences stripped and parsed as parse_json_response does; then an empty object throws
   // ParseError and an answer that breaks the schema throws SchemaMismatchError, both with the
-  // raw text in partial_content.
+  // raw text in partial_content. Before the check, a null given for a property the schema leaves
+  // optional and does not let be null is removed from the answer (strict provider modes make
+  // optional properties nullable and answer null for "absent"); json_text then holds the answer
+  // as checked, response.content the text as received.
   JsonResponse check(Response response) const;
+  // The validator's verdict on `value` alone, without check()'s fence stripping, empty-object
+  // and optional-null handling. Throws what the validator throws (std::exception). For checking
+  // the validator itself, e.g. against the JSON-Schema-Test-Suite.
+  bool accepts(const Poco::Dynamic::Var& value) const;
 
  private:
   struct Parsed;
   std::unique_ptr<Parsed> parsed_;
 };
+
+// A structured answer read as a stream: pieces of the JSON text arrive as the model writes them
+// (through stream()), then finish() reads whatever is left and checks the whole answer.
+class StructuredStream {
+ public:
+  StructuredStream(ResponseStream stream, JsonSchema schema)
+      : stream_(std::move(stream)), schema_(std::move(schema)) {}
+
+  ResponseStream& stream() noexcept { return stream_; }
+  // Reads the rest of the stream, then JsonSchema::check on the whole answer. Throws the
+  // stream's errors (with the text so far) and the errors of get_json_schema_response.
+  JsonResponse finish();
+
+ private:
+  ResponseStream stream_;
+  JsonSchema schema_;
+};
+
+// get_json_schema_response, streamed: the same request with streaming on, and the same checks
+// when finish() is called. ConfigurationError and UnsupportedError come before sending.
+StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                                                 std::string_view schema_name, const RequestOptions& options = {});
 
 // Strips Markdown code fences from response.content and parses it; ParseError (partial_content =
 // raw text) when it is not JSON. What get_json_response does with the answer it received.
