@@ -360,7 +360,7 @@ StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prom
 JsonResponse LLM::get_json_response(std::string_view prompt, const RequestOptions& options) {
   LLMRequest request = LLMRequest::from_prompt(prompt, options);
   request.format = ResponseFormat::json_object;
-  return parse_json_response(complete(request));
+  return complete_checked(request, parse_json_response);
 }
 
 JsonResponse LLM::get_json_schema_response(std::string_view prompt, std::string_view schema_json,
@@ -371,7 +371,8 @@ JsonResponse LLM::get_json_schema_response(std::string_view prompt, std::string_
   request.format = ResponseFormat::json_schema;
   request.schema_json = schema.text();
   request.schema_name = std::string(schema_name);
-  return schema.check(complete(request));
+  // Through complete_checked, so that a cascade can fail over on an answer that fails the check.
+  return complete_checked(request, [&schema](Response response) { return schema.check(std::move(response)); });
 }
 
 }  // namespace majordomo

@@ -88,6 +88,10 @@ Response LLM::get_response(std::string_view prompt, const RequestOptions& option
   return complete(LLMRequest::from_prompt(prompt, options));
 }
 
+JsonResponse LLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
+  return check(complete(request));
+}
+
 ResponseStream LLM::get_response_stream(std::string_view prompt, const RequestOptions& options) {
   return stream(LLMRequest::from_prompt(prompt, options));
 }

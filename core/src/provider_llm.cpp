@@ -1,6 +1,8 @@
 // ProviderLLM: request preparation through the resolution pipeline and the plugin's event path.
 #include "provider_llm.hpp"
 
+#include "attempt_history.hpp"
+
 #include <majordomo/errors.hpp>
 #include <majordomo/sdk/str.hpp>
 
@@ -10,6 +12,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <random>
+#include <thread>
 
 namespace majordomo {
 namespace {
@@ -34,22 +38,128 @@ int64_t to_millis(std::chrono::milliseconds value, std::string_view name, std::s
   return value.count();
 }
 
+void check_retry_policy(const RetryPolicy& policy, std::string_view provider) {
+  if (policy.max_attempts < 1) {
+    throw_configuration_error("retry.max_attempts must be at least 1 (1 turns retrying off)", std::string(provider));
+  }
+  if (policy.base_delay.count() < 0 || policy.max_delay.count() < 0 || policy.max_retry_after.count() < 0) {
+    throw_configuration_error("retry delays must not be negative", std::string(provider));
+  }
+}
+
+double jitter() {
+  // Per thread, so concurrent calls never share generator state (core, not a plugin: no unload).
+  thread_local std::minstd_rand generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
 }  // namespace
 
 // The one event path of a provider call: complete() drains it, stream() hands it to the caller.
+// It also applies the instance's RetryPolicy: a failed attempt is sent again (the same prepared
+// body and headers) while the policy allows and, for a stream, no chunk has reached the caller.
 class ProviderStreamSource final : public StreamSource {
  public:
-  // Takes ownership of `call` (closed on destruction or close()).
-  ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, mj_call* call,
-                       std::chrono::steady_clock::time_point started, HeaderSet request_headers)
-      : owner_(std::move(owner)), call_(call), started_(started),
-        request_headers_(std::move(request_headers)) {
-    response_.provider = std::string(owner_->provider());
-    response_.model = owner_->model_;
+  ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
+                       HeaderSet request_headers, bool stream)
+      : owner_(std::move(owner)), built_(std::move(built)),
+        request_headers_(std::move(request_headers)), stream_(stream) {
+    // The same layering as HeaderSet::merge, as views: instance headers a per-request header
+    // replaces are left out, then the per-request ones follow. Nothing is copied.
+    wire_headers_.reserve(owner_->instance_headers_.size() + request_headers_.size());
+    for (const auto& header : owner_->instance_headers_) {
+      if (!request_headers_.contains(header.name)) {
+        wire_headers_.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
+      }
+    }
+    for (const auto& header : request_headers_) {
+      wire_headers_.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
+    }
   }
   ~ProviderStreamSource() override { close(); }
 
+  // Sends the request, retrying per the policy; throws the last error when it gives up.
+  void start() {
+    for (;;) {
+      try {
+        send();
+        return;
+      } catch (const Error& error) {
+        retry_or_throw(error);
+      }
+    }
+  }
+
   bool next(StreamChunk& chunk) override {
+    for (;;) {
+      try {
+        if (resend_) {
+          resend_ = false;
+          send();
+        }
+        const bool more = next_event(chunk);
+        if (more && stream_) delivered_ = true;
+        return more;
+      } catch (const Error& error) {
+        close();
+        retry_or_throw(error);
+        resend_ = true;
+      }
+    }
+  }
+
+  const Response& response() const override { return response_; }
+  Response take_response() { return std::move(response_); }
+
+  void close() noexcept override {
+    if (call_ != nullptr) {
+      owner_->plugin_->table->call_close(call_);
+      call_ = nullptr;
+    }
+  }
+
+ private:
+  // One attempt: a fresh response and a new call with the prepared request.
+  void send() {
+    response_ = Response{};
+    response_.provider = std::string(owner_->provider());
+    response_.model = owner_->model_;
+    response_.alias = owner_->alias_;
+    response_.warnings = owner_->warnings_;
+    response_.attempts = static_cast<int>(history_.size()) + 1;
+    response_.failed_attempts = history_;
+    mj_call_params params{};
+    params.struct_size = sizeof(params);
+    params.flags = stream_ ? static_cast<uint32_t>(MJ_CALL_STREAM) : 0u;
+    params.url = to_mj(built_.url);
+    params.headers = wire_headers_.data();
+    params.header_count = wire_headers_.size();
+    params.body = built_.prepared->body;
+    started_ = std::chrono::steady_clock::now();
+    mj_call* raw_call = nullptr;
+    if (mj_status* status = owner_->plugin_->table->call_open(owner_->instance_, &params, &raw_call);
+        status != nullptr) {
+      owner_->throw_status(status, {}, {}, &request_headers_);
+    }
+    call_ = raw_call;
+  }
+
+  // Returns after waiting when the policy allows another attempt; otherwise throws `error` with
+  // the attempts before it.
+  void retry_or_throw(const Error& error) {
+    const RetryPolicy& policy = owner_->retry_;
+    std::optional<std::chrono::milliseconds> wait;
+    if (!delivered_) wait = policy.delay_before_retry(error.details(), static_cast<int>(history_.size()) + 1, jitter());
+    if (!wait) rethrow_with_history(error, history_);
+    history_.push_back(failed_attempt(error.details(), std::string(owner_->provider()), owner_->model_, wait->count()));
+    if (policy.wait) {
+      policy.wait(*wait);
+    } else {
+      std::this_thread::sleep_for(*wait);
+    }
+  }
+
+  bool next_event(StreamChunk& chunk) {
     const mj_plugin_v1& table = *owner_->plugin_->table;
     while (call_ != nullptr) {
       mj_event event{};
@@ -98,38 +208,35 @@ class ProviderStreamSource final : public StreamSource {
     return false;
   }
 
-  const Response& response() const override { return response_; }
-  Response take_response() { return std::move(response_); }
-
-  void close() noexcept override {
-    if (call_ != nullptr) {
-      owner_->plugin_->table->call_close(call_);
-      call_ = nullptr;
-    }
-  }
-
- private:
   void finish() {
     response_.response_time = std::chrono::steady_clock::now() - started_;
     owner_->price(response_);
   }
 
   std::shared_ptr<ProviderLLM> owner_;  // keeps the instance and the plugin library alive
-  mj_call* call_;
+  ProviderLLM::BuiltRequest built_;     // sent again as it is by every attempt
+  HeaderSet request_headers_;           // the per-request layer; also for scrubbing error messages
+  std::vector<mj_header> wire_headers_; // views into owner_'s instance headers and request_headers_
+  bool stream_;
+  mj_call* call_ = nullptr;
   std::chrono::steady_clock::time_point started_;
-  HeaderSet request_headers_;  // only for scrubbing credentials out of error messages
   Response response_;
+  std::vector<FailedAttempt> history_;  // the attempts that failed and were retried
+  bool delivered_ = false;              // a chunk reached the caller of a stream: no more retries
+  bool resend_ = false;
 };
 
 ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string model,
-                         ClientOptions options)
-    : plugin_(std::move(plugin)), model_(std::move(model)) {
+                         ClientOptions options, std::shared_ptr<const std::vector<ModelInfo>> catalog)
+    : plugin_(std::move(plugin)), model_(std::move(model)), retry_(std::move(options.retry)),
+      catalog_(std::move(catalog)) {
   const PluginInfo& info = plugin_->info;
   const mj_provider_info& raw = *plugin_->table->info;
   const std::string& provider = info.provider_id;
   if (model_.empty()) throw_configuration_error("no model given", provider);
   require_utf8(model_, "the model id", provider);
 
+  check_retry_policy(retry_, provider);
   endpoint_ = resolution::resolve_base_url(options.base_url, info.base_url_env,
                                            info.default_base_url, provider);
   std::string api_key;
@@ -328,33 +435,9 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
 }
 
 std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& request, bool stream) {
-  const BuiltRequest built = build(request, stream);
-  const HeaderSet& extra = request.options.extra_headers;
-  // The same layering as HeaderSet::merge, as views: instance headers a per-request header
-  // replaces are left out, then the per-request ones follow. Nothing is copied.
-  std::vector<mj_header> headers;
-  headers.reserve(instance_headers_.size() + extra.size());
-  for (const auto& header : instance_headers_) {
-    if (!extra.contains(header.name)) headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
-  }
-  for (const auto& header : extra) headers.push_back(mj_header{to_mj(header.name), to_mj(header.value)});
-  mj_call_params params{};
-  params.struct_size = sizeof(params);
-  params.flags = stream ? static_cast<uint32_t>(MJ_CALL_STREAM) : 0u;
-  params.url = to_mj(built.url);
-  params.headers = headers.data();
-  params.header_count = headers.size();
-  params.body = built.prepared->body;
-  const auto started = std::chrono::steady_clock::now();
-  mj_call* raw_call = nullptr;
-  if (mj_status* status = plugin_->table->call_open(instance_, &params, &raw_call); status != nullptr) {
-    throw_status(status, {}, {}, &extra);
-  }
-  // Owned here until the source owns it, so no path leaves a call open.
-  const auto close = [&](mj_call* c) { plugin_->table->call_close(c); };
-  std::unique_ptr<mj_call, decltype(close)> call(raw_call, close);
-  auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), call.get(), started, extra);
-  call.release();
+  auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), build(request, stream),
+                                                       request.options.extra_headers, stream);
+  source->start();
   return source;
 }
 
@@ -377,8 +460,15 @@ std::vector<ResolvedRequest> ProviderLLM::resolve(const LLMRequest& request, boo
 }
 
 void ProviderLLM::price(Response& response) const {
-  const ModelInfo* model = plugin_->info.find_model(model_);
-  if (model == nullptr) model = plugin_->info.find_model(response.model);
+  const auto find = [&](std::string_view id) -> const ModelInfo* {
+    if (!catalog_) return plugin_->info.find_model(id);
+    for (const auto& entry : *catalog_) {
+      if (entry.id == id) return &entry;
+    }
+    return nullptr;
+  };
+  const ModelInfo* model = find(model_);
+  if (model == nullptr) model = find(response.model);
   if (model == nullptr || !model->priced()) return;
   const Usage& usage = response.usage;
   const double per_token = 1e-6;

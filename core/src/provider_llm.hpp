@@ -4,11 +4,13 @@
 #include "plugin_library.hpp"
 #include "resolution.hpp"
 
+#include <majordomo/host.hpp>
 #include <majordomo/llm.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace majordomo {
 
@@ -18,7 +20,10 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
  public:
   // Resolves endpoint, API key and instance headers and creates the plugin instance. Throws
   // ConfigurationError before any I/O. Use create(); the constructor is public for make_shared.
-  ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string model, ClientOptions options);
+  // `catalog` is the provider's model catalog with the user catalog merged in (for prices); empty
+  // means the plugin's own.
+  ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string model, ClientOptions options,
+              std::shared_ptr<const std::vector<ModelInfo>> catalog = nullptr);
   ~ProviderLLM() override;
   ProviderLLM(const ProviderLLM&) = delete;
   ProviderLLM& operator=(const ProviderLLM&) = delete;
@@ -29,6 +34,12 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   Response complete(const LLMRequest& request) override;
   ResponseStream stream(const LLMRequest& request) override;
   std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
+  std::vector<std::string> warnings() const override { return warnings_; }
+  std::string_view alias() const noexcept override { return alias_; }
+
+  // Set by the host right after construction, before the instance is shared.
+  void set_alias(std::string alias) { alias_ = std::move(alias); }
+  void add_warning(std::string warning) { warnings_.push_back(std::move(warning)); }
 
   const resolution::ResolvedEndpoint& endpoint() const noexcept { return endpoint_; }
 
@@ -61,6 +72,10 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   HeaderSet instance_headers_;  // provider layer < default_headers, validated
   std::string auth_header_;     // the provider's auth header name: always treated as a secret
   std::string api_key_;         // only to scrub it from provider messages
+  RetryPolicy retry_;
+  std::shared_ptr<const std::vector<ModelInfo>> catalog_;
+  std::string alias_;
+  std::vector<std::string> warnings_;
   mj_instance* instance_ = nullptr;
 };
 

@@ -52,8 +52,15 @@ struct ProviderTestEnv {
     return options;
   }
 
-  ClientOptions openai_options() const {
+  // Call tests see every scripted failure exactly once; the retry tests turn retrying back on.
+  static ClientOptions single_attempt() {
     ClientOptions options;
+    options.retry.max_attempts = 1;
+    return options;
+  }
+
+  ClientOptions openai_options() const {
+    ClientOptions options = single_attempt();
     options.api_key = "sk-test-0000";
     options.base_url = server.origin() + "/v1";
     return options;
@@ -66,7 +73,7 @@ struct ProviderTestEnv {
 
   // Anthropic's base URL has no /v1: the plugin's path is /v1/messages.
   ClientOptions anthropic_options() const {
-    ClientOptions options;
+    ClientOptions options = single_attempt();
     options.api_key = "sk-ant-test-0000";
     options.base_url = server.origin();
     return options;
@@ -79,7 +86,7 @@ struct ProviderTestEnv {
 
   // Gemini's base URL has no version: the plugin's path starts with /v1beta/models/.
   ClientOptions gemini_options() const {
-    ClientOptions options;
+    ClientOptions options = single_attempt();
     options.api_key = "AIza-test-0000";
     options.base_url = server.origin();
     return options;
@@ -92,7 +99,7 @@ struct ProviderTestEnv {
 
   // DeepSeek's base URL has no /v1: the plugin's path is /chat/completions.
   ClientOptions deepseek_options() const {
-    ClientOptions options;
+    ClientOptions options = single_attempt();
     options.api_key = "sk-ds-test-0000";
     options.base_url = server.origin();
     return options;
@@ -105,7 +112,7 @@ struct ProviderTestEnv {
 
   // Cohere's base URL has no version: the plugin's path is /v2/chat.
   ClientOptions cohere_options() const {
-    ClientOptions options;
+    ClientOptions options = single_attempt();
     options.api_key = "co-test-0000";
     options.base_url = server.origin();
     return options;

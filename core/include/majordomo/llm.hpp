@@ -9,6 +9,7 @@
 #include <Poco/Dynamic/Var.h>
 
 #include <cstddef>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -132,6 +133,10 @@ struct JsonResponse {
   Poco::Dynamic::Var value;
 };
 
+// Checks a complete answer and turns it into a JsonResponse, or throws (ParseError,
+// SchemaMismatchError, …): what get_json_response and get_json_schema_response apply.
+using AnswerCheck = std::function<JsonResponse(Response)>;
+
 // The interface every client and every middleware implements, so they nest freely.
 // Obligations of implementations:
 //  - complete/stream/resolve may be called from many threads at once;
@@ -149,6 +154,19 @@ class LLM {
   // What complete (stream=false) or stream (stream=true) would send, with nothing sent. A
   // middleware that may send to several providers returns one entry per possible request.
   virtual std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const = 0;
+
+  // complete() and then `check` on the answer; the JSON conveniences below are built on it. The
+  // default does exactly that. A cascade overrides it to fail over when the check throws
+  // ParseError or SchemaMismatchError, so a middleware that wraps one LLM must forward this call
+  // to the LLM it wraps (not to its own complete()), or a cascade beneath it loses that fail-over.
+  virtual JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check);
+  // Notes on how the instance was set up (e.g. "model 'x' is deprecated, 'y' is used instead");
+  // every Response of the instance repeats them in Response::warnings. Middleware returns those
+  // of the LLMs it wraps.
+  virtual std::vector<std::string> warnings() const { return {}; }
+  // The catalog alias the instance was created from (Host::get_alias), empty otherwise; also
+  // in Response::alias.
+  virtual std::string_view alias() const noexcept { return {}; }
 
   Response get_response(std::string_view prompt, const RequestOptions& options = {});
   ResponseStream get_response_stream(std::string_view prompt, const RequestOptions& options = {});

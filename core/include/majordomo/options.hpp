@@ -2,6 +2,7 @@
 #pragma once
 
 #include <majordomo/headers.hpp>
+#include <majordomo/retry.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +35,9 @@ struct ClientOptions {
   TlsOptions tls;
   // Provider-specific options the plugin understands (unknown keys are a configuration error).
   std::map<std::string, std::string> provider_options;
+  // Resending of transient failures (default: 3 attempts in all, jittered exponential backoff,
+  // rate limits fail fast). This instance is the only layer that retries; see retry.hpp.
+  RetryPolicy retry;
 };
 
 struct RequestOptions {
