@@ -1,10 +1,14 @@
 // Host: owns the discovered plugins and creates provider-bound LLM instances from them.
 #include <majordomo/host.hpp>
 
+#include "catalog.hpp"
 #include "plugin_library.hpp"
 #include "provider_llm.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 namespace majordomo {
 
@@ -28,12 +32,62 @@ const ModelInfo* PluginInfo::find_model(std::string_view id) const noexcept {
 
 struct Host::Impl {
   DiscoveryResult discovery;
-  std::vector<PluginInfo> infos;
+  std::vector<PluginInfo> infos;  // with the user catalog merged into each plugin's models
+  std::vector<std::shared_ptr<const std::vector<ModelInfo>>> catalogs;  // the same models, for pricing
+  catalog::UserCatalog user;
+
+  std::size_t index_of(std::string_view provider) const {
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+      if (infos[i].provider_id == provider) return i;
+    }
+    std::string loaded;
+    for (const auto& info : infos) loaded += (loaded.empty() ? "" : ", ") + info.provider_id;
+    throw_configuration_error(
+        fmt::format("unknown provider '{}'; loaded providers: {} (run `majordomo plugins` to see "
+                    "where plugins are looked for and which files were skipped)",
+                    provider, loaded.empty() ? "none" : loaded),
+        std::string(provider));
+  }
+
+  const catalog::Deprecation* deprecation(std::string_view provider, std::string_view model) const {
+    const auto table = user.deprecated.find(std::string(provider));
+    if (table == user.deprecated.end()) return nullptr;
+    const auto found = table->second.find(std::string(model));
+    return found == table->second.end() ? nullptr : &found->second;
+  }
+
+  std::shared_ptr<ProviderLLM> make_llm(std::string_view provider, std::string_view model,
+                                        ClientOptions options) const {
+    const std::size_t index = index_of(provider);
+    std::string chosen(model);
+    std::string warning;
+    if (const auto* deprecated = deprecation(provider, model)) {
+      chosen = deprecated->replacement;
+      warning = fmt::format("model '{}' of {} is deprecated; '{}' is used instead (catalog file {})", model,
+                            provider, chosen, deprecated->file.string());
+    }
+    auto llm = std::make_shared<ProviderLLM>(discovery.plugins[index], std::move(chosen), std::move(options),
+                                             catalogs[index]);
+    if (!warning.empty()) llm->add_warning(std::move(warning));
+    return llm;
+  }
 };
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->discovery = discover_plugins(options);
   for (const auto& plugin : impl_->discovery.plugins) impl_->infos.push_back(plugin->info);
+  std::vector<std::filesystem::path> catalog_files;
+  if (options.use_env_catalog) {
+    if (const char* env = std::getenv("MAJORDOMO_CATALOG"); env != nullptr && *env != '\0') {
+      catalog_files.emplace_back(env);
+    }
+  }
+  catalog_files.insert(catalog_files.end(), options.catalog_files.begin(), options.catalog_files.end());
+  for (const auto& file : catalog_files) catalog::load_file(file, impl_->infos, impl_->user);
+  for (auto& info : impl_->infos) {
+    info.models = catalog::merged_models(info, impl_->user);
+    impl_->catalogs.push_back(std::make_shared<const std::vector<ModelInfo>>(info.models));
+  }
 }
 
 Host::~Host() = default;
@@ -53,18 +107,78 @@ const PluginInfo* Host::find_plugin(std::string_view provider_id) const noexcept
 
 std::shared_ptr<LLM> Host::get_llm_instance(std::string_view provider, std::string_view model,
                                             ClientOptions options) const {
-  for (const auto& plugin : impl_->discovery.plugins) {
-    if (plugin->info.provider_id == provider) {
-      return std::make_shared<ProviderLLM>(plugin, std::string(model), std::move(options));
+  return impl_->make_llm(provider, model, std::move(options));
+}
+
+std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members, ClientOptions shared) const {
+  if (members.empty()) throw_configuration_error("a cascade needs at least one member");
+  std::vector<std::shared_ptr<LLM>> llms;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    CascadeMember& member = members[i];
+    ClientOptions options = shared;
+    if (member.api_key) options.api_key = member.api_key;
+    if (member.base_url) options.base_url = member.base_url;
+    options.default_headers.merge(member.default_headers);
+    for (auto& [key, value] : member.provider_options) options.provider_options[key] = value;
+    if (member.timeouts) options.timeouts = *member.timeouts;
+    if (member.retry) options.retry = *member.retry;
+    try {
+      llms.push_back(impl_->make_llm(member.provider, member.model, std::move(options)));
+    } catch (const Error& error) {
+      ErrorDetails details = error.details();
+      details.message = fmt::format("cascade member {} ({}:{}): {}", i + 1, member.provider, member.model,
+                                    details.message);
+      throw_error(std::move(details));
     }
   }
-  std::string loaded;
-  for (const auto& info : impl_->infos) loaded += (loaded.empty() ? "" : ", ") + info.provider_id;
-  throw_configuration_error(
-      fmt::format("unknown provider '{}'; loaded providers: {} (run `majordomo plugins` to see "
-                  "where plugins are looked for and which files were skipped)",
-                  provider, loaded.empty() ? "none" : loaded),
-      std::string(provider));
+  return std::make_shared<CascadeLLM>(std::move(llms));
+}
+
+std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions options) const {
+  const auto found = impl_->user.aliases.find(std::string(alias));
+  if (found == impl_->user.aliases.end()) {
+    std::string known;
+    for (const auto& [name, entry] : impl_->user.aliases) known += (known.empty() ? "" : ", ") + name;
+    throw_configuration_error(fmt::format("unknown alias '{}'; known aliases: {} (aliases come from catalog "
+                                          "files: HostOptions::catalog_files, $MAJORDOMO_CATALOG, --catalog)",
+                                          alias, known.empty() ? "none" : known));
+  }
+  const auto& members = found->second.members;
+  if (members.size() == 1) {
+    auto llm = impl_->make_llm(members.front().provider, members.front().model, std::move(options));
+    llm->set_alias(std::string(alias));
+    return llm;
+  }
+  auto cascade = get_cascade(members, std::move(options));
+  return std::make_shared<CascadeLLM>(cascade->members(), std::string(alias));
+}
+
+std::vector<std::string> Host::aliases() const {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : impl_->user.aliases) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> Host::supported_providers() const {
+  std::vector<std::string> ids;
+  for (const auto& info : impl_->infos) ids.push_back(info.provider_id);
+  return ids;
+}
+
+std::vector<std::string> Host::supported_models(std::string_view provider) const {
+  const PluginInfo& info = impl_->infos[impl_->index_of(provider)];
+  std::vector<std::string> ids;
+  for (const auto& model : info.models) {
+    if (impl_->deprecation(provider, model.id) == nullptr) ids.push_back(model.id);
+  }
+  return ids;
+}
+
+std::optional<ModelInfo> Host::model_pricing(std::string_view provider, std::string_view model) const {
+  const PluginInfo& info = impl_->infos[impl_->index_of(provider)];
+  if (const auto* deprecated = impl_->deprecation(provider, model)) model = deprecated->replacement;
+  if (const ModelInfo* found = info.find_model(model)) return *found;
+  return std::nullopt;
 }
 
 }  // namespace majordomo

@@ -1,12 +1,14 @@
 // Host: finds and loads provider plugins, and creates provider-bound LLM instances.
 #pragma once
 
+#include <majordomo/cascade.hpp>
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,9 +57,15 @@ struct HostOptions {
   bool use_env_path = true;
   // Then the install's plugin directory, or the build tree's for a binary run from the build tree.
   bool use_default_dir = true;
+  // User catalog files (JSON, format in docs/catalog.md): model entries, deprecated ids and
+  // aliases merged over the plugins' catalogs. Read at construction, after the file named by
+  // MAJORDOMO_CATALOG (when use_env_catalog and it is set); a later file wins on a conflict.
+  std::vector<std::filesystem::path> catalog_files;
+  bool use_env_catalog = true;
 };
 
-// Loads every plugin once at construction; afterwards read-only and safe to share between
+// Loads every plugin and the user catalog once at construction (a bad catalog file throws
+// ConfigurationError naming the file and key); afterwards read-only and safe to share between
 // threads. A plugin library stays loaded while any LLM created from it lives, even after the
 // Host itself is destroyed.
 class Host {
@@ -73,9 +81,35 @@ class Host {
   const PluginInfo* find_plugin(std::string_view provider_id) const noexcept;
 
   // A provider-bound LLM. Throws ConfigurationError (unknown provider, no API key, bad base URL,
-  // invalid default header) before any I/O.
+  // invalid default header, bad retry policy) before any I/O. A model id the catalog marks
+  // deprecated is replaced by its successor, with a warning on the instance (LLM::warnings) and
+  // on every Response.
   std::shared_ptr<LLM> get_llm_instance(std::string_view provider, std::string_view model,
                                         ClientOptions options = {}) const;
+
+  // A cascade over provider-bound members, each created as get_llm_instance would with `shared`
+  // plus the member's own overrides, so each resolves its own URL, key and headers. Throws
+  // ConfigurationError naming the member (its position and provider:model) before any I/O.
+  std::shared_ptr<CascadeLLM> get_cascade(std::vector<CascadeMember> members,
+                                          ClientOptions shared = {}) const;
+
+  // The LLM a catalog alias names: a provider-bound LLM for an alias of one model, a cascade for
+  // an alias of several, created with `options` (shared by all members). Response::alias and
+  // LLM::alias() carry the name. Throws ConfigurationError for an unknown alias, listing the
+  // known ones.
+  std::shared_ptr<LLM> get_alias(std::string_view alias, ClientOptions options = {}) const;
+  // The alias names, sorted.
+  std::vector<std::string> aliases() const;
+
+  // Provider ids of the loaded plugins, in load order.
+  std::vector<std::string> supported_providers() const;
+  // Model ids of a provider's catalog (the plugin's merged with the user catalog); deprecated ids
+  // are not listed. Throws ConfigurationError for an unknown provider.
+  std::vector<std::string> supported_models(std::string_view provider) const;
+  // The catalog entry with the prices of a model (a deprecated id gives its successor's entry);
+  // std::nullopt when the model is not in the catalog. Throws ConfigurationError for an unknown
+  // provider.
+  std::optional<ModelInfo> model_pricing(std::string_view provider, std::string_view model) const;
 
  private:
   struct Impl;

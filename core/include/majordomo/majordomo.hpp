@@ -1,10 +1,12 @@
 // Umbrella header of the majordomo public C++ API.
 #pragma once
 
+#include <majordomo/cascade.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
 #include <majordomo/host.hpp>
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 #include <majordomo/response.hpp>
+#include <majordomo/retry.hpp>
 #include <majordomo/structured.hpp>

@@ -1,0 +1,233 @@
+// CascadeLLM: fail-over across members for complete, stream and checked (JSON, structured) calls.
+#include <majordomo/cascade.hpp>
+
+#include "attempt_history.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <utility>
+
+namespace majordomo {
+namespace {
+
+std::string member_label(const LLM& member) {
+  return fmt::format("{}:{}", member.provider(), member.model());
+}
+
+std::string_view trim(std::string_view text) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// The failures of one cascade call so far, and the decision after each one.
+class FailoverLog {
+ public:
+  FailoverLog(const std::vector<std::shared_ptr<LLM>>& members, bool checked)
+      : members_(members), checked_(checked) {}
+
+  // Records that member `index` failed with `error` and returns when the next member may be
+  // tried; otherwise throws the error with everything that failed before it.
+  void record_or_throw(const Error& error, std::size_t index) {
+    const LLM& member = *members_[index];
+    if (!cascade_fails_over(error.kind(), checked_)) rethrow_with_history(error, history_);
+    const ErrorDetails& details = error.details();
+    summaries_ += fmt::format("{}{}: {}{}: {}", summaries_.empty() ? "" : "; ", member_label(member),
+                              to_string(details.kind),
+                              details.http_status > 0 ? fmt::format(" (HTTP {})", details.http_status) : "",
+                              details.message);
+    if (index + 1 == members_.size()) {
+      rethrow_with_history(error, history_,
+                           fmt::format("all {} cascade members failed: {}", members_.size(), summaries_));
+    }
+    // The member's own retries first, then its final error.
+    history_.insert(history_.end(), details.failed_attempts.begin(), details.failed_attempts.end());
+    history_.push_back(failed_attempt(details, std::string(member.provider()), std::string(member.model())));
+  }
+
+  // Marks `response` as served by member `index` after the failures recorded so far.
+  void decorate(Response& response, std::size_t index, const std::string& alias) const {
+    if (response.served_by.empty()) response.served_by = member_label(*members_[index]);
+    if (!alias.empty()) response.alias = alias;
+    if (!history_.empty()) {
+      response.failed_attempts.insert(response.failed_attempts.begin(), history_.begin(), history_.end());
+    }
+  }
+
+  const std::vector<FailedAttempt>& history() const noexcept { return history_; }
+
+ private:
+  const std::vector<std::shared_ptr<LLM>>& members_;
+  bool checked_;
+  std::vector<FailedAttempt> history_;
+  std::string summaries_;
+};
+
+// A stream that fails over until its first chunk has been handed to the caller.
+class CascadeStreamSource final : public StreamSource {
+ public:
+  CascadeStreamSource(std::vector<std::shared_ptr<LLM>> members, LLMRequest request, std::string alias)
+      : members_(std::move(members)), request_(std::move(request)), alias_(std::move(alias)),
+        log_(members_, false) {}
+
+  // Opens the first member that accepts the request; throws when none does.
+  void start() { open_from(0); }
+
+  bool next(StreamChunk& chunk) override {
+    for (;;) {
+      try {
+        const bool more = stream_->next(chunk);
+        if (more) delivered_ = true;
+        return more;
+      } catch (const Error& error) {
+        // After the first chunk the caller holds part of this member's answer: end with its error.
+        if (delivered_) rethrow_with_history(error, log_.history());
+        stream_->close();
+        log_.record_or_throw(error, current_);
+      }
+      open_from(current_ + 1);
+    }
+  }
+
+  const Response& response() const override {
+    shown_ = stream_ ? stream_->response() : Response{};
+    log_.decorate(shown_, current_, alias_);
+    return shown_;
+  }
+
+  void close() noexcept override {
+    if (stream_) stream_->close();
+  }
+
+ private:
+  void open_from(std::size_t index) {
+    for (std::size_t i = index;; ++i) {
+      try {
+        stream_.emplace(members_[i]->stream(request_));
+        current_ = i;
+        return;
+      } catch (const Error& error) {
+        log_.record_or_throw(error, i);
+      }
+    }
+  }
+
+  std::vector<std::shared_ptr<LLM>> members_;  // kept alive for as long as the stream
+  LLMRequest request_;
+  std::string alias_;
+  FailoverLog log_;
+  std::optional<ResponseStream> stream_;
+  std::size_t current_ = 0;
+  bool delivered_ = false;
+  mutable Response shown_;  // response() composes the member's response with the cascade's history
+};
+
+}  // namespace
+
+std::vector<CascadeMember> parse_cascade_members(std::string_view list) {
+  std::vector<CascadeMember> members;
+  while (true) {
+    const auto comma = list.find(',');
+    const std::string_view entry = trim(list.substr(0, comma));
+    const auto colon = entry.find(':');
+    if (colon == std::string_view::npos || colon == 0 || trim(entry.substr(colon + 1)).empty()) {
+      throw_configuration_error(fmt::format(
+          "cascade member '{}' is not PROVIDER:MODEL (e.g. openai:gpt-4o,anthropic:claude-haiku-4-5)", entry));
+    }
+    CascadeMember member;
+    member.provider = std::string(trim(entry.substr(0, colon)));
+    member.model = std::string(trim(entry.substr(colon + 1)));
+    members.push_back(std::move(member));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return members;
+}
+
+bool cascade_fails_over(ErrorKind kind, bool checked) noexcept {
+  switch (kind) {
+    case ErrorKind::rate_limited:
+    case ErrorKind::overloaded:
+    case ErrorKind::server:
+    case ErrorKind::timeout:
+    case ErrorKind::connection:
+    case ErrorKind::unsupported:
+      return true;
+    case ErrorKind::parse:
+    case ErrorKind::schema_mismatch:
+      return checked;
+    default:
+      return false;
+  }
+}
+
+CascadeLLM::CascadeLLM(std::vector<std::shared_ptr<LLM>> members, std::string alias)
+    : members_(std::move(members)), alias_(std::move(alias)) {
+  if (members_.empty()) throw_configuration_error("a cascade needs at least one member");
+  for (const auto& member : members_) {
+    if (!member) throw_configuration_error("a cascade member is null");
+    name_ += (name_.empty() ? "" : ",") + member_label(*member);
+  }
+}
+
+std::string_view CascadeLLM::provider() const noexcept { return "cascade"; }
+
+Response CascadeLLM::complete(const LLMRequest& request) {
+  FailoverLog log(members_, false);
+  for (std::size_t i = 0;; ++i) {
+    try {
+      Response response = members_[i]->complete(request);
+      log.decorate(response, i, alias_);
+      return response;
+    } catch (const Error& error) {
+      log.record_or_throw(error, i);
+    }
+  }
+}
+
+JsonResponse CascadeLLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
+  FailoverLog log(members_, true);
+  for (std::size_t i = 0;; ++i) {
+    try {
+      JsonResponse answer = members_[i]->complete_checked(request, check);
+      log.decorate(answer.response, i, alias_);
+      return answer;
+    } catch (const Error& error) {
+      log.record_or_throw(error, i);
+    }
+  }
+}
+
+ResponseStream CascadeLLM::stream(const LLMRequest& request) {
+  auto source = std::make_unique<CascadeStreamSource>(members_, request, alias_);
+  source->start();
+  return ResponseStream(std::move(source));
+}
+
+std::vector<ResolvedRequest> CascadeLLM::resolve(const LLMRequest& request, bool stream) const {
+  std::vector<ResolvedRequest> out;
+  std::optional<UnsupportedError> unsupported;
+  for (const auto& member : members_) {
+    try {
+      auto resolved = member->resolve(request, stream);
+      out.insert(out.end(), std::make_move_iterator(resolved.begin()), std::make_move_iterator(resolved.end()));
+    } catch (const UnsupportedError& error) {
+      unsupported = error;
+    }
+  }
+  if (out.empty() && unsupported) throw *unsupported;
+  return out;
+}
+
+std::vector<std::string> CascadeLLM::warnings() const {
+  std::vector<std::string> out;
+  for (const auto& member : members_) {
+    auto more = member->warnings();
+    out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  return out;
+}
+
+}  // namespace majordomo

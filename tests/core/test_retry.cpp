@@ -1,0 +1,292 @@
+// RetryPolicy: its decisions, and the provider-bound LLM applying it over loopback (waits recorded, not slept).
+#include "provider_test_env.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace majordomo;
+using namespace std::chrono_literals;
+using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+
+namespace {
+
+ErrorDetails error_of(ErrorKind kind, int http_status, std::optional<int64_t> retry_after_ms = {}) {
+  ErrorDetails details;
+  details.kind = kind;
+  details.http_status = http_status;
+  details.retry_after_ms = retry_after_ms;
+  return details;
+}
+
+// Records the waits the policy asks for instead of sleeping.
+struct RecordedWaits {
+  std::mutex mutex;
+  std::vector<std::chrono::milliseconds> waits;
+
+  RetryPolicy policy(RetryPolicy base = {}) {
+    base.wait = [this](std::chrono::milliseconds wait) {
+      const std::lock_guard lock(mutex);
+      waits.push_back(wait);
+    };
+    return base;
+  }
+};
+
+fake::ScriptedResponse failure(int status, std::string path_contains, std::string body = R"({"error":{"message":"scripted","type":"server_error","param":null,"code":null}})") {
+  fake::ScriptedResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(body);
+  response.path_contains = std::move(path_contains);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("the policy retries transient kinds with jittered exponential backoff and fails fast on rate limits",
+          "[retry]") {
+  const RetryPolicy policy;
+  CHECK(policy.max_attempts == 3);
+  // Backoff: base × 2^(n-1), times a factor in [0.75, 1].
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::server, 500), 1, 1.0) == 500ms);
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::server, 500), 1, 0.0) == 375ms);
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::overloaded, 503), 2, 1.0) == 1000ms);
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::timeout, 0), 2, 0.0) == 750ms);
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::connection, 0), 1, 1.0) == 500ms);
+  for (const int status : {408, 500, 502, 503, 504}) {
+    INFO(status);
+    CHECK(policy.delay_before_retry(error_of(ErrorKind::server, status), 1, 1.0).has_value());
+  }
+  // Attempts used up.
+  CHECK_FALSE(policy.delay_before_retry(error_of(ErrorKind::server, 500), 3, 1.0));
+  // Not transient, or rate limits while retry_rate_limited is off.
+  for (const auto& error : {error_of(ErrorKind::rate_limited, 429), error_of(ErrorKind::overloaded, 529),
+                            error_of(ErrorKind::overloaded, 200), error_of(ErrorKind::server, 501),
+                            error_of(ErrorKind::bad_request, 400), error_of(ErrorKind::configuration, 0),
+                            error_of(ErrorKind::cancelled, 0), error_of(ErrorKind::authentication, 401)}) {
+    INFO(to_string(error.kind) << " " << error.http_status);
+    CHECK_FALSE(policy.delay_before_retry(error, 1, 1.0));
+  }
+
+  RetryPolicy capped;
+  capped.max_attempts = 10;
+  capped.max_delay = 2000ms;
+  CHECK(capped.delay_before_retry(error_of(ErrorKind::server, 500), 9, 1.0) == 2000ms);
+
+  RetryPolicy rate;
+  rate.retry_rate_limited = true;
+  CHECK(rate.delay_before_retry(error_of(ErrorKind::rate_limited, 429, 200), 1, 0.0) == 200ms);
+  CHECK(rate.delay_before_retry(error_of(ErrorKind::overloaded, 529), 1, 1.0) == 500ms);
+  CHECK_FALSE(rate.delay_before_retry(error_of(ErrorKind::rate_limited, 429, 61'000), 1, 1.0));
+  ErrorDetails quota = error_of(ErrorKind::rate_limited, 429, 10);
+  quota.provider_error_type = "insufficient_quota";
+  CHECK_FALSE(rate.delay_before_retry(quota, 1, 1.0));
+  // A transient error's hint replaces the backoff too.
+  CHECK(policy.delay_before_retry(error_of(ErrorKind::overloaded, 503, 1500), 1, 0.0) == 1500ms);
+}
+
+TEST_CASE("a 503-twice-then-200 member is called exactly 3 times, alone and inside a cascade", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  ClientOptions options = env.openai_options();
+  options.retry = recorded.policy();
+  env.server.push_response(failure(503, "/chat/completions"));
+  env.server.push_response(failure(503, "/chat/completions"));
+
+  Response response;
+  SECTION("alone") { response = env.openai(options)->get_response("hi"); }
+  SECTION("inside a cascade") {
+    const auto cascade = std::make_shared<CascadeLLM>(
+        std::vector<std::shared_ptr<LLM>>{env.openai(options), env.anthropic()});
+    response = cascade->get_response("hi");
+    CHECK(response.served_by == "openai:gpt-4o");
+  }
+  CHECK(response.content == "Hello! How can I assist you today?");
+  CHECK(env.server.requests().size() == 3);
+  CHECK(response.attempts == 3);
+  REQUIRE(response.failed_attempts.size() == 2);
+  REQUIRE(recorded.waits.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const FailedAttempt& attempt = response.failed_attempts[i];
+    CHECK(attempt.provider == "openai");
+    CHECK(attempt.model == "gpt-4o");
+    CHECK(attempt.kind == ErrorKind::overloaded);
+    CHECK(attempt.http_status == 503);
+    CHECK(attempt.waited_ms == recorded.waits[i].count());
+  }
+  // The jittered backoff: 500 ms × [0.75, 1], then 1000 ms × [0.75, 1].
+  CHECK(response.failed_attempts[0].waited_ms >= 375);
+  CHECK(response.failed_attempts[0].waited_ms <= 500);
+  CHECK(response.failed_attempts[1].waited_ms >= 750);
+  CHECK(response.failed_attempts[1].waited_ms <= 1000);
+}
+
+TEST_CASE("three failures exhaust the attempts: the error carries the two retried ones", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  ClientOptions options = env.openai_options();
+  options.retry = recorded.policy();
+  for (int i = 0; i < 4; ++i) env.server.push_response(failure(500, "/chat/completions"));
+  try {
+    env.openai(options)->get_response("hi");
+    FAIL("no error");
+  } catch (const ServerError& error) {
+    CHECK(error.http_status() == 500);
+    REQUIRE(error.details().failed_attempts.size() == 2);
+    CHECK(error.details().failed_attempts[1].kind == ErrorKind::server);
+  }
+  CHECK(env.server.requests().size() == 3);
+  CHECK(env.server.pending_responses() == 1);
+}
+
+TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits is on", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  ClientOptions options = env.openai_options();
+  RetryPolicy policy;
+  policy.retry_rate_limited = true;
+  options.retry = recorded.policy(policy);
+  fake::ScriptedResponse limited;
+  limited.fixture = "openai/error_429.json";
+  limited.headers = {{"retry-after-ms", "200"}};
+
+  SECTION("on") {
+    env.server.push_response(limited);
+    const Response response = env.openai(options)->get_response("hi");
+    CHECK(env.server.requests().size() == 2);
+    CHECK(response.attempts == 2);
+    REQUIRE(response.failed_attempts.size() == 1);
+    CHECK(response.failed_attempts[0].kind == ErrorKind::rate_limited);
+    CHECK(response.failed_attempts[0].waited_ms == 200);
+    REQUIRE(recorded.waits.size() == 1);
+    CHECK(recorded.waits[0] == 200ms);
+  }
+  SECTION("retry-after in seconds") {
+    limited.headers = {{"retry-after", "2"}};
+    env.server.push_response(limited);
+    const Response response = env.openai(options)->get_response("hi");
+    REQUIRE(response.failed_attempts.size() == 1);
+    CHECK(response.failed_attempts[0].waited_ms == 2000);
+  }
+  SECTION("a hint above the cap is not waited for") {
+    limited.headers = {{"retry-after", "3600"}};
+    env.server.push_response(limited);
+    CHECK_THROWS_AS(env.openai(options)->get_response("hi"), RateLimitedError);
+    CHECK(env.server.requests().size() == 1);
+    CHECK(recorded.waits.empty());
+  }
+  SECTION("off (the default): fails fast so a cascade can move on") {
+    env.server.push_response(limited);
+    options.retry = recorded.policy();
+    try {
+      env.openai(options)->get_response("hi");
+      FAIL("no error");
+    } catch (const RateLimitedError& error) {
+      CHECK(error.retry_after_ms() == 200);
+      CHECK(error.details().failed_attempts.empty());
+    }
+    CHECK(env.server.requests().size() == 1);
+    CHECK(recorded.waits.empty());
+  }
+  SECTION("insufficient_quota is never retried") {
+    env.server.push_response(failure(
+        429, "", R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})"));
+    CHECK_THROWS_AS(env.openai(options)->get_response("hi"), RateLimitedError);
+    CHECK(env.server.requests().size() == 1);
+    CHECK(recorded.waits.empty());
+  }
+}
+
+TEST_CASE("a stream is retried before its first chunk and never after it", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  ClientOptions options = env.openai_options();
+  options.retry = recorded.policy();
+  const auto llm = env.openai(options);
+
+  SECTION("a 502 when the stream opens") {
+    env.server.push_response(failure(502, "/chat/completions"));
+    ResponseStream stream = llm->get_response_stream("hi");
+    CHECK_FALSE(drain(stream).empty());
+    CHECK(stream.response().attempts == 2);
+    CHECK(env.server.requests().size() == 2);
+  }
+  SECTION("the connection drops before any text") {
+    fake::ScriptedResponse cut;
+    cut.fixture = "openai/chat_completion_stream.sse";
+    cut.cut_after = 0;
+    env.server.push_response(cut);
+    ResponseStream stream = llm->get_response_stream("hi");
+    CHECK_FALSE(drain(stream).empty());
+    REQUIRE(stream.response().failed_attempts.size() == 1);
+    CHECK(stream.response().failed_attempts[0].kind == ErrorKind::connection);
+    CHECK(env.server.requests().size() == 2);
+  }
+  SECTION("the connection drops after some text") {
+    fake::ScriptedResponse cut;
+    cut.fixture = "openai/chat_completion_stream.sse";
+    cut.cut_after = 1500;
+    env.server.push_response(cut);
+    ResponseStream stream = llm->get_response_stream("hi");
+    std::string text;
+    try {
+      for (std::string_view piece : stream) text.append(piece);
+      FAIL("no error");
+    } catch (const ConnectionError& error) {
+      CHECK_FALSE(text.empty());
+      CHECK(error.partial_content() == text);
+    }
+    CHECK(env.server.requests().size() == 1);
+    CHECK(recorded.waits.empty());
+  }
+}
+
+TEST_CASE("errors a retry cannot fix are raised at once", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  ClientOptions options = env.openai_options();
+  options.retry = recorded.policy();
+  const auto llm = env.openai(options);
+  SECTION("bad request") {
+    env.push_fixture("openai/error_400.json");
+    CHECK_THROWS_AS(llm->get_response("hi"), BadRequestError);
+    CHECK(env.server.requests().size() == 1);
+  }
+  SECTION("a bad header: nothing is sent") {
+    RequestOptions request;
+    request.extra_headers.set("Bad Name", "x");
+    CHECK_THROWS_AS(llm->get_response("hi", request), ConfigurationError);
+    CHECK(env.server.requests().empty());
+  }
+  CHECK(recorded.waits.empty());
+}
+
+TEST_CASE("a retry policy that cannot work is a configuration error", "[retry]") {
+  ProviderTestEnv env;
+  ClientOptions options = env.openai_options();
+  options.retry.max_attempts = 0;
+  CHECK_THROWS_WITH(env.openai(options), Catch::Contains("retry.max_attempts must be at least 1"));
+  options = env.openai_options();
+  options.retry.base_delay = -1ms;
+  CHECK_THROWS_AS(env.openai(options), ConfigurationError);
+}
+
+TEST_CASE("a wait that throws stops retrying with that exception", "[retry]") {
+  ProviderTestEnv env;
+  ClientOptions options = env.openai_options();
+  options.retry = RetryPolicy{};
+  options.retry.wait = [](std::chrono::milliseconds) {
+    ErrorDetails details;
+    details.kind = ErrorKind::cancelled;
+    details.message = "shutting down";
+    throw_error(std::move(details));
+  };
+  env.server.push_response(failure(503, "/chat/completions"));
+  CHECK_THROWS_AS(env.openai(options)->get_response("hi"), CancelledError);
+  CHECK(env.server.requests().size() == 1);
+}
