@@ -134,7 +134,7 @@ std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members
   return std::make_shared<CascadeLLM>(std::move(llms));
 }
 
-std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions options) const {
+std::vector<CascadeMember> Host::alias_members(std::string_view alias) const {
   const auto found = impl_->user.aliases.find(std::string(alias));
   if (found == impl_->user.aliases.end()) {
     std::string known;
@@ -143,7 +143,11 @@ std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions optio
                                           "files: HostOptions::catalog_files, $MAJORDOMO_CATALOG, --catalog)",
                                           alias, known.empty() ? "none" : known));
   }
-  const auto& members = found->second.members;
+  return found->second.members;
+}
+
+std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions options) const {
+  const std::vector<CascadeMember> members = alias_members(alias);
   if (members.size() == 1) {
     auto llm = impl_->make_llm(members.front().provider, members.front().model, std::move(options));
     llm->set_alias(std::string(alias));

@@ -26,7 +26,7 @@ inline CliRun run_cli(const std::vector<std::string>& args) {
   Poco::Process::Env env;
   for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
                            "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
-                           "CO_API_KEY", "COHERE_BASE_URL", "MAJORDOMO_PLUGIN_PATH"}) {
+                           "CO_API_KEY", "COHERE_BASE_URL", "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) {
     env[name] = "";
   }
   Poco::ProcessHandle handle =

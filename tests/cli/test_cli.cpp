@@ -302,3 +302,129 @@ TEST_CASE("models lists the catalog with prices", "[cli]") {
   const RunResult unknown = run_cli({"models", "nosuch"});
   CHECK(unknown.exit_code == 2);
 }
+
+// --cascade and --alias: the fake serves both members through one gateway prefix.
+std::vector<std::string> cascade_ask(const CliEnv& env, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"ask", "--cascade", "anthropic:claude-haiku-4-5,openai:gpt-4o",
+                                   "--base-url", env.server.origin() + "/gw", "--api-key", kKey,
+                                   "--header", "X-Team: core", "--request-header", "X-Majordomo-Trace: t-1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+majordomo::fake::ScriptedResponse anthropic_failure(int status, const std::string& type) {
+  majordomo::fake::ScriptedResponse response;
+  response.status = status;
+  response.body = R"({"type":"error","error":{"type":")" + type + R"(","message":"scripted"}})";
+  response.path_contains = "/v1/messages";
+  return response;
+}
+
+TEST_CASE("ask --cascade fails over and reports which member served", "[cli][cascade]") {
+  CliEnv env;
+  SECTION("the first member is overloaded: the second answers, both saw the same headers") {
+    env.server.push_response(anthropic_failure(529, "overloaded_error"));
+    const RunResult result = run_cli(cascade_ask(env, {"--output", "json", "Hello"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    const auto object = parse_object(result.out);
+    CHECK(object->getValue<std::string>("served_by") == "openai:gpt-4o");
+    CHECK(object->getValue<std::string>("content") == "Hello! How can I assist you today?");
+    CHECK(object->getValue<int>("attempts") == 1);
+    const auto failed = object->getArray("failed_attempts");
+    REQUIRE(failed->size() == 1);
+    CHECK(failed->getObject(0)->getValue<std::string>("provider") == "anthropic");
+    CHECK(failed->getObject(0)->getValue<std::string>("kind") == "overloaded");
+    CHECK(failed->getObject(0)->getValue<int>("http_status") == 529);
+    CHECK(object->get("alias").isEmpty());
+    const auto requests = env.server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].uri == "/gw/v1/messages");
+    CHECK(requests[1].uri == "/gw/chat/completions");
+    for (const auto& request : requests) {
+      std::string value;
+      CHECK(count_header(request, "x-team", &value) == 1);
+      CHECK(value == "core");
+      CHECK(count_header(request, "x-majordomo-trace", &value) == 1);
+      CHECK(value == "t-1");
+    }
+  }
+  SECTION("streamed") {
+    env.server.push_response(anthropic_failure(429, "rate_limit_error"));
+    const RunResult result = run_cli(cascade_ask(env, {"--stream", "Hello"}));
+    REQUIRE(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::StartsWith("I'm unable to provide real-time weather updates."));
+  }
+  SECTION("every member fails: exit 1, each member's error listed") {
+    env.server.push_response(anthropic_failure(529, "overloaded_error"));
+    majordomo::fake::ScriptedResponse limited;
+    limited.fixture = "openai/error_429.json";
+    env.server.push_response(limited);
+    const RunResult result = run_cli(cascade_ask(env, {"--output", "json", "Hello"}));
+    CHECK(result.exit_code == 1);
+    const auto error = parse_object(result.out)->getObject("error");
+    CHECK(error->getValue<std::string>("kind") == "rate_limited");
+    CHECK_THAT(error->getValue<std::string>("message"), Catch::StartsWith("all 2 cascade members failed"));
+    CHECK(error->getArray("failed_attempts")->size() == 1);
+    CHECK(result.err.find(kKey) == std::string::npos);
+  }
+  SECTION("a dry run prints one request per member") {
+    const RunResult result = run_cli(cascade_ask(env, {"--dry-run", "Hello"}));
+    REQUIRE(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::StartsWith("POST " + env.server.origin() + "/gw/v1/messages\n"));
+    CHECK_THAT(result.out, Catch::Contains("POST " + env.server.origin() + "/gw/chat/completions\n"));
+    CHECK(result.out.find(kKey) == std::string::npos);
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("usage and configuration errors exit 2 and send nothing") {
+    CHECK(run_cli(cascade_ask(env, {"--provider", "openai", "Hello"})).exit_code == 2);
+    const RunResult bad = run_cli({"ask", "--cascade", "openai", "--output", "json", "Hello"});
+    CHECK(bad.exit_code == 2);
+    CHECK(parse_object(bad.out)->getObject("error")->getValue<std::string>("kind") == "configuration");
+    CHECK_THAT(bad.err, Catch::Contains("is not PROVIDER:MODEL"));
+    CHECK(env.server.requests().empty());
+  }
+}
+
+TEST_CASE("ask --alias uses a catalog file's alias, and deprecated ids warn", "[cli][catalog]") {
+  CliEnv env;
+  const SchemaFile catalog("catalog.json", R"({
+    "aliases": {"fast": "openai:gpt-4-0314", "safe": ["anthropic:claude-haiku-4-5", "openai:gpt-4o"]},
+    "deprecated": {"openai": {"gpt-4-0314": "gpt-4o"}}})");
+  const std::vector<std::string> common = {"ask", "--catalog", catalog.path.string(), "--base-url",
+                                           env.server.origin() + "/gw", "--api-key", kKey};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  SECTION("an alias of one (deprecated) model") {
+    const RunResult result = run_cli(with({"--alias", "fast", "--output", "json", "Hello"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    const auto object = parse_object(result.out);
+    CHECK(object->getValue<std::string>("alias") == "fast");
+    CHECK(object->getArray("warnings")->size() == 1);
+    CHECK_THAT(result.err, Catch::Contains("warning: model 'gpt-4-0314' of openai is deprecated"));
+    CHECK(parse_object(env.server.requests().at(0).body)->getValue<std::string>("model") == "gpt-4o");
+  }
+  SECTION("an alias of a cascade") {
+    env.server.push_response(anthropic_failure(529, "overloaded_error"));
+    const RunResult result = run_cli(with({"--alias", "safe", "--output", "json", "Hello"}));
+    REQUIRE(result.exit_code == 0);
+    const auto object = parse_object(result.out);
+    CHECK(object->getValue<std::string>("alias") == "safe");
+    CHECK(object->getValue<std::string>("served_by") == "openai:gpt-4o");
+  }
+  SECTION("an unknown alias or a bad catalog file exits 2") {
+    const RunResult unknown = run_cli(with({"--alias", "slow", "Hello"}));
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("unknown alias 'slow'; known aliases: fast, safe"));
+    const SchemaFile bad("bad-catalog.json", R"({"aliases": {"x": 1}})");
+    const RunResult invalid = run_cli({"ask", "--catalog", bad.path.string(), "--alias", "x", "Hello"});
+    CHECK(invalid.exit_code == 2);
+    CHECK_THAT(invalid.err, Catch::Contains(bad.path.string() + ": aliases.x: "));
+    CHECK(run_cli(with({"--alias", "fast", "--model", "gpt-4o", "Hello"})).exit_code == 2);
+    CHECK(env.server.requests().empty());
+  }
+}

@@ -34,9 +34,13 @@ constexpr std::string_view kUsage = R"(usage:
                 [--ca-file FILE] [--option KEY=VALUE]...
                 [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
                 PROMPT
+  majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
+  majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
   majordomo plugins [--plugin-dir DIR]... [--output text|json]
   majordomo models [PROVIDER] [--plugin-dir DIR]... [--output text|json]
 
+--cascade tries the members in order, moving on when one fails on the provider's side;
+--alias takes a name from a catalog file (--catalog, else $MAJORDOMO_CATALOG).
 The API key falls back to the provider's env var (OPENAI_API_KEY, ...); the base URL to its
 base-URL env var (OPENAI_BASE_URL, ...). Plugins are looked for in --plugin-dir, then
 MAJORDOMO_PLUGIN_PATH, then the install's plugin directory.
@@ -50,6 +54,8 @@ struct UsageError {
 struct Arguments {
   std::string command;
   std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name;
+  std::optional<std::string> cascade, alias;
+  std::vector<std::string> catalog_files;
   std::optional<int64_t> max_tokens;
   std::optional<double> temperature, top_p;
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
@@ -102,6 +108,9 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--plugin-dir") args.plugin_dirs.push_back(value());
     else if (arg == "--schema") args.schema_file = value();
     else if (arg == "--schema-name") args.schema_name = value();
+    else if (arg == "--cascade") args.cascade = value();
+    else if (arg == "--alias") args.alias = value();
+    else if (arg == "--catalog") args.catalog_files.push_back(value());
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');
@@ -131,6 +140,7 @@ Arguments parse_arguments(int argc, char** argv) {
 majordomo::HostOptions host_options(const Arguments& args) {
   majordomo::HostOptions options;
   for (const auto& dir : args.plugin_dirs) options.plugin_dirs.emplace_back(dir);
+  for (const auto& file : args.catalog_files) options.catalog_files.emplace_back(file);
   return options;
 }
 
@@ -154,6 +164,42 @@ void write_cost(JsonWriter& json, const majordomo::Cost& cost) {
   json.raw("}");
 }
 
+// The retries and fail-overs before an outcome, as a JSON array.
+void write_failed_attempts(JsonWriter& json, const std::vector<majordomo::FailedAttempt>& attempts) {
+  json.key("failed_attempts").raw("[");
+  bool first = true;
+  for (const auto& attempt : attempts) {
+    json.raw(first ? "{" : ",{");
+    first = false;
+    json.key("provider").string(attempt.provider);
+    json.raw(",").key("model").string(attempt.model);
+    json.raw(",").key("kind").string(majordomo::to_string(attempt.kind));
+    json.raw(",").key("http_status");
+    if (attempt.http_status > 0) json.number(static_cast<int64_t>(attempt.http_status)); else json.raw("null");
+    json.raw(",").key("message").string(attempt.message);
+    json.raw(",").key("waited_ms").number(attempt.waited_ms);
+    json.raw("}");
+  }
+  json.raw("]");
+}
+
+// Fields filled by the middleware (added in 0.2): which member served, the alias, the attempts.
+void write_middleware_history(JsonWriter& json, const majordomo::Response& response) {
+  json.raw(",").key("served_by");
+  if (response.served_by.empty()) json.raw("null"); else json.string(response.served_by);
+  json.raw(",").key("alias");
+  if (response.alias.empty()) json.raw("null"); else json.string(response.alias);
+  json.raw(",").key("attempts").number(static_cast<int64_t>(response.attempts));
+  json.raw(",");
+  write_failed_attempts(json, response.failed_attempts);
+  json.raw(",").key("warnings").raw("[");
+  for (std::size_t i = 0; i < response.warnings.size(); ++i) {
+    if (i > 0) json.raw(",");
+    json.string(response.warnings[i]);
+  }
+  json.raw("]");
+}
+
 std::string response_json(const majordomo::Response& response, std::string_view content) {
   std::string out;
   JsonWriter json(out);
@@ -173,12 +219,14 @@ std::string response_json(const majordomo::Response& response, std::string_view 
   write_cost(json, response.cost);
   json.raw(",").key("response_time_s").number(response.response_time.count());
   json.raw(",").key("request_id").string(response.request_id);
+  write_middleware_history(json, response);
   json.raw("}");
   return out;
 }
 
 void report_error(const Arguments& args, std::string_view kind, const std::string& message,
-                  int http_status, std::string_view provider, const std::string* partial) {
+                  int http_status, std::string_view provider, const std::string* partial,
+                  const std::vector<majordomo::FailedAttempt>& failed_attempts = {}) {
   std::fprintf(stderr, "majordomo: %s error: %s\n", std::string(kind).c_str(), message.c_str());
   if (!args.json_output) return;
   std::string out;
@@ -189,6 +237,8 @@ void report_error(const Arguments& args, std::string_view kind, const std::strin
   json.raw(",").key("http_status");
   if (http_status > 0) json.number(static_cast<int64_t>(http_status)); else json.raw("null");
   json.raw(",").key("provider").string(provider);
+  json.raw(",");
+  write_failed_attempts(json, failed_attempts);
   json.raw("}");
   if (partial != nullptr && !partial->empty()) json.raw(",").key("partial_content").string(*partial);
   json.raw("}");
@@ -370,9 +420,51 @@ std::string read_schema_file(const std::string& file) {
   return text;
 }
 
-int run_ask(const Arguments& args) {
-  if (!args.provider) throw UsageError{"ask needs --provider"};
+// --cascade and --alias replace --provider/--model: checks that exactly one way is given.
+void check_route(const Arguments& args) {
+  if (args.cascade && args.alias) throw UsageError{"--cascade and --alias exclude each other"};
+  if (args.cascade || args.alias) {
+    if (args.provider || args.model) {
+      throw UsageError{fmt::format("{} replaces --provider and --model", args.cascade ? "--cascade" : "--alias")};
+    }
+    return;
+  }
+  if (!args.provider) throw UsageError{"ask needs --provider (or --cascade, or --alias)"};
   if (!args.model) throw UsageError{"ask needs --model"};
+}
+
+// The LLM that ask talks to: one provider, a cascade or a catalog alias, with the shared options.
+std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo::Host& host,
+                                          majordomo::ClientOptions client) {
+  std::vector<majordomo::CascadeMember> members;
+  if (args.cascade) members = majordomo::parse_cascade_members(*args.cascade);
+  else if (args.alias) members = host.alias_members(*args.alias);
+  else {
+    members.emplace_back();
+    members.back().provider = *args.provider;
+    members.back().model = *args.model;
+  }
+  if (args.dry_run && !client.api_key) {
+    // A dry run shows the request shape; it must work without a real key configured.
+    for (const auto& member : members) {
+      const auto* plugin = host.find_plugin(member.provider);
+      if (plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
+        client.api_key = "dry-run-placeholder-key";
+        std::fprintf(stderr, "majordomo: note: no API key configured; the dry run shows where it would go\n");
+        break;
+      }
+    }
+  }
+  std::shared_ptr<majordomo::LLM> llm;
+  if (args.cascade) llm = host.get_cascade(std::move(members), std::move(client));
+  else if (args.alias) llm = host.get_alias(*args.alias, std::move(client));
+  else llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
+  for (const auto& warning : llm->warnings()) std::fprintf(stderr, "majordomo: warning: %s\n", warning.c_str());
+  return llm;
+}
+
+int run_ask(const Arguments& args) {
+  check_route(args);
   if (args.positional.size() != 1) {
     throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
                                              : "ask takes exactly one PROMPT (quote it)"};
@@ -400,15 +492,7 @@ int run_ask(const Arguments& args) {
   for (const auto& [name, value] : args.headers) client.default_headers.set(name, value);
   if (args.ca_file) client.tls.ca_file = *args.ca_file;
   for (const auto& [key, value] : args.options) client.provider_options[key] = value;
-  if (args.dry_run && !client.api_key) {
-    // A dry run shows the request shape; it must work without a real key configured.
-    if (const auto* plugin = host.find_plugin(*args.provider);
-        plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
-      client.api_key = "dry-run-placeholder-key";
-      std::fprintf(stderr, "majordomo: note: no API key configured; the dry run shows where it would go\n");
-    }
-  }
-  const auto llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
+  const auto llm = route_llm(args, host, std::move(client));
 
   majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
   request.options.system = args.system;
@@ -420,7 +504,7 @@ int run_ask(const Arguments& args) {
   // Parsed before anything is sent: an unusable schema is a configuration error (exit 2).
   std::optional<majordomo::JsonSchema> schema;
   if (args.schema_file) {
-    schema.emplace(schema_text, *args.provider);
+    schema.emplace(schema_text, llm->provider());
     request.format = majordomo::ResponseFormat::json_schema;
     request.schema_json = schema->text();
     request.schema_name = schema_name;
@@ -447,11 +531,15 @@ int run_ask(const Arguments& args) {
     }
     response = stream.response();
     if (!args.json_output) std::fputc('\n', stdout);
+  } else if (schema) {
+    // Checked as part of the call, so that a cascade moves on from an answer that fails the check;
+    // printed only once it passed (with --stream it is printed as it arrives and checked at the end).
+    response = llm->complete_checked(request, [&](majordomo::Response answer) {
+                     return schema->check(std::move(answer));
+                   }).response;
   } else {
     response = llm->complete(request);
-    // Without --stream a schema answer is checked before it is printed (with --stream it is
-    // printed as it arrives and the exit code reports the check at the end).
-    if (!args.json_output && !schema) print_line(response.content);
+    if (!args.json_output) print_line(response.content);
   }
   if (schema) {
     majordomo::JsonResponse checked = schema->check(std::move(response));
@@ -497,7 +585,7 @@ int main(int argc, char** argv) {
   } catch (const majordomo::Error& error) {
     const std::string* partial = error.partial_content().empty() ? nullptr : &error.partial_content();
     report_error(args, majordomo::to_string(error.kind()), error.what(), error.http_status(),
-                 error.provider(), partial);
+                 error.provider(), partial, error.details().failed_attempts);
     return error.kind() == majordomo::ErrorKind::configuration ? kExitUsage : kExitFailure;
   } catch (const std::exception& error) {
     report_error(args, "server", fmt::format("unexpected failure: {}", error.what()), 0, "", nullptr);

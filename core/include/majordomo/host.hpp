@@ -100,6 +100,8 @@ class Host {
   std::shared_ptr<LLM> get_alias(std::string_view alias, ClientOptions options = {}) const;
   // The alias names, sorted.
   std::vector<std::string> aliases() const;
+  // What an alias names (one member: a single model); throws ConfigurationError when unknown.
+  std::vector<CascadeMember> alias_members(std::string_view alias) const;
 
   // Provider ids of the loaded plugins, in load order.
   std::vector<std::string> supported_providers() const;
