@@ -5,10 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace majordomo;
@@ -425,4 +427,36 @@ TEST_CASE("a cascade nests: the inner member that answered is named, failures of
   REQUIRE(response.failed_attempts.size() == 1);
   CHECK(response.failed_attempts[0].provider == "anthropic");
   CHECK(env.server.requests().size() == 2);
+}
+
+TEST_CASE("one cascade shared by 8 threads fails over exactly as often as a member failed", "[cascade][threads]") {
+  ProviderTestEnv env;
+  const auto cascade = std::make_shared<CascadeLLM>(
+      std::vector<std::shared_ptr<LLM>>{env.anthropic(), env.openai()});
+  constexpr int kThreads = 8, kCalls = 10, kFailures = 20;
+  for (int i = 0; i < kFailures; ++i) {
+    env.server.push_response(scripted(529, anthropic_error("overloaded_error"), "/v1/messages"));
+  }
+  std::atomic<int> failovers{0}, answers{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        if ((t + i) % 2 == 0) {
+          const Response response = cascade->get_response("hi");
+          failovers += static_cast<int>(response.failed_attempts.size());
+          if (!response.content.empty()) ++answers;
+        } else {
+          ResponseStream stream = cascade->get_response_stream("hi");
+          if (!drain(stream).empty()) ++answers;
+          failovers += static_cast<int>(stream.response().failed_attempts.size());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(answers == kThreads * kCalls);
+  CHECK(failovers == kFailures);
+  CHECK(env.server.requests().size() == static_cast<std::size_t>(kThreads * kCalls + kFailures));
+  CHECK(env.server.pending_responses() == 0);
 }

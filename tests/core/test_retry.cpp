@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -289,4 +290,61 @@ TEST_CASE("a wait that throws stops retrying with that exception", "[retry]") {
   env.server.push_response(failure(503, "/chat/completions"));
   CHECK_THROWS_AS(env.openai(options)->get_response("hi"), CancelledError);
   CHECK(env.server.requests().size() == 1);
+}
+
+TEST_CASE("each plugin's retry hint reaches the policy: retry-after-ms, retry-after, Gemini's RetryInfo", "[retry]") {
+  ProviderTestEnv env;
+  RecordedWaits recorded;
+  RetryPolicy policy;
+  policy.retry_rate_limited = true;
+  struct Row {
+    const char* provider;
+    std::vector<fake::Header> headers;
+    int64_t expected_ms;
+  };
+  const Row rows[] = {
+      {"openai", {{"retry-after-ms", "250"}}, 250},
+      {"anthropic", {{"retry-after", "3"}}, 3000},
+      {"gemini", {}, 26'000},  // "retryDelay": "26s" in the fixture's body
+      {"deepseek", {{"retry-after", "1.5"}}, 1500},
+      {"cohere", {{"retry-after", "4"}}, 4000},
+  };
+  for (const Row& row : rows) {
+    DYNAMIC_SECTION(row.provider) {
+      const std::string provider = row.provider;
+      env.push_fixture(provider + "/error_429.json", row.headers);
+      std::shared_ptr<LLM> llm;
+      const auto with_policy = [&](ClientOptions options) {
+        options.retry = recorded.policy(policy);
+        return options;
+      };
+      if (provider == "openai") llm = env.openai(with_policy(env.openai_options()));
+      if (provider == "anthropic") llm = env.anthropic(with_policy(env.anthropic_options()));
+      if (provider == "gemini") llm = env.gemini(with_policy(env.gemini_options()));
+      if (provider == "deepseek") llm = env.deepseek(with_policy(env.deepseek_options()));
+      if (provider == "cohere") llm = env.cohere(with_policy(env.cohere_options()));
+      const Response response = llm->get_response("hi");
+      REQUIRE(response.failed_attempts.size() == 1);
+      CHECK(response.failed_attempts[0].kind == ErrorKind::rate_limited);
+      CHECK(response.failed_attempts[0].waited_ms == row.expected_ms);
+      CHECK(env.server.requests().size() == 2);
+    }
+  }
+  SECTION("retry-after as an HTTP date") {
+    // 50 s ahead, whole seconds: the wait is what is left of them when the answer is read, far
+    // above the backoff (at most 500 ms) it would be without the hint.
+    const auto when = std::chrono::system_clock::now() + 50s;
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char date[64];
+    std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    env.push_fixture("openai/error_429.json", {{"retry-after", date}});
+    ClientOptions options = env.openai_options();
+    options.retry = recorded.policy(policy);
+    const Response response = env.openai(options)->get_response("hi");
+    REQUIRE(response.failed_attempts.size() == 1);
+    CHECK(response.failed_attempts[0].waited_ms > 1'000);
+    CHECK(response.failed_attempts[0].waited_ms <= 50'000);
+  }
 }
