@@ -123,6 +123,17 @@ struct ProviderTestEnv {
   }
   std::shared_ptr<LLM> cohere() const { return cohere(cohere_options()); }
 
+  // A response with this status and JSON body for the next request whose path contains
+  // `path_contains` (any request when empty).
+  static fake::ScriptedResponse scripted_status(int status, std::string body, std::string path_contains = {}) {
+    fake::ScriptedResponse response;
+    response.status = status;
+    response.content_type = "application/json";
+    response.body = std::move(body);
+    response.path_contains = std::move(path_contains);
+    return response;
+  }
+
   void push_fixture(const std::string& fixture, std::vector<fake::Header> headers = {}) {
     fake::ScriptedResponse response;
     response.fixture = fixture;

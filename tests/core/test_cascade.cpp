@@ -73,12 +73,7 @@ std::string anthropic_first_text() {
 }
 
 fake::ScriptedResponse scripted(int status, std::string body, std::string path_contains) {
-  fake::ScriptedResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = std::move(body);
-  response.path_contains = std::move(path_contains);
-  return response;
+  return ProviderTestEnv::scripted_status(status, std::move(body), std::move(path_contains));
 }
 
 fake::ScriptedResponse sse(std::string body, std::string path_contains) {

@@ -56,6 +56,20 @@ HostOptions host_with(const CatalogFile& file) {
   return options;
 }
 
+// kCatalog loaded by a host, the fake on loopback, and client options pointing there.
+struct CatalogEnv {
+  CatalogFile file{kCatalog};
+  fake::FakeProviderServer server{ProviderTestEnv::default_options()};
+  Host host{host_with(file)};
+  ClientOptions options = ProviderTestEnv::single_attempt();
+
+  explicit CatalogEnv(std::string base_path) {
+    server.start();
+    options.api_key = "sk-test-0000";
+    options.base_url = server.origin() + base_path;
+  }
+};
+
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -98,53 +112,37 @@ TEST_CASE("supported providers and models, and prices from the merged catalog", 
 }
 
 TEST_CASE("calls are priced from the merged catalog", "[catalog]") {
-  const CatalogFile file(kCatalog);
-  fake::FakeProviderServer server(ProviderTestEnv::default_options());
-  server.start();
-  const Host host(host_with(file));
-  ClientOptions options = ProviderTestEnv::single_attempt();
-  options.api_key = "sk-test-0000";
-  options.base_url = server.origin() + "/v1";
-  const Response response = host.get_llm_instance("openai", "gpt-4o", options)->get_response("hi");
+  CatalogEnv env("/v1");
+  const Response response = env.host.get_llm_instance("openai", "gpt-4o", env.options)->get_response("hi");
   REQUIRE(response.cost.priced);
   CHECK(response.cost.input == Approx(response.usage.input_tokens * 100e-6));
 }
 
 TEST_CASE("a deprecated model id is replaced, with a warning on the instance and every response",
           "[catalog]") {
-  const CatalogFile file(kCatalog);
-  fake::FakeProviderServer server(ProviderTestEnv::default_options());
-  server.start();
-  const Host host(host_with(file));
-  ClientOptions options = ProviderTestEnv::single_attempt();
-  options.api_key = "sk-test-0000";
-  options.base_url = server.origin() + "/v1";
-  const auto llm = host.get_llm_instance("openai", "gpt-4-0314", options);
+  CatalogEnv env("/v1");
+  const auto llm = env.host.get_llm_instance("openai", "gpt-4-0314", env.options);
   CHECK(llm->model() == "gpt-4o");
   REQUIRE(llm->warnings().size() == 1);
   CHECK_THAT(llm->warnings()[0], Catch::Contains("'gpt-4-0314' of openai is deprecated; 'gpt-4o' is used instead"));
-  CHECK_THAT(llm->warnings()[0], Catch::Contains(file.path.string()));
+  CHECK_THAT(llm->warnings()[0], Catch::Contains(env.file.path.string()));
   const Response response = llm->get_response("hi");
   CHECK(response.warnings == llm->warnings());
   ResponseStream stream = llm->get_response_stream("hi");
   majordomo::testing::drain(stream);
   CHECK(stream.response().warnings == llm->warnings());
-  for (const auto& request : server.requests()) {
+  for (const auto& request : env.server.requests()) {
     CHECK(parse_object(request.body)->getValue<std::string>("model") == "gpt-4o");
   }
   // Not deprecated: no warning.
-  CHECK(host.get_llm_instance("openai", "gpt-4o", options)->warnings().empty());
+  CHECK(env.host.get_llm_instance("openai", "gpt-4o", env.options)->warnings().empty());
 }
 
 TEST_CASE("an alias names one model or a cascade, and responses carry the alias", "[catalog]") {
-  const CatalogFile file(kCatalog);
-  fake::FakeProviderServer server(ProviderTestEnv::default_options());
-  server.start();
-  const Host host(host_with(file));
+  CatalogEnv env("/gw");
+  const Host& host = env.host;
+  const ClientOptions& options = env.options;
   CHECK(host.aliases() == std::vector<std::string>{"fast", "safe"});
-  ClientOptions options = ProviderTestEnv::single_attempt();
-  options.api_key = "any-test-key-0000";
-  options.base_url = server.origin() + "/gw";
 
   const auto fast = host.get_alias("fast", options);
   CHECK(fast->provider() == "openai");
@@ -159,7 +157,7 @@ TEST_CASE("an alias names one model or a cascade, and responses carry the alias"
   overloaded.status = 529;
   overloaded.body = R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})";
   overloaded.path_contains = "/v1/messages";
-  server.push_response(overloaded);
+  env.server.push_response(overloaded);
   const Response failed_over = safe->get_response("hi");
   CHECK(failed_over.alias == "safe");
   CHECK(failed_over.served_by == "openai:gpt-4o");

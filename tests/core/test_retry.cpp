@@ -38,13 +38,28 @@ struct RecordedWaits {
   }
 };
 
-fake::ScriptedResponse failure(int status, std::string path_contains, std::string body = R"({"error":{"message":"scripted","type":"server_error","param":null,"code":null}})") {
-  fake::ScriptedResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = std::move(body);
-  response.path_contains = std::move(path_contains);
-  return response;
+// The fake with an OpenAI instance whose retry waits are recorded.
+struct RetryEnv : ProviderTestEnv {
+  RecordedWaits recorded;
+
+  ClientOptions options(RetryPolicy policy = {}) {
+    ClientOptions out = openai_options();
+    out.retry = recorded.policy(std::move(policy));
+    return out;
+  }
+  std::shared_ptr<LLM> llm(RetryPolicy policy = {}) { return openai(options(std::move(policy))); }
+};
+
+fake::ScriptedResponse failure(int status, std::string body = R"({"error":{"message":"scripted","type":"server_error","param":null,"code":null}})") {
+  return ProviderTestEnv::scripted_status(status, std::move(body), "/chat/completions");
+}
+
+// OpenAI's recorded stream, cut after `bytes` of its body.
+fake::ScriptedResponse cut_stream(std::size_t bytes) {
+  fake::ScriptedResponse cut;
+  cut.fixture = "openai/chat_completion_stream.sse";
+  cut.cut_after = bytes;
+  return cut;
 }
 
 }  // namespace
@@ -92,18 +107,16 @@ TEST_CASE("the policy retries transient kinds with jittered exponential backoff 
 }
 
 TEST_CASE("a 503-twice-then-200 member is called exactly 3 times, alone and inside a cascade", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
-  ClientOptions options = env.openai_options();
-  options.retry = recorded.policy();
-  env.server.push_response(failure(503, "/chat/completions"));
-  env.server.push_response(failure(503, "/chat/completions"));
+  RetryEnv env;
+  RecordedWaits& recorded = env.recorded;
+  env.server.push_response(failure(503));
+  env.server.push_response(failure(503));
 
   Response response;
-  SECTION("alone") { response = env.openai(options)->get_response("hi"); }
+  SECTION("alone") { response = env.llm()->get_response("hi"); }
   SECTION("inside a cascade") {
     const auto cascade = std::make_shared<CascadeLLM>(
-        std::vector<std::shared_ptr<LLM>>{env.openai(options), env.anthropic()});
+        std::vector<std::shared_ptr<LLM>>{env.llm(), env.anthropic()});
     response = cascade->get_response("hi");
     CHECK(response.served_by == "openai:gpt-4o");
   }
@@ -128,13 +141,10 @@ TEST_CASE("a 503-twice-then-200 member is called exactly 3 times, alone and insi
 }
 
 TEST_CASE("three failures exhaust the attempts: the error carries the two retried ones", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
-  ClientOptions options = env.openai_options();
-  options.retry = recorded.policy();
-  for (int i = 0; i < 4; ++i) env.server.push_response(failure(500, "/chat/completions"));
+  RetryEnv env;
+  for (int i = 0; i < 4; ++i) env.server.push_response(failure(500));
   try {
-    env.openai(options)->get_response("hi");
+    env.llm()->get_response("hi");
     FAIL("no error");
   } catch (const ServerError& error) {
     CHECK(error.http_status() == 500);
@@ -146,12 +156,11 @@ TEST_CASE("three failures exhaust the attempts: the error carries the two retrie
 }
 
 TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits is on", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
-  ClientOptions options = env.openai_options();
+  RetryEnv env;
+  RecordedWaits& recorded = env.recorded;
   RetryPolicy policy;
   policy.retry_rate_limited = true;
-  options.retry = recorded.policy(policy);
+  ClientOptions options = env.options(policy);
   fake::ScriptedResponse limited;
   limited.fixture = "openai/error_429.json";
   limited.headers = {{"retry-after-ms", "200"}};
@@ -183,9 +192,8 @@ TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits 
   }
   SECTION("off (the default): fails fast so a cascade can move on") {
     env.server.push_response(limited);
-    options.retry = recorded.policy();
     try {
-      env.openai(options)->get_response("hi");
+      env.llm()->get_response("hi");
       FAIL("no error");
     } catch (const RateLimitedError& error) {
       CHECK(error.retry_after_ms() == 200);
@@ -196,7 +204,7 @@ TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits 
   }
   SECTION("insufficient_quota is never retried") {
     env.server.push_response(failure(
-        429, "", R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})"));
+        429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})"));
     CHECK_THROWS_AS(env.openai(options)->get_response("hi"), RateLimitedError);
     CHECK(env.server.requests().size() == 1);
     CHECK(recorded.waits.empty());
@@ -204,24 +212,18 @@ TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits 
 }
 
 TEST_CASE("a stream is retried before its first chunk and never after it", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
-  ClientOptions options = env.openai_options();
-  options.retry = recorded.policy();
-  const auto llm = env.openai(options);
+  RetryEnv env;
+  const auto llm = env.llm();
 
   SECTION("a 502 when the stream opens") {
-    env.server.push_response(failure(502, "/chat/completions"));
+    env.server.push_response(failure(502));
     ResponseStream stream = llm->get_response_stream("hi");
     CHECK_FALSE(drain(stream).empty());
     CHECK(stream.response().attempts == 2);
     CHECK(env.server.requests().size() == 2);
   }
   SECTION("the connection drops before any text") {
-    fake::ScriptedResponse cut;
-    cut.fixture = "openai/chat_completion_stream.sse";
-    cut.cut_after = 0;
-    env.server.push_response(cut);
+    env.server.push_response(cut_stream(0));
     ResponseStream stream = llm->get_response_stream("hi");
     CHECK_FALSE(drain(stream).empty());
     REQUIRE(stream.response().failed_attempts.size() == 1);
@@ -229,10 +231,7 @@ TEST_CASE("a stream is retried before its first chunk and never after it", "[ret
     CHECK(env.server.requests().size() == 2);
   }
   SECTION("the connection drops after some text") {
-    fake::ScriptedResponse cut;
-    cut.fixture = "openai/chat_completion_stream.sse";
-    cut.cut_after = 1500;
-    env.server.push_response(cut);
+    env.server.push_response(cut_stream(1500));
     ResponseStream stream = llm->get_response_stream("hi");
     std::string text;
     try {
@@ -243,16 +242,13 @@ TEST_CASE("a stream is retried before its first chunk and never after it", "[ret
       CHECK(error.partial_content() == text);
     }
     CHECK(env.server.requests().size() == 1);
-    CHECK(recorded.waits.empty());
+    CHECK(env.recorded.waits.empty());
   }
 }
 
 TEST_CASE("errors a retry cannot fix are raised at once", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
-  ClientOptions options = env.openai_options();
-  options.retry = recorded.policy();
-  const auto llm = env.openai(options);
+  RetryEnv env;
+  const auto llm = env.llm();
   SECTION("bad request") {
     env.push_fixture("openai/error_400.json");
     CHECK_THROWS_AS(llm->get_response("hi"), BadRequestError);
@@ -264,7 +260,7 @@ TEST_CASE("errors a retry cannot fix are raised at once", "[retry]") {
     CHECK_THROWS_AS(llm->get_response("hi", request), ConfigurationError);
     CHECK(env.server.requests().empty());
   }
-  CHECK(recorded.waits.empty());
+  CHECK(env.recorded.waits.empty());
 }
 
 TEST_CASE("a retry policy that cannot work is a configuration error", "[retry]") {
@@ -287,14 +283,13 @@ TEST_CASE("a wait that throws stops retrying with that exception", "[retry]") {
     details.message = "shutting down";
     throw_error(std::move(details));
   };
-  env.server.push_response(failure(503, "/chat/completions"));
+  env.server.push_response(failure(503));
   CHECK_THROWS_AS(env.openai(options)->get_response("hi"), CancelledError);
   CHECK(env.server.requests().size() == 1);
 }
 
 TEST_CASE("each plugin's retry hint reaches the policy: retry-after-ms, retry-after, Gemini's RetryInfo", "[retry]") {
-  ProviderTestEnv env;
-  RecordedWaits recorded;
+  RetryEnv env;
   RetryPolicy policy;
   policy.retry_rate_limited = true;
   struct Row {
@@ -315,7 +310,7 @@ TEST_CASE("each plugin's retry hint reaches the policy: retry-after-ms, retry-af
       env.push_fixture(provider + "/error_429.json", row.headers);
       std::shared_ptr<LLM> llm;
       const auto with_policy = [&](ClientOptions options) {
-        options.retry = recorded.policy(policy);
+        options.retry = env.recorded.policy(policy);
         return options;
       };
       if (provider == "openai") llm = env.openai(with_policy(env.openai_options()));
@@ -340,9 +335,7 @@ TEST_CASE("each plugin's retry hint reaches the policy: retry-after-ms, retry-af
     char date[64];
     std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
     env.push_fixture("openai/error_429.json", {{"retry-after", date}});
-    ClientOptions options = env.openai_options();
-    options.retry = recorded.policy(policy);
-    const Response response = env.openai(options)->get_response("hi");
+    const Response response = env.llm(policy)->get_response("hi");
     REQUIRE(response.failed_attempts.size() == 1);
     CHECK(response.failed_attempts[0].waited_ms > 1'000);
     CHECK(response.failed_attempts[0].waited_ms <= 50'000);
