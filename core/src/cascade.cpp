@@ -168,7 +168,8 @@ CascadeLLM::CascadeLLM(std::vector<std::shared_ptr<LLM>> members, std::string al
   if (members_.empty()) throw_configuration_error("a cascade needs at least one member");
   for (const auto& member : members_) {
     if (!member) throw_configuration_error("a cascade member is null");
-    name_ += (name_.empty() ? "" : ",") + member_label(*member);
+    if (!name_.empty()) name_ += ',';
+    name_ += member_label(*member);
   }
 }
 
