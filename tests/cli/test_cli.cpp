@@ -354,6 +354,8 @@ TEST_CASE("ask --cascade fails over and reports which member served", "[cli][cas
     const RunResult result = run_cli(cascade_ask(env, {"--stream", "Hello"}));
     REQUIRE(result.exit_code == 0);
     CHECK_THAT(result.out, Catch::StartsWith("I'm unable to provide real-time weather updates."));
+    CHECK_THAT(result.err, Catch::Contains(
+        "note: anthropic:claude-haiku-4-5 failed (rate_limited, HTTP 429); moved on to the next member"));
   }
   SECTION("every member fails: exit 1, each member's error listed") {
     env.server.push_response(anthropic_failure(529, "overloaded_error"));

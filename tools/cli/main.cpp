@@ -463,6 +463,19 @@ std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo
   return llm;
 }
 
+// Text output: each retry and fail-over before the answer, on stderr (JSON output has them in
+// failed_attempts).
+void note_failed_attempts(const majordomo::Response& response) {
+  for (const auto& attempt : response.failed_attempts) {
+    const std::string status = attempt.http_status > 0 ? fmt::format(", HTTP {}", attempt.http_status) : "";
+    const std::string next = attempt.waited_ms > 0 ? fmt::format("retried after {} ms", attempt.waited_ms)
+                                                   : std::string("moved on to the next member");
+    std::fprintf(stderr, "majordomo: note: %s:%s failed (%s%s); %s\n", attempt.provider.c_str(),
+                 attempt.model.c_str(), std::string(majordomo::to_string(attempt.kind)).c_str(),
+                 status.c_str(), next.c_str());
+  }
+}
+
 int run_ask(const Arguments& args) {
   check_route(args);
   if (args.positional.size() != 1) {
@@ -541,6 +554,7 @@ int run_ask(const Arguments& args) {
     response = llm->complete(request);
     if (!args.json_output) print_line(response.content);
   }
+  if (!args.json_output) note_failed_attempts(response);
   if (schema) {
     majordomo::JsonResponse checked = schema->check(std::move(response));
     if (args.json_output) {
