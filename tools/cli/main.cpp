@@ -183,7 +183,7 @@ void write_failed_attempts(JsonWriter& json, const std::vector<majordomo::Failed
   json.raw("]");
 }
 
-// Fields filled by the middleware (added in 0.1): which member served, the alias, the attempts.
+// Fields filled by the middleware (added in 0.2): which member served, the alias, the attempts.
 void write_middleware_history(JsonWriter& json, const majordomo::Response& response) {
   json.raw(",").key("served_by");
   if (response.served_by.empty()) json.raw("null"); else json.string(response.served_by);
