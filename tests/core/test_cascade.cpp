@@ -455,3 +455,35 @@ TEST_CASE("one cascade shared by 8 threads fails over exactly as often as a memb
   CHECK(env.server.requests().size() == static_cast<std::size_t>(kThreads * kCalls + kFailures));
   CHECK(env.server.pending_responses() == 0);
 }
+
+TEST_CASE("the JSON conveniences on a cascade fail over on an answer that fails its check", "[cascade][structured]") {
+  ProviderTestEnv env;
+  const auto cascade = std::make_shared<CascadeLLM>(
+      std::vector<std::shared_ptr<LLM>>{env.openai(), env.cohere()});
+  fake::ScriptedResponse book;
+  book.fixture = "cohere/structured_output.json";
+  book.path_contains = "/v2/chat";
+
+  SECTION("get_json_schema_response: a mismatch") {
+    env.server.push_response(openai_answer(R"({\"city\":\"Paris\"})"));
+    env.server.push_response(book);
+    const JsonResponse answer = cascade->get_json_schema_response("Name a book.", kTitleSchema, "Book");
+    CHECK(answer.response.served_by == "cohere:command-a-03-2025");
+    CHECK(answer.value.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("title") == "The Great Gatsby");
+    REQUIRE(answer.response.failed_attempts.size() == 1);
+    CHECK(answer.response.failed_attempts[0].kind == ErrorKind::schema_mismatch);
+  }
+  SECTION("get_json_response: not JSON") {
+    env.server.push_response(openai_answer("no JSON here"));
+    env.server.push_response(book);
+    const JsonResponse answer = cascade->get_json_response("Name a book as JSON.");
+    CHECK(answer.response.served_by == "cohere:command-a-03-2025");
+    REQUIRE(answer.response.failed_attempts.size() == 1);
+    CHECK(answer.response.failed_attempts[0].kind == ErrorKind::parse);
+  }
+  SECTION("plain text is not checked: no fail-over") {
+    env.server.push_response(openai_answer("no JSON here"));
+    CHECK(cascade->get_response("hi").served_by == "openai:gpt-4o");
+    CHECK(env.server.requests().size() == 1);
+  }
+}
