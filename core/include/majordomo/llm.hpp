@@ -141,7 +141,8 @@ using AnswerCheck = std::function<JsonResponse(Response)>;
 // Obligations of implementations:
 //  - complete/stream/resolve may be called from many threads at once;
 //  - configuration errors (bad header, missing key, bad URL) are thrown before any I/O;
-//  - a stream never retries or fails over after its first chunk reached the caller.
+//  - a stream never retries or fails over after its first chunk reached the caller;
+//  - only the provider-bound LLM retries (ClientOptions::retry); middleware never resends.
 class LLM {
  public:
   virtual ~LLM() = default;
