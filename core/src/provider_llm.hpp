@@ -61,6 +61,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   HeaderSet instance_headers_;  // provider layer < default_headers, validated
   std::string auth_header_;     // the provider's auth header name: always treated as a secret
   std::string api_key_;         // only to scrub it from provider messages
+  resolution::ResolvedProxy proxy_;  // empty url: direct
   mj_instance* instance_ = nullptr;
 };
 
