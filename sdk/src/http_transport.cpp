@@ -239,7 +239,12 @@ ProxyRoute parse_proxy(std::string_view spec) {
     authority = rest.substr(at + 1);
   }
   // The host and port are checked as an http URL's would be.
-  const Target parsed = parse_url(fmt::format("http://{}/", authority));
+  Target parsed;
+  try {
+    parsed = parse_url(fmt::format("http://{}/", authority));
+  } catch (const ProviderError&) {
+    bad_proxy("its host or port is not valid (the port must be a number from 1 to 65535)");
+  }
   route.host = parsed.host;
   const std::size_t host_end = authority.front() == '[' ? authority.find(']') + 1 : authority.find(':');
   const bool has_port = host_end < authority.size();
