@@ -1,6 +1,8 @@
 // A throw-away PKI made with openssl for TLS tests: a CA, server certificates it signed, an unrelated CA.
 #pragma once
 
+#include "provider_test_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
@@ -50,5 +52,14 @@ struct TestPki {
   }
   std::string file(const std::string& name) const { return (dir / name).string(); }
 };
+
+// The fake provider server on HTTPS with one of the PKI's server certificates ("localhost" names
+// localhost and 127.0.0.1, "otherhost" neither).
+inline fake::FakeServerOptions tls_fake_options(const TestPki& pki, const std::string& cert = "localhost") {
+  fake::FakeServerOptions options = ProviderTestEnv::default_options();
+  options.tls_cert_file = pki.file(cert + ".pem");
+  options.tls_key_file = pki.file(cert + ".key");
+  return options;
+}
 
 }  // namespace majordomo::testing

@@ -18,6 +18,7 @@ using majordomo::testing::NginxGateway;
 using majordomo::testing::ProviderTestEnv;
 using majordomo::testing::SquidProxy;
 using majordomo::testing::TestPki;
+using majordomo::testing::tls_fake_options;
 
 namespace {
 
@@ -53,13 +54,6 @@ ScopedEnv clean_proxy_env() {
 }
 
 const std::string kAnswer = "Hello! How can I assist you today?";
-
-fake::FakeServerOptions tls_fake(const TestPki& pki, const std::string& cert = "localhost") {
-  fake::FakeServerOptions options = ProviderTestEnv::default_options();
-  options.tls_cert_file = pki.file(cert + ".pem");
-  options.tls_key_file = pki.file(cert + ".key");
-  return options;
-}
 
 }  // namespace
 
@@ -102,7 +96,7 @@ TEST_CASE("an https provider call goes through a CONNECT tunnel with TLS to the 
   const ScopedEnv env_guard = clean_proxy_env();
   const TestPki pki;
   SquidProxy squid;
-  ProviderTestEnv env(tls_fake(pki));
+  ProviderTestEnv env(tls_fake_options(pki));
   ClientOptions options = env.openai_options();
   options.base_url = fmt::format("https://localhost:{}/v1", env.server.port());
   options.tls.ca_file = pki.file("ca.pem");
@@ -122,7 +116,7 @@ TEST_CASE("an https provider call goes through a CONNECT tunnel with TLS to the 
     CHECK(squid.logged(fmt::format("CONNECT localhost:{}", env.server.port())));
   }
   SECTION("the origin's certificate is checked against the origin's name, not the proxy's") {
-    ProviderTestEnv other(tls_fake(pki, "otherhost"));
+    ProviderTestEnv other(tls_fake_options(pki, "otherhost"));
     options.proxy = squid.url();
     options.base_url = fmt::format("https://localhost:{}/v1", other.server.port());
     try {
@@ -204,7 +198,7 @@ TEST_CASE("a proxy that wants credentials: 407 is an authentication error naming
   }
   SECTION("https through CONNECT") {
     const TestPki pki;
-    ProviderTestEnv tls_env(tls_fake(pki));
+    ProviderTestEnv tls_env(tls_fake_options(pki));
     ClientOptions options = tls_env.openai_options();
     options.base_url = fmt::format("https://localhost:{}/v1", tls_env.server.port());
     options.tls.ca_file = pki.file("ca.pem");

@@ -12,23 +12,13 @@
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
 using majordomo::testing::TestPki;
-namespace fs = std::filesystem;
+using majordomo::testing::tls_fake_options;
 
-namespace {
-
-fake::FakeServerOptions tls_server(const TestPki& pki, const std::string& cert) {
-  fake::FakeServerOptions options = ProviderTestEnv::default_options();
-  options.tls_cert_file = pki.file(cert + ".pem");
-  options.tls_key_file = pki.file(cert + ".key");
-  return options;
-}
-
-}  // namespace
 
 TEST_CASE("HTTPS: the right CA passes, a wrong CA and a wrong host name fail", "[tls]") {
   const TestPki pki;
   SECTION("certificate for localhost") {
-    ProviderTestEnv env(tls_server(pki, "localhost"));
+    ProviderTestEnv env(tls_fake_options(pki, "localhost"));
     REQUIRE(env.server.origin().rfind("https://", 0) == 0);
     ClientOptions options = env.openai_options();
     options.base_url = "https://localhost:" + std::to_string(env.server.port()) + "/v1";
@@ -52,7 +42,7 @@ TEST_CASE("HTTPS: the right CA passes, a wrong CA and a wrong host name fail", "
     CHECK_NOTHROW(env.openai(options)->get_response("hi"));
   }
   SECTION("certificate for another host name") {
-    ProviderTestEnv env(tls_server(pki, "otherhost"));
+    ProviderTestEnv env(tls_fake_options(pki, "otherhost"));
     ClientOptions options = env.openai_options();
     options.base_url = "https://localhost:" + std::to_string(env.server.port()) + "/v1";
     options.tls.ca_file = pki.file("ca.pem");
