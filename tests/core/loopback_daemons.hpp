@@ -97,6 +97,9 @@ class LoopbackDaemon {
     const std::string log = (dir_ / "stderr.log").string();
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    // The test process's sockets (the fake server's listener, pooled client connections) must not
+    // live on in the daemon, where they would keep connections open that a test expects closed.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
