@@ -2,6 +2,7 @@
 #include "resolution.hpp"
 
 #include <majordomo/errors.hpp>
+#include <majordomo/majordomo.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +11,10 @@
 #include <optional>
 #include <string>
 
+using majordomo::ClientOptions;
 using majordomo::ConfigurationError;
+using majordomo::Host;
+using majordomo::HostOptions;
 using majordomo::resolution::no_proxy_matches;
 using majordomo::resolution::resolve_proxy;
 
@@ -113,4 +117,32 @@ TEST_CASE("a proxy URL the transport cannot use is refused with its source and t
   ::setenv("https_proxy", "socks5://proxy.corp", 1);
   ::setenv("NO_PROXY", "*", 1);
   CHECK_THROWS_AS(resolve_proxy(unset, unset, "https://api.openai.com/v1", "openai"), ConfigurationError);
+}
+
+TEST_CASE("a plugin built before proxy support is refused for proxied use only", "[proxy][discovery]") {
+  const ProxyEnvReset reset;
+  HostOptions host_options;
+  host_options.plugin_dirs = {MAJORDOMO_TEST_PRE_PROXY_PLUGIN_DIR, MAJORDOMO_TEST_GOOD_PLUGIN_DIR};
+  host_options.use_env_path = false;
+  host_options.use_default_dir = false;
+  const Host host(host_options);
+  REQUIRE(host.find_plugin("echo-old") != nullptr);
+  ClientOptions options;
+  options.api_key = "echo-secret";
+  options.proxy = "http://ops:pw-77@127.0.0.1:3128";
+  // The SDK's glue says the current echo plugin reads the proxy.
+  CHECK_NOTHROW(host.get_llm_instance("echo", "echo-1", options));
+  try {
+    host.get_llm_instance("echo-old", "echo-1", options);
+    FAIL("no error");
+  } catch (const ConfigurationError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("without proxy support") && Catch::Contains("rebuild"));
+    CHECK_THAT(error.what(), Catch::Contains("http://ops:[REDACTED]@127.0.0.1:3128") && !Catch::Contains("pw-77"));
+  }
+  // Direct use is unaffected: no proxy, or its host exempt.
+  options.no_proxy = "127.0.0.1";
+  CHECK(host.get_llm_instance("echo-old", "echo-1", options)->get_response("hello there").content == "hello there");
+  options.no_proxy.reset();
+  options.proxy = "";
+  CHECK(host.get_llm_instance("echo-old", "echo-1", options)->get_response("hello").content == "hello");
 }
