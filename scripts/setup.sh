@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages majordomo needs to build, test and run its demo, and the npm test dependencies (idempotent).
 #   scripts/setup.sh          build + test + demo dependencies
-#   scripts/setup.sh --bench  also the benchmark harness's (nginx, wrk, hyperfine)
+#   scripts/setup.sh --bench  also the benchmark harness's (wrk, hyperfine)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,9 +9,10 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev json-schema-test-suite catch2 libssl-dev
   openssl ca-certificates curl jq
+  squid nginx-light   # test-only: a real forward proxy and API gateway on loopback (tests/core/test_proxies.cpp)
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light wrk hyperfine time util-linux valgrind)
+  packages+=(wrk hyperfine time util-linux valgrind)
 fi
 
 missing=()

@@ -139,6 +139,7 @@ LoadOutcome load_one(const fs::path& path) {
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->library = library;
   plugin->table = table;
+  if (answer.call_params_size > MJ_CALL_PARAMS_V1_SIZE) plugin->call_params_size = answer.call_params_size;
   PluginInfo& out = plugin->info;
   out.provider_id = as_string(info->provider_id);
   if (!valid_provider_id(out.provider_id)) {

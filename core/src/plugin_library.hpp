@@ -18,6 +18,9 @@ struct LoadedPlugin {
   std::shared_ptr<boost::dll::shared_library> library;
   const mj_plugin_v1* table = nullptr;
   PluginInfo info;
+  // The mj_call_params size the plugin reads (mj_plugin_answer.call_params_size); a plugin that
+  // did not say reads MJ_CALL_PARAMS_V1_SIZE bytes and so never sees mj_call_params.proxy.
+  uint32_t call_params_size = MJ_CALL_PARAMS_V1_SIZE;
 };
 
 struct DiscoveryResult {

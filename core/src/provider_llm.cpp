@@ -135,6 +135,7 @@ class ProviderStreamSource final : public StreamSource {
     params.headers = wire_headers_.data();
     params.header_count = wire_headers_.size();
     params.body = built_.prepared->body;
+    params.proxy = to_mj(owner_->proxy_.url);
     started_ = std::chrono::steady_clock::now();
     mj_call* raw_call = nullptr;
     if (mj_status* status = owner_->plugin_->table->call_open(owner_->instance_, &params, &raw_call);
@@ -252,6 +253,16 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
     }
   }
   api_key_ = api_key;
+  proxy_ = resolution::resolve_proxy(options.proxy, options.no_proxy, endpoint_.base_url, provider);
+  if (!proxy_.url.empty() &&
+      plugin_->call_params_size < offsetof(mj_call_params, proxy) + sizeof(mj_call_params::proxy)) {
+    throw_configuration_error(
+        fmt::format("the {} plugin ({}) was built against a majordomo SDK without proxy support, so it "
+                    "would ignore proxy {} from {}; rebuild the plugin against this SDK, or exempt its host "
+                    "with --no-proxy/NO_PROXY",
+                    provider, info.path.string(), proxy_.redacted, proxy_.source),
+        provider);
+  }
   if (raw.auth_scheme == MJ_AUTH_HEADER) auth_header_.assign(view(raw.auth_header));
   if (raw.auth_scheme == MJ_AUTH_BEARER) auth_header_ = "Authorization";
 
@@ -305,6 +316,11 @@ void ProviderLLM::scrub(std::string& text, const HeaderSet* request_headers) con
     }
   };
   replace_all(api_key_);
+  // The proxy's password: no transport message carries it, and none must ever show it.
+  if (const auto at = proxy_.url.rfind('@'); at != std::string::npos) {
+    const auto colon = proxy_.url.find(':', proxy_.url.find("://") + 3);
+    if (colon < at) replace_all(std::string_view(proxy_.url).substr(colon + 1, at - colon - 1));
+  }
   for (const HeaderSet* headers : {&instance_headers_, request_headers}) {
     if (headers == nullptr) continue;
     for (const auto& header : *headers) {
@@ -429,6 +445,7 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
   resolved.url = built.url;
   resolved.body.assign(view(built.prepared->body));
   resolved.auth_header = auth_header_;
+  resolved.proxy = proxy_.redacted;
   resolved.headers = instance_headers_;
   resolved.headers.merge(request.options.extra_headers);
   return resolved;

@@ -76,6 +76,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   std::shared_ptr<const std::vector<ModelInfo>> catalog_;
   std::string alias_;
   std::vector<std::string> warnings_;
+  resolution::ResolvedProxy proxy_;  // empty url: direct
   mj_instance* instance_ = nullptr;
 };
 

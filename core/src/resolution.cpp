@@ -9,9 +9,13 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 namespace majordomo::resolution {
 namespace {
@@ -122,6 +126,207 @@ ResolvedEndpoint resolve_base_url(const std::optional<std::string>& option,
   }
   endpoint.is_default = endpoint.base_url == normalised_default;
   return endpoint;
+}
+
+namespace {
+
+std::string_view trim_blanks(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;  // set but empty counts as unset
+  return std::string(value);
+}
+
+bool parse_port(std::string_view text, uint16_t& port) noexcept {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535)
+    return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// An IPv4 or IPv6 address in binary; size 0 when `text` is neither.
+struct Address {
+  unsigned char bytes[16] = {};
+  std::size_t size = 0;
+};
+
+Address parse_address(std::string_view text) {
+  Address address;
+  const std::string copy(text);
+  if (::inet_pton(AF_INET, copy.c_str(), address.bytes) == 1) address.size = 4;
+  else if (::inet_pton(AF_INET6, copy.c_str(), address.bytes) == 1) address.size = 16;
+  return address;
+}
+
+bool in_range(const Address& host, const Address& network, unsigned bits) noexcept {
+  if (host.size == 0 || host.size != network.size || bits > host.size * 8) return false;
+  const std::size_t whole = bits / 8;
+  if (std::memcmp(host.bytes, network.bytes, whole) != 0) return false;
+  const unsigned rest = bits % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xffu << (8 - rest));
+  return (host.bytes[whole] & mask) == (network.bytes[whole] & mask);
+}
+
+// Checks and normalises a proxy URL to "http://[userinfo@]host:port". The URL is never quoted
+// in errors: its user info may carry a password.
+std::string normalise_proxy(std::string_view url, std::string_view source, std::string_view provider) {
+  const auto fail = [&](std::string_view why) {
+    throw_configuration_error(
+        fmt::format("proxy URL from {} for provider '{}' {}; use http://[user:password@]host:port, or \"\" "
+                    "(--no-proxy) for no proxy",
+                    source, provider, why),
+        std::string(provider));
+  };
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) fail("contains white space or a control character");
+  }
+  std::string_view rest = url;
+  if (const auto scheme_end = rest.find("://"); scheme_end != std::string_view::npos) {
+    const std::string scheme = lower(rest.substr(0, scheme_end));
+    if (scheme == "https")
+      fail("uses https://, and TLS to the proxy itself is not supported (an https provider is still "
+           "reached with end-to-end TLS through an http:// proxy's CONNECT tunnel)");
+    if (scheme.rfind("socks", 0) == 0) fail(fmt::format("uses {}://, and SOCKS proxies are not supported", scheme));
+    if (scheme != "http") fail(fmt::format("uses the unsupported scheme '{}'", scheme));
+    rest.remove_prefix(scheme_end + 3);
+  }  // no scheme: an http proxy, as the *_proxy variables are commonly written ("proxy:3128")
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#") != std::string_view::npos) fail("has a path, query or fragment");
+  const auto at = rest.rfind('@');
+  const std::string_view userinfo = at == std::string_view::npos ? std::string_view{} : rest.substr(0, at + 1);
+  const std::string_view authority = at == std::string_view::npos ? rest : rest.substr(at + 1);
+  std::string_view host = authority;
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) fail("has an unterminated IPv6 address");
+    host = authority.substr(0, close + 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') fail("has text after its IPv6 address");
+      port_text = authority.substr(close + 2);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  }
+  if (host.empty() || host == "[]") fail("has no host");
+  uint16_t port = 1080;  // the customary proxy port when none is given
+  if (!port_text.empty() && !parse_port(port_text, port)) fail("has a port that is not a number from 1 to 65535");
+  return fmt::format("http://{}{}:{}", userinfo, lower(host), port);
+}
+
+// "http://user:password@host:port" → "http://user:[REDACTED]@host:port".
+std::string redact_proxy(std::string_view url) {
+  const auto start = url.find("://") + 3;
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  const auto colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return fmt::format("{}:[REDACTED]{}", url.substr(0, colon), url.substr(at));
+}
+
+}  // namespace
+
+bool no_proxy_matches(std::string_view list, std::string_view host, uint16_t port) {
+  std::string name = lower(host);
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  const Address host_address = parse_address(name);
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view entry = trim_blanks(list.substr(0, comma));
+    list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+    if (entry.empty()) continue;
+    if (entry == "*") return true;
+    // An optional port: "host:port", "[v6]:port"; a bare IPv6 address has several colons.
+    std::optional<uint16_t> entry_port;
+    if (entry.front() == '[') {
+      const auto close = entry.find(']');
+      if (close == std::string_view::npos) continue;
+      if (close + 1 < entry.size() && entry[close + 1] == ':') {
+        uint16_t value = 0;
+        if (!parse_port(entry.substr(close + 2), value)) continue;
+        entry_port = value;
+      }
+      entry = entry.substr(1, close - 1);
+    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+      const auto colon = entry.find(':');
+      uint16_t value = 0;
+      if (!parse_port(entry.substr(colon + 1), value)) continue;
+      entry_port = value;
+      entry = entry.substr(0, colon);
+    }
+    if (entry_port && *entry_port != port) continue;
+    if (const auto slash = entry.find('/'); slash != std::string_view::npos) {
+      unsigned bits = 0;
+      const std::string_view bits_text = entry.substr(slash + 1);
+      const auto [end, error] = std::from_chars(bits_text.data(), bits_text.data() + bits_text.size(), bits);
+      if (error != std::errc() || end != bits_text.data() + bits_text.size()) continue;
+      if (in_range(host_address, parse_address(entry.substr(0, slash)), bits)) return true;
+      continue;
+    }
+    if (entry.substr(0, 2) == "*.") entry.remove_prefix(2);
+    while (!entry.empty() && entry.front() == '.') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == '.') entry.remove_suffix(1);
+    if (entry.empty()) continue;
+    const std::string wanted = lower(entry);
+    if (name == wanted) return true;
+    if (host_address.size == 0 && name.size() > wanted.size() &&
+        name.compare(name.size() - wanted.size(), wanted.size(), wanted) == 0 &&
+        name[name.size() - wanted.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+ResolvedProxy resolve_proxy(const std::optional<std::string>& option, const std::optional<std::string>& no_proxy,
+                            std::string_view base_url, std::string_view provider) {
+  ResolvedProxy resolved;
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(std::string(base_url));
+  } catch (const Poco::Exception&) {
+    return resolved;  // resolve_base_url validated it already; nothing to route
+  }
+  const bool https = lower(uri.getScheme()) == "https";
+  std::optional<std::string> chosen;
+  if (option) {
+    if (option->empty()) return resolved;  // explicitly no proxy
+    chosen = *option;
+    resolved.source = "the proxy option (--proxy)";
+  } else {
+    // Lower case first, as the variables are conventionally written.
+    const std::array<const char*, 4> https_names = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    const std::array<const char*, 4> http_names = {"http_proxy", "all_proxy", "ALL_PROXY", nullptr};
+    for (const char* name : https ? https_names : http_names) {
+      if (name == nullptr) break;
+      if ((chosen = environment(name))) {
+        resolved.source = fmt::format("${}", name);
+        break;
+      }
+    }
+  }
+  if (!chosen) return resolved;
+  // Checked before the bypass list: a broken setting is reported even for a bypassed host.
+  const std::string url = normalise_proxy(*chosen, resolved.source, provider);
+  std::optional<std::string> bypass = no_proxy;
+  if (!bypass) bypass = environment("no_proxy");
+  if (!bypass) bypass = environment("NO_PROXY");
+  if (bypass && no_proxy_matches(*bypass, uri.getHost(), uri.getPort())) {
+    resolved.source.clear();
+    return resolved;
+  }
+  resolved.url = url;
+  resolved.redacted = redact_proxy(url);
+  return resolved;
 }
 
 std::string join_url(std::string_view base, std::string_view path) {

@@ -4,6 +4,7 @@
 #include <majordomo/headers.hpp>
 #include <majordomo/plugin.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,27 @@ struct ResolvedEndpoint {
 ResolvedEndpoint resolve_base_url(const std::optional<std::string>& option,
                                   std::string_view env_var, std::string_view plugin_default,
                                   std::string_view provider);
+
+struct ResolvedProxy {
+  std::string url;       // "http://[user:password@]host:port" for the transport; empty: direct
+  std::string redacted;  // url with the password replaced by [REDACTED]: safe to print
+  std::string source;    // where url came from: "the proxy option", "$https_proxy", …; empty: none
+};
+
+// proxy = option > environment (https_proxy, HTTPS_PROXY for an https base URL; http_proxy for an
+// http one — never HTTP_PROXY, which CGI servers fill from a request's Proxy header; then
+// all_proxy, ALL_PROXY). "" as option: no proxy. Then no_proxy (option > no_proxy > NO_PROXY)
+// is matched against the base URL's host and port (no_proxy_matches); a match means direct.
+// Throws ConfigurationError, naming the source and the remedy, for a proxy URL that is not
+// http:// (https://, socks4/5), has a path, query or fragment, or lacks a valid host or port.
+ResolvedProxy resolve_proxy(const std::optional<std::string>& option, const std::optional<std::string>& no_proxy,
+                            std::string_view base_url, std::string_view provider);
+
+// NO_PROXY matching as curl documents it: a comma-separated list; "*" matches every host; an
+// entry matches its host and every subdomain (a leading "." or "*." is ignored); "host:port"
+// matches that port only; IPv6 addresses with or without brackets; "addr/bits" matches an IP
+// range. Host names compare case-insensitively. Loopback hosts get no special treatment.
+bool no_proxy_matches(std::string_view list, std::string_view host, uint16_t port);
 
 // Joins a base URL and a path with exactly one '/' between them.
 std::string join_url(std::string_view base, std::string_view path);

@@ -6,6 +6,7 @@
 #include "ascii.hpp"
 
 #include <cassert>
+#include <cstddef>
 #include <string>
 
 namespace majordomo::sdk {
@@ -69,6 +70,8 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   spec.headers = std::span<const mj_header>(params.headers, params.headers == nullptr ? 0 : params.header_count);
   spec.body = view(params.body);
   spec.stream = stream_;
+  // The proxy field exists only in hosts newer than the first v1 layout.
+  if (params.struct_size >= offsetof(mj_call_params, proxy) + sizeof(params.proxy)) spec.proxy = view(params.proxy);
   exchange_ = transport.send(spec);
   // Some OpenAI-compatible servers ignore "stream": true and answer with one JSON document. Fed
   // to the SSE parser it would look like a stream without its terminator, and the answer would be

@@ -7,6 +7,7 @@
 #include "ascii.hpp"
 #include "tls_api.hpp"
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
@@ -35,6 +36,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -96,14 +98,28 @@ class SigpipeBlock {
 };
 
 
+// The forward proxy a target is reached through (HttpRequestSpec::proxy, parsed).
+struct ProxyRoute {
+  std::string host;           // without brackets, for DNS
+  std::uint16_t port = 0;
+  std::string authorization;  // the Proxy-Authorization value ("Basic …"); empty without user info
+  std::string name;           // the proxy URL with any password replaced: safe in messages
+};
+
 struct Target {
   bool secure = false;
   std::string host;       // without brackets, for DNS
   std::uint16_t port = 0;
   std::string host_header;  // the default Host value: host[:port], the port only when not the default
   std::string path;       // request target: path and query
-  std::string origin;     // scheme://host:port, the pool key and the name used in messages
+  std::string origin;     // scheme://host:port, the name used in messages
   std::string url;        // what this was parsed from: URLs repeat, so the last one is reused
+  std::optional<ProxyRoute> proxy;  // set: every connection goes through this forward proxy
+  std::string proxy_spec;  // what `proxy` was parsed from (empty: direct)
+  // The pool key: the origin alone for direct connections; proxy and origin for proxied ones, so
+  // that a direct connection is never reused for a proxied request or the other way round (nor
+  // one proxy's connection for another proxy, or for other credentials).
+  std::string pool_key;
 };
 
 [[noreturn]] void bad_url(std::string_view reason) {
@@ -173,6 +189,102 @@ Target parse_url(std::string_view url) {
   for (char& c : lower_host) c = detail_ascii::fold(c);
   target.origin = fmt::format("{}://{}:{}", target.secure ? "https" : "http", lower_host, target.port);
   target.url.assign(url);
+  return target;
+}
+
+[[noreturn]] void bad_proxy(std::string_view reason) {
+  // The proxy URL itself is not quoted: its user info may carry a password.
+  throw ProviderError(MJ_ERR_CONFIGURATION,
+                      fmt::format("malformed proxy URL: {}; use http://[user:password@]host:port", reason));
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// User info is percent-encoded in a URL ("p%40ss" for "p@ss"); Basic credentials carry it decoded.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      const int high = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
+      const int low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+      if (high < 0 || low < 0) bad_proxy("a '%' in the user info is not followed by two hex digits");
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// "http://[user[:password]@]host[:port][/]". Only http proxies: the connection to the proxy is
+// plain TCP, https origins are reached through a CONNECT tunnel inside it.
+ProxyRoute parse_proxy(std::string_view spec) {
+  if (spec.size() < 7 || !iequals(spec.substr(0, 7), "http://"))
+    bad_proxy("only http:// proxies are supported (https:// and socks proxies are not)");
+  std::string_view rest = spec.substr(7);
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#") != std::string_view::npos) bad_proxy("a proxy URL has no path, query or fragment");
+  ProxyRoute route;
+  std::string_view authority = rest;
+  std::string_view userinfo;
+  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    userinfo = rest.substr(0, at);
+    authority = rest.substr(at + 1);
+  }
+  // The host and port are checked as an http URL's would be.
+  Target parsed;
+  try {
+    parsed = parse_url(fmt::format("http://{}/", authority));
+  } catch (const ProviderError&) {
+    bad_proxy("its host or port is not valid (the port must be a number from 1 to 65535)");
+  }
+  route.host = parsed.host;
+  const std::size_t host_end = authority.front() == '[' ? authority.find(']') + 1 : authority.find(':');
+  const bool has_port = host_end < authority.size();
+  route.port = has_port ? parsed.port : std::uint16_t{1080};  // the customary proxy port
+  const std::string host_port = fmt::format("{}:{}", authority.substr(0, host_end), route.port);
+  if (userinfo.empty()) {
+    route.name = fmt::format("http://{}", host_port);
+    return route;
+  }
+  const std::size_t colon = userinfo.find(':');
+  const std::string_view user = userinfo.substr(0, colon);
+  const std::string credentials = percent_decode(userinfo);  // "user:password" decoded as a whole
+  for (const char c : credentials) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) bad_proxy("the user info contains a control character");
+  }
+  std::ostringstream encoded;
+  {
+    Poco::Base64Encoder encoder(encoded);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << credentials;
+    encoder.close();
+  }
+  route.authorization = "Basic " + encoded.str();
+  route.name = colon == std::string_view::npos ? fmt::format("http://{}@{}", user, host_port)
+                                                : fmt::format("http://{}:[REDACTED]@{}", user, host_port);
+  return route;
+}
+
+// A target reached through `proxy_spec` (empty: directly).
+Target route_target(std::string_view url, std::string_view proxy_spec) {
+  Target target = parse_url(url);
+  target.pool_key = target.origin;
+  if (proxy_spec.empty()) return target;
+  target.proxy = parse_proxy(proxy_spec);
+  target.proxy_spec.assign(proxy_spec);
+  // Through a proxy a plain request names its whole URL (absolute form, RFC 9112 3.2.2); an
+  // https one goes through a tunnel and keeps the origin form.
+  if (!target.secure) target.path = fmt::format("http://{}{}", target.host_header, target.path);
+  target.pool_key = fmt::format("{} via {}:{} {}", target.origin, target.proxy->host, target.proxy->port,
+                                target.proxy->authorization);
   return target;
 }
 
@@ -735,12 +847,12 @@ struct HttpTransport::Pool final : detail_http::ConnectionPool {
   std::mutex target_mutex;
   std::shared_ptr<const Target> last_target;
 
-  std::shared_ptr<const Target> target_for(std::string_view url) {
+  std::shared_ptr<const Target> target_for(std::string_view url, std::string_view proxy) {
     {
       std::lock_guard lock(target_mutex);
-      if (last_target != nullptr && last_target->url == url) return last_target;
+      if (last_target != nullptr && last_target->url == url && last_target->proxy_spec == proxy) return last_target;
     }
-    auto target = std::make_shared<const Target>(parse_url(url));
+    auto target = std::make_shared<const Target>(route_target(url, proxy));
     std::lock_guard lock(target_mutex);
     last_target = target;
     return target;
@@ -922,7 +1034,7 @@ HttpExchange::~HttpExchange() {
     // Only a connection whose response was read exactly to its end may carry another request.
     if (state.complete && state.reusable && !state.broken && state.connection->buffered() == 0) {
       state.connection->reset_buffer();
-      state.pool->give_back(state.target->origin, std::move(state.connection));
+      state.pool->give_back(state.target->pool_key, std::move(state.connection));
     }
   } catch (...) {  // pooling is an optimisation: on any failure the connection is just closed
   }
@@ -1128,6 +1240,10 @@ bool format_request(std::string& out, const Target& target, const HttpRequestSpe
   out.clear();
   out.append("POST ").append(target.path).append(" HTTP/1.1\r\n");
   if (!plan.has_host) out.append("Host: ").append(target.host_header).append("\r\n");
+  // A plain request through a proxy carries the proxy's credentials; a tunnelled one never does
+  // (the CONNECT request did, and the origin must not see them).
+  if (target.proxy && !target.secure && !target.proxy->authorization.empty())
+    out.append("Proxy-Authorization: ").append(target.proxy->authorization).append("\r\n");
   const std::span<const mj_header> headers = request.headers;
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const std::string_view name = view(headers[i].name);
@@ -1147,11 +1263,90 @@ bool format_request(std::string& out, const Target& target, const HttpRequestSpe
   return true;
 }
 
+// Where a proxy failure sends the user: every message about a proxy ends with this.
+constexpr std::string_view kProxyRemedy =
+    "check the proxy setting (--proxy, ClientOptions::proxy, https_proxy/HTTPS_PROXY, http_proxy, "
+    "ALL_PROXY) or exempt the host with --no-proxy/NO_PROXY";
+
+ProviderError proxy_refused_credentials(const ProxyRoute& proxy) {
+  return ProviderError(
+      MJ_ERR_AUTHENTICATION,
+      fmt::format("proxy {} answered 407 Proxy Authentication Required: {}; put the proxy's user name and "
+                  "password in its URL (http://user:password@host:port, percent-encoding reserved characters)",
+                  proxy.name, proxy.authorization.empty() ? "no credentials were given" : "it refused the credentials"),
+      407);
+}
+
+// A TCP connection to the proxy. Failures name the proxy, not the origin: the origin was never
+// reached, and a user reading "connection refused by api.example.com" would look in the wrong place.
+Poco::Net::StreamSocket connect_proxy(const Target& target, const Budget& budget, milliseconds connect_timeout) {
+  const ProxyRoute& proxy = *target.proxy;
+  const Wait wait = budget.wait_for(connect_timeout);
+  try {
+    Poco::Net::StreamSocket socket;
+    socket.connect(Poco::Net::SocketAddress(proxy.host, proxy.port), Poco::Timespan(wait.limit.count() * 1000));
+    return socket;
+  } catch (const Poco::TimeoutException&) {
+    if (wait.total_limited)
+      throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("exchange with {} through proxy {} exceeded {} ms (total timeout)",
+                                                      target.origin, proxy.name, budget.total.count()));
+    throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("could not connect to proxy {} within {} ms (connect timeout); {}",
+                                                    proxy.name, wait.limit.count(), kProxyRemedy));
+  } catch (const Poco::Net::ConnectionRefusedException&) {
+    throw ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by proxy {}; {}", proxy.name, kProxyRemedy));
+  } catch (const Poco::Exception& error) {
+    throw ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot connect to proxy {}: {}; {}", proxy.name,
+                                                       error.displayText(), kProxyRemedy));
+  }
+}
+
+// Asks the proxy for a tunnel to the origin (CONNECT host:port) on `socket`. Anything but a 2xx
+// answer is an error naming the proxy: 407 is MJ_ERR_AUTHENTICATION (the proxy's credentials, not
+// the provider's), every other refusal MJ_ERR_CONNECTION with the proxy's status line.
+void open_tunnel(Poco::Net::StreamSocket& socket, const Target& target, const Budget& budget,
+                 milliseconds first_byte) {
+  const ProxyRoute& proxy = *target.proxy;
+  PooledConnection tunnel(socket, nullptr);
+  std::string& request = tunnel.request;
+  const std::string authority = target.host.find(':') != std::string::npos
+                                    ? fmt::format("[{}]:{}", target.host, target.port)
+                                    : fmt::format("{}:{}", target.host, target.port);
+  request.append("CONNECT ").append(authority).append(" HTTP/1.1\r\nHost: ").append(authority).append("\r\n");
+  if (!proxy.authorization.empty()) request.append("Proxy-Authorization: ").append(proxy.authorization).append("\r\n");
+  request.append("\r\n");
+  Wait wait;
+  HeadFacts facts;
+  try {
+    wait = budget.wait_for(first_byte);
+    tunnel.send_all(request, wait.limit);
+    facts = receive_head(tunnel, target, budget, first_byte, wait);
+  } catch (const ProviderError& error) {
+    throw ProviderError(error.kind(), fmt::format("proxy {} did not open a tunnel to {}: {}; {}", proxy.name,
+                                                  authority, error.what(), kProxyRemedy));
+  } catch (const Poco::TimeoutException&) {
+    throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("proxy {} did not answer CONNECT {} within {} ms; {}",
+                                                    proxy.name, authority, wait.limit.count(), kProxyRemedy));
+  } catch (const Poco::Exception& error) {
+    throw ProviderError(MJ_ERR_CONNECTION, fmt::format("proxy {} failed while opening a tunnel to {}: {}; {}",
+                                                       proxy.name, authority, error.displayText(), kProxyRemedy));
+  }
+  if (facts.status == 407) throw proxy_refused_credentials(proxy);
+  if (facts.status < 200 || facts.status >= 300) {
+    throw ProviderError(MJ_ERR_CONNECTION,
+                        fmt::format("proxy {} refused to open a tunnel to {} (HTTP {}); {}", proxy.name, authority,
+                                    facts.status, kProxyRemedy),
+                        facts.status);
+  }
+  // Bytes after the proxy's answer would belong to the TLS handshake, which has not begun.
+  if (tunnel.buffered() > 0)
+    throw ProviderError(MJ_ERR_CONNECTION, fmt::format("proxy {} sent data after its CONNECT answer", proxy.name));
+}
+
 }  // namespace detail_http
 
 std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request) {
   auto state = std::make_unique<HttpExchange::State>();
-  state->target = pool_->target_for(request.url);
+  state->target = pool_->target_for(request.url, request.proxy);
   state->pool = pool_;
   state->idle_timeout = config_.idle_timeout;
   state->budget = Budget{Clock::now() + config_.total_timeout, config_.total_timeout};
@@ -1182,7 +1377,7 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
       // An idle connection has nothing to say: if it is readable, the peer closed it (EOF) or sent
       // something unasked. Either way it would fail the request, maybe after the request left, so
       // it is discarded now, while that costs nothing but a new connection.
-      while ((connection = pool_->take(target.origin)) != nullptr && connection->readable_now()) {
+      while ((connection = pool_->take(target.pool_key)) != nullptr && connection->readable_now()) {
         connection->drop();
         connection.reset();
       }
@@ -1196,13 +1391,21 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
     try {
       if (!reused) {
         wait = budget.wait_for(config_.connect_timeout);
-        const Poco::Net::SocketAddress address(target.host, target.port);
         const Poco::Timespan connect_limit(wait.limit.count() * 1000);
         Poco::Net::StreamSocket socket;
-        if (tls != nullptr) {
+        if (target.proxy) {
+          socket = connect_proxy(target, budget, config_.connect_timeout);
+          if (tls != nullptr) {
+            open_tunnel(socket, target, budget, config_.first_byte_timeout);
+            // TLS to the origin inside the tunnel: SNI and the certificate check use its name.
+            wait = budget.wait_for(config_.connect_timeout);
+            socket = tls->wrap(pool_->tls_context, target.host, socket, Poco::Timespan(wait.limit.count() * 1000));
+          }
+        } else if (tls != nullptr) {
+          const Poco::Net::SocketAddress address(target.host, target.port);
           socket = tls->connect(pool_->tls_context, target.host, address, connect_limit);
         } else {
-          socket.connect(address, connect_limit);
+          socket.connect(Poco::Net::SocketAddress(target.host, target.port), connect_limit);
         }
         connection = std::make_unique<PooledConnection>(std::move(socket), tls);
         pool_->opened.fetch_add(1);
@@ -1217,6 +1420,7 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
       if (!coalesced) connection->send_all(request.body, wait.limit);
       phase = Phase::head;
       const HeadFacts facts = receive_head(*connection, target, budget, config_.first_byte_timeout, wait);
+      if (target.proxy && !target.secure && facts.status == 407) throw proxy_refused_credentials(*target.proxy);
 
       HttpExchange::State& s = *state;
       s.status = facts.status;

@@ -49,6 +49,10 @@ struct TlsApi {
   // Closes without a TLS goodbye (nothing is written, so neither SIGPIPE nor a wait is possible).
   void (*abort)(Poco::Net::StreamSocket& socket) noexcept;
   TlsErrorKind (*classify)(const Poco::Exception& error) noexcept;
+  // The handshake on an already connected socket (a proxy's CONNECT tunnel), bounded by
+  // `timeout`; SNI and the name check use `host`, the origin's name. Throws Poco::Exception.
+  Poco::Net::StreamSocket (*wrap)(TlsContext* context, const std::string& host, const Poco::Net::StreamSocket& plain,
+                                  Poco::Timespan timeout);
 };
 
 // The module's only export. Returns null when it cannot serve a caller whose TlsApi has

@@ -45,6 +45,15 @@ Poco::Net::StreamSocket connect(TlsContext* context, const std::string& host,
   return Poco::Net::StreamSocket(socket);
 }
 
+Poco::Net::StreamSocket wrap(TlsContext* context, const std::string& host, const Poco::Net::StreamSocket& plain,
+                             Poco::Timespan timeout) {
+  // attach() runs the handshake at once on the blocking socket: its timeouts bound it.
+  Poco::Net::StreamSocket socket(plain);
+  socket.setReceiveTimeout(timeout);
+  socket.setSendTimeout(timeout);
+  return Poco::Net::StreamSocket(Poco::Net::SecureStreamSocket::attach(socket, host, context->context));
+}
+
 void abort(Poco::Net::StreamSocket& socket) noexcept {
   try {
     Poco::Net::SecureStreamSocket(socket).abort();
@@ -66,7 +75,7 @@ TlsErrorKind classify(const Poco::Exception& error) noexcept {
   return TlsErrorKind::not_tls;
 }
 
-const TlsApi api{kTlsApiVersion, sizeof(TlsApi), create_context, release_context, connect, abort, classify};
+const TlsApi api{kTlsApiVersion, sizeof(TlsApi), create_context, release_context, connect, abort, classify, wrap};
 
 }  // namespace
 }  // namespace detail_tls

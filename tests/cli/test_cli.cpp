@@ -430,3 +430,33 @@ TEST_CASE("ask --alias uses a catalog file's alias, and deprecated ids warn", "[
     CHECK(env.server.requests().empty());
   }
 }
+
+TEST_CASE("ask --proxy: the dry run shows the proxy without its password, --no-proxy bypasses it", "[cli][proxy]") {
+  CliEnv env;
+  const std::string proxy = "http://ops:pw-secret-9@127.0.0.1:1";
+  const RunResult text = run_cli(env.ask({"--dry-run", "--proxy", proxy, "Hello"}));
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("POST " + env.server.origin() +
+                                         "/v1/chat/completions via proxy http://ops:[REDACTED]@127.0.0.1:1\n"));
+  const RunResult json = run_cli(env.ask({"--dry-run", "--output", "json", "--proxy", proxy, "Hello"}));
+  REQUIRE(json.exit_code == 0);
+  CHECK(parse_object(json.out)->getObject("dry_run")->getValue<std::string>("proxy") ==
+        "http://ops:[REDACTED]@127.0.0.1:1");
+  const RunResult direct = run_cli(env.ask({"--dry-run", "--output", "json", "--proxy", "", "Hello"}));
+  CHECK(parse_object(direct.out)->getObject("dry_run")->isNull("proxy"));
+
+  // Port 1 has no proxy: the call fails naming it, or succeeds directly when the host is exempt.
+  const RunResult failed = run_cli(env.ask({"--proxy", proxy, "Hello"}));
+  CHECK(failed.exit_code == 1);
+  CHECK_THAT(failed.err, Catch::Contains("proxy http://ops:[REDACTED]@127.0.0.1:1"));
+  const RunResult bypassed = run_cli(env.ask({"--proxy", proxy, "--no-proxy", "127.0.0.1", "Hello"}));
+  CHECK(bypassed.exit_code == 0);
+  const RunResult socks = run_cli(env.ask({"--proxy", "socks5://127.0.0.1:1080", "Hello"}));
+  CHECK(socks.exit_code == 2);
+  CHECK_THAT(socks.err, Catch::Contains("SOCKS"));
+  for (const RunResult* result : {&text, &json, &failed, &bypassed}) {
+    CHECK(result->out.find("pw-secret-9") == std::string::npos);
+    CHECK(result->err.find("pw-secret-9") == std::string::npos);
+  }
+  CHECK(env.server.requests().size() == 1);
+}

@@ -93,4 +93,20 @@ class EchoProvider {
 
 }  // namespace
 
+#ifdef MJ_TEST_PRE_PROXY_ANSWER
+// Answers as a plugin built before mj_plugin_answer.call_params_size existed: only the v1 prefix
+// of the answer is written, so the host must take it for one that ignores mj_call_params.proxy.
+extern "C" MJ_PLUGIN_EXPORT int32_t majordomo_plugin_entry(const mj_host_offer* offer, mj_plugin_answer* answer) {
+  if (answer == nullptr) return 1;
+  mj_plugin_answer v1{};
+  v1.struct_size = MJ_PLUGIN_ANSWER_V1_SIZE;
+  const int32_t result = majordomo::sdk::Exporter<EchoProvider>::entry(offer, &v1);
+  answer->abi_min = v1.abi_min;
+  answer->abi_max = v1.abi_max;
+  answer->abi_chosen = v1.abi_chosen;
+  answer->table = v1.table;
+  return result;
+}
+#else
 MAJORDOMO_EXPORT_PROVIDER(EchoProvider)
+#endif

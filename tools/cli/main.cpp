@@ -32,6 +32,7 @@ constexpr std::string_view kUsage = R"(usage:
                 [--system TEXT] [--max-tokens N] [--temperature X] [--top-p X]
                 [--stream] [--json] [--plugin-dir DIR]... [--output text|json] [--dry-run]
                 [--ca-file FILE] [--option KEY=VALUE]...
+                [--proxy http://[USER:PASS@]HOST:PORT] [--no-proxy HOSTS]  forward proxy, bypass list
                 [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
                 PROMPT
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
@@ -42,7 +43,8 @@ constexpr std::string_view kUsage = R"(usage:
 --cascade tries the members in order, moving on when one fails on the provider's side;
 --alias takes a name from a catalog file (--catalog, else $MAJORDOMO_CATALOG).
 The API key falls back to the provider's env var (OPENAI_API_KEY, ...); the base URL to its
-base-URL env var (OPENAI_BASE_URL, ...). Plugins are looked for in --plugin-dir, then
+base-URL env var (OPENAI_BASE_URL, ...); the proxy to https_proxy/HTTPS_PROXY (http_proxy for
+an http base URL), then ALL_PROXY, and --no-proxy to NO_PROXY ('--proxy ""' means none). Plugins are looked for in --plugin-dir, then
 MAJORDOMO_PLUGIN_PATH, then the install's plugin directory.
 Exit codes: 0 success, 1 the request failed, 2 usage or configuration error (nothing sent).
 )";
@@ -56,6 +58,7 @@ struct Arguments {
   std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name;
   std::optional<std::string> cascade, alias;
   std::vector<std::string> catalog_files;
+  std::optional<std::string> proxy, no_proxy;
   std::optional<int64_t> max_tokens;
   std::optional<double> temperature, top_p;
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
@@ -100,6 +103,8 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--api-key") args.api_key = value();
     else if (arg == "--system") args.system = value();
     else if (arg == "--ca-file") args.ca_file = value();
+    else if (arg == "--proxy") args.proxy = value();
+    else if (arg == "--no-proxy") args.no_proxy = value();
     else if (arg == "--header") args.headers.push_back(parse_header(arg, value()));
     else if (arg == "--request-header") args.request_headers.push_back(parse_header(arg, value()));
     else if (arg == "--max-tokens") args.max_tokens = parse_number<int64_t>(arg, value());
@@ -369,6 +374,9 @@ void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedR
       json.raw(",").key("model").string(request.model);
       json.raw(",").key("method").string(request.method);
       json.raw(",").key("url").string(request.redacted_url());
+      json.raw(",").key("proxy");  // null: a direct connection; the password is already redacted
+      if (request.proxy.empty()) json.raw("null");
+      else json.string(request.proxy);
       json.raw(",").key("stream").boolean(request.stream);
       json.raw(",").key("headers").raw("[");
       bool first = true;
@@ -384,7 +392,8 @@ void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedR
       print_line(out);
       continue;
     }
-    std::string out = fmt::format("{} {}\n", request.method, request.redacted_url());
+    std::string out = fmt::format("{} {}{}\n", request.method, request.redacted_url(),
+                                  request.proxy.empty() ? std::string() : " via proxy " + request.proxy);
     for (const auto& header : headers) out += fmt::format("{}: {}\n", header.name, header.value);
     out += "\n" + request.body + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -504,6 +513,8 @@ int run_ask(const Arguments& args) {
   client.base_url = args.base_url;
   for (const auto& [name, value] : args.headers) client.default_headers.set(name, value);
   if (args.ca_file) client.tls.ca_file = *args.ca_file;
+  client.proxy = args.proxy;  // unset: the *_proxy environment variables decide
+  client.no_proxy = args.no_proxy;
   for (const auto& [key, value] : args.options) client.provider_options[key] = value;
   const auto llm = route_llm(args, host, std::move(client));
 

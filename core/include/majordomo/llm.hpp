@@ -49,6 +49,9 @@ struct ResolvedRequest {
   bool stream = false;
   // The provider's auth header name (e.g. "x-api-key"): redacted whatever it is called.
   std::string auth_header;
+  // The forward proxy the request goes through, its password already replaced by [REDACTED];
+  // empty: a direct connection.
+  std::string proxy;
 
   // The headers with every credential (Authorization, x-api-key, x-goog-api-key, the provider's
   // auth header, anything named like a key or token) replaced; safe to print or log.

@@ -33,6 +33,16 @@ struct ClientOptions {
   HeaderSet default_headers;
   Timeouts timeouts;
   TlsOptions tls;
+  // Forward proxy for this instance's calls: "http://[user:password@]host[:port]" (port 1080 when
+  // absent; only http:// proxies, https providers are reached through a CONNECT tunnel). Unset:
+  // from the environment, https_proxy/HTTPS_PROXY for an https base URL, http_proxy for an http
+  // one, then ALL_PROXY/all_proxy. "": no proxy, whatever the environment says. The password is
+  // never printed: dry runs and errors show it as [REDACTED].
+  std::optional<std::string> proxy;
+  // Hosts reached without the proxy, in NO_PROXY syntax ("*", "example.com" also matching its
+  // subdomains, ".example.com", "host:port", IP addresses and CIDR ranges). Unset: from
+  // no_proxy/NO_PROXY. "": bypass nothing, whatever the environment says.
+  std::optional<std::string> no_proxy;
   // Provider-specific options the plugin understands (unknown keys are a configuration error).
   std::map<std::string, std::string> provider_options;
   // Resending of transient failures (default: 3 attempts in all, jittered exponential backoff,

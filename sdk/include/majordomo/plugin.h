@@ -200,7 +200,18 @@ typedef struct mj_call_params {
   const mj_header* headers;     /* final headers, one per name, already validated */
   size_t header_count;
   mj_str body;
+  /* --- Added after v1 shipped (struct_size > MJ_CALL_PARAMS_V1_SIZE); absent in older hosts. --- */
+  /* The forward proxy for this call, already resolved by the host (options, *_proxy and no_proxy
+   * variables): "http://[user:password@]host:port". Empty: connect directly. The host sends a
+   * proxy only to a plugin that declared it reads this field (mj_plugin_answer.call_params_size);
+   * such a plugin must then use it: absolute-form targets for http URLs, a CONNECT tunnel for
+   * https ones, Proxy-Authorization from the user info, never pooling proxied connections with
+   * direct ones, and never putting the password in a message. The SDK's HttpCall does all this. */
+  mj_str proxy;
 } mj_call_params;
+
+/* The size of mj_call_params as ABI v1 first shipped it (without `proxy`). */
+#define MJ_CALL_PARAMS_V1_SIZE 56u
 
 enum {
   MJ_EVENT_TEXT = 1,      /* text: a piece of the answer */
@@ -254,12 +265,22 @@ typedef struct mj_host_offer {
 /* The plugin's answer. The plugin fills abi_min/abi_max with the range it speaks in every case,
  * so a host can name both ranges when they do not meet. */
 typedef struct mj_plugin_answer {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* set by the HOST: how much of this struct the plugin may write */
   uint32_t abi_min;
   uint32_t abi_max;
   uint32_t abi_chosen;          /* 0 when refused */
   const void* table;            /* mj_plugin_v1* when abi_chosen == 1; static storage */
+  /* --- Added after v1 shipped; a plugin writes it only when struct_size covers it. --- */
+  /* The largest mj_call_params this plugin reads (sizeof as it was built). A plugin built before
+   * the field existed never writes it and the host reads it as 0, i.e. MJ_CALL_PARAMS_V1_SIZE:
+   * that plugin ignores mj_call_params.proxy, so the host refuses proxied calls to it with a
+   * configuration error instead of silently connecting directly. The SDK's export glue fills it. */
+  uint32_t call_params_size;
+  uint32_t reserved0;
 } mj_plugin_answer;
+
+/* The size of mj_plugin_answer as ABI v1 first shipped it (without call_params_size). */
+#define MJ_PLUGIN_ANSWER_V1_SIZE 24u
 
 /* Function table of ABI v1. Thread-safety obligations:
  *  - info, request_build and status_release may be called from any thread at any time;
@@ -317,11 +338,19 @@ MJ_STATIC_ASSERT(sizeof(mj_instance_config) == 72, "mj_instance_config v1 layout
 MJ_STATIC_ASSERT(sizeof(mj_message) == 24, "mj_message v1 layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_request) == 120, "mj_request v1 layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_prepared) == 40, "mj_prepared v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_call_params) == 56, "mj_call_params v1 layout is frozen");
+/* Grown by addition only: the v1 prefix stays where it was, the new fields follow it. */
+MJ_STATIC_ASSERT(offsetof(mj_call_params, body) + sizeof(mj_str) == MJ_CALL_PARAMS_V1_SIZE,
+                 "mj_call_params v1 prefix is frozen");
+MJ_STATIC_ASSERT(offsetof(mj_call_params, proxy) == MJ_CALL_PARAMS_V1_SIZE, "mj_call_params.proxy follows v1");
+MJ_STATIC_ASSERT(sizeof(mj_call_params) == 72, "mj_call_params layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_usage) == 40, "mj_usage v1 layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_event) == 104, "mj_event v1 layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_host_offer) == 32, "mj_host_offer v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_plugin_answer) == 24, "mj_plugin_answer v1 layout is frozen");
+MJ_STATIC_ASSERT(offsetof(mj_plugin_answer, table) + sizeof(void*) == MJ_PLUGIN_ANSWER_V1_SIZE,
+                 "mj_plugin_answer v1 prefix is frozen");
+MJ_STATIC_ASSERT(offsetof(mj_plugin_answer, call_params_size) == MJ_PLUGIN_ANSWER_V1_SIZE,
+                 "mj_plugin_answer.call_params_size follows v1");
+MJ_STATIC_ASSERT(sizeof(mj_plugin_answer) == 32, "mj_plugin_answer layout is frozen");
 MJ_STATIC_ASSERT(sizeof(mj_plugin_v1) == 80, "mj_plugin_v1 layout is frozen");
 #endif
 

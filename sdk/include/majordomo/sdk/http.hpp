@@ -36,6 +36,16 @@ struct HttpRequestSpec {
   std::span<const mj_header> headers;    // sent as given; Content-Type and Accept added if absent
   std::string_view body;
   bool stream = false;                   // Accept: text/event-stream instead of application/json
+  // Forward proxy, "http://[user:password@]host[:port]" (port 1080 when absent); empty: direct.
+  // http URLs go to the proxy in absolute form, https ones through a CONNECT tunnel with TLS to
+  // the origin (its certificate checked against the origin's name). The user info becomes
+  // Proxy-Authorization: Basic, sent only to the proxy. Pooled connections are keyed by proxy and
+  // origin, so proxied and direct connections never mix. A 407 from the proxy throws
+  // MJ_ERR_AUTHENTICATION, any other failure to reach the proxy or open the tunnel
+  // MJ_ERR_CONNECTION (MJ_ERR_TIMEOUT when a timeout ran out); the messages name the proxy with
+  // its password replaced and say where the proxy setting comes from. A malformed proxy URL is
+  // MJ_ERR_CONFIGURATION before any I/O.
+  std::string_view proxy;
 };
 
 class PooledConnection;  // defined in the implementation

@@ -7,6 +7,7 @@
 #include <majordomo/sdk/str.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -96,6 +97,8 @@ struct PreparedBox : mj_prepared {
 //   explicit Provider(const mj_instance_config&);                may throw ProviderError
 //   Prepared build(const mj_request&);                           no I/O; thread-safe
 //   std::unique_ptr<Call> open(const mj_call_params&);           thread-safe
+// The entry declares that the plugin reads mj_call_params.proxy: open() must hand the params to
+// an HttpCall (which honours the proxy), or honour `proxy` itself.
 template <class Provider>
 struct Exporter {
   static mj_status* instance_create(const mj_instance_config* config, mj_instance** out) noexcept {
@@ -179,6 +182,10 @@ struct Exporter {
     if (offer == nullptr || offer->abi_min > 1 || offer->abi_max < 1) return 1;
     answer->abi_chosen = 1;
     answer->table = &table();
+    // Tells the host this plugin reads mj_call_params.proxy: HttpCall honours it. Written only
+    // into a host's struct that has the field (an older host's answer is smaller).
+    if (answer->struct_size >= offsetof(mj_plugin_answer, call_params_size) + sizeof(uint32_t))
+      answer->call_params_size = static_cast<uint32_t>(sizeof(mj_call_params));
     return 0;
   }
 };
