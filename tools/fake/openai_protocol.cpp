@@ -2,6 +2,7 @@
 #include "provider_protocol.hpp"
 
 #include "json_text.hpp"
+#include "openai_wire.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -22,19 +23,6 @@ constexpr std::string_view chat_stream_fixture = "openai/chat_completion_stream.
 // What the built-in replies say, in the pieces the built-in stream sends them.
 constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", "."};
 constexpr int built_in_completion_tokens = 7;
-
-// The real API pretty-prints error bodies with four-space indentation (PROTOCOLS.md §1.4).
-ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
-                              std::optional<std::string_view> code) {
-  ScriptedResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = fmt::format(
-      "{{\n    \"error\": {{\n        \"message\": {},\n        \"type\": {},\n        \"param\": null,\n"
-      "        \"code\": {}\n    }}\n}}\n",
-      json_quote(message), json_quote(type), code ? json_quote(*code) : std::string("null"));
-  return response;
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -121,26 +109,7 @@ public:
 
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
-    const std::string* authorization = find_header(request, "Authorization");
-    std::string_view key;
-    if (authorization != nullptr) {
-      const std::string_view value = trim(*authorization);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-        key = trim(value.substr(space + 1));
-      }
-    }
-    if (key.empty()) {
-      return openai_error(401,
-                          "You didn't provide an API key. You need to provide your API key in an Authorization "
-                          "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                          "invalid_request_error", "invalid_api_key");
-    }
-    if (!options.required_api_key.empty() && key != options.required_api_key) {
-      return openai_error(401, fmt::format("Incorrect API key provided: {}.", redact(key)), "invalid_request_error",
-                          "invalid_api_key");
-    }
-    return std::nullopt;
+    return check_openai_auth(request, options, OpenAIErrorLayout::chat);
   }
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
@@ -176,21 +145,69 @@ public:
 
   std::vector<Header> standard_headers(const RecordedRequest& request,
                                        std::chrono::milliseconds handling_time) const override {
-    return {
-        {"x-request-id", fmt::format("req_fake_{}", request.seq)},
-        {"openai-processing-ms", std::to_string(handling_time.count())},
-        {"openai-version", "2020-10-01"},
-        {"x-ratelimit-limit-requests", "10000"},
-        {"x-ratelimit-limit-tokens", "30000000"},
-        {"x-ratelimit-remaining-requests", "9999"},
-        {"x-ratelimit-remaining-tokens", "29999000"},
-        {"x-ratelimit-reset-requests", "6ms"},
-        {"x-ratelimit-reset-tokens", "2ms"},
-    };
+    return openai_standard_headers(request, handling_time);
   }
 };
 
 }  // namespace
+
+ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
+                              std::optional<std::string_view> code, OpenAIErrorLayout layout) {
+  ScriptedResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  const std::string code_json = code ? json_quote(*code) : std::string("null");
+  if (layout == OpenAIErrorLayout::chat) {
+    response.body = fmt::format(
+        "{{\n    \"error\": {{\n        \"message\": {},\n        \"type\": {},\n        \"param\": null,\n"
+        "        \"code\": {}\n    }}\n}}\n",
+        json_quote(message), json_quote(type), code_json);
+  } else {
+    response.body = fmt::format(
+        "{{\n  \"error\": {{\n    \"message\": {},\n    \"type\": {},\n    \"param\": null,\n"
+        "    \"code\": {}\n  }}\n}}",
+        json_quote(message), json_quote(type), code_json);
+  }
+  return response;
+}
+
+std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request, const FakeServerOptions& options,
+                                                  OpenAIErrorLayout layout) {
+  const std::string* authorization = find_header(request, "Authorization");
+  std::string_view key;
+  if (authorization != nullptr) {
+    const std::string_view value = trim(*authorization);
+    const auto space = value.find(' ');
+    if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
+      key = trim(value.substr(space + 1));
+    }
+  }
+  if (key.empty()) {
+    return openai_error(401,
+                        "You didn't provide an API key. You need to provide your API key in an Authorization "
+                        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                        "invalid_request_error", "invalid_api_key", layout);
+  }
+  if (!options.required_api_key.empty() && key != options.required_api_key) {
+    return openai_error(401, fmt::format("Incorrect API key provided: {}.", redact(key)), "invalid_request_error",
+                        "invalid_api_key", layout);
+  }
+  return std::nullopt;
+}
+
+std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time) {
+  return {
+      {"x-request-id", fmt::format("req_fake_{}", request.seq)},
+      {"openai-processing-ms", std::to_string(handling_time.count())},
+      {"openai-version", "2020-10-01"},
+      {"x-ratelimit-limit-requests", "10000"},
+      {"x-ratelimit-limit-tokens", "30000000"},
+      {"x-ratelimit-remaining-requests", "9999"},
+      {"x-ratelimit-remaining-tokens", "29999000"},
+      {"x-ratelimit-reset-requests", "6ms"},
+      {"x-ratelimit-reset-tokens", "2ms"},
+  };
+}
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol() { return std::make_unique<OpenAIProtocol>(); }
 

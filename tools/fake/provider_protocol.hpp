@@ -30,12 +30,19 @@ public:
   // What the real API would answer when no scripted response is queued.
   virtual ScriptedResponse default_response(const RecordedRequest& request,
                                             const FakeServerOptions& options) const = 0;
+  // A scripted response just before it is served: a protocol may fit a fixture to the request
+  // (the Responses API replays its JSON fixtures as streams and its stream fixtures as JSON).
+  virtual ScriptedResponse adapt_scripted(const RecordedRequest& /*request*/, ScriptedResponse response,
+                                          const FakeServerOptions& /*options*/) const {
+    return response;
+  }
   // Headers the real API puts on every response (request id, version); a scripted header of the same name wins.
   virtual std::vector<Header> standard_headers(const RecordedRequest& request,
                                                std::chrono::milliseconds handling_time) const = 0;
 };
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol();
+std::unique_ptr<ProviderProtocol> make_openai_responses_protocol();
 std::unique_ptr<ProviderProtocol> make_anthropic_protocol();
 std::unique_ptr<ProviderProtocol> make_deepseek_protocol();
 std::unique_ptr<ProviderProtocol> make_cohere_protocol();

@@ -12,6 +12,7 @@ std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols() {
   std::vector<std::unique_ptr<ProviderProtocol>> protocols;
   protocols.push_back(make_deepseek_protocol());  // before OpenAI: it claims a shared path
   protocols.push_back(make_openai_protocol());
+  protocols.push_back(make_openai_responses_protocol());
   protocols.push_back(make_anthropic_protocol());
   protocols.push_back(make_cohere_protocol());
   protocols.push_back(make_gemini_protocol());
