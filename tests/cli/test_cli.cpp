@@ -430,3 +430,42 @@ TEST_CASE("ask --alias uses a catalog file's alias, and deprecated ids warn", "[
     CHECK(env.server.requests().empty());
   }
 }
+
+TEST_CASE("ask --api responses speaks OpenAI's Responses API, and only for OpenAI", "[cli][responses]") {
+  CliEnv env;
+  for (const bool stream : {false, true}) {
+    SECTION(stream ? "stream" : "json") {
+      std::vector<std::string> extra = {"--api", "responses", "--output", "json", "Hello"};
+      if (stream) extra.insert(extra.begin(), "--stream");
+      const RunResult result = run_cli(env.ask(extra));
+      INFO(result.err);
+      REQUIRE(result.exit_code == 0);
+      const auto object = parse_object(result.out);
+      CHECK(object->getValue<std::string>("content") ==
+            (stream ? "Hello! How can I assist you today?" : "Arr, matey! How can I assist ye today?"));
+      CHECK(object->getValue<std::string>("stop_reason") == "end_turn");
+      CHECK(object->getObject("usage")->getValue<int>("output_tokens") == (stream ? 10 : 13));
+      const auto requests = env.server.requests();
+      REQUIRE(requests.size() == 1);
+      CHECK(requests[0].uri == "/v1/responses");
+      std::string value;
+      CHECK(count_header(requests[0], "authorization", &value) == 1);
+      CHECK(count_header(requests[0], "x-majordomo-feature", &value) == 1);
+      CHECK(value == "request");
+    }
+  }
+  SECTION("another provider is a usage error naming the remedy") {
+    std::vector<std::string> args = env.ask({"--api", "responses", "Hello"});
+    args[2] = "deepseek";
+    const RunResult result = run_cli(args);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("--provider openai"));
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("an unknown API names the allowed ones") {
+    const RunResult result = run_cli(env.ask({"--api", "assistants", "Hello"}));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("api=responses"));
+    CHECK(env.server.requests().empty());
+  }
+}
