@@ -115,48 +115,12 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     const std::string_view provider = flavour_.display_name;
     ondemand::document document;
     ondemand::object root = open_body_object(*parser_, body, document, provider, "response");
-
-    std::string_view model;
-    ChoiceFields choice;
-    bool has_choice = false;
-    mj_usage usage{};
-    bool has_usage = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, "response", error);
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "model") {
-        bool present = false;
-        error = read_optional_string(field.value(), model, present);
-      } else if (key == "choices") {
-        ondemand::array choices;
-        error = field.value().get_array().get(choices);
-        if (error == simdjson::SUCCESS) {
-          // choices[0] is the answer (PROTOCOLS §6.3); a body with n > 1 is never asked for.
-          for (auto element : choices) {
-            ondemand::value value;
-            if ((error = std::move(element).get(value))) break;
-            error = read_choice(value, "message", flavour_, choice);
-            has_choice = error == simdjson::SUCCESS;
-            break;
-          }
-        }
-      } else if (key == "usage") {
-        error = read_openai_usage(field.value(), usage_names_, usage, has_usage);
-      } else if (key == "error") {
-        OpenAIErrorFields fields;
-        if ((error = read_openai_error(field.value(), fields)) == simdjson::SUCCESS) {
-          throw_openai_in_band_error(fields, provider, "response", flavour_.error_type_before_code);
-        }
-      }
-      if (error != simdjson::SUCCESS) throw_invalid_json(provider, "response", error);
-    }
-    if (!has_choice) {
+    const CompletionFields fields = read_completion(root, "message", true, "response", "response");
+    if (!fields.has_answer) {
       throw ProviderError(MJ_ERR_PARSE, fmt::format("{} response has no choices", provider));
     }
-
-    if (!model.empty()) sink.meta({}, model);
+    const ChoiceFields& choice = fields.answer;
+    if (!fields.model.empty()) sink.meta({}, fields.model);
     // Reasoning first, as the model produced it; it never goes into the answer.
     if (choice.has_reasoning && !choice.reasoning.empty()) sink.reasoning(choice.reasoning);
     if (choice.has_content && !choice.content.empty()) {
@@ -170,66 +134,24 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     } else if (choice.has_finish_reason) {
       sink.stop(normalise_finish_reason(choice.finish_reason, flavour_), choice.finish_reason);
     }
-    if (has_usage) sink.usage(usage);
+    if (fields.has_usage) sink.usage(fields.usage);
   }
 
   bool on_event(const SseEvent& event, EventSink& sink) override {
-    const std::string_view provider = flavour_.display_name;
     const std::string_view data = event.data;
     if (data == "[DONE]") return false;
     if (data.empty()) return true;  // nothing to decode
 
     ondemand::document document;
-    ondemand::object root = open_body_object(*parser_, data, document, provider, "stream chunk");
-
-    std::string_view model;
-    ChoiceFields answer;  // choices[].index == 0 only: with n > 1 the other choices are ignored
-    bool has_answer = false;
-    mj_usage usage{};
-    bool has_usage = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, "stream chunk", error);
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "model") {
-        if (!model_seen_) {
-          bool present = false;
-          error = read_optional_string(field.value(), model, present);
-        }
-      } else if (key == "choices") {
-        ondemand::array choices;
-        error = field.value().get_array().get(choices);
-        if (error == simdjson::SUCCESS) {
-          for (auto element : choices) {
-            ondemand::value value;
-            if ((error = std::move(element).get(value))) break;
-            ChoiceFields choice;
-            if ((error = read_choice(value, "delta", flavour_, choice))) break;
-            if (choice.index == 0) {
-              answer = choice;
-              has_answer = true;
-            }
-          }
-        }
-      } else if (key == "usage") {
-        // OpenAI sends usage in an extra `choices: []` chunk; DeepSeek in the chunk with
-        // finish_reason, "usage": null elsewhere. Both are read the same way.
-        error = read_openai_usage(field.value(), usage_names_, usage, has_usage);
-      } else if (key == "error") {
-        OpenAIErrorFields fields;
-        if ((error = read_openai_error(field.value(), fields)) == simdjson::SUCCESS) {
-          throw_openai_in_band_error(fields, provider, "stream", flavour_.error_type_before_code);
-        }
-      }
-      if (error != simdjson::SUCCESS) throw_invalid_json(provider, "stream chunk", error);
-    }
-
-    if (!model.empty()) {
+    ondemand::object root =
+        open_body_object(*parser_, data, document, flavour_.display_name, "stream chunk");
+    const CompletionFields fields = read_completion(root, "delta", !model_seen_, "stream chunk", "stream");
+    if (!fields.model.empty()) {
       model_seen_ = true;
-      sink.meta({}, model);
+      sink.meta({}, fields.model);
     }
-    if (has_answer) {
+    if (fields.has_answer) {
+      const ChoiceFields& answer = fields.answer;
       if (answer.has_reasoning && !answer.reasoning.empty()) sink.reasoning(answer.reasoning);
       if (answer.has_content && !answer.content.empty()) sink.text(answer.content);
       if (answer.has_refusal && !answer.refusal.empty()) {
@@ -244,7 +166,9 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
         }
       }
     }
-    if (has_usage) sink.usage(usage);
+    // OpenAI sends usage in an extra `choices: []` chunk; DeepSeek in the chunk with
+    // finish_reason, "usage": null elsewhere. Both are read the same way.
+    if (fields.has_usage) sink.usage(fields.usage);
     return true;
   }
 
@@ -261,6 +185,57 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
   }
 
  private:
+  // What one body or stream chunk carries. Views point into the parser's string buffer.
+  struct CompletionFields {
+    std::string_view model;
+    ChoiceFields answer;  // the first choice with index 0: with n > 1 the others are ignored
+    bool has_answer = false;
+    mj_usage usage{};
+    bool has_usage = false;
+  };
+
+  // `message_key`: "message" in a body, "delta" in a chunk. `what` names the carrier in parse
+  // errors, `where` in provider errors ("response", "stream"). An in-band error object throws.
+  CompletionFields read_completion(ondemand::object& root, std::string_view message_key, bool want_model,
+                                   std::string_view what, std::string_view where) const {
+    const std::string_view provider = flavour_.display_name;
+    CompletionFields fields;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, what, error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "model") {
+        bool present = false;
+        if (want_model) error = read_optional_string(field.value(), fields.model, present);
+      } else if (key == "choices") {
+        ondemand::array choices;
+        error = field.value().get_array().get(choices);
+        if (error == simdjson::SUCCESS) {
+          for (auto element : choices) {
+            ondemand::value value;
+            if ((error = std::move(element).get(value))) break;
+            ChoiceFields choice;
+            if ((error = read_choice(value, message_key, flavour_, choice))) break;
+            if (choice.index == 0 && !fields.has_answer) {
+              fields.answer = choice;
+              fields.has_answer = true;
+            }
+          }
+        }
+      } else if (key == "usage") {
+        error = read_openai_usage(field.value(), usage_names_, fields.usage, fields.has_usage);
+      } else if (key == "error") {
+        OpenAIErrorFields error_fields;
+        if ((error = read_openai_error(field.value(), error_fields)) == simdjson::SUCCESS) {
+          throw_openai_in_band_error(error_fields, provider, where, flavour_.error_type_before_code);
+        }
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json(provider, what, error);
+    }
+    return fields;
+  }
+
   ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   const ChatCompletionsFlavour& flavour_;
   UsageFieldNames usage_names_;
@@ -328,12 +303,7 @@ Prepared build_chat_completions_request(const mj_request& request,
   append_chat_turns(json, request, first_message);
   body.push_back(']');
 
-  if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
-    json.raw(R"(,"temperature":)").number(request.temperature);
-  }
-  if (request.flags & MJ_REQUEST_HAS_TOP_P) {
-    json.raw(R"(,"top_p":)").number(request.top_p);
-  }
+  append_sampling_fields(json, request);
   if (request.max_tokens > 0) {
     json.raw(",").key(flavour.max_tokens_field).number(request.max_tokens);
   }
@@ -356,6 +326,15 @@ Prepared build_chat_completions_request(const mj_request& request,
 std::unique_ptr<ResponseDecoder> make_chat_completions_decoder(ParserPool::Lease parser,
                                                                const ChatCompletionsFlavour& flavour) {
   return std::make_unique<ChatCompletionsDecoder>(std::move(parser), flavour);
+}
+
+void append_sampling_fields(JsonWriter& json, const mj_request& request) {
+  if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
+    json.raw(R"(,"temperature":)").number(request.temperature);
+  }
+  if (request.flags & MJ_REQUEST_HAS_TOP_P) {
+    json.raw(R"(,"top_p":)").number(request.top_p);
+  }
 }
 
 void append_strict_json_schema_members(JsonWriter& json, const mj_request& request,

@@ -366,12 +366,7 @@ Prepared build_responses_request(const mj_request& request, const ResponsesApiFl
   append_chat_turns(json, request, true);
   body.push_back(']');
 
-  if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
-    json.raw(R"(,"temperature":)").number(request.temperature);
-  }
-  if (request.flags & MJ_REQUEST_HAS_TOP_P) {
-    json.raw(R"(,"top_p":)").number(request.top_p);
-  }
+  append_sampling_fields(json, request);
   if (request.max_tokens > 0) {
     json.raw(R"(,"max_output_tokens":)").number(request.max_tokens);
   }

@@ -141,15 +141,7 @@ public:
 
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
-    const std::string* authorization = find_header(request, "Authorization");
-    std::string_view key;
-    if (authorization != nullptr) {
-      const std::string_view value = trim(*authorization);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-        key = trim(value.substr(space + 1));
-      }
-    }
+    const std::string_view key = bearer_key(request);
     if (key.empty()) {
       return deepseek_error(401, "Authentication Fails, no api key provided", "authentication_error");
     }

@@ -24,12 +24,6 @@ constexpr std::string_view chat_stream_fixture = "openai/chat_completion_stream.
 constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", "."};
 constexpr int built_in_completion_tokens = 7;
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // Shows enough of a wrong key to recognise it, the way the real API does.
 std::string redact(std::string_view key) {
   if (key.size() <= 8) return std::string(key.size(), '*');
@@ -127,11 +121,7 @@ public:
         chat.include_usage = include_usage.isBoolean() && include_usage.extract<bool>();
       }
     } catch (const Poco::Exception&) {
-      return openai_error(400,
-                          "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                          "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                          "sent was not valid JSON.)",
-                          "invalid_request_error", std::nullopt);
+      return openai_invalid_json(OpenAIErrorLayout::chat);
     }
 
     const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
@@ -171,17 +161,17 @@ ScriptedResponse openai_error(int status, std::string_view message, std::string_
   return response;
 }
 
+ScriptedResponse openai_invalid_json(OpenAIErrorLayout layout) {
+  return openai_error(400,
+                      "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                      "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                      "sent was not valid JSON.)",
+                      "invalid_request_error", std::nullopt, layout);
+}
+
 std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request, const FakeServerOptions& options,
                                                   OpenAIErrorLayout layout) {
-  const std::string* authorization = find_header(request, "Authorization");
-  std::string_view key;
-  if (authorization != nullptr) {
-    const std::string_view value = trim(*authorization);
-    const auto space = value.find(' ');
-    if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-      key = trim(value.substr(space + 1));
-    }
-  }
+  const std::string_view key = bearer_key(request);
   if (key.empty()) {
     return openai_error(401,
                         "You didn't provide an API key. You need to provide your API key in an Authorization "

@@ -299,11 +299,7 @@ public:
     try {
       parsed = parse_request(request.body);
     } catch (const Poco::Exception&) {
-      return openai_error(400,
-                          "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                          "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                          "sent was not valid JSON.)",
-                          "invalid_request_error", std::nullopt, OpenAIErrorLayout::responses);
+      return openai_invalid_json(OpenAIErrorLayout::responses);
     }
     if (parsed.max_output_tokens && *parsed.max_output_tokens < min_output_tokens) {
       return openai_error(400,

@@ -21,6 +21,9 @@ ScriptedResponse openai_error(int status, std::string_view message, std::string_
                               std::optional<std::string_view> code,
                               OpenAIErrorLayout layout = OpenAIErrorLayout::chat);
 
+// The 400 for a body that is not JSON.
+ScriptedResponse openai_invalid_json(OpenAIErrorLayout layout);
+
 // The 401 the real API gives for a missing or (with FakeServerOptions::required_api_key) wrong
 // Bearer key; nothing when the request may proceed.
 std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request, const FakeServerOptions& options,

@@ -53,6 +53,8 @@ std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();
 
 // Shared by the protocol implementations.
 const std::string* find_header(const RecordedRequest& request, std::string_view name);  // first match, any case
+// The KEY of "Authorization: Bearer KEY" (the scheme in any case); empty when there is none.
+std::string_view bearer_key(const RecordedRequest& request);
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
 

@@ -32,6 +32,20 @@ const std::string* find_header(const RecordedRequest& request, std::string_view 
   return nullptr;
 }
 
+std::string_view bearer_key(const RecordedRequest& request) {
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+  };
+  const std::string* authorization = find_header(request, "Authorization");
+  if (authorization == nullptr) return {};
+  const std::string_view value = trim(*authorization);
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos || !equals_ignoring_case(value.substr(0, space), "bearer")) return {};
+  return trim(value.substr(space + 1));
+}
+
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path) {
   if (options.fixtures_dir.empty()) return false;
   std::error_code error;

@@ -66,6 +66,9 @@ std::unique_ptr<ResponseDecoder> make_chat_completions_decoder(ParserPool::Lease
 
 // ---- Pieces shared with other OpenAI-style APIs (the Responses API) ----
 
+// Appends `,"temperature":…` and `,"top_p":…` when the request sets them: both APIs name them so.
+void append_sampling_fields(JsonWriter& json, const mj_request& request);
+
 // Appends `"name":…,"strict":true,"schema":…` for a JSON-schema request: the one place where both
 // Chat Completions' `response_format.json_schema` and the Responses API's flat `text.format`
 // get their schema. Throws MJ_ERR_CONFIGURATION when the schema is missing or the name (default
