@@ -454,6 +454,40 @@ TEST_CASE("ask --api responses speaks OpenAI's Responses API, and only for OpenA
       CHECK(value == "request");
     }
   }
+  SECTION("every Responses fixture, as JSON and with --stream") {
+    struct Row {
+      const char* fixture;
+      const char* content_start;
+      const char* stop_reason;
+      int output_tokens;
+    };
+    const Row rows[] = {
+        {"openai/responses.json", "Arr, matey!", "end_turn", 13},
+        {"openai/responses_reasoning.json", "Ahoy!", "end_turn", 89},
+        {"openai/responses_structured_output.json", "{\"animal_data_list\"", "end_turn", 23},
+        {"openai/responses_incomplete.json", "Mango sun-kissed", "max_tokens", 20},
+        {"openai/responses_stream.sse", "Hello!", "end_turn", 10},
+        {"openai/responses_stream_function_call.sse", "", "tool_use", 20},
+        {"openai/responses_stream_incomplete.sse", "Rivers are vital", "max_tokens", 16},
+    };
+    for (const auto& row : rows) {
+      for (const bool stream : {false, true}) {
+        CAPTURE(row.fixture, stream);
+        majordomo::fake::ScriptedResponse response;
+        response.fixture = row.fixture;
+        env.server.push_response(response);
+        std::vector<std::string> extra = {"--api", "responses", "--output", "json", "Hello"};
+        if (stream) extra.insert(extra.begin(), "--stream");
+        const RunResult result = run_cli(env.ask(extra));
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+        const auto object = parse_object(result.out);
+        CHECK_THAT(object->getValue<std::string>("content"), Catch::StartsWith(row.content_start));
+        CHECK(object->getValue<std::string>("stop_reason") == row.stop_reason);
+        CHECK(object->getObject("usage")->getValue<int>("output_tokens") == row.output_tokens);
+      }
+    }
+  }
   SECTION("another provider is a usage error naming the remedy") {
     std::vector<std::string> args = env.ask({"--api", "responses", "Hello"});
     args[2] = "deepseek";
