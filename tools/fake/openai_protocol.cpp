@@ -36,15 +36,6 @@ struct ChatRequest {
   bool include_usage = false;
 };
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// A rough stand-in for a tokenizer: about four bytes per token, as OpenAI's own rule of thumb says.
-int prompt_tokens_for(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
-}
-
 std::string built_in_usage(int prompt_tokens) {
   return fmt::format(
       R"({{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{},)"
@@ -64,7 +55,7 @@ ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatR
       "        \"content\": {},\n        \"refusal\": null,\n        \"annotations\": []\n      }},\n"
       "      \"logprobs\": null,\n      \"finish_reason\": \"stop\"\n    }}\n  ],\n  \"usage\": {},\n"
       "  \"service_tier\": \"default\",\n  \"system_fingerprint\": null\n}}\n",
-      request.seq, unix_now(), json_quote(chat.model), json_quote(text), built_in_usage(prompt_tokens_for(request)));
+      request.seq, unix_now(), json_quote(chat.model), json_quote(text), built_in_usage(estimated_prompt_tokens(request)));
   return response;
 }
 
@@ -85,7 +76,7 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatReque
   for (auto piece : built_in_pieces) response.body += chunk(fmt::format(R"({{"content":{}}})", json_quote(piece)), "null");
   response.body += chunk("{}", R"("stop")");
   if (chat.include_usage) {
-    response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, built_in_usage(prompt_tokens_for(request)));
+    response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, built_in_usage(estimated_prompt_tokens(request)));
   }
   response.body += "data: [DONE]\n\n";
   return response;

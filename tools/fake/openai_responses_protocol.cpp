@@ -238,13 +238,8 @@ std::string read_file(const std::filesystem::path& path) {
 
 // ---- Built-in replies, when no fixtures directory is configured ----
 
-int prompt_tokens_for(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
-}
-
 std::string built_in_response(const RecordedRequest& request, const ResponsesRequest& parsed) {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const int input_tokens = prompt_tokens_for(request);
+  const int input_tokens = estimated_prompt_tokens(request);
   return fmt::format(
       "{{\n  \"id\": \"resp_fake{0}\",\n  \"object\": \"response\",\n  \"created_at\": {1},\n  \"status\": \"completed\",\n"
       "  \"background\": false,\n  \"error\": null,\n  \"incomplete_details\": null,\n  \"instructions\": {2},\n"
@@ -256,7 +251,7 @@ std::string built_in_response(const RecordedRequest& request, const ResponsesReq
       "  \"usage\": {{\n    \"input_tokens\": {6},\n    \"input_tokens_details\": {{\n      \"cached_tokens\": 0\n    }},\n"
       "    \"output_tokens\": {7},\n    \"output_tokens_details\": {{\n      \"reasoning_tokens\": 0\n    }},\n"
       "    \"total_tokens\": {8}\n  }},\n  \"metadata\": {{}}\n}}",
-      request.seq, now, parsed.instructions ? json_quote(*parsed.instructions) : std::string("null"),
+      request.seq, unix_now(), parsed.instructions ? json_quote(*parsed.instructions) : std::string("null"),
       parsed.max_output_tokens ? std::to_string(*parsed.max_output_tokens) : std::string("null"),
       json_quote(parsed.model), json_quote(built_in_text), input_tokens, built_in_output_tokens,
       input_tokens + built_in_output_tokens);

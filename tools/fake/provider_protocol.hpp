@@ -4,6 +4,7 @@
 #include "fake_server.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,5 +58,8 @@ const std::string* find_header(const RecordedRequest& request, std::string_view 
 std::string_view bearer_key(const RecordedRequest& request);
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
+int64_t unix_now();  // seconds, for the `created` fields of built-in replies
+// A rough stand-in for a tokenizer in built-in replies: about four bytes of body per token.
+int estimated_prompt_tokens(const RecordedRequest& request);
 
 }  // namespace majordomo::fake

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
@@ -44,6 +45,14 @@ std::string_view bearer_key(const RecordedRequest& request) {
   const auto space = value.find(' ');
   if (space == std::string_view::npos || !equals_ignoring_case(value.substr(0, space), "bearer")) return {};
   return trim(value.substr(space + 1));
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int estimated_prompt_tokens(const RecordedRequest& request) {
+  return std::max(1, static_cast<int>(request.body.size() / 4));
 }
 
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path) {
