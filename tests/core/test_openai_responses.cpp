@@ -420,3 +420,19 @@ TEST_CASE("reasoning summaries and refusals in Responses bodies", "[openai][resp
     CHECK(answer.raw_stop_reason == "refusal");
   }
 }
+
+TEST_CASE("a Responses stream without event lines is read by its data types", "[openai][responses][stream]") {
+  ProviderTestEnv env;
+  const auto llm = responses_llm(env);
+  // Some compatible servers leave the `event:` line out; data.type says the same.
+  env.server.push_response(event_stream(
+      "data: {\"type\":\"response.output_text.delta\",\"delta\":\"Plain \"}\n\n"
+      "data: {\"type\":\"response.output_text.delta\",\"delta\":\"data\"}\n\n"
+      "data: {\"type\":\"response.incomplete\",\"response\":{\"status\":\"incomplete\","
+      "\"incomplete_details\":{\"reason\":\"content_filter\"},\"usage\":{\"input_tokens\":2,\"output_tokens\":2}}}\n\n"));
+  ResponseStream stream = llm->get_response_stream("hi");
+  CHECK(drain(stream) == "Plain data");
+  CHECK(stream.response().stop_reason == StopReason::content_filter);
+  CHECK(stream.response().raw_stop_reason == "content_filter");
+  CHECK(stream.response().usage.output_tokens == 2);
+}
