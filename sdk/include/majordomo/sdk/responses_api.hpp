@@ -6,6 +6,7 @@
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
