@@ -483,6 +483,12 @@ TEST_CASE("ask --api responses speaks OpenAI's Responses API, and only for OpenA
     CHECK_THAT(result.err, Catch::Contains("--provider openai"));
     CHECK(env.server.requests().empty());
   }
+  SECTION("a cascade is a usage error too: --api belongs to one OpenAI instance") {
+    const RunResult result = run_cli(cascade_ask(env, {"--api", "responses", "Hello"}));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("--provider openai"));
+    CHECK(env.server.requests().empty());
+  }
   SECTION("an unknown API names the allowed ones") {
     const RunResult result = run_cli(env.ask({"--api", "assistants", "Hello"}));
     CHECK(result.exit_code == 2);
