@@ -460,3 +460,69 @@ TEST_CASE("ask --proxy: the dry run shows the proxy without its password, --no-p
   }
   CHECK(env.server.requests().size() == 1);
 }
+
+TEST_CASE("ask --api responses speaks OpenAI's Responses API, and only for OpenAI", "[cli][responses]") {
+  CliEnv env;
+  SECTION("every Responses fixture, as JSON and with --stream") {
+    struct Row {
+      const char* fixture;
+      const char* content_start;
+      const char* stop_reason;
+      int output_tokens;
+    };
+    const Row rows[] = {
+        {"openai/responses.json", "Arr, matey!", "end_turn", 13},
+        {"openai/responses_reasoning.json", "Ahoy!", "end_turn", 89},
+        {"openai/responses_structured_output.json", "{\"animal_data_list\"", "end_turn", 23},
+        {"openai/responses_incomplete.json", "Mango sun-kissed", "max_tokens", 20},
+        {"openai/responses_stream.sse", "Hello!", "end_turn", 10},
+        {"openai/responses_stream_function_call.sse", "", "tool_use", 20},
+        {"openai/responses_stream_incomplete.sse", "Rivers are vital", "max_tokens", 16},
+    };
+    for (const auto& row : rows) {
+      for (const bool stream : {false, true}) {
+        CAPTURE(row.fixture, stream);
+        majordomo::fake::ScriptedResponse response;
+        response.fixture = row.fixture;
+        env.server.push_response(response);
+        std::vector<std::string> extra = {"--api", "responses", "--output", "json", "Hello"};
+        if (stream) extra.insert(extra.begin(), "--stream");
+        const RunResult result = run_cli(env.ask(extra));
+        INFO(result.err);
+        REQUIRE(result.exit_code == 0);
+        const auto object = parse_object(result.out);
+        CHECK_THAT(object->getValue<std::string>("content"), Catch::StartsWith(row.content_start));
+        CHECK(object->getValue<std::string>("stop_reason") == row.stop_reason);
+        CHECK(object->getObject("usage")->getValue<int>("output_tokens") == row.output_tokens);
+        // The Responses path, the key once, and the per-request header over the instance one.
+        const auto requests = env.server.requests();
+        REQUIRE_FALSE(requests.empty());
+        CHECK(requests.back().uri == "/v1/responses");
+        std::string value;
+        CHECK(count_header(requests.back(), "authorization", &value) == 1);
+        CHECK(count_header(requests.back(), "x-majordomo-feature", &value) == 1);
+        CHECK(value == "request");
+      }
+    }
+  }
+  SECTION("another provider is a usage error naming the remedy") {
+    std::vector<std::string> args = env.ask({"--api", "responses", "Hello"});
+    args[2] = "deepseek";
+    const RunResult result = run_cli(args);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("--provider openai"));
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("a cascade is a usage error too: --api belongs to one OpenAI instance") {
+    const RunResult result = run_cli(cascade_ask(env, {"--api", "responses", "Hello"}));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("--provider openai"));
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("an unknown API names the allowed ones") {
+    const RunResult result = run_cli(env.ask({"--api", "assistants", "Hello"}));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("api=responses"));
+    CHECK(env.server.requests().empty());
+  }
+}

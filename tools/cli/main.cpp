@@ -34,6 +34,7 @@ constexpr std::string_view kUsage = R"(usage:
                 [--ca-file FILE] [--option KEY=VALUE]...
                 [--proxy http://[USER:PASS@]HOST:PORT] [--no-proxy HOSTS]  forward proxy, bypass list
                 [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
+                [--api chat_completions|responses]   OpenAI only: sugar for --option api=...
                 PROMPT
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
   majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
@@ -55,7 +56,7 @@ struct UsageError {
 
 struct Arguments {
   std::string command;
-  std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name;
+  std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name, api;
   std::optional<std::string> cascade, alias;
   std::vector<std::string> catalog_files;
   std::optional<std::string> proxy, no_proxy;
@@ -116,6 +117,7 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--cascade") args.cascade = value();
     else if (arg == "--alias") args.alias = value();
     else if (arg == "--catalog") args.catalog_files.push_back(value());
+    else if (arg == "--api") args.api = value();
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');
@@ -493,6 +495,13 @@ int run_ask(const Arguments& args) {
   }
   if (args.schema_name && !args.schema_file) throw UsageError{"--schema-name needs --schema FILE"};
   if (args.schema_file && args.json) throw UsageError{"--schema and --json exclude each other"};
+  if (args.api && args.provider.value_or("") != "openai") {
+    throw UsageError{"--api chooses between OpenAI's APIs and needs --provider openai; for another provider "
+                     "leave it out (provider options go in --option KEY=VALUE)"};
+  }
+  for (const auto& option : args.options) {
+    if (args.api && option.first == "api") throw UsageError{"--api and --option api=... exclude each other"};
+  }
   std::string schema_name;
   std::string schema_text;
   if (args.schema_file) {
@@ -516,6 +525,7 @@ int run_ask(const Arguments& args) {
   client.proxy = args.proxy;  // unset: the *_proxy environment variables decide
   client.no_proxy = args.no_proxy;
   for (const auto& [key, value] : args.options) client.provider_options[key] = value;
+  if (args.api) client.provider_options["api"] = *args.api;
   const auto llm = route_llm(args, host, std::move(client));
 
   majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);

@@ -65,15 +65,6 @@ std::optional<std::string> model_of(const std::string& body) {
   }
 }
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// A rough stand-in for a tokenizer: about four bytes per token.
-int prompt_tokens_for(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
-}
-
 std::string built_in_usage(int prompt_tokens) {
   return fmt::format(
       R"({{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{},"prompt_tokens_details":{{"cached_tokens":0}},)"
@@ -95,7 +86,7 @@ ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatR
       R"({{"role":"assistant","content":{}}},"logprobs":null,"finish_reason":"stop"}}],"usage":{},)"
       R"("system_fingerprint":"fp_fake_deepseek"}})",
       built_in_id(request), unix_now(), json_quote(chat.model), json_quote(text),
-      built_in_usage(prompt_tokens_for(request)));
+      built_in_usage(estimated_prompt_tokens(request)));
   return response;
 }
 
@@ -114,7 +105,7 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatReque
   response.body = chunk(R"({"role":"assistant","content":""})", "null", "");
   for (auto piece : built_in_pieces) response.body += chunk(fmt::format(R"({{"content":{}}})", json_quote(piece)), "null", "");
   response.body += chunk(R"({"content":""})", R"("stop")",
-                         fmt::format(R"(,"usage":{})", built_in_usage(prompt_tokens_for(request))));
+                         fmt::format(R"(,"usage":{})", built_in_usage(estimated_prompt_tokens(request))));
   response.body += "data: [DONE]\n\n";
   return response;
 }
@@ -141,15 +132,7 @@ public:
 
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
-    const std::string* authorization = find_header(request, "Authorization");
-    std::string_view key;
-    if (authorization != nullptr) {
-      const std::string_view value = trim(*authorization);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-        key = trim(value.substr(space + 1));
-      }
-    }
+    const std::string_view key = bearer_key(request);
     if (key.empty()) {
       return deepseek_error(401, "Authentication Fails, no api key provided", "authentication_error");
     }

@@ -136,7 +136,7 @@ ResponsePlan serve_provider_request(ServerState& state, Poco::Net::HTTPServerReq
   }
   if (protocol == nullptr) {
     return json_response_plan(404, fake_error_json(fmt::format("Invalid URL ({} {}): majordomo-fake serves POST "
-                                                               ".../chat/completions (OpenAI, DeepSeek), .../v1/messages "
+                                                               ".../chat/completions (OpenAI, DeepSeek), .../responses (OpenAI Responses), .../v1/messages "
                                                                "(Anthropic), .../models/M:generateContent (Gemini), "
                                                                ".../v2/chat (Cohere) and /_fake/*",
                                                                method, path),
@@ -148,7 +148,7 @@ ResponsePlan serve_provider_request(ServerState& state, Poco::Net::HTTPServerReq
 
   ScriptedResponse chosen;
   if (auto denied = protocol->check_auth(recorded, state.options)) chosen = std::move(*denied);
-  else if (auto scripted = state.take_scripted_for(path)) chosen = std::move(*scripted);
+  else if (auto scripted = state.take_scripted_for(path)) chosen = protocol->adapt_scripted(recorded, std::move(*scripted), state.options);
   else chosen = protocol->default_response(recorded, state.options);
 
   ResponsePlan plan;

@@ -25,8 +25,8 @@ constexpr int exit_usage = 2;
 constexpr std::string_view usage_text = R"(Usage: majordomo-fake [options]
 
 A fake LLM provider server on loopback: it speaks the wire protocols of OpenAI Chat
-Completions, Anthropic Messages, Gemini generateContent, DeepSeek and Cohere v2 chat, replays
-recorded fixtures, records every request and can be scripted over HTTP.
+Completions and Responses, Anthropic Messages, Gemini generateContent, DeepSeek and Cohere v2
+chat, replays recorded fixtures, records every request and can be scripted over HTTP.
 
 Options:
   --host H             address to bind (default 127.0.0.1; only loopback unless you say otherwise)

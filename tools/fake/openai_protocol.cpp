@@ -2,6 +2,7 @@
 #include "provider_protocol.hpp"
 
 #include "json_text.hpp"
+#include "openai_wire.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -23,25 +24,6 @@ constexpr std::string_view chat_stream_fixture = "openai/chat_completion_stream.
 constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", "."};
 constexpr int built_in_completion_tokens = 7;
 
-// The real API pretty-prints error bodies with four-space indentation (PROTOCOLS.md §1.4).
-ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
-                              std::optional<std::string_view> code) {
-  ScriptedResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = fmt::format(
-      "{{\n    \"error\": {{\n        \"message\": {},\n        \"type\": {},\n        \"param\": null,\n"
-      "        \"code\": {}\n    }}\n}}\n",
-      json_quote(message), json_quote(type), code ? json_quote(*code) : std::string("null"));
-  return response;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // Shows enough of a wrong key to recognise it, the way the real API does.
 std::string redact(std::string_view key) {
   if (key.size() <= 8) return std::string(key.size(), '*');
@@ -53,15 +35,6 @@ struct ChatRequest {
   bool stream = false;
   bool include_usage = false;
 };
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// A rough stand-in for a tokenizer: about four bytes per token, as OpenAI's own rule of thumb says.
-int prompt_tokens_for(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
-}
 
 std::string built_in_usage(int prompt_tokens) {
   return fmt::format(
@@ -82,7 +55,7 @@ ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatR
       "        \"content\": {},\n        \"refusal\": null,\n        \"annotations\": []\n      }},\n"
       "      \"logprobs\": null,\n      \"finish_reason\": \"stop\"\n    }}\n  ],\n  \"usage\": {},\n"
       "  \"service_tier\": \"default\",\n  \"system_fingerprint\": null\n}}\n",
-      request.seq, unix_now(), json_quote(chat.model), json_quote(text), built_in_usage(prompt_tokens_for(request)));
+      request.seq, unix_now(), json_quote(chat.model), json_quote(text), built_in_usage(estimated_prompt_tokens(request)));
   return response;
 }
 
@@ -103,7 +76,7 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatReque
   for (auto piece : built_in_pieces) response.body += chunk(fmt::format(R"({{"content":{}}})", json_quote(piece)), "null");
   response.body += chunk("{}", R"("stop")");
   if (chat.include_usage) {
-    response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, built_in_usage(prompt_tokens_for(request)));
+    response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, built_in_usage(estimated_prompt_tokens(request)));
   }
   response.body += "data: [DONE]\n\n";
   return response;
@@ -121,26 +94,7 @@ public:
 
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
-    const std::string* authorization = find_header(request, "Authorization");
-    std::string_view key;
-    if (authorization != nullptr) {
-      const std::string_view value = trim(*authorization);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-        key = trim(value.substr(space + 1));
-      }
-    }
-    if (key.empty()) {
-      return openai_error(401,
-                          "You didn't provide an API key. You need to provide your API key in an Authorization "
-                          "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                          "invalid_request_error", "invalid_api_key");
-    }
-    if (!options.required_api_key.empty() && key != options.required_api_key) {
-      return openai_error(401, fmt::format("Incorrect API key provided: {}.", redact(key)), "invalid_request_error",
-                          "invalid_api_key");
-    }
-    return std::nullopt;
+    return check_openai_auth(request, options, OpenAIErrorLayout::chat);
   }
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
@@ -158,11 +112,7 @@ public:
         chat.include_usage = include_usage.isBoolean() && include_usage.extract<bool>();
       }
     } catch (const Poco::Exception&) {
-      return openai_error(400,
-                          "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                          "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                          "sent was not valid JSON.)",
-                          "invalid_request_error", std::nullopt);
+      return openai_invalid_json(OpenAIErrorLayout::chat);
     }
 
     const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
@@ -176,21 +126,69 @@ public:
 
   std::vector<Header> standard_headers(const RecordedRequest& request,
                                        std::chrono::milliseconds handling_time) const override {
-    return {
-        {"x-request-id", fmt::format("req_fake_{}", request.seq)},
-        {"openai-processing-ms", std::to_string(handling_time.count())},
-        {"openai-version", "2020-10-01"},
-        {"x-ratelimit-limit-requests", "10000"},
-        {"x-ratelimit-limit-tokens", "30000000"},
-        {"x-ratelimit-remaining-requests", "9999"},
-        {"x-ratelimit-remaining-tokens", "29999000"},
-        {"x-ratelimit-reset-requests", "6ms"},
-        {"x-ratelimit-reset-tokens", "2ms"},
-    };
+    return openai_standard_headers(request, handling_time);
   }
 };
 
 }  // namespace
+
+ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
+                              std::optional<std::string_view> code, OpenAIErrorLayout layout) {
+  ScriptedResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  const std::string code_json = code ? json_quote(*code) : std::string("null");
+  if (layout == OpenAIErrorLayout::chat) {
+    response.body = fmt::format(
+        "{{\n    \"error\": {{\n        \"message\": {},\n        \"type\": {},\n        \"param\": null,\n"
+        "        \"code\": {}\n    }}\n}}\n",
+        json_quote(message), json_quote(type), code_json);
+  } else {
+    response.body = fmt::format(
+        "{{\n  \"error\": {{\n    \"message\": {},\n    \"type\": {},\n    \"param\": null,\n"
+        "    \"code\": {}\n  }}\n}}",
+        json_quote(message), json_quote(type), code_json);
+  }
+  return response;
+}
+
+ScriptedResponse openai_invalid_json(OpenAIErrorLayout layout) {
+  return openai_error(400,
+                      "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                      "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                      "sent was not valid JSON.)",
+                      "invalid_request_error", std::nullopt, layout);
+}
+
+std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request, const FakeServerOptions& options,
+                                                  OpenAIErrorLayout layout) {
+  const std::string_view key = bearer_key(request);
+  if (key.empty()) {
+    return openai_error(401,
+                        "You didn't provide an API key. You need to provide your API key in an Authorization "
+                        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                        "invalid_request_error", "invalid_api_key", layout);
+  }
+  if (!options.required_api_key.empty() && key != options.required_api_key) {
+    return openai_error(401, fmt::format("Incorrect API key provided: {}.", redact(key)), "invalid_request_error",
+                        "invalid_api_key", layout);
+  }
+  return std::nullopt;
+}
+
+std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time) {
+  return {
+      {"x-request-id", fmt::format("req_fake_{}", request.seq)},
+      {"openai-processing-ms", std::to_string(handling_time.count())},
+      {"openai-version", "2020-10-01"},
+      {"x-ratelimit-limit-requests", "10000"},
+      {"x-ratelimit-limit-tokens", "30000000"},
+      {"x-ratelimit-remaining-requests", "9999"},
+      {"x-ratelimit-remaining-tokens", "29999000"},
+      {"x-ratelimit-reset-requests", "6ms"},
+      {"x-ratelimit-reset-tokens", "2ms"},
+  };
+}
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol() { return std::make_unique<OpenAIProtocol>(); }
 

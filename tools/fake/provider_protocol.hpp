@@ -4,6 +4,7 @@
 #include "fake_server.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,12 +31,19 @@ public:
   // What the real API would answer when no scripted response is queued.
   virtual ScriptedResponse default_response(const RecordedRequest& request,
                                             const FakeServerOptions& options) const = 0;
+  // A scripted response just before it is served: a protocol may fit a fixture to the request
+  // (the Responses API replays its JSON fixtures as streams and its stream fixtures as JSON).
+  virtual ScriptedResponse adapt_scripted(const RecordedRequest& /*request*/, ScriptedResponse response,
+                                          const FakeServerOptions& /*options*/) const {
+    return response;
+  }
   // Headers the real API puts on every response (request id, version); a scripted header of the same name wins.
   virtual std::vector<Header> standard_headers(const RecordedRequest& request,
                                                std::chrono::milliseconds handling_time) const = 0;
 };
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol();
+std::unique_ptr<ProviderProtocol> make_openai_responses_protocol();
 std::unique_ptr<ProviderProtocol> make_anthropic_protocol();
 std::unique_ptr<ProviderProtocol> make_deepseek_protocol();
 std::unique_ptr<ProviderProtocol> make_cohere_protocol();
@@ -46,7 +54,12 @@ std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();
 
 // Shared by the protocol implementations.
 const std::string* find_header(const RecordedRequest& request, std::string_view name);  // first match, any case
+// The KEY of "Authorization: Bearer KEY" (the scheme in any case); empty when there is none.
+std::string_view bearer_key(const RecordedRequest& request);
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
+int64_t unix_now();  // seconds, for the `created` fields of built-in replies
+// A rough stand-in for a tokenizer in built-in replies: about four bytes of body per token.
+int estimated_prompt_tokens(const RecordedRequest& request);
 
 }  // namespace majordomo::fake

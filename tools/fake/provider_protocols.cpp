@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols() {
   std::vector<std::unique_ptr<ProviderProtocol>> protocols;
   protocols.push_back(make_deepseek_protocol());  // before OpenAI: it claims a shared path
   protocols.push_back(make_openai_protocol());
+  protocols.push_back(make_openai_responses_protocol());
   protocols.push_back(make_anthropic_protocol());
   protocols.push_back(make_cohere_protocol());
   protocols.push_back(make_gemini_protocol());
@@ -29,6 +31,28 @@ const std::string* find_header(const RecordedRequest& request, std::string_view 
     if (equals_ignoring_case(header.name, name)) return &header.value;
   }
   return nullptr;
+}
+
+std::string_view bearer_key(const RecordedRequest& request) {
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+  };
+  const std::string* authorization = find_header(request, "Authorization");
+  if (authorization == nullptr) return {};
+  const std::string_view value = trim(*authorization);
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos || !equals_ignoring_case(value.substr(0, space), "bearer")) return {};
+  return trim(value.substr(space + 1));
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int estimated_prompt_tokens(const RecordedRequest& request) {
+  return std::max(1, static_cast<int>(request.body.size() / 4));
 }
 
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path) {

@@ -1,0 +1,43 @@
+// The OpenAI Responses API codec: request bodies for POST {base}/responses, JSON and SSE decoding.
+#pragma once
+
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/parser_pool.hpp>
+#include <majordomo/sdk/plugin.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace majordomo::sdk {
+inline namespace v1 {
+
+// Who speaks the Responses API; kept in static storage by the plugin, as decoders refer to it.
+struct ResponsesApiFlavour {
+  std::string_view display_name = {};  // "OpenAI": starts every error message
+  std::string_view provider_id = {};   // "openai": names the provider in configuration errors
+  std::string_view request_id_header = "x-request-id";
+};
+
+// The smallest output cap the Responses API accepts (a smaller one is a 400).
+inline constexpr int64_t kResponsesMinOutputTokens = 16;
+
+// The body for POST {base}/responses (PROTOCOLS §1b.1): `instructions` for the system prompt,
+// the turns as `input` messages, `max_output_tokens`, `text.format` for JSON mode and strict
+// JSON-schema output, `store: false` (every call is stateless), `stream: true` when streaming.
+// Throws MJ_ERR_CONFIGURATION before sending for what the API would reject: a cap below 16, a
+// JSON-schema format without a schema or with a bad name.
+Prepared build_responses_request(const mj_request& request, const ResponsesApiFlavour& flavour);
+
+// A decoder for one Responses call. Text is the `output_text` of every message item in order;
+// reasoning summaries go to the reasoning text; `status: incomplete` is the stop reason of its
+// `incomplete_details.reason` (max_output_tokens -> max_tokens, content_filter) with that raw
+// value; `status: failed`, `response.failed` and `error` events are typed errors (what was
+// streamed before stays the partial content). A stream ends at its terminal event; a stream
+// closed before one is MJ_ERR_CONNECTION.
+std::unique_ptr<ResponseDecoder> make_responses_decoder(ParserPool::Lease parser,
+                                                        const ResponsesApiFlavour& flavour);
+
+}  // namespace v1
+}  // namespace majordomo::sdk

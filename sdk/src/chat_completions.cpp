@@ -1,0 +1,483 @@
+// The OpenAI-compatible Chat Completions codec (see chat_completions.hpp).
+#include <majordomo/sdk/chat_completions.hpp>
+#include <majordomo/sdk/chat_messages.hpp>
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_read.hpp>
+#include <majordomo/sdk/provider_support.hpp>
+#include <majordomo/sdk/schema_dialects.hpp>
+#include <majordomo/sdk/sse.hpp>
+#include <majordomo/sdk/str.hpp>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace majordomo::sdk {
+inline namespace v1 {
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+
+static_assert(SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
+              "SSE data and bodies must carry enough padding to be parsed in place");
+
+bool is_json_whitespace(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// A server that queues a non-streaming request may send blank lines before its body (DeepSeek,
+// PROTOCOLS §2); simdjson skips leading whitespace itself, so only a body of nothing but
+// whitespace needs its own message.
+ondemand::object open_body_object(ondemand::parser& parser, std::string_view json,
+                                  ondemand::document& document, std::string_view provider,
+                                  std::string_view what) {
+  std::size_t first = 0;
+  while (first < json.size() && is_json_whitespace(json[first])) ++first;
+  if (first == json.size()) throw_empty_json(provider, what);
+  return open_root_object(parser, json, document, provider, what);
+}
+
+// The parts of one `choices[]` element we use. Views point into the parser's string buffer.
+struct ChoiceFields {
+  int64_t index = 0;  // always sent; a missing index can only mean the single choice
+  std::string_view content;
+  std::string_view refusal;
+  std::string_view reasoning;
+  std::string_view finish_reason;
+  bool has_content = false;
+  bool has_refusal = false;
+  bool has_reasoning = false;
+  bool has_finish_reason = false;
+};
+
+// `message_key` is "message" in a body and "delta" in a stream chunk; both carry the same fields.
+simdjson::error_code read_choice(ondemand::value& value, std::string_view message_key,
+                                 const ChatCompletionsFlavour& flavour, ChoiceFields& choice) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "index") {
+      if (auto error = field.value().get_int64().get(choice.index)) return error;
+    } else if (key == "finish_reason") {
+      if (auto error = read_optional_string(field.value(), choice.finish_reason,
+                                            choice.has_finish_reason)) {
+        return error;
+      }
+    } else if (key == message_key) {
+      ondemand::object message;
+      if (auto error = field.value().get_object().get(message)) return error;
+      for (auto message_member : message) {
+        ondemand::field message_field;
+        if (auto error = std::move(message_member).get(message_field)) return error;
+        const ondemand::raw_json_string message_key_name = message_field.key();
+        simdjson::error_code error = simdjson::SUCCESS;
+        if (message_key_name == "content") {
+          error = read_optional_string(message_field.value(), choice.content, choice.has_content);
+        } else if (flavour.refusal && message_key_name == "refusal") {
+          error = read_optional_string(message_field.value(), choice.refusal, choice.has_refusal);
+        } else if (flavour.reasoning_content && message_key_name == "reasoning_content") {
+          error = read_optional_string(message_field.value(), choice.reasoning,
+                                       choice.has_reasoning);
+        }
+        if (error != simdjson::SUCCESS) return error;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+int32_t normalise_finish_reason(std::string_view reason,
+                                const ChatCompletionsFlavour& flavour) noexcept {
+  if (reason == "stop") return MJ_STOP_END_TURN;
+  if (reason == "length") return MJ_STOP_MAX_TOKENS;
+  if (reason == "tool_calls" || reason == "function_call") return MJ_STOP_TOOL_USE;
+  if (reason == "content_filter") return MJ_STOP_CONTENT_FILTER;
+  for (const FinishReasonName& extra : flavour.extra_finish_reasons) {
+    if (reason == extra.raw) return extra.stop;
+  }
+  return MJ_STOP_UNKNOWN;
+}
+
+class ChatCompletionsDecoder final : public ResponseDecoder {
+ public:
+  ChatCompletionsDecoder(ParserPool::Lease parser, const ChatCompletionsFlavour& flavour)
+      : parser_(std::move(parser)), flavour_(flavour) {
+    usage_names_ = kChatUsageFields;
+    usage_names_.cached_override = flavour.cached_tokens_field;
+  }
+
+  std::string_view request_id_header() const override { return flavour_.request_id_header; }
+
+  void on_body(std::string_view body, EventSink& sink) override {
+    const std::string_view provider = flavour_.display_name;
+    ondemand::document document;
+    ondemand::object root = open_body_object(*parser_, body, document, provider, "response");
+    const CompletionFields fields = read_completion(root, "message", true, "response", "response");
+    if (!fields.has_answer) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} response has no choices", provider));
+    }
+    const ChoiceFields& choice = fields.answer;
+    if (!fields.model.empty()) sink.meta({}, fields.model);
+    // Reasoning first, as the model produced it; it never goes into the answer.
+    if (choice.has_reasoning && !choice.reasoning.empty()) sink.reasoning(choice.reasoning);
+    if (choice.has_content && !choice.content.empty()) {
+      sink.text(choice.content);
+    } else if (choice.has_refusal && !choice.refusal.empty()) {
+      sink.text(choice.refusal);
+    }
+    if (choice.has_refusal) {
+      // A refused Structured Outputs request still says finish_reason "stop": the refusal wins.
+      sink.stop(MJ_STOP_CONTENT_FILTER, "refusal");
+    } else if (choice.has_finish_reason) {
+      sink.stop(normalise_finish_reason(choice.finish_reason, flavour_), choice.finish_reason);
+    }
+    if (fields.has_usage) sink.usage(fields.usage);
+  }
+
+  bool on_event(const SseEvent& event, EventSink& sink) override {
+    const std::string_view data = event.data;
+    if (data == "[DONE]") return false;
+    if (data.empty()) return true;  // nothing to decode
+
+    ondemand::document document;
+    ondemand::object root =
+        open_body_object(*parser_, data, document, flavour_.display_name, "stream chunk");
+    const CompletionFields fields = read_completion(root, "delta", !model_seen_, "stream chunk", "stream");
+    if (!fields.model.empty()) {
+      model_seen_ = true;
+      sink.meta({}, fields.model);
+    }
+    if (fields.has_answer) {
+      const ChoiceFields& answer = fields.answer;
+      if (answer.has_reasoning && !answer.reasoning.empty()) sink.reasoning(answer.reasoning);
+      if (answer.has_content && !answer.content.empty()) sink.text(answer.content);
+      if (answer.has_refusal && !answer.refusal.empty()) {
+        refused_ = true;
+        sink.text(answer.refusal);
+      }
+      if (answer.has_finish_reason) {
+        if (refused_) {
+          sink.stop(MJ_STOP_CONTENT_FILTER, "refusal");
+        } else {
+          sink.stop(normalise_finish_reason(answer.finish_reason, flavour_), answer.finish_reason);
+        }
+      }
+    }
+    // OpenAI sends usage in an extra `choices: []` chunk; DeepSeek in the chunk with
+    // finish_reason, "usage": null elsewhere. Both are read the same way.
+    if (fields.has_usage) sink.usage(fields.usage);
+    return true;
+  }
+
+  void on_stream_end(bool terminator_seen, EventSink& /*sink*/) override {
+    if (!terminator_seen) {
+      throw ProviderError(MJ_ERR_CONNECTION,
+                          "stream ended before [DONE]: the connection was closed mid-response");
+    }
+  }
+
+  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view body) override {
+    throw_openai_error_status(exchange, body, *parser_, flavour_.display_name,
+                              flavour_.request_id_header, flavour_.error_type_before_code);
+  }
+
+ private:
+  // What one body or stream chunk carries. Views point into the parser's string buffer.
+  struct CompletionFields {
+    std::string_view model;
+    ChoiceFields answer;  // the first choice with index 0: with n > 1 the others are ignored
+    bool has_answer = false;
+    mj_usage usage{};
+    bool has_usage = false;
+  };
+
+  // `message_key`: "message" in a body, "delta" in a chunk. `what` names the carrier in parse
+  // errors, `where` in provider errors ("response", "stream"). An in-band error object throws.
+  CompletionFields read_completion(ondemand::object& root, std::string_view message_key, bool want_model,
+                                   std::string_view what, std::string_view where) const {
+    const std::string_view provider = flavour_.display_name;
+    CompletionFields fields;
+    for (auto member : root) {
+      ondemand::field field;
+      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, what, error);
+      const ondemand::raw_json_string key = field.key();
+      simdjson::error_code error = simdjson::SUCCESS;
+      if (key == "model") {
+        bool present = false;
+        if (want_model) error = read_optional_string(field.value(), fields.model, present);
+      } else if (key == "choices") {
+        ondemand::array choices;
+        error = field.value().get_array().get(choices);
+        if (error == simdjson::SUCCESS) {
+          for (auto element : choices) {
+            ondemand::value value;
+            if ((error = std::move(element).get(value))) break;
+            ChoiceFields choice;
+            if ((error = read_choice(value, message_key, flavour_, choice))) break;
+            if (choice.index == 0 && !fields.has_answer) {
+              fields.answer = choice;
+              fields.has_answer = true;
+            }
+          }
+        }
+      } else if (key == "usage") {
+        error = read_openai_usage(field.value(), usage_names_, fields.usage, fields.has_usage);
+      } else if (key == "error") {
+        OpenAIErrorFields error_fields;
+        if ((error = read_openai_error(field.value(), error_fields)) == simdjson::SUCCESS) {
+          throw_openai_in_band_error(error_fields, provider, where, flavour_.error_type_before_code);
+        }
+      }
+      if (error != simdjson::SUCCESS) throw_invalid_json(provider, what, error);
+    }
+    return fields;
+  }
+
+  ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
+  const ChatCompletionsFlavour& flavour_;
+  UsageFieldNames usage_names_;
+  bool model_seen_ = false;  // META(model) once per stream, from the first chunk that names it
+  bool refused_ = false;     // a streamed refusal turns the final stop into content_filter
+};
+
+std::string_view required_schema(const mj_request& request) {
+  const std::string_view schema = view(request.schema_json);
+  if (schema.empty()) {
+    throw ProviderError(MJ_ERR_CONFIGURATION, "a JSON-schema response format needs a schema");
+  }
+  return schema;
+}
+
+// A server without json_schema must be told in the prompt: JSON mode there fails with a 400
+// unless the prompt contains the word "json" (DeepSeek, PROTOCOLS §2), and a schema has nowhere
+// else to go.
+constexpr std::string_view kJsonObjectInstruction =
+    "Respond with a single JSON object and nothing else.";
+constexpr std::string_view kJsonSchemaInstruction =
+    "Respond with a single JSON object and nothing else. The JSON object must conform to this "
+    "JSON Schema:\n";
+
+}  // namespace
+
+Prepared build_chat_completions_request(const mj_request& request,
+                                        const ChatCompletionsFlavour& flavour) {
+  const std::string_view model = validated_model(request, flavour.provider_id);
+  switch (request.response_format) {
+    case MJ_FORMAT_TEXT:
+    case MJ_FORMAT_JSON_OBJECT: break;
+    case MJ_FORMAT_JSON_SCHEMA: required_schema(request); break;
+    default:
+      throw ProviderError(MJ_ERR_CONFIGURATION,
+                          fmt::format("unknown response format {}", request.response_format));
+  }
+  const bool prompted_json = !flavour.native_json_schema && request.response_format != MJ_FORMAT_TEXT;
+
+  Prepared prepared;
+  prepared.path = "/chat/completions";
+  std::string& body = prepared.body;
+  body.reserve(estimated_body_size(request, prompted_json ? 320 : 192));
+  JsonWriter json(body);
+
+  json.raw(R"({"model":)").string(model).raw(R"(,"messages":[)");
+  bool first_message = true;
+  const std::string_view system = view(request.system);
+  if (prompted_json) {
+    std::string prompt(system);
+    if (!prompt.empty()) prompt += "\n\n";
+    if (request.response_format == MJ_FORMAT_JSON_OBJECT) {
+      prompt += kJsonObjectInstruction;
+    } else {
+      prompt += kJsonSchemaInstruction;
+      prompt += view(request.schema_json);  // the host checked it is one JSON object
+    }
+    json.raw(R"({"role":"system","content":)").string(prompt).raw("}");
+    first_message = false;
+  } else if (!system.empty()) {
+    json.raw(R"({"role":"system","content":)").string(system).raw("}");
+    first_message = false;
+  }
+  // Only answer text goes back as history: reasoning is never sent (DeepSeek R1 rejects it).
+  append_chat_turns(json, request, first_message);
+  body.push_back(']');
+
+  append_sampling_fields(json, request);
+  if (request.max_tokens > 0) {
+    json.raw(",").key(flavour.max_tokens_field).number(request.max_tokens);
+  }
+  if (request.flags & MJ_REQUEST_STREAM) {
+    // Servers that put usage in the last content chunk anyway ignore include_usage; gateways in
+    // front of them drop usage from streams without it.
+    json.raw(R"(,"stream":true,"stream_options":{"include_usage":true})");
+  }
+  if (prompted_json || request.response_format == MJ_FORMAT_JSON_OBJECT) {
+    json.raw(R"(,"response_format":{"type":"json_object"})");
+  } else if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {
+    json.raw(R"(,"response_format":{"type":"json_schema","json_schema":{)");
+    append_strict_json_schema_members(json, request, flavour.display_name);
+    json.raw("}}");
+  }
+  body.push_back('}');
+  return prepared;
+}
+
+std::unique_ptr<ResponseDecoder> make_chat_completions_decoder(ParserPool::Lease parser,
+                                                               const ChatCompletionsFlavour& flavour) {
+  return std::make_unique<ChatCompletionsDecoder>(std::move(parser), flavour);
+}
+
+void append_sampling_fields(JsonWriter& json, const mj_request& request) {
+  if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
+    json.raw(R"(,"temperature":)").number(request.temperature);
+  }
+  if (request.flags & MJ_REQUEST_HAS_TOP_P) {
+    json.raw(R"(,"top_p":)").number(request.top_p);
+  }
+}
+
+void append_strict_json_schema_members(JsonWriter& json, const mj_request& request,
+                                       std::string_view provider) {
+  // The one place both OpenAI APIs take their schema from, made strict (schema_dialects.hpp).
+  const std::string schema = openai_strict_schema(required_schema(request));
+  std::string_view name = view(request.schema_name);
+  if (name.empty()) name = "response";
+  if (!valid_schema_name(name)) {
+    throw ProviderError(
+        MJ_ERR_CONFIGURATION,
+        fmt::format("schema name '{}' is not accepted by {}: use 1-64 characters from "
+                    "a-z, A-Z, 0-9, '_' and '-'",
+                    name, provider));
+  }
+  json.raw(R"("name":)")
+      .string(name)
+      .raw(R"(,"strict":true,"schema":)")
+      .raw(schema);
+}
+
+std::string_view OpenAIErrorFields::provider_type(bool type_first) const noexcept {
+  if (type_first) return has_type && !type.empty() ? type : code;
+  return has_code && !code.empty() ? code : type;
+}
+
+simdjson::error_code read_openai_error(ondemand::value& value, OpenAIErrorFields& fields) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type == ondemand::json_type::string) {
+    fields.has_message = true;
+    return value.get_string().get(fields.message);
+  }
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "message") {
+      error = read_optional_string(field.value(), fields.message, fields.has_message);
+    } else if (key == "type") {
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "code") {
+      error = read_optional_string(field.value(), fields.code, fields.has_code);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+int32_t openai_error_kind_for_tags(std::string_view type, std::string_view code) noexcept {
+  for (const std::string_view tag : {code, type}) {
+    if (tag.starts_with("rate_limit") || tag == "insufficient_quota") return MJ_ERR_RATE_LIMITED;
+    if (tag.find("overloaded") != std::string_view::npos) return MJ_ERR_OVERLOADED;
+  }
+  return MJ_ERR_SERVER;
+}
+
+void throw_openai_in_band_error(const OpenAIErrorFields& fields, std::string_view provider,
+                                std::string_view where, bool type_first) {
+  const std::string_view message = fields.has_message && !fields.message.empty()
+                                       ? fields.message
+                                       : std::string_view{"(no message)"};
+  throw ProviderError(openai_error_kind_for_tags(fields.type, fields.code),
+                      fmt::format("{} {} error: {}", provider, where, message), 200,
+                      std::string(fields.provider_type(type_first)));
+}
+
+void throw_openai_error_status(const HttpExchange& exchange, std::string_view body,
+                               ondemand::parser& parser, std::string_view provider,
+                               std::string_view request_id_header, bool type_first) {
+  const int status = exchange.status();
+  const int32_t kind = error_kind_for_http_status(status);
+  std::string request_id(request_id_header.empty() ? std::string_view{}
+                                                   : exchange.header(request_id_header));
+  const int64_t retry_after = retry_after_ms(exchange);
+
+  ErrorBody error_body(body);
+  OpenAIErrorFields fields;
+  bool parsed = false;
+  ondemand::object root;
+  if (error_body.open_object(parser, root)) {
+    for (auto member : root) {
+      ondemand::field field;
+      if (std::move(member).get(field) != simdjson::SUCCESS) break;
+      if (field.key() == "error") {
+        parsed = read_openai_error(field.value(), fields) == simdjson::SUCCESS && fields.has_message;
+        break;
+      }
+    }
+  }
+
+  std::string message = error_status_message(
+      provider, status, body,
+      parsed ? std::optional<std::string_view>(fields.message) : std::nullopt);
+  throw ProviderError(kind, std::move(message), status,
+                      parsed ? std::string(fields.provider_type(type_first)) : std::string{},
+                      std::move(request_id), retry_after);
+}
+
+simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldNames& names,
+                                       mj_usage& usage, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::object) return simdjson::SUCCESS;  // "usage": null
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  present = true;
+  usage = mj_usage{};
+  int64_t cached_override = -1;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == names.input) {
+      usage.input_tokens = int64_or_zero(field.value());
+    } else if (key == names.output) {
+      usage.output_tokens = int64_or_zero(field.value());
+    } else if (!names.cached_override.empty() && key == names.cached_override) {
+      cached_override = int64_or_zero(field.value());
+    } else if (key == names.input_details || key == names.output_details) {
+      const bool input_side = key == names.input_details;
+      ondemand::object details;
+      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
+      for (auto detail_member : details) {
+        ondemand::field detail;
+        if (auto error = std::move(detail_member).get(detail)) return error;
+        const ondemand::raw_json_string detail_key = detail.key();
+        if (input_side && detail_key == "cached_tokens") {
+          usage.cached_tokens = int64_or_zero(detail.value());
+        } else if (input_side && detail_key == "cache_write_tokens") {
+          usage.cache_write_tokens = int64_or_zero(detail.value());
+        } else if (!input_side && detail_key == "reasoning_tokens") {
+          usage.reasoning_tokens = int64_or_zero(detail.value());
+        }
+      }
+    }
+  }
+  if (cached_override >= 0) usage.cached_tokens = cached_override;
+  return simdjson::SUCCESS;
+}
+
+}  // namespace v1
+}  // namespace majordomo::sdk

@@ -1,0 +1,84 @@
+// A third-party plugin for a self-hosted OpenAI-compatible server, built on the SDK's shared Chat Completions codec.
+#include "provider_test_env.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+using namespace majordomo;
+using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::drain;
+using majordomo::testing::parse_object;
+
+namespace {
+
+HostOptions compatible_host_options() {
+  HostOptions options;
+  options.plugin_dirs = {MAJORDOMO_TEST_COMPATIBLE_PLUGIN_DIR};
+  options.use_env_path = false;
+  options.use_default_dir = false;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server with its own flavour",
+          "[sdk][compatible]") {
+  ProviderTestEnv env;
+  const Host host(compatible_host_options());
+  ClientOptions options;
+  options.api_key = "local-key";  // such servers take any key, or one set at their start
+  options.base_url = env.server.origin() + "/v1";
+  const auto llm = host.get_llm_instance("selfhosted", "llama-3-70b", options);
+
+  SECTION("reasoning_content, its own finish reason and max_tokens") {
+    fake::ScriptedResponse response;
+    response.content_type = "application/json";
+    response.body =
+        R"({"id":"c1","object":"chat.completion","model":"llama-3-70b","choices":[{"index":0,"message":)"
+        R"({"role":"assistant","content":"Hi there","reasoning_content":"Think."},"finish_reason":"abort"}],)"
+        R"("usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}})";
+    env.server.push_response(response);
+    RequestOptions request;
+    request.max_tokens = 50;
+    const Response answer = llm->get_response("hi", request);
+    CHECK(answer.content == "Hi there");
+    CHECK(answer.reasoning == "Think.");
+    CHECK(answer.stop_reason == StopReason::error);
+    CHECK(answer.raw_stop_reason == "abort");
+    CHECK(answer.usage.input_tokens == 4);
+    CHECK(answer.usage.output_tokens == 6);
+    CHECK_FALSE(answer.cost.priced);  // a self-hosted model is not in any catalog
+    const auto requests = env.server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].uri == "/v1/chat/completions");
+    CHECK(ProviderTestEnv::only_header(requests[0], "Authorization") == "Bearer local-key");
+    const auto body = parse_object(requests[0].body);
+    CHECK(body->getValue<int>("max_tokens") == 50);
+    CHECK_FALSE(body->has("max_completion_tokens"));
+  }
+  SECTION("a recorded OpenAI stream decodes the same through the shared codec") {
+    env.push_fixture("openai/chat_completion_stream.sse");
+    ResponseStream stream = llm->get_response_stream("weather");
+    CHECK_THAT(drain(stream), Catch::StartsWith("I'm unable to provide real-time weather updates."));
+    CHECK(stream.response().usage.output_tokens == 30);
+    CHECK(stream.response().stop_reason == StopReason::end_turn);
+  }
+  SECTION("without json_schema the schema goes into the system prompt, with json_object") {
+    const std::string schema = R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})";
+    LLMRequest request = LLMRequest::from_prompt("Where?");
+    request.format = ResponseFormat::json_schema;
+    request.schema_name = "Location";
+    request.schema_json = schema;
+    const auto resolved = llm->resolve(request, false);
+    REQUIRE(resolved.size() == 1);
+    const auto body = parse_object(resolved[0].body);
+    CHECK(body->getObject("response_format")->getValue<std::string>("type") == "json_object");
+    const auto system = body->getArray("messages")->getObject(0);
+    CHECK(system->getValue<std::string>("role") == "system");
+    CHECK_THAT(system->getValue<std::string>("content"), Catch::EndsWith(schema));
+  }
+}

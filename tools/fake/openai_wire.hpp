@@ -1,0 +1,35 @@
+// What the fake's two OpenAI protocols (Chat Completions, Responses) share: error bodies, auth, response headers.
+#pragma once
+
+#include "fake_server.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace majordomo::fake {
+
+// The real API formats its error envelope differently per endpoint (PROTOCOLS.md §1.4, §1b.4).
+enum class OpenAIErrorLayout {
+  chat,       // four-space indentation and a trailing newline
+  responses,  // two-space indentation, no trailing newline
+};
+
+// {"error":{"message","type","param":null,"code"}} with the given status.
+ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
+                              std::optional<std::string_view> code,
+                              OpenAIErrorLayout layout = OpenAIErrorLayout::chat);
+
+// The 400 for a body that is not JSON.
+ScriptedResponse openai_invalid_json(OpenAIErrorLayout layout);
+
+// The 401 the real API gives for a missing or (with FakeServerOptions::required_api_key) wrong
+// Bearer key; nothing when the request may proceed.
+std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request, const FakeServerOptions& options,
+                                                  OpenAIErrorLayout layout);
+
+// Request id, processing time, version and rate-limit headers as OpenAI sends them.
+std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time);
+
+}  // namespace majordomo::fake
