@@ -1,4 +1,4 @@
-// The official `openai` SDK's Responses API against majordomo-fake; off unless MAJORDOMO_NPM_RESPONSES=1 (until the fake serves /responses).
+// The official `openai` SDK's Responses API against majordomo-fake (JSON, stream and the stream helper).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import OpenAI from 'openai';
@@ -8,9 +8,7 @@ import {
   requestTag, testOptions, timeoutMs,
 } from './fake_env.js';
 
-// Turned on by the integrator once the fake's Responses route has landed.
-const enabled = process.env.MAJORDOMO_NPM_RESPONSES === '1';
-const options = { ...testOptions, skip: !enabled && 'the fake does not serve /responses yet: set MAJORDOMO_NPM_RESPONSES=1 to run' };
+const options = testOptions;
 
 const model = 'gpt-4o-mini';
 const input = 'Hello, world!';
