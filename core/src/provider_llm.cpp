@@ -61,9 +61,10 @@ double jitter() {
 class ProviderStreamSource final : public StreamSource {
  public:
   ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
-                       HeaderSet request_headers, bool stream)
+                       HeaderSet request_headers, bool stream, bool fail_on_truncation)
       : owner_(std::move(owner)), built_(std::move(built)),
-        request_headers_(std::move(request_headers)), stream_(stream) {
+        request_headers_(std::move(request_headers)), stream_(stream),
+        fail_on_truncation_(fail_on_truncation) {
     // The same layering as HeaderSet::merge, as views: instance headers a per-request header
     // replaces are left out, then the per-request ones follow. Nothing is copied.
     wire_headers_.reserve(owner_->instance_headers_.size() + request_headers_.size());
@@ -212,6 +213,38 @@ class ProviderStreamSource final : public StreamSource {
   void finish() {
     response_.response_time = std::chrono::steady_clock::now() - started_;
     owner_->price(response_);
+    refuse_failed_answer();
+  }
+
+  // An answer the provider itself ended as failed (a finish reason such as DeepSeek's
+  // insufficient_system_resource, Cohere's ERROR or TIMEOUT, Gemini's MALFORMED_FUNCTION_CALL) is
+  // a `server` error, not a success: the caller would otherwise take a broken answer for a whole
+  // one, and a cascade could not move on. An answer cut at the output cap is a `truncated` error
+  // when the caller asked for that. Both keep the text received in partial_content.
+  void refuse_failed_answer() {
+    const bool failed = response_.stop_reason == StopReason::error;
+    const bool truncated = fail_on_truncation_ && response_.stop_reason == StopReason::max_tokens;
+    if (!failed && !truncated) return;
+    ErrorDetails details;
+    details.provider = response_.provider;
+    details.request_id = response_.request_id;
+    details.provider_error_type = response_.raw_stop_reason;
+    details.partial_content = response_.content;
+    if (failed) {
+      details.kind = ErrorKind::server;
+      details.message = fmt::format(
+          "{} ended the answer as failed (finish reason '{}'); the text received so far is in "
+          "partial_content; retry the request or fail over to another model",
+          response_.provider, response_.raw_stop_reason);
+    } else {
+      details.kind = ErrorKind::truncated;
+      details.message = fmt::format(
+          "the answer reached the output cap (finish reason '{}', {} output tokens) and "
+          "fail_on_truncation is set; raise max_tokens or shorten the task; the text received "
+          "so far is in partial_content",
+          response_.raw_stop_reason, response_.usage.output_tokens);
+    }
+    throw_error(std::move(details));
   }
 
   std::shared_ptr<ProviderLLM> owner_;  // keeps the instance and the plugin library alive
@@ -219,6 +252,7 @@ class ProviderStreamSource final : public StreamSource {
   HeaderSet request_headers_;           // the per-request layer; also for scrubbing error messages
   std::vector<mj_header> wire_headers_; // views into owner_'s instance headers and request_headers_
   bool stream_;
+  bool fail_on_truncation_;
   mj_call* call_ = nullptr;
   std::chrono::steady_clock::time_point started_;
   Response response_;
@@ -453,7 +487,8 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
 
 std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& request, bool stream) {
   auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), build(request, stream),
-                                                       request.options.extra_headers, stream);
+                                                       request.options.extra_headers, stream,
+                                                       request.options.fail_on_truncation);
   source->start();
   return source;
 }

@@ -120,8 +120,7 @@ TEST_CASE("a DeepSeek body after queue-wait blank lines, and finish reasons", "[
   }
   struct FinishRow { const char* raw; StopReason stop; };
   const FinishRow finishes[] = {{"length", StopReason::max_tokens},
-                                {"content_filter", StopReason::content_filter},
-                                {"insufficient_system_resource", StopReason::error}};
+                                {"content_filter", StopReason::content_filter}};
   for (const auto& row : finishes) {
     SECTION(row.raw) {
       fake::ScriptedResponse response;
@@ -132,6 +131,21 @@ TEST_CASE("a DeepSeek body after queue-wait blank lines, and finish reasons", "[
       CHECK(answer.content == "Partial");
       CHECK(answer.stop_reason == row.stop);
       CHECK(answer.raw_stop_reason == row.raw);
+    }
+  }
+  SECTION("insufficient_system_resource ends the answer as failed: a server error keeping the text") {
+    fake::ScriptedResponse response;
+    response.content_type = "application/json";
+    response.body = body_with("insufficient_system_resource");
+    env.server.push_response(response);
+    try {
+      (void)llm->get_response("hi");
+      FAIL("no error");
+    } catch (const ServerError& error) {
+      CHECK(error.partial_content() == "Partial");
+      CHECK(error.provider_error_type() == "insufficient_system_resource");
+      CHECK(error.provider() == "deepseek");
+      CHECK_THAT(error.what(), Catch::Contains("ended the answer as failed"));
     }
   }
   SECTION("a body of only blank lines is a parse error") {

@@ -240,6 +240,21 @@ TEST_CASE("finish reasons are normalised and keep their raw value", "[gemini]") 
         R"({{"candidates":[{{"content":{{"parts":[{{"text":"ok"}}],"role":"model"}},"finishReason":"{}","index":0}}],)"
         R"("usageMetadata":{{"promptTokenCount":2,"candidatesTokenCount":1}},"modelVersion":"gemini-2.5-flash","responseId":"f"}})",
         row.raw);
+    if (row.stop == StopReason::error) {
+      // The provider ended the turn as failed: a typed error keeping the text, JSON and stream.
+      env.server.push_response(json_body(json));
+      try {
+        (void)llm->get_response("hi");
+        FAIL("no error");
+      } catch (const ServerError& error) {
+        CHECK(error.provider_error_type() == row.raw);
+        CHECK(error.partial_content() == "ok");
+      }
+      env.server.push_response(sse_body(chunk(json)));
+      ResponseStream failed = llm->get_response_stream("hi");
+      CHECK_THROWS_AS(drain(failed), ServerError);
+      continue;
+    }
     env.server.push_response(json_body(json));
     const Response answer = llm->get_response("hi");
     CHECK(answer.content == "ok");

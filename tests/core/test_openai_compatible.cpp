@@ -34,12 +34,12 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
   options.base_url = env.server.origin() + "/v1";
   const auto llm = host.get_llm_instance("selfhosted", "llama-3-70b", options);
 
-  SECTION("reasoning_content, its own finish reason and max_tokens") {
+  SECTION("reasoning_content, usage and max_tokens") {
     fake::ScriptedResponse response;
     response.content_type = "application/json";
     response.body =
         R"({"id":"c1","object":"chat.completion","model":"llama-3-70b","choices":[{"index":0,"message":)"
-        R"({"role":"assistant","content":"Hi there","reasoning_content":"Think."},"finish_reason":"abort"}],)"
+        R"({"role":"assistant","content":"Hi there","reasoning_content":"Think."},"finish_reason":"stop"}],)"
         R"("usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}})";
     env.server.push_response(response);
     RequestOptions request;
@@ -47,8 +47,8 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
     const Response answer = llm->get_response("hi", request);
     CHECK(answer.content == "Hi there");
     CHECK(answer.reasoning == "Think.");
-    CHECK(answer.stop_reason == StopReason::error);
-    CHECK(answer.raw_stop_reason == "abort");
+    CHECK(answer.stop_reason == StopReason::end_turn);
+    CHECK(answer.raw_stop_reason == "stop");
     CHECK(answer.usage.input_tokens == 4);
     CHECK(answer.usage.output_tokens == 6);
     CHECK_FALSE(answer.cost.priced);  // a self-hosted model is not in any catalog
@@ -59,6 +59,22 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
     const auto body = parse_object(requests[0].body);
     CHECK(body->getValue<int>("max_tokens") == 50);
     CHECK_FALSE(body->has("max_completion_tokens"));
+  }
+  SECTION("the flavour's own failure finish reason becomes a server error keeping the text") {
+    fake::ScriptedResponse response;
+    response.content_type = "application/json";
+    response.body =
+        R"({"id":"c2","object":"chat.completion","model":"llama-3-70b","choices":[{"index":0,"message":)"
+        R"({"role":"assistant","content":"Hi th"},"finish_reason":"abort"}],)"
+        R"("usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})";
+    env.server.push_response(response);
+    try {
+      (void)llm->get_response("hi");
+      FAIL("no error");
+    } catch (const ServerError& error) {
+      CHECK(error.provider_error_type() == "abort");
+      CHECK(error.partial_content() == "Hi th");
+    }
   }
   SECTION("a recorded OpenAI stream decodes the same through the shared codec") {
     env.push_fixture("openai/chat_completion_stream.sse");

@@ -29,7 +29,7 @@ constexpr std::string_view kUsage = R"(usage:
   majordomo ask --provider NAME --model MODEL [--base-url URL] [--api-key KEY]
                 [--header 'Name: value']...          instance default_headers, repeatable
                 [--request-header 'Name: value']...  per-request extra_headers, win on conflict
-                [--system TEXT] [--max-tokens N] [--temperature X] [--top-p X]
+                [--system TEXT] [--max-tokens N] [--fail-on-truncation] [--temperature X] [--top-p X]
                 [--stream] [--json] [--plugin-dir DIR]... [--output text|json] [--dry-run]
                 [--ca-file FILE] [--option KEY=VALUE]...
                 [--proxy http://[USER:PASS@]HOST:PORT] [--no-proxy HOSTS]  forward proxy, bypass list
@@ -66,6 +66,7 @@ struct Arguments {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> positional;
   bool stream = false, json = false, dry_run = false, json_output = false;
+  bool fail_on_truncation = false;
 };
 
 std::pair<std::string, std::string> parse_header(std::string_view flag, std::string_view text) {
@@ -130,6 +131,7 @@ Arguments parse_arguments(int argc, char** argv) {
       }
       args.json_output = format == "json";
     } else if (arg == "--stream") args.stream = true;
+    else if (arg == "--fail-on-truncation") args.fail_on_truncation = true;
     else if (arg == "--json") args.json = true;
     else if (arg == "--dry-run") args.dry_run = true;
     else if (arg == "--help" || arg == "-h") throw UsageError{};
@@ -531,6 +533,7 @@ int run_ask(const Arguments& args) {
   majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
   request.options.system = args.system;
   request.options.max_tokens = args.max_tokens;
+  request.options.fail_on_truncation = args.fail_on_truncation;
   request.options.temperature = args.temperature;
   request.options.top_p = args.top_p;
   for (const auto& [name, value] : args.request_headers) request.options.extra_headers.set(name, value);

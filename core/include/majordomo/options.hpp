@@ -57,6 +57,11 @@ struct RequestOptions {
   std::optional<int64_t> max_tokens;
   // Merged over the instance's default_headers; the per-request value wins on conflict.
   HeaderSet extra_headers;
+  // An answer cut at the output cap (stop reason max_tokens) throws TruncatedError, with the text
+  // received in partial_content, instead of returning it. Never retried or failed over: the same
+  // request would be cut again. (An answer the provider ended as failed, stop reason error, always
+  // throws ServerError.)
+  bool fail_on_truncation = false;
 };
 
 }  // namespace majordomo
