@@ -36,6 +36,8 @@ enum class StopReason {
   stop_sequence = 3,
   tool_use = 4,
   content_filter = 5,
+  // The provider ended the answer as failed. A provider-bound LLM never returns it: it raises
+  // ServerError instead (docs/providers.md); kept so values match the ABI's MJ_STOP_* numbers.
   error = 6,
 };
 std::string_view to_string(StopReason reason) noexcept;
