@@ -218,6 +218,26 @@ struct LoggingLLM::Writer {
     }
   }
 
+  // The error row of the exception being handled: an Error as it is, anything else as a server
+  // error. Only inside a catch block.
+  void finish_failed(PendingCall call, const Response* response) noexcept {
+    try {
+      throw;
+    } catch (const Error& error) {
+      finish(std::move(call), "error", response, &error.details());
+    } catch (const std::exception& error) {
+      ErrorDetails details;
+      details.kind = ErrorKind::server;
+      details.message = fmt::format("unexpected failure: {}", error.what());
+      finish(std::move(call), "error", response, &details);
+    } catch (...) {
+      ErrorDetails details;
+      details.kind = ErrorKind::server;
+      details.message = "unexpected failure";
+      finish(std::move(call), "error", response, &details);
+    }
+  }
+
   void flush() {
     std::unique_lock lock(mutex_);
     const uint64_t target = stats_.recorded;
@@ -592,37 +612,29 @@ class LoggingStreamSource final : public StreamSource {
   bool next(StreamChunk& chunk) override {
     try {
       if (inner_.next(chunk)) return true;
-    } catch (const Error& error) {
-      record("error", &error.details());
-      throw;
-    } catch (const std::exception& error) {
-      const ErrorDetails details = unexpected(error);
-      record("error", &details);
+    } catch (...) {
+      if (!recorded_) {
+        recorded_ = true;
+        writer_->finish_failed(std::move(call_), &inner_.response());
+      }
       throw;
     }
-    record("ok", nullptr);
+    record("ok");
     return false;
   }
 
   const Response& response() const override { return inner_.response(); }
 
   void close() noexcept override {
-    if (!recorded_) record("abandoned", nullptr);
+    record("abandoned");
     inner_.close();
   }
 
-  static ErrorDetails unexpected(const std::exception& error) {
-    ErrorDetails details;
-    details.kind = ErrorKind::server;
-    details.message = fmt::format("unexpected failure: {}", error.what());
-    return details;
-  }
-
  private:
-  void record(std::string status, const ErrorDetails* error) noexcept {
+  void record(std::string status) noexcept {
     if (recorded_) return;
     recorded_ = true;
-    writer_->finish(std::move(call_), std::move(status), &inner_.response(), error);
+    writer_->finish(std::move(call_), std::move(status), &inner_.response(), nullptr);
   }
 
   std::shared_ptr<LoggingLLM::Writer> writer_;
@@ -654,12 +666,8 @@ Response LoggingLLM::complete(const LLMRequest& request) {
     Response response = inner_->complete(request);
     writer_->finish(std::move(call), "ok", &response, nullptr);
     return response;
-  } catch (const Error& error) {
-    writer_->finish(std::move(call), "error", nullptr, &error.details());
-    throw;
-  } catch (const std::exception& error) {
-    const ErrorDetails details = LoggingStreamSource::unexpected(error);
-    writer_->finish(std::move(call), "error", nullptr, &details);
+  } catch (...) {
+    writer_->finish_failed(std::move(call), nullptr);
     throw;
   }
 }
@@ -669,12 +677,8 @@ ResponseStream LoggingLLM::stream(const LLMRequest& request) {
   try {
     ResponseStream inner = inner_->stream(request);
     return ResponseStream(std::make_unique<LoggingStreamSource>(writer_, std::move(inner), std::move(call)));
-  } catch (const Error& error) {
-    writer_->finish(std::move(call), "error", nullptr, &error.details());
-    throw;
-  } catch (const std::exception& error) {
-    const ErrorDetails details = LoggingStreamSource::unexpected(error);
-    writer_->finish(std::move(call), "error", nullptr, &details);
+  } catch (...) {
+    writer_->finish_failed(std::move(call), nullptr);
     throw;
   }
 }

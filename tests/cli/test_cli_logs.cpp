@@ -1,4 +1,5 @@
 // The CLI's call log: ask --log (SQLite and PostgreSQL), --log-bodies, and majordomo logs.
+#include "../core/logging_test_env.hpp"
 #include "../core/postgres_cluster.hpp"
 #include "cli_run.hpp"
 #include "fake_server.hpp"
@@ -6,19 +7,18 @@
 #include <catch2/catch.hpp>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/SHA2Engine.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
-#include <stdlib.h>
-
 using majordomo::testing::parse_cli_object;
 using majordomo::testing::PostgresCluster;
+using majordomo::testing::read_text;
 using majordomo::testing::run_cli;
+using majordomo::testing::sha256_prefix16;
+using majordomo::testing::TempDir;
 
 namespace {
 
@@ -42,30 +42,6 @@ struct AskEnv {
     return args;
   }
 };
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "majordomo-cli-log-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-  }
-};
-
-std::string sha16(const std::string& key) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(key);
-  return Poco::DigestEngine::digestToHex(engine.digest()).substr(0, 16);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 }  // namespace
 
@@ -96,7 +72,7 @@ TEST_CASE("ask --log records every call and logs prints them as a table and as J
   CHECK(first->getValue<std::string>("served_by") == "openai:gpt-4o");
   CHECK(first->getValue<int>("input_tokens") == 19);
   CHECK(first->getValue<double>("total_cost") > 0);
-  CHECK(first->getValue<std::string>("api_key_hash") == sha16(kKey));
+  CHECK(first->getValue<std::string>("api_key_hash") == sha256_prefix16(kKey));
   // The per-request header replaced the instance one of the same name, as on the wire.
   CHECK(first->getObject("metadata")->getValue<std::string>("x-majordomo-feature") == "request");
   CHECK(rows->getObject(1)->getValue<std::string>("operation") == "stream");
@@ -143,7 +119,7 @@ TEST_CASE("ask --log postgresql:// records the call and logs reads it back", "[c
   const auto rows = parse_cli_object(json.out)->getArray("rows");
   REQUIRE(rows->size() == 1);
   CHECK(rows->getObject(0)->getValue<std::string>("status") == "ok");
-  CHECK(rows->getObject(0)->getValue<std::string>("api_key_hash") == sha16(kKey));
+  CHECK(rows->getObject(0)->getValue<std::string>("api_key_hash") == sha256_prefix16(kKey));
   CHECK(rows->getObject(0)->getValue<std::string>("created_at").size() == 24);
 }
 

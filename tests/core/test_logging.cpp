@@ -1,4 +1,5 @@
 // LoggingLLM over loopback: every call becomes one row in SQLite and PostgreSQL, with no secret in it.
+#include "logging_test_env.hpp"
 #include "postgres_cluster.hpp"
 #include "provider_test_env.hpp"
 
@@ -10,7 +11,6 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/SHA2Engine.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -26,6 +26,9 @@
 
 using namespace majordomo;
 using majordomo::testing::PostgresCluster;
+using majordomo::testing::read_text;
+using majordomo::testing::sha256_prefix16;
+using majordomo::testing::TempDir;
 using majordomo::testing::ProviderTestEnv;
 
 namespace {
@@ -38,30 +41,6 @@ const std::string kRequestToken = "tok-secret-7777";  // an X-Majordomo-Token he
 const std::string kLocationSchema =
     R"({"type":"object","properties":{"city":{"type":"string"},"temperature":{"type":"number"},)"
     R"("units":{"type":"string"}},"required":["city","temperature","units"]})";
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "majordomo-log-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path, error);
-  }
-};
-
-std::string sha16(const std::string& key) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(key);
-  return Poco::DigestEngine::digestToHex(engine.digest()).substr(0, 16);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // Stands in for a cascade (built elsewhere) so that rows with a failover history can be tested
 // now: it answers through `member` and reports that `skipped` failed first, as a cascade would.
@@ -185,7 +164,7 @@ struct MixedWorkload {
     LoggingLLM& failover = *loggers[2];
     LoggingLLM& cut = *loggers[3];
     LoggingLLM& schema = *loggers[4];
-    const std::string openai_hash = sha16(kOpenAIKey);
+    const std::string openai_hash = sha256_prefix16(kOpenAIKey);
 
     const auto call = [&](int index) {
       Expected& e = expected[static_cast<std::size_t>(index)];
@@ -206,7 +185,7 @@ struct MixedWorkload {
             break;
           }
           case 1:
-            e.key_hash = sha16(kWrongKey);
+            e.key_hash = sha256_prefix16(kWrongKey);
             (void)refused.get_response("Hello", request);
             break;
           case 2: {
@@ -230,7 +209,7 @@ struct MixedWorkload {
             const Response response = failover.get_response("Hello", request);
             e.status = "ok";
             e.served_by = "anthropic:claude-haiku-4-5";
-            e.key_hash = sha16(kAnthropicKey);
+            e.key_hash = sha256_prefix16(kAnthropicKey);
             e.total_cost = response.cost.total;
             e.input_tokens = response.usage.input_tokens;
             e.failed_attempts = 1;
@@ -600,8 +579,8 @@ TEST_CASE("a per-request auth header is what the row's key hash names", "[loggin
   }
   const auto rows = read_log(target, 10);
   REQUIRE(rows.size() == 2);
-  CHECK(rows[0].api_key_hash == sha16("sk-per-request-key-1"));
-  CHECK(rows[1].api_key_hash == sha16(kOpenAIKey));
+  CHECK(rows[0].api_key_hash == sha256_prefix16("sk-per-request-key-1"));
+  CHECK(rows[1].api_key_hash == sha256_prefix16(kOpenAIKey));
   CHECK(env.server.requests().at(0).headers.size() > 0);
   CHECK(ProviderTestEnv::only_header(env.server.requests().at(0), "Authorization") == "Bearer sk-per-request-key-1");
 }
