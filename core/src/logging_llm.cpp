@@ -300,6 +300,9 @@ struct LoggingLLM::Writer {
         } catch (const std::exception& error) {
           ++unusable;
           note_error(fmt::format("a row could not be built: {}", error.what()));
+        } catch (...) {
+          ++unusable;
+          note_error("a row could not be built");
         }
       }
       const uint64_t stored = store(rows);
@@ -325,13 +328,13 @@ struct LoggingLLM::Writer {
     try {
       sink_->write(rows);
       return rows.size();
-    } catch (const std::exception& error) {
-      note_error(error.what());
+    } catch (...) {
+      note_current_error();
     }
     try {
       sink_->reconnect();
-    } catch (const std::exception& error) {
-      note_error(error.what());
+    } catch (...) {
+      note_current_error();
       return 0;
     }
     uint64_t stored = 0;
@@ -339,11 +342,22 @@ struct LoggingLLM::Writer {
       try {
         sink_->write({row});
         ++stored;
-      } catch (const std::exception& error) {
-        note_error(error.what());
+      } catch (...) {
+        note_current_error();
       }
     }
     return stored;
+  }
+
+  // Only inside a catch block: a sink may throw anything.
+  void note_current_error() {
+    try {
+      throw;
+    } catch (const std::exception& error) {
+      note_error(error.what());
+    } catch (...) {
+      note_error("the sink failed with an exception that is not a std::exception");
+    }
   }
 
   void note_error(std::string message) {

@@ -333,7 +333,8 @@ void check_no_secret_in(const std::string& text, const std::string& where) {
   }
 }
 
-int64_t count_rows(const std::string& connector, const std::string& connection) {
+// The one number a query answers, asked of the database directly (not through read_log).
+int64_t query_count(const std::string& connector, const std::string& connection, const std::string& sql) {
   static std::once_flag once;
   std::call_once(once, [] {
     Poco::Data::SQLite::Connector::registerConnector();
@@ -341,9 +342,18 @@ int64_t count_rows(const std::string& connector, const std::string& connection) 
   });
   Poco::Data::Session session(connector, connection);
   int64_t count = 0;
-  session << "SELECT COUNT(*) FROM majordomo_calls", Poco::Data::Keywords::into(count), Poco::Data::Keywords::now;
+  session << sql, Poco::Data::Keywords::into(count), Poco::Data::Keywords::now;
   return count;
 }
+
+constexpr const char* kCountRows = "SELECT COUNT(*) FROM majordomo_calls";
+// The failover history as docs/architecture.md shows how to query it.
+constexpr const char* kCountSqliteFailovers =
+    "SELECT COUNT(*) FROM majordomo_calls, json_each(majordomo_calls.failed_attempts) AS a "
+    "WHERE json_extract(a.value, '$.provider') = 'openai' AND json_extract(a.value, '$.kind') = 'overloaded'";
+constexpr const char* kCountPostgresFailovers =
+    "SELECT COUNT(*) FROM majordomo_calls, jsonb_array_elements(failed_attempts) AS a "
+    "WHERE a->>'provider' = 'openai' AND a->>'kind' = 'overloaded'";
 
 // A sink that holds the writer inside write() until released, to fill the queue on purpose.
 class GatedSink final : public LogSink {
@@ -395,7 +405,8 @@ TEST_CASE("1000 calls from 8 threads become exactly 1000 SQLite rows and body pa
   MixedWorkload workload;
   workload.run("sqlite:" + db, bodies);
 
-  CHECK(count_rows("SQLite", db) == kCalls);
+  CHECK(query_count("SQLite", db, kCountRows) == kCalls);
+  CHECK(query_count("SQLite", db, kCountSqliteFailovers) == kCalls / kKinds);
   const std::vector<LogRecord> rows = read_log("sqlite:" + db, 5000);
   workload.check_rows(rows);
   workload.check_forwarding();
@@ -437,7 +448,8 @@ TEST_CASE("1000 calls from 8 threads become exactly 1000 PostgreSQL rows", "[log
   PostgresCluster cluster;
   MixedWorkload workload;
   workload.run(cluster.target(), std::nullopt);
-  CHECK(count_rows("PostgreSQL", cluster.connection()) == kCalls);
+  CHECK(query_count("PostgreSQL", cluster.connection(), kCountRows) == kCalls);
+  CHECK(query_count("PostgreSQL", cluster.connection(), kCountPostgresFailovers) == kCalls / kKinds);
   workload.check_rows(read_log(cluster.target(), 5000));
   workload.check_forwarding();
 }
