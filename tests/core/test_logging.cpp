@@ -641,3 +641,41 @@ TEST_CASE("loggers in several processes share one PostgreSQL table, created once
   CHECK(rows[0].total_cost.has_value());
   CHECK(rows[0].metadata == "{}");
 }
+
+TEST_CASE("a streamed structured answer is one stream row whose status is the schema check", "[logging]") {
+  ProviderTestEnv env;
+  // A streamed answer in two pieces of JSON text, for each of the two calls.
+  const auto chunk = [](std::string_view delta, std::string_view finish) {
+    return fmt::format(R"(data: {{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",)"
+                       R"("choices":[{{"index":0,"delta":{{"content":{}}},"finish_reason":{}}}]}})"
+                       "\n\n",
+                       delta, finish);
+  };
+  for (int i = 0; i < 2; ++i) {
+    fake::ScriptedResponse response;
+    response.content_type = "text/event-stream";
+    response.body = chunk(R"("{\"city\":\"Paris\",")", "null") +
+                    chunk(R"("\"temperature\":20,\"units\":\"c\"}")", R"("stop")") + "data: [DONE]\n\n";
+    env.server.push_response(response);
+  }
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.openai(), logging_to(target));
+    StructuredStream answer = get_json_schema_response_stream(logger, "Weather?", kLocationSchema, "weather");
+    const JsonResponse checked = answer.finish();
+    CHECK(checked.value.type() == typeid(Poco::JSON::Object::Ptr));
+    // The same answer against a schema it cannot meet: the caller's check fails, and so does the row.
+    StructuredStream refused = get_json_schema_response_stream(
+        logger, "Weather?", R"({"type":"object","properties":{"humidity":{"type":"number"}},"required":["humidity"]})",
+        "humidity");
+    CHECK_THROWS_AS(refused.finish(), SchemaMismatchError);
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].operation == "stream");
+  CHECK(rows[0].format == "json_schema");
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[1].status == "error");
+  CHECK(rows[1].error_kind == "schema_mismatch");
+}
