@@ -427,7 +427,11 @@ struct LoggingLLM::Writer {
       }
       json.raw("]");
       row.warnings = std::move(warnings);
-      if (call.status == "ok" && call.format != ResponseFormat::text) check_answer(call, row);
+      // A checked complete() went through complete_checked, whose outcome is the status already;
+      // a streamed answer is checked by the caller after the stream ended, so here again.
+      if (call.operation == "stream" && call.status == "ok" && call.format != ResponseFormat::text) {
+        check_answer(call, row);
+      }
     }
     if (call.error) {
       const ErrorDetails& error = *call.error;
@@ -479,8 +483,8 @@ struct LoggingLLM::Writer {
     return row;
   }
 
-  // The caller's JSON or schema check of the answer, repeated here so that the row's status is
-  // the outcome the caller saw (those checks run after complete() returned).
+  // The caller's JSON or schema check of a streamed answer, repeated here so that the row's
+  // status is the outcome the caller saw (StructuredStream::finish runs after the stream ended).
   void check_answer(const PendingCall& call, LogRecord& row) {
     try {
       if (call.format == ResponseFormat::json_object) {
@@ -700,6 +704,26 @@ ResponseStream LoggingLLM::stream(const LLMRequest& request) {
 std::vector<ResolvedRequest> LoggingLLM::resolve(const LLMRequest& request, bool stream) const {
   return inner_->resolve(request, stream);
 }
+
+JsonResponse LoggingLLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
+  PendingCall call = writer_->begin("complete", request);
+  // The last answer the check saw: its usage and cost belong to the row even when it failed.
+  std::optional<Response> checked;
+  try {
+    JsonResponse answer = inner_->complete_checked(request, [&](Response response) {
+      checked = outcome_of(response, writer_->keeps_text(request.format));
+      return check(std::move(response));
+    });
+    writer_->finish(std::move(call), "ok", &answer.response, nullptr);
+    return answer;
+  } catch (...) {
+    writer_->finish_failed(std::move(call), checked ? &*checked : nullptr);
+    throw;
+  }
+}
+
+std::vector<std::string> LoggingLLM::warnings() const { return inner_->warnings(); }
+std::string_view LoggingLLM::alias() const noexcept { return inner_->alias(); }
 
 void LoggingLLM::flush() { writer_->flush(); }
 void LoggingLLM::close() { writer_->close(); }

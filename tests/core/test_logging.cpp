@@ -42,32 +42,6 @@ const std::string kLocationSchema =
     R"({"type":"object","properties":{"city":{"type":"string"},"temperature":{"type":"number"},)"
     R"("units":{"type":"string"}},"required":["city","temperature","units"]})";
 
-// Stands in for a cascade (built elsewhere) so that rows with a failover history can be tested
-// now: it answers through `member` and reports that `skipped` failed first, as a cascade would.
-class FailoverStandIn final : public LLM {
- public:
-  FailoverStandIn(std::shared_ptr<LLM> skipped, std::shared_ptr<LLM> member)
-      : skipped_(std::move(skipped)), member_(std::move(member)) {}
-  std::string_view provider() const noexcept override { return skipped_->provider(); }
-  std::string_view model() const noexcept override { return skipped_->model(); }
-  Response complete(const LLMRequest& request) override {
-    Response response = member_->complete(request);
-    response.served_by = fmt::format("{}:{}", member_->provider(), member_->model());
-    response.failed_attempts.push_back(FailedAttempt{std::string(skipped_->provider()), std::string(skipped_->model()),
-                                                     ErrorKind::overloaded, 529, "the first member is overloaded", 0});
-    return response;
-  }
-  ResponseStream stream(const LLMRequest& request) override { return member_->stream(request); }
-  std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override {
-    auto out = skipped_->resolve(request, stream);
-    for (auto& resolved : member_->resolve(request, stream)) out.push_back(std::move(resolved));
-    return out;
-  }
-
- private:
-  std::shared_ptr<LLM> skipped_, member_;
-};
-
 // Throws the given error from every call: a provider-like failure without a server.
 class FailingLLM final : public LLM {
  public:
@@ -108,20 +82,27 @@ constexpr int kCalls = kThreads * kCallsPerThread;
 constexpr int kKinds = 8;
 
 // Eight kinds of call, 125 of each, from 8 threads, through five LoggingLLMs sharing one target:
-// answers, provider errors, streams (whole, abandoned, cut mid-way), a failover history, JSON
-// mode and structured output.
+// answers, provider errors, streams (whole, abandoned, cut mid-way), a cascade failing over from
+// an overloaded member, JSON mode and structured output.
 struct MixedWorkload {
   ProviderTestEnv env;                                                     // answers
   fake::FakeProviderServer strict{fixture_server_options("sk-the-right-key-0")};  // 401 for our key
   fake::FakeProviderServer cutting{fixture_server_options()};              // streams cut after "I'm"
   fake::FakeProviderServer structured{fixture_server_options()};           // a structured answer
+  fake::FakeProviderServer overloaded{fixture_server_options()};           // 529: the cascade moves on
   std::vector<Expected> expected = std::vector<Expected>(kCalls);
 
   MixedWorkload() {
     strict.start();
     cutting.start();
     structured.start();
+    overloaded.start();
     for (int i = 0; i < kCalls / kKinds; ++i) {
+      fake::ScriptedResponse busy;
+      busy.status = 529;
+      busy.content_type = "application/json";
+      busy.body = R"({"error":{"message":"The server is overloaded","type":"overloaded_error","param":null,"code":null}})";
+      overloaded.push_response(busy);
       fake::ScriptedResponse cut;
       cut.fixture = "openai/chat_completion_stream.sse";
       cut.cut_after = 700;
@@ -140,6 +121,22 @@ struct MixedWorkload {
     return options;
   }
 
+  // openai (always 529, overloaded) then anthropic (answers): every call fails over once.
+  std::shared_ptr<LLM> cascade() const {
+    std::vector<CascadeMember> members(2);
+    members[0].provider = "openai";
+    members[0].model = "gpt-4o";
+    members[0].api_key = kOpenAIKey;
+    members[0].base_url = overloaded.origin() + "/v1";
+    members[1].provider = "anthropic";
+    members[1].model = "claude-haiku-4-5";
+    members[1].api_key = kAnthropicKey;
+    members[1].base_url = env.server.origin();
+    ClientOptions shared;
+    shared.default_headers.set("X-Majordomo-Team", "search");
+    return env.host.get_cascade(std::move(members), shared);
+  }
+
   void run(const std::string& target, const std::optional<std::filesystem::path>& bodies) {
     LoggingOptions options;
     options.target = target;
@@ -149,14 +146,7 @@ struct MixedWorkload {
     std::vector<std::shared_ptr<LoggingLLM>> loggers = {
         std::make_shared<LoggingLLM>(openai, options),
         std::make_shared<LoggingLLM>(env.openai(openai_at(strict, kWrongKey)), options),
-        std::make_shared<LoggingLLM>(
-            std::make_shared<FailoverStandIn>(openai, env.anthropic([&] {
-              ClientOptions anthropic = env.anthropic_options();
-              anthropic.api_key = kAnthropicKey;
-              anthropic.default_headers.set("X-Majordomo-Team", "search");
-              return anthropic;
-            }())),
-            options),
+        std::make_shared<LoggingLLM>(cascade(), options),
         std::make_shared<LoggingLLM>(env.openai(openai_at(cutting, kOpenAIKey)), options),
         std::make_shared<LoggingLLM>(env.openai(openai_at(structured, kOpenAIKey)), options)};
     LoggingLLM& answers = *loggers[0];
@@ -222,8 +212,7 @@ struct MixedWorkload {
             break;
           }
           case 6:
-            e.format = "json_object";
-            e.served_by = "openai:gpt-4o";  // the provider answered; the caller's JSON check failed
+            e.format = "json_object";  // the provider answered, the caller's JSON check failed
             (void)answers.get_json_response("Hello", request);
             break;
           case 7: {
@@ -315,8 +304,13 @@ struct MixedWorkload {
     CHECK(statuses["abandoned"] == kCalls / kKinds);
   }
 
-  // Each provider request carried the caller's extra headers exactly as given.
+  // Each provider request carried the caller's extra headers exactly as given, through the
+  // cascade's members too.
   void check_forwarding() const {
+    CHECK(overloaded.requests().size() == static_cast<std::size_t>(kCalls / kKinds));
+    for (const auto& request : overloaded.requests()) {
+      CHECK(ProviderTestEnv::only_header(request, "X-Majordomo-Token") == kRequestToken);
+    }
     const auto requests = env.server.requests();
     CHECK(requests.size() == 5 * kCalls / kKinds);  // kinds 0, 2, 3, 4 and 6
     for (const auto& request : requests) {
@@ -678,4 +672,37 @@ TEST_CASE("a streamed structured answer is one stream row whose status is the sc
   CHECK(rows[0].status == "ok");
   CHECK(rows[1].status == "error");
   CHECK(rows[1].error_kind == "schema_mismatch");
+}
+
+TEST_CASE("a logged cascade still fails over on a failed JSON check, and the row says so", "[logging]") {
+  ProviderTestEnv env;  // its OpenAI route answers text that is not JSON
+  fake::FakeProviderServer json_server{fixture_server_options()};
+  json_server.start();
+  fake::ScriptedResponse answer;
+  answer.fixture = "openai/structured_output.json";
+  json_server.push_response(answer);
+  std::vector<CascadeMember> members(2);
+  members[0].provider = "openai";
+  members[0].model = "gpt-4o";
+  members[0].base_url = env.server.origin() + "/v1";
+  members[1].provider = "openai";
+  members[1].model = "gpt-4o-mini";
+  members[1].base_url = json_server.origin() + "/v1";
+  ClientOptions shared;
+  shared.api_key = kOpenAIKey;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.host.get_cascade(std::move(members), shared), logging_to(target));
+    const JsonResponse parsed = logger.get_json_response("Weather?");
+    CHECK(parsed.response.served_by == "openai:gpt-4o-mini");
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[0].format == "json_object");
+  CHECK(rows[0].served_by == "openai:gpt-4o-mini");
+  CHECK(rows[0].failed_attempt_count == 1);
+  CHECK(rows[0].failed_attempts.find(R"("kind":"parse")") != std::string::npos);
+  CHECK(rows[0].input_tokens == 79);  // the answer that passed the check
 }

@@ -99,7 +99,9 @@ struct LoggingStats {
 
 // Wraps any LLM (a provider-bound one, a cascade, another middleware) and records one row per
 // call: complete, stream (at its end with the final usage, at a mid-stream error, or when
-// abandoned), JSON and structured output (the row's status is what the caller's check decided).
+// abandoned), JSON and structured output (the row's status is what the answer's check decided:
+// complete_checked is forwarded, and a streamed JSON or structured answer is checked again by the
+// writer the way the caller's StructuredStream::finish checks it).
 // Obligations:
 //  - requests and options pass to the wrapped LLM unchanged, extra_headers included; this layer
 //    never retries and never changes a Response or an error;
@@ -123,6 +125,11 @@ class LoggingLLM final : public LLM {
   Response complete(const LLMRequest& request) override;
   ResponseStream stream(const LLMRequest& request) override;
   std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
+  // Forwarded to the wrapped LLM's complete_checked (so a cascade beneath still fails over on a
+  // failed check); the row's status is the check's outcome, with the checked answer's usage.
+  JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
+  std::vector<std::string> warnings() const override;
+  std::string_view alias() const noexcept override;
 
   void flush();
   void close();
