@@ -10,6 +10,7 @@ packages=(
   libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev json-schema-test-suite catch2 libssl-dev
   openssl ca-certificates curl jq
   squid nginx-light   # test-only: a real forward proxy and API gateway on loopback (tests/core/test_proxies.cpp)
+  libpq-dev postgresql  # the call log's PostgreSQL sink; its tests start a throwaway cluster
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk hyperfine time util-linux valgrind)

@@ -459,4 +459,21 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
+void redact_secret_values(std::string& text, const HeaderSet& headers,
+                          std::string_view provider_auth_header) {
+  const auto replace_all = [&](std::string_view secret) {
+    // Short values ("1", "yes") would mangle ordinary text and are not credentials anyway.
+    if (secret.size() < 6) return;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "[REDACTED]");
+    }
+  };
+  for (const auto& header : headers) {
+    if (!is_secret_header(header.name, provider_auth_header)) continue;
+    const std::string_view value = header.value;
+    if (const auto space = value.find(' '); space != std::string_view::npos) replace_all(value.substr(space + 1));
+    replace_all(value);
+  }
+}
+
 }  // namespace majordomo::resolution

@@ -69,5 +69,9 @@ bool is_secret_header(std::string_view name, std::string_view provider_auth_head
 std::string redacted_value(std::string_view name, std::string_view value);
 // Replaces the value of any key=, api_key=, token= query parameter.
 std::string redact_url(std::string_view url);
+// Replaces in `text` every value (6 bytes or longer) of a secret header of `headers`, and the
+// token of a "Scheme token" value alone, with [REDACTED]: for text that may echo a credential.
+void redact_secret_values(std::string& text, const HeaderSet& headers,
+                          std::string_view provider_auth_header = {});
 
 }  // namespace majordomo::resolution

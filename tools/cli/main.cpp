@@ -1,4 +1,5 @@
-// majordomo: the command-line client (ask, plugins, models) over the public C++ API.
+// majordomo: the command-line client (ask, plugins, models, logs) over the public C++ API.
+#include <majordomo/logging.hpp>
 #include <majordomo/majordomo.hpp>
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/json_writer.hpp>
@@ -35,11 +36,13 @@ constexpr std::string_view kUsage = R"(usage:
                 [--proxy http://[USER:PASS@]HOST:PORT] [--no-proxy HOSTS]  forward proxy, bypass list
                 [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
                 [--api chat_completions|responses]   OpenAI only: sugar for --option api=...
+                [--log sqlite:PATH|postgresql://... [--log-bodies DIR]]   record the call
                 PROMPT
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
   majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
   majordomo plugins [--plugin-dir DIR]... [--output text|json]
   majordomo models [PROVIDER] [--plugin-dir DIR]... [--output text|json]
+  majordomo logs [--db sqlite:PATH|postgresql://...] [--last N] [--output text|json]
 
 --cascade tries the members in order, moving on when one fails on the provider's side;
 --alias takes a name from a catalog file (--catalog, else $MAJORDOMO_CATALOG).
@@ -61,6 +64,8 @@ struct Arguments {
   std::vector<std::string> catalog_files;
   std::optional<std::string> proxy, no_proxy;
   std::optional<int64_t> max_tokens;
+  std::optional<std::string> log_target, log_bodies, log_db;  // ask --log/--log-bodies, logs --db
+  std::optional<int64_t> log_last;
   std::optional<double> temperature, top_p;
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
   std::vector<std::string> plugin_dirs;
@@ -119,6 +124,10 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--alias") args.alias = value();
     else if (arg == "--catalog") args.catalog_files.push_back(value());
     else if (arg == "--api") args.api = value();
+    else if (arg == "--log") args.log_target = value();
+    else if (arg == "--log-bodies") args.log_bodies = value();
+    else if (arg == "--db") args.log_db = value();
+    else if (arg == "--last") args.log_last = parse_number<int64_t>(arg, value());
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');
@@ -433,6 +442,109 @@ std::string read_schema_file(const std::string& file) {
   return text;
 }
 
+// --log: closes the logger when the command ends (every row written) and says on stderr when
+// rows could not be stored, so a broken log never passes unnoticed.
+struct CallLog {
+  std::shared_ptr<majordomo::LoggingLLM> logger;
+  ~CallLog() {
+    if (!logger) return;
+    logger->close();
+    const majordomo::LoggingStats stats = logger->stats();
+    if (stats.failed + stats.dropped > 0) {
+      std::fprintf(stderr, "majordomo: warning: %llu call log row(s) not stored: %s\n",
+                   static_cast<unsigned long long>(stats.failed + stats.dropped), stats.last_error.c_str());
+    }
+  }
+};
+
+// Wraps `llm` in a LoggingLLM when --log is given (not for a dry run: nothing is sent).
+std::shared_ptr<majordomo::LoggingLLM> open_call_log(const Arguments& args, std::shared_ptr<majordomo::LLM> llm) {
+  if (args.log_bodies && !args.log_target) throw UsageError{"--log-bodies needs --log TARGET"};
+  if (!args.log_target || args.dry_run) return nullptr;
+  majordomo::LoggingOptions options;
+  options.target = *args.log_target;
+  if (args.log_bodies) options.bodies_dir = *args.log_bodies;
+  options.overflow = majordomo::LogOverflow::block;  // one call: nothing to gain by dropping
+  return std::make_shared<majordomo::LoggingLLM>(std::move(llm), std::move(options));
+}
+
+std::string cost_text(const std::optional<double>& cost) { return cost ? fmt::format("{:.6g}", *cost) : "-"; }
+
+int run_logs(const Arguments& args) {
+  if (!args.positional.empty()) throw UsageError{"logs takes no PROMPT or other positional argument"};
+  const int64_t last = args.log_last.value_or(20);
+  if (last <= 0) throw UsageError{"--last takes a positive number of rows"};
+  const std::string target = args.log_db.value_or(std::string(majordomo::kDefaultLogTarget));
+  const auto rows = majordomo::read_log(target, static_cast<std::size_t>(last));
+  std::string out;
+  if (args.json_output) {
+    JsonWriter json(out);
+    json.raw("{").key("rows").raw("[");
+    bool first = true;
+    for (const auto& row : rows) {
+      json.raw(first ? "{" : ",{");
+      first = false;
+      const auto text = [&](std::string_view key, const std::string& value, bool comma = true) {
+        if (comma) json.raw(",");
+        json.key(key).string(value);
+      };
+      const auto number = [&](std::string_view key, auto value) { json.raw(",").key(key).number(value); };
+      const auto cost = [&](std::string_view key, const std::optional<double>& value) {
+        json.raw(",").key(key);
+        if (value) json.number(*value); else json.raw("null");
+      };
+      text("request_id", row.request_id, false);
+      text("created_at", row.created_at);
+      text("provider", row.provider);
+      text("model", row.model);
+      text("served_by", row.served_by);
+      text("response_model", row.response_model);
+      text("alias", row.alias);
+      text("operation", row.operation);
+      text("format", row.format);
+      text("status", row.status);
+      text("error_kind", row.error_kind);
+      text("error_message", row.error_message);
+      number("http_status", row.http_status);
+      number("response_time_s", row.response_time_s);
+      number("input_tokens", row.input_tokens);
+      number("output_tokens", row.output_tokens);
+      number("cached_tokens", row.cached_tokens);
+      number("cache_write_tokens", row.cache_write_tokens);
+      number("reasoning_tokens", row.reasoning_tokens);
+      cost("input_cost", row.input_cost);
+      cost("output_cost", row.output_cost);
+      cost("total_cost", row.total_cost);
+      text("stop_reason", row.stop_reason);
+      number("attempts", row.attempts);
+      // Stored by majordomo as JSON documents: passed through as they are.
+      json.raw(",").key("failed_attempts").raw(row.failed_attempts);
+      json.raw(",").key("warnings").raw(row.warnings);
+      json.raw(",").key("metadata").raw(row.metadata);
+      text("api_key_hash", row.api_key_hash);
+      text("request_body_key", row.request_body_key);
+      text("response_body_key", row.response_body_key);
+      text("provider_request_id", row.provider_request_id);
+      json.raw("}");
+    }
+    json.raw("]}");
+    print_line(out);
+    return 0;
+  }
+  out = fmt::format("{:<24} {:<9} {:<36} {:>7} {:>7} {:>11} {:>8} {:>5}  {}\n", "time (UTC)", "status",
+                    "served by (or provider:model)", "in", "out", "cost USD", "time s", "fails", "error");
+  for (const auto& row : rows) {
+    const std::string who = row.served_by.empty() ? row.provider + ":" + row.model : row.served_by;
+    out += fmt::format("{:<24} {:<9} {:<36} {:>7} {:>7} {:>11} {:>8.3f} {:>5}  {}\n", row.created_at, row.status, who,
+                       row.input_tokens, row.output_tokens, cost_text(row.total_cost), row.response_time_s,
+                       row.failed_attempt_count, row.error_kind);
+  }
+  out += fmt::format("{} row(s) from {}\n", rows.size(), target.find("://") == std::string::npos
+                                                            ? target : "the PostgreSQL call log");
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 // --cascade and --alias replace --provider/--model: checks that exactly one way is given.
 void check_route(const Arguments& args) {
   if (args.cascade && args.alias) throw UsageError{"--cascade and --alias exclude each other"};
@@ -528,7 +640,9 @@ int run_ask(const Arguments& args) {
   client.no_proxy = args.no_proxy;
   for (const auto& [key, value] : args.options) client.provider_options[key] = value;
   if (args.api) client.provider_options["api"] = *args.api;
-  const auto llm = route_llm(args, host, std::move(client));
+  std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
+  const CallLog call_log{open_call_log(args, llm)};
+  if (call_log.logger) llm = call_log.logger;
 
   majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
   request.options.system = args.system;
@@ -607,6 +721,7 @@ int main(int argc, char** argv) {
     if (args.command == "ask") return run_ask(args);
     if (args.command == "plugins") return run_plugins(args);
     if (args.command == "models") return run_models(args);
+    if (args.command == "logs") return run_logs(args);
     if (args.command == "--help" || args.command == "-h" || args.command == "help") {
       std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
       return 0;

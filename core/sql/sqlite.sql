@@ -1,0 +1,38 @@
+-- The call log of LoggingLLM in SQLite. majordomo runs this when it opens "sqlite:PATH";
+-- columns only ever grow. Text columns are '' when they do not apply; costs are NULL when unpriced.
+CREATE TABLE IF NOT EXISTS majordomo_calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  served_by TEXT NOT NULL,
+  response_model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  format TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_kind TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  response_time_s REAL NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cached_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  input_cost REAL,
+  output_cost REAL,
+  total_cost REAL,
+  stop_reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  failed_attempt_count INTEGER NOT NULL,
+  failed_attempts TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  api_key_hash TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  request_body_key TEXT NOT NULL,
+  response_body_key TEXT NOT NULL,
+  provider_request_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS majordomo_calls_created_at ON majordomo_calls (created_at);

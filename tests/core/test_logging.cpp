@@ -1,0 +1,708 @@
+// LoggingLLM over loopback: every call becomes one row in SQLite and PostgreSQL, with no secret in it.
+#include "logging_test_env.hpp"
+#include "postgres_cluster.hpp"
+#include "provider_test_env.hpp"
+
+#include <majordomo/logging.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/JSON/Array.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <stdlib.h>
+
+using namespace majordomo;
+using majordomo::testing::PostgresCluster;
+using majordomo::testing::read_text;
+using majordomo::testing::sha256_prefix16;
+using majordomo::testing::TempDir;
+using majordomo::testing::ProviderTestEnv;
+
+namespace {
+
+const std::string kOpenAIKey = "sk-test-0000";
+const std::string kWrongKey = "sk-wrong-secret-5555";
+const std::string kAnthropicKey = "sk-ant-test-0000";
+const std::string kRequestToken = "tok-secret-7777";  // an X-Majordomo-Token header: a secret by its name
+
+const std::string kLocationSchema =
+    R"({"type":"object","properties":{"city":{"type":"string"},"temperature":{"type":"number"},)"
+    R"("units":{"type":"string"}},"required":["city","temperature","units"]})";
+
+// Throws the given error from every call: a provider-like failure without a server.
+class FailingLLM final : public LLM {
+ public:
+  explicit FailingLLM(ErrorDetails details) : details_(std::move(details)) {}
+  std::string_view provider() const noexcept override { return "openai"; }
+  std::string_view model() const noexcept override { return "gpt-4o"; }
+  Response complete(const LLMRequest&) override { throw_error(details_); }
+  ResponseStream stream(const LLMRequest&) override { throw_error(details_); }
+  std::vector<ResolvedRequest> resolve(const LLMRequest&, bool) const override { return {}; }
+
+ private:
+  ErrorDetails details_;
+};
+
+LoggingOptions logging_to(std::string target) {
+  LoggingOptions options;
+  options.target = std::move(target);
+  return options;
+}
+
+fake::FakeServerOptions fixture_server_options(std::string required_key = {}) {
+  fake::FakeServerOptions options = ProviderTestEnv::default_options();
+  options.required_api_key = std::move(required_key);
+  return options;
+}
+
+// What a row of call `index` must say, as the caller saw the call.
+struct Expected {
+  std::string status, error_kind, served_by, key_hash, operation, format;
+  std::optional<double> total_cost;
+  int64_t input_tokens = -1;  // -1: not checked
+  int64_t failed_attempts = 0;
+};
+
+constexpr int kThreads = 8;
+constexpr int kCallsPerThread = 125;
+constexpr int kCalls = kThreads * kCallsPerThread;
+constexpr int kKinds = 8;
+
+// Eight kinds of call, 125 of each, from 8 threads, through five LoggingLLMs sharing one target:
+// answers, provider errors, streams (whole, abandoned, cut mid-way), a cascade failing over from
+// an overloaded member, JSON mode and structured output.
+struct MixedWorkload {
+  ProviderTestEnv env;                                                     // answers
+  fake::FakeProviderServer strict{fixture_server_options("sk-the-right-key-0")};  // 401 for our key
+  fake::FakeProviderServer cutting{fixture_server_options()};              // streams cut after "I'm"
+  fake::FakeProviderServer structured{fixture_server_options()};           // a structured answer
+  fake::FakeProviderServer overloaded{fixture_server_options()};           // 529: the cascade moves on
+  std::vector<Expected> expected = std::vector<Expected>(kCalls);
+
+  MixedWorkload() {
+    strict.start();
+    cutting.start();
+    structured.start();
+    overloaded.start();
+    for (int i = 0; i < kCalls / kKinds; ++i) {
+      fake::ScriptedResponse busy;
+      busy.status = 529;
+      busy.content_type = "application/json";
+      busy.body = R"({"error":{"message":"The server is overloaded","type":"overloaded_error","param":null,"code":null}})";
+      overloaded.push_response(busy);
+      fake::ScriptedResponse cut;
+      cut.fixture = "openai/chat_completion_stream.sse";
+      cut.cut_after = 700;
+      cutting.push_response(cut);
+      fake::ScriptedResponse answer;
+      answer.fixture = "openai/structured_output.json";
+      structured.push_response(answer);
+    }
+  }
+
+  ClientOptions openai_at(const fake::FakeProviderServer& server, std::string key) const {
+    ClientOptions options;
+    options.api_key = std::move(key);
+    options.base_url = server.origin() + "/v1";
+    options.default_headers.set("X-Majordomo-Team", "search");
+    return options;
+  }
+
+  // openai (always 529, overloaded) then anthropic (answers): every call fails over once.
+  std::shared_ptr<LLM> cascade() const {
+    std::vector<CascadeMember> members(2);
+    members[0].provider = "openai";
+    members[0].model = "gpt-4o";
+    members[0].api_key = kOpenAIKey;
+    members[0].base_url = overloaded.origin() + "/v1";
+    members[1].provider = "anthropic";
+    members[1].model = "claude-haiku-4-5";
+    members[1].api_key = kAnthropicKey;
+    members[1].base_url = env.server.origin();
+    ClientOptions shared;
+    shared.default_headers.set("X-Majordomo-Team", "search");
+    return env.host.get_cascade(std::move(members), shared);
+  }
+
+  void run(const std::string& target, const std::optional<std::filesystem::path>& bodies) {
+    LoggingOptions options;
+    options.target = target;
+    options.bodies_dir = bodies;
+    options.overflow = LogOverflow::block;  // this test counts rows: none may be dropped
+    auto openai = env.openai(openai_at(env.server, kOpenAIKey));
+    std::vector<std::shared_ptr<LoggingLLM>> loggers = {
+        std::make_shared<LoggingLLM>(openai, options),
+        std::make_shared<LoggingLLM>(env.openai(openai_at(strict, kWrongKey)), options),
+        std::make_shared<LoggingLLM>(cascade(), options),
+        std::make_shared<LoggingLLM>(env.openai(openai_at(cutting, kOpenAIKey)), options),
+        std::make_shared<LoggingLLM>(env.openai(openai_at(structured, kOpenAIKey)), options)};
+    LoggingLLM& answers = *loggers[0];
+    LoggingLLM& refused = *loggers[1];
+    LoggingLLM& failover = *loggers[2];
+    LoggingLLM& cut = *loggers[3];
+    LoggingLLM& schema = *loggers[4];
+    const std::string openai_hash = sha256_prefix16(kOpenAIKey);
+
+    const auto call = [&](int index) {
+      Expected& e = expected[static_cast<std::size_t>(index)];
+      RequestOptions request;
+      request.extra_headers.set("X-Majordomo-Call", std::to_string(index));
+      request.extra_headers.set("X-Majordomo-Token", kRequestToken);
+      e.operation = "complete";
+      e.format = "text";
+      e.key_hash = openai_hash;
+      try {
+        switch (index % kKinds) {
+          case 0: {
+            const Response response = answers.get_response("Hello", request);
+            e.status = "ok";
+            e.served_by = "openai:gpt-4o";
+            e.total_cost = response.cost.total;
+            e.input_tokens = response.usage.input_tokens;
+            break;
+          }
+          case 1:
+            e.key_hash = sha256_prefix16(kWrongKey);
+            (void)refused.get_response("Hello", request);
+            break;
+          case 2: {
+            e.operation = "stream";
+            ResponseStream stream = answers.get_response_stream("Hello", request);
+            testing::drain(stream);
+            e.status = "ok";
+            e.served_by = "openai:gpt-4o";
+            e.total_cost = stream.response().cost.total;
+            e.input_tokens = stream.response().usage.input_tokens;
+            break;
+          }
+          case 3: {
+            e.operation = "stream";
+            ResponseStream stream = answers.get_response_stream("Hello", request);
+            (void)stream.next_text();
+            e.status = "abandoned";
+            break;  // destroyed unfinished
+          }
+          case 4: {
+            const Response response = failover.get_response("Hello", request);
+            e.status = "ok";
+            e.served_by = "anthropic:claude-haiku-4-5";
+            e.key_hash = sha256_prefix16(kAnthropicKey);
+            e.total_cost = response.cost.total;
+            e.input_tokens = response.usage.input_tokens;
+            e.failed_attempts = 1;
+            break;
+          }
+          case 5: {
+            e.operation = "stream";
+            ResponseStream stream = cut.get_response_stream("Hello", request);
+            testing::drain(stream);
+            break;
+          }
+          case 6:
+            e.format = "json_object";  // the provider answered, the caller's JSON check failed
+            (void)answers.get_json_response("Hello", request);
+            break;
+          case 7: {
+            e.format = "json_schema";
+            const JsonResponse response = schema.get_json_schema_response("Weather?", kLocationSchema, "weather", request);
+            e.status = "ok";
+            e.served_by = "openai:gpt-4o";
+            e.total_cost = response.response.cost.total;
+            e.input_tokens = response.response.usage.input_tokens;
+            break;
+          }
+        }
+      } catch (const Error& error) {
+        e.status = "error";
+        e.error_kind = std::string(to_string(error.kind()));
+      }
+    };
+
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int j = 0; j < kCallsPerThread; ++j) call(t * kCallsPerThread + j);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (auto& logger : loggers) {
+      logger->close();
+      const LoggingStats stats = logger->stats();
+      INFO(stats.last_error);
+      CHECK(stats.dropped == 0);
+      CHECK(stats.failed == 0);
+      CHECK(stats.written == stats.recorded);
+    }
+  }
+
+  // Every call's row, with the fields the caller can vouch for.
+  void check_rows(const std::vector<LogRecord>& rows) const {
+    REQUIRE(rows.size() == static_cast<std::size_t>(kCalls));
+    std::set<std::string> ids;
+    std::map<int, const LogRecord*> by_call;
+    for (const auto& row : rows) {
+      ids.insert(row.request_id);
+      const auto metadata = testing::parse_object(row.metadata);
+      REQUIRE(metadata->has("X-Majordomo-Call"));
+      CHECK(metadata->getValue<std::string>("X-Majordomo-Team") == "search");
+      CHECK_FALSE(metadata->has("X-Majordomo-Token"));
+      by_call[std::stoi(metadata->getValue<std::string>("X-Majordomo-Call"))] = &row;
+    }
+    CHECK(ids.size() == static_cast<std::size_t>(kCalls));
+    REQUIRE(by_call.size() == static_cast<std::size_t>(kCalls));
+    std::map<std::string, int> statuses;
+    for (const auto& [index, row] : by_call) {
+      const Expected& e = expected[static_cast<std::size_t>(index)];
+      INFO("call " << index << " of kind " << index % kKinds);
+      ++statuses[row->status];
+      CHECK(row->status == e.status);
+      CHECK(row->error_kind == e.error_kind);
+      CHECK(row->served_by == e.served_by);
+      CHECK(row->api_key_hash == e.key_hash);
+      CHECK(row->operation == e.operation);
+      CHECK(row->format == e.format);
+      CHECK(row->failed_attempt_count == e.failed_attempts);
+      CHECK(row->created_at.size() == 24);
+      if (e.total_cost) {
+        REQUIRE(row->total_cost.has_value());
+        CHECK(*row->total_cost == Approx(*e.total_cost));
+        CHECK(*e.total_cost > 0);
+      }
+      if (e.input_tokens >= 0) CHECK(row->input_tokens == e.input_tokens);
+      if (e.failed_attempts > 0) {
+        Poco::JSON::Parser parser;
+        const auto history = parser.parse(row->failed_attempts).extract<Poco::JSON::Array::Ptr>();
+        REQUIRE(history->size() == 1);
+        const auto attempt = history->getObject(0);
+        CHECK(attempt->getValue<std::string>("provider") == "openai");
+        CHECK(attempt->getValue<std::string>("model") == "gpt-4o");
+        CHECK(attempt->getValue<std::string>("kind") == "overloaded");
+        CHECK(attempt->getValue<int>("http_status") == 529);
+      }
+      for (const std::string* text : {&row->error_message, &row->metadata, &row->failed_attempts, &row->warnings,
+                                      &row->provider_request_id, &row->served_by}) {
+        for (const std::string& secret : {kOpenAIKey, kWrongKey, kAnthropicKey, kRequestToken}) {
+          CHECK(text->find(secret) == std::string::npos);
+        }
+      }
+    }
+    CHECK(statuses["ok"] == 4 * kCalls / kKinds);
+    CHECK(statuses["error"] == 3 * kCalls / kKinds);
+    CHECK(statuses["abandoned"] == kCalls / kKinds);
+  }
+
+  // Each provider request carried the caller's extra headers exactly as given, through the
+  // cascade's members too.
+  void check_forwarding() const {
+    CHECK(overloaded.requests().size() == static_cast<std::size_t>(kCalls / kKinds));
+    for (const auto& request : overloaded.requests()) {
+      CHECK(ProviderTestEnv::only_header(request, "X-Majordomo-Token") == kRequestToken);
+    }
+    const auto requests = env.server.requests();
+    CHECK(requests.size() == 5 * kCalls / kKinds);  // kinds 0, 2, 3, 4 and 6
+    for (const auto& request : requests) {
+      CHECK(ProviderTestEnv::only_header(request, "X-Majordomo-Token") == kRequestToken);
+      CHECK(ProviderTestEnv::only_header(request, "X-Majordomo-Call") != "<absent>");
+    }
+  }
+};
+
+void check_no_secret_in(const std::string& text, const std::string& where) {
+  for (const std::string& secret : {kOpenAIKey, kWrongKey, kAnthropicKey, kRequestToken}) {
+    INFO(where);
+    CHECK(text.find(secret) == std::string::npos);
+  }
+}
+
+// The one number a query answers, asked of the database directly (not through read_log).
+int64_t query_count(const std::string& connector, const std::string& connection, const std::string& sql) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+  Poco::Data::Session session(connector, connection);
+  int64_t count = 0;
+  session << sql, Poco::Data::Keywords::into(count), Poco::Data::Keywords::now;
+  return count;
+}
+
+constexpr const char* kCountRows = "SELECT COUNT(*) FROM majordomo_calls";
+// The failover history as docs/architecture.md shows how to query it.
+constexpr const char* kCountSqliteFailovers =
+    "SELECT COUNT(*) FROM majordomo_calls, json_each(majordomo_calls.failed_attempts) AS a "
+    "WHERE json_extract(a.value, '$.provider') = 'openai' AND json_extract(a.value, '$.kind') = 'overloaded'";
+constexpr const char* kCountPostgresFailovers =
+    "SELECT COUNT(*) FROM majordomo_calls, jsonb_array_elements(failed_attempts) AS a "
+    "WHERE a->>'provider' = 'openai' AND a->>'kind' = 'overloaded'";
+
+// A sink that holds the writer inside write() until released, to fill the queue on purpose.
+class GatedSink final : public LogSink {
+ public:
+  void write(const std::vector<LogRecord>& rows) override {
+    std::unique_lock lock(mutex_);
+    ++writes_in_progress_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    for (const auto& row : rows) {
+      if (row.metadata.find("poison") != std::string::npos) throw std::runtime_error("refused a poisoned row");
+    }
+    rows_.insert(rows_.end(), rows.begin(), rows.end());
+    ++batches_;
+  }
+  void wait_until_writing() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return writes_in_progress_ > 0; });
+  }
+  void open() {
+    const std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  std::vector<LogRecord> rows() {
+    const std::lock_guard lock(mutex_);
+    return rows_;
+  }
+  int batches() {
+    const std::lock_guard lock(mutex_);
+    return batches_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int writes_in_progress_ = 0;
+  int batches_ = 0;
+  bool open_ = false;
+  std::vector<LogRecord> rows_;
+};
+
+}  // namespace
+
+TEST_CASE("1000 calls from 8 threads become exactly 1000 SQLite rows and body pairs without a secret", "[logging][threads]") {
+  TempDir dir;
+  const std::filesystem::path bodies = dir.path / "bodies";
+  const std::string db = (dir.path / "calls.db").string();
+  MixedWorkload workload;
+  workload.run("sqlite:" + db, bodies);
+
+  CHECK(query_count("SQLite", db, kCountRows) == kCalls);
+  CHECK(query_count("SQLite", db, kCountSqliteFailovers) == kCalls / kKinds);
+  const std::vector<LogRecord> rows = read_log("sqlite:" + db, 5000);
+  workload.check_rows(rows);
+  workload.check_forwarding();
+
+  // The database file itself holds no credential, in any column.
+  for (const auto& file : {db, db + "-wal"}) {
+    if (std::filesystem::exists(file)) check_no_secret_in(read_text(file), file);
+  }
+  // One request/response pair per row, named by the row, with credentials redacted.
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(bodies)) {
+    ++files;
+    check_no_secret_in(read_text(entry.path()), entry.path().string());
+  }
+  CHECK(files == 2 * static_cast<std::size_t>(kCalls));
+  for (const auto& row : rows) {
+    REQUIRE(row.request_body_key == row.request_id + ".request.json");
+    REQUIRE(row.response_body_key == row.request_id + ".response.json");
+    const auto request = testing::parse_object(read_text(bodies / row.request_body_key));
+    const auto response = testing::parse_object(read_text(bodies / row.response_body_key));
+    CHECK(request->getValue<std::string>("request_id") == row.request_id);
+    CHECK(response->getValue<std::string>("status") == row.status);
+    REQUIRE(request->has("headers"));
+    bool saw_auth = false;
+    const auto headers = request->getArray("headers");
+    for (std::size_t i = 0; i < headers->size(); ++i) {
+      const auto header = headers->getObject(static_cast<unsigned>(i));
+      const std::string name = header->getValue<std::string>("name");
+      if (header_name_equals(name, "Authorization") || header_name_equals(name, "x-api-key")) {
+        saw_auth = true;
+        CHECK(header->getValue<std::string>("value").find("[REDACTED]") != std::string::npos);
+      }
+    }
+    CHECK(saw_auth);
+  }
+}
+
+TEST_CASE("1000 calls from 8 threads become exactly 1000 PostgreSQL rows", "[logging][postgresql][threads]") {
+  PostgresCluster cluster;
+  MixedWorkload workload;
+  workload.run(cluster.target(), std::nullopt);
+  CHECK(query_count("PostgreSQL", cluster.connection(), kCountRows) == kCalls);
+  CHECK(query_count("PostgreSQL", cluster.connection(), kCountPostgresFailovers) == kCalls / kKinds);
+  workload.check_rows(read_log(cluster.target(), 5000));
+  workload.check_forwarding();
+}
+
+TEST_CASE("a full queue drops the newest row and counts it, and flush writes the rest", "[logging]") {
+  ProviderTestEnv env;
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink& gate = *sink;
+  LoggingOptions options;
+  options.queue_capacity = 2;
+  options.max_batch = 1;
+  LoggingLLM logger(env.openai(), std::move(sink), options);
+
+  (void)logger.get_response("first");  // taken by the writer, which then waits at the gate
+  gate.wait_until_writing();
+  (void)logger.get_response("second");  // queued
+  (void)logger.get_response("third");   // queued: the queue is full
+  const Response answered = logger.get_response("fourth");  // dropped, yet answered
+  CHECK(answered.content == "Hello! How can I assist you today?");
+  CHECK(logger.stats().dropped == 1);
+  CHECK(logger.stats().recorded == 3);
+
+  gate.open();
+  logger.flush();
+  const LoggingStats stats = logger.stats();
+  CHECK(stats.written == 3);
+  CHECK(stats.dropped == 1);
+  CHECK(gate.rows().size() == 3);
+  CHECK(env.server.requests().size() == 4);
+}
+
+TEST_CASE("the block policy makes callers wait for room instead of dropping", "[logging]") {
+  ProviderTestEnv env;
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink& gate = *sink;
+  LoggingOptions options;
+  options.queue_capacity = 1;
+  options.max_batch = 1;
+  options.overflow = LogOverflow::block;
+  LoggingLLM logger(env.openai(), std::move(sink), options);
+  (void)logger.get_response("first");
+  gate.wait_until_writing();
+  std::thread callers([&] {
+    for (int i = 0; i < 3; ++i) (void)logger.get_response("more");
+  });
+  gate.open();
+  callers.join();
+  logger.flush();
+  const LoggingStats stats = logger.stats();
+  CHECK(stats.dropped == 0);
+  CHECK(stats.written == 4);
+  CHECK(gate.rows().size() == 4);
+}
+
+TEST_CASE("a row the sink refuses costs only itself: the batch is retried row by row", "[logging]") {
+  ProviderTestEnv env;
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink& gate = *sink;
+  LoggingOptions options;
+  options.max_batch = 100;
+  LoggingLLM logger(env.openai(), std::move(sink), options);
+  RequestOptions poisoned;
+  poisoned.extra_headers.set("X-Majordomo-Note", "poison");
+  (void)logger.get_response("first");  // the writer holds this one at the gate
+  gate.wait_until_writing();
+  (void)logger.get_response("a");      // these three wait in the queue and leave it as one batch
+  (void)logger.get_response("b", poisoned);
+  (void)logger.get_response("c");
+  gate.open();
+  logger.flush();
+  const LoggingStats stats = logger.stats();
+  CHECK(stats.written == 3);
+  CHECK(stats.failed == 1);
+  CHECK(stats.last_error.find("poisoned") != std::string::npos);
+  CHECK(gate.rows().size() == 3);
+  CHECK(gate.batches() == 3);  // "first", then "a" and "c" alone after the batch failed
+}
+
+TEST_CASE("destroying the logger writes every row it recorded", "[logging]") {
+  ProviderTestEnv env;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.openai(), logging_to(target));
+    for (int i = 0; i < 20; ++i) (void)logger.get_response("Hello");
+    ResponseStream stream = logger.get_response_stream("Hello");
+    CHECK(!testing::drain(stream).empty());
+  }
+  const auto rows = read_log(target, 100);
+  REQUIRE(rows.size() == 21);
+  CHECK(rows.back().operation == "stream");
+  CHECK(rows.back().status == "ok");
+  CHECK(rows.back().output_tokens > 0);
+}
+
+TEST_CASE("a stream still open when its logger closes is counted as dropped, not lost silently", "[logging]") {
+  ProviderTestEnv env;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  LoggingLLM logger(env.openai(), logging_to(target));
+  ResponseStream stream = logger.get_response_stream("Hello");
+  logger.close();
+  CHECK(!testing::drain(stream).empty());  // the call itself is unharmed
+  CHECK(logger.stats().dropped == 1);
+  CHECK(read_log(target, 10).empty());
+}
+
+TEST_CASE("provider text that is not UTF-8 is stored with replacement characters", "[logging]") {
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  ErrorDetails details;
+  details.kind = ErrorKind::server;
+  details.provider = "openai";
+  details.http_status = 500;
+  details.message = std::string("bad \xff byte and a NUL \0 here", 27);
+  {
+    LoggingLLM logger(std::make_shared<FailingLLM>(details), logging_to(target));
+    CHECK_THROWS_AS(logger.get_response("Hello"), ServerError);
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "error");
+  CHECK(rows[0].http_status == 500);
+  CHECK(rows[0].error_message == "bad \xef\xbf\xbd byte and a NUL \xef\xbf\xbd here");
+  CHECK(rows[0].api_key_hash.empty());
+  CHECK(!rows[0].total_cost.has_value());
+}
+
+TEST_CASE("a per-request auth header is what the row's key hash names", "[logging]") {
+  ProviderTestEnv env;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.openai(), logging_to(target));
+    RequestOptions options;
+    options.extra_headers.set("authorization", "Bearer sk-per-request-key-1");
+    (void)logger.get_response("Hello", options);
+    (void)logger.get_response("Hello");
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].api_key_hash == sha256_prefix16("sk-per-request-key-1"));
+  CHECK(rows[1].api_key_hash == sha256_prefix16(kOpenAIKey));
+  CHECK(env.server.requests().at(0).headers.size() > 0);
+  CHECK(ProviderTestEnv::only_header(env.server.requests().at(0), "Authorization") == "Bearer sk-per-request-key-1");
+}
+
+TEST_CASE("log targets that cannot be used are configuration errors naming the remedy", "[logging]") {
+  ProviderTestEnv env;
+  const auto message_of = [&](const std::string& target) {
+    try {
+      LoggingLLM logger(env.openai(), logging_to(target));
+    } catch (const ConfigurationError& error) {
+      return std::string(error.what());
+    }
+    return std::string("<no error>");
+  };
+  CHECK(message_of("mysql://db/x").find("use sqlite:PATH or postgresql://") != std::string::npos);
+  CHECK(message_of("sqlite:").find("names no file") != std::string::npos);
+  CHECK(message_of("sqlite:/nonexistent-dir/x/calls.db").find("cannot open the call log") != std::string::npos);
+  // A closed port: the error must not show the password of the target.
+  const std::string refused = message_of("postgresql://test:hunter2-secret@127.0.0.1:1/postgres");
+  CHECK(refused.find("cannot open the call log") != std::string::npos);
+  CHECK(refused.find("hunter2-secret") == std::string::npos);
+  CHECK(message_of("postgresql://test:with%20space@127.0.0.1:1/db").find("PGPASSWORD") != std::string::npos);
+  CHECK_THROWS_AS(read_log("sqlite:/nonexistent-dir/calls.db", 5), ConfigurationError);
+}
+
+TEST_CASE("loggers in several processes share one PostgreSQL table, created once", "[logging][postgresql]") {
+  PostgresCluster cluster;
+  ProviderTestEnv env;
+  // Loggers opened at the same moment stand for processes starting together.
+  std::vector<std::thread> starters;
+  std::vector<std::unique_ptr<LoggingLLM>> loggers(4);
+  for (std::size_t i = 0; i < loggers.size(); ++i) {
+    starters.emplace_back([&, i] {
+      loggers[i] = std::make_unique<LoggingLLM>(env.openai(), logging_to(cluster.target()));
+    });
+  }
+  for (auto& starter : starters) starter.join();
+  for (auto& logger : loggers) {
+    REQUIRE(logger);
+    (void)logger->get_response("Hello");
+    logger->close();
+  }
+  const auto rows = read_log(cluster.target(), 10);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[0].total_cost.has_value());
+  CHECK(rows[0].metadata == "{}");
+}
+
+TEST_CASE("a streamed structured answer is one stream row whose status is the schema check", "[logging]") {
+  ProviderTestEnv env;
+  // A streamed answer in two pieces of JSON text, for each of the two calls.
+  const auto chunk = [](std::string_view delta, std::string_view finish) {
+    return fmt::format(R"(data: {{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o",)"
+                       R"("choices":[{{"index":0,"delta":{{"content":{}}},"finish_reason":{}}}]}})"
+                       "\n\n",
+                       delta, finish);
+  };
+  for (int i = 0; i < 2; ++i) {
+    fake::ScriptedResponse response;
+    response.content_type = "text/event-stream";
+    response.body = chunk(R"("{\"city\":\"Paris\",")", "null") +
+                    chunk(R"("\"temperature\":20,\"units\":\"c\"}")", R"("stop")") + "data: [DONE]\n\n";
+    env.server.push_response(response);
+  }
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.openai(), logging_to(target));
+    StructuredStream answer = get_json_schema_response_stream(logger, "Weather?", kLocationSchema, "weather");
+    const JsonResponse checked = answer.finish();
+    CHECK(checked.value.type() == typeid(Poco::JSON::Object::Ptr));
+    // The same answer against a schema it cannot meet: the caller's check fails, and so does the row.
+    StructuredStream refused = get_json_schema_response_stream(
+        logger, "Weather?", R"({"type":"object","properties":{"humidity":{"type":"number"}},"required":["humidity"]})",
+        "humidity");
+    CHECK_THROWS_AS(refused.finish(), SchemaMismatchError);
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].operation == "stream");
+  CHECK(rows[0].format == "json_schema");
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[1].status == "error");
+  CHECK(rows[1].error_kind == "schema_mismatch");
+}
+
+TEST_CASE("a logged cascade still fails over on a failed JSON check, and the row says so", "[logging]") {
+  ProviderTestEnv env;  // its OpenAI route answers text that is not JSON
+  fake::FakeProviderServer json_server{fixture_server_options()};
+  json_server.start();
+  fake::ScriptedResponse answer;
+  answer.fixture = "openai/structured_output.json";
+  json_server.push_response(answer);
+  std::vector<CascadeMember> members(2);
+  members[0].provider = "openai";
+  members[0].model = "gpt-4o";
+  members[0].base_url = env.server.origin() + "/v1";
+  members[1].provider = "openai";
+  members[1].model = "gpt-4o-mini";
+  members[1].base_url = json_server.origin() + "/v1";
+  ClientOptions shared;
+  shared.api_key = kOpenAIKey;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.host.get_cascade(std::move(members), shared), logging_to(target));
+    const JsonResponse parsed = logger.get_json_response("Weather?");
+    CHECK(parsed.response.served_by == "openai:gpt-4o-mini");
+  }
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[0].format == "json_object");
+  CHECK(rows[0].served_by == "openai:gpt-4o-mini");
+  CHECK(rows[0].failed_attempt_count == 1);
+  CHECK(rows[0].failed_attempts.find(R"("kind":"parse")") != std::string::npos);
+  CHECK(rows[0].input_tokens == 79);  // the answer that passed the check
+}
