@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-bash scripts/build.sh release majordomo_cli majordomo-fake openai >/dev/null
+bash scripts/build.sh release majordomo_cli majordomo-fake openai anthropic gemini deepseek cohere >/dev/null
 bin="$PWD/build/release/bin"
 
 work="$(mktemp -d)"
@@ -61,5 +61,39 @@ status=${PIPESTATUS[0]}
 set -e
 echo "exit code: $status (non-zero on failure)"
 [ "$status" -ne 0 ]
+
+step "five providers, one command shape (each through its own protocol on the fake server)" \
+  "majordomo ask --provider P --model M --base-url http://127.0.0.1:$port/gateway/P ..."
+origin="http://127.0.0.1:$port"
+for member in openai:gpt-4o:/v1 anthropic:claude-haiku-4-5: gemini:gemini-2.5-flash: \
+              deepseek:deepseek-chat: cohere:command-a-03-2025:; do
+  IFS=: read -r provider model suffix <<<"$member"
+  "$bin/majordomo" ask --provider "$provider" --model "$model" --api-key demo-not-a-real-key \
+    --base-url "$origin/gateway/$provider$suffix" --header 'X-Majordomo-Team: demo' --output json "Say hello" |
+    jq -c '{provider, model, stop_reason, usage: {input: .usage.input_tokens, output: .usage.output_tokens}, cost: .cost.total, content: (.content[0:48])}'
+done
+
+step "structured output: the answer is checked against the caller's schema" "majordomo ask --schema city.json ..."
+cat >"$work/city.json" <<'JSON'
+{"type":"object","properties":{"city":{"type":"string"},"population":{"type":"integer"}},
+ "required":["city","population"],"additionalProperties":false}
+JSON
+"$bin/majordomo" ask --provider gemini --model gemini-2.5-flash --api-key demo-not-a-real-key \
+  --base-url "$origin" --schema "$work/city.json" "Which city has the Golden Gate Bridge?"
+
+step "a cascade through one gateway: Anthropic is overloaded, OpenAI answers" \
+  "majordomo ask --cascade anthropic:claude-haiku-4-5,openai:gpt-4o --base-url $origin/gateway ..."
+curl -fsS -X POST "$origin/_fake/responses" \
+  -d '{"status":529,"path_contains":"/v1/messages","body":"{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded (demo)\"}}"}' >/dev/null
+"$bin/majordomo" ask --cascade anthropic:claude-haiku-4-5,openai:gpt-4o --api-key demo-not-a-real-key \
+  --base-url "$origin/gateway" --header 'X-Majordomo-Team: demo' --log "sqlite:$work/calls.db" \
+  --output json "Say hello" |
+  jq -c '{served_by, failed_attempts, content: (.content[0:48])}'
+
+step "every call recorded: a failing one too, then the call log" "majordomo ask --log sqlite:calls.db ...; majordomo logs --db sqlite:calls.db"
+curl -fsS -X POST "$origin/_fake/responses" -d '{"status":401,"fixture":"","body":"{\"error\":{\"message\":\"Incorrect API key provided (demo)\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}"}' >/dev/null
+"$bin/majordomo" ask --provider openai --model gpt-4o --api-key demo-not-a-real-key --base-url "$origin/v1" \
+  --request-header 'X-Majordomo-Feature: demo-log' --log "sqlite:$work/calls.db" "Say hello" || true
+"$bin/majordomo" logs --db "sqlite:$work/calls.db" --last 5
 echo
 echo "demo finished"
