@@ -47,7 +47,6 @@ constexpr std::string_view kDisplayName = "Anthropic";
 // tool use is not wired up, so MJ_CAP_TOOLS is not claimed.
 constexpr uint32_t kThinkingCapabilities =
     MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
-constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 
 constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
                                     double output, double cache_read, double cache_write,
@@ -57,52 +56,54 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
 }
 
 // USD per 1M tokens, standard tier, read 2026-11 through the project's search index.
-// Official: platform.claude.com/docs/en/about-claude/pricing ("Model pricing": Opus 5, Opus 4.5,
-// Opus 4.6, Opus 4.1, Opus 4, Sonnet 4, Haiku 3.5), the Opus 5 and Sonnet 5 model overview pages.
-// Sonnet 4.5/4.6 and Haiku 4.5 rows agree across secondary tables (deploybase.ai 2026-03,
-// crazyrouter.com 2026-04, claude-api-cookbook) and the Haiku 4.5 $1/$5 line of the official
-// model comparison. Output caps: official overview pages for the 5 family, otherwise the model
-// tables of several SDK wrappers that agreed. [?] marks a value only secondary sources gave, or
-// one they disagreed on.
+// Official: the model overview pages platform.claude.com/docs/en/models/<model>/overview (Opus
+// 5.5, Sonnet 5.5, Haiku 5.5, Opus 5, Sonnet 5: prices, cache prices, output caps; Fable 5.2:
+// input/output price and cap as listed in their comparison tables) and
+// platform.claude.com/docs/en/about-claude/pricing (Opus 4.5, Opus 4.6). Sonnet 4.5/4.6 and
+// Haiku 4.5 rows agree across secondary tables (deploybase.ai 2026-03, crazyrouter.com 2026-04)
+// and the Haiku 4.5 $1/$5 line of the official model comparison; the Sonnet 4.6 128K cap was
+// confirmed by the 2026-11 re-check. Older output caps: the model tables of several SDK wrappers
+// that agreed. [?] marks a value only secondary sources gave, or one they disagreed on.
 // cache_write is the 5-minute write price (the default TTL): the API reports 1-hour writes in the
 // same cache_creation_input_tokens total, so they are under-priced (they cost 2x input, not 1.25x).
-// Sonnet 4/4.5 requests with more than 200K input tokens are billed higher; not modelled here.
+// Haiku 5.5 has two price bands: the band for prompts up to 100K tokens is listed; longer prompts
+// cost 5x (input 0.50, output 2.50) and are under-priced here. Sonnet 4.5 requests with more
+// than 200K input tokens are billed higher; not modelled either.
 // Dated snapshots are listed next to their aliases because the host prices by exact id and
 // responses name the snapshot. From the 4.6 generation on, the dateless id is the snapshot.
+// Retired ids (Opus 4.1, Opus 4, Sonnet 4, Haiku 3.5) are no longer listed.
 constexpr mj_model_info kModels[] = {
+    // Cache read/write [?]: secondary tables (laozhang.ai 2026-11, a pricing-tool release note).
+    model_entry("claude-fable-5-2", kThinkingCapabilities, 8.00, 40.00, 0.20, 10.00, 128'000),
+    model_entry("claude-opus-5-5", kThinkingCapabilities, 4.00, 20.00, 0.20, 5.00, 128'000),
+    model_entry("claude-sonnet-5-5", kThinkingCapabilities, 2.00, 10.00, 0.20, 2.50, 128'000),
+    // Prompts up to 100K tokens (see above).
+    model_entry("claude-haiku-5-5", kThinkingCapabilities, 0.10, 0.50, 0.01, 0.125, 128'000),
     model_entry("claude-opus-5", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 128'000),
     model_entry("claude-sonnet-5", kThinkingCapabilities, 2.00, 10.00, 0.20, 2.50, 128'000),
     model_entry("claude-opus-4-6", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 128'000),
-    model_entry("claude-sonnet-4-6", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75,
-                64'000),  // [?] one source says 128K output
+    model_entry("claude-sonnet-4-6", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 128'000),
     model_entry("claude-opus-4-5", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 64'000),
     model_entry("claude-opus-4-5-20251101", kThinkingCapabilities, 5.00, 25.00, 0.50, 6.25, 64'000),
+    // Retires 2026-11-30; successor: the current Sonnet, claude-sonnet-5-5.
     model_entry("claude-sonnet-4-5", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
     model_entry("claude-sonnet-4-5-20250929", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75,
                 64'000),
     model_entry("claude-haiku-4-5", kThinkingCapabilities, 1.00, 5.00, 0.10, 1.25, 64'000),
     model_entry("claude-haiku-4-5-20251001", kThinkingCapabilities, 1.00, 5.00, 0.10, 1.25, 64'000),
-    // Opus 4.1 and Opus 4 are listed as retired on the first-party API (still on Bedrock/Vertex).
-    model_entry("claude-opus-4-1", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
-    model_entry("claude-opus-4-1-20250805", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75,
-                32'000),
-    model_entry("claude-opus-4-0", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
-    model_entry("claude-opus-4-20250514", kThinkingCapabilities, 15.00, 75.00, 1.50, 18.75, 32'000),
-    model_entry("claude-sonnet-4-0", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
-    model_entry("claude-sonnet-4-20250514", kThinkingCapabilities, 3.00, 15.00, 0.30, 3.75, 64'000),
-    // [?] Haiku 3.5 may be retired by now; its prices are from the official table of 2025.
-    model_entry("claude-3-5-haiku-latest", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
-    model_entry("claude-3-5-haiku-20241022", kPlainCapabilities, 0.80, 4.00, 0.08, 1.00, 8'192),
 };
 
 // Models that take output_config.format (structured outputs, GA from the Opus 4.1 / Sonnet 4.5 /
 // Haiku 4.5 generation on, per the provider's structured-outputs page). Older and unlisted models
-// get a forced tool call instead, which every Claude model with tool use supports.
+// get a forced tool call instead. Opus 5.5, Sonnet 5.5 and the Fable line answer a forced tool
+// call with an error (their overview pages list it as a breaking change), so they must be here;
+// Haiku 5.5's prompting guide covers its JSON output format.
 constexpr std::string_view kNativeOutputModels[] = {
-    "claude-opus-5",         "claude-sonnet-5",          "claude-opus-4-6",
-    "claude-sonnet-4-6",     "claude-opus-4-5",          "claude-opus-4-5-20251101",
-    "claude-sonnet-4-5",     "claude-sonnet-4-5-20250929", "claude-haiku-4-5",
-    "claude-haiku-4-5-20251001", "claude-opus-4-1",      "claude-opus-4-1-20250805",
+    "claude-fable-5-2",      "claude-opus-5-5",          "claude-sonnet-5-5",
+    "claude-haiku-5-5",      "claude-opus-5",            "claude-sonnet-5",
+    "claude-opus-4-6",       "claude-sonnet-4-6",        "claude-opus-4-5",
+    "claude-opus-4-5-20251101", "claude-sonnet-4-5",     "claude-sonnet-4-5-20250929",
+    "claude-haiku-4-5",      "claude-haiku-4-5-20251001",
 };
 
 bool has_native_output(std::string_view model) noexcept {

@@ -53,9 +53,11 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
                        kNotPriced, kNotPriced, max_output_tokens};
 }
 
-// USD per 1M tokens, read 2026-11 from memory of cohere.com/pricing and the model pages of
-// docs.cohere.com (not re-checked through the search index: treat every row as [?]).
-// Output caps from the model pages: Command A 8K, Command R family 4K.
+// USD per 1M tokens, read 2026-11 through the project's search index. Official: cohere.com/pricing
+// and the model pages of docs.cohere.com for command-a-03-2025 and command-r-08-2024. The other
+// rows were confirmed against secondary price tables only. Output caps from the model pages:
+// Command A 8K (32K for the reasoning model), Command R family 4K. command-a-plus-05-2026 is not
+// listed: no price for it could be verified.
 constexpr mj_model_info kModels[] = {
     model_entry("command-a-03-2025", kChatCapabilities, 2.50, 10.00, 8'000),
     model_entry("command-a-reasoning-08-2025", kReasoningCapabilities, 2.50, 10.00, 32'000),

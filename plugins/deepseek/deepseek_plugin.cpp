@@ -38,14 +38,19 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
                        cache_hit_input, kNotPriced, max_output_tokens};
 }
 
-// USD per 1M tokens, read 2026-11 through the project's search index: the DeepSeek-V3.2 table of
-// api-docs.deepseek.com/quick_start/pricing as repeated by benchlm.ai (2026-04) and flowith.io
-// (2026-03), which agree: cache miss 0.28, cache hit 0.028, output 0.42, the same for both ids.
-// Output caps from the same page: deepseek-chat 8K, deepseek-reasoner 64K.
+// USD per 1M tokens, read 2026-11 through the project's search index from the official
+// api-docs.deepseek.com/quick_start/pricing (English and Chinese editions agree). DeepSeek bills
+// half price off-peak (outside 09:00-12:00 and 14:00-18:00 Beijing time, Monday to Friday
+// except Chinese public holidays); a catalog entry has one price, so the PEAK price is listed and costs are an upper bound
+// off-peak (up to 2x the bill). Cache hit = cached input. Output cap: 384K for both models.
+// Both models think by default (non-thinking mode on request), so both claim reasoning.
+// deepseek-chat and deepseek-reasoner were retired on 2026-07-24 and are no longer listed.
 // [?] DeepSeek re-points these ids at new model versions and reprices without renaming them.
 constexpr mj_model_info kModels[] = {
-    model_entry("deepseek-chat", kChatCapabilities, 0.28, 0.42, 0.028, 8'192),
-    model_entry("deepseek-reasoner", kReasonerCapabilities, 0.28, 0.42, 0.028, 65'536),
+    model_entry("deepseek-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, 393'216),
+    // The legacy name is still accepted, served by the current Flash model at Flash prices.
+    model_entry("deepseek-v4-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, 393'216),
+    model_entry("deepseek-v4-pro", kReasonerCapabilities, 1.32, 3.96, 0.044, 393'216),
 };
 
 // Lets a gateway in front of several providers route the request; the host sends it only when

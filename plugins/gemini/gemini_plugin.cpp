@@ -44,7 +44,6 @@ constexpr std::string_view kDisplayName = "Gemini";
 // schema rewritten (sdk/schema_dialects.hpp). Tools are not wired up, so they are not claimed.
 constexpr uint32_t kThinkingCapabilities =
     MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
-constexpr uint32_t kPlainCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 // Gemma models served by the Gemini API answer text only: the service refuses JSON mode for them.
 constexpr uint32_t kTextOnlyCapabilities = MJ_CAP_STREAMING;
 
@@ -57,24 +56,31 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
                        cached_input, -1.0, max_output_tokens};
 }
 
-// USD per 1M tokens, paid tier, text input, read 2026-11 through the project's search index:
-// ai.google.dev/gemini-api/docs/pricing as quoted by deploybase.ai (2026-03), morphllm.com and
-// aifreeapi.com (2026-01), which agreed on every input/output price below. Tiered models (2.5 Pro
-// and the 3.x Pro line) cost more once a prompt exceeds 200K tokens; the ≤200K tier is listed
-// here, so very long prompts are under-priced. Cached input is the context-caching read price
-// of the same tier (implicit and explicit caching bill the same rate). Output prices include
-// thinking tokens, which the plugin counts as output. Output caps: the model pages (65,536 for
-// the 2.5 and 3 families, 8,192 for 2.0). [?] marks a value only secondary sources gave.
+// USD per 1M tokens, paid tier, text input, read 2026-11 through the project's search index.
+// Official: ai.google.dev/gemini-api/docs/generate-content/latest-model (Gemini 4 Argon: price,
+// output limit), ai.google.dev/gemini-api/docs/deprecations (shutdown dates). The other prices
+// are ai.google.dev/gemini-api/docs/pricing as quoted by deploybase.ai (2026-03), morphllm.com
+// and aifreeapi.com (2026-01), which agreed on every input/output price below. Tiered models
+// (2.5 Pro and the 3.x Pro line) cost more once a prompt exceeds 200K tokens; the <=200K tier is
+// listed here, so very long prompts are under-priced (Argon has no long-context tier). Cached
+// input is the context-caching read price of the same tier (implicit and explicit caching bill
+// the same rate). Output prices include thinking tokens, which the plugin counts as output.
+// Output caps: the model pages (65,536 for the 2.5, 3 and 4 families). [?] marks a value only
+// secondary sources gave. Removed as shut down: gemini-3-pro-preview (2026-03-09),
+// gemini-2.0-flash and gemini-2.0-flash-lite (2026-06-01).
 constexpr mj_model_info kModels[] = {
+    // Argon's introductory price ($2 in, $10 out, $0.10 cached) runs through 2026-11-30; the
+    // standard price from 2026-12-01 is listed, so calls made until then are over-priced 2x
+    // rather than every later call under-priced. Its cap is the per-request output limit; long
+    // decoding beyond it (up to 1M tokens with the prompt) is not modelled.
+    model_entry("gemini-4-argon", kThinkingCapabilities, 4.00, 20.00, 0.20, 65'536),
     model_entry("gemini-3.1-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, 65'536),  // [?]
-    model_entry("gemini-3-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, 65'536),    // [?]
     model_entry("gemini-3-flash-preview", kThinkingCapabilities, 0.50, 3.00, 0.05, 65'536),   // [?]
+    // Shut down 2026-12-01; successors per secondary summaries of the deprecations page [?]:
+    // gemini-2.5-pro -> gemini-3.8-flash, gemini-2.5-flash -> gemini-3.5-flash-lite.
     model_entry("gemini-2.5-pro", kThinkingCapabilities, 1.25, 10.00, 0.125, 65'536),
     model_entry("gemini-2.5-flash", kThinkingCapabilities, 0.30, 2.50, 0.03, 65'536),
     model_entry("gemini-2.5-flash-lite", kThinkingCapabilities, 0.10, 0.40, 0.01, 65'536),
-    // Deprecated (shutdown announced for 2026-06-01 [?]); kept so old configurations still price.
-    model_entry("gemini-2.0-flash", kPlainCapabilities, 0.10, 0.40, 0.025, 8'192),
-    model_entry("gemini-2.0-flash-lite", kPlainCapabilities, 0.075, 0.30, -1.0, 8'192),
     // Open-weights model on the same API; free of charge there, so not priced. [?] output cap.
     model_entry("gemma-3-27b-it", kTextOnlyCapabilities, -1.0, -1.0, -1.0, 8'192),
 };

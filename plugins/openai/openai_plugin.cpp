@@ -34,34 +34,45 @@ constexpr std::string_view kDisplayName = "OpenAI";
 // MJ_CAP_TOOLS is not claimed yet: tool calls do not cross ABI v1's canonical request.
 constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
-// OpenAI caches prompts automatically and bills no cache writes.
+// Prompt caching is automatic. The GPT-6 generation bills cache writes; older models bill none,
+// so their write price is "not priced" and the host bills such tokens, never reported, as input.
 constexpr double kNotPriced = -1.0;
 
 constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, double cached_input,
+                                    double output, double cached_input, double cache_write,
                                     int64_t max_output_tokens) {
   return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       cached_input, kNotPriced, max_output_tokens};
+                       cached_input, cache_write, max_output_tokens};
 }
 
-// USD per 1M tokens, standard tier, read 2026-11 through the project's search index. Official
-// model pages (developers.openai.com/api/docs/models/...): gpt-5-mini, gpt-5-nano. The rest are
-// the list prices repeated by pricing tables that cite developers.openai.com/api/docs/pricing
-// (deploybase.ai 2026-03, tokenmath.io 2026-06, docs.rs adk-model 2026-03, helicone.ai) and
-// agreed between them. [?] marks a price only one secondary source gave, or sources disagreed on.
+// USD per 1M tokens, standard tier, prompts up to 272K input tokens (longer prompts bill input
+// and cache at 2x and output at 1.5x: not modelled, so they are under-priced). Read 2026-11
+// through the project's search index. Official: the model pages
+// developers.openai.com/api/docs/models/<id> (gpt-6.2-sol, gpt-6.1-terra, gpt-6-sol, gpt-6-luna,
+// gpt-5-mini, gpt-5-nano) and developers.openai.com/api/docs/deprecations (shutdown dates,
+// successors); gpt-5.4 and gpt-5.4-mini were confirmed by the 2026-11 re-check. The other rows are
+// the list prices repeated by pricing tables that cite the pricing page (deploybase.ai 2026-03,
+// tokenmath.io 2026-06, helicone.ai) and agreed between them. cache_write is the 30-minute
+// retention price. [?] marks a value only one secondary source gave, or sources disagreed on.
 constexpr mj_model_info kModels[] = {
-    model_entry("gpt-5.4", kReasoningCapabilities, 2.50, 15.00, 0.25, 128'000),        // [?]
-    model_entry("gpt-5.4-mini", kReasoningCapabilities, 0.75, 4.50, 0.075, 128'000),   // [?]
-    model_entry("gpt-5", kReasoningCapabilities, 1.25, 10.00, 0.125, 128'000),
-    model_entry("gpt-5-mini", kReasoningCapabilities, 0.25, 2.00, 0.025, 128'000),
-    model_entry("gpt-5-nano", kReasoningCapabilities, 0.05, 0.40, 0.005, 128'000),
-    model_entry("gpt-4.1", kChatCapabilities, 2.00, 8.00, 0.50, 32'768),
-    model_entry("gpt-4.1-mini", kChatCapabilities, 0.40, 1.60, 0.10, 32'768),  // cached [?]
-    model_entry("gpt-4.1-nano", kChatCapabilities, 0.10, 0.40, 0.025, 32'768),  // cached [?]
-    model_entry("gpt-4o", kChatCapabilities, 2.50, 10.00, 1.25, 16'384),
-    model_entry("gpt-4o-mini", kChatCapabilities, 0.15, 0.60, 0.075, 16'384),
-    model_entry("o3", kReasoningCapabilities, 2.00, 8.00, 0.50, 100'000),  // cached [?]
-    model_entry("o4-mini", kReasoningCapabilities, 1.10, 4.40, 0.275, 100'000),
+    model_entry("gpt-6.2-sol", kReasoningCapabilities, 2.00, 10.00, 0.10, 2.50, 128'000),
+    model_entry("gpt-6.1-terra", kReasoningCapabilities, 1.00, 5.00, 0.05, 1.25, 128'000),
+    model_entry("gpt-6-sol", kReasoningCapabilities, 2.00, 10.00, 0.20, 2.50, 128'000),
+    model_entry("gpt-6-luna", kReasoningCapabilities, 0.10, 0.50, 0.01, 0.125, 128'000),
+    model_entry("gpt-5.4", kReasoningCapabilities, 2.50, 15.00, 0.25, kNotPriced, 128'000),
+    model_entry("gpt-5.4-mini", kReasoningCapabilities, 0.75, 4.50, 0.075, kNotPriced, 128'000),
+    // Shut down 2026-12-11; successors per the deprecations page: gpt-5 and o3 -> gpt-6.1-sol,
+    // gpt-5-mini -> gpt-6.1-terra, gpt-5-nano -> gpt-6-luna.
+    model_entry("gpt-5", kReasoningCapabilities, 1.25, 10.00, 0.125, kNotPriced, 128'000),
+    model_entry("gpt-5-mini", kReasoningCapabilities, 0.25, 2.00, 0.025, kNotPriced, 128'000),
+    model_entry("gpt-5-nano", kReasoningCapabilities, 0.05, 0.40, 0.005, kNotPriced, 128'000),
+    model_entry("o3", kReasoningCapabilities, 2.00, 8.00, 0.50, kNotPriced, 100'000),  // cached [?]
+    // Shutdown announced for 2027-01-14, successor gpt-6-luna [?] (secondary summaries of the
+    // deprecations page; the excerpt read did not reach these rows).
+    model_entry("gpt-4.1", kChatCapabilities, 2.00, 8.00, 0.50, kNotPriced, 32'768),
+    model_entry("gpt-4.1-mini", kChatCapabilities, 0.40, 1.60, 0.10, kNotPriced, 32'768),  // cached [?]
+    model_entry("gpt-4o", kChatCapabilities, 2.50, 10.00, 1.25, kNotPriced, 16'384),
+    model_entry("gpt-4o-mini", kChatCapabilities, 0.15, 0.60, 0.075, kNotPriced, 16'384),
 };
 
 constexpr mj_provider_info kProviderInfo{

@@ -303,6 +303,29 @@ TEST_CASE("models lists the catalog with prices", "[cli]") {
   CHECK(unknown.exit_code == 2);
 }
 
+TEST_CASE("models shows the catalogs as of 2026-11-25", "[cli]") {
+  // DeepSeek's current ids at the peak price; the ids retired on 2026-07-24 are gone.
+  const RunResult deepseek = run_cli({"models", "deepseek"});
+  REQUIRE(deepseek.exit_code == 0);
+  CHECK_THAT(deepseek.out, Catch::Contains("deepseek-flash"));
+  CHECK_THAT(deepseek.out, Catch::Contains("deepseek-v4-pro"));
+  CHECK_THAT(deepseek.out, !Catch::Contains("deepseek-chat") && !Catch::Contains("deepseek-reasoner"));
+  // GPT-6 rows carry a cache-write price in the JSON shape.
+  const RunResult json = run_cli({"models", "openai", "--output", "json"});
+  REQUIRE(json.exit_code == 0);
+  const auto models = parse_object(json.out)->getArray("models");
+  bool found = false;
+  for (std::size_t i = 0; i < models->size(); ++i) {
+    const auto model = models->getObject(static_cast<unsigned>(i));
+    CHECK(model->getValue<std::string>("id") != "o4-mini");
+    if (model->getValue<std::string>("id") != "gpt-6-sol") continue;
+    found = true;
+    CHECK(model->getValue<double>("cache_write_usd_per_mtok") == Approx(2.50));
+    CHECK(model->getValue<double>("cached_input_usd_per_mtok") == Approx(0.20));
+  }
+  CHECK(found);
+}
+
 // --cascade and --alias: the fake serves both members through one gateway prefix.
 std::vector<std::string> cascade_ask(const CliEnv& env, std::vector<std::string> extra) {
   std::vector<std::string> args = {"ask", "--cascade", "anthropic:claude-haiku-4-5,openai:gpt-4o",

@@ -34,7 +34,7 @@ const std::vector<ProviderRoute>& routes() {
       {"openai", "gpt-4o", "sk-fixture-openai", "/v1"},
       {"anthropic", "claude-haiku-4-5", "sk-ant-fixture", ""},
       {"gemini", "gemini-2.5-flash", "AIza-fixture", ""},
-      {"deepseek", "deepseek-chat", "sk-ds-fixture", ""},
+      {"deepseek", "deepseek-flash", "sk-ds-fixture", ""},
       {"cohere", "command-a-03-2025", "co-fixture", ""},
   };
   return all;

@@ -105,7 +105,7 @@ struct ProviderTestEnv {
     return options;
   }
 
-  std::shared_ptr<LLM> deepseek(ClientOptions options, std::string_view model = "deepseek-chat") const {
+  std::shared_ptr<LLM> deepseek(ClientOptions options, std::string_view model = "deepseek-flash") const {
     return host.get_llm_instance("deepseek", model, std::move(options));
   }
   std::shared_ptr<LLM> deepseek() const { return deepseek(deepseek_options()); }

@@ -101,8 +101,8 @@ TEST_CASE("the anthropic plugin declares its endpoint, auth, version header and 
   CHECK(info->default_base_url == "https://api.anthropic.com");
   CHECK(info->api_key_env == "ANTHROPIC_API_KEY");
   CHECK(info->base_url_env == "ANTHROPIC_BASE_URL");
-  for (const char* id : {"claude-opus-4-1", "claude-opus-4-0", "claude-sonnet-4-5", "claude-sonnet-4-0",
-                         "claude-haiku-4-5", "claude-3-5-haiku-latest"}) {
+  for (const char* id : {"claude-fable-5-2", "claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5",
+                         "claude-sonnet-4-5", "claude-haiku-4-5"}) {
     CAPTURE(id);
     const ModelInfo* model = info->find_model(id);
     REQUIRE(model != nullptr);
@@ -112,6 +112,25 @@ TEST_CASE("the anthropic plugin declares its endpoint, auth, version header and 
     CHECK(model->cache_write_usd_per_mtok > model->input_usd_per_mtok);
     CHECK(model->max_output_tokens > 0);
   }
+  // Retired on the first-party API, so no longer listed.
+  for (const char* id : {"claude-opus-4-1", "claude-opus-4-0", "claude-sonnet-4-0", "claude-3-5-haiku-latest"}) {
+    CAPTURE(id);
+    CHECK(info->find_model(id) == nullptr);
+  }
+  // Opus 5.5 (official overview page): $4 in, $20 out, $0.20 cache read, $5 5-minute write, 128K.
+  const ModelInfo* opus = info->find_model("claude-opus-5-5");
+  REQUIRE(opus != nullptr);
+  CHECK(opus->input_usd_per_mtok == Approx(4.00));
+  CHECK(opus->output_usd_per_mtok == Approx(20.00));
+  CHECK(opus->cached_input_usd_per_mtok == Approx(0.20));
+  CHECK(opus->cache_write_usd_per_mtok == Approx(5.00));
+  CHECK(opus->max_output_tokens == 128'000);
+  // Haiku 5.5 is listed at its band for prompts up to 100K tokens.
+  const ModelInfo* haiku = info->find_model("claude-haiku-5-5");
+  REQUIRE(haiku != nullptr);
+  CHECK(haiku->input_usd_per_mtok == Approx(0.10));
+  CHECK(haiku->output_usd_per_mtok == Approx(0.50));
+  CHECK(info->find_model("claude-sonnet-4-6")->max_output_tokens == 128'000);
 }
 
 TEST_CASE("every Anthropic success fixture replays with content, reasoning, usage and stop reason", "[anthropic]") {
@@ -634,7 +653,7 @@ TEST_CASE("the request body: max_tokens always, system at the top, roles, sampli
   const Row rows[] = {{"claude-haiku-4-5", 123, 123},
                       {"claude-haiku-4-5", 64000, 64000},                  // the caller may ask for the cap
                       {"claude-haiku-4-5", std::nullopt, 8192},            // default: the cap, at most 8192
-                      {"claude-3-5-haiku-latest", std::nullopt, 8192},     // a cap of exactly 8192
+                      {"claude-haiku-5-5", std::nullopt, 8192},            // a 128K cap
                       {"claude-sonnet-4-5-20250929", std::nullopt, 8192},  // a dated snapshot
                       {"claude-experimental-x", std::nullopt, 8192}};      // not in the catalog
   for (const auto& row : rows) {

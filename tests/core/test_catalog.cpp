@@ -230,3 +230,97 @@ TEST_CASE("catalog files merge in order: a later file wins", "[catalog]") {
   CHECK(house->input_usd_per_mtok == 5);
   CHECK(house->output_usd_per_mtok < 0);
 }
+
+TEST_CASE("every catalog entry of every plugin is well formed", "[catalog]") {
+  HostOptions options = ProviderTestEnv::host_options();
+  options.use_env_catalog = false;  // the plugins' own tables only
+  const Host host(options);
+  std::size_t checked = 0;
+  for (const char* provider : {"openai", "anthropic", "gemini", "deepseek", "cohere"}) {
+    const PluginInfo* plugin = host.find_plugin(provider);
+    REQUIRE(plugin != nullptr);
+    CHECK_FALSE(plugin->models.empty());
+    std::vector<std::string> ids;
+    for (const ModelInfo& model : plugin->models) {
+      CAPTURE(provider, model.id);
+      CHECK_FALSE(model.id.empty());
+      CHECK_FALSE(contains(ids, model.id));  // the host prices by exact id: one row per id
+      ids.push_back(model.id);
+      CHECK(model.max_output_tokens > 0);
+      // A free model is listed unpriced (every price negative); a priced one has positive prices.
+      if (!model.priced()) {
+        CHECK(model.input_usd_per_mtok < 0);
+        CHECK(model.output_usd_per_mtok < 0);
+        CHECK(model.cached_input_usd_per_mtok < 0);
+        CHECK(model.cache_write_usd_per_mtok < 0);
+        continue;
+      }
+      CHECK(model.input_usd_per_mtok > 0);
+      CHECK(model.output_usd_per_mtok > 0);
+      // Optional prices are either not priced (negative) or positive, and a cache read costs no
+      // more than an uncached token.
+      if (model.cached_input_usd_per_mtok >= 0) {
+        CHECK(model.cached_input_usd_per_mtok > 0);
+        CHECK(model.cached_input_usd_per_mtok <= model.input_usd_per_mtok);
+      }
+      if (model.cache_write_usd_per_mtok >= 0) CHECK(model.cache_write_usd_per_mtok > 0);
+      ++checked;
+    }
+  }
+  CHECK(checked > 20);
+}
+
+TEST_CASE("the OpenAI, DeepSeek and Cohere catalogs as of 2026-11-25", "[catalog]") {
+  HostOptions options = ProviderTestEnv::host_options();
+  options.use_env_catalog = false;
+  const Host host(options);
+  // GPT-6 bills cache writes (30-minute retention price); older OpenAI models bill none.
+  const auto sol = host.model_pricing("openai", "gpt-6-sol");
+  REQUIRE(sol);
+  CHECK(sol->input_usd_per_mtok == Approx(2.00));
+  CHECK(sol->output_usd_per_mtok == Approx(10.00));
+  CHECK(sol->cached_input_usd_per_mtok == Approx(0.20));
+  CHECK(sol->cache_write_usd_per_mtok == Approx(2.50));
+  CHECK(sol->max_output_tokens == 128'000);
+  const auto luna = host.model_pricing("openai", "gpt-6-luna");
+  REQUIRE(luna);
+  CHECK(luna->cache_write_usd_per_mtok == Approx(0.125));
+  CHECK(host.model_pricing("openai", "gpt-4o")->cache_write_usd_per_mtok < 0);
+  for (const char* id : {"gpt-6.2-sol", "gpt-6.1-terra", "gpt-5.4", "gpt-5"}) CHECK(host.model_pricing("openai", id));
+  CHECK_FALSE(host.model_pricing("openai", "gpt-4.1-nano"));  // shut down 2026-10-23
+  CHECK_FALSE(host.model_pricing("openai", "o4-mini"));
+
+  // DeepSeek at the peak price (off-peak is half): an upper bound.
+  const auto flash = host.model_pricing("deepseek", "deepseek-flash");
+  REQUIRE(flash);
+  CHECK(flash->input_usd_per_mtok == Approx(0.30));
+  CHECK(flash->output_usd_per_mtok == Approx(1.20));
+  CHECK(flash->cached_input_usd_per_mtok == Approx(0.006));
+  CHECK(flash->max_output_tokens == 393'216);
+  const auto legacy = host.model_pricing("deepseek", "deepseek-v4-flash");  // still accepted, Flash prices
+  REQUIRE(legacy);
+  CHECK(legacy->input_usd_per_mtok == flash->input_usd_per_mtok);
+  const auto pro = host.model_pricing("deepseek", "deepseek-v4-pro");
+  REQUIRE(pro);
+  CHECK(pro->input_usd_per_mtok == Approx(1.32));
+  CHECK(pro->output_usd_per_mtok == Approx(3.96));
+  CHECK(pro->cached_input_usd_per_mtok == Approx(0.044));
+  CHECK_FALSE(host.model_pricing("deepseek", "deepseek-chat"));  // retired 2026-07-24
+  CHECK_FALSE(host.model_pricing("deepseek", "deepseek-reasoner"));
+
+  const auto command_a = host.model_pricing("cohere", "command-a-03-2025");
+  REQUIRE(command_a);
+  CHECK(command_a->input_usd_per_mtok == Approx(2.50));
+  CHECK(command_a->output_usd_per_mtok == Approx(10.00));
+}
+
+TEST_CASE("a DeepSeek call is priced at the peak rate", "[catalog][deepseek]") {
+  ProviderTestEnv env;
+  env.push_fixture("deepseek/chat_completion.json");  // 6 input tokens, none cached, 92 output
+  const Response response = env.deepseek()->get_response("hello");
+  REQUIRE(response.cost.priced);
+  CHECK(response.usage.input_tokens == 6);
+  CHECK(response.usage.output_tokens == 92);
+  CHECK(response.cost.input == Approx(6 * 0.30e-6));
+  CHECK(response.cost.output == Approx(92 * 1.20e-6));
+}

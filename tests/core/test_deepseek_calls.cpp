@@ -71,7 +71,7 @@ TEST_CASE("every DeepSeek fixture replays with content, reasoning, usage and sto
       CHECK(requests[0].uri == "/chat/completions");
       CHECK(requests[0].protocol == "deepseek");
       const auto body = parse_object(requests[0].body);
-      CHECK(body->getValue<std::string>("model") == "deepseek-chat");
+      CHECK(body->getValue<std::string>("model") == "deepseek-flash");
       CHECK(body->has("stream") == row.stream);
     }
   }
@@ -79,7 +79,7 @@ TEST_CASE("every DeepSeek fixture replays with content, reasoning, usage and sto
 
 TEST_CASE("DeepSeek reasoning streams as reasoning chunks, never in the answer", "[deepseek][stream]") {
   ProviderTestEnv env;
-  const auto llm = env.deepseek(env.deepseek_options(), "deepseek-reasoner");
+  const auto llm = env.deepseek(env.deepseek_options(), "deepseek-v4-pro");
   env.push_fixture("deepseek/chat_completion_stream.sse");
   ResponseStream stream = llm->get_response_stream("hi");
   std::string text, reasoning;
@@ -102,7 +102,7 @@ TEST_CASE("a DeepSeek body after queue-wait blank lines, and finish reasons", "[
   ProviderTestEnv env;
   const auto llm = env.deepseek();
   const auto body_with = [](std::string_view finish_reason) {
-    return std::string(R"({"id":"u1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,)"
+    return std::string(R"({"id":"u1","object":"chat.completion","model":"deepseek-flash","choices":[{"index":0,)"
                        R"("message":{"role":"assistant","content":"Partial"},"finish_reason":")") +
            std::string(finish_reason) +
            R"("}],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6,"prompt_cache_hit_tokens":3,"prompt_cache_miss_tokens":1}})";
@@ -159,13 +159,13 @@ TEST_CASE("a DeepSeek body after queue-wait blank lines, and finish reasons", "[
 
 TEST_CASE("DeepSeek streams split at every byte offset decode identically", "[deepseek][stream]") {
   ProviderTestEnv env;
-  const auto llm = env.deepseek(env.deepseek_options(), "deepseek-reasoner");
+  const auto llm = env.deepseek(env.deepseek_options(), "deepseek-v4-pro");
   // Reasoning and answer with 2-, 3- and 4-byte UTF-8 characters, keep-alive comments while
   // queued, usage on the last content chunk as DeepSeek sends it.
   const std::string thought = "D\xc3\xa9j\xc3\xa0 \xe6\x80\x9d";
   const std::string text_a = "Gr\xc3\xbc\xc3\x9f \xe4\xbd\xa0\xe5\xa5\xbd ";
   const std::string text_b = "\xf0\x9f\x98\x80!";
-  const std::string prefix = R"(data: {"id":"d1","object":"chat.completion.chunk","model":"deepseek-reasoner","choices":[{"index":0,"delta":)";
+  const std::string prefix = R"(data: {"id":"d1","object":"chat.completion.chunk","model":"deepseek-v4-pro","choices":[{"index":0,"delta":)";
   const std::string body =
       ": keep-alive\n\n"
       ": keep-alive\n\n" +

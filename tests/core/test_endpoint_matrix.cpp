@@ -59,7 +59,7 @@ std::vector<ProviderCase> provider_cases() {
        "gemini/structured_output.json", {}, "",
        R"({"type":"array","items":{"type":"object","properties":{"recipeName":{"type":"string"},)"
        R"("ingredients":{"type":"array","items":{"type":"string"}}},"required":["recipeName","ingredients"]}})"},
-      {"deepseek", "deepseek-chat", "sk-ds-matrix", "DEEPSEEK_BASE_URL", "", "Authorization",
+      {"deepseek", "deepseek-flash", "sk-ds-matrix", "DEEPSEEK_BASE_URL", "", "Authorization",
        "Bearer sk-ds-matrix", "deepseek/chat_completion.json", "deepseek/chat_completion_stream.sse",
        "deepseek/structured_output.json", {}, "x-majordomo-provider",
        closed_object({{"question", "string"}, {"answer", "string"}})},

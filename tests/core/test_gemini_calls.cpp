@@ -70,7 +70,7 @@ TEST_CASE("the gemini plugin declares its endpoint, header auth and catalog", "[
   CHECK(info->default_base_url == "https://generativelanguage.googleapis.com");
   CHECK(info->api_key_env == "GEMINI_API_KEY");
   CHECK(info->base_url_env == "GOOGLE_GEMINI_BASE_URL");
-  for (const char* id : {"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash"}) {
+  for (const char* id : {"gemini-4-argon", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"}) {
     CAPTURE(id);
     const ModelInfo* model = info->find_model(id);
     REQUIRE(model != nullptr);
@@ -85,6 +85,18 @@ TEST_CASE("the gemini plugin declares its endpoint, header auth and catalog", "[
   CHECK(flash->input_usd_per_mtok == Approx(0.30));
   CHECK(flash->output_usd_per_mtok == Approx(2.50));
   CHECK(flash->cached_input_usd_per_mtok == Approx(0.03));
+  // gemini-4-argon at its standard price (from 2026-12-01), not the introductory half price.
+  const ModelInfo* argon = info->find_model("gemini-4-argon");
+  REQUIRE(argon != nullptr);
+  CHECK(argon->input_usd_per_mtok == Approx(4.00));
+  CHECK(argon->output_usd_per_mtok == Approx(20.00));
+  CHECK(argon->cached_input_usd_per_mtok == Approx(0.20));
+  CHECK(argon->max_output_tokens == 65'536);
+  // Shut down before 2026-11-25, so no longer listed.
+  for (const char* id : {"gemini-3-pro-preview", "gemini-2.0-flash", "gemini-2.0-flash-lite"}) {
+    CAPTURE(id);
+    CHECK(info->find_model(id) == nullptr);
+  }
 }
 
 TEST_CASE("every Gemini fixture replays with content, usage, stop reason, model and response id", "[gemini]") {

@@ -399,7 +399,7 @@ TEST_CASE("reasoning summaries and refusals in Responses bodies", "[openai][resp
     fake::ScriptedResponse response;
     response.content_type = "application/json";
     response.body =
-        R"({"status":"completed","model":"o4-mini","output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"Thinking it over."}]},)"
+        R"({"status":"completed","model":"gpt-6-luna","output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"Thinking it over."}]},)"
         R"({"type":"message","role":"assistant","content":[{"type":"output_text","text":"Yes."}]}],)"
         R"("usage":{"input_tokens":3,"output_tokens":9,"output_tokens_details":{"reasoning_tokens":6}}})";
     env.server.push_response(response);

@@ -269,7 +269,7 @@ TEST_CASE("nginx as an API gateway: every provider, JSON and stream, headers onc
     const auto llm = env.host.get_llm_instance(provider, provider == "openai"      ? "gpt-4o"
                                                          : provider == "anthropic" ? "claude-haiku-4-5"
                                                          : provider == "gemini"    ? "gemini-2.5-flash"
-                                                         : provider == "deepseek"  ? "deepseek-chat"
+                                                         : provider == "deepseek"  ? "deepseek-flash"
                                                                                    : "command-a-03-2025",
                                                options);
     RequestOptions request;

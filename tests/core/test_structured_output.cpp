@@ -318,10 +318,33 @@ TEST_CASE("anthropic models with native structured output send output_config", "
   CHECK_THROWS_AS(llm->get_json_schema_response("Order?", kOrderSchema, "Order"), ParseError);
 }
 
+TEST_CASE("every Claude model of the catalog gets output_config, never a forced tool call", "[structured][anthropic]") {
+  // Opus 5.5, Sonnet 5.5 and the Fable line answer a forced tool call with an error, so a catalog
+  // model missing from the plugin's native list would fail every structured request.
+  ProviderTestEnv env;
+  const PluginInfo* info = env.host.find_plugin("anthropic");
+  REQUIRE(info != nullptr);
+  REQUIRE_FALSE(info->models.empty());
+  for (const auto& model : info->models) {
+    CAPTURE(model.id);
+    LLMRequest request = LLMRequest::from_prompt("Order?");
+    request.format = ResponseFormat::json_schema;
+    request.schema_json = kOrderSchema;
+    request.schema_name = "Order";
+    const auto resolved = env.anthropic(env.anthropic_options(), model.id)->resolve(request, false);
+    REQUIRE(resolved.size() == 1);
+    const auto body = majordomo::testing::parse_object(resolved[0].body);
+    CHECK(body->has("output_config"));
+    CHECK_FALSE(body->has("tool_choice"));
+  }
+  CHECK(env.server.requests().empty());
+}
+
 TEST_CASE("anthropic models without output_config get a forced tool call whose input is the answer",
           "[structured][anthropic]") {
   ProviderTestEnv env;
-  const auto llm = env.anthropic(env.anthropic_options(), "claude-sonnet-4-0");
+  // Every catalog model takes output_config, so a model outside the catalog stands for the others.
+  const auto llm = env.anthropic(env.anthropic_options(), "claude-experimental-x");
   const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kWrappedOrderSchema, "Order");
   const auto order = json.value.extract<Poco::JSON::Object::Ptr>()->getObject("order");
   REQUIRE(order);
@@ -441,7 +464,7 @@ TEST_CASE("structured streams are checked at the end on openai, deepseek and coh
 
   // DeepSeek's schema goes in the system prompt, so a null for an optional property is checked as is.
   const std::string deepseek_order = R"({"order":{"product_name":"Green Tea","price":5.5,"quantity":2}})";
-  env.server.push_response(chat_chunks("deepseek-chat", deepseek_order));
+  env.server.push_response(chat_chunks("deepseek-flash", deepseek_order));
   CHECK(streamed_structured(*env.deepseek(), kWrappedOrderSchema, "Order").json_text == deepseek_order);
 
   env.server.push_response(cohere_chunks(deepseek_order));
@@ -468,7 +491,7 @@ TEST_CASE("structured streams are checked at the end on openai, deepseek and coh
 
 TEST_CASE("recorded tool_use answers become the structured answer of a forced tool call", "[structured][anthropic]") {
   ProviderTestEnv env;
-  const auto llm = env.anthropic(env.anthropic_options(), "claude-sonnet-4-0");
+  const auto llm = env.anthropic(env.anthropic_options(), "claude-experimental-x");  // forced tool path
   const std::string weather =
       R"({"type":"object","properties":{"location":{"type":"string"},"units":{"type":"string","enum":["c","f"]}},)"
       R"("required":["location","units"]})";

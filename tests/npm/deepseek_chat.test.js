@@ -8,7 +8,7 @@ import {
   replies, requestTag, testOptions, timeoutMs,
 } from './fake_env.js';
 
-const model = 'deepseek-reasoner';
+const model = 'deepseek-v4-pro';
 const messages = [{ role: 'user', content: 'hello' }];
 
 function fromFixtures() {

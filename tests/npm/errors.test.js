@@ -39,7 +39,7 @@ async function thrownBy(call) {
 
 const openaiStyle = [
   { provider: 'openai', model: 'gpt-4o-mini', suffix: '/v1' },
-  { provider: 'deepseek', model: 'deepseek-chat', suffix: '' },
+  { provider: 'deepseek', model: 'deepseek-flash', suffix: '' },
 ];
 
 for (const { provider, model, suffix } of openaiStyle) {
