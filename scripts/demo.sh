@@ -66,7 +66,7 @@ step "five providers, one command shape (each through its own protocol on the fa
   "majordomo ask --provider P --model M --base-url http://127.0.0.1:$port/gateway/P ..."
 origin="http://127.0.0.1:$port"
 for member in openai:gpt-4o:/v1 anthropic:claude-haiku-4-5: gemini:gemini-2.5-flash: \
-              deepseek:deepseek-chat: cohere:command-a-03-2025:; do
+              deepseek:deepseek-flash: cohere:command-a-03-2025:; do
   IFS=: read -r provider model suffix <<<"$member"
   "$bin/majordomo" ask --provider "$provider" --model "$model" --api-key demo-not-a-real-key \
     --base-url "$origin/gateway/$provider$suffix" --header 'X-Majordomo-Team: demo' --output json "Say hello" |

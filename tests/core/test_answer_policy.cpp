@@ -92,13 +92,13 @@ TEST_CASE("a cascade moves on from a failed finish reason but not from a truncat
   ClientOptions shared;
   shared.base_url = env.server.origin();
   shared.retry.max_attempts = 1;
-  std::vector<CascadeMember> members = parse_cascade_members("deepseek:deepseek-chat,cohere:command-a-03-2025");
+  std::vector<CascadeMember> members = parse_cascade_members("deepseek:deepseek-flash,cohere:command-a-03-2025");
   members[0].api_key = "sk-ds-test-0000";
   members[1].api_key = "co-test-0000";
   const auto cascade = env.host.get_cascade(members, shared);
 
   const auto ending_with = [](const std::string& finish_reason) {
-    return R"({"id":"d1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":)"
+    return R"({"id":"d1","object":"chat.completion","model":"deepseek-flash","choices":[{"index":0,"message":)"
            R"({"role":"assistant","content":"Half an ans"},"finish_reason":")" +
            finish_reason + R"("}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})";
   };

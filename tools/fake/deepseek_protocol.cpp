@@ -47,7 +47,7 @@ std::string redact(std::string_view key) {
 }
 
 struct ChatRequest {
-  std::string model = "deepseek-chat";
+  std::string model = "deepseek-flash";
   bool stream = false;
 };
 
