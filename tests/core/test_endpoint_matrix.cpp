@@ -183,3 +183,37 @@ TEST_CASE("every provider and operation honours base_url, default_headers and ex
     }
   }
 }
+
+TEST_CASE("every provider reports the same usage and cost for one answer as JSON and as a stream", "[matrix][usage]") {
+  // The fake's built-in replies: the same answer for the same prompt, as a body or as events, so
+  // any difference comes from the plugin's two decoding paths.
+  fake::FakeServerOptions options;  // no fixtures dir: built-in replies only
+  ProviderTestEnv env(options);
+  for (const auto& provider : provider_cases()) {
+    for (const bool responses_api : {false, true}) {
+      if (responses_api && provider.id != "openai") continue;
+      DYNAMIC_SECTION(provider.id << (responses_api ? " responses" : "")) {
+        ClientOptions client;
+        client.api_key = provider.api_key;
+        client.base_url = env.server.origin() + provider.version_path;
+        if (responses_api) client.provider_options["api"] = "responses";
+        const auto llm = env.host.get_llm_instance(provider.id, provider.model, client);
+        const Response whole = llm->get_response("Count the usage of this prompt");
+        ResponseStream stream = llm->get_response_stream("Count the usage of this prompt");
+        const std::string streamed_text = drain(stream);
+        const Response& streamed = stream.response();
+        CHECK(streamed_text == whole.content);
+        CHECK(whole.usage.input_tokens > 0);
+        CHECK(whole.usage.output_tokens > 0);
+        CHECK(streamed.usage.input_tokens == whole.usage.input_tokens);
+        CHECK(streamed.usage.output_tokens == whole.usage.output_tokens);
+        CHECK(streamed.usage.cached_tokens == whole.usage.cached_tokens);
+        CHECK(streamed.usage.cache_write_tokens == whole.usage.cache_write_tokens);
+        CHECK(streamed.usage.reasoning_tokens == whole.usage.reasoning_tokens);
+        CHECK(streamed.cost.priced == whole.cost.priced);
+        CHECK(streamed.cost.total == Approx(whole.cost.total));
+        CHECK(streamed.stop_reason == whole.stop_reason);
+      }
+    }
+  }
+}

@@ -121,10 +121,7 @@ AnswerShape answer_shape(const RecordedRequest& request, const MessagesRequest& 
   return shape;
 }
 
-// A rough stand-in for a tokenizer: about four bytes per token.
-int input_tokens_for(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
-}
+int input_tokens_for(const RecordedRequest& request) { return estimated_prompt_tokens(request); }
 
 std::string built_in_id(const RecordedRequest& request) { return fmt::format("msg_fake{:016}", request.seq); }
 

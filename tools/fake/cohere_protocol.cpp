@@ -45,7 +45,7 @@ std::string built_in_id(const RecordedRequest& request) {
 }
 
 std::string built_in_usage(const RecordedRequest& request) {
-  const int input = std::max(1, static_cast<int>(request.body.size() / 4));
+  const int input = estimated_prompt_tokens(request);
   return fmt::format(R"({{"billed_units":{{"input_tokens":{},"output_tokens":{}}},"tokens":{{"input_tokens":{},"output_tokens":{}}}}})",
                      input, built_in_output_tokens, input + 64, built_in_output_tokens);
 }

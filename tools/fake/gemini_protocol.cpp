@@ -83,7 +83,7 @@ std::string model_of(std::string_view path) {
 }
 
 // A rough stand-in for a tokenizer: about four bytes per token.
-int prompt_tokens_for(const RecordedRequest& request) { return std::max(1, static_cast<int>(request.body.size() / 4)); }
+int prompt_tokens_for(const RecordedRequest& request) { return estimated_prompt_tokens(request); }
 
 std::string built_in_response_id(const RecordedRequest& request) { return fmt::format("fakeResp{:08}", request.seq); }
 

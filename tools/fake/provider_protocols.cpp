@@ -52,7 +52,22 @@ int64_t unix_now() {
 }
 
 int estimated_prompt_tokens(const RecordedRequest& request) {
-  return std::max(1, static_cast<int>(request.body.size() / 4));
+  // About four bytes per token, counted over the body's string values only: member names and the
+  // members that only say "stream" (booleans, stream_options) would otherwise make the same
+  // prompt cost more as a stream than as a body, which real services do not do.
+  size_t text_bytes = 0;
+  const std::string& body = request.body;
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '"') continue;
+    size_t end = i + 1;
+    while (end < body.size() && body[end] != '"') end += body[end] == '\\' ? 2 : 1;
+    size_t next = end + 1;
+    while (next < body.size() && (body[next] == ' ' || body[next] == '\n' || body[next] == '\r' || body[next] == '\t')) ++next;
+    const bool is_name = next < body.size() && body[next] == ':';
+    if (!is_name) text_bytes += end - i - 1;
+    i = end;
+  }
+  return std::max(1, static_cast<int>(text_bytes / 4));
 }
 
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path) {
