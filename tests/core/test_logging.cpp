@@ -706,3 +706,41 @@ TEST_CASE("a logged cascade still fails over on a failed JSON check, and the row
   CHECK(rows[0].failed_attempts.find(R"("kind":"parse")") != std::string::npos);
   CHECK(rows[0].input_tokens == 79);  // the answer that passed the check
 }
+
+TEST_CASE("one retry owner: a 503-twice-then-200 member inside a logged cascade is called exactly 3 times", "[logging][retry]") {
+  ProviderTestEnv env;
+  const std::string overloaded = R"({"error":{"message":"busy","type":"server_error","param":null,"code":null}})";
+  env.server.push_response(ProviderTestEnv::scripted_status(503, overloaded, "/chat/completions"));
+  env.server.push_response(ProviderTestEnv::scripted_status(503, overloaded, "/chat/completions"));
+  std::vector<std::chrono::milliseconds> waits;  // recorded instead of slept
+  std::vector<CascadeMember> members(2);
+  members[0].provider = "openai";
+  members[0].model = "gpt-4o";
+  members[0].base_url = env.server.origin() + "/v1";
+  members[1].provider = "anthropic";
+  members[1].model = "claude-haiku-4-5";
+  members[1].base_url = env.server.origin();
+  ClientOptions shared;
+  shared.api_key = kOpenAIKey;
+  shared.retry.wait = [&waits](std::chrono::milliseconds wait) { waits.push_back(wait); };
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  {
+    LoggingLLM logger(env.host.get_cascade(std::move(members), shared), logging_to(target));
+    const Response response = logger.get_response("hi");
+    CHECK(response.served_by == "openai:gpt-4o");
+    CHECK(response.attempts == 3);
+    CHECK(response.failed_attempts.size() == 2);
+  }
+  // Neither the cascade nor the logger retried on top of the provider-bound LLM.
+  const auto requests = env.server.requests();
+  REQUIRE(requests.size() == 3);
+  for (const auto& request : requests) CHECK(request.uri == "/v1/chat/completions");
+  CHECK(waits.size() == 2);
+  const auto rows = read_log(target, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "ok");
+  CHECK(rows[0].attempts == 3);
+  CHECK(rows[0].failed_attempt_count == 2);
+  CHECK(rows[0].served_by == "openai:gpt-4o");
+}
