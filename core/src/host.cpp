@@ -6,6 +6,7 @@
 #include "provider_llm.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -112,6 +113,29 @@ std::shared_ptr<LLM> Host::get_llm_instance(std::string_view provider, std::stri
 
 std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members, ClientOptions shared) const {
   if (members.empty()) throw_configuration_error("a cascade needs at least one member");
+  // One provider's key must not reach another provider's own endpoint: a shared key is refused
+  // when members of different providers would send it without a base URL (i.e. not through a
+  // gateway that takes one key for all).
+  if (shared.api_key && !shared.base_url) {
+    std::vector<std::string> direct;
+    for (const auto& member : members) {
+      if (member.api_key || member.base_url) continue;
+      if (std::find(direct.begin(), direct.end(), member.provider) == direct.end()) direct.push_back(member.provider);
+    }
+    if (direct.size() > 1) {
+      std::vector<std::string> env_vars;
+      for (const auto& provider : direct) {
+        if (const PluginInfo* info = find_plugin(provider); info != nullptr && !info->api_key_env.empty()) {
+          env_vars.push_back(info->api_key_env);
+        }
+      }
+      throw_configuration_error(fmt::format(
+          "the cascade's shared api_key would be sent to the endpoints of {} different providers ({}); "
+          "give each member its own key (CascadeMember::api_key, or leave the shared key out so that each "
+          "member reads its provider's env var: {}), or route the members through a gateway with base_url",
+          direct.size(), fmt::join(direct, ", "), fmt::join(env_vars, ", ")));
+    }
+  }
   std::vector<std::shared_ptr<LLM>> llms;
   for (std::size_t i = 0; i < members.size(); ++i) {
     CascadeMember& member = members[i];

@@ -18,10 +18,12 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iterator>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace majordomo {
 namespace {
@@ -35,8 +37,40 @@ struct LogTarget {
   Dialect dialect = Dialect::sqlite;
   std::string connection;  // a file path, or libpq key=value pairs
   std::string shown;       // the target with any password replaced
-  std::string password;    // only to remove it from database error texts
+  std::vector<std::string> secrets;  // passwords, only to remove them from database error texts
 };
+
+// A query member that carries a credential (password=, sslpassword=, …).
+bool is_secret_parameter(std::string_view key) {
+  std::string lower(key);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("pass") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos || lower.find("key") != std::string::npos;
+}
+
+// The target as it may be shown: user-info password and credential query values replaced. Works
+// on the raw text, so it also covers targets that do not parse as a URL.
+std::string shown_target(std::string_view text) {
+  std::string shown = resolution::redact_url(text);
+  const auto query = shown.find('?');
+  if (query == std::string::npos) return shown;
+  std::string out = shown.substr(0, query + 1);
+  std::string_view rest = std::string_view(shown).substr(query + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && is_secret_parameter(pair.substr(0, eq))) {
+      out += std::string(pair.substr(0, eq + 1)) + "[REDACTED]";
+    } else {
+      out += std::string(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    out += '&';
+    rest = rest.substr(amp + 1);
+  }
+  return out;
+}
 
 // The columns of majordomo_calls that a row fills, in insert and select order.
 constexpr std::string_view kColumns[] = {
@@ -79,7 +113,7 @@ void append_pair(std::string& out, std::string_view key, const std::string& valu
 
 LogTarget parse_target(std::string_view text) {
   LogTarget target;
-  target.shown = resolution::redact_url(text);
+  target.shown = shown_target(text);
   if (text.rfind("sqlite:", 0) == 0) {
     target.dialect = Dialect::sqlite;
     target.connection = std::string(text.substr(7));
@@ -102,7 +136,7 @@ LogTarget parse_target(std::string_view text) {
   const auto colon = info.find(':');
   Poco::URI::decode(info.substr(0, colon), user);
   if (colon != std::string::npos) Poco::URI::decode(info.substr(colon + 1), password);
-  target.password = password;
+  if (!password.empty()) target.secrets.push_back(password);
   std::string database = uri.getPath();
   while (!database.empty() && database.front() == '/') database.erase(0, 1);
   append_pair(target.connection, "host", uri.getHost(), target.shown);
@@ -110,7 +144,15 @@ LogTarget parse_target(std::string_view text) {
   append_pair(target.connection, "user", user, target.shown);
   append_pair(target.connection, "password", password, target.shown);
   append_pair(target.connection, "dbname", database, target.shown);
-  for (const auto& [key, value] : uri.getQueryParameters()) append_pair(target.connection, key, value, target.shown);
+  bool has_connect_timeout = false;
+  for (const auto& [key, value] : uri.getQueryParameters()) {
+    if (is_secret_parameter(key) && !value.empty()) target.secrets.push_back(value);
+    has_connect_timeout = has_connect_timeout || key == "connect_timeout";
+    append_pair(target.connection, key, value, target.shown);
+  }
+  // libpq waits for ever on an unreachable host by default; the writer thread (and close(),
+  // which joins it) must not.
+  if (!has_connect_timeout) append_pair(target.connection, "connect_timeout", "10", target.shown);
   return target;
 }
 
@@ -118,9 +160,10 @@ LogTarget parse_target(std::string_view text) {
 std::string database_error(const LogTarget& target, const std::exception& error) {
   std::string text = error.what();
   if (const auto* poco = dynamic_cast<const Poco::Exception*>(&error)) text = poco->displayText();
-  if (target.password.size() >= 4) {
-    for (auto at = text.find(target.password); at != std::string::npos; at = text.find(target.password, at)) {
-      text.replace(at, target.password.size(), "[REDACTED]");
+  for (const std::string& secret : target.secrets) {
+    if (secret.size() < 4) continue;  // too short to tell from ordinary text; never echoed by libpq
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "[REDACTED]");
     }
   }
   return text;
@@ -213,6 +256,7 @@ class DatabaseSink final : public LogSink {
 
   void write(const std::vector<LogRecord>& rows) override {
     try {
+      if (!session_) open();  // a reconnect that failed left no session: try again with this batch
       session_->begin();
       Poco::Data::Statement insert(*session_);
       insert << insert_;
@@ -227,7 +271,7 @@ class DatabaseSink final : public LogSink {
       session_->commit();
     } catch (const std::exception& error) {
       try {
-        if (session_->isTransaction()) session_->rollback();
+        if (session_ && session_->isTransaction()) session_->rollback();
       } catch (const std::exception&) {
         // The connection is gone; reconnect() starts over.
       }

@@ -588,11 +588,15 @@ struct LoggingLLM::Writer {
     if (write_file(dir / response_key, response_text)) row.response_body_key = response_key;
   }
 
+  // Owner-only (0600): credentials are redacted, but prompts and answers are the caller's data.
   bool write_file(const std::filesystem::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    std::error_code mode_error;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, mode_error);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.close();
-    if (out) return true;
+    if (out && !mode_error) return true;
     note_error(fmt::format("cannot write the body file {}", path.string()));
     return false;
   }

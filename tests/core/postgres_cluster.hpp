@@ -126,6 +126,9 @@ class PostgresCluster {
       if (fd < 0) _exit(126);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
+      // The server must not keep the test's sockets and pipes (fake servers, pooled connections)
+      // open after the test closed them.
+      close_range(3, ~0U, 0);
       if (as_root_ && (setgid(gid_) != 0 || setuid(uid_) != 0)) _exit(126);
       execv(argv[0], argv.data());
       _exit(127);

@@ -487,3 +487,28 @@ TEST_CASE("the JSON conveniences on a cascade fail over on an answer that fails 
     CHECK(env.server.requests().size() == 1);
   }
 }
+
+TEST_CASE("a shared key is not handed to the endpoints of several providers", "[cascade]") {
+  ProviderTestEnv env;
+  ClientOptions shared;
+  shared.api_key = "sk-only-for-openai-0000";
+  SECTION("direct to two providers: refused before anything is sent, naming the remedy") {
+    try {
+      (void)env.host.get_cascade(parse_cascade_members("openai:gpt-4o,anthropic:claude-haiku-4-5"), shared);
+      FAIL("no error");
+    } catch (const ConfigurationError& error) {
+      CHECK_THAT(error.what(), Catch::Contains("(openai, anthropic)") && Catch::Contains("ANTHROPIC_API_KEY") &&
+                               !Catch::Contains("sk-only-for-openai"));
+    }
+  }
+  SECTION("through one gateway, or with each member's own key, it is accepted") {
+    ClientOptions gateway = shared;
+    gateway.base_url = env.server.origin() + "/gw";
+    CHECK(env.host.get_cascade(parse_cascade_members("openai:gpt-4o,anthropic:claude-haiku-4-5"), gateway));
+    auto members = parse_cascade_members("openai:gpt-4o,anthropic:claude-haiku-4-5");
+    members[1].api_key = "sk-ant-own-0000";
+    CHECK(env.host.get_cascade(members, shared));
+    CHECK(env.host.get_cascade(parse_cascade_members("openai:gpt-4o,openai:gpt-4o-mini"), shared));
+  }
+  CHECK(env.server.requests().empty());
+}

@@ -222,6 +222,7 @@ TEST_CASE("catalog files merge in order: a later file wins", "[catalog]") {
   const Host host(options);
   ClientOptions client;
   client.api_key = "any-test-key-0000";
+  client.base_url = "http://127.0.0.1:9/gateway";  // one gateway key for all members; nothing is sent
   CHECK(host.get_alias("fast", client)->provider() == "anthropic");
   CHECK(host.get_alias("safe", client)->provider() == "cascade");
   // The second file's entry for the same id replaces the first's whole.

@@ -414,6 +414,9 @@ TEST_CASE("1000 calls from 8 threads become exactly 1000 SQLite rows and body pa
   for (const auto& entry : std::filesystem::directory_iterator(bodies)) {
     ++files;
     check_no_secret_in(read_text(entry.path()), entry.path().string());
+    // Prompts and answers are readable by their owner only.
+    CHECK((entry.status().permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   }
   CHECK(files == 2 * static_cast<std::size_t>(kCalls));
   for (const auto& row : rows) {
@@ -608,6 +611,15 @@ TEST_CASE("log targets that cannot be used are configuration errors naming the r
   const std::string refused = message_of("postgresql://test:hunter2-secret@127.0.0.1:1/postgres");
   CHECK(refused.find("cannot open the call log") != std::string::npos);
   CHECK(refused.find("hunter2-secret") == std::string::npos);
+  // The same password given as a query parameter, in the URL text and as libpq may echo it.
+  for (const std::string target : {"postgresql://test@127.0.0.1:1/postgres?password=hunter2-secret",
+                                   "postgresql://test@127.0.0.1:1/postgres?sslmode=disable&sslpassword=hunter2-secret",
+                                   "postgresql://test@127.0.0.1:1/postgres?password=hunter2 secret"}) {
+    const std::string message = message_of(target);
+    INFO(message);
+    CHECK(message.find("hunter2") == std::string::npos);
+    CHECK(message.find("[REDACTED]") != std::string::npos);
+  }
   CHECK(message_of("postgresql://test:with%20space@127.0.0.1:1/db").find("PGPASSWORD") != std::string::npos);
   CHECK_THROWS_AS(read_log("sqlite:/nonexistent-dir/calls.db", 5), ConfigurationError);
 }

@@ -62,7 +62,7 @@ export MAJORDOMO_FAKE_REPLIES="$replies"
 # The SDKs read these from the environment; a developer's real settings must not leak into the checks.
 unset OPENAI_API_KEY OPENAI_BASE_URL OPENAI_ORG_ID OPENAI_PROJECT_ID ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN \
       ANTHROPIC_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT \
-      GOOGLE_CLOUD_LOCATION CO_API_KEY COHERE_API_KEY DEEPSEEK_API_KEY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+      GOOGLE_CLOUD_LOCATION CO_API_KEY COHERE_API_KEY DEEPSEEK_API_KEY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
 cd "$here"
 if [ "$#" -eq 0 ]; then set -- ./*.test.js; fi
