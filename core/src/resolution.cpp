@@ -229,7 +229,8 @@ std::string redact_proxy(std::string_view url) {
   const auto at = url.rfind('@');
   if (at == std::string_view::npos || at < start) return std::string(url);
   const auto colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  // User info without a password may itself be a token (http://TOKEN@proxy): hide all of it.
+  if (colon == std::string_view::npos || colon > at) return fmt::format("{}[REDACTED]{}", url.substr(0, start), url.substr(at));
   return fmt::format("{}:[REDACTED]{}", url.substr(0, colon), url.substr(at));
 }
 

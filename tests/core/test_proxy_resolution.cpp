@@ -84,6 +84,9 @@ TEST_CASE("proxy precedence: option, then the scheme's variable, then ALL_PROXY,
   CHECK(from_option.url == "http://u:p%40ss@opt.corp:8080");
   CHECK(from_option.redacted == "http://u:[REDACTED]@opt.corp:8080");
   CHECK(from_option.source == "the proxy option (--proxy)");
+  // A user name without a password may be a token: hidden whole.
+  CHECK(resolve_proxy(std::string("http://tok-123@opt.corp:8080"), unset, "https://api.openai.com/v1", "openai")
+            .redacted == "http://[REDACTED]@opt.corp:8080");
   CHECK(resolve_proxy(std::string(), unset, "https://api.openai.com/v1", "openai").url.empty());
 
   ::setenv("NO_PROXY", "openai.com", 1);
