@@ -1,5 +1,6 @@
 // Anthropic through the host over loopback: every fixture as JSON and stream, splits, typed errors, wire checks.
 #include "provider_test_env.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,6 +25,7 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::ScopedEnv;
 using majordomo::testing::drain;
 using majordomo::testing::parse_object;
 
@@ -627,18 +629,12 @@ TEST_CASE("base URL: a gateway path prefix, ANTHROPIC_BASE_URL and ANTHROPIC_API
     for (const auto& wire : recorded) CHECK(wire.uri == "/gateway/anthropic/v1/messages");
   }
   SECTION("env vars") {
-    ::setenv("ANTHROPIC_BASE_URL", (env.server.origin() + "/from-env").c_str(), 1);
-    ::setenv("ANTHROPIC_API_KEY", "sk-ant-from-env", 1);
+    const std::string base = env.server.origin() + "/from-env";
     std::shared_ptr<LLM> llm;
-    try {
+    {
+      const ScopedEnv vars{{"ANTHROPIC_BASE_URL", base.c_str()}, {"ANTHROPIC_API_KEY", "sk-ant-from-env"}};
       llm = env.anthropic(ClientOptions{});
-    } catch (...) {
-      ::unsetenv("ANTHROPIC_BASE_URL");
-      ::unsetenv("ANTHROPIC_API_KEY");
-      throw;
     }
-    ::unsetenv("ANTHROPIC_BASE_URL");
-    ::unsetenv("ANTHROPIC_API_KEY");
     llm->get_response("hi");
     const auto recorded = env.server.requests();
     REQUIRE(recorded.size() == 1);

@@ -1,5 +1,6 @@
 // Cohere v2 through the host over loopback: fixtures as JSON and stream, thinking, splits, errors, wire headers.
 #include "provider_test_env.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::ScopedEnv;
 using majordomo::testing::drain;
 using majordomo::testing::parse_object;
 
@@ -296,18 +298,12 @@ TEST_CASE("Cohere on the wire: auth once, header layers, base URLs", "[cohere][p
     for (const auto& wire : recorded) CHECK(wire.uri == "/gateway/cohere/v2/chat");
   }
   SECTION("COHERE_BASE_URL and CO_API_KEY") {
-    ::setenv("COHERE_BASE_URL", (env.server.origin() + "/from-env").c_str(), 1);
-    ::setenv("CO_API_KEY", "co-from-env", 1);
+    const std::string base = env.server.origin() + "/from-env";
     std::shared_ptr<LLM> llm;
-    try {
+    {
+      const ScopedEnv vars{{"COHERE_BASE_URL", base.c_str()}, {"CO_API_KEY", "co-from-env"}};
       llm = env.cohere(ClientOptions{});
-    } catch (...) {
-      ::unsetenv("COHERE_BASE_URL");
-      ::unsetenv("CO_API_KEY");
-      throw;
     }
-    ::unsetenv("COHERE_BASE_URL");
-    ::unsetenv("CO_API_KEY");
     llm->get_response("hi");
     const auto recorded = env.server.requests();
     REQUIRE(recorded.size() == 1);

@@ -1,5 +1,6 @@
 // DeepSeek through the host over loopback: fixtures as JSON and stream, reasoning, splits, errors, wire headers.
 #include "provider_test_env.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::ScopedEnv;
 using majordomo::testing::drain;
 using majordomo::testing::parse_object;
 
@@ -360,18 +362,12 @@ TEST_CASE("DeepSeek on the wire: auth once, header layers, gateway header, base 
     }
   }
   SECTION("DEEPSEEK_BASE_URL and DEEPSEEK_API_KEY") {
-    ::setenv("DEEPSEEK_BASE_URL", (env.server.origin() + "/from-env").c_str(), 1);
-    ::setenv("DEEPSEEK_API_KEY", "sk-ds-from-env", 1);
+    const std::string base = env.server.origin() + "/from-env";
     std::shared_ptr<LLM> llm;
-    try {
+    {
+      const ScopedEnv vars{{"DEEPSEEK_BASE_URL", base.c_str()}, {"DEEPSEEK_API_KEY", "sk-ds-from-env"}};
       llm = env.deepseek(ClientOptions{});
-    } catch (...) {
-      ::unsetenv("DEEPSEEK_BASE_URL");
-      ::unsetenv("DEEPSEEK_API_KEY");
-      throw;
     }
-    ::unsetenv("DEEPSEEK_BASE_URL");
-    ::unsetenv("DEEPSEEK_API_KEY");
     llm->get_response("hi");
     const auto recorded = env.server.requests();
     REQUIRE(recorded.size() == 1);

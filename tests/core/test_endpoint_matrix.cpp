@@ -1,5 +1,6 @@
 // The endpoint-and-header matrix: provider × operation × base-URL source, checked on the fake's record.
 #include "provider_test_env.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@ using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
 using majordomo::testing::drain;
 using majordomo::testing::parse_object;
+using majordomo::testing::ScopedEnv;
 
 namespace {
 
@@ -80,25 +82,6 @@ const char* name_of(Operation op) {
   return "?";
 }
 
-// Sets an environment variable for one scope and restores the previous state after.
-class ScopedEnv {
- public:
-  ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
-    if (const char* old = std::getenv(name_.c_str())) previous_ = old;
-    ::setenv(name_.c_str(), value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (previous_) ::setenv(name_.c_str(), previous_->c_str(), 1);
-    else ::unsetenv(name_.c_str());
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> previous_;
-};
-
 // The path the provider's API puts after its base URL for this model and operation.
 std::string api_path(const ProviderCase& provider, Operation op) {
   if (provider.id == "openai") return "/chat/completions";
@@ -138,9 +121,12 @@ TEST_CASE("every provider and operation honours base_url, default_headers and ex
           options.api_key = provider.api_key;
           options.default_headers = {{"X-Majordomo-Team", "instance"}, {"X-Majordomo-Feature", "matrix"}};
           std::string prefix;
+          std::string env_value;  // outlives env_var, which points into it
           std::optional<ScopedEnv> env_var;
           if (from_env) {
-            env_var.emplace(provider.base_url_env, env.server.origin() + provider.version_path);
+            env_value = env.server.origin() + provider.version_path;
+            env_var.emplace(std::initializer_list<std::pair<const char*, const char*>>{
+                {provider.base_url_env.c_str(), env_value.c_str()}});
           } else {
             prefix = "/gateway/" + provider.id;
             options.base_url = env.server.origin() + prefix + provider.version_path;

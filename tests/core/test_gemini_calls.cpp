@@ -1,5 +1,6 @@
 // Gemini through the host over loopback: every fixture as JSON and stream, splits, typed errors, wire checks.
 #include "provider_test_env.hpp"
+#include "scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -20,6 +21,7 @@
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::ScopedEnv;
 using majordomo::testing::drain;
 using majordomo::testing::parse_object;
 
@@ -532,18 +534,12 @@ TEST_CASE("base URL: a gateway path prefix, GOOGLE_GEMINI_BASE_URL and GEMINI_AP
     }
   }
   SECTION("env vars") {
-    ::setenv("GOOGLE_GEMINI_BASE_URL", (env.server.origin() + "/from-env").c_str(), 1);
-    ::setenv("GEMINI_API_KEY", "AIza-from-env", 1);
+    const std::string base = env.server.origin() + "/from-env";
     std::shared_ptr<LLM> llm;
-    try {
+    {
+      const ScopedEnv vars{{"GOOGLE_GEMINI_BASE_URL", base.c_str()}, {"GEMINI_API_KEY", "AIza-from-env"}};
       llm = env.gemini(ClientOptions{});
-    } catch (...) {
-      ::unsetenv("GOOGLE_GEMINI_BASE_URL");
-      ::unsetenv("GEMINI_API_KEY");
-      throw;
     }
-    ::unsetenv("GOOGLE_GEMINI_BASE_URL");
-    ::unsetenv("GEMINI_API_KEY");
     llm->get_response("hi");
     const auto recorded = env.server.requests();
     REQUIRE(recorded.size() == 1);

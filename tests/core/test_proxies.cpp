@@ -1,5 +1,6 @@
 // Provider calls through a real squid forward proxy (plain, CONNECT, Basic auth) and a real nginx API gateway.
 #include "loopback_daemons.hpp"
+#include "scoped_env.hpp"
 #include "provider_test_env.hpp"
 #include "test_pki.hpp"
 
@@ -23,28 +24,7 @@ using majordomo::testing::tls_fake_options;
 namespace {
 
 // Sets (or unsets) environment variables for one scope and puts the old values back.
-class ScopedEnv {
- public:
-  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> values) {
-    for (const auto& [name, value] : values) {
-      const char* old = std::getenv(name);
-      saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
-      if (value == nullptr) ::unsetenv(name);
-      else ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value) ::setenv(name.c_str(), value->c_str(), 1);
-      else ::unsetenv(name.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
+using majordomo::testing::ScopedEnv;
 
 // No proxy variable of the machine running the tests may leak into them.
 ScopedEnv clean_proxy_env() {

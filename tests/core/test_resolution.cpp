@@ -1,5 +1,6 @@
 // Table-driven tests of the resolution pipeline: base-URL precedence, URL joins, header layers.
 #include "resolution.hpp"
+#include "scoped_env.hpp"
 
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
@@ -15,23 +16,7 @@ using namespace majordomo::resolution;
 
 namespace {
 
-// Sets an environment variable for one scope and restores the old state after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value->c_str(), 1); else ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1); else ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using majordomo::testing::ScopedEnv;
 
 constexpr const char* kEnv = "MAJORDOMO_TEST_BASE_URL";
 
@@ -57,7 +42,7 @@ TEST_CASE("base URL precedence: option > env var > plugin default", "[resolution
   };
   for (const auto& row : rows) {
     SECTION(row.name) {
-      ScopedEnv env(kEnv, row.env);
+      ScopedEnv env{{kEnv, row.env ? row.env->c_str() : nullptr}};
       const auto endpoint = resolve_base_url(row.option, kEnv, "https://api.example.com/v1/", "test");
       CHECK(endpoint.base_url == row.expected);
       CHECK(endpoint.source == row.source);
@@ -86,7 +71,7 @@ TEST_CASE("malformed base URLs are configuration errors naming their source", "[
   };
   for (const auto& row : rows) {
     SECTION(row.name) {
-      ScopedEnv env(kEnv, row.env);
+      ScopedEnv env{{kEnv, row.env ? row.env->c_str() : nullptr}};
       try {
         resolve_base_url(row.option, kEnv, "https://api.example.com/v1", "test");
         FAIL("no error");
