@@ -146,6 +146,20 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     CHECK(error->getValue<std::string>("provider") == "openai");
     CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("Rate limit reached"));
   }
+  SECTION("--fail-on-truncation turns an answer cut at the output cap into kind truncated") {
+    majordomo::fake::ScriptedResponse response;
+    response.fixture = "openai/chat_completion_length.json";
+    env.server.push_response(response);
+    const RunResult whole = run_cli(env.ask({"--output", "json", "Hello"}));
+    CHECK(whole.exit_code == 0);
+    CHECK(parse_object(whole.out)->getValue<std::string>("stop_reason") == "max_tokens");
+    env.server.push_response(response);
+    const RunResult cut = run_cli(env.ask({"--fail-on-truncation", "--output", "json", "Hello"}));
+    CHECK(cut.exit_code == 1);
+    const auto object = parse_object(cut.out);
+    CHECK(object->getObject("error")->getValue<std::string>("kind") == "truncated");
+    CHECK(object->getValue<std::string>("partial_content") == parse_object(whole.out)->getValue<std::string>("content"));
+  }
   SECTION("a stream that fails after some text reports the partial content") {
     majordomo::fake::ScriptedResponse response;
     response.fixture = "openai/chat_completion_stream.sse";
@@ -407,6 +421,15 @@ TEST_CASE("ask --cascade fails over and reports which member served", "[cli][cas
     CHECK(bad.exit_code == 2);
     CHECK(parse_object(bad.out)->getObject("error")->getValue<std::string>("kind") == "configuration");
     CHECK_THAT(bad.err, Catch::Contains("is not PROVIDER:MODEL"));
+    // One --api-key for members of two providers and no gateway: one provider's key would reach
+    // the other's endpoint. Refused, naming the env vars to use instead, the key never shown.
+    const RunResult shared_key = run_cli({"ask", "--cascade", "anthropic:claude-haiku-4-5,openai:gpt-4o",
+                                          "--api-key", kKey, "--output", "json", "Hello"});
+    CHECK(shared_key.exit_code == 2);
+    CHECK(parse_object(shared_key.out)->getObject("error")->getValue<std::string>("kind") == "configuration");
+    CHECK_THAT(shared_key.err, Catch::Contains("ANTHROPIC_API_KEY, OPENAI_API_KEY"));
+    CHECK(shared_key.err.find(kKey) == std::string::npos);
+    CHECK(shared_key.out.find(kKey) == std::string::npos);
     CHECK(env.server.requests().empty());
   }
 }
