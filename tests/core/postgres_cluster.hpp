@@ -78,6 +78,8 @@ class PostgresCluster {
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
   uint16_t port() const { return port_; }
+  // Stops the server now (a database outage, for the tests that need one); idempotent.
+  void shut_down() { stop(); }
   std::string target() const { return fmt::format("postgresql://test@127.0.0.1:{}/postgres", port_); }
   std::string connection() const { return fmt::format("host=127.0.0.1 port={} user=test dbname=postgres", port_); }
 

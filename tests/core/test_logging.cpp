@@ -624,6 +624,37 @@ TEST_CASE("log targets that cannot be used are configuration errors naming the r
   CHECK_THROWS_AS(read_log("sqlite:/nonexistent-dir/calls.db", 5), ConfigurationError);
 }
 
+// Poco 1.11's PostgreSQL session never calls PQfinish on a connection the server dropped (it
+// finishes only connections whose status is still OK), so a session lost in an outage keeps its
+// libpq connection (about 36 KB) when the sink replaces it. Known and bounded (once per lost
+// connection, docs/architecture.md); the outage test below meets it on purpose.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:Poco::Data::PostgreSQL::SessionHandle::connect\n";
+}
+
+TEST_CASE("a PostgreSQL outage costs the rows written during it, never the writer", "[logging][postgresql]") {
+  PostgresCluster cluster;
+  ProviderTestEnv env;
+  LoggingLLM logger(env.openai(), logging_to(cluster.target()));
+  env.push_fixture("openai/chat_completion.json");
+  (void)logger.get_response("before");
+  logger.flush();
+  CHECK(logger.stats().written == 1);
+  cluster.shut_down();
+  // Each batch now fails, and so does the reconnect after it; the next batch must find no
+  // session and try to open one again, not use the one that is gone.
+  for (int i = 0; i < 3; ++i) {
+    env.push_fixture("openai/chat_completion.json");
+    CHECK_FALSE(logger.get_response("during").content.empty());  // the calls themselves go on
+    logger.flush();
+  }
+  const LoggingStats stats = logger.stats();
+  CHECK(stats.recorded == 4);
+  CHECK(stats.written == 1);
+  CHECK(stats.failed == 3);
+  CHECK_THAT(stats.last_error, Catch::Contains("call log"));
+}
+
 TEST_CASE("loggers in several processes share one PostgreSQL table, created once", "[logging][postgresql]") {
   PostgresCluster cluster;
   ProviderTestEnv env;
