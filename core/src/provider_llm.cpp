@@ -122,13 +122,14 @@ class ProviderStreamSource final : public StreamSource {
  private:
   // One attempt: a fresh response and a new call with the prepared request.
   void send() {
-    response_ = Response{};
-    response_.provider = std::string(owner_->provider());
+    // The first attempt fills the source's fresh Response; only a retry has one to start over.
+    if (!history_.empty()) response_ = Response{};
+    response_.provider = owner_->provider();
     response_.model = owner_->model_;
-    response_.alias = owner_->alias_;
-    response_.warnings = owner_->warnings_;
+    if (!owner_->alias_.empty()) response_.alias = owner_->alias_;
+    if (!owner_->warnings_.empty()) response_.warnings = owner_->warnings_;
     response_.attempts = static_cast<int>(history_.size()) + 1;
-    response_.failed_attempts = history_;
+    if (!history_.empty()) response_.failed_attempts = history_;
     mj_call_params params{};
     params.struct_size = sizeof(params);
     params.flags = stream_ ? static_cast<uint32_t>(MJ_CALL_STREAM) : 0u;
