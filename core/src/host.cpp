@@ -5,6 +5,8 @@
 #include "plugin_library.hpp"
 #include "provider_llm.hpp"
 
+#include <majordomo/version.hpp>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -12,6 +14,10 @@
 #include <cstdlib>
 
 namespace majordomo {
+
+std::string_view version() noexcept { return MAJORDOMO_VERSION_STRING; }
+
+PluginAbiRange plugin_abi_range() noexcept { return {kHostAbiMin, kHostAbiMax}; }
 
 std::string_view to_string(SkipReason reason) noexcept {
   switch (reason) {

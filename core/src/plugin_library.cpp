@@ -2,6 +2,7 @@
 #include "plugin_library.hpp"
 
 #include <majordomo/sdk/str.hpp>
+#include <majordomo/version.hpp>
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
@@ -23,9 +24,6 @@ namespace majordomo {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr uint32_t kHostAbiMin = 1;
-constexpr uint32_t kHostAbiMax = MJ_ABI_VERSION;
 
 std::string as_string(mj_str text) { return std::string(sdk::view(text)); }
 
@@ -109,7 +107,7 @@ LoadOutcome load_one(const fs::path& path) {
     return outcome;
   }
   auto& entry = library->get<int32_t(const mj_host_offer*, mj_plugin_answer*)>(MJ_PLUGIN_ENTRY_SYMBOL);
-  static constexpr char kHostVersion[] = MAJORDOMO_VERSION;
+  static constexpr char kHostVersion[] = MAJORDOMO_VERSION_STRING;
   const mj_host_offer offer{sizeof(mj_host_offer), kHostAbiMin, kHostAbiMax, 0,
                             {kHostVersion, sizeof(kHostVersion) - 1}};
   mj_plugin_answer answer{};

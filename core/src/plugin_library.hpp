@@ -12,6 +12,10 @@
 
 namespace majordomo {
 
+// The plugin ABI versions this host speaks.
+inline constexpr uint32_t kHostAbiMin = 1;
+inline constexpr uint32_t kHostAbiMax = MJ_ABI_VERSION;
+
 // A plugin library kept loaded for as long as anything holds this object (every LLM created
 // from the plugin holds it, so the library outlives all code and data it handed out).
 struct LoadedPlugin {

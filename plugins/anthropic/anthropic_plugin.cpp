@@ -7,6 +7,7 @@
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/version.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
@@ -132,7 +133,7 @@ constexpr mj_provider_info kProviderInfo{
     MJ_AUTH_HEADER,
     sdk::to_mj("anthropic"),
     sdk::to_mj("Anthropic"),
-    sdk::to_mj("0.1.0"),
+    sdk::to_mj(MAJORDOMO_VERSION_STRING),
     sdk::to_mj("https://api.anthropic.com"),
     sdk::to_mj("ANTHROPIC_API_KEY"),
     sdk::to_mj("ANTHROPIC_BASE_URL"),

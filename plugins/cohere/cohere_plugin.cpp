@@ -8,6 +8,7 @@
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/version.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/sse.hpp>
 
@@ -73,7 +74,7 @@ constexpr mj_provider_info kProviderInfo{
     MJ_AUTH_BEARER,
     sdk::to_mj("cohere"),
     sdk::to_mj("Cohere"),
-    sdk::to_mj("0.1.0"),
+    sdk::to_mj(MAJORDOMO_VERSION_STRING),
     sdk::to_mj("https://api.cohere.com"),
     sdk::to_mj("CO_API_KEY"),
     sdk::to_mj("COHERE_BASE_URL"),

@@ -5,6 +5,7 @@
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/version.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 
 #include <cstdint>
@@ -64,7 +65,7 @@ constexpr mj_provider_info kProviderInfo{
     MJ_AUTH_BEARER,
     sdk::to_mj("deepseek"),
     sdk::to_mj("DeepSeek"),
-    sdk::to_mj("0.1.0"),
+    sdk::to_mj(MAJORDOMO_VERSION_STRING),
     sdk::to_mj("https://api.deepseek.com"),
     sdk::to_mj("DEEPSEEK_API_KEY"),
     sdk::to_mj("DEEPSEEK_BASE_URL"),

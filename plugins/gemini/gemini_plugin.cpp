@@ -7,6 +7,7 @@
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/version.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
@@ -90,7 +91,7 @@ constexpr mj_provider_info kProviderInfo{
     MJ_AUTH_HEADER,
     sdk::to_mj("gemini"),
     sdk::to_mj("Google Gemini"),
-    sdk::to_mj("0.1.0"),
+    sdk::to_mj(MAJORDOMO_VERSION_STRING),
     // No API version here: the path carries it, as in the official SDK (PROTOCOLS.md §0.1).
     sdk::to_mj("https://generativelanguage.googleapis.com"),
     sdk::to_mj("GEMINI_API_KEY"),

@@ -6,6 +6,7 @@
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
+#include <majordomo/version.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/responses_api.hpp>
 #include <majordomo/sdk/str.hpp>
@@ -80,7 +81,7 @@ constexpr mj_provider_info kProviderInfo{
     MJ_AUTH_BEARER,
     sdk::to_mj("openai"),
     sdk::to_mj("OpenAI"),
-    sdk::to_mj("0.1.0"),
+    sdk::to_mj(MAJORDOMO_VERSION_STRING),
     sdk::to_mj("https://api.openai.com/v1"),
     sdk::to_mj("OPENAI_API_KEY"),
     sdk::to_mj("OPENAI_BASE_URL"),

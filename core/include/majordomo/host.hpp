@@ -15,6 +15,17 @@
 
 namespace majordomo {
 
+// The version of the majordomo library the program runs with, e.g. "0.2.0" (MAJORDOMO_VERSION_STRING
+// in <majordomo/version.hpp> is the one it was compiled against).
+std::string_view version() noexcept;
+
+// The plugin ABI versions this host loads: a plugin must speak one of [min, max].
+struct PluginAbiRange {
+  uint32_t min = 0;
+  uint32_t max = 0;
+};
+PluginAbiRange plugin_abi_range() noexcept;
+
 struct ModelInfo {
   std::string id;
   // USD per million tokens; negative when not priced.
