@@ -1,6 +1,7 @@
 // CascadeLLM: an ordered list of LLMs tried in turn until one answers (fail-over across providers).
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 
@@ -29,14 +30,14 @@ struct CascadeMember {
 // "openai:gpt-4o,anthropic:claude-haiku-4-5" → two members (provider before the first ':', so a
 // model id may contain ':'; white space around entries is ignored). Throws ConfigurationError
 // naming the bad entry when one has no provider or no model.
-std::vector<CascadeMember> parse_cascade_members(std::string_view list);
+MAJORDOMO_API std::vector<CascadeMember> parse_cascade_members(std::string_view list);
 
 // Whether a cascade moves on to its next member after an error of this kind: it does on the
 // provider-side kinds rate_limited, overloaded, server, timeout, connection and unsupported, and,
 // when the answer is checked (`checked`: complete_checked, i.e. JSON and structured output), on
 // parse and schema_mismatch. Never on configuration, bad_request, cancelled or any other kind:
 // those are the caller's to fix, and the next member would fail the same way.
-bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
+MAJORDOMO_API bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
 
 // Tries its members in order. Obligations it meets:
 //  - it never retries a member (each provider-bound member retries per its own RetryPolicy) and
@@ -50,7 +51,7 @@ bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
 //    order, every retry and every member that failed before (member, kind, HTTP status, message);
 //  - when every member failed, the error is the last member's (its class and kind) and its
 //    message lists each member's error; a kind that does not fail over is thrown as it is.
-class CascadeLLM final : public LLM {
+class MAJORDOMO_API CascadeLLM final : public LLM {
  public:
   // Throws ConfigurationError when `members` is empty or holds a null.
   explicit CascadeLLM(std::vector<std::shared_ptr<LLM>> members, std::string alias = {});

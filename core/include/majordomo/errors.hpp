@@ -1,6 +1,7 @@
 // Typed errors of the public API: one exception class per error kind of the plugin ABI.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -34,8 +35,8 @@ enum class ErrorKind : int32_t {
 };
 
 // "rate_limited", "bad_request", … (the names used in CLI output and logs).
-std::string_view to_string(ErrorKind kind) noexcept;
-std::optional<ErrorKind> error_kind_from_string(std::string_view name) noexcept;
+MAJORDOMO_API std::string_view to_string(ErrorKind kind) noexcept;
+MAJORDOMO_API std::optional<ErrorKind> error_kind_from_string(std::string_view name) noexcept;
 
 // One attempt a middleware moved past before the final outcome: a retried request or a cascade
 // member that failed. Recorded in order on the Response (success) or ErrorDetails (failure) so that
@@ -64,7 +65,7 @@ struct ErrorDetails {
 };
 
 // Base of every exception majordomo throws. what() is the human message.
-class Error : public std::runtime_error {
+class MAJORDOMO_API Error : public std::runtime_error {
  public:
   explicit Error(ErrorDetails details);
   ErrorKind kind() const noexcept { return details_.kind; }
@@ -81,7 +82,7 @@ class Error : public std::runtime_error {
 };
 
 #define MAJORDOMO_ERROR_CLASS(Name)                                   \
-  class Name : public Error {                                         \
+  class MAJORDOMO_API Name : public Error {                                         \
    public:                                                            \
     explicit Name(ErrorDetails details) : Error(std::move(details)) {} \
   };
@@ -103,8 +104,8 @@ MAJORDOMO_ERROR_CLASS(UnsupportedError)
 #undef MAJORDOMO_ERROR_CLASS
 
 // Throws the exception class matching details.kind.
-[[noreturn]] void throw_error(ErrorDetails details);
+[[noreturn]] MAJORDOMO_API void throw_error(ErrorDetails details);
 // Shorthand for the common configuration error (raised before any I/O).
-[[noreturn]] void throw_configuration_error(std::string message, std::string provider = {});
+[[noreturn]] MAJORDOMO_API void throw_configuration_error(std::string message, std::string provider = {});
 
 }  // namespace majordomo

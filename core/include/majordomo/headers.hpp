@@ -1,6 +1,7 @@
 // HeaderSet: an ordered list of HTTP headers with case-insensitive, one-value-per-name semantics.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <cstddef>
 #include <initializer_list>
 #include <string>
@@ -19,7 +20,7 @@ struct Header {
 // header of the same name, so the spelling on the wire is the one of the layer that won.
 // Validation (token names, no CR/LF/NUL in values) happens in the resolution pipeline, before
 // any I/O, so that the error can name the layer the bad header came from.
-class HeaderSet {
+class MAJORDOMO_API HeaderSet {
  public:
   HeaderSet() = default;
   HeaderSet(std::initializer_list<std::pair<std::string, std::string>> headers);
@@ -40,6 +41,6 @@ class HeaderSet {
   std::vector<Header> headers_;
 };
 
-bool header_name_equals(std::string_view a, std::string_view b) noexcept;
+MAJORDOMO_API bool header_name_equals(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace majordomo

@@ -1,6 +1,7 @@
 // Host: finds and loads provider plugins, and creates provider-bound LLM instances.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/cascade.hpp>
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
@@ -17,14 +18,14 @@ namespace majordomo {
 
 // The version of the majordomo library the program runs with, e.g. "0.2.0" (MAJORDOMO_VERSION_STRING
 // in <majordomo/version.hpp> is the one it was compiled against).
-std::string_view version() noexcept;
+MAJORDOMO_API std::string_view version() noexcept;
 
 // The plugin ABI versions this host loads: a plugin must speak one of [min, max].
 struct PluginAbiRange {
   uint32_t min = 0;
   uint32_t max = 0;
 };
-PluginAbiRange plugin_abi_range() noexcept;
+MAJORDOMO_API PluginAbiRange plugin_abi_range() noexcept;
 
 struct ModelInfo {
   std::string id;
@@ -38,7 +39,7 @@ struct ModelInfo {
   bool priced() const noexcept { return input_usd_per_mtok >= 0 && output_usd_per_mtok >= 0; }
 };
 
-struct PluginInfo {
+struct MAJORDOMO_API PluginInfo {
   std::string provider_id;
   std::string display_name;
   std::string version;
@@ -52,7 +53,7 @@ struct PluginInfo {
 };
 
 enum class SkipReason { not_a_plugin, abi_out_of_range, duplicate_provider, failed_to_load, invalid_metadata };
-std::string_view to_string(SkipReason reason) noexcept;
+MAJORDOMO_API std::string_view to_string(SkipReason reason) noexcept;
 
 // A file in a plugin directory that was not loaded, and why (with the remedy where there is one).
 struct SkippedPlugin {
@@ -79,7 +80,7 @@ struct HostOptions {
 // ConfigurationError naming the file and key); afterwards read-only and safe to share between
 // threads. A plugin library stays loaded while any LLM created from it lives, even after the
 // Host itself is destroyed.
-class Host {
+class MAJORDOMO_API Host {
  public:
   explicit Host(HostOptions options = {});
   ~Host();

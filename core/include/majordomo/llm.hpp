@@ -1,6 +1,7 @@
 // LLM: the one interface of provider-bound clients and middleware, plus streams and resolved requests.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
 #include <majordomo/options.hpp>
@@ -28,7 +29,7 @@ struct Message {
 };
 
 // A provider-neutral request: what LLM implementations and middleware pass along.
-struct LLMRequest {
+struct MAJORDOMO_API LLMRequest {
   std::vector<Message> messages;
   RequestOptions options;
   ResponseFormat format = ResponseFormat::text;
@@ -39,7 +40,7 @@ struct LLMRequest {
 };
 
 // A request as it would go on the wire: the output of the resolution pipeline.
-struct ResolvedRequest {
+struct MAJORDOMO_API ResolvedRequest {
   std::string provider;
   std::string model;
   std::string method = "POST";
@@ -70,7 +71,7 @@ struct StreamChunk {
 // Obligations: next() after it returned false or threw, or after close(), is not called;
 // close() and destruction at any point release the connection (closing it when the response
 // was not read to its end) and keep response() readable.
-class StreamSource {
+class MAJORDOMO_API StreamSource {
  public:
   virtual ~StreamSource() = default;
   // Fills `chunk` and returns true, or returns false at the successful end. Throws Error; a stream
@@ -84,7 +85,7 @@ class StreamSource {
 
 // A streamed answer, pulled chunk by chunk by the caller. Movable, not copyable. Abandoning it
 // (destroying or close()) before the end closes its connection instead of reading the rest.
-class ResponseStream {
+class MAJORDOMO_API ResponseStream {
  public:
   explicit ResponseStream(std::unique_ptr<StreamSource> source);
   ResponseStream(ResponseStream&&) noexcept;
@@ -146,7 +147,7 @@ using AnswerCheck = std::function<JsonResponse(Response)>;
 //  - configuration errors (bad header, missing key, bad URL) are thrown before any I/O;
 //  - a stream never retries or fails over after its first chunk reached the caller;
 //  - only the provider-bound LLM retries (ClientOptions::retry); middleware never resends.
-class LLM {
+class MAJORDOMO_API LLM {
  public:
   virtual ~LLM() = default;
 
@@ -188,6 +189,6 @@ class LLM {
 };
 
 // Strips surrounding white space and a Markdown code fence (```json … ```) from model output.
-std::string_view strip_json_fences(std::string_view text) noexcept;
+MAJORDOMO_API std::string_view strip_json_fences(std::string_view text) noexcept;
 
 }  // namespace majordomo

@@ -1,6 +1,7 @@
 // LoggingLLM: records every call of a wrapped LLM to SQLite or PostgreSQL from a background writer.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/llm.hpp>
 
 #include <cstddef>
@@ -56,7 +57,7 @@ struct LogRecord {
 
 // Where rows go. write() is called from one thread at a time (the writer thread), with the rows
 // of one batch; it either stores them all and returns, or throws (nothing of the batch stored).
-class LogSink {
+class MAJORDOMO_API LogSink {
  public:
   virtual ~LogSink() = default;
   virtual void write(const std::vector<LogRecord>& rows) = 0;
@@ -68,11 +69,11 @@ class LogSink {
 // "postgresql://user[:password]@host[:port]/dbname[?param=value&...]" (the table is created when
 // missing, under an advisory lock so several processes may start at once; core/sql has the DDL).
 // Throws ConfigurationError naming the remedy; a password in the target never appears in it.
-std::unique_ptr<LogSink> open_log_sink(std::string_view target);
+MAJORDOMO_API std::unique_ptr<LogSink> open_log_sink(std::string_view target);
 
 // The last `count` rows of a log target, oldest first. Throws ConfigurationError when the
 // target cannot be opened or has no call log.
-std::vector<LogRecord> read_log(std::string_view target, std::size_t count);
+MAJORDOMO_API std::vector<LogRecord> read_log(std::string_view target, std::size_t count);
 
 enum class LogOverflow {
   drop_newest,  // a call whose row finds the queue full is not recorded; dropped() counts it
@@ -110,7 +111,7 @@ struct LoggingStats {
 //  - flush() returns once every row queued before it is stored or counted as failed; close()
 //    flushes and stops the writer; destruction closes. Rows of streams still open at close()
 //    are counted as dropped when those streams end.
-class LoggingLLM final : public LLM {
+class MAJORDOMO_API LoggingLLM final : public LLM {
  public:
   // Opens options.target now (ConfigurationError before any call when it cannot be opened).
   LoggingLLM(std::shared_ptr<LLM> inner, LoggingOptions options = {});

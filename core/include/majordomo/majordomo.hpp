@@ -3,6 +3,7 @@
 
 #include <majordomo/cascade.hpp>
 #include <majordomo/errors.hpp>
+#include <majordomo/export.hpp>
 #include <majordomo/headers.hpp>
 #include <majordomo/host.hpp>
 #include <majordomo/llm.hpp>
@@ -10,3 +11,4 @@
 #include <majordomo/response.hpp>
 #include <majordomo/retry.hpp>
 #include <majordomo/structured.hpp>
+#include <majordomo/version.hpp>

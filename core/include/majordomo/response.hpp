@@ -1,6 +1,7 @@
 // Response, Usage, Cost and StopReason: what every call returns.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
 
 #include <chrono>
@@ -40,7 +41,7 @@ enum class StopReason {
   // ServerError instead (docs/providers.md); kept so values match the ABI's MJ_STOP_* numbers.
   error = 6,
 };
-std::string_view to_string(StopReason reason) noexcept;
+MAJORDOMO_API std::string_view to_string(StopReason reason) noexcept;
 
 struct Response {
   std::string content;             // the answer

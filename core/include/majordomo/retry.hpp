@@ -1,6 +1,7 @@
 // RetryPolicy: when and how long the provider-bound LLM waits before resending a failed request.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
 
 #include <chrono>
@@ -16,7 +17,7 @@ namespace majordomo {
 //  - every retried attempt is recorded as a FailedAttempt (with the wait that followed it) in the
 //    Response or ErrorDetails, and Response::attempts counts the requests sent;
 //  - configuration, bad_request, authentication and every other non-transient kind fail at once.
-struct RetryPolicy {
+struct MAJORDOMO_API RetryPolicy {
   // Requests in all, the first one included; 1 turns retrying off.
   int max_attempts = 3;
   // Backoff before retry n (n = 1, 2, …): min(max_delay, base_delay × 2^(n-1)) × a random factor

@@ -1,6 +1,7 @@
 // Structured output: JSON Schema checks of model answers and a typed get_structured_response.
 #pragma once
 
+#include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/llm.hpp>
 
@@ -17,7 +18,7 @@ namespace majordomo {
 
 // A JSON Schema (draft 7) parsed once, to check answers against. Parsing up front lets callers
 // refuse an unusable schema before any request is sent.
-class JsonSchema {
+class MAJORDOMO_API JsonSchema {
  public:
   // Throws ConfigurationError (naming `provider` when given) when schema_json is not one JSON
   // object or is not a schema the validator understands.
@@ -46,7 +47,7 @@ class JsonSchema {
 
 // A structured answer read as a stream: pieces of the JSON text arrive as the model writes them
 // (through stream()), then finish() reads whatever is left and checks the whole answer.
-class StructuredStream {
+class MAJORDOMO_API StructuredStream {
  public:
   StructuredStream(ResponseStream stream, JsonSchema schema)
       : stream_(std::move(stream)), schema_(std::move(schema)) {}
@@ -63,12 +64,12 @@ class StructuredStream {
 
 // get_json_schema_response, streamed: the same request with streaming on, and the same checks
 // when finish() is called. ConfigurationError and UnsupportedError come before sending.
-StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
+MAJORDOMO_API StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
                                                  std::string_view schema_name, const RequestOptions& options = {});
 
 // Strips Markdown code fences from response.content and parses it; ParseError (partial_content =
 // raw text) when it is not JSON. What get_json_response does with the answer it received.
-JsonResponse parse_json_response(Response response);
+MAJORDOMO_API JsonResponse parse_json_response(Response response);
 
 // get_json_schema_response with the answer turned into T by `convert`, which takes either
 // `const Poco::JSON::Object::Ptr&` (the answer must then be an object) or the
