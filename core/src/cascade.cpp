@@ -154,6 +154,7 @@ bool cascade_fails_over(ErrorKind kind, bool checked) noexcept {
     case ErrorKind::timeout:
     case ErrorKind::connection:
     case ErrorKind::unsupported:
+    case ErrorKind::plugin:  // the next member may be another plugin's code
       return true;
     case ErrorKind::parse:
     case ErrorKind::schema_mismatch:

@@ -7,10 +7,10 @@
 namespace majordomo {
 namespace {
 
-constexpr std::array<std::string_view, 16> kKindNames = {
+constexpr std::array<std::string_view, 17> kKindNames = {
     "",            "configuration", "authentication", "permission", "not_found", "bad_request",
     "rate_limited", "overloaded",   "server",         "timeout",    "connection", "truncated",
-    "parse",       "schema_mismatch", "cancelled",    "unsupported"};
+    "parse",       "schema_mismatch", "cancelled",    "unsupported", "plugin"};
 
 }  // namespace
 
@@ -46,6 +46,7 @@ void throw_error(ErrorDetails details) {
     case ErrorKind::schema_mismatch: throw SchemaMismatchError(std::move(details));
     case ErrorKind::cancelled: throw CancelledError(std::move(details));
     case ErrorKind::unsupported: throw UnsupportedError(std::move(details));
+    case ErrorKind::plugin: throw PluginError(std::move(details));
   }
   // A kind number from a newer plugin that this host does not know yet.
   details.kind = ErrorKind::server;

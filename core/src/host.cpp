@@ -26,6 +26,7 @@ std::string_view to_string(SkipReason reason) noexcept {
     case SkipReason::duplicate_provider: return "duplicate provider id";
     case SkipReason::failed_to_load: return "failed to load";
     case SkipReason::invalid_metadata: return "invalid metadata";
+    case SkipReason::plugin_fault: return "plugin fault";
   }
   return "failed to load";
 }

@@ -1,5 +1,8 @@
-// Plugin discovery: directory scan, ELF sanity check, Boost.DLL load, ABI handshake, metadata copy.
+// Plugin discovery: directory scan, ELF checks, Boost.DLL load, the guarded ABI handshake, metadata read through the boundary.
 #include "plugin_library.hpp"
+
+#include "elf_file.hpp"
+#include "plugin_boundary.hpp"
 
 #include <majordomo/sdk/str.hpp>
 #include <majordomo/version.hpp>
@@ -11,8 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <elf.h>
-#include <fstream>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -52,18 +54,29 @@ fs::path default_plugin_dir() {
   return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
 }
 
-template <class T>
-bool read_at(std::ifstream& in, std::uint64_t offset, T& out) {
-  in.seekg(static_cast<std::streamoff>(offset));
-  in.read(reinterpret_cast<char*>(&out), sizeof(T));
-  return static_cast<bool>(in);
-}
-
 bool valid_provider_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
+}
+
+// The TLS module of this host, handed to every plugin at the handshake so that a plugin
+// installed anywhere does https: it sits one level above the plugin directory, in the build tree
+// and in an installed tree alike.
+std::string host_tls_module_path() {
+  std::error_code ec;
+  const fs::path module = default_plugin_dir().parent_path() / "libmajordomo-tls.so";
+  return fs::is_regular_file(module, ec) ? module.string() : std::string();
+}
+
+// mj_str's contract: data may be null only when size is 0.
+bool sound(mj_str text) noexcept { return text.size == 0 || text.data != nullptr; }
+bool sound(const mj_header* headers, std::size_t count) noexcept {
+  if (count == 0) return true;
+  if (headers == nullptr || count > 256) return false;
+  return std::all_of(headers, headers + count,
+                     [](const mj_header& h) { return sound(h.name) && sound(h.value); });
 }
 
 ModelInfo copy_model(const mj_model_info& model) {
@@ -78,73 +91,84 @@ ModelInfo copy_model(const mj_model_info& model) {
   return out;
 }
 
+// The dynamic loader's reason in a short sentence: Boost.DLL wraps dlerror() as
+// "boost::dll::shared_library::load() failed (dlerror system message: <path>: <why>): <errno text>",
+// and only <why> means anything to a user.
+std::string loader_reason(std::string_view what, const fs::path& path) {
+  constexpr std::string_view marker = "dlerror system message: ";
+  if (const auto at = what.find(marker); at != std::string_view::npos) {
+    what.remove_prefix(at + marker.size());
+    if (const auto close = what.rfind("): "); close != std::string_view::npos) what = what.substr(0, close);
+  }
+  const std::string prefix = path.string() + ": ";
+  if (what.substr(0, prefix.size()) == prefix) what.remove_prefix(prefix.size());
+  constexpr std::string_view missing = ": cannot open shared object file: No such file or directory";
+  if (what.size() > missing.size() && what.substr(what.size() - missing.size()) == missing) {
+    return fmt::format("it needs {}, which the dynamic loader cannot find",
+                       what.substr(0, what.size() - missing.size()));
+  }
+  constexpr std::string_view undefined = "undefined symbol: ";
+  if (const auto at = what.find(undefined); at != std::string_view::npos) {
+    return fmt::format("it needs the symbol {}, which none of the loaded libraries defines (was it built "
+                       "against other versions of its libraries?)",
+                       what.substr(at + undefined.size()));
+  }
+  return fmt::format("the dynamic loader refused it: {}", what);
+}
+
+// The plugin's reason for MJ_ENTRY_FAILED, cut at its NUL and made printable.
+std::string entry_failure(const char* buffer, std::size_t capacity) {
+  std::string text(buffer, strnlen(buffer, capacity));
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return text;
+}
+
 struct LoadOutcome {
   std::shared_ptr<LoadedPlugin> plugin;
   SkipReason reason = SkipReason::failed_to_load;
   std::string message;
 };
 
-LoadOutcome load_one(const fs::path& path) {
+LoadOutcome skip(SkipReason reason, std::string message) {
   LoadOutcome outcome;
-  if (std::string problem = elf_problem(path); !problem.empty()) {
-    outcome.reason = problem.rfind("not an ELF", 0) == 0 ? SkipReason::not_a_plugin
-                                                         : SkipReason::failed_to_load;
-    outcome.message = std::move(problem);
-    return outcome;
-  }
-  auto library = std::make_shared<boost::dll::shared_library>();
-  try {
-    // RTLD_NOW: a plugin with an unresolved symbol fails here, not in the middle of a request.
-    library->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& error) {
-    outcome.reason = SkipReason::failed_to_load;
-    outcome.message = fmt::format("the dynamic loader refused it: {}", error.what());
-    return outcome;
-  }
-  if (!library->has(MJ_PLUGIN_ENTRY_SYMBOL)) {
-    outcome.reason = SkipReason::not_a_plugin;
-    outcome.message = fmt::format("a shared library without the {} symbol", MJ_PLUGIN_ENTRY_SYMBOL);
-    return outcome;
-  }
-  auto& entry = library->get<int32_t(const mj_host_offer*, mj_plugin_answer*)>(MJ_PLUGIN_ENTRY_SYMBOL);
-  static constexpr char kHostVersion[] = MAJORDOMO_VERSION_STRING;
-  const mj_host_offer offer{sizeof(mj_host_offer), kHostAbiMin, kHostAbiMax, 0,
-                            {kHostVersion, sizeof(kHostVersion) - 1}};
-  mj_plugin_answer answer{};
-  answer.struct_size = sizeof(mj_plugin_answer);
-  const int32_t refused = entry(&offer, &answer);
-  if (refused != 0 || answer.table == nullptr || answer.abi_chosen < kHostAbiMin ||
-      answer.abi_chosen > kHostAbiMax) {
-    outcome.reason = SkipReason::abi_out_of_range;
-    outcome.message = fmt::format(
-        "plugin speaks plugin ABI {}..{}, this host speaks {}..{}; rebuild the plugin against a "
-        "majordomo SDK with ABI {} (or use a majordomo release that speaks ABI {})",
-        answer.abi_min, answer.abi_max, kHostAbiMin, kHostAbiMax, kHostAbiMax, answer.abi_max);
-    return outcome;
-  }
-  const auto* table = static_cast<const mj_plugin_v1*>(answer.table);
-  const mj_provider_info* info = table->info;
-  const bool complete_table =
-      table->struct_size >= sizeof(mj_plugin_v1) && table->abi_version == answer.abi_chosen &&
-      table->instance_create && table->instance_destroy && table->request_build &&
-      table->prepared_release && table->call_open && table->call_next && table->call_close &&
-      table->status_release && info != nullptr && info->struct_size >= sizeof(mj_provider_info);
+  outcome.reason = reason;
+  outcome.message = std::move(message);
+  return outcome;
+}
+
+// Reads the plugin's table and provider info through the boundary and checks what the host will
+// rely on: every v1 function present, every string and array well formed, a valid provider id.
+LoadOutcome read_metadata(const fs::path& path, const mj_plugin_answer& answer) {
+  const auto table = read_plugin_struct(static_cast<const mj_plugin_v1*>(answer.table), MJ_PLUGIN_V1_SIZE);
+  const bool complete_table = table && table->abi_version == answer.abi_chosen && table->instance_create &&
+                              table->instance_destroy && table->request_build && table->prepared_release &&
+                              table->call_open && table->call_next && table->call_close && table->status_release;
   if (!complete_table) {
-    outcome.reason = SkipReason::invalid_metadata;
-    outcome.message = "the plugin's function table or provider info is incomplete for ABI 1";
-    return outcome;
+    return skip(SkipReason::invalid_metadata, "its function table is incomplete for plugin ABI 1");
+  }
+  const auto info = read_plugin_struct(table->info, MJ_PROVIDER_INFO_V1_SIZE);
+  if (!info) return skip(SkipReason::invalid_metadata, "its provider description is missing or truncated");
+  const bool sound_info =
+      sound(info->provider_id) && sound(info->display_name) && sound(info->plugin_version) &&
+      sound(info->default_base_url) && sound(info->api_key_env) && sound(info->base_url_env) &&
+      sound(info->auth_header) && sound(info->required_headers, info->required_header_count) &&
+      sound(info->gateway_headers, info->gateway_header_count) &&
+      (info->model_count == 0 || info->models != nullptr);
+  if (!sound_info) {
+    return skip(SkipReason::invalid_metadata, "its provider description has a null string or header list");
   }
   auto plugin = std::make_shared<LoadedPlugin>();
-  plugin->library = library;
-  plugin->table = table;
+  plugin->table = *table;
+  plugin->provider = *info;
   if (answer.call_params_size > MJ_CALL_PARAMS_V1_SIZE) plugin->call_params_size = answer.call_params_size;
   PluginInfo& out = plugin->info;
   out.provider_id = as_string(info->provider_id);
   if (!valid_provider_id(out.provider_id)) {
-    outcome.reason = SkipReason::invalid_metadata;
-    outcome.message = fmt::format("provider id '{}' is not lower-case [a-z0-9_-], 1 to 64 bytes",
-                                  out.provider_id);
-    return outcome;
+    return skip(SkipReason::invalid_metadata,
+                fmt::format("its provider id '{}' is not lower-case [a-z0-9_-], 1 to 64 bytes",
+                            entry_failure(out.provider_id.data(), out.provider_id.size())));
   }
   out.display_name = as_string(info->display_name);
   out.version = as_string(info->plugin_version);
@@ -153,47 +177,96 @@ LoadOutcome load_one(const fs::path& path) {
   out.default_base_url = as_string(info->default_base_url);
   out.api_key_env = as_string(info->api_key_env);
   out.base_url_env = as_string(info->base_url_env);
-  for (std::size_t i = 0; i < info->model_count; ++i) out.models.push_back(copy_model(info->models[i]));
+  for (std::size_t i = 0; i < info->model_count; ++i) {
+    const auto model = read_plugin_array_element(info->models, i, MJ_MODEL_INFO_V1_SIZE);
+    if (!model || !sound(model->id) || model->id.size == 0) {
+      return skip(SkipReason::invalid_metadata,
+                  fmt::format("its model catalog entry {} is malformed (sizes differ, or no id)", i + 1));
+    }
+    out.models.push_back(copy_model(*model));
+  }
+  LoadOutcome outcome;
   outcome.plugin = std::move(plugin);
+  return outcome;
+}
+
+LoadOutcome load_one(const fs::path& path, const std::string& tls_module) {
+  if (std::string problem = elf_problem(path); !problem.empty()) {
+    const bool not_elf = problem.rfind("not an ELF", 0) == 0 || problem.rfind("not a 64-bit", 0) == 0;
+    return skip(not_elf ? SkipReason::not_a_plugin : SkipReason::failed_to_load, std::move(problem));
+  }
+  // A shared library that is not a plugin is recognised from its symbol table, so its
+  // constructors never run in this process.
+  if (elf_defines_symbol(path, MJ_PLUGIN_ENTRY_SYMBOL) == false) {
+    return skip(SkipReason::not_a_plugin,
+                fmt::format("a shared library that does not export {}", MJ_PLUGIN_ENTRY_SYMBOL));
+  }
+  auto library = std::make_shared<boost::dll::shared_library>();
+  try {
+    // RTLD_NOW: a plugin with an unresolved symbol fails here, not in the middle of a request.
+    library->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& error) {
+    return skip(SkipReason::failed_to_load, loader_reason(error.what(), path));
+  } catch (...) {
+    return skip(SkipReason::plugin_fault, "a constructor of the library threw while it was loaded");
+  }
+  if (!library->has(MJ_PLUGIN_ENTRY_SYMBOL)) {
+    return skip(SkipReason::not_a_plugin,
+                fmt::format("a shared library that does not export {}", MJ_PLUGIN_ENTRY_SYMBOL));
+  }
+  auto& entry = library->get<int32_t(const mj_host_offer*, mj_plugin_answer*)>(MJ_PLUGIN_ENTRY_SYMBOL);
+  static constexpr char kHostVersion[] = MAJORDOMO_VERSION_STRING;
+  mj_host_offer offer{};
+  offer.struct_size = sizeof(offer);
+  offer.abi_min = kHostAbiMin;
+  offer.abi_max = kHostAbiMax;
+  offer.host_version = {kHostVersion, sizeof(kHostVersion) - 1};
+  offer.tls_module_path = sdk::to_mj(tls_module);
+  char failure[256] = {};
+  mj_plugin_answer answer{};
+  answer.struct_size = sizeof(answer);
+  answer.failure = failure;
+  answer.failure_capacity = sizeof(failure);
+  int32_t result = MJ_ENTRY_REFUSED;
+  try {
+    result = entry(&offer, &answer);
+  } catch (...) {
+    return skip(SkipReason::plugin_fault,
+                fmt::format("its entry point threw instead of answering: {}", describe_current_exception()));
+  }
+  if (result == MJ_ENTRY_FAILED) {
+    const std::string why = entry_failure(failure, sizeof(failure));
+    return skip(SkipReason::plugin_fault,
+                why.empty() ? std::string("its entry point failed without saying why")
+                            : fmt::format("it could not describe itself: {}", why));
+  }
+  if (result != MJ_ENTRY_ACCEPTED || answer.table == nullptr || answer.abi_chosen < kHostAbiMin ||
+      answer.abi_chosen > kHostAbiMax) {
+    return skip(SkipReason::abi_out_of_range,
+                fmt::format("it speaks plugin ABI {}..{}, this host speaks {}..{}; rebuild the plugin against a "
+                            "majordomo SDK with ABI {} (or use a majordomo release that speaks ABI {})",
+                            answer.abi_min, answer.abi_max, kHostAbiMin, kHostAbiMax, kHostAbiMax,
+                            answer.abi_max));
+  }
+  LoadOutcome outcome = read_metadata(path, answer);
+  if (outcome.plugin) outcome.plugin->library = std::move(library);
   return outcome;
 }
 
 }  // namespace
 
-std::string elf_problem(const fs::path& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) return fmt::format("cannot read the file: {}", ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot open the file for reading";
-  Elf64_Ehdr header{};
-  if (size < sizeof(header) || !read_at(in, 0, header) ||
-      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
-    return "not an ELF shared object";
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return error.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
   }
-  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN) {
-    return "not a 64-bit ELF shared object for this machine";
-  }
-  const auto truncated = [&](const char* what) {
-    return fmt::format(
-        "truncated or corrupt ELF file ({} lies beyond its {} bytes); reinstall the plugin, "
-        "writing it to a temporary name and renaming it into place",
-        what, size);
-  };
-  if (header.e_shoff + static_cast<std::uint64_t>(header.e_shnum) * header.e_shentsize > size) {
-    return truncated("the section header table");
-  }
-  if (header.e_phoff + static_cast<std::uint64_t>(header.e_phnum) * header.e_phentsize > size) {
-    return truncated("the program header table");
-  }
-  for (unsigned i = 0; i < header.e_phnum; ++i) {
-    Elf64_Phdr program{};
-    if (!read_at(in, header.e_phoff + static_cast<std::uint64_t>(i) * header.e_phentsize, program)) {
-      return truncated("a program header");
-    }
-    if (program.p_offset + program.p_filesz > size) return truncated("a loadable segment");
-  }
-  return {};
+}
+
+std::string LoadedPlugin::label() const {
+  return fmt::format("the {} plugin ({})", info.provider_id, info.path.string());
 }
 
 std::vector<fs::path> plugin_search_path(const HostOptions& options) {
@@ -226,6 +299,7 @@ DiscoveryResult discover_plugins(const HostOptions& options) {
   DiscoveryResult result;
   result.search_path = plugin_search_path(options);
   const fs::path default_dir = options.use_default_dir ? default_plugin_dir() : fs::path();
+  std::optional<std::string> tls_module;  // looked up once, at the first candidate file
   for (const fs::path& dir : result.search_path) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
@@ -244,13 +318,17 @@ DiscoveryResult discover_plugins(const HostOptions& options) {
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       const std::string name = file.filename().string();
-      if (name.size() < 4 || (name.compare(name.size() - 3, 3, ".so") != 0 &&
-                              name.find(".so.") == std::string::npos)) {
+      // Only "*.so": a versioned name (libz.so.1) is an ordinary library, and loading one would
+      // run its constructors in this process for nothing.
+      if (name.size() < 4 || name.compare(name.size() - 3, 3, ".so") != 0) {
         result.skipped.push_back({file, SkipReason::not_a_plugin,
-                                  "not a shared library (the name does not end in .so)"});
+                                  name.find(".so.") != std::string::npos
+                                      ? "a versioned library name; plugins are named *.so"
+                                      : "the name does not end in .so"});
         continue;
       }
-      LoadOutcome outcome = load_one(file);
+      if (!tls_module) tls_module = host_tls_module_path();
+      LoadOutcome outcome = load_one(file, *tls_module);
       if (!outcome.plugin) {
         result.skipped.push_back({file, outcome.reason, std::move(outcome.message)});
         continue;

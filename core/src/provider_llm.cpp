@@ -12,8 +12,10 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <thread>
+#include <utility>
 
 namespace majordomo {
 namespace {
@@ -114,8 +116,11 @@ class ProviderStreamSource final : public StreamSource {
 
   void close() noexcept override {
     if (call_ != nullptr) {
-      owner_->plugin_->table->call_close(call_);
-      call_ = nullptr;
+      mj_call* call = std::exchange(call_, nullptr);
+      try {
+        owner_->plugin_->table.call_close(call);
+      } catch (...) {  // the plugin broke the ABI while closing: nothing is left to report it to
+      }
     }
   }
 
@@ -136,11 +141,13 @@ class ProviderStreamSource final : public StreamSource {
     params.url = to_mj(built_.url);
     params.headers = wire_headers_.data();
     params.header_count = wire_headers_.size();
-    params.body = built_.prepared->body;
+    params.body = built_.fields.body;
     params.proxy = to_mj(owner_->proxy_.url);
     started_ = std::chrono::steady_clock::now();
     mj_call* raw_call = nullptr;
-    if (mj_status* status = owner_->plugin_->table->call_open(owner_->instance_, &params, &raw_call);
+    const auto call_open = owner_->plugin_->table.call_open;
+    if (mj_status* status = owner_->into_plugin(
+            "call_open", [&] { return call_open(owner_->instance_, &params, &raw_call); }, &request_headers_);
         status != nullptr) {
       owner_->throw_status(status, {}, {}, &request_headers_);
     }
@@ -163,12 +170,13 @@ class ProviderStreamSource final : public StreamSource {
   }
 
   bool next_event(StreamChunk& chunk) {
-    const mj_plugin_v1& table = *owner_->plugin_->table;
+    const auto call_next = owner_->plugin_->table.call_next;
     while (call_ != nullptr) {
       mj_event event{};
       event.struct_size = sizeof(mj_event);
       mj_status* status = nullptr;
-      const int32_t result = table.call_next(call_, &event, &status);
+      const int32_t result = owner_->into_plugin(
+          "call_next", [&] { return call_next(call_, &event, &status); }, &request_headers_, response_.content);
       if (result < 0) {
         close();
         owner_->throw_status(status, response_.content, response_.request_id, &request_headers_);
@@ -267,7 +275,7 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
     : plugin_(std::move(plugin)), model_(std::move(model)), retry_(std::move(options.retry)),
       catalog_(std::move(catalog)) {
   const PluginInfo& info = plugin_->info;
-  const mj_provider_info& raw = *plugin_->table->info;
+  const mj_provider_info& raw = plugin_->provider;
   const std::string& provider = info.provider_id;
   if (model_.empty()) throw_configuration_error("no model given", provider);
   require_utf8(model_, "the model id", provider);
@@ -334,12 +342,38 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   config.total_timeout_ms = to_millis(options.timeouts.total, "total", provider);
   config.options = option_pairs.data();
   config.option_count = option_pairs.size();
-  mj_status* status = plugin_->table->instance_create(&config, &instance_);
+  const auto instance_create = plugin_->table.instance_create;
+  mj_status* status = into_plugin("instance_create", [&] { return instance_create(&config, &instance_); });
   if (status != nullptr) throw_status(status);
 }
 
 ProviderLLM::~ProviderLLM() {
-  if (instance_ != nullptr) plugin_->table->instance_destroy(instance_);
+  if (instance_ == nullptr) return;
+  try {
+    plugin_->table.instance_destroy(instance_);
+  } catch (...) {  // the plugin broke the ABI in its destructor: the instance is gone either way
+  }
+}
+
+void ProviderLLM::PreparedRelease::operator()(mj_prepared* prepared) const noexcept {
+  try {
+    plugin->table.prepared_release(prepared);
+  } catch (...) {  // as above: a release that throws has nothing left to report to
+  }
+}
+
+void ProviderLLM::throw_plugin_fault(const char* function, std::string what, const HeaderSet* request_headers,
+                                     std::string partial_content) const {
+  ErrorDetails details;
+  details.kind = ErrorKind::plugin;
+  details.provider = plugin_->info.provider_id;
+  details.partial_content = std::move(partial_content);
+  scrub(what, request_headers);
+  details.message = fmt::format(
+      "{} let an exception escape from {} ({}); this is a bug in the plugin, not in the request: "
+      "report it to the plugin's author (majordomo does not retry it)",
+      plugin_->label(), function, what);
+  throw_error(std::move(details));
 }
 
 void ProviderLLM::scrub(std::string& text, const HeaderSet* request_headers) const {
@@ -375,23 +409,35 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
   details.provider = plugin_->info.provider_id;
   details.partial_content = std::move(partial_content);
   if (status == nullptr) {
-    details.kind = ErrorKind::server;
-    details.message = "the plugin reported a failure without a status";
+    details.kind = ErrorKind::plugin;
+    details.message = fmt::format("{} reported a failure without a status; this is a bug in the plugin: "
+                                  "report it to the plugin's author", plugin_->label());
     throw_error(std::move(details));
   }
   // Copy everything out, then release the status before anything else can throw.
-  {
-    const auto release = [&](mj_status* s) { plugin_->table->status_release(s); };
-    const std::unique_ptr<mj_status, decltype(release)> owned(status, release);
-    details.kind = static_cast<ErrorKind>(status->kind);
-    details.http_status = status->http_status;
-    details.message.assign(view(status->message));
-    details.provider_error_type.assign(view(status->provider_error_type));
-    details.request_id.assign(view(status->request_id));
-    if (status->retry_after_ms >= 0) details.retry_after_ms = status->retry_after_ms;
+  const std::optional<mj_status> fields = read_plugin_struct(status, MJ_STATUS_V1_SIZE);
+  if (fields) {
+    details.kind = static_cast<ErrorKind>(fields->kind);
+    details.http_status = fields->http_status;
+    details.message.assign(view(fields->message));
+    details.provider_error_type.assign(view(fields->provider_error_type));
+    details.request_id.assign(view(fields->request_id));
+    if (fields->retry_after_ms >= 0) details.retry_after_ms = fields->retry_after_ms;
+  } else {
+    details.kind = ErrorKind::plugin;
+    details.message = "it reported an error in a truncated mj_status";
+  }
+  try {
+    plugin_->table.status_release(status);
+  } catch (...) {  // the error being reported matters more than the plugin's fault in releasing it
   }
   if (details.request_id.empty()) details.request_id.assign(fallback_request_id);
   if (details.message.empty()) details.message = fmt::format("{} error", to_string(details.kind));
+  if (details.kind == ErrorKind::plugin) {
+    details.message = fmt::format("{} failed: {}; this is a bug in the plugin, not in the request: report it "
+                                  "to the plugin's author (majordomo does not retry it)",
+                                  plugin_->label(), details.message);
+  }
   scrub(details.message, request_headers);
   scrub(details.provider_error_type, request_headers);
   throw_error(std::move(details));
@@ -463,11 +509,20 @@ ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool str
   resolution::validate_headers(options.extra_headers, "per-request extra_headers", provider);
 
   mj_prepared* raw_prepared = nullptr;
-  if (mj_status* status = plugin_->table->request_build(instance_, &raw, &raw_prepared); status != nullptr) {
+  const auto request_build = plugin_->table.request_build;
+  if (mj_status* status = into_plugin(
+          "request_build", [&] { return request_build(instance_, &raw, &raw_prepared); }, &options.extra_headers);
+      status != nullptr) {
     throw_status(status, {}, {}, &options.extra_headers);
   }
-  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_->table}), {}};
-  built.url = resolution::join_url(endpoint_.base_url, view(built.prepared->path));
+  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_.get()}), {}, {}};
+  const std::optional<mj_prepared> fields = read_plugin_struct(raw_prepared, MJ_PREPARED_V1_SIZE);
+  if (!fields || !(fields->path.size == 0 || fields->path.data != nullptr) ||
+      !(fields->body.size == 0 || fields->body.data != nullptr)) {
+    throw_plugin_fault("request_build", "it returned a missing or malformed mj_prepared", &options.extra_headers, {});
+  }
+  built.fields = *fields;
+  built.url = resolution::join_url(endpoint_.base_url, view(built.fields.path));
   return built;
 }
 
@@ -478,7 +533,7 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
   resolved.model = model_;
   resolved.stream = stream;
   resolved.url = built.url;
-  resolved.body.assign(view(built.prepared->body));
+  resolved.body.assign(view(built.fields.body));
   resolved.auth_header = auth_header_;
   resolved.proxy = proxy_.redacted;
   resolved.headers = instance_headers_;

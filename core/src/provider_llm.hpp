@@ -1,6 +1,7 @@
 // ProviderLLM: the LLM bound to one plugin, one model and one set of client options.
 #pragma once
 
+#include "plugin_boundary.hpp"
 #include "plugin_library.hpp"
 #include "resolution.hpp"
 
@@ -46,13 +47,14 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
  private:
   friend class ProviderStreamSource;
   struct PreparedRelease {
-    const mj_plugin_v1* table;
-    void operator()(mj_prepared* prepared) const noexcept { table->prepared_release(prepared); }
+    const LoadedPlugin* plugin;
+    void operator()(mj_prepared* prepared) const noexcept;
   };
   using PreparedPtr = std::unique_ptr<mj_prepared, PreparedRelease>;
   // The plugin's path and body for a request, and the URL they resolve to.
   struct BuiltRequest {
-    PreparedPtr prepared;
+    PreparedPtr prepared;  // owns the plugin's memory that `fields` points into
+    mj_prepared fields{};  // read through the boundary
     std::string url;
   };
   BuiltRequest build(const LLMRequest& request, bool stream) const;
@@ -63,6 +65,20 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   [[noreturn]] void throw_status(mj_status* status, std::string partial_content = {},
                                  std::string_view fallback_request_id = {},
                                  const HeaderSet* request_headers = nullptr) const;
+  // Runs one call through the plugin's function table. An exception the plugin lets escape
+  // (its ABI forbids that) becomes a PluginError naming the plugin and `function`, scrubbed like
+  // any plugin message; the host goes on.
+  template <class Call>
+  decltype(auto) into_plugin(const char* function, Call&& call, const HeaderSet* request_headers = nullptr,
+                             std::string partial_content = {}) const {
+    try {
+      return call();
+    } catch (...) {
+      throw_plugin_fault(function, describe_current_exception(), request_headers, std::move(partial_content));
+    }
+  }
+  [[noreturn]] void throw_plugin_fault(const char* function, std::string what, const HeaderSet* request_headers,
+                                       std::string partial_content) const;
   void scrub(std::string& text, const HeaderSet* request_headers) const;
   void price(Response& response) const;
 

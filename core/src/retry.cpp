@@ -8,6 +8,9 @@ namespace majordomo {
 
 bool RetryPolicy::is_transient(const ErrorDetails& error) const noexcept {
   if (error.kind == ErrorKind::timeout || error.kind == ErrorKind::connection) return true;
+  // A plugin that failed on a 5xx answer keeps the status, but resending runs the same faulty
+  // code again: only the kinds a service produces are retried by status.
+  if (error.kind == ErrorKind::plugin) return false;
   switch (error.http_status) {
     case 408: case 500: case 502: case 503: case 504: return true;
     default: return false;

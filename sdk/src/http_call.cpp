@@ -5,6 +5,8 @@
 
 #include "ascii.hpp"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cstddef>
 #include <string>
@@ -110,6 +112,26 @@ bool HttpCall::next(mj_event& event) {
   }
 }
 
+void HttpCall::decode_error_status(int status) {
+  // The status was read: whatever goes wrong in the plugin's decoder, the caller keeps it.
+  try {
+    decoder_->on_error_status(*exchange_, body_);
+  } catch (const ProviderError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw ProviderError(MJ_ERR_PLUGIN,
+                        fmt::format("the error decoder threw on an HTTP {} answer: {}", status, error.what()),
+                        status);
+  } catch (...) {
+    throw ProviderError(MJ_ERR_PLUGIN,
+                        fmt::format("the error decoder threw on an HTTP {} answer (not a std::exception)", status),
+                        status);
+  }
+  throw ProviderError(MJ_ERR_PLUGIN,
+                      fmt::format("the error decoder returned on an HTTP {} answer instead of throwing", status),
+                      status);
+}
+
 bool HttpCall::fill() {
   // Events already handed out point into the SSE buffer and the decoder's parser: both may change
   // only once every one of them was returned.
@@ -118,7 +140,7 @@ bool HttpCall::fill() {
   if (status < 200 || status >= 300) {
     // Enough of an error body to decode its message; a huge one is cut (and its connection closed).
     exchange_->read_up_to(body_, HttpExchange::kMaxErrorBodySize);
-    decoder_->on_error_status(*exchange_, body_);
+    decode_error_status(status);
   }
   if (!stream_) {
     exchange_->read_all(body_);  // keeps SseDecoder::kPadding spare bytes for simdjson

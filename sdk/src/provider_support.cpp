@@ -30,7 +30,9 @@ void reject_all_options(const mj_instance_config& config, std::string_view provi
 }
 
 void require_v1_request(const mj_request& request) {
-  if (request.struct_size < sizeof(mj_request)) {
+  // The v1 size, never this build's sizeof: a request from a host built before mj_request grew
+  // is still a whole v1 request (the export glue zeroes the fields it lacks).
+  if (request.struct_size < MJ_REQUEST_V1_SIZE) {
     throw ProviderError(MJ_ERR_CONFIGURATION, "mj_request is smaller than the ABI v1 layout");
   }
 }

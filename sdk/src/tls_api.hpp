@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 // Plugins must not NEED libPocoNetSSL (and with it libssl, libcrypto, PocoCrypto, PocoUtil,
 // PocoXML...): that closure costs ≈ 3 ms of start-up and ≈ 3 MiB of RSS in every host process,
@@ -63,6 +64,8 @@ using TlsEntry = const TlsApi* (*)(std::uint32_t caller_struct_size);
 // never unloads it (its code runs inside every TLS socket). Throws ProviderError
 // MJ_ERR_CONFIGURATION naming the places it looked in when no usable module was found.
 const TlsApi& tls_api();
+// Keeps the host's module path (the first non-empty one) as a candidate of tls_api()'s search.
+void remember_host_module(std::string_view path);
 
 }  // namespace detail_tls
 }  // namespace v1

@@ -37,10 +37,25 @@ std::string own_file() {
   return info.dli_fname;
 }
 
+struct HostModule {
+  std::mutex mutex;
+  std::string path;
+};
+
+HostModule& host_module() {
+  static HostModule module;
+  return module;
+}
+
 std::vector<std::string> candidates() {
   std::vector<std::string> paths;
   if (const char* forced = std::getenv("MAJORDOMO_TLS_MODULE"); forced != nullptr && *forced != '\0')
     paths.emplace_back(forced);
+  {
+    HostModule& named = host_module();
+    const std::lock_guard lock(named.mutex);
+    if (!named.path.empty()) paths.push_back(named.path);
+  }
   // Plugins live in <libdir>/majordomo/plugins/ and the module in <libdir>/majordomo/, in the
   // build tree and in an installed tree alike, wherever the prefix was.
   const std::string self = own_file();
@@ -89,6 +104,13 @@ LoadResult load() {
 
 }  // namespace
 
+void remember_host_module(std::string_view path) {
+  if (path.empty()) return;
+  HostModule& named = host_module();
+  const std::lock_guard lock(named.mutex);
+  if (named.path.empty()) named.path.assign(path);
+}
+
 const TlsApi& tls_api() {
   static std::once_flag once;
   static LoadResult loaded;
@@ -98,5 +120,8 @@ const TlsApi& tls_api() {
 }
 
 }  // namespace detail_tls
+
+void use_host_tls_module(std::string_view path) { detail_tls::remember_host_module(path); }
+
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -33,7 +33,8 @@ struct CascadeMember {
 MAJORDOMO_API std::vector<CascadeMember> parse_cascade_members(std::string_view list);
 
 // Whether a cascade moves on to its next member after an error of this kind: it does on the
-// provider-side kinds rate_limited, overloaded, server, timeout, connection and unsupported, and,
+// provider-side kinds rate_limited, overloaded, server, timeout, connection and unsupported, on
+// plugin (a faulty plugin: the next member may be another plugin's code; since 0.2), and,
 // when the answer is checked (`checked`: complete_checked, i.e. JSON and structured output), on
 // parse and schema_mismatch. Never on configuration, bad_request, cancelled or any other kind:
 // those are the caller's to fix, and the next member would fail the same way.

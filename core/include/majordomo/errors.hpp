@@ -14,7 +14,8 @@ namespace majordomo {
 // The error kinds. Values equal the ABI's MJ_ERR_* numbers; new kinds are only ever appended.
 // Callers may rely on: configuration errors are raised before any byte is sent; rate_limited,
 // overloaded, server, timeout and connection are the transient kinds a retry or cascade may act
-// on. A rate_limited error whose provider_error_type says the quota is used up (OpenAI's
+// on; plugin means the provider plugin itself failed (a bug in it, not in the request or the
+// service): it is never retried, and a cascade moves past it to a member of another plugin. A rate_limited error whose provider_error_type says the quota is used up (OpenAI's
 // "insufficient_quota") will not pass by waiting: retry layers must check that type.
 enum class ErrorKind : int32_t {
   configuration = 1,
@@ -32,6 +33,7 @@ enum class ErrorKind : int32_t {
   schema_mismatch = 13,
   cancelled = 14,
   unsupported = 15,
+  plugin = 16,  // added in 0.2
 };
 
 // "rate_limited", "bad_request", … (the names used in CLI output and logs).
@@ -101,6 +103,7 @@ MAJORDOMO_ERROR_CLASS(ParseError)
 MAJORDOMO_ERROR_CLASS(SchemaMismatchError)
 MAJORDOMO_ERROR_CLASS(CancelledError)
 MAJORDOMO_ERROR_CLASS(UnsupportedError)
+MAJORDOMO_ERROR_CLASS(PluginError)
 #undef MAJORDOMO_ERROR_CLASS
 
 // Throws the exception class matching details.kind.

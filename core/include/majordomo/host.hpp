@@ -52,7 +52,14 @@ struct MAJORDOMO_API PluginInfo {
   const ModelInfo* find_model(std::string_view id) const noexcept;
 };
 
-enum class SkipReason { not_a_plugin, abi_out_of_range, duplicate_provider, failed_to_load, invalid_metadata };
+enum class SkipReason {
+  not_a_plugin,
+  abi_out_of_range,
+  duplicate_provider,
+  failed_to_load,
+  invalid_metadata,
+  plugin_fault,  // its entry point threw or reported a failure (added in 0.2)
+};
 MAJORDOMO_API std::string_view to_string(SkipReason reason) noexcept;
 
 // A file in a plugin directory that was not loaded, and why (with the remedy where there is one).

@@ -39,7 +39,8 @@ struct MAJORDOMO_API RetryPolicy {
   std::function<void(std::chrono::milliseconds)> wait;
 
   // The transient kinds: timeout and connection, and HTTP 408, 500, 502, 503 and 504 whatever
-  // kind the plugin gave them (a 503 is "overloaded" but usually passes within seconds).
+  // kind the plugin gave them (a 503 is "overloaded" but usually passes within seconds) except
+  // plugin: a plugin that failed on such an answer would fail the same way again.
   bool is_transient(const ErrorDetails& error) const noexcept;
   // How long to wait before attempt `failed_attempts + 1`, or nothing when the error must be
   // raised: not retryable, attempts used up, or a provider hint above max_retry_after.

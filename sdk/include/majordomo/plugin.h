@@ -3,9 +3,17 @@
  * Hourglass rules (every plugin and every host must keep them):
  *  - Only C types cross: mj_str (pointer + length, never assumed NUL-terminated), fixed-width
  *    integers, doubles, opaque handles. No C++ types, no exceptions.
- *  - Every struct that crosses starts with `struct_size`, set by whoever fills it. A reader must
- *    treat fields past the struct_size it was given as absent. Structs grow only at the end;
- *    the v1 layouts are frozen by the static_asserts at the bottom of this file.
+ *  - Every struct that crosses starts with `struct_size`, set by whoever fills it, except the
+ *    four fixed ones (mj_str, mj_header, mj_message, mj_usage), which never change at all.
+ *  - Structs grow only at the end, below the "ABI v1" fence line each one carries; nothing above
+ *    a fence ever moves (asserted field by field at the bottom of this file).
+ *  - A reader never compares a struct_size with its own sizeof. It requires the size the struct
+ *    had when ABI v1 first shipped (the MJ_*_V1_SIZE constants) and reads a later field only when
+ *    MJ_HAS_FIELD says the struct it was given holds it; a field it cannot see is absent (zero).
+ *    The host does this for every plugin struct and the SDK's export glue for every host struct,
+ *    so a plugin built against an older header keeps loading in a newer host and the reverse.
+ *  - Arrays of sized structs (mj_provider_info.models) are strided by their first element's
+ *    struct_size, not by the reader's sizeof; every element of one array has the same size.
  *  - Whoever allocates frees: memory handed out by the plugin stays the plugin's and is valid until
  *    the matching release call named on each function. Memory handed in by the host is valid only
  *    for the duration of the call that receives it; a plugin that needs it later copies it.
@@ -16,6 +24,12 @@
  *  - The host decides every URL and header (its resolution pipeline). A plugin sends exactly the
  *    URL and headers it is given in mj_call_params, adding only connection and framing headers
  *    (Host, Content-Length, Connection) and Content-Type/Accept when the host's list lacks them.
+ *
+ * Changelog: what was added to ABI v1 after it first shipped (majordomo 0.1), by release.
+ *  0.2  mj_call_params.proxy and mj_plugin_answer.call_params_size (forward proxies);
+ *       MJ_ERR_PLUGIN; mj_host_offer.tls_module_path; mj_plugin_answer.failure and
+ *       failure_capacity with the MJ_ENTRY_* results; MJ_ABI_MIN/MJ_ABI_MAX, the MJ_*_V1_SIZE
+ *       constants and MJ_HAS_FIELD (no layout change: they name what v1 already was).
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -28,7 +42,15 @@ extern "C" {
 #endif
 
 /* The ABI versions this header describes. A host offers a range; a plugin picks one or refuses. */
-#define MJ_ABI_VERSION 1u
+#define MJ_ABI_MIN 1u
+#define MJ_ABI_MAX 1u
+#define MJ_ABI_VERSION MJ_ABI_MAX /* the newest; kept from 0.1 */
+
+/* Whether the struct at `ptr`, whose declared type is `type`, holds `field`: its struct_size
+ * reaches past the field's end. Fields are only ever appended, so a field's end is the size the
+ * struct had when the field was introduced. */
+#define MJ_FIELD_END(type, field) (offsetof(type, field) + sizeof(((type*)0)->field))
+#define MJ_HAS_FIELD(ptr, type, field) ((size_t)(ptr)->struct_size >= MJ_FIELD_END(type, field))
 
 /* The one symbol a plugin exports. */
 #define MJ_PLUGIN_ENTRY_SYMBOL "majordomo_plugin_entry"
@@ -39,7 +61,8 @@ extern "C" {
 #define MJ_PLUGIN_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* A byte string: `data` may be NULL only when `size` is 0. UTF-8 unless a field says otherwise. */
+/* A byte string: `data` may be NULL only when `size` is 0. UTF-8 unless a field says otherwise.
+ * Fixed forever, like mj_header, mj_message and mj_usage: they carry no struct_size. */
 typedef struct mj_str {
   const char* data;
   size_t size;
@@ -67,7 +90,9 @@ enum {
   MJ_ERR_PARSE = 12,         /* the response could not be decoded */
   MJ_ERR_SCHEMA_MISMATCH = 13,
   MJ_ERR_CANCELLED = 14,
-  MJ_ERR_UNSUPPORTED = 15    /* the provider or model cannot do what was asked */
+  MJ_ERR_UNSUPPORTED = 15,   /* the provider or model cannot do what was asked */
+  MJ_ERR_PLUGIN = 16         /* the plugin itself failed: an exception it did not turn into a
+                                status, a broken invariant. Never retried. (0.2) */
 };
 
 /* Error status. Allocated by the plugin; the host releases it with mj_plugin_v1.status_release. */
@@ -80,7 +105,9 @@ typedef struct mj_status {
   mj_str provider_error_type; /* e.g. "rate_limit_exceeded"; may be empty */
   mj_str message;           /* human text; must never contain a credential */
   mj_str request_id;        /* the provider's request id; may be empty */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_status;
+#define MJ_STATUS_V1_SIZE 72u
 
 /* How the provider takes its API key. The host turns this into a header; plugins never do. */
 enum {
@@ -108,7 +135,9 @@ typedef struct mj_model_info {
   double cached_input_usd_per_mtok;
   double cache_write_usd_per_mtok;
   int64_t max_output_tokens; /* 0 when unknown */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_model_info;
+#define MJ_MODEL_INFO_V1_SIZE 64u
 
 /* Static metadata, readable before any instance exists. Points into the plugin's static storage:
  * valid for as long as the library stays loaded. */
@@ -128,7 +157,9 @@ typedef struct mj_provider_info {
   size_t gateway_header_count;
   const mj_model_info* models;
   size_t model_count;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_provider_info;
+#define MJ_PROVIDER_INFO_V1_SIZE 168u
 
 typedef struct mj_instance mj_instance; /* plugin-owned: connection pool, TLS, timeouts */
 typedef struct mj_call mj_call;         /* plugin-owned: one request/response in flight */
@@ -146,7 +177,9 @@ typedef struct mj_instance_config {
   int64_t total_timeout_ms;     /* whole exchange, from open to the last byte */
   const mj_header* options;     /* provider-specific key/value options, e.g. api=responses */
   size_t option_count;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_instance_config;
+#define MJ_INSTANCE_CONFIG_V1_SIZE 72u
 
 enum { MJ_ROLE_USER = 1, MJ_ROLE_ASSISTANT = 2 };
 
@@ -179,7 +212,9 @@ typedef struct mj_request {
   int32_t reserved0;
   mj_str schema_json;           /* MJ_FORMAT_JSON_SCHEMA: JSON text the host checked is one object */
   mj_str schema_name;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_request;
+#define MJ_REQUEST_V1_SIZE 120u
 
 /* What the plugin built for a request: the path below the base URL and the body. Plugin-owned;
  * valid until mj_plugin_v1.prepared_release. */
@@ -188,7 +223,9 @@ typedef struct mj_prepared {
   uint32_t reserved0;
   mj_str path;                  /* begins with '/', may carry a query; the host joins it to the base */
   mj_str body;                  /* JSON */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_prepared;
+#define MJ_PREPARED_V1_SIZE 40u
 
 enum { MJ_CALL_STREAM = 1u << 0 };
 
@@ -200,8 +237,8 @@ typedef struct mj_call_params {
   const mj_header* headers;     /* final headers, one per name, already validated */
   size_t header_count;
   mj_str body;
-  /* --- Added after v1 shipped (struct_size > MJ_CALL_PARAMS_V1_SIZE); absent in older hosts. --- */
-  /* The forward proxy for this call, already resolved by the host (options, *_proxy and no_proxy
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.2) The forward proxy for this call, already resolved by the host (options, *_proxy and no_proxy
    * variables): "http://[user:password@]host:port". Empty: connect directly. The host sends a
    * proxy only to a plugin that declared it reads this field (mj_plugin_answer.call_params_size);
    * such a plugin must then use it: absolute-form targets for http URLs, a CONNECT tunnel for
@@ -210,8 +247,7 @@ typedef struct mj_call_params {
   mj_str proxy;
 } mj_call_params;
 
-/* The size of mj_call_params as ABI v1 first shipped it (without `proxy`). */
-#define MJ_CALL_PARAMS_V1_SIZE 56u
+#define MJ_CALL_PARAMS_V1_SIZE 56u /* as first shipped, without `proxy` */
 
 enum {
   MJ_EVENT_TEXT = 1,      /* text: a piece of the answer */
@@ -251,7 +287,9 @@ typedef struct mj_event {
   mj_usage usage;
   mj_str request_id;
   mj_str model;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
 } mj_event;
+#define MJ_EVENT_V1_SIZE 104u
 
 /* The host's side of the handshake. */
 typedef struct mj_host_offer {
@@ -260,7 +298,22 @@ typedef struct mj_host_offer {
   uint32_t abi_max;             /* the newest ABI the host speaks */
   uint32_t reserved0;
   mj_str host_version;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.2) The absolute path of the host's TLS module (libmajordomo-tls.so), which the SDK loads
+   * on a plugin's first https request; empty when the host does not know one. Valid during the
+   * entry call only: a plugin that wants it copies it. */
+  mj_str tls_module_path;
 } mj_host_offer;
+#define MJ_HOST_OFFER_V1_SIZE 32u
+
+/* What the entry point returns. */
+enum {
+  MJ_ENTRY_ACCEPTED = 0, /* one ABI of the offered range chosen; answer->table set */
+  MJ_ENTRY_REFUSED = 1,  /* no ABI in common; answer->abi_min/abi_max tell what the plugin speaks */
+  MJ_ENTRY_FAILED = 2    /* (0.2) the plugin could not describe itself (its metadata threw, say);
+                            answer->failure tells why when the host gave a buffer. A host treats
+                            any other non-zero value as MJ_ENTRY_REFUSED. */
+};
 
 /* The plugin's answer. The plugin fills abi_min/abi_max with the range it speaks in every case,
  * so a host can name both ranges when they do not meet. */
@@ -270,17 +323,21 @@ typedef struct mj_plugin_answer {
   uint32_t abi_max;
   uint32_t abi_chosen;          /* 0 when refused */
   const void* table;            /* mj_plugin_v1* when abi_chosen == 1; static storage */
-  /* --- Added after v1 shipped; a plugin writes it only when struct_size covers it. --- */
-  /* The largest mj_call_params this plugin reads (sizeof as it was built). A plugin built before
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* A plugin writes a field below only when struct_size covers it.
+   * (0.2) The largest mj_call_params this plugin reads (sizeof as it was built). A plugin built before
    * the field existed never writes it and the host reads it as 0, i.e. MJ_CALL_PARAMS_V1_SIZE:
    * that plugin ignores mj_call_params.proxy, so the host refuses proxied calls to it with a
    * configuration error instead of silently connecting directly. The SDK's export glue fills it. */
   uint32_t call_params_size;
   uint32_t reserved0;
+  /* (0.2) Set by the HOST: a buffer for the reason of MJ_ENTRY_FAILED. The plugin writes a
+   * NUL-terminated UTF-8 sentence of at most failure_capacity bytes (NUL included) there, and
+   * nothing otherwise. NULL or 0: no buffer. */
+  char* failure;
+  size_t failure_capacity;
 } mj_plugin_answer;
-
-/* The size of mj_plugin_answer as ABI v1 first shipped it (without call_params_size). */
-#define MJ_PLUGIN_ANSWER_V1_SIZE 24u
+#define MJ_PLUGIN_ANSWER_V1_SIZE 24u /* as first shipped, without call_params_size */
 
 /* Function table of ABI v1. Thread-safety obligations:
  *  - info, request_build and status_release may be called from any thread at any time;
@@ -311,47 +368,171 @@ typedef struct mj_plugin_v1 {
   void (*call_close)(mj_call* call);
 
   void (*status_release)(mj_status* status);
+  /* ---- ABI v1: do not change above this line; add functions below, at the end. ---- */
 } mj_plugin_v1;
+#define MJ_PLUGIN_V1_SIZE 80u
 
-/* Entry point: returns 0 when the plugin accepted one ABI in the offered range (answer->table
- * set), non-zero when it refused (answer->abi_min/abi_max still tell what it speaks). Must not
- * allocate anything the host would have to free; may be called more than once. */
+/* Entry point: returns MJ_ENTRY_ACCEPTED when the plugin accepted one ABI in the offered range
+ * (answer->table set), MJ_ENTRY_REFUSED when it speaks none of them (answer->abi_min/abi_max
+ * still tell what it speaks), MJ_ENTRY_FAILED when it cannot describe itself. Must not throw,
+ * must not allocate anything the host would have to free, may be called more than once and from
+ * several threads at once (each with its own offer and answer). The host reads the offer's
+ * fields past MJ_HOST_OFFER_V1_SIZE, and writes the answer's past MJ_PLUGIN_ANSWER_V1_SIZE, only
+ * as their struct_size allows (MJ_HAS_FIELD). */
 typedef int32_t (*mj_plugin_entry_fn)(const mj_host_offer* offer, mj_plugin_answer* answer);
 
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
 
-/* Frozen v1 layouts (LP64). A change here breaks every plugin already built. */
+/* Frozen layouts (LP64), asserted field by field: a change above a fence breaks every plugin (or
+ * host) already built. A field added below a fence gets its line here, under its release. */
 #if defined(__cplusplus)
 #define MJ_STATIC_ASSERT(c, m) static_assert(c, m)
 #else
 #define MJ_STATIC_ASSERT(c, m) _Static_assert(c, m)
 #endif
+#define MJ_FROZEN_AT(type, field, offset) \
+  MJ_STATIC_ASSERT(offsetof(type, field) == (offset), #type "." #field " must stay at offset " #offset)
 #if defined(__LP64__) || defined(_WIN64)
-MJ_STATIC_ASSERT(sizeof(mj_str) == 16, "mj_str layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_header) == 32, "mj_header layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_status) == 72, "mj_status v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_model_info) == 64, "mj_model_info v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_provider_info) == 168, "mj_provider_info v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_instance_config) == 72, "mj_instance_config v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_message) == 24, "mj_message v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_request) == 120, "mj_request v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_prepared) == 40, "mj_prepared v1 layout is frozen");
-/* Grown by addition only: the v1 prefix stays where it was, the new fields follow it. */
-MJ_STATIC_ASSERT(offsetof(mj_call_params, body) + sizeof(mj_str) == MJ_CALL_PARAMS_V1_SIZE,
-                 "mj_call_params v1 prefix is frozen");
-MJ_STATIC_ASSERT(offsetof(mj_call_params, proxy) == MJ_CALL_PARAMS_V1_SIZE, "mj_call_params.proxy follows v1");
-MJ_STATIC_ASSERT(sizeof(mj_call_params) == 72, "mj_call_params layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_usage) == 40, "mj_usage v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_event) == 104, "mj_event v1 layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_host_offer) == 32, "mj_host_offer v1 layout is frozen");
-MJ_STATIC_ASSERT(offsetof(mj_plugin_answer, table) + sizeof(void*) == MJ_PLUGIN_ANSWER_V1_SIZE,
-                 "mj_plugin_answer v1 prefix is frozen");
-MJ_STATIC_ASSERT(offsetof(mj_plugin_answer, call_params_size) == MJ_PLUGIN_ANSWER_V1_SIZE,
-                 "mj_plugin_answer.call_params_size follows v1");
-MJ_STATIC_ASSERT(sizeof(mj_plugin_answer) == 32, "mj_plugin_answer layout is frozen");
-MJ_STATIC_ASSERT(sizeof(mj_plugin_v1) == 80, "mj_plugin_v1 layout is frozen");
+MJ_FROZEN_AT(mj_str, data, 0);
+MJ_FROZEN_AT(mj_str, size, 8);
+MJ_STATIC_ASSERT(sizeof(mj_str) == 16, "mj_str never changes");
+MJ_FROZEN_AT(mj_header, name, 0);
+MJ_FROZEN_AT(mj_header, value, 16);
+MJ_STATIC_ASSERT(sizeof(mj_header) == 32, "mj_header never changes");
+MJ_FROZEN_AT(mj_status, struct_size, 0);
+MJ_FROZEN_AT(mj_status, kind, 4);
+MJ_FROZEN_AT(mj_status, http_status, 8);
+MJ_FROZEN_AT(mj_status, reserved0, 12);
+MJ_FROZEN_AT(mj_status, retry_after_ms, 16);
+MJ_FROZEN_AT(mj_status, provider_error_type, 24);
+MJ_FROZEN_AT(mj_status, message, 40);
+MJ_FROZEN_AT(mj_status, request_id, 56);
+MJ_STATIC_ASSERT(sizeof(mj_status) >= MJ_STATUS_V1_SIZE, "mj_status only grows");
+MJ_FROZEN_AT(mj_model_info, struct_size, 0);
+MJ_FROZEN_AT(mj_model_info, capabilities, 4);
+MJ_FROZEN_AT(mj_model_info, id, 8);
+MJ_FROZEN_AT(mj_model_info, input_usd_per_mtok, 24);
+MJ_FROZEN_AT(mj_model_info, output_usd_per_mtok, 32);
+MJ_FROZEN_AT(mj_model_info, cached_input_usd_per_mtok, 40);
+MJ_FROZEN_AT(mj_model_info, cache_write_usd_per_mtok, 48);
+MJ_FROZEN_AT(mj_model_info, max_output_tokens, 56);
+MJ_STATIC_ASSERT(sizeof(mj_model_info) >= MJ_MODEL_INFO_V1_SIZE, "mj_model_info only grows");
+MJ_FROZEN_AT(mj_provider_info, struct_size, 0);
+MJ_FROZEN_AT(mj_provider_info, auth_scheme, 4);
+MJ_FROZEN_AT(mj_provider_info, provider_id, 8);
+MJ_FROZEN_AT(mj_provider_info, display_name, 24);
+MJ_FROZEN_AT(mj_provider_info, plugin_version, 40);
+MJ_FROZEN_AT(mj_provider_info, default_base_url, 56);
+MJ_FROZEN_AT(mj_provider_info, api_key_env, 72);
+MJ_FROZEN_AT(mj_provider_info, base_url_env, 88);
+MJ_FROZEN_AT(mj_provider_info, auth_header, 104);
+MJ_FROZEN_AT(mj_provider_info, required_headers, 120);
+MJ_FROZEN_AT(mj_provider_info, required_header_count, 128);
+MJ_FROZEN_AT(mj_provider_info, gateway_headers, 136);
+MJ_FROZEN_AT(mj_provider_info, gateway_header_count, 144);
+MJ_FROZEN_AT(mj_provider_info, models, 152);
+MJ_FROZEN_AT(mj_provider_info, model_count, 160);
+MJ_STATIC_ASSERT(sizeof(mj_provider_info) >= MJ_PROVIDER_INFO_V1_SIZE, "mj_provider_info only grows");
+MJ_FROZEN_AT(mj_instance_config, struct_size, 0);
+MJ_FROZEN_AT(mj_instance_config, flags, 4);
+MJ_FROZEN_AT(mj_instance_config, ca_file, 8);
+MJ_FROZEN_AT(mj_instance_config, connect_timeout_ms, 24);
+MJ_FROZEN_AT(mj_instance_config, first_byte_timeout_ms, 32);
+MJ_FROZEN_AT(mj_instance_config, idle_timeout_ms, 40);
+MJ_FROZEN_AT(mj_instance_config, total_timeout_ms, 48);
+MJ_FROZEN_AT(mj_instance_config, options, 56);
+MJ_FROZEN_AT(mj_instance_config, option_count, 64);
+MJ_STATIC_ASSERT(sizeof(mj_instance_config) >= MJ_INSTANCE_CONFIG_V1_SIZE, "mj_instance_config only grows");
+MJ_FROZEN_AT(mj_message, role, 0);
+MJ_FROZEN_AT(mj_message, reserved0, 4);
+MJ_FROZEN_AT(mj_message, content, 8);
+MJ_STATIC_ASSERT(sizeof(mj_message) == 24, "mj_message never changes");
+MJ_FROZEN_AT(mj_request, struct_size, 0);
+MJ_FROZEN_AT(mj_request, flags, 4);
+MJ_FROZEN_AT(mj_request, model, 8);
+MJ_FROZEN_AT(mj_request, system, 24);
+MJ_FROZEN_AT(mj_request, messages, 40);
+MJ_FROZEN_AT(mj_request, message_count, 48);
+MJ_FROZEN_AT(mj_request, temperature, 56);
+MJ_FROZEN_AT(mj_request, top_p, 64);
+MJ_FROZEN_AT(mj_request, max_tokens, 72);
+MJ_FROZEN_AT(mj_request, response_format, 80);
+MJ_FROZEN_AT(mj_request, reserved0, 84);
+MJ_FROZEN_AT(mj_request, schema_json, 88);
+MJ_FROZEN_AT(mj_request, schema_name, 104);
+MJ_STATIC_ASSERT(sizeof(mj_request) >= MJ_REQUEST_V1_SIZE, "mj_request only grows");
+MJ_FROZEN_AT(mj_prepared, struct_size, 0);
+MJ_FROZEN_AT(mj_prepared, reserved0, 4);
+MJ_FROZEN_AT(mj_prepared, path, 8);
+MJ_FROZEN_AT(mj_prepared, body, 24);
+MJ_STATIC_ASSERT(sizeof(mj_prepared) >= MJ_PREPARED_V1_SIZE, "mj_prepared only grows");
+MJ_FROZEN_AT(mj_call_params, struct_size, 0);
+MJ_FROZEN_AT(mj_call_params, flags, 4);
+MJ_FROZEN_AT(mj_call_params, url, 8);
+MJ_FROZEN_AT(mj_call_params, headers, 24);
+MJ_FROZEN_AT(mj_call_params, header_count, 32);
+MJ_FROZEN_AT(mj_call_params, body, 40);
+MJ_STATIC_ASSERT(sizeof(mj_call_params) >= MJ_CALL_PARAMS_V1_SIZE, "mj_call_params only grows");
+MJ_FROZEN_AT(mj_usage, input_tokens, 0);
+MJ_FROZEN_AT(mj_usage, output_tokens, 8);
+MJ_FROZEN_AT(mj_usage, cached_tokens, 16);
+MJ_FROZEN_AT(mj_usage, cache_write_tokens, 24);
+MJ_FROZEN_AT(mj_usage, reasoning_tokens, 32);
+MJ_STATIC_ASSERT(sizeof(mj_usage) == 40, "mj_usage never changes");
+MJ_FROZEN_AT(mj_event, struct_size, 0);
+MJ_FROZEN_AT(mj_event, type, 4);
+MJ_FROZEN_AT(mj_event, text, 8);
+MJ_FROZEN_AT(mj_event, stop_reason, 24);
+MJ_FROZEN_AT(mj_event, reserved0, 28);
+MJ_FROZEN_AT(mj_event, usage, 32);
+MJ_FROZEN_AT(mj_event, request_id, 72);
+MJ_FROZEN_AT(mj_event, model, 88);
+MJ_STATIC_ASSERT(sizeof(mj_event) >= MJ_EVENT_V1_SIZE, "mj_event only grows");
+MJ_FROZEN_AT(mj_host_offer, struct_size, 0);
+MJ_FROZEN_AT(mj_host_offer, abi_min, 4);
+MJ_FROZEN_AT(mj_host_offer, abi_max, 8);
+MJ_FROZEN_AT(mj_host_offer, reserved0, 12);
+MJ_FROZEN_AT(mj_host_offer, host_version, 16);
+MJ_STATIC_ASSERT(sizeof(mj_host_offer) >= MJ_HOST_OFFER_V1_SIZE, "mj_host_offer only grows");
+MJ_FROZEN_AT(mj_plugin_answer, struct_size, 0);
+MJ_FROZEN_AT(mj_plugin_answer, abi_min, 4);
+MJ_FROZEN_AT(mj_plugin_answer, abi_max, 8);
+MJ_FROZEN_AT(mj_plugin_answer, abi_chosen, 12);
+MJ_FROZEN_AT(mj_plugin_answer, table, 16);
+MJ_STATIC_ASSERT(sizeof(mj_plugin_answer) >= MJ_PLUGIN_ANSWER_V1_SIZE, "mj_plugin_answer only grows");
+MJ_FROZEN_AT(mj_plugin_v1, struct_size, 0);
+MJ_FROZEN_AT(mj_plugin_v1, abi_version, 4);
+MJ_FROZEN_AT(mj_plugin_v1, info, 8);
+MJ_FROZEN_AT(mj_plugin_v1, instance_create, 16);
+MJ_FROZEN_AT(mj_plugin_v1, instance_destroy, 24);
+MJ_FROZEN_AT(mj_plugin_v1, request_build, 32);
+MJ_FROZEN_AT(mj_plugin_v1, prepared_release, 40);
+MJ_FROZEN_AT(mj_plugin_v1, call_open, 48);
+MJ_FROZEN_AT(mj_plugin_v1, call_next, 56);
+MJ_FROZEN_AT(mj_plugin_v1, call_close, 64);
+MJ_FROZEN_AT(mj_plugin_v1, status_release, 72);
+MJ_STATIC_ASSERT(sizeof(mj_plugin_v1) >= MJ_PLUGIN_V1_SIZE, "mj_plugin_v1 only grows");
+/* The MJ_*_V1_SIZE constants are where the v1 fields end. */
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_status, request_id) == MJ_STATUS_V1_SIZE, "MJ_STATUS_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_model_info, max_output_tokens) == MJ_MODEL_INFO_V1_SIZE, "MJ_MODEL_INFO_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_provider_info, model_count) == MJ_PROVIDER_INFO_V1_SIZE, "MJ_PROVIDER_INFO_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_instance_config, option_count) == MJ_INSTANCE_CONFIG_V1_SIZE, "MJ_INSTANCE_CONFIG_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_request, schema_name) == MJ_REQUEST_V1_SIZE, "MJ_REQUEST_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_prepared, body) == MJ_PREPARED_V1_SIZE, "MJ_PREPARED_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_call_params, body) == MJ_CALL_PARAMS_V1_SIZE, "MJ_CALL_PARAMS_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_event, model) == MJ_EVENT_V1_SIZE, "MJ_EVENT_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_host_offer, host_version) == MJ_HOST_OFFER_V1_SIZE, "MJ_HOST_OFFER_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_plugin_answer, table) == MJ_PLUGIN_ANSWER_V1_SIZE, "MJ_PLUGIN_ANSWER_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_plugin_v1, status_release) == MJ_PLUGIN_V1_SIZE, "MJ_PLUGIN_V1_SIZE is the end of the v1 fields");
+/* Added in 0.2. */
+MJ_FROZEN_AT(mj_call_params, proxy, 56);
+MJ_FROZEN_AT(mj_host_offer, tls_module_path, 32);
+MJ_FROZEN_AT(mj_plugin_answer, call_params_size, 24);
+MJ_FROZEN_AT(mj_plugin_answer, reserved0, 28);
+MJ_FROZEN_AT(mj_plugin_answer, failure, 32);
+MJ_FROZEN_AT(mj_plugin_answer, failure_capacity, 40);
 #endif
 
 #endif /* MAJORDOMO_PLUGIN_H */

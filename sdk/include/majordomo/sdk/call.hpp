@@ -52,7 +52,8 @@ class ResponseDecoder {
   // Throw ProviderError (e.g. MJ_ERR_CONNECTION) when a stream that needs a terminator lacks it.
   virtual void on_stream_end(bool terminator_seen, EventSink& sink) = 0;
   // A non-2xx response with its body (at most HttpExchange::kMaxErrorBodySize bytes of it):
-  // throw the typed ProviderError it describes.
+  // throw the typed ProviderError it describes. Anything else it throws (or a return) becomes
+  // MJ_ERR_PLUGIN with the HTTP status kept.
   [[noreturn]] virtual void on_error_status(const HttpExchange& exchange, std::string_view body) = 0;
 };
 
@@ -77,6 +78,7 @@ class HttpCall final : public Call {
 
  private:
   bool fill();  // runs one decoding step; false at end of body
+  [[noreturn]] void decode_error_status(int status);  // the decoder's typed error, or MJ_ERR_PLUGIN
   std::string_view request_id() const;  // the decoder's request id header; empty when absent
 
   std::unique_ptr<HttpExchange> exchange_;

@@ -107,6 +107,7 @@ class HttpExchange {
 // and struct_size checked) that creates the client context, connects a SecureStreamSocket with
 // SNI and the connect timeout, aborts it, and classifies TLS errors. The module is searched for:
 //   1. $MAJORDOMO_TLS_MODULE (a file path);
+//   1b. the path the host named at the handshake (use_host_tls_module; hosts of 0.2 and later);
 //   2. <directory of the file this code was linked into>/../libmajordomo-tls.so, i.e. next to the
 //      plugin directory (<libdir>/majordomo/plugins/ → <libdir>/majordomo/), which holds in the
 //      build tree and in any installed prefix;
@@ -146,6 +147,11 @@ class HttpTransport {
 // Parses `retry-after-ms` (milliseconds), then `retry-after` (seconds, decimal, or an HTTP date).
 // Returns -1 when neither is present or parseable.
 int64_t retry_after_ms(const HttpExchange& exchange);
+
+// The TLS module the host named (mj_host_offer.tls_module_path; the export glue passes it on from
+// the entry point): looked at right after $MAJORDOMO_TLS_MODULE, so a plugin installed anywhere
+// finds the module of the host that loaded it. The first non-empty path given is kept. Thread-safe.
+void use_host_tls_module(std::string_view path);
 
 }  // namespace v1
 }  // namespace majordomo::sdk

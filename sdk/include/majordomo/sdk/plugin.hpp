@@ -4,6 +4,7 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/str.hpp>
 
 #include <algorithm>
@@ -67,10 +68,10 @@ inline mj_status* status_from(const ProviderError& error) noexcept {
                      error.request_id(), error.retry_after_ms());
 }
 
-// Runs `body`, converting any exception into a status. `fallback_kind` is used for exceptions
-// that are not ProviderError (a bug or an unexpected library error in the plugin).
+// Runs `body`, converting any exception into a status. A ProviderError keeps its kind; anything
+// else is a fault of the plugin itself (MJ_ERR_PLUGIN, never retried), named after `function`.
 template <class Body>
-mj_status* guarded(int32_t fallback_kind, Body&& body) noexcept {
+mj_status* guarded(const char* function, Body&& body) noexcept {
   try {
     body();
     return nullptr;
@@ -79,10 +80,44 @@ mj_status* guarded(int32_t fallback_kind, Body&& body) noexcept {
   } catch (const std::bad_alloc&) {
     return out_of_memory_status();
   } catch (const std::exception& error) {
-    return make_status(fallback_kind, std::string("plugin error: ") + error.what());
+    return make_status(MJ_ERR_PLUGIN, std::string(function) + " threw: " + error.what());
   } catch (...) {
-    return make_status(fallback_kind, "plugin error: unknown exception");
+    return make_status(MJ_ERR_PLUGIN, std::string(function) + " threw an exception that is not a std::exception");
   }
+}
+
+// A host struct read at the boundary: the v1 prefix must be there; fields this plugin knows but
+// the host's struct lacks read as zero; struct_size becomes what this copy really holds, so
+// MJ_HAS_FIELD on the copy says which of them the host sent.
+template <class T>
+bool widen(const T* from, std::size_t v1_size, T& to) noexcept {
+  if (from == nullptr || from->struct_size < v1_size) return false;
+  const std::size_t size = std::min<std::size_t>(from->struct_size, sizeof(T));
+  std::memset(&to, 0, sizeof(T));
+  std::memcpy(&to, from, size);
+  to.struct_size = static_cast<uint32_t>(size);
+  return true;
+}
+
+[[noreturn]] inline void throw_host_struct_too_small(const char* name, std::size_t v1_size) {
+  throw ProviderError(MJ_ERR_CONFIGURATION, std::string("the host passed a missing or truncated ") + name +
+                                                " (ABI v1 needs at least " + std::to_string(v1_size) +
+                                                " bytes): the host is not a majordomo host of ABI 1");
+}
+
+// Writes "<prefix><what>" into the host's failure buffer, cut to fit, when the host gave one.
+inline void write_entry_failure(mj_plugin_answer& answer, std::string_view prefix, std::string_view what) noexcept {
+  if (!MJ_HAS_FIELD(&answer, mj_plugin_answer, failure_capacity) || answer.failure == nullptr ||
+      answer.failure_capacity == 0)
+    return;
+  std::size_t written = 0;
+  for (const std::string_view part : {prefix, what}) {
+    const std::size_t room = answer.failure_capacity - 1 - written;
+    const std::size_t n = std::min(room, part.size());
+    std::memcpy(answer.failure + written, part.data(), n);
+    written += n;
+  }
+  answer.failure[written] = '\0';
 }
 
 // mj_prepared is the base so the host's pointer converts back with static_cast.
@@ -97,25 +132,40 @@ struct PreparedBox : mj_prepared {
 //   explicit Provider(const mj_instance_config&);                may throw ProviderError
 //   Prepared build(const mj_request&);                           no I/O; thread-safe
 //   std::unique_ptr<Call> open(const mj_call_params&);           thread-safe
-// The entry declares that the plugin reads mj_call_params.proxy: open() must hand the params to
-// an HttpCall (which honours the proxy), or honour `proxy` itself.
+// The glue is the plugin's side of the ABI boundary: no exception leaves it (any exception but
+// ProviderError becomes MJ_ERR_PLUGIN naming the function; one thrown by info() makes the entry
+// answer MJ_ENTRY_FAILED with the reason; one thrown by a destructor is dropped), and every host
+// struct reaches the class through `widen`, so the class may read every field of the header it
+// was compiled with: a field the host did not send is zero (test with MJ_HAS_FIELD when zero is a
+// meaningful value). The entry declares that the plugin reads mj_call_params.proxy: open() must
+// hand the params to an HttpCall (which honours the proxy), or honour `proxy` itself.
 template <class Provider>
 struct Exporter {
   static mj_status* instance_create(const mj_instance_config* config, mj_instance** out) noexcept {
-    return detail::guarded(MJ_ERR_CONFIGURATION, [&] {
-      *out = reinterpret_cast<mj_instance*>(new Provider(*config));
+    return detail::guarded("the plugin's constructor", [&] {
+      mj_instance_config local;
+      if (!detail::widen(config, MJ_INSTANCE_CONFIG_V1_SIZE, local))
+        detail::throw_host_struct_too_small("mj_instance_config", MJ_INSTANCE_CONFIG_V1_SIZE);
+      *out = reinterpret_cast<mj_instance*>(new Provider(local));
     });
   }
 
   static void instance_destroy(mj_instance* instance) noexcept {
-    delete reinterpret_cast<Provider*>(instance);
+    // A destructor declared noexcept(false) that throws: nothing to report it to.
+    try {
+      delete reinterpret_cast<Provider*>(instance);
+    } catch (...) {
+    }
   }
 
   static mj_status* request_build(mj_instance* instance, const mj_request* request,
                                   mj_prepared** out) noexcept {
-    return detail::guarded(MJ_ERR_CONFIGURATION, [&] {
+    return detail::guarded("build()", [&] {
+      mj_request local;
+      if (!detail::widen(request, MJ_REQUEST_V1_SIZE, local))
+        detail::throw_host_struct_too_small("mj_request", MJ_REQUEST_V1_SIZE);
       auto box = std::make_unique<detail::PreparedBox>();
-      box->owned = reinterpret_cast<Provider*>(instance)->build(*request);
+      box->owned = reinterpret_cast<Provider*>(instance)->build(local);
       box->struct_size = sizeof(mj_prepared);
       box->reserved0 = 0;
       box->path = to_mj(box->owned.path);
@@ -131,15 +181,20 @@ struct Exporter {
 
   static mj_status* call_open(mj_instance* instance, const mj_call_params* params,
                               mj_call** out) noexcept {
-    return detail::guarded(MJ_ERR_CONNECTION, [&] {
-      std::unique_ptr<Call> call = reinterpret_cast<Provider*>(instance)->open(*params);
+    return detail::guarded("open()", [&] {
+      mj_call_params local;
+      if (!detail::widen(params, MJ_CALL_PARAMS_V1_SIZE, local))
+        detail::throw_host_struct_too_small("mj_call_params", MJ_CALL_PARAMS_V1_SIZE);
+      std::unique_ptr<Call> call = reinterpret_cast<Provider*>(instance)->open(local);
       *out = reinterpret_cast<mj_call*>(call.release());
     });
   }
 
   static int32_t call_next(mj_call* call, mj_event* event, mj_status** error) noexcept {
     int32_t result = -1;
-    mj_status* status = detail::guarded(MJ_ERR_PARSE, [&] {
+    mj_status* status = detail::guarded("the response decoder", [&] {
+      if (event == nullptr || event->struct_size < MJ_EVENT_V1_SIZE)
+        detail::throw_host_struct_too_small("mj_event", MJ_EVENT_V1_SIZE);
       mj_event local{};
       local.struct_size = sizeof(mj_event);
       const bool more = reinterpret_cast<Call*>(call)->next(local);
@@ -158,14 +213,19 @@ struct Exporter {
     return result;
   }
 
-  static void call_close(mj_call* call) noexcept { delete reinterpret_cast<Call*>(call); }
+  static void call_close(mj_call* call) noexcept {
+    try {
+      delete reinterpret_cast<Call*>(call);
+    } catch (...) {  // a Call destructor declared noexcept(false) that throws: the call is gone anyway
+    }
+  }
 
   static void status_release(mj_status* status) noexcept {
     if (status == nullptr || status == detail::out_of_memory_status()) return;
     delete static_cast<detail::OwnedStatus*>(status);
   }
 
-  static const mj_plugin_v1& table() noexcept {
+  static const mj_plugin_v1& table() {
     static const mj_plugin_v1 functions{sizeof(mj_plugin_v1), 1u, &Provider::info(),
                                         &instance_create, &instance_destroy, &request_build,
                                         &prepared_release, &call_open, &call_next, &call_close,
@@ -174,19 +234,31 @@ struct Exporter {
   }
 
   static int32_t entry(const mj_host_offer* offer, mj_plugin_answer* answer) noexcept {
-    if (answer == nullptr) return 1;
+    if (answer == nullptr || answer->struct_size < MJ_PLUGIN_ANSWER_V1_SIZE) return MJ_ENTRY_REFUSED;
     answer->abi_min = 1;
     answer->abi_max = 1;
     answer->abi_chosen = 0;
     answer->table = nullptr;
-    if (offer == nullptr || offer->abi_min > 1 || offer->abi_max < 1) return 1;
+    if (offer == nullptr || offer->struct_size < MJ_HOST_OFFER_V1_SIZE || offer->abi_min > 1 ||
+        offer->abi_max < 1)
+      return MJ_ENTRY_REFUSED;
+    try {
+      if (MJ_HAS_FIELD(offer, mj_host_offer, tls_module_path)) use_host_tls_module(view(offer->tls_module_path));
+      answer->table = &table();
+    } catch (const std::exception& error) {
+      detail::write_entry_failure(*answer, "its provider description (info()) threw: ", error.what());
+      return MJ_ENTRY_FAILED;
+    } catch (...) {
+      detail::write_entry_failure(*answer, "its provider description (info()) threw an exception that is "
+                                           "not a std::exception", {});
+      return MJ_ENTRY_FAILED;
+    }
     answer->abi_chosen = 1;
-    answer->table = &table();
     // Tells the host this plugin reads mj_call_params.proxy: HttpCall honours it. Written only
     // into a host's struct that has the field (an older host's answer is smaller).
-    if (answer->struct_size >= offsetof(mj_plugin_answer, call_params_size) + sizeof(uint32_t))
+    if (MJ_HAS_FIELD(answer, mj_plugin_answer, call_params_size))
       answer->call_params_size = static_cast<uint32_t>(sizeof(mj_call_params));
-    return 0;
+    return MJ_ENTRY_ACCEPTED;
   }
 };
 

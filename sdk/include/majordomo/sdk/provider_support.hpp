@@ -35,7 +35,7 @@ inline const mj_model_info* find_model(std::span<const mj_model_info> models,
 // "unknown option 'x' for provider <provider_id>; known options: (none)".
 void reject_all_options(const mj_instance_config& config, std::string_view provider_id);
 
-// Throws MJ_ERR_CONFIGURATION when the caller's mj_request is older than the ABI v1 layout.
+// Throws MJ_ERR_CONFIGURATION when the caller's mj_request is smaller than MJ_REQUEST_V1_SIZE.
 void require_v1_request(const mj_request& request);
 
 // Throws MJ_ERR_CONFIGURATION when `model` (as the provider will send it) is empty, or when
