@@ -1,0 +1,538 @@
+/* majordomo plugin ABI v1: the only contract between the host and a provider plugin. */
+/*
+ * Hourglass rules (every plugin and every host must keep them):
+ *  - Only C types cross: mj_str (pointer + length, never assumed NUL-terminated), fixed-width
+ *    integers, doubles, opaque handles. No C++ types, no exceptions.
+ *  - Every struct that crosses starts with `struct_size`, set by whoever fills it, except the
+ *    four fixed ones (mj_str, mj_header, mj_message, mj_usage), which never change at all.
+ *  - Structs grow only at the end, below the "ABI v1" fence line each one carries; nothing above
+ *    a fence ever moves (asserted field by field at the bottom of this file).
+ *  - A reader never compares a struct_size with its own sizeof. It requires the size the struct
+ *    had when ABI v1 first shipped (the MJ_*_V1_SIZE constants) and reads a later field only when
+ *    MJ_HAS_FIELD says the struct it was given holds it; a field it cannot see is absent (zero).
+ *    The host does this for every plugin struct and the SDK's export glue for every host struct,
+ *    so a plugin built against an older header keeps loading in a newer host and the reverse.
+ *  - Arrays of sized structs (mj_provider_info.models) are strided by their first element's
+ *    struct_size, not by the reader's sizeof; every element of one array has the same size.
+ *  - Whoever allocates frees: memory handed out by the plugin stays the plugin's and is valid until
+ *    the matching release call named on each function. Memory handed in by the host is valid only
+ *    for the duration of the call that receives it; a plugin that needs it later copies it.
+ *  - No exception may leave any function of the table: a plugin catches everything and returns a
+ *    status. A host never throws into a plugin (callbacks do not exist in v1).
+ *  - Errors are mj_status objects (kind, HTTP status, provider error type and message, request id,
+ *    retry hint); NULL means success.
+ *  - The host decides every URL and header (its resolution pipeline). A plugin sends exactly the
+ *    URL and headers it is given in mj_call_params, adding only connection and framing headers
+ *    (Host, Content-Length, Connection) and Content-Type/Accept when the host's list lacks them.
+ *
+ * Changelog: what was added to ABI v1 after it first shipped (majordomo 0.1), by release.
+ *  0.2  mj_call_params.proxy and mj_plugin_answer.call_params_size (forward proxies);
+ *       MJ_ERR_PLUGIN; mj_host_offer.tls_module_path; mj_plugin_answer.failure and
+ *       failure_capacity with the MJ_ENTRY_* results; MJ_ABI_MIN/MJ_ABI_MAX, the MJ_*_V1_SIZE
+ *       constants and MJ_HAS_FIELD (no layout change: they name what v1 already was).
+ */
+#ifndef MAJORDOMO_PLUGIN_H
+#define MAJORDOMO_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI versions this header describes. A host offers a range; a plugin picks one or refuses. */
+#define MJ_ABI_MIN 1u
+#define MJ_ABI_MAX 1u
+#define MJ_ABI_VERSION MJ_ABI_MAX /* the newest; kept from 0.1 */
+
+/* Whether the struct at `ptr`, whose declared type is `type`, holds `field`: its struct_size
+ * reaches past the field's end. Fields are only ever appended, so a field's end is the size the
+ * struct had when the field was introduced. */
+#define MJ_FIELD_END(type, field) (offsetof(type, field) + sizeof(((type*)0)->field))
+#define MJ_HAS_FIELD(ptr, type, field) ((size_t)(ptr)->struct_size >= MJ_FIELD_END(type, field))
+
+/* The one symbol a plugin exports. */
+#define MJ_PLUGIN_ENTRY_SYMBOL "majordomo_plugin_entry"
+
+#if defined(_WIN32)
+#define MJ_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define MJ_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* A byte string: `data` may be NULL only when `size` is 0. UTF-8 unless a field says otherwise.
+ * Fixed forever, like mj_header, mj_message and mj_usage: they carry no struct_size. */
+typedef struct mj_str {
+  const char* data;
+  size_t size;
+} mj_str;
+
+typedef struct mj_header {
+  mj_str name;
+  mj_str value;
+} mj_header;
+
+/* Error kinds. The numbers are part of the ABI: never renumber, only append. */
+enum {
+  MJ_OK = 0,
+  MJ_ERR_CONFIGURATION = 1,  /* the caller's setup is wrong (bad header, missing key, bad URL) */
+  MJ_ERR_AUTHENTICATION = 2, /* the provider rejected the credentials (401) */
+  MJ_ERR_PERMISSION = 3,     /* the credentials may not do this (403) */
+  MJ_ERR_NOT_FOUND = 4,      /* unknown model or route (404) */
+  MJ_ERR_BAD_REQUEST = 5,    /* the provider rejected the request (400, 413, 422) */
+  MJ_ERR_RATE_LIMITED = 6,   /* 429 */
+  MJ_ERR_OVERLOADED = 7,     /* 503 "overloaded", 529, a streamed overloaded error */
+  MJ_ERR_SERVER = 8,         /* other 5xx */
+  MJ_ERR_TIMEOUT = 9,        /* connect, first byte, idle or total timeout */
+  MJ_ERR_CONNECTION = 10,    /* refused, reset, TLS failure, closed mid-response */
+  MJ_ERR_TRUNCATED = 11,     /* the output hit the token cap and the caller asked to fail */
+  MJ_ERR_PARSE = 12,         /* the response could not be decoded */
+  MJ_ERR_SCHEMA_MISMATCH = 13,
+  MJ_ERR_CANCELLED = 14,
+  MJ_ERR_UNSUPPORTED = 15,   /* the provider or model cannot do what was asked */
+  MJ_ERR_PLUGIN = 16         /* the plugin itself failed: an exception it did not turn into a
+                                status, a broken invariant. Never retried. (0.2) */
+};
+
+/* Error status. Allocated by the plugin; the host releases it with mj_plugin_v1.status_release. */
+typedef struct mj_status {
+  uint32_t struct_size;
+  int32_t kind;             /* MJ_ERR_* */
+  int32_t http_status;      /* 0 when no HTTP response was received */
+  int32_t reserved0;
+  int64_t retry_after_ms;   /* the provider's retry hint; -1 when it gave none */
+  mj_str provider_error_type; /* e.g. "rate_limit_exceeded"; may be empty */
+  mj_str message;           /* human text; must never contain a credential */
+  mj_str request_id;        /* the provider's request id; may be empty */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_status;
+#define MJ_STATUS_V1_SIZE 72u
+
+/* How the provider takes its API key. The host turns this into a header; plugins never do. */
+enum {
+  MJ_AUTH_NONE = 0,   /* no key */
+  MJ_AUTH_BEARER = 1, /* Authorization: Bearer <key> */
+  MJ_AUTH_HEADER = 2  /* <mj_provider_info.auth_header>: <key> */
+};
+
+/* Model capability flags. */
+enum {
+  MJ_CAP_STREAMING = 1u << 0,
+  MJ_CAP_JSON_MODE = 1u << 1,
+  MJ_CAP_JSON_SCHEMA = 1u << 2,
+  MJ_CAP_REASONING = 1u << 3,
+  MJ_CAP_TOOLS = 1u << 4
+};
+
+/* One catalog entry. Prices are USD per million tokens; a negative price means "not priced". */
+typedef struct mj_model_info {
+  uint32_t struct_size;
+  uint32_t capabilities;  /* MJ_CAP_* */
+  mj_str id;
+  double input_usd_per_mtok;
+  double output_usd_per_mtok;
+  double cached_input_usd_per_mtok;
+  double cache_write_usd_per_mtok;
+  int64_t max_output_tokens; /* 0 when unknown */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_model_info;
+#define MJ_MODEL_INFO_V1_SIZE 64u
+
+/* Static metadata, readable before any instance exists. Points into the plugin's static storage:
+ * valid for as long as the library stays loaded. */
+typedef struct mj_provider_info {
+  uint32_t struct_size;
+  int32_t auth_scheme;          /* MJ_AUTH_* */
+  mj_str provider_id;           /* lower-case, [a-z0-9_-]; unique among loaded plugins */
+  mj_str display_name;
+  mj_str plugin_version;        /* semantic version of the plugin itself */
+  mj_str default_base_url;      /* e.g. "https://api.openai.com/v1" */
+  mj_str api_key_env;           /* e.g. "OPENAI_API_KEY" */
+  mj_str base_url_env;          /* e.g. "OPENAI_BASE_URL" */
+  mj_str auth_header;           /* header name for MJ_AUTH_HEADER; empty otherwise */
+  const mj_header* required_headers; /* sent on every request, e.g. a version header */
+  size_t required_header_count;
+  const mj_header* gateway_headers;  /* sent only when the base URL is not the default */
+  size_t gateway_header_count;
+  const mj_model_info* models;
+  size_t model_count;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_provider_info;
+#define MJ_PROVIDER_INFO_V1_SIZE 168u
+
+typedef struct mj_instance mj_instance; /* plugin-owned: connection pool, TLS, timeouts */
+typedef struct mj_call mj_call;         /* plugin-owned: one request/response in flight */
+
+enum { MJ_INSTANCE_TLS_NO_VERIFY = 1u << 0 };
+
+/* Per-instance configuration. Timeouts in milliseconds; 0 means "the plugin's default". */
+typedef struct mj_instance_config {
+  uint32_t struct_size;
+  uint32_t flags;               /* MJ_INSTANCE_* */
+  mj_str ca_file;               /* PEM bundle to verify servers with; empty: the system store */
+  int64_t connect_timeout_ms;
+  int64_t first_byte_timeout_ms;
+  int64_t idle_timeout_ms;      /* longest silence between two reads of a response */
+  int64_t total_timeout_ms;     /* whole exchange, from open to the last byte */
+  const mj_header* options;     /* provider-specific key/value options, e.g. api=responses */
+  size_t option_count;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_instance_config;
+#define MJ_INSTANCE_CONFIG_V1_SIZE 72u
+
+enum { MJ_ROLE_USER = 1, MJ_ROLE_ASSISTANT = 2 };
+
+typedef struct mj_message {
+  int32_t role;                 /* MJ_ROLE_* */
+  int32_t reserved0;
+  mj_str content;
+} mj_message;
+
+enum {
+  MJ_REQUEST_STREAM = 1u << 0,
+  MJ_REQUEST_HAS_TEMPERATURE = 1u << 1,
+  MJ_REQUEST_HAS_TOP_P = 1u << 2
+};
+
+enum { MJ_FORMAT_TEXT = 0, MJ_FORMAT_JSON_OBJECT = 1, MJ_FORMAT_JSON_SCHEMA = 2 };
+
+/* The canonical, provider-neutral request. */
+typedef struct mj_request {
+  uint32_t struct_size;
+  uint32_t flags;               /* MJ_REQUEST_* */
+  mj_str model;
+  mj_str system;                /* empty: no system prompt */
+  const mj_message* messages;
+  size_t message_count;
+  double temperature;           /* valid when MJ_REQUEST_HAS_TEMPERATURE */
+  double top_p;                 /* valid when MJ_REQUEST_HAS_TOP_P */
+  int64_t max_tokens;           /* 0: the provider's default */
+  int32_t response_format;      /* MJ_FORMAT_* */
+  int32_t reserved0;
+  mj_str schema_json;           /* MJ_FORMAT_JSON_SCHEMA: JSON text the host checked is one object */
+  mj_str schema_name;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_request;
+#define MJ_REQUEST_V1_SIZE 120u
+
+/* What the plugin built for a request: the path below the base URL and the body. Plugin-owned;
+ * valid until mj_plugin_v1.prepared_release. */
+typedef struct mj_prepared {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  mj_str path;                  /* begins with '/', may carry a query; the host joins it to the base */
+  mj_str body;                  /* JSON */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_prepared;
+#define MJ_PREPARED_V1_SIZE 40u
+
+enum { MJ_CALL_STREAM = 1u << 0 };
+
+/* A resolved request, ready to send. Host-owned; valid during call_open only. */
+typedef struct mj_call_params {
+  uint32_t struct_size;
+  uint32_t flags;               /* MJ_CALL_* */
+  mj_str url;                   /* absolute http:// or https:// URL */
+  const mj_header* headers;     /* final headers, one per name, already validated */
+  size_t header_count;
+  mj_str body;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.2) The forward proxy for this call, already resolved by the host (options, *_proxy and no_proxy
+   * variables): "http://[user:password@]host:port". Empty: connect directly. The host sends a
+   * proxy only to a plugin that declared it reads this field (mj_plugin_answer.call_params_size);
+   * such a plugin must then use it: absolute-form targets for http URLs, a CONNECT tunnel for
+   * https ones, Proxy-Authorization from the user info, never pooling proxied connections with
+   * direct ones, and never putting the password in a message. The SDK's HttpCall does all this. */
+  mj_str proxy;
+} mj_call_params;
+
+#define MJ_CALL_PARAMS_V1_SIZE 56u /* as first shipped, without `proxy` */
+
+enum {
+  MJ_EVENT_TEXT = 1,      /* text: a piece of the answer */
+  MJ_EVENT_REASONING = 2, /* text: a piece of reasoning/thinking, not part of the answer */
+  MJ_EVENT_USAGE = 3,     /* usage: counts so far; a later USAGE event replaces an earlier one */
+  MJ_EVENT_STOP = 4,      /* stop_reason normalised, text = the provider's raw value */
+  MJ_EVENT_META = 5       /* request_id and/or model (empty fields: unchanged) */
+};
+
+/* Normalised stop reasons. */
+enum {
+  MJ_STOP_UNKNOWN = 0,
+  MJ_STOP_END_TURN = 1,
+  MJ_STOP_MAX_TOKENS = 2,
+  MJ_STOP_STOP_SEQUENCE = 3,
+  MJ_STOP_TOOL_USE = 4,
+  MJ_STOP_CONTENT_FILTER = 5,
+  MJ_STOP_ERROR = 6
+};
+
+typedef struct mj_usage {
+  int64_t input_tokens;         /* all prompt tokens, cached ones included */
+  int64_t output_tokens;        /* reasoning included */
+  int64_t cached_tokens;        /* prompt tokens read from the provider's cache */
+  int64_t cache_write_tokens;
+  int64_t reasoning_tokens;
+} mj_usage;
+
+/* One decoded event. Filled by the plugin; its strings are valid until the next call_next or
+ * call_close on the same call. */
+typedef struct mj_event {
+  uint32_t struct_size;
+  int32_t type;                 /* MJ_EVENT_* */
+  mj_str text;
+  int32_t stop_reason;          /* MJ_STOP_*, for MJ_EVENT_STOP */
+  int32_t reserved0;
+  mj_usage usage;
+  mj_str request_id;
+  mj_str model;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+} mj_event;
+#define MJ_EVENT_V1_SIZE 104u
+
+/* The host's side of the handshake. */
+typedef struct mj_host_offer {
+  uint32_t struct_size;
+  uint32_t abi_min;             /* the oldest ABI the host speaks */
+  uint32_t abi_max;             /* the newest ABI the host speaks */
+  uint32_t reserved0;
+  mj_str host_version;
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.2) The absolute path of the host's TLS module (libmajordomo-tls.so), which the SDK loads
+   * on a plugin's first https request; empty when the host does not know one. Valid during the
+   * entry call only: a plugin that wants it copies it. */
+  mj_str tls_module_path;
+} mj_host_offer;
+#define MJ_HOST_OFFER_V1_SIZE 32u
+
+/* What the entry point returns. */
+enum {
+  MJ_ENTRY_ACCEPTED = 0, /* one ABI of the offered range chosen; answer->table set */
+  MJ_ENTRY_REFUSED = 1,  /* no ABI in common; answer->abi_min/abi_max tell what the plugin speaks */
+  MJ_ENTRY_FAILED = 2    /* (0.2) the plugin could not describe itself (its metadata threw, say);
+                            answer->failure tells why when the host gave a buffer. A host treats
+                            any other non-zero value as MJ_ENTRY_REFUSED. */
+};
+
+/* The plugin's answer. The plugin fills abi_min/abi_max with the range it speaks in every case,
+ * so a host can name both ranges when they do not meet. */
+typedef struct mj_plugin_answer {
+  uint32_t struct_size;         /* set by the HOST: how much of this struct the plugin may write */
+  uint32_t abi_min;
+  uint32_t abi_max;
+  uint32_t abi_chosen;          /* 0 when refused */
+  const void* table;            /* mj_plugin_v1* when abi_chosen == 1; static storage */
+  /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* A plugin writes a field below only when struct_size covers it.
+   * (0.2) The largest mj_call_params this plugin reads (sizeof as it was built). A plugin built before
+   * the field existed never writes it and the host reads it as 0, i.e. MJ_CALL_PARAMS_V1_SIZE:
+   * that plugin ignores mj_call_params.proxy, so the host refuses proxied calls to it with a
+   * configuration error instead of silently connecting directly. The SDK's export glue fills it. */
+  uint32_t call_params_size;
+  uint32_t reserved0;
+  /* (0.2) Set by the HOST: a buffer for the reason of MJ_ENTRY_FAILED. The plugin writes a
+   * NUL-terminated UTF-8 sentence of at most failure_capacity bytes (NUL included) there, and
+   * nothing otherwise. NULL or 0: no buffer. */
+  char* failure;
+  size_t failure_capacity;
+} mj_plugin_answer;
+#define MJ_PLUGIN_ANSWER_V1_SIZE 24u /* as first shipped, without call_params_size */
+
+/* Function table of ABI v1. Thread-safety obligations:
+ *  - info, request_build and status_release may be called from any thread at any time;
+ *  - an mj_instance may be used by many threads at once (the plugin synchronises its pool);
+ *  - an mj_call is used by one thread at a time; call_close may follow any call_next result and
+ *    must be called exactly once. Closing a call before its end abandons the response: the plugin
+ *    closes the connection rather than returning it half-read to its pool.
+ *  - instance_destroy is called only after every call opened on it was closed. */
+typedef struct mj_plugin_v1 {
+  uint32_t struct_size;
+  uint32_t abi_version;         /* 1 */
+  const mj_provider_info* info;
+
+  /* Creates an instance. On success *out is set and NULL returned. */
+  mj_status* (*instance_create)(const mj_instance_config* config, mj_instance** out);
+  void (*instance_destroy)(mj_instance* instance);
+
+  /* Builds path and body for a canonical request without any I/O (used for dry runs too). */
+  mj_status* (*request_build)(mj_instance* instance, const mj_request* request, mj_prepared** out);
+  void (*prepared_release)(mj_prepared* prepared);
+
+  /* Sends the request and waits for the response head. A non-2xx status is NOT reported here:
+   * it is decoded by the first call_next into a typed error, so the body can be read. */
+  mj_status* (*call_open)(mj_instance* instance, const mj_call_params* params, mj_call** out);
+  /* Returns 1 when *event was filled, 0 at the successful end of the response, -1 on error with
+   * *error set (release it with status_release). After 0 or -1 only call_close is allowed. */
+  int32_t (*call_next)(mj_call* call, mj_event* event, mj_status** error);
+  void (*call_close)(mj_call* call);
+
+  void (*status_release)(mj_status* status);
+  /* ---- ABI v1: do not change above this line; add functions below, at the end. ---- */
+} mj_plugin_v1;
+#define MJ_PLUGIN_V1_SIZE 80u
+
+/* Entry point: returns MJ_ENTRY_ACCEPTED when the plugin accepted one ABI in the offered range
+ * (answer->table set), MJ_ENTRY_REFUSED when it speaks none of them (answer->abi_min/abi_max
+ * still tell what it speaks), MJ_ENTRY_FAILED when it cannot describe itself. Must not throw,
+ * must not allocate anything the host would have to free, may be called more than once and from
+ * several threads at once (each with its own offer and answer). The host reads the offer's
+ * fields past MJ_HOST_OFFER_V1_SIZE, and writes the answer's past MJ_PLUGIN_ANSWER_V1_SIZE, only
+ * as their struct_size allows (MJ_HAS_FIELD). */
+typedef int32_t (*mj_plugin_entry_fn)(const mj_host_offer* offer, mj_plugin_answer* answer);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+/* Frozen layouts (LP64), asserted field by field: a change above a fence breaks every plugin (or
+ * host) already built. A field added below a fence gets its line here, under its release. */
+#if defined(__cplusplus)
+#define MJ_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define MJ_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+#define MJ_FROZEN_AT(type, field, offset) \
+  MJ_STATIC_ASSERT(offsetof(type, field) == (offset), #type "." #field " must stay at offset " #offset)
+#if defined(__LP64__) || defined(_WIN64)
+MJ_FROZEN_AT(mj_str, data, 0);
+MJ_FROZEN_AT(mj_str, size, 8);
+MJ_STATIC_ASSERT(sizeof(mj_str) == 16, "mj_str never changes");
+MJ_FROZEN_AT(mj_header, name, 0);
+MJ_FROZEN_AT(mj_header, value, 16);
+MJ_STATIC_ASSERT(sizeof(mj_header) == 32, "mj_header never changes");
+MJ_FROZEN_AT(mj_status, struct_size, 0);
+MJ_FROZEN_AT(mj_status, kind, 4);
+MJ_FROZEN_AT(mj_status, http_status, 8);
+MJ_FROZEN_AT(mj_status, reserved0, 12);
+MJ_FROZEN_AT(mj_status, retry_after_ms, 16);
+MJ_FROZEN_AT(mj_status, provider_error_type, 24);
+MJ_FROZEN_AT(mj_status, message, 40);
+MJ_FROZEN_AT(mj_status, request_id, 56);
+MJ_STATIC_ASSERT(sizeof(mj_status) >= MJ_STATUS_V1_SIZE, "mj_status only grows");
+MJ_FROZEN_AT(mj_model_info, struct_size, 0);
+MJ_FROZEN_AT(mj_model_info, capabilities, 4);
+MJ_FROZEN_AT(mj_model_info, id, 8);
+MJ_FROZEN_AT(mj_model_info, input_usd_per_mtok, 24);
+MJ_FROZEN_AT(mj_model_info, output_usd_per_mtok, 32);
+MJ_FROZEN_AT(mj_model_info, cached_input_usd_per_mtok, 40);
+MJ_FROZEN_AT(mj_model_info, cache_write_usd_per_mtok, 48);
+MJ_FROZEN_AT(mj_model_info, max_output_tokens, 56);
+MJ_STATIC_ASSERT(sizeof(mj_model_info) >= MJ_MODEL_INFO_V1_SIZE, "mj_model_info only grows");
+MJ_FROZEN_AT(mj_provider_info, struct_size, 0);
+MJ_FROZEN_AT(mj_provider_info, auth_scheme, 4);
+MJ_FROZEN_AT(mj_provider_info, provider_id, 8);
+MJ_FROZEN_AT(mj_provider_info, display_name, 24);
+MJ_FROZEN_AT(mj_provider_info, plugin_version, 40);
+MJ_FROZEN_AT(mj_provider_info, default_base_url, 56);
+MJ_FROZEN_AT(mj_provider_info, api_key_env, 72);
+MJ_FROZEN_AT(mj_provider_info, base_url_env, 88);
+MJ_FROZEN_AT(mj_provider_info, auth_header, 104);
+MJ_FROZEN_AT(mj_provider_info, required_headers, 120);
+MJ_FROZEN_AT(mj_provider_info, required_header_count, 128);
+MJ_FROZEN_AT(mj_provider_info, gateway_headers, 136);
+MJ_FROZEN_AT(mj_provider_info, gateway_header_count, 144);
+MJ_FROZEN_AT(mj_provider_info, models, 152);
+MJ_FROZEN_AT(mj_provider_info, model_count, 160);
+MJ_STATIC_ASSERT(sizeof(mj_provider_info) >= MJ_PROVIDER_INFO_V1_SIZE, "mj_provider_info only grows");
+MJ_FROZEN_AT(mj_instance_config, struct_size, 0);
+MJ_FROZEN_AT(mj_instance_config, flags, 4);
+MJ_FROZEN_AT(mj_instance_config, ca_file, 8);
+MJ_FROZEN_AT(mj_instance_config, connect_timeout_ms, 24);
+MJ_FROZEN_AT(mj_instance_config, first_byte_timeout_ms, 32);
+MJ_FROZEN_AT(mj_instance_config, idle_timeout_ms, 40);
+MJ_FROZEN_AT(mj_instance_config, total_timeout_ms, 48);
+MJ_FROZEN_AT(mj_instance_config, options, 56);
+MJ_FROZEN_AT(mj_instance_config, option_count, 64);
+MJ_STATIC_ASSERT(sizeof(mj_instance_config) >= MJ_INSTANCE_CONFIG_V1_SIZE, "mj_instance_config only grows");
+MJ_FROZEN_AT(mj_message, role, 0);
+MJ_FROZEN_AT(mj_message, reserved0, 4);
+MJ_FROZEN_AT(mj_message, content, 8);
+MJ_STATIC_ASSERT(sizeof(mj_message) == 24, "mj_message never changes");
+MJ_FROZEN_AT(mj_request, struct_size, 0);
+MJ_FROZEN_AT(mj_request, flags, 4);
+MJ_FROZEN_AT(mj_request, model, 8);
+MJ_FROZEN_AT(mj_request, system, 24);
+MJ_FROZEN_AT(mj_request, messages, 40);
+MJ_FROZEN_AT(mj_request, message_count, 48);
+MJ_FROZEN_AT(mj_request, temperature, 56);
+MJ_FROZEN_AT(mj_request, top_p, 64);
+MJ_FROZEN_AT(mj_request, max_tokens, 72);
+MJ_FROZEN_AT(mj_request, response_format, 80);
+MJ_FROZEN_AT(mj_request, reserved0, 84);
+MJ_FROZEN_AT(mj_request, schema_json, 88);
+MJ_FROZEN_AT(mj_request, schema_name, 104);
+MJ_STATIC_ASSERT(sizeof(mj_request) >= MJ_REQUEST_V1_SIZE, "mj_request only grows");
+MJ_FROZEN_AT(mj_prepared, struct_size, 0);
+MJ_FROZEN_AT(mj_prepared, reserved0, 4);
+MJ_FROZEN_AT(mj_prepared, path, 8);
+MJ_FROZEN_AT(mj_prepared, body, 24);
+MJ_STATIC_ASSERT(sizeof(mj_prepared) >= MJ_PREPARED_V1_SIZE, "mj_prepared only grows");
+MJ_FROZEN_AT(mj_call_params, struct_size, 0);
+MJ_FROZEN_AT(mj_call_params, flags, 4);
+MJ_FROZEN_AT(mj_call_params, url, 8);
+MJ_FROZEN_AT(mj_call_params, headers, 24);
+MJ_FROZEN_AT(mj_call_params, header_count, 32);
+MJ_FROZEN_AT(mj_call_params, body, 40);
+MJ_STATIC_ASSERT(sizeof(mj_call_params) >= MJ_CALL_PARAMS_V1_SIZE, "mj_call_params only grows");
+MJ_FROZEN_AT(mj_usage, input_tokens, 0);
+MJ_FROZEN_AT(mj_usage, output_tokens, 8);
+MJ_FROZEN_AT(mj_usage, cached_tokens, 16);
+MJ_FROZEN_AT(mj_usage, cache_write_tokens, 24);
+MJ_FROZEN_AT(mj_usage, reasoning_tokens, 32);
+MJ_STATIC_ASSERT(sizeof(mj_usage) == 40, "mj_usage never changes");
+MJ_FROZEN_AT(mj_event, struct_size, 0);
+MJ_FROZEN_AT(mj_event, type, 4);
+MJ_FROZEN_AT(mj_event, text, 8);
+MJ_FROZEN_AT(mj_event, stop_reason, 24);
+MJ_FROZEN_AT(mj_event, reserved0, 28);
+MJ_FROZEN_AT(mj_event, usage, 32);
+MJ_FROZEN_AT(mj_event, request_id, 72);
+MJ_FROZEN_AT(mj_event, model, 88);
+MJ_STATIC_ASSERT(sizeof(mj_event) >= MJ_EVENT_V1_SIZE, "mj_event only grows");
+MJ_FROZEN_AT(mj_host_offer, struct_size, 0);
+MJ_FROZEN_AT(mj_host_offer, abi_min, 4);
+MJ_FROZEN_AT(mj_host_offer, abi_max, 8);
+MJ_FROZEN_AT(mj_host_offer, reserved0, 12);
+MJ_FROZEN_AT(mj_host_offer, host_version, 16);
+MJ_STATIC_ASSERT(sizeof(mj_host_offer) >= MJ_HOST_OFFER_V1_SIZE, "mj_host_offer only grows");
+MJ_FROZEN_AT(mj_plugin_answer, struct_size, 0);
+MJ_FROZEN_AT(mj_plugin_answer, abi_min, 4);
+MJ_FROZEN_AT(mj_plugin_answer, abi_max, 8);
+MJ_FROZEN_AT(mj_plugin_answer, abi_chosen, 12);
+MJ_FROZEN_AT(mj_plugin_answer, table, 16);
+MJ_STATIC_ASSERT(sizeof(mj_plugin_answer) >= MJ_PLUGIN_ANSWER_V1_SIZE, "mj_plugin_answer only grows");
+MJ_FROZEN_AT(mj_plugin_v1, struct_size, 0);
+MJ_FROZEN_AT(mj_plugin_v1, abi_version, 4);
+MJ_FROZEN_AT(mj_plugin_v1, info, 8);
+MJ_FROZEN_AT(mj_plugin_v1, instance_create, 16);
+MJ_FROZEN_AT(mj_plugin_v1, instance_destroy, 24);
+MJ_FROZEN_AT(mj_plugin_v1, request_build, 32);
+MJ_FROZEN_AT(mj_plugin_v1, prepared_release, 40);
+MJ_FROZEN_AT(mj_plugin_v1, call_open, 48);
+MJ_FROZEN_AT(mj_plugin_v1, call_next, 56);
+MJ_FROZEN_AT(mj_plugin_v1, call_close, 64);
+MJ_FROZEN_AT(mj_plugin_v1, status_release, 72);
+MJ_STATIC_ASSERT(sizeof(mj_plugin_v1) >= MJ_PLUGIN_V1_SIZE, "mj_plugin_v1 only grows");
+/* The MJ_*_V1_SIZE constants are where the v1 fields end. */
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_status, request_id) == MJ_STATUS_V1_SIZE, "MJ_STATUS_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_model_info, max_output_tokens) == MJ_MODEL_INFO_V1_SIZE, "MJ_MODEL_INFO_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_provider_info, model_count) == MJ_PROVIDER_INFO_V1_SIZE, "MJ_PROVIDER_INFO_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_instance_config, option_count) == MJ_INSTANCE_CONFIG_V1_SIZE, "MJ_INSTANCE_CONFIG_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_request, schema_name) == MJ_REQUEST_V1_SIZE, "MJ_REQUEST_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_prepared, body) == MJ_PREPARED_V1_SIZE, "MJ_PREPARED_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_call_params, body) == MJ_CALL_PARAMS_V1_SIZE, "MJ_CALL_PARAMS_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_event, model) == MJ_EVENT_V1_SIZE, "MJ_EVENT_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_host_offer, host_version) == MJ_HOST_OFFER_V1_SIZE, "MJ_HOST_OFFER_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_plugin_answer, table) == MJ_PLUGIN_ANSWER_V1_SIZE, "MJ_PLUGIN_ANSWER_V1_SIZE is the end of the v1 fields");
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_plugin_v1, status_release) == MJ_PLUGIN_V1_SIZE, "MJ_PLUGIN_V1_SIZE is the end of the v1 fields");
+/* Added in 0.2. */
+MJ_FROZEN_AT(mj_call_params, proxy, 56);
+MJ_FROZEN_AT(mj_host_offer, tls_module_path, 32);
+MJ_FROZEN_AT(mj_plugin_answer, call_params_size, 24);
+MJ_FROZEN_AT(mj_plugin_answer, reserved0, 28);
+MJ_FROZEN_AT(mj_plugin_answer, failure, 32);
+MJ_FROZEN_AT(mj_plugin_answer, failure_capacity, 40);
+#endif
+
+#endif /* MAJORDOMO_PLUGIN_H */

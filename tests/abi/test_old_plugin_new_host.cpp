@@ -1,0 +1,88 @@
+// A plugin built against a frozen plugin.h keeps loading and working in this host, and in a host whose structs grew.
+#include <majordomo/majordomo.hpp>
+#include <majordomo/plugin.h>
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <string>
+
+using namespace majordomo;
+
+namespace {
+
+Host frozen_plugin_host() {
+  HostOptions options;
+  options.plugin_dirs = {MAJORDOMO_TEST_FROZEN_PLUGIN_DIR};
+  options.use_env_path = false;
+  options.use_default_dir = false;
+  return Host(options);
+}
+
+ClientOptions frozen_options() {
+  ClientOptions options;
+  options.api_key = "frozen-key-0000";
+  options.base_url = "http://127.0.0.1:9/frozen-gateway";
+  options.retry.max_attempts = 1;
+  return options;
+}
+
+}  // namespace
+
+// This file is compiled twice: into the normal test build, and (MAJORDOMO_TEST_GROWN_HOST) against
+// a copy of the host whose every growable plugin struct has an extra field at its end, as a later
+// release would. The plugin never changes: it was built from tests/abi/frozen/0.2.
+TEST_CASE("a plugin built against the frozen 0.2 header loads and answers", "[abi]") {
+  Host host = frozen_plugin_host();
+  REQUIRE(host.skipped().empty());
+  const PluginInfo* info = host.find_plugin("frozen-echo");
+  REQUIRE(info != nullptr);
+  CHECK(info->display_name == "Frozen echo (ABI test)");
+  REQUIRE(info->models.size() == 1);
+  CHECK(info->models[0].id == "frozen-1");
+  CHECK(info->models[0].priced());
+
+  auto llm = host.get_llm_instance("frozen-echo", "frozen-1", frozen_options());
+  const Response answer = llm->get_response("hello");
+  // The sizes the plugin was handed are this host's; a grown host's are larger than the plugin's own.
+  CHECK(answer.content == fmt::format("hello | offer={} config={} request={} params={} event={} | "
+                                      "http://127.0.0.1:9/frozen-gateway/frozen",
+                                      sizeof(mj_host_offer), sizeof(mj_instance_config), sizeof(mj_request),
+                                      sizeof(mj_call_params), sizeof(mj_event)));
+#ifdef MAJORDOMO_TEST_GROWN_HOST
+  CHECK(sizeof(mj_request) > MJ_REQUEST_V1_SIZE);
+  CHECK(sizeof(mj_event) > MJ_EVENT_V1_SIZE);
+  CHECK(sizeof(mj_host_offer) > 48);  // the 0.2 size
+#endif
+  CHECK(answer.request_id == "frozen-req-1");
+  CHECK(answer.stop_reason == StopReason::end_turn);
+  CHECK(answer.raw_stop_reason == "done");
+  CHECK(answer.usage.input_tokens == 3);
+  CHECK(answer.usage.output_tokens == 5);
+  CHECK(answer.cost.priced);
+  CHECK(answer.cost.total == Approx(3 * 1.0e-6 + 5 * 2.0e-6));
+
+  ResponseStream stream = llm->get_response_stream("streamed");
+  std::string text;
+  for (std::string_view piece : stream) text.append(piece);
+  CHECK_THAT(text, Catch::StartsWith("streamed | offer="));
+  CHECK(stream.response().usage.output_tokens == 5);
+
+  try {
+    (void)llm->get_response("fail");
+    FAIL("no error");
+  } catch (const RateLimitedError& error) {
+    CHECK(error.http_status() == 429);
+    CHECK(error.retry_after_ms() == 1500);
+    CHECK(error.request_id() == "frozen-req-1");
+    CHECK(std::string(error.what()) == "frozen-echo: slow down");
+  }
+}
+
+TEST_CASE("a plugin that reads only the v1 call params is refused a proxy, not silently sent direct", "[abi]") {
+  Host host = frozen_plugin_host();
+  ClientOptions options = frozen_options();
+  options.proxy = "http://127.0.0.1:3128";
+  CHECK_THROWS_AS(host.get_llm_instance("frozen-echo", "frozen-1", options), ConfigurationError);
+}
