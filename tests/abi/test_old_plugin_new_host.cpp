@@ -1,4 +1,6 @@
 // A plugin built against a frozen plugin.h keeps loading and working in this host, and in a host whose structs grew.
+#include "fake_server.hpp"
+
 #include <majordomo/majordomo.hpp>
 #include <majordomo/plugin.h>
 
@@ -85,4 +87,25 @@ TEST_CASE("a plugin that reads only the v1 call params is refused a proxy, not s
   ClientOptions options = frozen_options();
   options.proxy = "http://127.0.0.1:3128";
   CHECK_THROWS_AS(host.get_llm_instance("frozen-echo", "frozen-1", options), ConfigurationError);
+}
+
+TEST_CASE("today's plugins answer through this host too", "[abi]") {
+  majordomo::fake::FakeProviderServer server{majordomo::fake::FakeServerOptions{}};
+  server.start();
+  HostOptions options;
+  options.plugin_dirs = {MAJORDOMO_TEST_PLUGIN_DIR};
+  options.use_env_path = false;
+  options.use_default_dir = false;
+  const Host host(options);
+  ClientOptions client;
+  client.api_key = "sk-grown-0000";
+  client.base_url = server.origin() + "/v1";
+  auto llm = host.get_llm_instance("openai", "gpt-4o", client);
+  const Response answer = llm->get_response("hello");
+  CHECK_FALSE(answer.content.empty());
+  CHECK(answer.usage.output_tokens > 0);
+  ResponseStream stream = llm->get_response_stream("hello");
+  std::string text;
+  for (std::string_view piece : stream) text.append(piece);
+  CHECK_FALSE(text.empty());
 }
