@@ -3,118 +3,103 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <elf.h>
-#include <fstream>
-#include <system_error>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace majordomo {
 namespace {
 
-// A dynamic symbol table larger than this is not a plugin's (ours hold a few thousand entries).
-constexpr std::uint64_t kMaxDynamicSectionBytes = std::uint64_t{64} << 20;
+// A table larger than this is not a plugin's (ours hold a few hundred entries).
+constexpr std::uint64_t kMaxTableBytes = std::uint64_t{16} << 20;
 
-template <class T>
-bool read_at(std::ifstream& in, std::uint64_t offset, T& out) {
-  in.seekg(static_cast<std::streamoff>(offset));
-  in.read(reinterpret_cast<char*>(&out), sizeof(T));
-  return static_cast<bool>(in);
-}
-
-bool read_bytes(std::ifstream& in, std::uint64_t offset, std::uint64_t size, std::vector<char>& out) {
-  out.resize(static_cast<std::size_t>(size));
-  in.seekg(static_cast<std::streamoff>(offset));
-  in.read(out.data(), static_cast<std::streamsize>(size));
-  return static_cast<bool>(in);
-}
+#if defined(__x86_64__)
+constexpr Elf64_Half kMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr Elf64_Half kMachine = EM_AARCH64;
+#else
+constexpr Elf64_Half kMachine = 0;  // not checked on other machines
+#endif
 
 // offset + size within [0, limit], without overflow.
 bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) {
   return offset <= limit && size <= limit - offset;
 }
 
-}  // namespace
+// One open file read with pread: a handful of system calls per candidate, as discovery runs on
+// every program's start-up.
+class ElfReader {
+ public:
+  explicit ElfReader(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    struct stat status {};
+    if (fd_ >= 0 && ::fstat(fd_, &status) == 0) size_ = static_cast<std::uint64_t>(status.st_size);
+  }
+  ~ElfReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ElfReader(const ElfReader&) = delete;
+  ElfReader& operator=(const ElfReader&) = delete;
 
-std::string elf_problem(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return fmt::format("cannot read the file: {}", ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot open the file for reading";
-  Elf64_Ehdr header{};
-  if (size < sizeof(header) || !read_at(in, 0, header) ||
-      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
-    return "not an ELF shared object";
-  }
-#if defined(__x86_64__)
-  constexpr Elf64_Half kMachine = EM_X86_64;
-#elif defined(__aarch64__)
-  constexpr Elf64_Half kMachine = EM_AARCH64;
-#else
-  constexpr Elf64_Half kMachine = 0;  // not checked on other machines
-#endif
-  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN ||
-      (kMachine != 0 && header.e_machine != kMachine)) {
-    return "not a 64-bit ELF shared object for this machine";
-  }
-  const auto truncated = [&](const char* what) {
-    return fmt::format(
-        "truncated or corrupt ELF file ({} lies beyond its {} bytes); reinstall the plugin, "
-        "writing it to a temporary name and renaming it into place",
-        what, size);
-  };
-  if (!fits(header.e_shoff, static_cast<std::uint64_t>(header.e_shnum) * header.e_shentsize, size)) {
-    return truncated("the section header table");
-  }
-  if (!fits(header.e_phoff, static_cast<std::uint64_t>(header.e_phnum) * header.e_phentsize, size)) {
-    return truncated("the program header table");
-  }
-  for (unsigned i = 0; i < header.e_phnum; ++i) {
-    Elf64_Phdr program{};
-    if (!read_at(in, header.e_phoff + static_cast<std::uint64_t>(i) * header.e_phentsize, program)) {
-      return truncated("a program header");
+  bool open() const noexcept { return fd_ >= 0; }
+  std::uint64_t size() const noexcept { return size_; }
+
+  // Reads [offset, offset + out.size()) whole, or fails.
+  bool read(std::uint64_t offset, void* out, std::size_t bytes) const {
+    if (!fits(offset, bytes, size_)) return false;
+    auto* cursor = static_cast<char*>(out);
+    while (bytes > 0) {
+      const ssize_t n = ::pread(fd_, cursor, bytes, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      cursor += n;
+      offset += static_cast<std::uint64_t>(n);
+      bytes -= static_cast<std::size_t>(n);
     }
-    if (!fits(program.p_offset, program.p_filesz, size)) return truncated("a loadable segment");
+    return true;
   }
-  return {};
+
+  template <class Entry>
+  bool read_table(std::uint64_t offset, std::uint64_t count, std::uint64_t entry_size, std::vector<Entry>& out) const {
+    if (entry_size < sizeof(Entry) || count * entry_size > kMaxTableBytes) return false;
+    std::vector<char> raw(static_cast<std::size_t>(count * entry_size));
+    if (!read(offset, raw.data(), raw.size())) return false;
+    out.resize(static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i < out.size(); ++i) std::memcpy(&out[i], raw.data() + i * entry_size, sizeof(Entry));
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::uint64_t size_ = 0;
+};
+
+std::string truncated(const char* what, std::uint64_t size) {
+  return fmt::format(
+      "truncated or corrupt ELF file ({} lies beyond its {} bytes); reinstall the plugin, writing it to "
+      "a temporary name and renaming it into place",
+      what, size);
 }
 
-std::optional<bool> elf_defines_symbol(const std::filesystem::path& path, std::string_view symbol) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  Elf64_Ehdr header{};
-  if (!in || size < sizeof(header) || !read_at(in, 0, header)) return std::nullopt;
-  if (header.e_shnum == 0 || header.e_shentsize < sizeof(Elf64_Shdr) ||
-      !fits(header.e_shoff, static_cast<std::uint64_t>(header.e_shnum) * header.e_shentsize, size)) {
-    return std::nullopt;
-  }
-  const auto section = [&](unsigned index, Elf64_Shdr& out) {
-    return index < header.e_shnum &&
-           read_at(in, header.e_shoff + static_cast<std::uint64_t>(index) * header.e_shentsize, out);
-  };
-  for (unsigned i = 0; i < header.e_shnum; ++i) {
-    Elf64_Shdr symbols{};
-    if (!section(i, symbols)) return std::nullopt;
+// Whether the dynamic symbol table (found through the section headers) defines `symbol`.
+std::optional<bool> defines_symbol(const ElfReader& file, const Elf64_Ehdr& header,
+                                   const std::vector<Elf64_Shdr>& sections, std::string_view symbol) {
+  for (const Elf64_Shdr& symbols : sections) {
     if (symbols.sh_type != SHT_DYNSYM) continue;
-    Elf64_Shdr names{};
-    if (!section(symbols.sh_link, names) || names.sh_type != SHT_STRTAB) return std::nullopt;
-    if (symbols.sh_size > kMaxDynamicSectionBytes || names.sh_size > kMaxDynamicSectionBytes ||
-        !fits(symbols.sh_offset, symbols.sh_size, size) || !fits(names.sh_offset, names.sh_size, size)) {
+    if (symbols.sh_link >= header.e_shnum) return std::nullopt;
+    const Elf64_Shdr& names = sections[symbols.sh_link];
+    if (names.sh_type != SHT_STRTAB || names.sh_size > kMaxTableBytes) return std::nullopt;
+    std::vector<Elf64_Sym> table;
+    std::vector<char> strings(static_cast<std::size_t>(names.sh_size));
+    if (!file.read_table(symbols.sh_offset, symbols.sh_size / sizeof(Elf64_Sym), sizeof(Elf64_Sym), table) ||
+        !file.read(names.sh_offset, strings.data(), strings.size())) {
       return std::nullopt;
     }
-    std::vector<char> table, strings;
-    if (!read_bytes(in, symbols.sh_offset, symbols.sh_size, table) ||
-        !read_bytes(in, names.sh_offset, names.sh_size, strings)) {
-      return std::nullopt;
-    }
-    const std::size_t count = table.size() / sizeof(Elf64_Sym);
-    for (std::size_t k = 0; k < count; ++k) {
-      Elf64_Sym entry{};
-      std::memcpy(&entry, table.data() + k * sizeof(Elf64_Sym), sizeof(entry));
+    for (const Elf64_Sym& entry : table) {
       if (entry.st_shndx == SHN_UNDEF || entry.st_name >= strings.size()) continue;
       const int binding = ELF64_ST_BIND(entry.st_info);
       if (binding != STB_GLOBAL && binding != STB_WEAK) continue;
@@ -128,5 +113,49 @@ std::optional<bool> elf_defines_symbol(const std::filesystem::path& path, std::s
   }
   return std::nullopt;  // no dynamic symbol table listed
 }
+
+}  // namespace
+
+ElfInspection inspect_elf(const std::filesystem::path& path, std::string_view symbol) {
+  ElfInspection result;
+  const ElfReader file(path);
+  if (!file.open()) {
+    result.problem = fmt::format("cannot open the file for reading: {}", std::strerror(errno));
+    return result;
+  }
+  Elf64_Ehdr header{};
+  if (!file.read(0, &header, sizeof(header)) || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
+    result.problem = "not an ELF shared object";
+    return result;
+  }
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN ||
+      (kMachine != 0 && header.e_machine != kMachine)) {
+    result.problem = "not a 64-bit ELF shared object for this machine";
+    return result;
+  }
+  if (!fits(header.e_shoff, static_cast<std::uint64_t>(header.e_shnum) * header.e_shentsize, file.size())) {
+    result.problem = truncated("the section header table", file.size());
+    return result;
+  }
+  std::vector<Elf64_Phdr> programs;
+  if (!file.read_table(header.e_phoff, header.e_phnum, header.e_phentsize, programs)) {
+    result.problem = truncated("the program header table", file.size());
+    return result;
+  }
+  for (const Elf64_Phdr& program : programs) {
+    if (!fits(program.p_offset, program.p_filesz, file.size())) {
+      result.problem = truncated("a loadable segment", file.size());
+      return result;
+    }
+  }
+  std::vector<Elf64_Shdr> sections;
+  if (!symbol.empty() && header.e_shnum > 0 &&
+      file.read_table(header.e_shoff, header.e_shnum, header.e_shentsize, sections)) {
+    result.defines_symbol = defines_symbol(file, header, sections, symbol);
+  }
+  return result;
+}
+
+std::string elf_problem(const std::filesystem::path& path) { return inspect_elf(path, {}).problem; }
 
 }  // namespace majordomo

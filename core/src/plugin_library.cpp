@@ -191,13 +191,14 @@ LoadOutcome read_metadata(const fs::path& path, const mj_plugin_answer& answer) 
 }
 
 LoadOutcome load_one(const fs::path& path, const std::string& tls_module) {
-  if (std::string problem = elf_problem(path); !problem.empty()) {
-    const bool not_elf = problem.rfind("not an ELF", 0) == 0 || problem.rfind("not a 64-bit", 0) == 0;
-    return skip(not_elf ? SkipReason::not_a_plugin : SkipReason::failed_to_load, std::move(problem));
+  ElfInspection elf = inspect_elf(path, MJ_PLUGIN_ENTRY_SYMBOL);
+  if (!elf.problem.empty()) {
+    const bool not_elf = elf.problem.rfind("not an ELF", 0) == 0 || elf.problem.rfind("not a 64-bit", 0) == 0;
+    return skip(not_elf ? SkipReason::not_a_plugin : SkipReason::failed_to_load, std::move(elf.problem));
   }
   // A shared library that is not a plugin is recognised from its symbol table, so its
   // constructors never run in this process.
-  if (elf_defines_symbol(path, MJ_PLUGIN_ENTRY_SYMBOL) == false) {
+  if (elf.defines_symbol == false) {
     return skip(SkipReason::not_a_plugin,
                 fmt::format("a shared library that does not export {}", MJ_PLUGIN_ENTRY_SYMBOL));
   }
