@@ -99,15 +99,31 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>()) {
 }
 
 Host::~Host() = default;
+Host::Host(Host&& other) noexcept = default;
+Host& Host::operator=(Host&& other) noexcept = default;
 
-const std::vector<PluginInfo>& Host::plugins() const noexcept { return impl_->infos; }
-const std::vector<SkippedPlugin>& Host::skipped() const noexcept { return impl_->discovery.skipped; }
+const Host::Impl& Host::state() const noexcept {
+  static const Impl empty{};  // what a moved-from Host shows: nothing loaded
+  return impl_ ? *impl_ : empty;
+}
+
+const Host::Impl& Host::loaded(std::string_view operation) const {
+  if (!impl_) {
+    throw_configuration_error(fmt::format("{} on a moved-from Host: it holds no plugins any more; use the "
+                                          "Host it was moved to, or assign a new Host to it",
+                                          operation));
+  }
+  return *impl_;
+}
+
+const std::vector<PluginInfo>& Host::plugins() const noexcept { return state().infos; }
+const std::vector<SkippedPlugin>& Host::skipped() const noexcept { return state().discovery.skipped; }
 const std::vector<std::filesystem::path>& Host::search_path() const noexcept {
-  return impl_->discovery.search_path;
+  return state().discovery.search_path;
 }
 
 const PluginInfo* Host::find_plugin(std::string_view provider_id) const noexcept {
-  for (const auto& info : impl_->infos) {
+  for (const auto& info : state().infos) {
     if (info.provider_id == provider_id) return &info;
   }
   return nullptr;
@@ -115,10 +131,11 @@ const PluginInfo* Host::find_plugin(std::string_view provider_id) const noexcept
 
 std::shared_ptr<LLM> Host::get_llm_instance(std::string_view provider, std::string_view model,
                                             ClientOptions options) const {
-  return impl_->make_llm(provider, model, std::move(options));
+  return loaded("get_llm_instance").make_llm(provider, model, std::move(options));
 }
 
 std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members, ClientOptions shared) const {
+  const Impl& impl = loaded("get_cascade");
   if (members.empty()) throw_configuration_error("a cascade needs at least one member");
   // One provider's key must not reach another provider's own endpoint: a shared key is refused
   // when members of different providers would send it without a base URL (i.e. not through a
@@ -154,7 +171,7 @@ std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members
     if (member.timeouts) options.timeouts = *member.timeouts;
     if (member.retry) options.retry = *member.retry;
     try {
-      llms.push_back(impl_->make_llm(member.provider, member.model, std::move(options)));
+      llms.push_back(impl.make_llm(member.provider, member.model, std::move(options)));
     } catch (const Error& error) {
       ErrorDetails details = error.details();
       details.message = fmt::format("cascade member {} ({}:{}): {}", i + 1, member.provider, member.model,
@@ -166,10 +183,11 @@ std::shared_ptr<CascadeLLM> Host::get_cascade(std::vector<CascadeMember> members
 }
 
 std::vector<CascadeMember> Host::alias_members(std::string_view alias) const {
-  const auto found = impl_->user.aliases.find(std::string(alias));
-  if (found == impl_->user.aliases.end()) {
+  const Impl& impl = loaded("alias_members");
+  const auto found = impl.user.aliases.find(std::string(alias));
+  if (found == impl.user.aliases.end()) {
     std::string known;
-    for (const auto& [name, entry] : impl_->user.aliases) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& [name, entry] : impl.user.aliases) known += (known.empty() ? "" : ", ") + name;
     throw_configuration_error(fmt::format("unknown alias '{}'; known aliases: {} (aliases come from catalog "
                                           "files: HostOptions::catalog_files, $MAJORDOMO_CATALOG, --catalog)",
                                           alias, known.empty() ? "none" : known));
@@ -178,9 +196,10 @@ std::vector<CascadeMember> Host::alias_members(std::string_view alias) const {
 }
 
 std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions options) const {
+  const Impl& impl = loaded("get_alias");
   const std::vector<CascadeMember> members = alias_members(alias);
   if (members.size() == 1) {
-    auto llm = impl_->make_llm(members.front().provider, members.front().model, std::move(options));
+    auto llm = impl.make_llm(members.front().provider, members.front().model, std::move(options));
     llm->set_alias(std::string(alias));
     return llm;
   }
@@ -190,28 +209,30 @@ std::shared_ptr<LLM> Host::get_alias(std::string_view alias, ClientOptions optio
 
 std::vector<std::string> Host::aliases() const {
   std::vector<std::string> names;
-  for (const auto& [name, entry] : impl_->user.aliases) names.push_back(name);
+  for (const auto& [name, entry] : state().user.aliases) names.push_back(name);
   return names;
 }
 
 std::vector<std::string> Host::supported_providers() const {
   std::vector<std::string> ids;
-  for (const auto& info : impl_->infos) ids.push_back(info.provider_id);
+  for (const auto& info : state().infos) ids.push_back(info.provider_id);
   return ids;
 }
 
 std::vector<std::string> Host::supported_models(std::string_view provider) const {
-  const PluginInfo& info = impl_->infos[impl_->index_of(provider)];
+  const Impl& impl = loaded("supported_models");
+  const PluginInfo& info = impl.infos[impl.index_of(provider)];
   std::vector<std::string> ids;
   for (const auto& model : info.models) {
-    if (impl_->deprecation(provider, model.id) == nullptr) ids.push_back(model.id);
+    if (impl.deprecation(provider, model.id) == nullptr) ids.push_back(model.id);
   }
   return ids;
 }
 
 std::optional<ModelInfo> Host::model_pricing(std::string_view provider, std::string_view model) const {
-  const PluginInfo& info = impl_->infos[impl_->index_of(provider)];
-  if (const auto* deprecated = impl_->deprecation(provider, model)) model = deprecated->replacement;
+  const Impl& impl = loaded("model_pricing");
+  const PluginInfo& info = impl.infos[impl.index_of(provider)];
+  if (const auto* deprecated = impl.deprecation(provider, model)) model = deprecated->replacement;
   if (const ModelInfo* found = info.find_model(model)) return *found;
   return std::nullopt;
 }

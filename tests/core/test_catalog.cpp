@@ -165,7 +165,7 @@ TEST_CASE("an alias names one model or a cascade, and responses carry the alias"
   CHECK(failed_over.failed_attempts[0].provider == "anthropic");
 
   try {
-    host.get_alias("slow");
+    (void)host.get_alias("slow");
     FAIL("no error");
   } catch (const ConfigurationError& error) {
     CHECK_THAT(error.what(), Catch::Contains("unknown alias 'slow'; known aliases: fast, safe"));

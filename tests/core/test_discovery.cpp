@@ -156,7 +156,7 @@ TEST_CASE("instance creation fails before any I/O on bad configuration", "[disco
   const Host host(only({MAJORDOMO_TEST_GOOD_PLUGIN_DIR}));
   SECTION("unknown provider names the loaded ones") {
     try {
-      host.get_llm_instance("nosuch", "m");
+      (void)host.get_llm_instance("nosuch", "m");
       FAIL("no error");
     } catch (const ConfigurationError& error) {
       CHECK_THAT(error.what(), Catch::Contains("unknown provider 'nosuch'"));
@@ -166,7 +166,7 @@ TEST_CASE("instance creation fails before any I/O on bad configuration", "[disco
   SECTION("missing API key names the env var") {
     ::unsetenv("ECHO_TEST_API_KEY");
     try {
-      host.get_llm_instance("echo", "echo-1");
+      (void)host.get_llm_instance("echo", "echo-1");
       FAIL("no error");
     } catch (const ConfigurationError& error) {
       CHECK_THAT(error.what(), Catch::Contains("ECHO_TEST_API_KEY"));
@@ -181,7 +181,7 @@ TEST_CASE("instance creation fails before any I/O on bad configuration", "[disco
     ClientOptions options;
     options.api_key = "sk-abc\n";
     try {
-      host.get_llm_instance("echo", "echo-1", options);
+      (void)host.get_llm_instance("echo", "echo-1", options);
       FAIL("no error");
     } catch (const ConfigurationError& error) {
       CHECK_THAT(error.what(), !Catch::Contains("sk-abc"));

@@ -25,7 +25,7 @@ TEST_CASE("instance header overridden per request arrives once, with the per-req
         ResponseStream s = llm->get_response_stream("hi", request);
         drain(s);
       } else {
-        llm->get_response("hi", request);
+        (void)llm->get_response("hi", request);
       }
       const auto recorded = env.server.requests();
       REQUIRE(recorded.size() == 1);
@@ -84,7 +84,7 @@ TEST_CASE("base URL: option with a path prefix, env var, and precedence between 
           ResponseStream s = llm->get_response_stream("hi");
           drain(s);
         } else {
-          llm->get_response("hi");
+          (void)llm->get_response("hi");
         }
       }
       const auto recorded = env.server.requests();
@@ -101,7 +101,7 @@ TEST_CASE("the API key comes from the provider's env var when not given", "[pipe
   options.base_url = env.server.origin() + "/v1";
   const auto llm = env.openai(options);
   ::unsetenv("OPENAI_API_KEY");
-  llm->get_response("hi");
+  (void)llm->get_response("hi");
   const auto recorded = env.server.requests();
   REQUIRE(recorded.size() == 1);
   CHECK(ProviderTestEnv::only_header(recorded[0], "Authorization") == "Bearer sk-from-env");

@@ -1,18 +1,15 @@
 // The host's JSON Schema validator (valijson, configured as JsonSchema uses it) against the official draft-7 test suite.
 #include <majordomo/errors.hpp>
+#include <majordomo/json_value.hpp>
 #include <majordomo/structured.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
-
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -47,12 +44,6 @@ const std::set<std::string> kKnownFailures = {
     "ref | Recursive references between schemas",
 };
 
-std::string compact(const Poco::Dynamic::Var& value) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::condense(value, out);
-  return out.str();
-}
-
 }  // namespace
 
 TEST_CASE("valijson passes the draft-7 test suite for the keywords structured output relies on",
@@ -67,31 +58,30 @@ TEST_CASE("valijson passes the draft-7 test suite for the keywords structured ou
     const auto file = kSuite / (std::string(keyword) + ".json");
     std::ifstream in(file);
     REQUIRE(in.good());
-    Poco::JSON::Parser parser;
-    const auto groups = parser.parse(in).extract<Poco::JSON::Array::Ptr>();
-    for (const auto& group_var : *groups) {
-      const auto group = group_var.extract<Poco::JSON::Object::Ptr>();
-      const std::string group_name = std::string(keyword) + " | " + group->getValue<std::string>("description");
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // The suite is read with JsonValue itself: the value the validator sees is the one answers get.
+    const majordomo::JsonValue groups = majordomo::JsonValue::parse(text);
+    for (const auto& group : groups.as_array()) {
+      const std::string group_name = std::string(keyword) + " | " + group.at("description").as_string();
       std::unique_ptr<majordomo::JsonSchema> schema;
       std::string refused;
       try {
-        schema = std::make_unique<majordomo::JsonSchema>(compact(group->get("schema")));
+        schema = std::make_unique<majordomo::JsonSchema>(group.at("schema").to_json());
       } catch (const majordomo::Error& error) {
         refused = error.what();
       }
-      for (const auto& test_var : *group->getArray("tests")) {
-        const auto test = test_var.extract<Poco::JSON::Object::Ptr>();
+      for (const auto& test : group.at("tests").as_array()) {
         ++cases;
         bool verdict = false;
         bool answered = schema != nullptr;
         if (answered) {
           try {
-            verdict = schema->accepts(test->get("data"));
+            verdict = schema->accepts(test.at("data"));
           } catch (const std::exception&) {
             answered = false;
           }
         }
-        if (!answered || verdict != test->getValue<bool>("valid")) failures.insert(group_name);
+        if (!answered || verdict != test.at("valid").as_bool()) failures.insert(group_name);
       }
     }
   }

@@ -701,7 +701,7 @@ TEST_CASE("a streamed structured answer is one stream row whose status is the sc
     LoggingLLM logger(env.openai(), logging_to(target));
     StructuredStream answer = get_json_schema_response_stream(logger, "Weather?", kLocationSchema, "weather");
     const JsonResponse checked = answer.finish();
-    CHECK(checked.value.type() == typeid(Poco::JSON::Object::Ptr));
+    CHECK(checked.value.is_object());
     // The same answer against a schema it cannot meet: the caller's check fails, and so does the row.
     StructuredStream refused = get_json_schema_response_stream(
         logger, "Weather?", R"({"type":"object","properties":{"humidity":{"type":"number"}},"required":["humidity"]})",

@@ -317,7 +317,7 @@ TEST_CASE("Responses errors are typed: HTTP envelopes, failed responses, error e
     response.body = R"({"id":"resp_1","object":"response","status":"failed","error":{"code":"server_error","message":"The model crashed"},"output":[],"usage":null})";
     env.server.push_response(response);
     try {
-      llm->get_response("hi");
+      (void)llm->get_response("hi");
       FAIL("no error");
     } catch (const ServerError& error) {
       CHECK(error.provider_error_type() == "server_error");

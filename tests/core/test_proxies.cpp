@@ -100,7 +100,7 @@ TEST_CASE("an https provider call goes through a CONNECT tunnel with TLS to the 
     options.proxy = squid.url();
     options.base_url = fmt::format("https://localhost:{}/v1", other.server.port());
     try {
-      env.openai(options)->get_response("hi");
+      (void)env.openai(options)->get_response("hi");
       FAIL("no error");
     } catch (const ConnectionError& error) {
       CHECK_THAT(error.what(), Catch::Contains("does not name this host") && Catch::Contains("localhost"));
@@ -163,9 +163,9 @@ TEST_CASE("a proxy that wants credentials: 407 is an authentication error naming
   SECTION("plain http") {
     ClientOptions options = env.openai_options();
     options.proxy = squid.url();
-    expect_407([&] { env.openai(options)->get_response("hi"); }, squid.url());
+    expect_407([&] { (void)env.openai(options)->get_response("hi"); }, squid.url());
     options.proxy = wrong_password;
-    expect_407([&] { env.openai(options)->get_response("hi"); }, shown);
+    expect_407([&] { (void)env.openai(options)->get_response("hi"); }, shown);
     CHECK(env.server.requests().empty());
     options.proxy = with_password;
     const auto llm = env.openai(options);
@@ -183,7 +183,7 @@ TEST_CASE("a proxy that wants credentials: 407 is an authentication error naming
     options.base_url = fmt::format("https://localhost:{}/v1", tls_env.server.port());
     options.tls.ca_file = pki.file("ca.pem");
     options.proxy = wrong_password;
-    expect_407([&] { tls_env.openai(options)->get_response("hi"); }, shown);
+    expect_407([&] { (void)tls_env.openai(options)->get_response("hi"); }, shown);
     options.proxy = with_password;
     CHECK(tls_env.openai(options)->get_response("hi").content == kAnswer);
     CHECK(ProviderTestEnv::only_header(tls_env.server.requests().at(0), "Proxy-Authorization") == "<absent>");
@@ -197,7 +197,7 @@ TEST_CASE("a proxy nobody listens on is a connection error naming the proxy", "[
   const uint16_t port = majordomo::testing::free_loopback_port();
   options.proxy = fmt::format("http://bob:hunter2-secret@127.0.0.1:{}", port);
   try {
-    env.openai(options)->get_response("hi");
+    (void)env.openai(options)->get_response("hi");
     FAIL("no error");
   } catch (const ConnectionError& error) {
     CHECK_THAT(error.what(), Catch::Contains(fmt::format("proxy http://bob:[REDACTED]@127.0.0.1:{}", port)));

@@ -136,7 +136,7 @@ TEST_CASE("a plugin built before proxy support is refused for proxied use only",
   // The SDK's glue says the current echo plugin reads the proxy.
   CHECK_NOTHROW(host.get_llm_instance("echo", "echo-1", options));
   try {
-    host.get_llm_instance("echo-old", "echo-1", options);
+    (void)host.get_llm_instance("echo-old", "echo-1", options);
     FAIL("no error");
   } catch (const ConfigurationError& error) {
     CHECK_THAT(error.what(), Catch::Contains("without proxy support") && Catch::Contains("rebuild"));

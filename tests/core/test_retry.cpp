@@ -144,7 +144,7 @@ TEST_CASE("three failures exhaust the attempts: the error carries the two retrie
   RetryEnv env;
   for (int i = 0; i < 4; ++i) env.server.push_response(failure(500));
   try {
-    env.llm()->get_response("hi");
+    (void)env.llm()->get_response("hi");
     FAIL("no error");
   } catch (const ServerError& error) {
     CHECK(error.http_status() == 500);
@@ -193,7 +193,7 @@ TEST_CASE("a 429 with retry-after-ms is honoured only when retrying rate limits 
   SECTION("off (the default): fails fast so a cascade can move on") {
     env.server.push_response(limited);
     try {
-      env.llm()->get_response("hi");
+      (void)env.llm()->get_response("hi");
       FAIL("no error");
     } catch (const RateLimitedError& error) {
       CHECK(error.retry_after_ms() == 200);

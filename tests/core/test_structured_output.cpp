@@ -63,8 +63,7 @@ TEST_CASE("a matching answer passes and the request carries the schema and its n
   const auto llm = env.openai();
   env.push_fixture("openai/structured_output.json");
   const JsonResponse result = llm->get_json_schema_response("Weather in SF?", kLocationSchema, "Location");
-  const auto object = result.value.extract<Poco::JSON::Object::Ptr>();
-  CHECK(object->getValue<std::string>("city") == "San Francisco");
+  CHECK(result.value.at("city").as_string() == "San Francisco");
   CHECK(result.json_text == result.response.content);
 
   const auto requests = env.server.requests();
@@ -163,7 +162,7 @@ TEST_CASE("a string too long to match against a pattern is a mismatch, not a cra
   const std::string raw = R"({"word":")" + std::string(100 * 1024, 'a') + R"("})";
   env.server.push_response(openai_answer(raw));
   try {
-    env.openai()->get_json_schema_response("Say a word", schema, "Word");
+    (void)env.openai()->get_json_schema_response("Say a word", schema, "Word");
     FAIL("no error");
   } catch (const SchemaMismatchError& error) {
     CHECK_THAT(error.what(), Catch::Contains("too long to check"));
@@ -179,8 +178,8 @@ TEST_CASE("get_structured_response converts a checked answer into a struct", "[s
   const auto llm = env.openai();
   env.push_fixture("openai/structured_output.json");
   const Location location = get_structured_response<Location>(
-      *llm, "Weather in SF?", kLocationSchema, "Location", [](const Poco::JSON::Object::Ptr& object) {
-        return Location{object->getValue<std::string>("city"), object->getValue<double>("temperature")};
+      *llm, "Weather in SF?", kLocationSchema, "Location", [](const JsonValue& answer) {
+        return Location{answer.at("city").as_string(), answer.at("temperature").as_number()};
       });
   CHECK(location.city == "San Francisco");
   CHECK(location.temperature == 65);
@@ -190,8 +189,21 @@ TEST_CASE("get_structured_response converts a checked answer into a struct", "[s
   env.server.push_response(numbers);
   const auto count = get_structured_response<std::size_t>(
       *env.deepseek(), "Numbers?", R"({"type":"array","items":{"type":"integer"}})", "Numbers",
-      [](const Poco::Dynamic::Var& value) { return value.extract<Poco::JSON::Array::Ptr>()->size(); });
+      [](const JsonValue& value) { return value.size(); });
   CHECK(count == 3);
+
+  // Reading the answer as another shape is a SchemaMismatchError that names the provider and
+  // keeps the raw answer, like the schema check's own errors.
+  env.push_fixture("openai/structured_output.json");
+  try {
+    (void)get_structured_response<std::int64_t>(*llm, "Weather in SF?", kLocationSchema, "Location",
+                                                [](const JsonValue& answer) { return answer.at("city").as_integer(); });
+    FAIL("a string read as an integer was not refused");
+  } catch (const SchemaMismatchError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("as_integer() of a JSON string"));
+    CHECK(error.provider() == "openai");
+    CHECK_THAT(error.partial_content(), Catch::Contains("San Francisco"));
+  }
 }
 
 TEST_CASE("the validator enforces the keywords structured output relies on", "[structured][valijson]") {
@@ -293,7 +305,7 @@ TEST_CASE("anthropic models with native structured output send output_config", "
   const auto llm = env.anthropic();  // claude-haiku-4-5
   env.push_fixture("anthropic/structured_output.json");
   const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kOrderSchema, "Order");
-  CHECK(json.value.extract<Poco::JSON::Object::Ptr>()->getValue<int>("quantity") == 2);
+  CHECK(json.value.at("quantity").as_integer() == 2);
 
   const auto requests = env.server.requests();
   REQUIRE(requests.size() == 1);
@@ -309,7 +321,7 @@ TEST_CASE("anthropic models with native structured output send output_config", "
 
   // The fake answers from the schema as the service would, streamed as text deltas.
   const JsonResponse streamed = streamed_structured(*llm, kWrappedOrderSchema, "Order");
-  CHECK(streamed.value.extract<Poco::JSON::Object::Ptr>()->has("order"));
+  CHECK(streamed.value.find("order") != nullptr);
 
   // A mismatch and an empty object are typed errors.
   env.server.push_response(anthropic_text_answer(R"({"product_name":"Tea","price":"cheap","quantity":2})"));
@@ -346,9 +358,9 @@ TEST_CASE("anthropic models without output_config get a forced tool call whose i
   // Every catalog model takes output_config, so a model outside the catalog stands for the others.
   const auto llm = env.anthropic(env.anthropic_options(), "claude-experimental-x");
   const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kWrappedOrderSchema, "Order");
-  const auto order = json.value.extract<Poco::JSON::Object::Ptr>()->getObject("order");
+  const JsonValue* order = json.value.find("order");
   REQUIRE(order);
-  CHECK(order->has("product_name"));
+  CHECK(order->at("product_name").is_string());
   CHECK(json.response.stop_reason == StopReason::end_turn);
   CHECK(json.response.raw_stop_reason == "tool_use");
 
@@ -379,7 +391,7 @@ TEST_CASE("gemini sends responseSchema with references inlined and keywords it r
   ProviderTestEnv env;
   const auto llm = env.gemini();
   const JsonResponse json = llm->get_json_schema_response("Two green teas at 5.50.", kWrappedOrderSchema, "Order");
-  CHECK(json.value.extract<Poco::JSON::Object::Ptr>()->getObject("order")->has("quantity"));
+  CHECK(json.value.at("order").find("quantity") != nullptr);
 
   const auto requests = env.server.requests();
   REQUIRE(requests.size() == 1);
@@ -403,7 +415,7 @@ TEST_CASE("gemini sends responseSchema with references inlined and keywords it r
       R"({"type":"array","items":{"type":"object","properties":{"recipeName":{"type":"string"},)"
       R"("ingredients":{"type":"array","items":{"type":"string"}}},"required":["recipeName","ingredients"]}})",
       "Recipes");
-  CHECK(recipes.value.extract<Poco::JSON::Array::Ptr>()->size() == 2);
+  CHECK(recipes.value.as_array().size() == 2);
   env.push_fixture("gemini/structured_output.json");
   CHECK_THROWS_AS(llm->get_json_schema_response("Two cookie recipes.", kOrderSchema, "Order"), SchemaMismatchError);
 }
@@ -414,8 +426,7 @@ TEST_CASE("openai strict mode: optional properties go out nullable and null answ
   const auto llm = env.openai();
   env.server.push_response(openai_answer(R"({"order":{"product_name":"Tea","price":5.5,"quantity":2},"note":null})"));
   const JsonResponse json = llm->get_json_schema_response("Order?", kWrappedOrderSchema, "Order");
-  const auto object = json.value.extract<Poco::JSON::Object::Ptr>();
-  CHECK_FALSE(object->has("note"));  // the null stood for "absent"
+  CHECK(json.value.find("note") == nullptr);  // the null stood for "absent"
   CHECK(json.json_text.find("note") == std::string::npos);
   CHECK(json.response.content.find(R"("note":null)") != std::string::npos);  // as received
 
@@ -441,14 +452,14 @@ TEST_CASE("deepseek and cohere structured answers are checked against the caller
       "Longest river?",
       R"({"type":"object","properties":{"question":{"type":"string"},"answer":{"type":"string"}},"required":["question","answer"]})",
       "QA");
-  CHECK(qa.value.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("answer") == "The Nile River");
+  CHECK(qa.value.at("answer").as_string() == "The Nile River");
 
   const std::string book =
       R"({"type":"object","properties":{"title":{"type":"string"},"author":{"type":"string"},)"
       R"("publication_year":{"type":"integer"}},"required":["title","author","publication_year"]})";
   env.push_fixture("cohere/structured_output.json");
-  CHECK(env.cohere()->get_json_schema_response("A classic?", book, "Book").value.extract<Poco::JSON::Object::Ptr>()->getValue<int>(
-            "publication_year") == 1925);
+  CHECK(env.cohere()->get_json_schema_response("A classic?", book, "Book").value.at("publication_year").as_integer() ==
+        1925);
   env.push_fixture("cohere/structured_output.json");
   CHECK_THROWS_AS(env.cohere()->get_json_schema_response("A classic?", kOrderSchema, "Order"), SchemaMismatchError);
 }
@@ -459,7 +470,7 @@ TEST_CASE("structured streams are checked at the end on openai, deepseek and coh
 
   env.server.push_response(chat_chunks("gpt-4o", order));
   const JsonResponse openai = streamed_structured(*env.openai(), kWrappedOrderSchema, "Order");
-  CHECK_FALSE(openai.value.extract<Poco::JSON::Object::Ptr>()->has("note"));  // null for an optional property
+  CHECK(openai.value.find("note") == nullptr);  // null for an optional property
   CHECK(majordomo::testing::parse_object(env.server.requests().back().body)->getValue<bool>("stream"));
 
   // DeepSeek's schema goes in the system prompt, so a null for an optional property is checked as is.

@@ -32,7 +32,7 @@ TEST_CASE("HTTPS: the right CA passes, a wrong CA and a wrong host name fail", "
 
     options.tls.ca_file = pki.file("other-ca.pem");
     try {
-      env.openai(options)->get_response("hi");
+      (void)env.openai(options)->get_response("hi");
       FAIL("no error");
     } catch (const ConnectionError& error) {
       CHECK_THAT(error.what(), Catch::Contains("ca_file") || Catch::Contains("certificate"));

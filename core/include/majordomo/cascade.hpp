@@ -30,7 +30,7 @@ struct CascadeMember {
 // "openai:gpt-4o,anthropic:claude-haiku-4-5" → two members (provider before the first ':', so a
 // model id may contain ':'; white space around entries is ignored). Throws ConfigurationError
 // naming the bad entry when one has no provider or no model.
-MAJORDOMO_API std::vector<CascadeMember> parse_cascade_members(std::string_view list);
+[[nodiscard]] MAJORDOMO_API std::vector<CascadeMember> parse_cascade_members(std::string_view list);
 
 // Whether a cascade moves on to its next member after an error of this kind: it does on the
 // provider-side kinds rate_limited, overloaded, server, timeout, connection and unsupported, on
@@ -38,7 +38,7 @@ MAJORDOMO_API std::vector<CascadeMember> parse_cascade_members(std::string_view 
 // when the answer is checked (`checked`: complete_checked, i.e. JSON and structured output), on
 // parse and schema_mismatch. Never on configuration, bad_request, cancelled or any other kind:
 // those are the caller's to fix, and the next member would fail the same way.
-MAJORDOMO_API bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
+[[nodiscard]] MAJORDOMO_API bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
 
 // Tries its members in order. Obligations it meets:
 //  - it never retries a member (each provider-bound member retries per its own RetryPolicy) and
@@ -63,14 +63,14 @@ class MAJORDOMO_API CascadeLLM final : public LLM {
   std::string_view model() const noexcept override { return name_; }
   const std::vector<std::shared_ptr<LLM>>& members() const noexcept { return members_; }
 
-  Response complete(const LLMRequest& request) override;
-  ResponseStream stream(const LLMRequest& request) override;
+  [[nodiscard]] Response complete(const LLMRequest& request) override;
+  [[nodiscard]] ResponseStream stream(const LLMRequest& request) override;
   // One entry per member, in order. A member that does not support the request (UnsupportedError,
   // e.g. a response format) is left out, as the real call would fail over past it; when no member
   // supports it, that error is thrown. Other errors are thrown as they are.
-  std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
-  JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
-  std::vector<std::string> warnings() const override;
+  [[nodiscard]] std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
+  [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
+  [[nodiscard]] std::vector<std::string> warnings() const override;
   std::string_view alias() const noexcept override { return alias_; }
 
  private:

@@ -4,10 +4,9 @@
 #include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
+#include <majordomo/json_value.hpp>
 #include <majordomo/options.hpp>
 #include <majordomo/response.hpp>
-
-#include <Poco/Dynamic/Var.h>
 
 #include <cstddef>
 #include <functional>
@@ -36,7 +35,7 @@ struct MAJORDOMO_API LLMRequest {
   std::string schema_json;  // ResponseFormat::json_schema only
   std::string schema_name;
 
-  static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
+  [[nodiscard]] static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
 };
 
 // A request as it would go on the wire: the output of the resolution pipeline.
@@ -56,9 +55,9 @@ struct MAJORDOMO_API ResolvedRequest {
 
   // The headers with every credential (Authorization, x-api-key, x-goog-api-key, the provider's
   // auth header, anything named like a key or token) replaced; safe to print or log.
-  HeaderSet redacted_headers() const;
+  [[nodiscard]] HeaderSet redacted_headers() const;
   // The URL with any `key=` query value replaced; safe to print or log.
-  std::string redacted_url() const;
+  [[nodiscard]] std::string redacted_url() const;
 };
 
 struct StreamChunk {
@@ -76,9 +75,9 @@ class MAJORDOMO_API StreamSource {
   virtual ~StreamSource() = default;
   // Fills `chunk` and returns true, or returns false at the successful end. Throws Error; a stream
   // error carries the answer text received so far in details().partial_content.
-  virtual bool next(StreamChunk& chunk) = 0;
+  [[nodiscard]] virtual bool next(StreamChunk& chunk) = 0;
   // Content so far; after the end also usage, cost, stop reason and response time.
-  virtual const Response& response() const = 0;
+  [[nodiscard]] virtual const Response& response() const = 0;
   // Abandons the rest of the response now. Idempotent.
   virtual void close() noexcept = 0;
 };
@@ -95,12 +94,12 @@ class MAJORDOMO_API ResponseStream {
   ~ResponseStream();
 
   // Next chunk of any kind; false at the end.
-  bool next(StreamChunk& chunk);
+  [[nodiscard]] bool next(StreamChunk& chunk);
   // Next piece of the answer text (reasoning is only accumulated in response().reasoning);
   // std::nullopt at the end. The view is valid until the next call.
-  std::optional<std::string_view> next_text();
+  [[nodiscard]] std::optional<std::string_view> next_text();
   bool finished() const noexcept { return finished_; }
-  const Response& response() const;
+  [[nodiscard]] const Response& response() const;
   void close() noexcept;
 
   // Range-for over the answer text: for (std::string_view piece : stream) { … }
@@ -131,10 +130,12 @@ class MAJORDOMO_API ResponseStream {
   bool finished_ = false;
 };
 
+// A JSON answer. The value is built once, while the answer is checked (the check needs the parsed
+// document anyway), and handed over as it was checked.
 struct JsonResponse {
   Response response;       // response.content is the text as received
   std::string json_text;   // the JSON document (Markdown code fences stripped)
-  Poco::Dynamic::Var value;
+  JsonValue value;         // json_text parsed (after JsonSchema::check: the answer as checked)
 };
 
 // Checks a complete answer and turns it into a JsonResponse, or throws (ParseError,
@@ -154,41 +155,42 @@ class MAJORDOMO_API LLM {
   virtual std::string_view provider() const noexcept = 0;
   virtual std::string_view model() const noexcept = 0;
 
-  virtual Response complete(const LLMRequest& request) = 0;
-  virtual ResponseStream stream(const LLMRequest& request) = 0;
+  [[nodiscard]] virtual Response complete(const LLMRequest& request) = 0;
+  [[nodiscard]] virtual ResponseStream stream(const LLMRequest& request) = 0;
   // What complete (stream=false) or stream (stream=true) would send, with nothing sent. A
   // middleware that may send to several providers returns one entry per possible request.
-  virtual std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const = 0;
+  [[nodiscard]] virtual std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const = 0;
 
   // complete() and then `check` on the answer; the JSON conveniences below are built on it. The
   // default does exactly that. A cascade overrides it to fail over when the check throws
   // ParseError or SchemaMismatchError, so a middleware that wraps one LLM must forward this call
   // to the LLM it wraps (not to its own complete()), or a cascade beneath it loses that fail-over.
-  virtual JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check);
+  [[nodiscard]] virtual JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check);
   // Notes on how the instance was set up (e.g. "model 'x' is deprecated, 'y' is used instead");
   // every Response of the instance repeats them in Response::warnings. Middleware returns those
   // of the LLMs it wraps.
-  virtual std::vector<std::string> warnings() const { return {}; }
+  [[nodiscard]] virtual std::vector<std::string> warnings() const { return {}; }
   // The catalog alias the instance was created from (Host::get_alias), empty otherwise; also
   // in Response::alias.
   virtual std::string_view alias() const noexcept { return {}; }
 
-  Response get_response(std::string_view prompt, const RequestOptions& options = {});
-  ResponseStream get_response_stream(std::string_view prompt, const RequestOptions& options = {});
+  [[nodiscard]] Response get_response(std::string_view prompt, const RequestOptions& options = {});
+  [[nodiscard]] ResponseStream get_response_stream(std::string_view prompt, const RequestOptions& options = {});
   // Asks for a JSON object (the provider's JSON mode) and parses the answer. A parse failure
   // throws ParseError whose partial_content is the raw text.
-  JsonResponse get_json_response(std::string_view prompt, const RequestOptions& options = {});
+  [[nodiscard]] JsonResponse get_json_response(std::string_view prompt, const RequestOptions& options = {});
   // Asks for an answer in the shape of a JSON Schema (draft 7; the provider's structured-output
   // mode, sent under schema_name) and checks the parsed answer against that schema here, since
   // providers enforce only a subset of it. Throws ConfigurationError before sending when the
   // schema is unusable; ParseError (partial_content = raw text) when the answer is not JSON or
   // is an empty object; SchemaMismatchError (partial_content = raw text, the first violations in
   // the message) when it does not match. Providers without the mode throw UnsupportedError.
-  JsonResponse get_json_schema_response(std::string_view prompt, std::string_view schema_json,
-                                        std::string_view schema_name, const RequestOptions& options = {});
+  [[nodiscard]] JsonResponse get_json_schema_response(std::string_view prompt, std::string_view schema_json,
+                                                      std::string_view schema_name,
+                                                      const RequestOptions& options = {});
 };
 
 // Strips surrounding white space and a Markdown code fence (```json … ```) from model output.
-MAJORDOMO_API std::string_view strip_json_fences(std::string_view text) noexcept;
+[[nodiscard]] MAJORDOMO_API std::string_view strip_json_fences(std::string_view text) noexcept;
 
 }  // namespace majordomo

@@ -69,11 +69,11 @@ class MAJORDOMO_API LogSink {
 // "postgresql://user[:password]@host[:port]/dbname[?param=value&...]" (the table is created when
 // missing, under an advisory lock so several processes may start at once; core/sql has the DDL).
 // Throws ConfigurationError naming the remedy; a password in the target never appears in it.
-MAJORDOMO_API std::unique_ptr<LogSink> open_log_sink(std::string_view target);
+[[nodiscard]] MAJORDOMO_API std::unique_ptr<LogSink> open_log_sink(std::string_view target);
 
 // The last `count` rows of a log target, oldest first. Throws ConfigurationError when the
 // target cannot be opened or has no call log.
-MAJORDOMO_API std::vector<LogRecord> read_log(std::string_view target, std::size_t count);
+[[nodiscard]] MAJORDOMO_API std::vector<LogRecord> read_log(std::string_view target, std::size_t count);
 
 enum class LogOverflow {
   drop_newest,  // a call whose row finds the queue full is not recorded; dropped() counts it
@@ -123,18 +123,18 @@ class MAJORDOMO_API LoggingLLM final : public LLM {
 
   std::string_view provider() const noexcept override;
   std::string_view model() const noexcept override;
-  Response complete(const LLMRequest& request) override;
-  ResponseStream stream(const LLMRequest& request) override;
-  std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
+  [[nodiscard]] Response complete(const LLMRequest& request) override;
+  [[nodiscard]] ResponseStream stream(const LLMRequest& request) override;
+  [[nodiscard]] std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
   // Forwarded to the wrapped LLM's complete_checked (so a cascade beneath still fails over on a
   // failed check); the row's status is the check's outcome, with the checked answer's usage.
-  JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
-  std::vector<std::string> warnings() const override;
+  [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
+  [[nodiscard]] std::vector<std::string> warnings() const override;
   std::string_view alias() const noexcept override;
 
   void flush();
   void close();
-  LoggingStats stats() const;
+  [[nodiscard]] LoggingStats stats() const;
 
   struct Writer;  // the queue and its thread; shared with open streams
 

@@ -6,6 +6,7 @@
 #include <majordomo/export.hpp>
 #include <majordomo/headers.hpp>
 #include <majordomo/host.hpp>
+#include <majordomo/json_value.hpp>
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 #include <majordomo/response.hpp>

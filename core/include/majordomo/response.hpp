@@ -41,7 +41,7 @@ enum class StopReason {
   // ServerError instead (docs/providers.md); kept so values match the ABI's MJ_STOP_* numbers.
   error = 6,
 };
-MAJORDOMO_API std::string_view to_string(StopReason reason) noexcept;
+[[nodiscard]] MAJORDOMO_API std::string_view to_string(StopReason reason) noexcept;
 
 struct Response {
   std::string content;             // the answer

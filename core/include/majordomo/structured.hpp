@@ -3,10 +3,8 @@
 
 #include <majordomo/export.hpp>
 #include <majordomo/errors.hpp>
+#include <majordomo/json_value.hpp>
 #include <majordomo/llm.hpp>
-
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
 
 #include <memory>
 #include <string>
@@ -34,11 +32,12 @@ class MAJORDOMO_API JsonSchema {
   // optional and does not let be null is removed from the answer (strict provider modes make
   // optional properties nullable and answer null for "absent"); json_text then holds the answer
   // as checked, response.content the text as received.
-  JsonResponse check(Response response) const;
+  [[nodiscard]] JsonResponse check(Response response) const;
   // The validator's verdict on `value` alone, without check()'s fence stripping, empty-object
-  // and optional-null handling. Throws what the validator throws (std::exception). For checking
-  // the validator itself, e.g. against the JSON-Schema-Test-Suite.
-  bool accepts(const Poco::Dynamic::Var& value) const;
+  // and optional-null handling (JSON text: JsonValue::parse it first). Throws what the validator
+  // throws (std::exception). For checking the validator itself, e.g. against the
+  // JSON-Schema-Test-Suite.
+  [[nodiscard]] bool accepts(const JsonValue& value) const;
 
  private:
   struct Parsed;
@@ -55,7 +54,7 @@ class MAJORDOMO_API StructuredStream {
   ResponseStream& stream() noexcept { return stream_; }
   // Reads the rest of the stream, then JsonSchema::check on the whole answer. Throws the
   // stream's errors (with the text so far) and the errors of get_json_schema_response.
-  JsonResponse finish();
+  [[nodiscard]] JsonResponse finish();
 
  private:
   ResponseStream stream_;
@@ -64,43 +63,34 @@ class MAJORDOMO_API StructuredStream {
 
 // get_json_schema_response, streamed: the same request with streaming on, and the same checks
 // when finish() is called. ConfigurationError and UnsupportedError come before sending.
-MAJORDOMO_API StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt, std::string_view schema_json,
-                                                 std::string_view schema_name, const RequestOptions& options = {});
+[[nodiscard]] MAJORDOMO_API StructuredStream get_json_schema_response_stream(LLM& llm, std::string_view prompt,
+                                                                           std::string_view schema_json,
+                                                                           std::string_view schema_name,
+                                                                           const RequestOptions& options = {});
 
 // Strips Markdown code fences from response.content and parses it; ParseError (partial_content =
 // raw text) when it is not JSON. What get_json_response does with the answer it received.
-MAJORDOMO_API JsonResponse parse_json_response(Response response);
+[[nodiscard]] MAJORDOMO_API JsonResponse parse_json_response(Response response);
 
-// get_json_schema_response with the answer turned into T by `convert`, which takes either
-// `const Poco::JSON::Object::Ptr&` (the answer must then be an object) or the
-// `const Poco::Dynamic::Var&`. Errors as get_json_schema_response, plus whatever convert throws.
-namespace detail {
-// Converts to Poco::Dynamic::Var and nothing else. Var converts to and from nearly anything, so
-// only this tells a convert taking Var (callable with it) from one taking Object::Ptr (not: that
-// would need two user-defined conversions).
-struct VarOnly {
-  operator const Poco::Dynamic::Var&() const;  // declared only, for overload checks
-};
-}  // namespace detail
-
+// get_json_schema_response with the checked answer turned into T by `convert`, which is called
+// with it as `const JsonValue&`. Errors as get_json_schema_response, plus whatever convert throws.
+// A SchemaMismatchError out of convert (JsonValue's as_*() and at() on a value of another shape)
+// reaches the caller with the answer's provider, request id and raw text (partial_content) filled
+// in where convert left them empty, like the schema check's own errors.
 template <class T, class Convert>
-T get_structured_response(LLM& llm, std::string_view prompt, std::string_view schema_json,
-                          std::string_view schema_name, Convert convert, const RequestOptions& options = {}) {
+  requires std::is_invocable_r_v<T, Convert&, const JsonValue&>
+[[nodiscard]] T get_structured_response(LLM& llm, std::string_view prompt, std::string_view schema_json,
+                                        std::string_view schema_name, Convert convert,
+                                        const RequestOptions& options = {}) {
   JsonResponse answer = llm.get_json_schema_response(prompt, schema_json, schema_name, options);
-  if constexpr (std::is_invocable_r_v<T, Convert&, detail::VarOnly>) {
+  try {
     return convert(std::as_const(answer.value));
-  } else {
-    if (answer.value.type() != typeid(Poco::JSON::Object::Ptr)) {
-      ErrorDetails details;
-      details.kind = ErrorKind::schema_mismatch;
-      details.provider = answer.response.provider;
-      details.request_id = answer.response.request_id;
-      details.message = "the model's answer is valid against the schema but is not a JSON object, "
-                        "which the conversion needs";
-      details.partial_content = answer.response.content;
-      throw_error(std::move(details));
-    }
-    return convert(answer.value.extract<Poco::JSON::Object::Ptr>());
+  } catch (const SchemaMismatchError& error) {
+    ErrorDetails details = error.details();
+    if (details.provider.empty()) details.provider = answer.response.provider;
+    if (details.request_id.empty()) details.request_id = answer.response.request_id;
+    if (details.partial_content.empty()) details.partial_content = answer.response.content;
+    throw SchemaMismatchError(std::move(details));
   }
 }
 

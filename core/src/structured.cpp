@@ -1,15 +1,11 @@
-// JSON answers (get_json_response, get_json_schema_response, JsonSchema) and fence stripping: kept
-// apart so programs that never ask for JSON do not load Poco::JSON or valijson at start-up (a
-// static link pulls this file in only when it is used).
+// JSON answers (get_json_response, get_json_schema_response, JsonSchema) and fence stripping: answers
+// are parsed into JsonValue and checked in place by valijson through a JsonValue adapter.
 #include <majordomo/llm.hpp>
 #include <majordomo/structured.hpp>
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
+#include "json_value_adapter.hpp"
 
 // VALIJSON_USE_EXCEPTIONS=1 comes from the build: without it valijson aborts on a bad schema.
-#include <valijson/adapters/poco_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
@@ -20,7 +16,6 @@
 #include <algorithm>
 #include <exception>
 #include <regex>
-#include <sstream>
 
 namespace majordomo {
 
@@ -70,30 +65,35 @@ JsonResponse parse_json_response(Response response) {
   out.response = std::move(response);
   out.json_text = std::string(strip_json_fences(out.response.content));
   try {
-    Poco::JSON::Parser parser;
-    out.value = parser.parse(out.json_text);
-  } catch (const Poco::Exception& error) {
+    out.value = JsonValue::parse(out.json_text);
+  } catch (const ParseError& error) {
     throw_answer_error(ErrorKind::parse, out.response,
                        fmt::format("the model's answer is not valid JSON ({}); the raw text is in "
                                    "partial_content",
-                                   error.displayText()));
+                                   error.what()));
   }
   return out;
 }
 
 struct JsonSchema::Parsed {
   std::string text;
-  Poco::Dynamic::Var document;  // kept alive: the compiled schema may refer into it
+  JsonValue document;        // kept alive: the compiled schema may refer into it
   valijson::Schema schema;
-  bool has_patterns = false;    // "pattern" or "patternProperties" somewhere in the schema
+  bool has_patterns = false;  // "pattern" or "patternProperties" somewhere in the schema
 };
 
 namespace {
 
+// The member `name` of `object` when it has that type, else nullptr.
+const JsonValue* member_of_type(const JsonValue& object, std::string_view name, JsonValue::Type type) {
+  const JsonValue* member = object.find(name);
+  return member != nullptr && member->type() == type ? member : nullptr;
+}
+
 // The validator compiles "pattern" regexes only while validating, with std::regex. Compiling
 // them here turns syntax std::regex lacks (\p{L}, lookbehind, …) into a configuration error
 // before anything is sent, instead of an exception after the paid call.
-void check_patterns(const Poco::Dynamic::Var& node, bool& has_patterns, std::string_view provider) {
+void check_patterns(const JsonValue& node, bool& has_patterns, std::string_view provider) {
   const auto compile = [&](const std::string& pattern) {
     has_patterns = true;
     try {
@@ -105,17 +105,16 @@ void check_patterns(const Poco::Dynamic::Var& node, bool& has_patterns, std::str
           std::string(provider));
     }
   };
-  if (node.type() == typeid(Poco::JSON::Object::Ptr)) {
-    const auto object = node.extract<Poco::JSON::Object::Ptr>();
-    for (const auto& [key, value] : *object) {
-      if (key == "pattern" && value.isString()) compile(value.extract<std::string>());
-      if (key == "patternProperties" && value.type() == typeid(Poco::JSON::Object::Ptr)) {
-        for (const auto& entry : *value.extract<Poco::JSON::Object::Ptr>()) compile(entry.first);
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.as_object()) {
+      if (key == "pattern" && value.is_string()) compile(value.as_string());
+      if (key == "patternProperties" && value.is_object()) {
+        for (const auto& entry : value.as_object()) compile(entry.name);
       }
       check_patterns(value, has_patterns, provider);
     }
-  } else if (node.type() == typeid(Poco::JSON::Array::Ptr)) {
-    for (const auto& value : *node.extract<Poco::JSON::Array::Ptr>()) check_patterns(value, has_patterns, provider);
+  } else if (node.is_array()) {
+    for (const auto& value : node.as_array()) check_patterns(value, has_patterns, provider);
   }
 }
 
@@ -123,37 +122,33 @@ void check_patterns(const Poco::Dynamic::Var& node, bool& has_patterns, std::str
 // against a pattern (it would risk the stack), it is reported as a mismatch instead.
 constexpr std::size_t kLongestPatternChecked = 16 * 1024;
 
-std::size_t longest_string(const Poco::Dynamic::Var& node) {
+std::size_t longest_string(const JsonValue& node) {
   std::size_t longest = 0;
-  if (node.isString()) return node.extract<std::string>().size();
-  if (node.type() == typeid(Poco::JSON::Object::Ptr)) {
-    for (const auto& [key, value] : *node.extract<Poco::JSON::Object::Ptr>()) {
-      longest = std::max({longest, key.size(), longest_string(value)});
-    }
-  } else if (node.type() == typeid(Poco::JSON::Array::Ptr)) {
-    for (const auto& value : *node.extract<Poco::JSON::Array::Ptr>()) longest = std::max(longest, longest_string(value));
+  if (node.is_string()) return node.as_string().size();
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.as_object()) longest = std::max({longest, key.size(), longest_string(value)});
+  } else if (node.is_array()) {
+    for (const auto& value : node.as_array()) longest = std::max(longest, longest_string(value));
   }
   return longest;
 }
 
-// The target of a local "#/…" reference, or an empty Var when it does not resolve here (the
+// The target of a local "#/…" reference, or nullptr when it does not resolve here (the
 // validator reports remote and broken references itself).
-Poco::Dynamic::Var resolve_local_ref(const Poco::Dynamic::Var& root, const std::string& ref) {
-  if (ref.empty() || ref.front() != '#') return {};
-  Poco::Dynamic::Var node = root;
+const JsonValue* resolve_local_ref(const JsonValue& root, const std::string& ref) {
+  if (ref.empty() || ref.front() != '#') return nullptr;
+  const JsonValue* node = &root;
   std::size_t start = 1;
   while (start < ref.size()) {
-    if (ref[start] != '/') return {};
+    if (ref[start] != '/') return nullptr;
     const std::size_t end = std::min(ref.find('/', start + 1), ref.size());
     std::string token = ref.substr(start + 1, end - start - 1);
     for (std::size_t at = 0; (at = token.find('~', at)) != std::string::npos; ++at) {
       if (at + 1 < token.size() && token[at + 1] == '1') token.replace(at, 2, "/");
       else if (at + 1 < token.size() && token[at + 1] == '0') token.replace(at, 2, "~");
     }
-    if (node.type() != typeid(Poco::JSON::Object::Ptr)) return {};
-    const auto object = node.extract<Poco::JSON::Object::Ptr>();
-    if (!object->has(token)) return {};
-    node = object->get(token);
+    node = node->find(token);
+    if (node == nullptr) return nullptr;
     start = end;
   }
   return node;
@@ -162,44 +157,44 @@ Poco::Dynamic::Var resolve_local_ref(const Poco::Dynamic::Var& root, const std::
 // A schema object behind at most this many chained $refs; deeper chains are left alone.
 constexpr int kRefHops = 32;
 
-Poco::JSON::Object::Ptr schema_object(const Poco::Dynamic::Var& root, Poco::Dynamic::Var node) {
-  for (int hop = 0; hop < kRefHops && node.type() == typeid(Poco::JSON::Object::Ptr); ++hop) {
-    const auto object = node.extract<Poco::JSON::Object::Ptr>();
-    if (!object->has("$ref")) return object;
-    node = resolve_local_ref(root, object->getValue<std::string>("$ref"));
+const JsonValue* schema_object(const JsonValue& root, const JsonValue* node) {
+  for (int hop = 0; hop < kRefHops && node != nullptr && node->is_object(); ++hop) {
+    const JsonValue* ref = member_of_type(*node, "$ref", JsonValue::Type::string);
+    if (ref == nullptr) return node;
+    node = resolve_local_ref(root, ref->as_string());
   }
-  return {};
+  return nullptr;
 }
 
 // Whether `node` lets a value be null (an unconstrained schema does).
-bool accepts_null(const Poco::Dynamic::Var& root, const Poco::Dynamic::Var& node, int depth = 0) {
-  if (node.isBoolean()) return node.convert<bool>();
-  const auto object = schema_object(root, node);
-  if (!object || depth > kRefHops) return true;
-  if (object->has("type")) {
-    const auto type = object->get("type");
-    if (type.isString()) return type.extract<std::string>() == "null";
-    if (type.type() == typeid(Poco::JSON::Array::Ptr)) {
-      for (const auto& name : *type.extract<Poco::JSON::Array::Ptr>()) {
-        if (name.isString() && name.extract<std::string>() == "null") return true;
-      }
-      return false;
+bool accepts_null(const JsonValue& root, const JsonValue& node, int depth = 0) {
+  if (node.is_bool()) return node.as_bool();
+  const JsonValue* object = schema_object(root, &node);
+  if (object == nullptr || depth > kRefHops) return true;
+  if (const JsonValue* type = object->find("type")) {
+    if (type->is_string()) return type->as_string() == "null";
+    if (type->is_array()) {
+      const auto names = type->as_array();
+      return std::any_of(names.begin(), names.end(),
+                         [](const JsonValue& name) { return name.is_string() && name.as_string() == "null"; });
     }
   }
-  if (object->has("enum") && object->get("enum").type() == typeid(Poco::JSON::Array::Ptr)) {
-    const auto values = object->getArray("enum");
-    return std::any_of(values->begin(), values->end(), [](const auto& value) { return value.isEmpty(); });
+  if (const JsonValue* values = member_of_type(*object, "enum", JsonValue::Type::array)) {
+    const auto list = values->as_array();
+    return std::any_of(list.begin(), list.end(), [](const JsonValue& value) { return value.is_null(); });
   }
-  if (object->has("const")) return object->isNull("const");
+  if (const JsonValue* constant = object->find("const")) return constant->is_null();
   for (const char* key : {"anyOf", "oneOf"}) {
-    if (const auto branches = object->getArray(key)) {
-      return std::any_of(branches->begin(), branches->end(),
-                         [&](const auto& branch) { return accepts_null(root, branch, depth + 1); });
+    if (const JsonValue* branches = member_of_type(*object, key, JsonValue::Type::array)) {
+      const auto list = branches->as_array();
+      return std::any_of(list.begin(), list.end(),
+                         [&](const JsonValue& branch) { return accepts_null(root, branch, depth + 1); });
     }
   }
-  if (const auto branches = object->getArray("allOf")) {
-    return std::all_of(branches->begin(), branches->end(),
-                       [&](const auto& branch) { return accepts_null(root, branch, depth + 1); });
+  if (const JsonValue* branches = member_of_type(*object, "allOf", JsonValue::Type::array)) {
+    const auto list = branches->as_array();
+    return std::all_of(list.begin(), list.end(),
+                       [&](const JsonValue& branch) { return accepts_null(root, branch, depth + 1); });
   }
   return true;
 }
@@ -210,39 +205,38 @@ bool accepts_null(const Poco::Dynamic::Var& root, const Poco::Dynamic::Var& node
 // allow null, so the answer is checked as the caller meant it. Follows properties, items, allOf
 // and local $refs; anyOf/oneOf branches are not entered (which one applies is the validator's
 // call). Returns whether anything was removed.
-bool drop_optional_nulls(const Poco::Dynamic::Var& root, const Poco::Dynamic::Var& schema,
-                         const Poco::Dynamic::Var& value, int depth = 0) {
-  const auto object = schema_object(root, schema);
-  if (!object || depth > 256) return false;
+bool drop_optional_nulls(const JsonValue& root, const JsonValue& schema, JsonValue& value, int depth = 0) {
+  const JsonValue* object = schema_object(root, &schema);
+  if (object == nullptr || depth > 256) return false;
   bool dropped = false;
-  if (const auto branches = object->getArray("allOf")) {
-    for (const auto& branch : *branches) dropped |= drop_optional_nulls(root, branch, value, depth + 1);
+  if (const JsonValue* branches = member_of_type(*object, "allOf", JsonValue::Type::array)) {
+    for (const auto& branch : branches->as_array()) dropped |= drop_optional_nulls(root, branch, value, depth + 1);
   }
-  if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-    const auto properties = object->getObject("properties");
-    if (!properties) return dropped;
-    Poco::JSON::Object::Ptr answer = value.extract<Poco::JSON::Object::Ptr>();  // non-const: nulls are removed
-    const auto required = object->getArray("required");
+  if (value.is_object()) {
+    const JsonValue* properties = member_of_type(*object, "properties", JsonValue::Type::object);
+    if (properties == nullptr) return dropped;
+    const JsonValue* required = member_of_type(*object, "required", JsonValue::Type::array);
     const auto is_required = [&](const std::string& name) {
-      return required && std::any_of(required->begin(), required->end(), [&](const auto& entry) {
-               return entry.isString() && entry.template extract<std::string>() == name;
-             });
+      if (required == nullptr) return false;
+      const auto list = required->as_array();
+      return std::any_of(list.begin(), list.end(),
+                         [&](const JsonValue& entry) { return entry.is_string() && entry.as_string() == name; });
     };
-    for (const auto& [name, property] : *properties) {
-      if (!answer->has(name)) continue;
-      if (answer->isNull(name)) {
+    for (const auto& [name, property] : properties->as_object()) {
+      JsonValue* answer = value.find(name);
+      if (answer == nullptr) continue;
+      if (answer->is_null()) {
         if (!is_required(name) && !accepts_null(root, property)) {
-          answer->remove(name);
+          (void)value.erase(name);
           dropped = true;
         }
       } else {
-        dropped |= drop_optional_nulls(root, property, answer->get(name), depth + 1);
+        dropped |= drop_optional_nulls(root, property, *answer, depth + 1);
       }
     }
-  } else if (value.type() == typeid(Poco::JSON::Array::Ptr) && object->has("items")) {
-    const auto items = object->get("items");
-    for (const auto& item : *value.extract<Poco::JSON::Array::Ptr>()) {
-      dropped |= drop_optional_nulls(root, items, item, depth + 1);
+  } else if (value.is_array()) {
+    if (const JsonValue* items = object->find("items")) {
+      for (std::size_t i = 0; i < value.size(); ++i) dropped |= drop_optional_nulls(root, *items, value.at(i), depth + 1);
     }
   }
   return dropped;
@@ -254,20 +248,19 @@ JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
     : parsed_(std::make_unique<Parsed>()) {
   parsed_->text = std::string(schema_json);
   try {
-    Poco::JSON::Parser parser;
-    parsed_->document = parser.parse(parsed_->text);
-  } catch (const Poco::Exception& error) {
+    parsed_->document = JsonValue::parse(parsed_->text);
+  } catch (const ParseError& error) {
     throw_configuration_error(
-        fmt::format("the JSON Schema is not valid JSON ({}); pass the schema as text", error.displayText()),
+        fmt::format("the JSON Schema is not valid JSON ({}); pass the schema as text", error.what()),
         std::string(provider));
   }
-  if (parsed_->document.type() != typeid(Poco::JSON::Object::Ptr)) {
+  if (!parsed_->document.is_object()) {
     throw_configuration_error("the JSON Schema must be one JSON object", std::string(provider));
   }
   check_patterns(parsed_->document, parsed_->has_patterns, provider);
   try {
     valijson::SchemaParser schema_parser(valijson::SchemaParser::kDraft7);
-    const valijson::adapters::PocoJsonAdapter adapter(parsed_->document);
+    const json_schema::JsonValueAdapter adapter(parsed_->document);
     schema_parser.populateSchema(adapter, parsed_->schema);
   } catch (const std::exception& error) {
     // valijson refuses malformed keywords and remote $refs (nothing is fetched).
@@ -286,16 +279,13 @@ JsonResponse JsonSchema::check(Response response) const {
   JsonResponse out = parse_json_response(std::move(response));
   // Some models answer "{}" when they cannot fill the schema; report that as unusable output
   // rather than letting a schema without "required" pass it.
-  if (out.value.type() == typeid(Poco::JSON::Object::Ptr) &&
-      out.value.extract<Poco::JSON::Object::Ptr>()->size() == 0) {
+  if (out.value.is_object() && out.value.size() == 0) {
     throw_answer_error(ErrorKind::parse, out.response,
                        "the model's answer is an empty JSON object; the raw text is in partial_content");
   }
   if (drop_optional_nulls(parsed_->document, parsed_->document, out.value)) {
     // json_text follows value, so re-parsing it gives what was checked; content stays raw.
-    std::ostringstream text;
-    Poco::JSON::Stringifier::condense(out.value, text);
-    out.json_text = text.str();
+    out.json_text = out.value.to_json();
   }
   if (parsed_->has_patterns && longest_string(out.value) > kLongestPatternChecked) {
     throw_answer_error(ErrorKind::schema_mismatch, out.response,
@@ -308,7 +298,7 @@ JsonResponse JsonSchema::check(Response response) const {
   valijson::ValidationResults results;
   bool valid = false;
   try {
-    valid = validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(out.value), &results);
+    valid = validator.validate(parsed_->schema, json_schema::JsonValueAdapter(out.value), &results);
   } catch (const std::exception& error) {
     // Whatever the validator throws, the caller gets a typed error that keeps the answer.
     throw_answer_error(ErrorKind::schema_mismatch, out.response,
@@ -334,9 +324,9 @@ JsonResponse JsonSchema::check(Response response) const {
   return out;
 }
 
-bool JsonSchema::accepts(const Poco::Dynamic::Var& value) const {
+bool JsonSchema::accepts(const JsonValue& value) const {
   valijson::Validator validator;
-  return validator.validate(parsed_->schema, valijson::adapters::PocoJsonAdapter(value), nullptr);
+  return validator.validate(parsed_->schema, json_schema::JsonValueAdapter(value), nullptr);
 }
 
 JsonResponse StructuredStream::finish() {
