@@ -1,6 +1,8 @@
 // Plugin discovery: directory scan, ELF sanity check, Boost.DLL load, ABI handshake, metadata copy.
 #include "plugin_library.hpp"
 
+#include "install_layout.hpp"
+
 #include <majordomo/sdk/str.hpp>
 #include <majordomo/version.hpp>
 
@@ -27,30 +29,8 @@ namespace {
 
 std::string as_string(mj_str text) { return std::string(sdk::view(text)); }
 
-// The default plugin directory: the build tree's when this code runs from the build tree (so a
-// freshly built binary finds the freshly built plugins with no flag); else the install's, found
-// relative to this binary first (so an install moved to another prefix still works), then at the
-// prefix it was configured for.
-fs::path default_plugin_dir() {
-  std::error_code ec;
-  const fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec);
-  if (ec) return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
-#ifdef MAJORDOMO_BUILD_ROOT
-  const fs::path build_root = fs::weakly_canonical(MAJORDOMO_BUILD_ROOT, ec);
-  if (!ec) {
-    const auto rel = here.lexically_relative(build_root);
-    if (!rel.empty() && *rel.begin() != "..") return fs::path(MAJORDOMO_BUILD_PLUGIN_DIR);
-  }
-#endif
-  // A program in <prefix>/bin (or a library in <prefix>/<libdir>) reaches
-  // <prefix>/<libdir>/majordomo/plugins.
-  const fs::path prefix = here.parent_path().parent_path();
-  for (const fs::path& candidate : {prefix / MAJORDOMO_PREFIX_PLUGIN_DIR,
-                                    here.parent_path() / "majordomo" / "plugins"}) {
-    if (fs::is_directory(candidate, ec)) return candidate;
-  }
-  return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
-}
+// The default plugin directory, found from where the host itself is (install_layout.hpp).
+fs::path default_plugin_dir() { return install_layout::plugin_dir(); }
 
 template <class T>
 bool read_at(std::ifstream& in, std::uint64_t offset, T& out) {
