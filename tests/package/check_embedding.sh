@@ -71,11 +71,17 @@ check_headers() {
   [ -z "$undeclared" ] || fail "$what: the public headers reach third-party headers: $(head -5 <<<"$undeclared" | tr '\n' ' ')"
 }
 
+# A program that linked the static host outside the installed tree cannot know where that tree
+# is: it is given the plugin directory (docs/install.md). The shared host finds it by itself.
+plugin_dir_arg=()
+[ -e "$prefix/lib/libmajordomo.so" ] || plugin_dir_arg=("$prefix/lib/majordomo/plugins")
+
 run_app() {
   local app="$1" name="$2"
   curl -fsS --cacert "$work/ca.pem" -X POST "$origin/_fake/responses" \
     -d '{"status":429,"path_contains":"/v1/messages","body":"{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Rate limited (embedding test)\"}}"}' >/dev/null
-  "$app" "$origin" "$work/ca.pem" "$work/$name.db" "$prefix" || fail "$name: the embedding application failed"
+  "$app" "$origin" "$work/ca.pem" "$work/$name.db" "$prefix" "${plugin_dir_arg[@]}" ||
+    fail "$name: the embedding application failed"
 }
 
 cxx_flags="-Wall -Wextra -Werror $extra_flags"

@@ -1,9 +1,11 @@
 // An application that embeds majordomo as a stranger would: an installed host, a cascade, LoggingLLM to SQLite.
-//   embed_app ORIGIN CA_FILE LOG_FILE PREFIX
+//   embed_app ORIGIN CA_FILE LOG_FILE PREFIX [PLUGIN_DIR]
 // ORIGIN is a fake provider server on https (its first /v1/messages answer scripted as a 429), so
 // the cascade's first member (anthropic) fails and its second (openai) answers. The program then
 // reads the call log back and checks that every majordomo library it mapped (host, logging,
 // plugins, TLS module) comes from PREFIX, the installed tree. Exit 0 when all holds.
+// PLUGIN_DIR is for a program that linked the static host: such a program, built outside the
+// installed tree, cannot know where that tree is; a shared host finds its plugins itself.
 #include <majordomo/logging.hpp>
 #include <majordomo/majordomo.hpp>
 
@@ -44,8 +46,8 @@ std::set<std::string> mapped_majordomo_files() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::cerr << "usage: embed_app ORIGIN CA_FILE LOG_FILE PREFIX\n";
+  if (argc != 5 && argc != 6) {
+    std::cerr << "usage: embed_app ORIGIN CA_FILE LOG_FILE PREFIX [PLUGIN_DIR]\n";
     return 2;
   }
   const std::string origin = argv[1];
@@ -59,7 +61,9 @@ int main(int argc, char** argv) {
 
   try {
     // No plugin directory given and no environment: the host finds the installed plugins itself.
-    majordomo::Host host;
+    majordomo::HostOptions host_options;
+    if (argc == 6) host_options.plugin_dirs.emplace_back(argv[5]);
+    majordomo::Host host(host_options);
     for (const auto& dir : host.search_path()) std::cout << "plugin directory: " << dir.string() << '\n';
     for (const char* provider : {"anthropic", "openai"}) {
       const majordomo::PluginInfo* plugin = host.find_plugin(provider);
