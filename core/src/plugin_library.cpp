@@ -2,6 +2,7 @@
 #include "plugin_library.hpp"
 
 #include "elf_file.hpp"
+#include "install_layout.hpp"
 #include "plugin_boundary.hpp"
 
 #include <majordomo/sdk/str.hpp>
@@ -29,30 +30,8 @@ namespace {
 
 std::string as_string(mj_str text) { return std::string(sdk::view(text)); }
 
-// The default plugin directory: the build tree's when this code runs from the build tree (so a
-// freshly built binary finds the freshly built plugins with no flag); else the install's, found
-// relative to this binary first (so an install moved to another prefix still works), then at the
-// prefix it was configured for.
-fs::path default_plugin_dir() {
-  std::error_code ec;
-  const fs::path here = fs::weakly_canonical(boost::dll::this_line_location(ec), ec);
-  if (ec) return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
-#ifdef MAJORDOMO_BUILD_ROOT
-  const fs::path build_root = fs::weakly_canonical(MAJORDOMO_BUILD_ROOT, ec);
-  if (!ec) {
-    const auto rel = here.lexically_relative(build_root);
-    if (!rel.empty() && *rel.begin() != "..") return fs::path(MAJORDOMO_BUILD_PLUGIN_DIR);
-  }
-#endif
-  // A program in <prefix>/bin (or a library in <prefix>/<libdir>) reaches
-  // <prefix>/<libdir>/majordomo/plugins.
-  const fs::path prefix = here.parent_path().parent_path();
-  for (const fs::path& candidate : {prefix / MAJORDOMO_PREFIX_PLUGIN_DIR,
-                                    here.parent_path() / "majordomo" / "plugins"}) {
-    if (fs::is_directory(candidate, ec)) return candidate;
-  }
-  return fs::path(MAJORDOMO_INSTALL_PLUGIN_DIR);
-}
+// The default plugin directory, found from where the host itself is (install_layout.hpp).
+fs::path default_plugin_dir() { return install_layout::plugin_dir(); }
 
 bool valid_provider_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -61,14 +40,9 @@ bool valid_provider_id(std::string_view id) {
   });
 }
 
-// The TLS module of this host, handed to every plugin at the handshake so that a plugin
-// installed anywhere does https: it sits one level above the plugin directory, in the build tree
-// and in an installed tree alike.
-std::string host_tls_module_path() {
-  std::error_code ec;
-  const fs::path module = default_plugin_dir().parent_path() / "libmajordomo-tls.so";
-  return fs::is_regular_file(module, ec) ? module.string() : std::string();
-}
+// The TLS module of this host (install_layout.hpp), handed to every plugin at the handshake so that
+// a plugin installed anywhere does https. Empty when the host has none.
+std::string host_tls_module_path() { return install_layout::tls_module_path().string(); }
 
 // mj_str's contract: data may be null only when size is 0.
 bool sound(mj_str text) noexcept { return text.size == 0 || text.data != nullptr; }

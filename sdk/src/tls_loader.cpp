@@ -1,4 +1,4 @@
-// Finds and loads libmajordomo-tls.so on the first https request: env override, next to the plugin, install dir.
+// Finds and loads libmajordomo-tls.so on the first https request: env override, beside the plugin, beside the program, install dir.
 #include "tls_api.hpp"
 
 #include <majordomo/sdk/errors.hpp>
@@ -15,8 +15,8 @@
 #include <system_error>
 #include <vector>
 
-#ifndef MAJORDOMO_TLS_MODULE_INSTALL_PATH
-#error "the build defines MAJORDOMO_TLS_MODULE_INSTALL_PATH"
+#if !defined(MAJORDOMO_TLS_MODULE_INSTALL_PATH) || !defined(MAJORDOMO_TLS_MODULE_FROM_BINDIR)
+#error "the build defines MAJORDOMO_TLS_MODULE_INSTALL_PATH and MAJORDOMO_TLS_MODULE_FROM_BINDIR"
 #endif
 
 namespace majordomo::sdk {
@@ -66,6 +66,12 @@ std::vector<std::string> candidates() {
     const std::filesystem::path plugin_dir = file.parent_path();
     paths.push_back((plugin_dir.parent_path() / kTlsModuleFile).string());
   }
+  // A plugin kept outside the tree, loaded by an installed program (<prefix>/bin/majordomo, moved
+  // or not): the module of that program's tree, <bindir>/../lib/majordomo/.
+  std::error_code no_exe;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", no_exe);
+  if (!no_exe) paths.push_back((program.parent_path() / MAJORDOMO_TLS_MODULE_FROM_BINDIR).lexically_normal().string());
+  // Last, where the SDK itself was configured to be installed.
   paths.emplace_back(MAJORDOMO_TLS_MODULE_INSTALL_PATH);
   return paths;
 }

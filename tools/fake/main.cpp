@@ -1,6 +1,8 @@
 // majordomo-fake: run the fake provider server from the command line, for scripts and offline development.
 #include "fake_server.hpp"
 
+#include <majordomo/version.hpp>
+
 #include <fmt/format.h>
 
 #include <pthread.h>
@@ -32,13 +34,15 @@ Options:
   --host H             address to bind (default 127.0.0.1; only loopback unless you say otherwise)
   --port N             port to listen on (default 0: an ephemeral port)
   --port-file FILE     write the port number to FILE once listening (written atomically)
-  --fixtures DIR       fixtures directory (default: $MAJORDOMO_FIXTURES, else the build's shared
-                       fixture set if present, else built-in responses)
+  --fixtures DIR       fixtures directory (default: $MAJORDOMO_FIXTURES, else the installed set in
+                       <prefix>/share/majordomo/fixtures, else (run from the build tree) the
+                       build's shared fixture set, else built-in responses)
   --no-fixtures        always use the built-in generated responses
   --record FILE        append one JSON line per received request to FILE
   --tls-cert F         serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key F          the certificate's PEM private key
   --api-key KEY        accept only this API key (default: any non-empty key)
+  --version            print the version and exit
   --help               show this help
 
 Control API: GET /_fake/health, GET|DELETE /_fake/requests, POST /_fake/responses (JSON script).
@@ -51,6 +55,7 @@ struct CommandLine {
   bool no_fixtures = false;
   std::filesystem::path port_file;
   bool help = false;
+  bool version = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -86,6 +91,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (inline_value) usage_error(fmt::format("{} takes no value", arg));
     };
     if (arg == "--help" || arg == "-h") { no_value(); command_line.help = true; }
+    else if (arg == "--version") { no_value(); command_line.version = true; }
     else if (arg == "--host") options.host = value();
     else if (arg == "--port") options.port = parse_port(value());
     else if (arg == "--port-file") command_line.port_file = value();
@@ -105,7 +111,26 @@ CommandLine parse_command_line(int argc, char** argv) {
   return command_line;
 }
 
-// An explicit choice that does not exist is an error; the build's default silently falls back.
+// The running executable (resolved by the kernel: a relative argv[0] or a symlink do not matter).
+std::filesystem::path own_executable() {
+  std::error_code error;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) exe.clear();
+  return exe;
+}
+
+bool in_build_tree(const std::filesystem::path& exe) {
+  std::error_code error;
+  const std::filesystem::path root = std::filesystem::weakly_canonical(MAJORDOMO_BUILD_ROOT, error);
+  if (error || exe.empty()) return false;
+  const std::filesystem::path relative = exe.lexically_relative(root);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+// An explicit choice that does not exist is an error; the defaults silently fall back. The
+// installed fixtures are found relative to this executable (<bindir>/../share/majordomo/fixtures),
+// so an installed tree works from any prefix and after being moved; the source tree's set is
+// used only by a binary that runs from the build tree.
 std::filesystem::path choose_fixtures(const CommandLine& command_line) {
   std::error_code error;
   if (command_line.no_fixtures) return {};
@@ -121,7 +146,12 @@ std::filesystem::path choose_fixtures(const CommandLine& command_line) {
     }
     return from_env;
   }
-  if (std::filesystem::is_directory(MAJORDOMO_DEFAULT_FIXTURES, error)) return MAJORDOMO_DEFAULT_FIXTURES;
+  const std::filesystem::path exe = own_executable();
+  if (!exe.empty()) {
+    const std::filesystem::path installed = (exe.parent_path() / MAJORDOMO_INSTALLED_FIXTURES_FROM_BINDIR).lexically_normal();
+    if (std::filesystem::is_directory(installed, error)) return installed;
+  }
+  if (in_build_tree(exe) && std::filesystem::is_directory(MAJORDOMO_DEFAULT_FIXTURES, error)) return MAJORDOMO_DEFAULT_FIXTURES;
   return {};
 }
 
@@ -142,6 +172,10 @@ int main(int argc, char** argv) {
   CommandLine command_line = parse_command_line(argc, argv);
   if (command_line.help) {
     std::cout << usage_text;
+    return 0;
+  }
+  if (command_line.version) {
+    std::cout << "majordomo-fake " << MAJORDOMO_VERSION_STRING << '\n';
     return 0;
   }
   command_line.options.fixtures_dir = choose_fixtures(command_line);
