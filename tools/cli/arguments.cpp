@@ -26,6 +26,8 @@ constexpr std::string_view kUsage = R"(usage:
   majordomo plugins [--plugin-dir DIR]... [--output text|json]
   majordomo models [PROVIDER] [--plugin-dir DIR]... [--output text|json]
   majordomo logs [--db sqlite:PATH|postgresql://...] [--last N] [--output text|json]
+  majordomo plugin new NAME [--dir DIR] [--output text|json]   a provider plugin to build and change
+  majordomo --version [--output text|json]
 
 --cascade tries the members in order, moving on when one fails on the provider's side;
 --alias takes a name from a catalog file (--catalog, else $MAJORDOMO_CATALOG).
@@ -94,6 +96,7 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--log-bodies") args.log_bodies = value();
     else if (arg == "--db") args.log_db = value();
     else if (arg == "--last") args.log_last = parse_number<int64_t>(arg, value());
+    else if (arg == "--dir") args.dir = value();
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');

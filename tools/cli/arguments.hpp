@@ -31,6 +31,7 @@ struct Arguments {
   std::optional<double> temperature, top_p;
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
   std::vector<std::string> plugin_dirs;
+  std::optional<std::string> dir;  // plugin new --dir
   std::vector<std::string> positional;
   bool stream = false, json = false, dry_run = false, json_output = false;
   bool fail_on_truncation = false;

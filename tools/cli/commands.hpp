@@ -10,5 +10,7 @@ int run_ask(const Arguments& args);
 int run_plugins(const Arguments& args);
 int run_models(const Arguments& args);
 int run_logs(const Arguments& args);
+int run_version(const Arguments& args);  // majordomo --version (added in 0.2)
+int run_plugin(const Arguments& args);   // majordomo plugin new (added in 0.2)
 
 }  // namespace majordomo::cli
