@@ -21,14 +21,17 @@ struct CliRun {
 
 // Runs the CLI with a clean provider environment (no key or base URL from the caller's shell);
 // stdout and stderr are read concurrently so that neither pipe can fill up and block the CLI.
-inline CliRun run_cli(const std::vector<std::string>& args) {
+// `extra_env` is set on top of that (e.g. the key and base URL variables of one provider).
+inline CliRun run_cli(const std::vector<std::string>& args, const Poco::Process::Env& extra_env = {}) {
   Poco::Pipe out_pipe, err_pipe;
   Poco::Process::Env env;
   for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
                            "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
-                           "CO_API_KEY", "COHERE_BASE_URL", "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) {
+                           "CO_API_KEY", "COHERE_BASE_URL", "ACME_API_KEY", "ACME_BASE_URL",
+                           "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) {
     env[name] = "";
   }
+  for (const auto& [name, value] : extra_env) env[name] = value;
   Poco::ProcessHandle handle =
       Poco::Process::launch(MAJORDOMO_CLI, args, ".", nullptr, &out_pipe, &err_pipe, env);
   CliRun result;

@@ -48,6 +48,8 @@ std::unique_ptr<ProviderProtocol> make_anthropic_protocol();
 std::unique_ptr<ProviderProtocol> make_deepseek_protocol();
 std::unique_ptr<ProviderProtocol> make_cohere_protocol();
 std::unique_ptr<ProviderProtocol> make_gemini_protocol();
+// The SDK's example provider (sdk/examples/acme), so that the example runs end to end offline.
+std::unique_ptr<ProviderProtocol> make_acme_protocol();
 
 // Every provider the server speaks, in routing order (the first match wins).
 std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();

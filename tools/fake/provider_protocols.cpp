@@ -17,6 +17,7 @@ std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols() {
   protocols.push_back(make_anthropic_protocol());
   protocols.push_back(make_cohere_protocol());
   protocols.push_back(make_gemini_protocol());
+  protocols.push_back(make_acme_protocol());
   return protocols;
 }
 

@@ -1,6 +1,8 @@
 // HttpCall: drives one exchange through a provider's ResponseDecoder; JSON bodies and SSE streams share this path.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/sse.hpp>

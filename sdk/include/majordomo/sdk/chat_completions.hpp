@@ -1,6 +1,8 @@
 // The OpenAI-compatible Chat Completions codec: request bodies, JSON and SSE decoding, error envelopes.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/http.hpp>

@@ -1,6 +1,8 @@
 // Writing a request's turns in the {"role","content"} message form that Chat-style APIs share.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/json_writer.hpp>
 

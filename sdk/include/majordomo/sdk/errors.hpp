@@ -1,6 +1,8 @@
 // ProviderError: the exception plugin code throws; the export glue turns it into an mj_status.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 
 #include <cstdint>
@@ -49,7 +51,7 @@ inline int32_t error_kind_for_http_status(int status) noexcept {
     case 404: return MJ_ERR_NOT_FOUND;
     case 408: return MJ_ERR_TIMEOUT;
     // Conflict: a transient clash on the provider's side that the official OpenAI and Anthropic
-    // SDKs retry (PROTOCOLS.md §0.4), so it maps to the retryable server kind, not a bad request.
+    // SDKs retry, so it maps to the retryable server kind, not a bad request.
     case 409: return MJ_ERR_SERVER;
     case 429: return MJ_ERR_RATE_LIMITED;
     case 503:

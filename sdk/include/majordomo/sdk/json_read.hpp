@@ -1,6 +1,8 @@
 // Reading provider JSON with simdjson On-Demand: root objects, optional strings, token counts.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <simdjson.h>
 
 #include <cstdint>

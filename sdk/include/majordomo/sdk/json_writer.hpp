@@ -1,6 +1,8 @@
 // JsonWriter: a small append-only JSON encoder for request bodies (no DOM on the request path).
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>

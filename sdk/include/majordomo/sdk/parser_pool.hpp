@@ -1,6 +1,8 @@
 // ParserPool: reuses simdjson On-Demand parsers across calls so a call does not allocate one anew.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <simdjson.h>
 
 #include <memory>

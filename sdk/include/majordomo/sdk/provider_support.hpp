@@ -1,6 +1,8 @@
 // What every provider plugin checks and reports the same way: options, requests, catalogs, errors.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/str.hpp>
 

@@ -1,6 +1,8 @@
 // The OpenAI Responses API codec: request bodies for POST {base}/responses, JSON and SSE decoding.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
@@ -23,7 +25,7 @@ struct ResponsesApiFlavour {
 // The smallest output cap the Responses API accepts (a smaller one is a 400).
 inline constexpr int64_t kResponsesMinOutputTokens = 16;
 
-// The body for POST {base}/responses (PROTOCOLS §1b.1): `instructions` for the system prompt,
+// The body for POST {base}/responses (docs/providers.md): `instructions` for the system prompt,
 // the turns as `input` messages, `max_output_tokens`, `text.format` for JSON mode and strict
 // JSON-schema output, `store: false` (every call is stateless), `stream: true` when streaming.
 // Throws MJ_ERR_CONFIGURATION before sending for what the API would reject: a cap below 16, a

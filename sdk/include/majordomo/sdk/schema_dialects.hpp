@@ -1,6 +1,8 @@
 // Rewrites of a caller's JSON Schema (draft 7) into the subsets providers' structured-output modes accept.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -15,7 +17,8 @@ inline namespace v1 {
 // ProviderError(MJ_ERR_UNSUPPORTED) naming the construct and the remedy; invalid JSON throws
 // MJ_ERR_CONFIGURATION. Nothing here does I/O; all three are thread-safe.
 
-// OpenAI Structured Outputs with `strict: true` (PROTOCOLS.md §1, §1b):
+// OpenAI Structured Outputs with `strict: true` (Chat Completions and the Responses API alike;
+// docs/providers.md, "Structured output"):
 //  - the root must be an object schema;
 //  - every object schema gets `additionalProperties: false` and ALL its properties listed in
 //    `required`; a property the caller left optional is made nullable instead (`type` gains
@@ -32,7 +35,7 @@ inline namespace v1 {
 //    patternProperties, uniqueItems, $schema, $id, other formats, …) is dropped.
 std::string openai_strict_schema(std::string_view schema_json);
 
-// Anthropic `output_config.format` json_schema (PROTOCOLS.md §3.1): every object schema gets
+// Anthropic `output_config.format` json_schema (docs/providers.md): every object schema gets
 // `additionalProperties: false` (the only value the service accepts); `required` stays as the
 // caller wrote it. Numeric bounds, string lengths, minItems above 1, maxItems, uniqueItems,
 // patternProperties, and formats other than date-time, time, date, duration, email, hostname,
@@ -41,7 +44,7 @@ std::string openai_strict_schema(std::string_view schema_json);
 // no other additionalProperties than false).
 std::string anthropic_output_schema(std::string_view schema_json);
 
-// Gemini `generationConfig.responseSchema` (the OpenAPI-subset Schema object, PROTOCOLS.md §4.1):
+// Gemini `generationConfig.responseSchema` (the OpenAPI-subset Schema object; docs/providers.md):
 //  - local `$ref`s (`#/definitions/…`, `#/$defs/…`, any `#/…` pointer) are inlined; a recursive
 //    `$ref` is unsupported (the Schema object has no references), as is a reference elsewhere;
 //  - `type` names are upper-cased (OBJECT, STRING, …); a type list with "null" becomes the other

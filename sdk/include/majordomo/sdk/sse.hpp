@@ -1,6 +1,8 @@
 // SseDecoder: incremental Server-Sent Events parser (WHATWG algorithm) over an owned read buffer.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <cstddef>
 #include <deque>
 #include <memory>

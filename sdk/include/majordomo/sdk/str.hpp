@@ -1,6 +1,8 @@
 // mj_str <-> std::string_view conversions shared by the SDK, the export glue and the core.
 #pragma once
 
+#include <majordomo/sdk/requires_cxx20.hpp>
+
 #include <majordomo/plugin.h>
 
 #include <string_view>

@@ -1,0 +1,50 @@
+// The CLI's command line: the usage text, the parsed arguments and the exit codes every command shares.
+#pragma once
+
+#include <majordomo/majordomo.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace majordomo::cli {
+
+constexpr int kExitFailure = 1;  // the request failed (provider, network, parse, …)
+constexpr int kExitUsage = 2;    // bad command line or configuration: nothing was sent
+
+struct UsageError {
+  std::string message;
+};
+
+struct Arguments {
+  std::string command;
+  std::optional<std::string> provider, model, base_url, api_key, system, ca_file, schema_file, schema_name, api;
+  std::optional<std::string> cascade, alias;
+  std::vector<std::string> catalog_files;
+  std::optional<std::string> proxy, no_proxy;
+  std::optional<int64_t> max_tokens;
+  std::optional<std::string> log_target, log_bodies, log_db;  // ask --log/--log-bodies, logs --db
+  std::optional<int64_t> log_last;
+  std::optional<double> temperature, top_p;
+  std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
+  std::vector<std::string> plugin_dirs;
+  std::optional<std::string> dir;  // plugin new --dir
+  std::vector<std::string> positional;
+  bool stream = false, json = false, dry_run = false, json_output = false;
+  bool fail_on_truncation = false;
+};
+
+// The whole usage text, printed by --help and after a usage error.
+std::string_view usage_text();
+
+// argv[1] is the command; the flags after it are read for every command alike (a command ignores
+// the ones it has no use for). Throws UsageError; an empty message means --help.
+Arguments parse_arguments(int argc, char** argv);
+
+// The host's options from --plugin-dir and --catalog.
+majordomo::HostOptions host_options(const Arguments& args);
+
+}  // namespace majordomo::cli

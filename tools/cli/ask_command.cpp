@@ -1,0 +1,286 @@
+// `majordomo ask`: one request to a provider, a cascade or an alias; dry runs, schemas, streams and the call log.
+#include "commands.hpp"
+#include "json_output.hpp"
+
+#include <majordomo/logging.hpp>
+#include <majordomo/majordomo.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace majordomo::cli {
+namespace {
+
+void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedRequest>& requests) {
+  for (const auto& request : requests) {
+    const majordomo::HeaderSet headers = request.redacted_headers();
+    if (args.json_output) {
+      std::string out;
+      JsonWriter json(out);
+      json.raw("{").key("dry_run").raw("{");
+      json.key("provider").string(request.provider);
+      json.raw(",").key("model").string(request.model);
+      json.raw(",").key("method").string(request.method);
+      json.raw(",").key("url").string(request.redacted_url());
+      json.raw(",").key("proxy");  // null: a direct connection; the password is already redacted
+      if (request.proxy.empty()) json.raw("null");
+      else json.string(request.proxy);
+      json.raw(",").key("stream").boolean(request.stream);
+      json.raw(",").key("headers").raw("[");
+      bool first = true;
+      for (const auto& header : headers) {
+        json.raw(first ? "{" : ",{");
+        first = false;
+        json.key("name").string(header.name);
+        json.raw(",").key("value").string(header.value);
+        json.raw("}");
+      }
+      json.raw("],").key("body").string(request.body);
+      json.raw("}}");
+      print_line(out);
+      continue;
+    }
+    std::string out = fmt::format("{} {}{}\n", request.method, request.redacted_url(),
+                                  request.proxy.empty() ? std::string() : " via proxy " + request.proxy);
+    for (const auto& header : headers) out += fmt::format("{}: {}\n", header.name, header.value);
+    out += "\n" + request.body + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+}
+
+bool is_schema_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// Providers accept schema names of [A-Za-z0-9_-]{1,64} only (OpenAI's rule, the strictest).
+constexpr std::size_t kMaxSchemaName = 64;
+
+// The file stem made into a valid schema name: other characters become '_', then cut to 64.
+std::string schema_name_from_file(const std::string& file) {
+  std::string name = std::filesystem::path(file).stem().string();
+  for (char& c : name) {
+    if (!is_schema_name_char(c)) c = '_';
+  }
+  if (name.size() > kMaxSchemaName) name.resize(kMaxSchemaName);
+  return name.empty() ? "schema" : name;
+}
+
+std::string read_schema_file(const std::string& file) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error)) {
+    throw UsageError{fmt::format("--schema {}: is a directory, expected a JSON Schema file", file)};
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError{fmt::format("--schema {}: cannot open the file", file)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw UsageError{fmt::format("--schema {}: cannot read the file", file)};
+  return text;
+}
+
+// --log: closes the logger when the command ends (every row written) and says on stderr when
+// rows could not be stored, so a broken log never passes unnoticed.
+struct CallLog {
+  std::shared_ptr<majordomo::LoggingLLM> logger;
+  ~CallLog() {
+    if (!logger) return;
+    logger->close();
+    const majordomo::LoggingStats stats = logger->stats();
+    if (stats.failed + stats.dropped > 0) {
+      std::fprintf(stderr, "majordomo: warning: %llu call log row(s) not stored: %s\n",
+                   static_cast<unsigned long long>(stats.failed + stats.dropped), stats.last_error.c_str());
+    }
+  }
+};
+
+// Wraps `llm` in a LoggingLLM when --log is given (not for a dry run: nothing is sent).
+std::shared_ptr<majordomo::LoggingLLM> open_call_log(const Arguments& args, std::shared_ptr<majordomo::LLM> llm) {
+  if (args.log_bodies && !args.log_target) throw UsageError{"--log-bodies needs --log TARGET"};
+  if (!args.log_target || args.dry_run) return nullptr;
+  majordomo::LoggingOptions options;
+  options.target = *args.log_target;
+  if (args.log_bodies) options.bodies_dir = *args.log_bodies;
+  options.overflow = majordomo::LogOverflow::block;  // one call: nothing to gain by dropping
+  return std::make_shared<majordomo::LoggingLLM>(std::move(llm), std::move(options));
+}
+
+// --cascade and --alias replace --provider/--model: checks that exactly one way is given.
+void check_route(const Arguments& args) {
+  if (args.cascade && args.alias) throw UsageError{"--cascade and --alias exclude each other"};
+  if (args.cascade || args.alias) {
+    if (args.provider || args.model) {
+      throw UsageError{fmt::format("{} replaces --provider and --model", args.cascade ? "--cascade" : "--alias")};
+    }
+    return;
+  }
+  if (!args.provider) throw UsageError{"ask needs --provider (or --cascade, or --alias)"};
+  if (!args.model) throw UsageError{"ask needs --model"};
+}
+
+// The LLM that ask talks to: one provider, a cascade or a catalog alias, with the shared options.
+std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo::Host& host,
+                                          majordomo::ClientOptions client) {
+  std::vector<majordomo::CascadeMember> members;
+  if (args.cascade) members = majordomo::parse_cascade_members(*args.cascade);
+  else if (args.alias) members = host.alias_members(*args.alias);
+  else {
+    members.emplace_back();
+    members.back().provider = *args.provider;
+    members.back().model = *args.model;
+  }
+  if (args.dry_run && !client.api_key) {
+    // A dry run shows the request shape; it must work without a real key configured.
+    for (const auto& member : members) {
+      const auto* plugin = host.find_plugin(member.provider);
+      if (plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
+        client.api_key = "dry-run-placeholder-key";
+        std::fprintf(stderr, "majordomo: note: no API key configured; the dry run shows where it would go\n");
+        break;
+      }
+    }
+  }
+  std::shared_ptr<majordomo::LLM> llm;
+  if (args.cascade) llm = host.get_cascade(std::move(members), std::move(client));
+  else if (args.alias) llm = host.get_alias(*args.alias, std::move(client));
+  else llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
+  for (const auto& warning : llm->warnings()) std::fprintf(stderr, "majordomo: warning: %s\n", warning.c_str());
+  return llm;
+}
+
+// Text output: each retry and fail-over before the answer, on stderr (JSON output has them in
+// failed_attempts).
+void note_failed_attempts(const majordomo::Response& response) {
+  for (const auto& attempt : response.failed_attempts) {
+    const std::string status = attempt.http_status > 0 ? fmt::format(", HTTP {}", attempt.http_status) : "";
+    const std::string next = attempt.waited_ms > 0 ? fmt::format("retried after {} ms", attempt.waited_ms)
+                                                   : std::string("moved on to the next member");
+    std::fprintf(stderr, "majordomo: note: %s:%s failed (%s%s); %s\n", attempt.provider.c_str(),
+                 attempt.model.c_str(), std::string(majordomo::to_string(attempt.kind)).c_str(),
+                 status.c_str(), next.c_str());
+  }
+}
+
+}  // namespace
+
+int run_ask(const Arguments& args) {
+  check_route(args);
+  if (args.positional.size() != 1) {
+    throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
+                                             : "ask takes exactly one PROMPT (quote it)"};
+  }
+  if (args.schema_name && !args.schema_file) throw UsageError{"--schema-name needs --schema FILE"};
+  if (args.schema_file && args.json) throw UsageError{"--schema and --json exclude each other"};
+  if (args.api && args.provider.value_or("") != "openai") {
+    throw UsageError{"--api chooses between OpenAI's APIs and needs --provider openai; for another provider "
+                     "leave it out (provider options go in --option KEY=VALUE)"};
+  }
+  for (const auto& option : args.options) {
+    if (args.api && option.first == "api") throw UsageError{"--api and --option api=... exclude each other"};
+  }
+  std::string schema_name;
+  std::string schema_text;
+  if (args.schema_file) {
+    if (args.schema_name) {
+      schema_name = *args.schema_name;
+      if (schema_name.empty() || schema_name.size() > kMaxSchemaName ||
+          !std::all_of(schema_name.begin(), schema_name.end(), is_schema_name_char)) {
+        throw UsageError{"--schema-name takes 1 to 64 of A-Z a-z 0-9 _ -"};
+      }
+    } else {
+      schema_name = schema_name_from_file(*args.schema_file);
+    }
+    schema_text = read_schema_file(*args.schema_file);
+  }
+  const majordomo::Host host(host_options(args));
+  majordomo::ClientOptions client;
+  client.api_key = args.api_key;
+  client.base_url = args.base_url;
+  for (const auto& [name, value] : args.headers) client.default_headers.set(name, value);
+  if (args.ca_file) client.tls.ca_file = *args.ca_file;
+  client.proxy = args.proxy;  // unset: the *_proxy environment variables decide
+  client.no_proxy = args.no_proxy;
+  for (const auto& [key, value] : args.options) client.provider_options[key] = value;
+  if (args.api) client.provider_options["api"] = *args.api;
+  std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
+  const CallLog call_log{open_call_log(args, llm)};
+  if (call_log.logger) llm = call_log.logger;
+
+  majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
+  request.options.system = args.system;
+  request.options.max_tokens = args.max_tokens;
+  request.options.fail_on_truncation = args.fail_on_truncation;
+  request.options.temperature = args.temperature;
+  request.options.top_p = args.top_p;
+  for (const auto& [name, value] : args.request_headers) request.options.extra_headers.set(name, value);
+  if (args.json) request.format = majordomo::ResponseFormat::json_object;
+  // Parsed before anything is sent: an unusable schema is a configuration error (exit 2).
+  std::optional<majordomo::JsonSchema> schema;
+  if (args.schema_file) {
+    schema.emplace(schema_text, llm->provider());
+    request.format = majordomo::ResponseFormat::json_schema;
+    request.schema_json = schema->text();
+    request.schema_name = schema_name;
+  }
+
+  if (args.dry_run) {
+    print_dry_run(args, llm->resolve(request, args.stream));
+    return 0;
+  }
+
+  majordomo::Response response;
+  if (args.stream) {
+    majordomo::ResponseStream stream = llm->stream(request);
+    try {
+      while (auto text = stream.next_text()) {
+        if (!args.json_output) {
+          std::fwrite(text->data(), 1, text->size(), stdout);
+          std::fflush(stdout);
+        }
+      }
+    } catch (const majordomo::Error&) {
+      if (!args.json_output && !stream.response().content.empty()) std::fputc('\n', stdout);
+      throw;
+    }
+    response = stream.response();
+    if (!args.json_output) std::fputc('\n', stdout);
+  } else if (schema) {
+    // Checked as part of the call, so that a cascade moves on from an answer that fails the check;
+    // printed only once it passed (with --stream it is printed as it arrives and checked at the end).
+    response = llm->complete_checked(request, [&](majordomo::Response answer) {
+                     return schema->check(std::move(answer));
+                   }).response;
+  } else {
+    response = llm->complete(request);
+    if (!args.json_output) print_line(response.content);
+  }
+  if (!args.json_output) note_failed_attempts(response);
+  if (schema) {
+    majordomo::JsonResponse checked = schema->check(std::move(response));
+    if (args.json_output) {
+      print_line(response_json(checked.response, checked.json_text));
+    } else if (!args.stream) {
+      print_line(checked.json_text);
+    }
+    return 0;
+  }
+  if (args.json) {
+    // Same check as LLM::get_json_response: fences stripped, ParseError keeps the raw text.
+    const majordomo::JsonResponse parsed = majordomo::parse_json_response(std::move(response));
+    if (args.json_output) print_line(response_json(parsed.response, parsed.json_text));
+    return 0;
+  }
+  if (args.json_output) print_line(response_json(response, response.content));
+  return 0;
+}
+
+}  // namespace majordomo::cli
