@@ -56,7 +56,7 @@ std::vector<std::string> entries(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("--version prints the library version and the plugin ABI range, as text or one JSON object", "[cli]") {
+TEST_CASE("majordomo --version prints the library version and the plugin ABI range, as text or one JSON object", "[cli]") {
   const majordomo::PluginAbiRange abi = majordomo::plugin_abi_range();
   CHECK(majordomo::version() == MAJORDOMO_VERSION_STRING);
 

@@ -64,7 +64,7 @@ void check_moved_from(const Host& host) {
 
 }  // namespace
 
-TEST_CASE("a moved Host keeps its plugins and LLMs; the moved-from one is empty and safe", "[host][move]") {
+TEST_CASE("a moved Host keeps its plugins and LLMs, and the moved-from one is empty and safe", "[host][move]") {
   Host first(echo_only());
   REQUIRE(first.find_plugin("echo") != nullptr);
   const std::shared_ptr<LLM> before = first.get_llm_instance("echo", "echo-1", echo_key());

@@ -173,7 +173,7 @@ TEST_CASE("JsonValue accessors throw SchemaMismatchError on the wrong shape", "[
   CHECK(shape_error([&] { (void)value.at("n").as_number(); }).empty());
 }
 
-TEST_CASE("JsonValue builds arrays and objects; set replaces in place", "[json_value]") {
+TEST_CASE("JsonValue builds arrays and objects, and set replaces in place", "[json_value]") {
   JsonValue object = JsonValue::object({{"a", 1}, {"b", "two"}, {"a", 3}});
   REQUIRE(object.size() == 2);
   CHECK(object.as_object()[0].name == "a");
@@ -240,7 +240,7 @@ TEST_CASE("JsonValue equality is JSON equality", "[json_value]") {
   CHECK_FALSE(JsonValue::parse(forward + "}") == changed);
 }
 
-TEST_CASE("JsonValue copies are independent; assigning a part over its whole is safe", "[json_value]") {
+TEST_CASE("JsonValue copies are independent, and assigning a part over its whole is safe", "[json_value]") {
   JsonValue original = JsonValue::parse(R"({"list":[{"deep":["x"]}],"name":"n"})");
   JsonValue copy = original;
   copy.at("list").at(0).at("deep").push_back("y");

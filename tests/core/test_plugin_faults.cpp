@@ -96,7 +96,7 @@ TEST_CASE("the dynamic loader's refusals are short sentences without library int
   CHECK(host.skipped()[0].message == "it needs libtest_absent.so, which the dynamic loader cannot find");
 }
 
-TEST_CASE("a plugin that throws through the C ABI fails that call with kind plugin; the host goes on", "[faults]") {
+TEST_CASE("a plugin that throws through the C ABI fails that call with kind plugin and the host goes on", "[faults]") {
   const Host host(faulty_and_real());
   SECTION("each function that throws is named, the key never shown, nothing retried") {
     for (const auto& [fault, function] : std::vector<std::pair<std::string, std::string>>{

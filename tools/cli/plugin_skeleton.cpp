@@ -51,9 +51,9 @@ Names names_for(std::string_view id) {
   }
   // C++ identifiers and environment variable names cannot start with a digit (nor be only "_").
   if (names.camel.empty() || std::isdigit(static_cast<unsigned char>(names.camel.front()))) {
-    names.camel.insert(0, "P");
+    names.camel = "P" + names.camel;
   }
-  if (std::isdigit(static_cast<unsigned char>(names.upper.front()))) names.upper.insert(0, "P");
+  if (std::isdigit(static_cast<unsigned char>(names.upper.front()))) names.upper = "P" + names.upper;
   return names;
 }
 
@@ -66,13 +66,21 @@ void replace_all(std::string& text, std::string_view from, std::string_view to) 
                                        "it does not match",
                                        from));
   }
-  for (; at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+  // Built anew rather than replaced in place (GCC 12 -O3 warns falsely on in-place replace, bug 105651).
+  std::string out;
+  std::size_t from_here = 0;
+  for (; at != std::string::npos; at = text.find(from, from_here)) {
+    out.append(text, from_here, at - from_here).append(to);
+    from_here = at + from.size();
+  }
+  out.append(text, from_here);
+  text = std::move(out);
 }
 
 // The first line is the file's purpose comment: the skeleton gets its own.
 void replace_first_line(std::string& text, std::string_view line) {
   const std::size_t end = text.find('\n');
-  text.replace(0, end == std::string::npos ? text.size() : end, line);
+  text = std::string(line) + (end == std::string::npos ? std::string() : text.substr(end));
 }
 
 std::string skeleton_source(const Names& names) {
