@@ -62,19 +62,29 @@ bool in_build_tree(const fs::path& file) {
   return !relative.empty() && *relative.begin() != "..";
 }
 
+// The host's location, found once per process: the library cannot move while it is loaded, and
+// canonical paths cost a readlink per component (dozens of system calls for every Host).
+const HostLocation& host_location() {
+  static const HostLocation location = locate_host();
+  return location;
+}
+
 // In order: beside the host, the build tree (for a host inside it), the configured install.
-std::vector<fs::path> majordomo_dirs() {
-  const HostLocation host = locate_host();
-  std::vector<fs::path> dirs;
-  if (const fs::path libdir = libdir_beside(host); !libdir.empty()) dirs.push_back(libdir / "majordomo");
-  if (in_build_tree(host.file)) dirs.push_back(fs::path(MAJORDOMO_BUILD_PLUGIN_DIR).parent_path());
-  dirs.push_back(fs::path(MAJORDOMO_INSTALL_LIBDIR) / "majordomo");
+const std::vector<fs::path>& majordomo_dirs() {
+  static const std::vector<fs::path> dirs = [] {
+    const HostLocation& host = host_location();
+    std::vector<fs::path> found;
+    if (const fs::path libdir = libdir_beside(host); !libdir.empty()) found.push_back(libdir / "majordomo");
+    if (in_build_tree(host.file)) found.push_back(fs::path(MAJORDOMO_BUILD_PLUGIN_DIR).parent_path());
+    found.push_back(fs::path(MAJORDOMO_INSTALL_LIBDIR) / "majordomo");
+    return found;
+  }();
   return dirs;
 }
 
 }  // namespace
 
-fs::path host_file() { return locate_host().file; }
+fs::path host_file() { return host_location().file; }
 
 fs::path plugin_dir() {
   std::error_code ec;

@@ -8,8 +8,6 @@
 #include <majordomo/sdk/str.hpp>
 #include <majordomo/version.hpp>
 
-#include <boost/dll/runtime_symbol_info.hpp>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,10 +16,9 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <utility>
 
-#ifndef MAJORDOMO_INSTALL_PLUGIN_DIR
-#error "MAJORDOMO_INSTALL_PLUGIN_DIR must be defined by the build"
-#endif
+#include <sys/stat.h>
 
 namespace majordomo {
 namespace fs = std::filesystem;
@@ -244,7 +241,10 @@ std::string LoadedPlugin::label() const {
   return fmt::format("the {} plugin ({})", info.provider_id, info.path.string());
 }
 
-std::vector<fs::path> plugin_search_path(const HostOptions& options) {
+namespace {
+
+// The search path, given the default directory (looked up once by the caller).
+std::vector<fs::path> search_path_with(const HostOptions& options, const fs::path& default_dir) {
   std::vector<fs::path> dirs = options.plugin_dirs;
   if (options.use_env_path) {
     if (const char* env = std::getenv("MAJORDOMO_PLUGIN_PATH"); env != nullptr) {
@@ -258,22 +258,32 @@ std::vector<fs::path> plugin_search_path(const HostOptions& options) {
       }
     }
   }
-  if (options.use_default_dir) dirs.push_back(default_plugin_dir());
-  // The same directory named twice is scanned once.
+  if (options.use_default_dir) dirs.push_back(default_dir);
+  // The same directory named twice (through a symlink, a trailing slash, "..") is scanned once:
+  // compared by file identity, one stat each, or by its normal form when it does not exist.
   std::vector<fs::path> unique;
-  std::set<fs::path> seen;
+  std::set<std::pair<dev_t, ino_t>> seen_files;
+  std::set<fs::path> seen_names;
   for (const auto& dir : dirs) {
-    std::error_code ec;
-    const fs::path key = fs::weakly_canonical(dir, ec);
-    if (seen.insert(ec ? dir : key).second) unique.push_back(dir);
+    struct stat status {};
+    const bool fresh = ::stat(dir.c_str(), &status) == 0
+                           ? seen_files.emplace(status.st_dev, status.st_ino).second
+                           : seen_names.insert(dir.lexically_normal()).second;
+    if (fresh) unique.push_back(dir);
   }
   return unique;
 }
 
+}  // namespace
+
+std::vector<fs::path> plugin_search_path(const HostOptions& options) {
+  return search_path_with(options, options.use_default_dir ? default_plugin_dir() : fs::path());
+}
+
 DiscoveryResult discover_plugins(const HostOptions& options) {
   DiscoveryResult result;
-  result.search_path = plugin_search_path(options);
   const fs::path default_dir = options.use_default_dir ? default_plugin_dir() : fs::path();
+  result.search_path = search_path_with(options, default_dir);
   std::optional<std::string> tls_module;  // looked up once, at the first candidate file
   for (const fs::path& dir : result.search_path) {
     std::error_code ec;
