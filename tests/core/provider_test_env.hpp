@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fake_server.hpp"
+#include "plugin_dirs.hpp"
 
 #include <majordomo/majordomo.hpp>
 
@@ -45,11 +46,7 @@ struct ProviderTestEnv {
   }
 
   static HostOptions host_options() {
-    HostOptions options;
-    options.plugin_dirs = {MAJORDOMO_TEST_PLUGIN_DIR};
-    options.use_env_path = false;
-    options.use_default_dir = false;
-    return options;
+    return only_plugin_dirs({MAJORDOMO_TEST_PLUGIN_DIR});
   }
 
   // Call tests see every scripted failure exactly once; the retry tests turn retrying back on.

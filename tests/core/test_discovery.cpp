@@ -1,4 +1,5 @@
 // Plugin discovery with real .so files: good, not-a-plugin, ABI out of range, duplicate, truncated.
+#include "plugin_dirs.hpp"
 #include "plugin_library.hpp"
 
 #include <majordomo/majordomo.hpp>
@@ -16,20 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-HostOptions only(std::vector<fs::path> dirs) {
-  HostOptions options;
-  options.plugin_dirs = std::move(dirs);
-  options.use_env_path = false;
-  options.use_default_dir = false;
-  return options;
-}
-
-const SkippedPlugin* skipped_file(const Host& host, std::string_view filename) {
-  for (const auto& skipped : host.skipped()) {
-    if (skipped.path.filename() == filename) return &skipped;
-  }
-  return nullptr;
-}
+using testing::skipped_file;
+const auto only = testing::only_plugin_dirs;
 
 ClientOptions echo_key() {
   ClientOptions options;

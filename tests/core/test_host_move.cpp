@@ -1,4 +1,6 @@
 // Host is movable: the target takes the plugins over, and the moved-from Host is empty but safe to call.
+#include "plugin_dirs.hpp"
+
 #include <majordomo/majordomo.hpp>
 
 #include <catch2/catch.hpp>
@@ -19,10 +21,7 @@ static_assert(!std::is_copy_constructible_v<Host>);
 namespace {
 
 HostOptions echo_only() {
-  HostOptions options;
-  options.plugin_dirs = {MAJORDOMO_TEST_GOOD_PLUGIN_DIR};
-  options.use_env_path = false;
-  options.use_default_dir = false;
+  HostOptions options = testing::only_plugin_dirs({MAJORDOMO_TEST_GOOD_PLUGIN_DIR});
   options.use_env_catalog = false;
   return options;
 }

@@ -16,11 +16,7 @@ using majordomo::testing::parse_object;
 namespace {
 
 HostOptions compatible_host_options() {
-  HostOptions options;
-  options.plugin_dirs = {MAJORDOMO_TEST_COMPATIBLE_PLUGIN_DIR};
-  options.use_env_path = false;
-  options.use_default_dir = false;
-  return options;
+  return testing::only_plugin_dirs({MAJORDOMO_TEST_COMPATIBLE_PLUGIN_DIR});
 }
 
 }  // namespace

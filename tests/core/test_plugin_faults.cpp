@@ -1,4 +1,5 @@
 // Faulty plugins never take the host down: discovery skips them with one plain reason, calls fail with kind plugin.
+#include "plugin_dirs.hpp"
 #include "provider_test_env.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,19 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-HostOptions faulty_and_real() {
-  HostOptions options;
-  options.plugin_dirs = {MAJORDOMO_TEST_FAULTY_PLUGIN_DIR, MAJORDOMO_TEST_PLUGIN_DIR};
-  options.use_env_path = false;
-  options.use_default_dir = false;
-  return options;
-}
+using testing::skipped_file;
 
-const SkippedPlugin* skipped_file(const Host& host, std::string_view filename) {
-  for (const auto& skipped : host.skipped()) {
-    if (skipped.path.filename() == filename) return &skipped;
-  }
-  return nullptr;
+HostOptions faulty_and_real() {
+  return testing::only_plugin_dirs({MAJORDOMO_TEST_FAULTY_PLUGIN_DIR, MAJORDOMO_TEST_PLUGIN_DIR});
 }
 
 // The raw plugin throws, on request, from the function its `fault` option names.
