@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace majordomo {
 
@@ -36,9 +37,22 @@ template <class T>
 std::optional<T> read_plugin_array_element(const T* first, std::size_t index, std::size_t v1_size) noexcept {
   if (first == nullptr || first->struct_size < v1_size) return std::nullopt;
   const std::size_t stride = first->struct_size;
+  if (stride % alignof(T) != 0) return std::nullopt;  // elements would be misaligned
   const T* element = reinterpret_cast<const T*>(reinterpret_cast<const char*>(first) + index * stride);
   if (element->struct_size != stride) return std::nullopt;
   return read_plugin_struct(element, v1_size);
+}
+
+// mj_str's contract: data may be null only when size is 0; `max_size` bounds what a plugin may
+// claim (a metadata string of SIZE_MAX bytes is a broken plugin, not an allocation to attempt).
+inline bool sound(mj_str text, std::size_t max_size = std::size_t{1} << 30) noexcept {
+  return text.size <= max_size && (text.size == 0 || text.data != nullptr);
+}
+
+// A plugin string as a view, empty when it breaks mj_str's contract (used for error texts, where
+// a broken string must not stop the error from being reported).
+inline std::string_view plugin_view(mj_str text) noexcept {
+  return sound(text) ? std::string_view(text.data, text.size) : std::string_view();
 }
 
 // Call inside a catch block: the exception being handled, in words ("std::runtime_error: x" is

@@ -41,13 +41,14 @@ bool valid_provider_id(std::string_view id) {
 // a plugin installed anywhere does https. Empty when the host has none.
 std::string host_tls_module_path() { return install_layout::tls_module_path().string(); }
 
-// mj_str's contract: data may be null only when size is 0.
-bool sound(mj_str text) noexcept { return text.size == 0 || text.data != nullptr; }
+// Metadata strings are names, URLs and header values: 64 KiB is far beyond any of them.
+constexpr std::size_t kMaxMetadataString = 64 * 1024;
+bool sound_metadata(mj_str text) noexcept { return sound(text, kMaxMetadataString); }
 bool sound(const mj_header* headers, std::size_t count) noexcept {
   if (count == 0) return true;
   if (headers == nullptr || count > 256) return false;
   return std::all_of(headers, headers + count,
-                     [](const mj_header& h) { return sound(h.name) && sound(h.value); });
+                     [](const mj_header& h) { return sound_metadata(h.name) && sound_metadata(h.value); });
 }
 
 ModelInfo copy_model(const mj_model_info& model) {
@@ -122,13 +123,15 @@ LoadOutcome read_metadata(const fs::path& path, const mj_plugin_answer& answer) 
   const auto info = read_plugin_struct(table->info, MJ_PROVIDER_INFO_V1_SIZE);
   if (!info) return skip(SkipReason::invalid_metadata, "its provider description is missing or truncated");
   const bool sound_info =
-      sound(info->provider_id) && sound(info->display_name) && sound(info->plugin_version) &&
-      sound(info->default_base_url) && sound(info->api_key_env) && sound(info->base_url_env) &&
-      sound(info->auth_header) && sound(info->required_headers, info->required_header_count) &&
+      sound_metadata(info->provider_id) && sound_metadata(info->display_name) &&
+      sound_metadata(info->plugin_version) && sound_metadata(info->default_base_url) &&
+      sound_metadata(info->api_key_env) && sound_metadata(info->base_url_env) &&
+      sound_metadata(info->auth_header) && sound(info->required_headers, info->required_header_count) &&
       sound(info->gateway_headers, info->gateway_header_count) &&
-      (info->model_count == 0 || info->models != nullptr);
+      info->model_count <= 65536 && (info->model_count == 0 || info->models != nullptr);
   if (!sound_info) {
-    return skip(SkipReason::invalid_metadata, "its provider description has a null string or header list");
+    return skip(SkipReason::invalid_metadata,
+                "its provider description has a null or oversized string, or a malformed header list");
   }
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->table = *table;
@@ -150,7 +153,7 @@ LoadOutcome read_metadata(const fs::path& path, const mj_plugin_answer& answer) 
   out.base_url_env = as_string(info->base_url_env);
   for (std::size_t i = 0; i < info->model_count; ++i) {
     const auto model = read_plugin_array_element(info->models, i, MJ_MODEL_INFO_V1_SIZE);
-    if (!model || !sound(model->id) || model->id.size == 0) {
+    if (!model || !sound_metadata(model->id) || model->id.size == 0) {
       return skip(SkipReason::invalid_metadata,
                   fmt::format("its model catalog entry {} is malformed (sizes differ, or no id)", i + 1));
     }
@@ -206,11 +209,11 @@ LoadOutcome load_one(const fs::path& path, const std::string& tls_module) {
     return skip(SkipReason::plugin_fault,
                 fmt::format("its entry point threw instead of answering: {}", describe_current_exception()));
   }
+  // MJ_ENTRY_FAILED with a reason; without one it is a refusal (before 0.2 any non-zero result was).
   if (result == MJ_ENTRY_FAILED) {
-    const std::string why = entry_failure(failure, sizeof(failure));
-    return skip(SkipReason::plugin_fault,
-                why.empty() ? std::string("its entry point failed without saying why")
-                            : fmt::format("it could not describe itself: {}", why));
+    if (const std::string why = entry_failure(failure, sizeof(failure)); !why.empty()) {
+      return skip(SkipReason::plugin_fault, fmt::format("it could not describe itself: {}", why));
+    }
   }
   if (result != MJ_ENTRY_ACCEPTED || answer.table == nullptr || answer.abi_chosen < kHostAbiMin ||
       answer.abi_chosen > kHostAbiMax) {
@@ -220,7 +223,13 @@ LoadOutcome load_one(const fs::path& path, const std::string& tls_module) {
                             answer.abi_min, answer.abi_max, kHostAbiMin, kHostAbiMax, kHostAbiMax,
                             answer.abi_max));
   }
-  LoadOutcome outcome = read_metadata(path, answer);
+  LoadOutcome outcome;
+  try {
+    outcome = read_metadata(path, answer);
+  } catch (...) {  // e.g. out of memory for a catalog the plugin claims: one plugin, not discovery
+    return skip(SkipReason::invalid_metadata,
+                fmt::format("its provider description could not be read: {}", describe_current_exception()));
+  }
   if (outcome.plugin) outcome.plugin->library = std::move(library);
   return outcome;
 }

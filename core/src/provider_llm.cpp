@@ -176,7 +176,7 @@ class ProviderStreamSource final : public StreamSource {
       event.struct_size = sizeof(mj_event);
       mj_status* status = nullptr;
       const int32_t result = owner_->into_plugin(
-          "call_next", [&] { return call_next(call_, &event, &status); }, &request_headers_, response_.content);
+          "call_next", [&] { return call_next(call_, &event, &status); }, &request_headers_, &response_.content);
       if (result < 0) {
         close();
         owner_->throw_status(status, response_.content, response_.request_id, &request_headers_);
@@ -185,6 +185,11 @@ class ProviderStreamSource final : public StreamSource {
         close();
         finish();
         return false;
+      }
+      if (!sound(event.text) || !sound(event.request_id) || !sound(event.model)) {
+        close();
+        owner_->throw_plugin_fault("call_next", "it returned an event with a null string of non-zero size",
+                                   &request_headers_, response_.content);
       }
       switch (event.type) {
         case MJ_EVENT_TEXT:
@@ -370,7 +375,7 @@ void ProviderLLM::throw_plugin_fault(const char* function, std::string what, con
   details.partial_content = std::move(partial_content);
   scrub(what, request_headers);
   details.message = fmt::format(
-      "{} let an exception escape from {} ({}); this is a bug in the plugin, not in the request: "
+      "{} broke the plugin ABI in {} ({}); this is a bug in the plugin, not in the request: "
       "report it to the plugin's author (majordomo does not retry it)",
       plugin_->label(), function, what);
   throw_error(std::move(details));
@@ -419,9 +424,9 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
   if (fields) {
     details.kind = static_cast<ErrorKind>(fields->kind);
     details.http_status = fields->http_status;
-    details.message.assign(view(fields->message));
-    details.provider_error_type.assign(view(fields->provider_error_type));
-    details.request_id.assign(view(fields->request_id));
+    details.message.assign(plugin_view(fields->message));
+    details.provider_error_type.assign(plugin_view(fields->provider_error_type));
+    details.request_id.assign(plugin_view(fields->request_id));
     if (fields->retry_after_ms >= 0) details.retry_after_ms = fields->retry_after_ms;
   } else {
     details.kind = ErrorKind::plugin;

@@ -67,14 +67,16 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
                                  const HeaderSet* request_headers = nullptr) const;
   // Runs one call through the plugin's function table. An exception the plugin lets escape
   // (its ABI forbids that) becomes a PluginError naming the plugin and `function`, scrubbed like
-  // any plugin message; the host goes on.
+  // any plugin message, as does any other breach found in what the call returned; the host goes on. `partial_content` (the text streamed so far) is copied
+  // only when that happens: this wraps every event of a stream.
   template <class Call>
   decltype(auto) into_plugin(const char* function, Call&& call, const HeaderSet* request_headers = nullptr,
-                             std::string partial_content = {}) const {
+                             const std::string* partial_content = nullptr) const {
     try {
       return call();
     } catch (...) {
-      throw_plugin_fault(function, describe_current_exception(), request_headers, std::move(partial_content));
+      throw_plugin_fault(function, describe_current_exception(), request_headers,
+                         partial_content != nullptr ? *partial_content : std::string());
     }
   }
   [[noreturn]] void throw_plugin_fault(const char* function, std::string what, const HeaderSet* request_headers,

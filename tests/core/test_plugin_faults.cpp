@@ -76,6 +76,44 @@ TEST_CASE("discovery skips each faulty file with one plain reason and loads ever
   CHECK(std::getenv("MAJORDOMO_TEST_CONSTRUCTOR_RAN") == nullptr);
 }
 
+TEST_CASE("malformed metadata skips that plugin only; result 2 without a reason is a refusal", "[faults]") {
+  const Host host(testing::only_plugin_dirs({MAJORDOMO_TEST_MALFORMED_PLUGIN_DIR, MAJORDOMO_TEST_PLUGIN_DIR}));
+  CHECK(host.find_plugin("openai") != nullptr);
+  REQUIRE(host.skipped().size() == 2);
+  const SkippedPlugin* oversized = skipped_file(host, "libmajordomo-test_raw_oversized_id.so");
+  REQUIRE(oversized != nullptr);
+  CHECK(oversized->reason == SkipReason::invalid_metadata);
+  CHECK_THAT(oversized->message, Catch::Contains("oversized string"));
+  const SkippedPlugin* refusal = skipped_file(host, "libmajordomo-test_raw_old_refusal.so");
+  REQUIRE(refusal != nullptr);
+  CHECK(refusal->reason == SkipReason::abi_out_of_range);
+  CHECK_THAT(refusal->message, Catch::StartsWith("it speaks plugin ABI 7..7"));
+}
+
+TEST_CASE("strings that break mj_str's contract in an event or a status do not reach the caller", "[faults]") {
+  const Host host(faulty_and_real());
+  SECTION("an event: the call fails with kind plugin") {
+    auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault("null_text"));
+    try {
+      (void)llm->get_response("hello");
+      FAIL("no error");
+    } catch (const PluginError& error) {
+      CHECK_THAT(error.what(), Catch::Contains("call_next") && Catch::Contains("null string"));
+    }
+  }
+  SECTION("a status: the error is still reported, without the broken field") {
+    auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault("null_status"));
+    try {
+      (void)llm->get_response("hello");
+      FAIL("no error");
+    } catch (const RateLimitedError& error) {
+      CHECK(error.http_status() == 429);
+      CHECK_THAT(error.what(), Catch::Contains("slow down"));
+      CHECK(error.details().request_id.empty());
+    }
+  }
+}
+
 TEST_CASE("the dynamic loader's refusals are short sentences without library internals", "[faults]") {
   // A sound plugin file that needs a library nobody has: the ELF checks pass, the loader refuses it.
   HostOptions options;
@@ -103,7 +141,7 @@ TEST_CASE("a plugin that throws through the C ABI fails that call with kind plug
         CHECK(error.provider() == "raw-faults");
         CHECK_THAT(error.what(), Catch::Contains("the raw-faults plugin (") &&
                                      Catch::Contains("libmajordomo-test_raw_faults.so") &&
-                                     Catch::Contains("escape from " + function) &&
+                                     Catch::Contains("the plugin ABI in " + function) &&
                                      Catch::Contains("raw plugin failure") && !Catch::Contains("sk-raw-secret-123"));
         CHECK(error.details().failed_attempts.empty());
         CHECK(error.partial_content() == (fault == "next" ? "raw answer" : ""));

@@ -15,8 +15,9 @@ namespace majordomo {
 // Callers may rely on: configuration errors are raised before any byte is sent; rate_limited,
 // overloaded, server, timeout and connection are the transient kinds a retry or cascade may act
 // on; plugin means the provider plugin itself failed (a bug in it, not in the request or the
-// service): it is never retried, and a cascade moves past it to a member of another plugin. A rate_limited error whose provider_error_type says the quota is used up (OpenAI's
-// "insufficient_quota") will not pass by waiting: retry layers must check that type.
+// service): it is never retried, and a cascade moves past it to its next member. A rate_limited
+// error whose provider_error_type says the quota is used up (OpenAI's "insufficient_quota") will
+// not pass by waiting: retry layers must check that type.
 enum class ErrorKind : int32_t {
   configuration = 1,
   authentication = 2,

@@ -1,7 +1,10 @@
 // Fault plugin "raw-faults": a hand-written v1 table whose functions throw through the C ABI on request.
 // The option fault=<create|build|open|next|close|status|destroy> picks the function that throws a
 // C++ exception instead of returning; the host must survive each one and report it as kind plugin.
-// No I/O: a call answers "raw answer" from memory.
+// fault=null_text and fault=null_status break mj_str's contract ({NULL, 5}) in an event and in a
+// status instead. No I/O: a call answers "raw answer" from memory. Built twice more with broken
+// metadata (tests/core/CMakeLists.txt): RAW_FAULTS_OVERSIZED_ID claims a provider id of SIZE_MAX
+// bytes; RAW_FAULTS_OLD_REFUSAL answers 2 with no reason, as a plugin older than 0.2 might refuse.
 #include <majordomo/plugin.h>
 
 #include <cstring>
@@ -32,7 +35,13 @@ struct Prepared : mj_prepared {};
 
 const mj_model_info kModels[] = {{sizeof(mj_model_info), MJ_CAP_STREAMING, str("raw-1"), 1.0, 2.0, -1, -1, 100}};
 
-const mj_provider_info kInfo = {sizeof(mj_provider_info), MJ_AUTH_NONE, str("raw-faults"), str("Raw faults (test)"),
+#ifdef RAW_FAULTS_OVERSIZED_ID
+constexpr mj_str kProviderId{"raw-oversized", SIZE_MAX};
+#else
+constexpr mj_str kProviderId = str("raw-faults");
+#endif
+
+const mj_provider_info kInfo = {sizeof(mj_provider_info), MJ_AUTH_NONE, kProviderId, str("Raw faults (test)"),
                                 str("1.0.0"), str("http://127.0.0.1:9/raw"), str(""), str(""), str(""),
                                 nullptr, 0, nullptr, 0, kModels, 1};
 
@@ -82,7 +91,7 @@ mj_status* call_open(mj_instance* instance, const mj_call_params*, mj_call** out
 int32_t call_next(mj_call* call, mj_event* event, mj_status** error) {
   auto* self = reinterpret_cast<Call*>(call);
   if (self->step == 1) fault_if(self->fault, "next");  // after one piece of text reached the host
-  if (self->step == 0 && self->fault == "status") {
+  if (self->step == 0 && (self->fault == "status" || self->fault == "null_status")) {
     auto* status = new Status{};
     status->struct_size = sizeof(mj_status);
     status->kind = MJ_ERR_RATE_LIMITED;
@@ -90,8 +99,14 @@ int32_t call_next(mj_call* call, mj_event* event, mj_status** error) {
     status->retry_after_ms = -1;
     status->text = "raw plugin: slow down";
     status->message = mj_str{status->text.data(), status->text.size()};
+    if (self->fault == "null_status") status->request_id = mj_str{nullptr, 5};
     *error = status;
     return -1;
+  }
+  if (self->step == 0 && self->fault == "null_text") {
+    event->type = MJ_EVENT_TEXT;
+    event->text = mj_str{nullptr, 5};
+    return 1;
   }
   switch (self->step++) {
     case 0: event->type = MJ_EVENT_TEXT; event->text = str("raw answer"); return 1;
@@ -108,8 +123,10 @@ void call_close(mj_call* call) {
 }
 
 void status_release(mj_status* status) {
-  delete static_cast<Status*>(status);
-  throw std::runtime_error("raw plugin failure in status_release");
+  auto* self = static_cast<Status*>(status);
+  const bool null_status = self->request_id.size != 0;
+  delete self;
+  if (!null_status) throw std::runtime_error("raw plugin failure in status_release");
 }
 
 const mj_plugin_v1 kTable = {sizeof(mj_plugin_v1), 1, &kInfo, &instance_create, &instance_destroy, &request_build,
@@ -118,6 +135,11 @@ const mj_plugin_v1 kTable = {sizeof(mj_plugin_v1), 1, &kInfo, &instance_create, 
 }  // namespace
 
 extern "C" MJ_PLUGIN_EXPORT int32_t majordomo_plugin_entry(const mj_host_offer* offer, mj_plugin_answer* answer) {
+#ifdef RAW_FAULTS_OLD_REFUSAL
+  answer->abi_min = 7;
+  answer->abi_max = 7;
+  return 2;
+#endif
   answer->abi_min = 1;
   answer->abi_max = 1;
   if (offer->abi_min > 1 || offer->abi_max < 1) return MJ_ENTRY_REFUSED;

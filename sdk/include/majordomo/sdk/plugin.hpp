@@ -68,6 +68,18 @@ inline mj_status* status_from(const ProviderError& error) noexcept {
                      error.request_id(), error.retry_after_ms());
 }
 
+// A status of kind MJ_ERR_PLUGIN: "<function> threw: <what>". Building the text may itself run
+// out of memory; that must not leave the noexcept caller.
+inline mj_status* fault_status(const char* function, std::string_view what) noexcept {
+  try {
+    std::string message(function);
+    message.append(" threw: ").append(what);
+    return make_status(MJ_ERR_PLUGIN, message);
+  } catch (...) {
+    return out_of_memory_status();
+  }
+}
+
 // Runs `body`, converting any exception into a status. A ProviderError keeps its kind; anything
 // else is a fault of the plugin itself (MJ_ERR_PLUGIN, never retried), named after `function`.
 template <class Body>
@@ -80,9 +92,9 @@ mj_status* guarded(const char* function, Body&& body) noexcept {
   } catch (const std::bad_alloc&) {
     return out_of_memory_status();
   } catch (const std::exception& error) {
-    return make_status(MJ_ERR_PLUGIN, std::string(function) + " threw: " + error.what());
+    return fault_status(function, error.what());
   } catch (...) {
-    return make_status(MJ_ERR_PLUGIN, std::string(function) + " threw an exception that is not a std::exception");
+    return fault_status(function, "an exception that is not a std::exception");
   }
 }
 
@@ -244,6 +256,9 @@ struct Exporter {
       return MJ_ENTRY_REFUSED;
     try {
       if (MJ_HAS_FIELD(offer, mj_host_offer, tls_module_path)) use_host_tls_module(view(offer->tls_module_path));
+    } catch (...) {  // out of memory for a path: the SDK's own search for the module remains
+    }
+    try {
       answer->table = &table();
     } catch (const std::exception& error) {
       detail::write_entry_failure(*answer, "its provider description (info()) threw: ", error.what());

@@ -312,7 +312,9 @@ enum {
   MJ_ENTRY_REFUSED = 1,  /* no ABI in common; answer->abi_min/abi_max tell what the plugin speaks */
   MJ_ENTRY_FAILED = 2    /* (0.2) the plugin could not describe itself (its metadata threw, say);
                             answer->failure tells why when the host gave a buffer. A host treats
-                            any other non-zero value as MJ_ENTRY_REFUSED. */
+                            any other non-zero value, and MJ_ENTRY_FAILED with no reason written
+                            (a plugin older than 0.2 that returned 2 meant "refused"), as
+                            MJ_ENTRY_REFUSED. */
 };
 
 /* The plugin's answer. The plugin fills abi_min/abi_max with the range it speaks in every case,
@@ -376,7 +378,7 @@ typedef struct mj_plugin_v1 {
  * (answer->table set), MJ_ENTRY_REFUSED when it speaks none of them (answer->abi_min/abi_max
  * still tell what it speaks), MJ_ENTRY_FAILED when it cannot describe itself. Must not throw,
  * must not allocate anything the host would have to free, may be called more than once and from
- * several threads at once (each with its own offer and answer). The host reads the offer's
+ * several threads at once (each with its own offer and answer). The plugin reads the offer's
  * fields past MJ_HOST_OFFER_V1_SIZE, and writes the answer's past MJ_PLUGIN_ANSWER_V1_SIZE, only
  * as their struct_size allows (MJ_HAS_FIELD). */
 typedef int32_t (*mj_plugin_entry_fn)(const mj_host_offer* offer, mj_plugin_answer* answer);
