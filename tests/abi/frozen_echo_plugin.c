@@ -1,12 +1,25 @@
-/* Plugin "frozen-echo", written in C against a frozen copy of plugin.h: an old plugin in a newer host. */
+/* Plugin "frozen-echo", written in C against a frozen copy of plugin.h (0.2, or 0.1): an old plugin in a newer host. */
 /*
  * It answers without I/O and reports, in its answer, the struct sizes the host handed it, so the
  * tests can check that a host whose structs grew still drives it: "<prompt> | offer=N config=N
  * request=N params=N event=N | <url>". The prompt "fail" answers with a rate-limit status instead.
  * Only the fields of the header it was compiled with are read or written, and a host struct is
- * written no further than its struct_size, as every plugin must.
+ * written no further than its struct_size, as every plugin must. Built once against each frozen
+ * header: FROZEN_ECHO_0_1 is the build against the 0.1 header, as "frozen-echo-0-1".
  */
 #include <majordomo/plugin.h>
+
+#ifdef FROZEN_ECHO_0_1
+/* The 0.1 header predates these names; what they name is what its structs and results were. */
+#define FROZEN_ID "frozen-echo-0-1"
+#define MJ_REQUEST_V1_SIZE sizeof(mj_request)
+#define MJ_PLUGIN_ANSWER_V1_SIZE sizeof(mj_plugin_answer)
+#define MJ_HOST_OFFER_V1_SIZE sizeof(mj_host_offer)
+#define MJ_ENTRY_ACCEPTED 0
+#define MJ_ENTRY_REFUSED 1
+#else
+#define FROZEN_ID "frozen-echo"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +34,7 @@ static const mj_model_info frozen_models[] = {
 
 static const mj_provider_info frozen_info = {
     sizeof(mj_provider_info), MJ_AUTH_HEADER,
-    FROZEN_STR("frozen-echo"),      FROZEN_STR("Frozen echo (ABI test)"),
+    FROZEN_STR(FROZEN_ID),          FROZEN_STR("Frozen echo (ABI test)"),
     FROZEN_STR("0.2.0"),            FROZEN_STR("http://127.0.0.1:9/frozen"),
     FROZEN_STR("FROZEN_ECHO_API_KEY"), FROZEN_STR("FROZEN_ECHO_BASE_URL"),
     FROZEN_STR("X-Frozen-Key"),     NULL, 0, NULL, 0, frozen_models, 1};
@@ -75,7 +88,7 @@ static void frozen_instance_destroy(mj_instance* instance) { free(instance); }
 static mj_status* frozen_request_build(mj_instance* instance, const mj_request* request, mj_prepared** out) {
   (void)instance;
   if (request->struct_size < MJ_REQUEST_V1_SIZE || request->message_count == 0) {
-    return frozen_status_new(MJ_ERR_CONFIGURATION, 0, "frozen-echo needs a v1 request with a message");
+    return frozen_status_new(MJ_ERR_CONFIGURATION, 0, FROZEN_ID " needs a v1 request with a message");
   }
   const mj_str text = request->messages[request->message_count - 1].content;
   frozen_prepared* prepared = calloc(1, sizeof(frozen_prepared));
@@ -107,7 +120,7 @@ static mj_status* frozen_call_open(mj_instance* instance, const mj_call_params* 
   const frozen_instance* self = (const frozen_instance*)instance;
   const char* body = params->body.data;
   const char* semicolon = params->body.size > 0 ? memchr(body, ';', params->body.size) : NULL;
-  if (semicolon == NULL) return frozen_status_new(MJ_ERR_BAD_REQUEST, 400, "frozen-echo: no size in the body");
+  if (semicolon == NULL) return frozen_status_new(MJ_ERR_BAD_REQUEST, 400, FROZEN_ID ": no size in the body");
   const int prompt_size = (int)(params->body.size - (size_t)(semicolon + 1 - body));
   frozen_call* call = calloc(1, sizeof(frozen_call));
   const size_t capacity = (size_t)prompt_size + params->url.size + 160;
@@ -151,7 +164,7 @@ static int32_t frozen_call_next(mj_call* handle, mj_event* host, mj_status** err
     call->size += (size_t)n + url_size;
     call->step = 0;
     if (call->fail) {
-      mj_status* status = frozen_status_new(MJ_ERR_RATE_LIMITED, 429, "frozen-echo: slow down");
+      mj_status* status = frozen_status_new(MJ_ERR_RATE_LIMITED, 429, FROZEN_ID ": slow down");
       if (status != NULL) {
         status->retry_after_ms = 1500;
         status->request_id.data = "frozen-req-1";
@@ -218,7 +231,9 @@ MJ_PLUGIN_EXPORT int32_t majordomo_plugin_entry(const mj_host_offer* offer, mj_p
   offered_size = offer->struct_size;
   answer->abi_chosen = 1;
   answer->table = &frozen_table;
+#ifndef FROZEN_ECHO_0_1 /* 0.1 had no call_params_size: the host hears nothing, as from any 0.1 plugin */
   /* It reads mj_call_params no further than the v1 fields: say so where the host can hear it. */
   if (MJ_HAS_FIELD(answer, mj_plugin_answer, call_params_size)) answer->call_params_size = MJ_CALL_PARAMS_V1_SIZE;
+#endif
   return MJ_ENTRY_ACCEPTED;
 }

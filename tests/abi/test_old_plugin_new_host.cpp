@@ -34,18 +34,21 @@ ClientOptions frozen_options() {
 
 // This file is compiled twice: into the normal test build, and (MAJORDOMO_TEST_GROWN_HOST) against
 // a copy of the host whose every growable plugin struct has an extra field at its end, as a later
-// release would. The plugin never changes: it was built from tests/abi/frozen/0.2.
-TEST_CASE("a plugin built against the frozen 0.2 header loads and answers", "[abi]") {
+// release would. The plugins never change: frozen-echo was built from tests/abi/frozen/0.2 and
+// frozen-echo-0-1 from tests/abi/frozen/0.1, the header of the first release.
+TEST_CASE("plugins built against the frozen 0.1 and 0.2 headers load and answer", "[abi]") {
   Host host = frozen_plugin_host();
   REQUIRE(host.skipped().empty());
-  const PluginInfo* info = host.find_plugin("frozen-echo");
+  for (const std::string id : {"frozen-echo", "frozen-echo-0-1"}) {
+  DYNAMIC_SECTION("plugin " << id) {
+  const PluginInfo* info = host.find_plugin(id);
   REQUIRE(info != nullptr);
   CHECK(info->display_name == "Frozen echo (ABI test)");
   REQUIRE(info->models.size() == 1);
   CHECK(info->models[0].id == "frozen-1");
   CHECK(info->models[0].priced());
 
-  auto llm = host.get_llm_instance("frozen-echo", "frozen-1", frozen_options());
+  auto llm = host.get_llm_instance(id, "frozen-1", frozen_options());
   const Response answer = llm->get_response("hello");
   // The sizes the plugin was handed are this host's; a grown host's are larger than the plugin's own.
   CHECK(answer.content == fmt::format("hello | offer={} config={} request={} params={} event={} | "
@@ -78,7 +81,9 @@ TEST_CASE("a plugin built against the frozen 0.2 header loads and answers", "[ab
     CHECK(error.http_status() == 429);
     CHECK(error.retry_after_ms() == 1500);
     CHECK(error.request_id() == "frozen-req-1");
-    CHECK(std::string(error.what()) == "frozen-echo: slow down");
+    CHECK(std::string(error.what()) == id + ": slow down");
+  }
+  }
   }
 }
 
@@ -87,6 +92,7 @@ TEST_CASE("a plugin that reads only the v1 call params is refused a proxy, not s
   ClientOptions options = frozen_options();
   options.proxy = "http://127.0.0.1:3128";
   CHECK_THROWS_AS(host.get_llm_instance("frozen-echo", "frozen-1", options), ConfigurationError);
+  CHECK_THROWS_AS(host.get_llm_instance("frozen-echo-0-1", "frozen-1", options), ConfigurationError);
 }
 
 TEST_CASE("today's plugins answer through this host too", "[abi]") {
