@@ -76,7 +76,7 @@ TEST_CASE("discovery skips each faulty file with one plain reason and loads ever
   CHECK(std::getenv("MAJORDOMO_TEST_CONSTRUCTOR_RAN") == nullptr);
 }
 
-TEST_CASE("malformed metadata skips that plugin only; result 2 without a reason is a refusal", "[faults]") {
+TEST_CASE("malformed metadata skips that plugin only, and result 2 without a reason is a refusal", "[faults]") {
   const Host host(testing::only_plugin_dirs({MAJORDOMO_TEST_MALFORMED_PLUGIN_DIR, MAJORDOMO_TEST_PLUGIN_DIR}));
   CHECK(host.find_plugin("openai") != nullptr);
   REQUIRE(host.skipped().size() == 2);
