@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 
 #include <poll.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <array>
@@ -48,52 +47,11 @@ namespace detail_http {
 
 using detail_ascii::iequals;
 using detail_socket::PosixSocket;
+using detail_socket::SigpipeBlock;
 using detail_socket::SocketError;
 using detail_tls::SocketFault;
 using detail_tls::TlsApi;
 
-// Writing to a socket the peer reset raises SIGPIPE, which would kill the host process. Plain
-// sockets are written with MSG_NOSIGNAL; OpenSSL writes with write(), so TLS writes (and the TLS
-// goodbye sent when a pooled connection is closed) run under this guard. It blocks SIGPIPE in
-// this thread and swallows one raised meanwhile, leaving the process's disposition alone. When the
-// signal is already blocked in the thread, the guard costs one system call. No thread_local
-// caches this: a plugin is unloadable, and a dlclose'd library's thread-local block is left
-// dangling in every thread's TLS vector (LeakSanitizer faults scanning it at exit).
-class SigpipeBlock {
- public:
-  SigpipeBlock() noexcept {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    if (pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) != 0) return;
-    if (sigismember(&previous_, SIGPIPE) == 1) return;  // the mask did not change: nothing to restore
-    sigset_t pending;
-    sigemptyset(&pending);
-    // A SIGPIPE that was pending before is not ours to swallow: unblock at once and stay out.
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-      return;
-    }
-    active_ = true;
-  }
-  ~SigpipeBlock() {
-    if (!active_) return;
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      const timespec no_wait{0, 0};
-      while (sigtimedwait(&pipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t previous_{};
-  bool active_ = false;
-};
 
 
 // The forward proxy a target is reached through (HttpRequestSpec::proxy, parsed).

@@ -1,4 +1,4 @@
-// PosixSocket: getaddrinfo, non-blocking connect bounded by poll, SO_RCVTIMEO/SO_SNDTIMEO reads and writes, errno → SocketFault.
+// PosixSocket: getaddrinfo, non-blocking connect bounded by poll, SO_RCVTIMEO/SO_SNDTIMEO reads and writes, errno → SocketFault; SigpipeBlock.
 #include "posix_socket.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 namespace majordomo::sdk {
@@ -236,6 +238,33 @@ std::size_t PosixSocket::send(const char* bytes, std::size_t size) {
     if (error == EINTR) throw SocketError(SocketFault::timeout, "Timeout");
     throw_errno(error);
   }
+}
+
+SigpipeBlock::SigpipeBlock() noexcept {
+  sigemptyset(&pipe_);
+  sigaddset(&pipe_, SIGPIPE);
+  if (pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) != 0) return;
+  if (sigismember(&previous_, SIGPIPE) == 1) return;  // the mask did not change: nothing to restore
+  sigset_t pending;
+  sigemptyset(&pending);
+  // A SIGPIPE that was pending before is not ours to swallow: unblock at once and stay out.
+  if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    return;
+  }
+  active_ = true;
+}
+
+SigpipeBlock::~SigpipeBlock() {
+  if (!active_) return;
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+    const timespec no_wait{0, 0};
+    for (int attempt = 0; attempt < 8 && sigtimedwait(&pipe_, nullptr, &no_wait) < 0 && errno == EINTR; ++attempt) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
 }  // namespace detail_socket

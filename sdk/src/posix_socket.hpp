@@ -1,7 +1,9 @@
-// PosixSocket: the SDK's TCP client socket on plain POSIX calls (resolve, bounded connect, timed send/receive), so plugins need no libPocoNet.
+// PosixSocket: the SDK's TCP client socket on plain POSIX calls (resolve, bounded connect, timed send/receive), so plugins need no libPocoNet; the SIGPIPE guard for TLS writes.
 #pragma once
 
 #include "tls_api.hpp"
+
+#include <signal.h>
 
 #include <chrono>
 #include <cstddef>
@@ -69,6 +71,26 @@ class PosixSocket {
   int fd_ = -1;
   std::chrono::milliseconds receive_timeout_{0};
   std::chrono::milliseconds send_timeout_{0};
+};
+
+// Writing to a socket the peer reset raises SIGPIPE, which would kill the host process. Plain
+// sockets are written with MSG_NOSIGNAL; OpenSSL writes with write(), so TLS writes (and the TLS
+// goodbye sent when a pooled connection is closed) run under this guard. It blocks SIGPIPE in
+// this thread and swallows one raised meanwhile, leaving the process's disposition alone. When the
+// signal is already blocked in the thread, the guard costs one system call. No thread_local
+// caches this: a plugin is unloadable, and a dlclose'd library's thread-local block is left
+// dangling in every thread's TLS vector (LeakSanitizer faults scanning it at exit).
+class SigpipeBlock {
+ public:
+  SigpipeBlock() noexcept;
+  ~SigpipeBlock();
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t previous_{};
+  bool active_ = false;
 };
 
 }  // namespace detail_socket
