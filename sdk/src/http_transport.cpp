@@ -1,33 +1,28 @@
-// HttpTransport: our own HTTP/1.1 client on Poco sockets, a per-origin keep-alive pool, four timeouts; TLS loaded lazily.
+// HttpTransport: our own HTTP/1.1 client on POSIX sockets, a per-origin keep-alive pool, four timeouts; TLS loaded lazily.
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/sse.hpp>
 #include <majordomo/sdk/str.hpp>
 
 #include "ascii.hpp"
+#include "posix_socket.hpp"
 #include "tls_api.hpp"
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeParser.h>
-#include <Poco/Exception.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Timespan.h>
 #include <Poco/Timestamp.h>
 
 #include <fmt/format.h>
 
 #include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -51,51 +46,12 @@ using std::chrono::milliseconds;
 namespace detail_http {
 
 using detail_ascii::iequals;
+using detail_socket::PosixSocket;
+using detail_socket::SigpipeBlock;
+using detail_socket::SocketError;
+using detail_tls::SocketFault;
 using detail_tls::TlsApi;
-using detail_tls::TlsErrorKind;
 
-// Writing to a socket the peer reset raises SIGPIPE, which would kill the host process. Plain
-// sockets are written with MSG_NOSIGNAL; OpenSSL writes with write(), so TLS writes (and the TLS
-// goodbye sent when a pooled connection is closed) run under this guard. It blocks SIGPIPE in
-// this thread and swallows one raised meanwhile, leaving the process's disposition alone. When the
-// signal is already blocked in the thread, the guard costs one system call. No thread_local
-// caches this: a plugin is unloadable, and a dlclose'd library's thread-local block is left
-// dangling in every thread's TLS vector (LeakSanitizer faults scanning it at exit).
-class SigpipeBlock {
- public:
-  SigpipeBlock() noexcept {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    if (pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) != 0) return;
-    if (sigismember(&previous_, SIGPIPE) == 1) return;  // the mask did not change: nothing to restore
-    sigset_t pending;
-    sigemptyset(&pending);
-    // A SIGPIPE that was pending before is not ours to swallow: unblock at once and stay out.
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-      return;
-    }
-    active_ = true;
-  }
-  ~SigpipeBlock() {
-    if (!active_) return;
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      const timespec no_wait{0, 0};
-      while (sigtimedwait(&pipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t previous_{};
-  bool active_ = false;
-};
 
 
 // The forward proxy a target is reached through (HttpRequestSpec::proxy, parsed).
@@ -327,39 +283,38 @@ std::string timeout_message(Phase phase, const Wait& wait, const Budget& budget,
   return fmt::format("no response data from {} for {} ms (idle timeout)", origin, wait.limit.count());
 }
 
-// Translates a Poco failure into the error kinds of the ABI. Texts name the origin, never headers.
-// `tls` is the loaded TLS module when the connection is https: only it can tell its exceptions apart.
-ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& wait, const Budget& budget,
-                        const Target& target, const TlsApi* tls) {
+// Translates a socket failure into the error kinds of the ABI. Texts name the origin, never headers.
+ProviderError map_error(const SocketError& error, Phase phase, const Wait& wait, const Budget& budget,
+                        const Target& target) {
   const std::string& host = target.host;
   const std::string& origin = target.origin;
-  if (dynamic_cast<const Poco::TimeoutException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_TIMEOUT, timeout_message(phase, wait, budget, origin));
-  const TlsErrorKind tls_kind = tls != nullptr ? tls->classify(error) : TlsErrorKind::not_tls;
-  switch (tls_kind) {
-    case TlsErrorKind::certificate_name:
+  switch (error.fault()) {
+    case SocketFault::timeout:
+      return ProviderError(MJ_ERR_TIMEOUT, timeout_message(phase, wait, budget, origin));
+    case SocketFault::tls_certificate_name:
       return ProviderError(MJ_ERR_CONNECTION,
                            fmt::format("TLS certificate verification failed for {}: {}; the certificate "
                                        "does not name this host: connect by a name it lists",
-                                       host, error.displayText()));
-    case TlsErrorKind::certificate_untrusted:
+                                       host, error.what()));
+    case SocketFault::tls_certificate_untrusted:
       return ProviderError(MJ_ERR_CONNECTION,
                            fmt::format("TLS certificate verification failed for {}: {}; point tls.ca_file "
                                        "at the CA that signed the server certificate",
-                                       host, error.displayText()));
-    case TlsErrorKind::closed:
-    case TlsErrorKind::other:
+                                       host, error.what()));
+    case SocketFault::tls_closed:
+    case SocketFault::tls_other:
       return ProviderError(MJ_ERR_CONNECTION,
                            fmt::format("TLS {} with {} failed: {}",
-                                       phase == Phase::connect ? "handshake" : "connection", origin,
-                                       error.displayText()));
-    case TlsErrorKind::not_tls:
+                                       phase == Phase::connect ? "handshake" : "connection", origin, error.what()));
+    case SocketFault::refused:
+      return ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by {}", origin));
+    case SocketFault::unresolved:
+      return ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot resolve host {}: {}", host, error.what()));
+    case SocketFault::none:
+    case SocketFault::reset:
+    case SocketFault::other:
       break;
   }
-  if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by {}", origin));
-  if (dynamic_cast<const Poco::Net::DNSException*>(&error) != nullptr)
-    return ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot resolve host {}: {}", host, error.displayText()));
   const char* doing = "connection to";
   switch (phase) {
     case Phase::connect: doing = "connecting to"; break;
@@ -367,18 +322,15 @@ ProviderError map_error(const Poco::Exception& error, Phase phase, const Wait& w
     case Phase::head: doing = "waiting for the response head from"; break;
     case Phase::body: doing = "reading the response body from"; break;
   }
-  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, error.displayText()));
+  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, error.what()));
 }
 
-// How writing to a connection the server already closed fails. Used only for a write that failed
-// (PooledConnection::write_failed): the same errors while waiting for the head come after the
-// whole request left, and the server may be working on it.
-bool is_stale_connection_error(const Poco::Exception& error, const TlsApi* tls) {
-  if (dynamic_cast<const Poco::Net::ConnectionResetException*>(&error) != nullptr) return true;
-  if (dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&error) != nullptr) return true;
-  if (tls != nullptr && tls->classify(error) == TlsErrorKind::closed) return true;
-  if (dynamic_cast<const Poco::IOException*>(&error) != nullptr && error.code() == EPIPE) return true;
-  return false;
+// How writing to a connection the server already closed fails (reset, aborted, EPIPE, or a TLS
+// peer gone without a goodbye). Used only for a write that failed (PooledConnection::write_failed):
+// the same errors while waiting for the head come after the whole request left, and the server
+// may be working on it.
+bool is_stale_connection_error(const SocketError& error) {
+  return error.fault() == SocketFault::reset || error.fault() == SocketFault::tls_closed;
 }
 
 [[noreturn]] void malformed_head(const Target& target, std::string_view what) {
@@ -418,8 +370,8 @@ using namespace detail_http;  // this file's own helpers
 // Outside detail_http because http.hpp forward-declares it in this namespace.
 class PooledConnection {
  public:
-  PooledConnection(Poco::Net::StreamSocket stream, const TlsApi* tls_api)
-      : socket(std::move(stream)), tls(tls_api), in_(new char[kReadBufferSize]) {}
+  explicit PooledConnection(PosixSocket plain) : plain_(std::move(plain)), in_(new char[kReadBufferSize]) {}
+  ~PooledConnection() { drop(); }
   PooledConnection(const PooledConnection&) = delete;
   PooledConnection& operator=(const PooledConnection&) = delete;
 
@@ -466,22 +418,32 @@ class PooledConnection {
     return n;
   }
 
+  // The TLS handshake on this connected (maybe tunnelled) socket, bounded by `timeout`; SNI and
+  // the certificate check use `host`. From here on the module reads and writes the descriptor.
+  void start_tls(const TlsApi& api, detail_tls::TlsContext* context, const std::string& host, milliseconds timeout) {
+    detail_tls::TlsError error;
+    const auto limit = static_cast<int>(std::clamp<milliseconds::rep>(timeout.count(), 1, INT_MAX));
+    secure_ = api.wrap(context, plain_.release(), host, limit, error);
+    if (secure_ == nullptr) throw SocketError(error.fault, error.message);
+    tls = &api;
+    receive_armed_ = send_armed_ = milliseconds(-1);  // the handshake left its own timeouts
+  }
+
   // One socket read straight into `dst`, waiting at most `limit`; 0 at EOF. The socket's receive
   // timeout is changed only when its current value is longer than allowed, or so much shorter that
   // waking up for nothing would cost: alternating first_byte and idle would otherwise cost a
   // setsockopt per request. A read that timed out early is retried until `limit` has passed.
   std::size_t receive(char* dst, std::size_t size, milliseconds limit) {
-    const int want = static_cast<int>(std::min<std::size_t>(size, std::numeric_limits<int>::max()));
     const Clock::time_point start = Clock::now();
     for (milliseconds left = limit;;) {
       if (receive_armed_ > left || receive_armed_ * 4 < left) {
-        socket.setReceiveTimeout(Poco::Timespan(left.count() * 1000));
+        arm(left, milliseconds(-1));
         receive_armed_ = left;
       }
       try {
-        const int n = socket.receiveBytes(dst, want);
-        return n > 0 ? static_cast<std::size_t>(n) : 0;
-      } catch (const Poco::TimeoutException&) {
+        return read_once(dst, size);
+      } catch (const SocketError& error) {
+        if (error.fault() != SocketFault::timeout) throw;
         left = limit - std::chrono::duration_cast<milliseconds>(Clock::now() - start);
         if (left < milliseconds(1)) throw;
       }
@@ -489,20 +451,14 @@ class PooledConnection {
   }
 
   // Writes all of `bytes`; records a failure so that the caller knows the request did not get out.
+  // Plain sockets write with MSG_NOSIGNAL; for TLS the caller holds a SigpipeBlock.
   void send_all(std::string_view bytes, milliseconds limit) {
-    if (send_armed_ > limit || send_armed_ * 4 < limit) {
-      socket.setSendTimeout(Poco::Timespan(limit.count() * 1000));
-      send_armed_ = limit;
-    }
-    // OpenSSL ignores the flags; for TLS the caller holds a SigpipeBlock instead.
-    const int flags = tls == nullptr ? MSG_NOSIGNAL : 0;
     try {
-      while (!bytes.empty()) {
-        const int piece = static_cast<int>(std::min<std::size_t>(bytes.size(), 1u << 30));
-        const int n = socket.sendBytes(bytes.data(), piece, flags);
-        if (n <= 0) throw Poco::Net::ConnectionResetException("the connection closed while sending");
-        bytes.remove_prefix(static_cast<std::size_t>(n));
+      if (send_armed_ > limit || send_armed_ * 4 < limit) {
+        arm(milliseconds(-1), limit);
+        send_armed_ = limit;
       }
+      while (!bytes.empty()) bytes.remove_prefix(write_once(bytes.data(), bytes.size()));
     } catch (...) {
       write_failed = true;
       throw;
@@ -513,34 +469,29 @@ class PooledConnection {
   // readable socket (data, EOF or an error). On an idle connection any of these means the peer
   // closed it or broke the protocol, so it must not carry a request.
   bool readable_now() noexcept {
-    try {
-      if (buffered() > 0) return true;
-      if (tls != nullptr && socket.available() > 0) return true;  // a TLS socket's available() is SSL_pending
-      // ::poll, not Socket::poll: Poco's is built on epoll and costs four system calls.
-      pollfd probe{socket.impl()->sockfd(), POLLIN, 0};
-      int ready = 0;
-      while ((ready = ::poll(&probe, 1, 0)) < 0 && errno == EINTR) {
-      }
-      return ready != 0;  // readable, closed, failed, or cannot even be polled
-    } catch (...) {  // a socket that cannot even be polled is no better than a closed one
-      return true;
+    if (buffered() > 0) return true;
+    if (secure_ != nullptr && tls->pending(secure_) > 0) return true;
+    pollfd probe{secure_ != nullptr ? tls->fd(secure_) : plain_.fd(), POLLIN, 0};
+    if (probe.fd < 0) return true;  // a socket that cannot even be polled is no better than a closed one
+    int ready = 0;
+    for (int attempt = 0; attempt < 8 && (ready = ::poll(&probe, 1, 0)) < 0 && errno == EINTR; ++attempt) {
     }
+    return ready != 0;  // readable, closed, failed, or cannot even be polled
   }
 
   // Closes without a TLS goodbye: nothing is written, so it neither blocks nor raises SIGPIPE.
   void drop() noexcept {
-    if (tls != nullptr) {
-      tls->abort(socket);
-      return;
-    }
-    try {
-      socket.close();
-    } catch (...) {  // the connection is being thrown away; nothing useful to report
-    }
+    if (secure_ != nullptr) tls->abort(std::exchange(secure_, nullptr));
+    plain_.close();
   }
 
-  Poco::Net::StreamSocket socket;
-  const TlsApi* tls;  // null for plain TCP
+  // Closes with a TLS goodbye (the caller blocks SIGPIPE): for idle connections the pool lets go.
+  void close() noexcept {
+    if (secure_ != nullptr) tls->close(std::exchange(secure_, nullptr));
+    plain_.close();
+  }
+
+  const TlsApi* tls = nullptr;  // null for plain TCP
   std::string request;  // the request head (and a small body), formatted here for each request
   std::vector<ResponseHeader> headers;  // of the current exchange's response
   Clock::time_point idle_since{};
@@ -549,6 +500,38 @@ class PooledConnection {
   bool write_failed = false;
 
  private:
+  // Either timeout; negative: leave it.
+  void arm(milliseconds receive, milliseconds send) {
+    if (secure_ == nullptr) {
+      if (receive.count() >= 0) plain_.set_receive_timeout(receive);
+      if (send.count() >= 0) plain_.set_send_timeout(send);
+      return;
+    }
+    const auto clamp = [](milliseconds value) {
+      return static_cast<int>(std::min<milliseconds::rep>(value.count(), INT_MAX));
+    };
+    detail_tls::TlsError error;
+    if (!tls->set_timeouts(secure_, clamp(receive), clamp(send), error)) throw SocketError(error.fault, error.message);
+  }
+
+  std::size_t read_once(char* dst, std::size_t size) {
+    if (secure_ == nullptr) return plain_.receive(dst, size);
+    detail_tls::TlsError error;
+    const long n = tls->receive(secure_, dst, size, error);
+    if (n < 0) throw SocketError(error.fault, error.message);
+    return static_cast<std::size_t>(n);
+  }
+
+  std::size_t write_once(const char* bytes, std::size_t size) {
+    if (secure_ == nullptr) return plain_.send(bytes, size);
+    detail_tls::TlsError error;
+    const long n = tls->send(secure_, bytes, size, error);
+    if (n <= 0) throw SocketError(error.fault, error.message);
+    return static_cast<std::size_t>(n);
+  }
+
+  PosixSocket plain_;                          // the TCP socket until start_tls()
+  detail_tls::TlsSocket* secure_ = nullptr;    // after start_tls(): the module owns the descriptor
   std::unique_ptr<char[]> in_;
   std::size_t pinned_ = 0;  // [0, pinned_): the current response head, which headers point into
   std::size_t begin_ = 0;   // [begin_, end_): received and not yet consumed
@@ -636,10 +619,7 @@ class ConnectionPool {
     if (connections.empty()) return;
     SigpipeBlock no_sigpipe;  // a TLS close writes close_notify, maybe to a reset peer
     for (auto& connection : connections) {
-      try {
-        connection->socket.close();
-      } catch (...) {  // closing an idle connection has no one to report to
-      }
+      connection->close();
     }
     connections.clear();
   }
@@ -1067,10 +1047,9 @@ std::size_t HttpExchange::read_some(char* dst, std::size_t size) {
   } catch (const ProviderError&) {
     state.broken = true;
     throw;
-  } catch (const Poco::Exception& error) {
+  } catch (const SocketError& error) {
     state.broken = true;
-    throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target,
-                    state.connection->tls);
+    throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target);
   }
 }
 
@@ -1279,34 +1258,31 @@ ProviderError proxy_refused_credentials(const ProxyRoute& proxy) {
 
 // A TCP connection to the proxy. Failures name the proxy, not the origin: the origin was never
 // reached, and a user reading "connection refused by api.example.com" would look in the wrong place.
-Poco::Net::StreamSocket connect_proxy(const Target& target, const Budget& budget, milliseconds connect_timeout) {
+PosixSocket connect_proxy(const Target& target, const Budget& budget, milliseconds connect_timeout) {
   const ProxyRoute& proxy = *target.proxy;
   const Wait wait = budget.wait_for(connect_timeout);
   try {
-    Poco::Net::StreamSocket socket;
-    socket.connect(Poco::Net::SocketAddress(proxy.host, proxy.port), Poco::Timespan(wait.limit.count() * 1000));
-    return socket;
-  } catch (const Poco::TimeoutException&) {
-    if (wait.total_limited)
-      throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("exchange with {} through proxy {} exceeded {} ms (total timeout)",
-                                                      target.origin, proxy.name, budget.total.count()));
-    throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("could not connect to proxy {} within {} ms (connect timeout); {}",
-                                                    proxy.name, wait.limit.count(), kProxyRemedy));
-  } catch (const Poco::Net::ConnectionRefusedException&) {
-    throw ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by proxy {}; {}", proxy.name, kProxyRemedy));
-  } catch (const Poco::Exception& error) {
+    return PosixSocket::connect(proxy.host, proxy.port, wait.limit);
+  } catch (const SocketError& error) {
+    if (error.fault() == SocketFault::timeout) {
+      if (wait.total_limited)
+        throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("exchange with {} through proxy {} exceeded {} ms (total timeout)",
+                                                        target.origin, proxy.name, budget.total.count()));
+      throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("could not connect to proxy {} within {} ms (connect timeout); {}",
+                                                      proxy.name, wait.limit.count(), kProxyRemedy));
+    }
+    if (error.fault() == SocketFault::refused)
+      throw ProviderError(MJ_ERR_CONNECTION, fmt::format("connection refused by proxy {}; {}", proxy.name, kProxyRemedy));
     throw ProviderError(MJ_ERR_CONNECTION, fmt::format("cannot connect to proxy {}: {}; {}", proxy.name,
-                                                       error.displayText(), kProxyRemedy));
+                                                       error.what(), kProxyRemedy));
   }
 }
 
-// Asks the proxy for a tunnel to the origin (CONNECT host:port) on `socket`. Anything but a 2xx
-// answer is an error naming the proxy: 407 is MJ_ERR_AUTHENTICATION (the proxy's credentials, not
-// the provider's), every other refusal MJ_ERR_CONNECTION with the proxy's status line.
-void open_tunnel(Poco::Net::StreamSocket& socket, const Target& target, const Budget& budget,
-                 milliseconds first_byte) {
+// Asks the proxy for a tunnel to the origin (CONNECT host:port) on the plain connection `tunnel`.
+// Anything but a 2xx answer is an error naming the proxy: 407 is MJ_ERR_AUTHENTICATION (the proxy's
+// credentials, not the provider's), every other refusal MJ_ERR_CONNECTION with the proxy's status line.
+void open_tunnel(PooledConnection& tunnel, const Target& target, const Budget& budget, milliseconds first_byte) {
   const ProxyRoute& proxy = *target.proxy;
-  PooledConnection tunnel(socket, nullptr);
   std::string& request = tunnel.request;
   const std::string authority = target.host.find(':') != std::string::npos
                                     ? fmt::format("[{}]:{}", target.host, target.port)
@@ -1323,12 +1299,12 @@ void open_tunnel(Poco::Net::StreamSocket& socket, const Target& target, const Bu
   } catch (const ProviderError& error) {
     throw ProviderError(error.kind(), fmt::format("proxy {} did not open a tunnel to {}: {}; {}", proxy.name,
                                                   authority, error.what(), kProxyRemedy));
-  } catch (const Poco::TimeoutException&) {
-    throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("proxy {} did not answer CONNECT {} within {} ms; {}",
-                                                    proxy.name, authority, wait.limit.count(), kProxyRemedy));
-  } catch (const Poco::Exception& error) {
+  } catch (const SocketError& error) {
+    if (error.fault() == SocketFault::timeout)
+      throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("proxy {} did not answer CONNECT {} within {} ms; {}",
+                                                      proxy.name, authority, wait.limit.count(), kProxyRemedy));
     throw ProviderError(MJ_ERR_CONNECTION, fmt::format("proxy {} failed while opening a tunnel to {}: {}; {}",
-                                                       proxy.name, authority, error.displayText(), kProxyRemedy));
+                                                       proxy.name, authority, error.what(), kProxyRemedy));
   }
   if (facts.status == 407) throw proxy_refused_credentials(proxy);
   if (facts.status < 200 || facts.status >= 300) {
@@ -1357,17 +1333,16 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
   const TlsApi* tls = nullptr;
   if (target.secure) {
     Pool& pool = *pool_;
-    try {
-      std::call_once(pool.tls_once, [&] {
-        const TlsApi& api = detail_tls::tls_api();  // throws MJ_ERR_CONFIGURATION when the module is missing
-        pool.tls_context = api.create_context(config_.ca_file, config_.verify_tls);
-        pool.tls = &api;
-      });
-    } catch (const Poco::Exception& error) {
-      throw ProviderError(MJ_ERR_CONFIGURATION,
-                          fmt::format("cannot set up TLS (tls.ca_file '{}'): {}", config_.ca_file,
-                                      error.displayText()));
-    }
+    std::call_once(pool.tls_once, [&] {
+      const TlsApi& api = detail_tls::tls_api();  // throws MJ_ERR_CONFIGURATION when the module is missing
+      detail_tls::TlsError error;
+      pool.tls_context = api.create_context(config_.ca_file, config_.verify_tls, error);
+      if (pool.tls_context == nullptr) {
+        throw ProviderError(MJ_ERR_CONFIGURATION,
+                            fmt::format("cannot set up TLS (tls.ca_file '{}'): {}", config_.ca_file, error.message));
+      }
+      pool.tls = &api;
+    });
     tls = pool.tls;
   }
 
@@ -1391,26 +1366,19 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
     try {
       if (!reused) {
         wait = budget.wait_for(config_.connect_timeout);
-        const Poco::Timespan connect_limit(wait.limit.count() * 1000);
-        Poco::Net::StreamSocket socket;
         if (target.proxy) {
-          socket = connect_proxy(target, budget, config_.connect_timeout);
-          if (tls != nullptr) {
-            open_tunnel(socket, target, budget, config_.first_byte_timeout);
-            // TLS to the origin inside the tunnel: SNI and the certificate check use its name.
-            wait = budget.wait_for(config_.connect_timeout);
-            socket = tls->wrap(pool_->tls_context, target.host, socket, Poco::Timespan(wait.limit.count() * 1000));
-          }
-        } else if (tls != nullptr) {
-          const Poco::Net::SocketAddress address(target.host, target.port);
-          socket = tls->connect(pool_->tls_context, target.host, address, connect_limit);
+          connection = std::make_unique<PooledConnection>(connect_proxy(target, budget, config_.connect_timeout));
+          if (tls != nullptr) open_tunnel(*connection, target, budget, config_.first_byte_timeout);
         } else {
-          socket.connect(Poco::Net::SocketAddress(target.host, target.port), connect_limit);
+          connection = std::make_unique<PooledConnection>(PosixSocket::connect(target.host, target.port, wait.limit));
         }
-        connection = std::make_unique<PooledConnection>(std::move(socket), tls);
+        if (tls != nullptr) {
+          // TLS to the origin (inside the tunnel, if any): SNI and the certificate check use its
+          // name; the handshake gets a connect timeout of its own, as with Poco before.
+          wait = budget.wait_for(config_.connect_timeout);
+          connection->start_tls(*tls, pool_->tls_context, target.host, wait.limit);
+        }
         pool_->opened.fetch_add(1);
-        // Head and body leave in one segment; without this, Nagle holds a second send back.
-        connection->socket.setNoDelay(true);
       }
       phase = Phase::send;
       wait = budget.wait_for(config_.idle_timeout);
@@ -1433,14 +1401,14 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
     } catch (const ProviderError&) {
       if (connection) connection->drop();
       throw;
-    } catch (const Poco::Exception& error) {
+    } catch (const SocketError& error) {
       const bool unsent = connection && connection->write_failed;
       if (connection) connection->drop();
       connection.reset();
       // Resend only what did not get out whole: a request that was written completely may be
       // running on the server (a billable completion), even if the connection died afterwards.
-      if (reused && unsent && is_stale_connection_error(error, tls)) continue;
-      throw map_error(error, phase, wait, budget, target, tls);
+      if (reused && unsent && is_stale_connection_error(error)) continue;
+      throw map_error(error, phase, wait, budget, target);
     }
   }
 }

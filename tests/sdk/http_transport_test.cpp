@@ -384,6 +384,33 @@ TEST_CASE("connection refused is a connection error", "[transport]") {
   CHECK_THAT(error.what(), Catch::Contains("refused"));
 }
 
+TEST_CASE("a connect that gets no answer ends at the connect timeout", "[transport][timeout]") {
+  // A listener whose accept queue is full drops further SYNs, so a connect neither succeeds nor
+  // fails: only the SDK's own bound (non-blocking connect + poll) ends it.
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0), 0);
+  const Poco::Net::SocketAddress address = listener.address();
+  std::vector<Poco::Net::StreamSocket> fillers;
+  for (int i = 0; i < 4; ++i) {
+    Poco::Net::StreamSocket filler;
+    try {
+      filler.connect(address, Poco::Timespan(0, 100'000));
+    } catch (const Poco::TimeoutException&) {
+      break;  // the queue is full
+    }
+    fillers.push_back(filler);
+  }
+  TransportConfig config = quick_config();
+  config.connect_timeout = 300ms;
+  HttpTransport transport(config);
+  const auto start = std::chrono::steady_clock::now();
+  const ProviderError error = expect_error([&] { post(transport, "http://localhost:" + std::to_string(address.port()) + "/"); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("within 300 ms (connect timeout)"));
+  CHECK(waited >= 250ms);
+  CHECK(waited < 3s);
+}
+
 TEST_CASE("malformed and non-http URLs are configuration errors", "[transport]") {
   HttpTransport transport(quick_config());
   for (const char* url : {"ftp://example.test/", "example.test/v1", "http://", "http://:80/", "http://host:0/",

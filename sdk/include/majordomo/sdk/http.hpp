@@ -96,18 +96,22 @@ class HttpExchange {
 
 // Thread-safe: many threads may send through one transport at once.
 //
-// Wire: the SDK writes and parses HTTP/1.1 itself on Poco::Net::StreamSocket (one send per small
-// request, TCP_NODELAY; the response head is read into a per-connection buffer and parsed in
-// place; Content-Length, chunked and until-close bodies; 1xx heads skipped; obs-fold and other
-// malformed heads are MJ_ERR_CONNECTION).
+// Wire: the SDK writes and parses HTTP/1.1 itself on POSIX sockets of its own (getaddrinfo, a
+// non-blocking connect bounded by the connect timeout, SO_RCVTIMEO/SO_SNDTIMEO reads and writes,
+// MSG_NOSIGNAL; one send per small request, TCP_NODELAY; the response head is read into a
+// per-connection buffer and parsed in place; Content-Length, chunked and until-close bodies; 1xx
+// heads skipped; obs-fold and other malformed heads are MJ_ERR_CONNECTION). A plugin linking this
+// library needs libPocoFoundation, which the host has loaded already, and not libPocoNet.
 //
 // TLS is loaded lazily. A plugin linking this library does not NEED libPocoNetSSL, libssl or
 // libcrypto: that closure costs every host process ≈ 3 ms of start-up and ≈ 3 MiB of RSS, also
 // when it never speaks https. The first https request of the process dlopens
 // libmajordomo-tls.so (RTLD_NOW | RTLD_LOCAL, once, never unloaded), a module of this same SDK
-// build that exports one versioned entry, majordomo_tls_v1, returning a function table (version
-// and struct_size checked) that creates the client context, connects a SecureStreamSocket with
-// SNI and the connect timeout, aborts it, and classifies TLS errors. The module is searched for:
+// build that exports one versioned entry, majordomo_tls_v2, returning a function table (version
+// and struct_size checked) that creates the client context, runs the handshake (SNI, VERIFY_STRICT
+// name check, bounded by the connect timeout) on a descriptor the transport connected (directly
+// or through a proxy's CONNECT tunnel), then reads, writes, and closes or aborts that TLS socket,
+// reporting failures as kinds and texts rather than Poco types. The module is searched for:
 //   1. $MAJORDOMO_TLS_MODULE (a file path);
 //   1b. the path the host named at the handshake (use_host_tls_module; hosts of 0.2 and later);
 //   2. <directory of the file this code was linked into>/../libmajordomo-tls.so, i.e. next to the
