@@ -1,4 +1,4 @@
-// HttpTransport: keep-alive HTTP/1.1 client on Poco sockets, a per-origin connection pool, four timeouts, TLS loaded lazily.
+// HttpTransport: keep-alive HTTP/1.1 client on POSIX sockets, a per-origin connection pool, four timeouts, TLS loaded lazily.
 #pragma once
 
 #include <majordomo/sdk/requires_cxx20.hpp>
