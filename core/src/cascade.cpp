@@ -155,6 +155,7 @@ bool cascade_fails_over(ErrorKind kind, bool checked) noexcept {
     case ErrorKind::connection:
     case ErrorKind::unsupported:
     case ErrorKind::plugin:  // the next member may be another plugin's code
+    case ErrorKind::protocol:  // ... or another server
       return true;
     case ErrorKind::parse:
     case ErrorKind::schema_mismatch:

@@ -7,10 +7,11 @@
 namespace majordomo {
 namespace {
 
-constexpr std::array<std::string_view, 17> kKindNames = {
+constexpr std::array<std::string_view, 18> kKindNames = {
     "",            "configuration", "authentication", "permission", "not_found", "bad_request",
     "rate_limited", "overloaded",   "server",         "timeout",    "connection", "truncated",
-    "parse",       "schema_mismatch", "cancelled",    "unsupported", "plugin"};
+    "parse",       "schema_mismatch", "cancelled",    "unsupported", "plugin",
+    "protocol"};
 
 }  // namespace
 
@@ -47,6 +48,7 @@ void throw_error(ErrorDetails details) {
     case ErrorKind::cancelled: throw CancelledError(std::move(details));
     case ErrorKind::unsupported: throw UnsupportedError(std::move(details));
     case ErrorKind::plugin: throw PluginError(std::move(details));
+    case ErrorKind::protocol: throw ProtocolError(std::move(details));
   }
   // A kind number from a newer plugin that this host does not know yet.
   details.kind = ErrorKind::server;

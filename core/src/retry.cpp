@@ -11,6 +11,8 @@ bool RetryPolicy::is_transient(const ErrorDetails& error) const noexcept {
   // A plugin that failed on a 5xx answer keeps the status, but resending runs the same faulty
   // code again: only the kinds a service produces are retried by status.
   if (error.kind == ErrorKind::plugin) return false;
+  // A server that breaks framing once breaks it the same way again.
+  if (error.kind == ErrorKind::protocol) return false;
   switch (error.http_status) {
     case 408: case 500: case 502: case 503: case 504: return true;
     default: return false;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <system_error>
 
 namespace majordomo::cli {
@@ -20,6 +21,9 @@ constexpr std::string_view kUsage = R"(usage:
                 [--schema FILE [--schema-name NAME]]   JSON Schema the answer must match
                 [--api chat_completions|responses]   OpenAI only: sugar for --option api=...
                 [--log sqlite:PATH|postgresql://... [--log-bodies DIR]]   record the call
+                [--timeout SECONDS]   the whole call: every attempt and wait (default 600)
+                [--connect-timeout SECONDS] [--first-byte-timeout SECONDS] [--idle-timeout SECONDS]
+                [--max-event-bytes N] [--max-body-bytes N]   response limits (4 MiB, 64 MiB)
                 PROMPT
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
   majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
@@ -56,6 +60,23 @@ Number parse_number(std::string_view flag, std::string_view text) {
     throw UsageError{fmt::format("{} takes a number, got '{}'", flag, text)};
   }
   return value;
+}
+
+// Seconds with an optional fraction ("2", "0.5"), at least 1 ms and at most a day.
+std::chrono::milliseconds parse_seconds(std::string_view flag, std::string_view text) {
+  const double seconds = parse_number<double>(flag, text);
+  if (!(seconds >= 0.001 && seconds <= 86'400.0)) {
+    throw UsageError{fmt::format("{} takes seconds between 0.001 and 86400", flag)};
+  }
+  return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+}
+
+std::size_t parse_byte_limit(std::string_view flag, std::string_view text) {
+  const auto bytes = parse_number<std::uint64_t>(flag, text);
+  if (bytes < 1024 || bytes > (std::uint64_t{1} << 32)) {
+    throw UsageError{fmt::format("{} takes a byte count between 1024 and 4294967296", flag)};
+  }
+  return static_cast<std::size_t>(bytes);
 }
 
 }  // namespace
@@ -97,6 +118,12 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--db") args.log_db = value();
     else if (arg == "--last") args.log_last = parse_number<int64_t>(arg, value());
     else if (arg == "--dir") args.dir = value();
+    else if (arg == "--timeout") args.deadline = parse_seconds(arg, value());
+    else if (arg == "--connect-timeout") args.connect_timeout = parse_seconds(arg, value());
+    else if (arg == "--first-byte-timeout") args.first_byte_timeout = parse_seconds(arg, value());
+    else if (arg == "--idle-timeout") args.idle_timeout = parse_seconds(arg, value());
+    else if (arg == "--max-event-bytes") args.max_event_bytes = parse_byte_limit(arg, value());
+    else if (arg == "--max-body-bytes") args.max_body_bytes = parse_byte_limit(arg, value());
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');

@@ -3,6 +3,8 @@
 
 #include <majordomo/majordomo.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +31,9 @@ struct Arguments {
   std::optional<std::string> log_target, log_bodies, log_db;  // ask --log/--log-bodies, logs --db
   std::optional<int64_t> log_last;
   std::optional<double> temperature, top_p;
+  // --timeout (the whole call), --connect-timeout, --first-byte-timeout, --idle-timeout (0.3)
+  std::optional<std::chrono::milliseconds> deadline, connect_timeout, first_byte_timeout, idle_timeout;
+  std::optional<std::size_t> max_event_bytes, max_body_bytes;  // (0.3)
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
   std::vector<std::string> plugin_dirs;
   std::optional<std::string> dir;  // plugin new --dir

@@ -211,6 +211,12 @@ int run_ask(const Arguments& args) {
   client.no_proxy = args.no_proxy;
   for (const auto& [key, value] : args.options) client.provider_options[key] = value;
   if (args.api) client.provider_options["api"] = *args.api;
+  if (args.deadline) client.timeouts.deadline = *args.deadline;
+  if (args.connect_timeout) client.timeouts.connect = *args.connect_timeout;
+  if (args.first_byte_timeout) client.timeouts.first_byte = *args.first_byte_timeout;
+  if (args.idle_timeout) client.timeouts.idle = *args.idle_timeout;
+  if (args.max_event_bytes) client.limits.max_event_bytes = *args.max_event_bytes;
+  if (args.max_body_bytes) client.limits.max_body_bytes = *args.max_body_bytes;
   std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
   const CallLog call_log{open_call_log(args, llm)};
   if (call_log.logger) llm = call_log.logger;

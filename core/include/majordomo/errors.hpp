@@ -34,7 +34,8 @@ enum class ErrorKind : int32_t {
   schema_mismatch = 13,
   cancelled = 14,
   unsupported = 15,
-  plugin = 16,  // added in 0.2
+  plugin = 16,    // added in 0.2
+  protocol = 17,  // added in 0.3: the server broke HTTP/SSE framing; deterministic, never retried
 };
 
 // "rate_limited", "bad_request", … (the names used in CLI output and logs).

@@ -5,6 +5,7 @@
 #include <majordomo/retry.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,11 +13,22 @@
 
 namespace majordomo {
 
+// How long a call may take. connect, first_byte, idle and total bound one attempt; deadline
+// bounds the whole call: every attempt, every backoff wait between them and, in a cascade, every
+// member (docs/reliability.md gives the rules). A zero or negative value means "no limit".
 struct Timeouts {
   std::chrono::milliseconds connect{10'000};
-  std::chrono::milliseconds first_byte{120'000};  // until the response head arrives
+  std::chrono::milliseconds first_byte{120'000};  // from the request sent to the end of the response head
   std::chrono::milliseconds idle{60'000};         // longest silence between two reads of a body
-  std::chrono::milliseconds total{600'000};       // the whole exchange
+  std::chrono::milliseconds total{600'000};       // one attempt, from connect to the last byte
+  std::chrono::milliseconds deadline{600'000};    // the whole call (0.3)
+};
+
+// Bounds on what a server may send (0.3). A response past one fails with a parse error that names
+// the limit; 0 means the default.
+struct ResponseLimits {
+  std::size_t max_event_bytes = 4u << 20;  // one SSE line, and one event's data
+  std::size_t max_body_bytes = 64u << 20;  // a whole non-streaming body
 };
 
 struct TlsOptions {
@@ -48,6 +60,7 @@ struct ClientOptions {
   // Resending of transient failures (default: 3 attempts in all, jittered exponential backoff,
   // rate limits fail fast). This instance is the only layer that retries; see retry.hpp.
   RetryPolicy retry;
+  ResponseLimits limits;  // (0.3)
 };
 
 struct RequestOptions {

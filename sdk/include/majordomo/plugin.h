@@ -30,6 +30,8 @@
  *       MJ_ERR_PLUGIN; mj_host_offer.tls_module_path; mj_plugin_answer.failure and
  *       failure_capacity with the MJ_ENTRY_* results; MJ_ABI_MIN/MJ_ABI_MAX, the MJ_*_V1_SIZE
  *       constants and MJ_HAS_FIELD (no layout change: they name what v1 already was).
+ *  0.3  MJ_ERR_PROTOCOL; mj_call_params.time_left_ms (the call's deadline);
+ *       mj_instance_config.max_event_bytes and max_body_bytes (response limits).
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -91,8 +93,11 @@ enum {
   MJ_ERR_SCHEMA_MISMATCH = 13,
   MJ_ERR_CANCELLED = 14,
   MJ_ERR_UNSUPPORTED = 15,   /* the provider or model cannot do what was asked */
-  MJ_ERR_PLUGIN = 16         /* the plugin itself failed: an exception it did not turn into a
+  MJ_ERR_PLUGIN = 16,        /* the plugin itself failed: an exception it did not turn into a
                                 status, a broken invariant. Never retried. (0.2) */
+  MJ_ERR_PROTOCOL = 17       /* the server broke HTTP or SSE framing (malformed head, chunk or
+                                length, an unrequested content encoding): deterministic, so
+                                never retried. A host older than 0.3 reads it as unknown. (0.3) */
 };
 
 /* Error status. Allocated by the plugin; the host releases it with mj_plugin_v1.status_release. */
@@ -178,6 +183,12 @@ typedef struct mj_instance_config {
   const mj_header* options;     /* provider-specific key/value options, e.g. api=responses */
   size_t option_count;
   /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.3) Response limits in bytes; 0 means "the plugin's default" (the SDK's: 4 MiB and 64 MiB).
+   * max_event_bytes bounds one SSE line and one event's data; max_body_bytes bounds a whole
+   * non-streaming body. A response past a limit fails with MJ_ERR_PARSE and a message that names
+   * the limit and ClientOptions::limits. */
+  int64_t max_event_bytes;
+  int64_t max_body_bytes;
 } mj_instance_config;
 #define MJ_INSTANCE_CONFIG_V1_SIZE 72u
 
@@ -245,6 +256,14 @@ typedef struct mj_call_params {
    * https ones, Proxy-Authorization from the user info, never pooling proxied connections with
    * direct ones, and never putting the password in a message. The SDK's HttpCall does all this. */
   mj_str proxy;
+  /* (0.3) What is left of the call's overall deadline (ClientOptions::timeouts.deadline, shared by
+   * every attempt, backoff wait and cascade member) when the host opens this attempt, in
+   * milliseconds; 0: no deadline. The plugin ends the attempt with MJ_ERR_TIMEOUT once that much
+   * time has passed since call_open began, whatever its own timeouts say; it covers call_open and
+   * every call_next. The host sends it only to a plugin whose call_params_size reaches it; an older
+   * plugin is bounded by its instance timeouts alone, and the host checks the deadline between
+   * attempts. */
+  int64_t time_left_ms;
 } mj_call_params;
 
 #define MJ_CALL_PARAMS_V1_SIZE 56u /* as first shipped, without `proxy` */
@@ -535,6 +554,10 @@ MJ_FROZEN_AT(mj_plugin_answer, call_params_size, 24);
 MJ_FROZEN_AT(mj_plugin_answer, reserved0, 28);
 MJ_FROZEN_AT(mj_plugin_answer, failure, 32);
 MJ_FROZEN_AT(mj_plugin_answer, failure_capacity, 40);
+/* Added in 0.3. */
+MJ_FROZEN_AT(mj_instance_config, max_event_bytes, 72);
+MJ_FROZEN_AT(mj_instance_config, max_body_bytes, 80);
+MJ_FROZEN_AT(mj_call_params, time_left_ms, 72);
 #endif
 
 #endif /* MAJORDOMO_PLUGIN_H */
