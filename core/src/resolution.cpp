@@ -54,6 +54,17 @@ std::string normalise_base_url(std::string_view url, std::string_view source,
   }
   std::string trimmed(url);
   while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  // "http://host:" would silently mean the default port: a port that was cut off or forgotten.
+  if (const std::size_t start = trimmed.find("://"); start != std::string::npos) {
+    const std::size_t end = std::min(trimmed.find_first_of("/?#", start + 3), trimmed.size());
+    if (end > start + 3 && trimmed[end - 1] == ':') {
+      throw_configuration_error(
+          fmt::format("base URL from {} for provider '{}' has an empty port after ':'; give the port "
+                      "(e.g. :8080) or drop the ':'",
+                      source, provider),
+          std::string(provider));
+    }
+  }
   // The URL is never echoed in these messages: it may carry credentials.
   Poco::URI uri;
   try {

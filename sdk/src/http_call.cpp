@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -72,9 +73,14 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   spec.headers = std::span<const mj_header>(params.headers, params.headers == nullptr ? 0 : params.header_count);
   spec.body = view(params.body);
   spec.stream = stream_;
-  // The proxy field exists only in hosts newer than the first v1 layout.
-  if (params.struct_size >= offsetof(mj_call_params, proxy) + sizeof(params.proxy)) spec.proxy = view(params.proxy);
+  // The proxy field exists only in hosts newer than the first v1 layout, the deadline in 0.3 ones.
+  if (MJ_HAS_FIELD(&params, mj_call_params, proxy)) spec.proxy = view(params.proxy);
+  if (MJ_HAS_FIELD(&params, mj_call_params, time_left_ms) && params.time_left_ms > 0)
+    spec.time_left = std::chrono::milliseconds(params.time_left_ms);
+  sse_.set_max_event_bytes(transport.config().max_event_bytes);
+  max_body_bytes_ = transport.config().max_body_bytes;
   exchange_ = transport.send(spec);
+  refuse_unusable_response(*exchange_);
   // Some OpenAI-compatible servers ignore "stream": true and answer with one JSON document. Fed
   // to the SSE parser it would look like a stream without its terminator, and the answer would be
   // lost; decoded as a body it is the complete answer it is.
@@ -82,6 +88,48 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   if (stream_ && status >= 200 && status < 300 &&
       detail_ascii::media_type_is(exchange_->header("content-type"), "application/json")) {
     stream_ = false;
+  }
+}
+
+namespace {
+
+// Server-provided text for a message: at most 200 bytes, control bytes and non-ASCII escaped, so
+// that a header cannot inject terminal escapes or break a message's UTF-8.
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMost = 200;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMost; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x7f) out.append(fmt::format("\\x{:02x}", c));
+    else out.push_back(static_cast<char>(c));
+  }
+  if (text.size() > kMost) out.append("…");
+  return out;
+}
+
+}  // namespace
+
+void HttpCall::refuse_unusable_response(const HttpExchange& exchange) const {
+  const int status = exchange.status();
+  if (status >= 300 && status < 400) {
+    // Following would resend the request, credentials included, to wherever the server points.
+    const std::string_view location = exchange.header("location");
+    throw ProviderError(
+        MJ_ERR_BAD_REQUEST,
+        fmt::format("{} answered HTTP {} redirecting to {}; redirects are not followed, for safety (the request's "
+                    "credentials would go with it): set the base URL (--base-url, ClientOptions::base_url) to "
+                    "the final address",
+                    exchange.origin(), status, location.empty() ? std::string("(no Location header)") : printable(location)),
+        status, {}, std::string(request_id()));
+  }
+  // No Accept-Encoding is sent, so a compressed body was not asked for and cannot be decoded.
+  const std::string_view encoding = exchange.header("content-encoding");
+  if (!encoding.empty() && !detail_ascii::iequals(encoding, "identity")) {
+    throw ProviderError(MJ_ERR_PROTOCOL,
+                        fmt::format("{} sent its answer with Content-Encoding '{}', which was not asked for and "
+                                    "cannot be decoded; the server (or a proxy between) must send it unencoded",
+                                    exchange.origin(), printable(encoding)),
+                        status, {}, std::string(request_id()));
   }
 }
 
@@ -143,7 +191,7 @@ bool HttpCall::fill() {
     decode_error_status(status);
   }
   if (!stream_) {
-    exchange_->read_all(body_);  // keeps SseDecoder::kPadding spare bytes for simdjson
+    exchange_->read_all(body_, max_body_bytes_);  // keeps SseDecoder::kPadding spare bytes for simdjson
     decoder_->on_body(body_, sink_);
     return false;
   }

@@ -54,8 +54,11 @@ Target parse_url(std::string_view url) {
   } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) bad_url("an IPv6 address must be in brackets, e.g. http://[::1]:8080");
   }
   if (host.empty()) bad_url("the host is missing");
+  // "http://host:" would silently mean the default port: a port that was cut off or forgotten.
+  if (authority.back() == ':') bad_url("the port after ':' is empty; give one (e.g. :8080) or drop the ':'");
   for (const char c : host) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) bad_url("the host contains a space or control character");
   }
@@ -85,6 +88,9 @@ Target parse_url(std::string_view url) {
 
   std::string lower_host(host);
   for (char& c : lower_host) c = detail_ascii::fold(c);
+  // IPv6 literals keep their brackets in every message: "http://[::1]:1", never "http://::1:1".
+  if (lower_host.find(':') != std::string::npos) lower_host = fmt::format("[{}]", lower_host);
+  target.host_name = lower_host;
   target.origin = fmt::format("{}://{}:{}", target.secure ? "https" : "http", lower_host, target.port);
   target.url.assign(url);
   return target;

@@ -22,9 +22,10 @@ struct Target {
   bool secure = false;
   std::string host;       // without brackets, for DNS
   std::uint16_t port = 0;
+  std::string host_name;  // lower-case, an IPv6 literal in brackets: the host as messages name it
   std::string host_header;  // the default Host value: host[:port], the port only when not the default
   std::string path;       // request target: path and query
-  std::string origin;     // scheme://host:port, the name used in messages
+  std::string origin;     // scheme://host:port (scheme://[v6]:port), the name used in messages
   std::string url;        // what this was parsed from: URLs repeat, so the last one is reused
   std::optional<ProxyRoute> proxy;  // set: every connection goes through this forward proxy
   std::string proxy_spec;  // what `proxy` was parsed from (empty: direct)

@@ -12,12 +12,14 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 #include <ctime>
 #include <utility>
 
@@ -83,6 +85,14 @@ Address resolve(const std::string& host, std::uint16_t port) {
     address.length = sizeof(v6);
     return address;
   }
+  // RFC 6761 6.4: names under .invalid never resolve, and a resolver need not be asked (so no
+  // query leaves the machine for them).
+  constexpr std::string_view kInvalid = ".invalid";
+  std::string_view name(host);
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.size() >= kInvalid.size() &&
+      strncasecmp(name.data() + name.size() - kInvalid.size(), kInvalid.data(), kInvalid.size()) == 0)
+    throw SocketError(SocketFault::unresolved, fmt::format("Host not found: {}", host));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -216,15 +226,13 @@ void PosixSocket::set_send_timeout(milliseconds timeout) {
 }
 
 std::size_t PosixSocket::receive(char* dst, std::size_t size) {
-  const Clock::time_point start = Clock::now();
-  for (;;) {
-    const ssize_t n = ::recv(fd_, dst, size, 0);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    const int error = errno;
-    if (error == EINTR && time_left(start, receive_timeout_)) continue;
-    if (error == EINTR) throw SocketError(SocketFault::timeout, "Timeout");
-    throw_errno(error);
-  }
+  const ssize_t n = ::recv(fd_, dst, size, 0);
+  if (n >= 0) return static_cast<std::size_t>(n);
+  const int error = errno;
+  // A signal ended the wait early. Retrying here would start the whole receive timeout again; the
+  // caller knows how much of its wait is left and waits only for that (PooledConnection::receive).
+  if (error == EINTR) throw SocketError(SocketFault::timeout, "interrupted");
+  throw_errno(error);
 }
 
 std::size_t PosixSocket::send(const char* bytes, std::size_t size) {

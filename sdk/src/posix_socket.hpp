@@ -54,8 +54,9 @@ class PosixSocket {
   void set_receive_timeout(std::chrono::milliseconds timeout);
   void set_send_timeout(std::chrono::milliseconds timeout);
 
-  // One recv of at most `size` bytes: the count, 0 at EOF. Throws SocketError (timeout once the
-  // receive timeout passed; EINTR is retried only within it).
+  // One recv of at most `size` bytes: the count, 0 at EOF. Throws SocketError: timeout once the
+  // receive timeout passed, and also when a signal interrupted the wait (EINTR), so that the
+  // caller resumes with what is left of its own budget rather than a fresh timeout.
   std::size_t receive(char* dst, std::size_t size);
   // One send (MSG_NOSIGNAL: a reset peer is an error, not SIGPIPE) of at most `size` bytes: the
   // count, > 0. Throws SocketError.

@@ -1,5 +1,8 @@
 // SseDecoder: WHATWG event-stream parsing over one reusable read buffer, zero-copy for single-line data.
+#include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/sse.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cassert>
@@ -90,7 +93,24 @@ std::size_t SseDecoder::find_cr(std::size_t from) {
   return kNone;
 }
 
+void SseDecoder::too_large(const char* what, std::size_t limit) const {
+  throw ProviderError(MJ_ERR_PARSE,
+                      fmt::format("{} over {} bytes (the max_event_bytes limit is {}); raise "
+                                  "ClientOptions::limits.max_event_bytes (CLI --max-event-bytes)",
+                                  what, limit, max_event_));
+}
+
+void SseDecoder::check_pending() const {
+  // [scan_, end_): a line still without its end; [cursor_, end_): everything the pending event
+  // keeps in the buffer. Either past its bound and the server is not sending events we can use.
+  if (end_ - scan_ > max_event_) too_large("an SSE line", max_event_);
+  if (end_ - cursor_ > 2 * max_event_) too_large("an SSE event whose lines (comments included) add up to", 2 * max_event_);
+}
+
 void SseDecoder::add_data_line(std::size_t begin, std::size_t size) {
+  // "+ 1": the '\n' that joins this line to the one before.
+  data_total_ += size + (data_lines_ > 0 ? 1 : 0);
+  if (data_total_ > max_event_) too_large("an SSE event with data", max_event_);
   ++data_lines_;
   if (data_lines_ == 1) {
     data_begin_ = begin;
@@ -110,6 +130,7 @@ void SseDecoder::add_data_line(std::size_t begin, std::size_t size) {
 void SseDecoder::reset_event() noexcept {
   type_size_ = 0;
   data_lines_ = 0;
+  data_total_ = 0;
   data_size_ = 0;
   joined_slot_ = kNone;
 }
@@ -133,7 +154,10 @@ bool SseDecoder::next(SseEvent& event) {
   char* const base = buffer_.get();
   for (;;) {
     if (skip_lf_) {
-      if (scan_ == end_) return false;
+      if (scan_ == end_) {
+        check_pending();
+        return false;
+      }
       if (base[scan_] == '\n') ++scan_;
       skip_lf_ = false;
     }
@@ -153,6 +177,7 @@ bool SseDecoder::next(SseEvent& event) {
     const std::size_t eol = std::min(lf, cr);
     if (eol == kNone) {
       lf_checked_ = end_;
+      check_pending();
       return false;  // incomplete line: wait for more input
     }
     std::size_t after = eol + 1;
@@ -166,6 +191,7 @@ bool SseDecoder::next(SseEvent& event) {
     const std::size_t begin = scan_;
     const std::size_t size = eol - begin;
     scan_ = after;
+    if (size > max_event_) too_large("an SSE line", max_event_);  // one that arrived whole
 
     if (size == 0) {
       if (data_lines_ > 0) {

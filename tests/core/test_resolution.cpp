@@ -224,3 +224,38 @@ TEST_CASE("HeaderSet keeps one header per name and the winning spelling", "[reso
   CHECK(headers.erase("X-CUSTOM-CASE"));
   CHECK(headers.empty());
 }
+
+TEST_CASE("a base URL with an empty port is a configuration error", "[resolution]") {
+  for (const char* url : {"http://127.0.0.1:", "http://127.0.0.1:/v1", "https://[::1]:/v1"}) {
+    INFO(url);
+    try {
+      resolve_base_url(std::string(url), "", "", "openai");
+      FAIL("expected a configuration error");
+    } catch (const ConfigurationError& error) {
+      CHECK_THAT(error.what(), Catch::Contains("empty port") && !Catch::Contains("127.0.0.1"));
+    }
+  }
+  CHECK(resolve_base_url(std::string("http://127.0.0.1:8080/v1"), "", "", "openai").base_url ==
+        "http://127.0.0.1:8080/v1");
+}
+
+TEST_CASE("HeaderSet stays linear with twenty thousand headers, one value per name", "[headers]") {
+  // Quadratic set() or merge() would take minutes here; linear ones take milliseconds.
+  constexpr int kCount = 20'000;
+  HeaderSet headers;
+  for (int i = 0; i < kCount; ++i) headers.set("X-Header-" + std::to_string(i), "v" + std::to_string(i));
+  HeaderSet later;
+  for (int i = 0; i < kCount; i += 2) later.set("x-header-" + std::to_string(i), "later");
+  headers.merge(later);
+  CHECK(headers.size() == kCount);
+  REQUIRE(headers.find("X-HEADER-0") != nullptr);
+  CHECK(*headers.find("X-HEADER-0") == "later");
+  CHECK(*headers.find("x-header-1") == "v1");
+  CHECK(headers.find("x-header-20000") == nullptr);
+  CHECK(headers.erase("X-Header-5"));
+  CHECK_FALSE(headers.contains("x-header-5"));
+  CHECK(*headers.find("X-Header-19999") == "v19999");  // positions after the erased one still right
+  // The spelling of the layer that won is the one kept.
+  const auto first = headers.begin();
+  CHECK(first->name == "x-header-0");
+}

@@ -1,4 +1,5 @@
 // SseDecoder tests: every framing rule, fed whole, split at every offset and byte by byte; fixture replays.
+#include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/sse.hpp>
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+using majordomo::sdk::ProviderError;
 using majordomo::sdk::SseDecoder;
 using majordomo::sdk::SseEvent;
 
@@ -203,6 +205,48 @@ TEST_CASE("SseDecoder replays the OpenAI chat stream fixture", "[sse][fixture]")
 TEST_CASE("SseDecoder replays the Gemini CRLF stream fixture", "[sse][fixture]") {
   check_fixture("gemini/stream_generate_content.sse", 123, "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Okay",
                 "\"responseId\": \"IZI2acSKMoWl0-kPmYj2yQc\"}");
+}
+
+TEST_CASE("SseDecoder: a line, an event's data and an event's lines are bounded", "[sse][limits]") {
+  const auto [input, message] = GENERATE(table<std::string, std::string>({
+      {"data: " + std::string(2000, 'a'), "an SSE line over 1024 bytes"},             // never ends
+      {": " + std::string(2000, 'c') + "\n", "an SSE line over 1024 bytes"},         // long comment, cut
+      {std::string(3, 'x') + "\ndata: " + std::string(1100, 'd') + "\n\n", "an SSE line over 1024 bytes"},
+      {"data: " + std::string(600, 'd') + "\ndata: " + std::string(600, 'd') + "\n", "an SSE event with data over 1024"},
+      {"event: e\n" + [] {
+         std::string comments;
+         for (int i = 0; i < 40; ++i) comments += ": " + std::string(100, 'c') + "\n";
+         return comments;
+       }(),
+       "add up to over 2048 bytes"},
+  }));
+  // Whole, and in 7-byte pieces: the limit trips however the input is split.
+  for (const std::size_t piece : {input.size(), std::size_t{7}}) {
+    INFO(piece);
+    SseDecoder decoder;
+    decoder.set_max_event_bytes(1024);
+    std::vector<Event> events;
+    try {
+      for (std::size_t at = 0; at < input.size(); at += piece)
+        feed(decoder, std::string_view(input).substr(at, piece), events);
+      FAIL("expected a ProviderError");
+    } catch (const ProviderError& error) {
+      CHECK(error.kind() == MJ_ERR_PARSE);
+      CHECK_THAT(error.what(), Catch::Contains(message) && Catch::Contains("max_event_bytes"));
+    }
+    CHECK(events.empty());
+  }
+}
+
+TEST_CASE("SseDecoder: events right at the limit pass, and so do many small ones", "[sse][limits]") {
+  SseDecoder decoder;
+  decoder.set_max_event_bytes(1024);
+  std::vector<Event> events;
+  const std::string exact = "data: " + std::string(1017, 'a') + "\n" + "data: " + std::string(6, 'b') + "\n\n";
+  feed(decoder, exact, events);  // 1017 + '\n' + 6 = 1024 bytes of data
+  for (int i = 0; i < 100; ++i) feed(decoder, "data: " + std::string(900, 'c') + "\n\n", events);
+  REQUIRE(events.size() == 101);
+  CHECK(events[0].data.size() == 1024);
 }
 
 TEST_CASE("SseDecoder decode throughput (informational)", "[.][sse][bench]") {

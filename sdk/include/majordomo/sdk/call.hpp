@@ -45,7 +45,7 @@ class ResponseDecoder {
   virtual std::string_view request_id_header() const { return {}; }
   // A complete 2xx JSON body: the answer to a non-streaming request, or to a streaming one the
   // server answered without streaming. `body` is followed by SseDecoder::kPadding readable bytes.
-  // Bodies over HttpExchange::kMaxBodySize fail with MJ_ERR_PARSE before this is called.
+  // Bodies over TransportConfig::max_body_bytes fail with MJ_ERR_PARSE before this is called.
   virtual void on_body(std::string_view body, EventSink& sink) = 0;
   // One SSE event of a 2xx stream. Returns false once the provider's terminator was seen (the
   // call then ends, reading only what of the rest of the body already arrived).
@@ -68,6 +68,8 @@ class Call {
 };
 
 // A Call over HTTP: sends on construction (throws ProviderError), then decodes lazily in next().
+// It honours mj_call_params.proxy and time_left_ms (the call's deadline, 0.3) and the transport's
+// response limits (TransportConfig::max_event_bytes, max_body_bytes).
 // The first event is always MJ_EVENT_META with the request id header, when present; errors
 // thrown after the send carry that id too unless the decoder set one. A streaming request
 // answered with a 2xx application/json body is decoded with on_body, as servers that ignore
@@ -82,12 +84,16 @@ class HttpCall final : public Call {
   bool fill();  // runs one decoding step; false at end of body
   [[noreturn]] void decode_error_status(int status);  // the decoder's typed error, or MJ_ERR_PLUGIN
   std::string_view request_id() const;  // the decoder's request id header; empty when absent
+  // A redirect (MJ_ERR_BAD_REQUEST naming the Location: never followed) or an unrequested
+  // Content-Encoding (MJ_ERR_PROTOCOL naming it) ends the call before any decoding (0.3).
+  void refuse_unusable_response(const HttpExchange& exchange) const;
 
   std::unique_ptr<HttpExchange> exchange_;
   std::unique_ptr<ResponseDecoder> decoder_;
   EventSink sink_;
   SseDecoder sse_;
   std::string body_;
+  std::size_t max_body_bytes_ = HttpExchange::kMaxBodySize;
   bool stream_ = false;
   bool started_ = false;
   bool finished_ = false;

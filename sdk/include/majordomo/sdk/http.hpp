@@ -22,6 +22,12 @@ struct TransportConfig {
   std::chrono::milliseconds first_byte_timeout{120'000};
   std::chrono::milliseconds idle_timeout{60'000};     // longest silence between two body reads
   std::chrono::milliseconds total_timeout{600'000};   // open to last byte
+  // first_byte_timeout runs from the request written to the end of the response head, however
+  // many reads the head takes (0.3; before, each read of the head had it afresh).
+  // Response limits (0.3): one SSE line and one event's data; one whole non-streaming body.
+  // Exceeding one is MJ_ERR_PARSE naming the limit and ClientOptions::limits.
+  std::size_t max_event_bytes = std::size_t{4} << 20;
+  std::size_t max_body_bytes = std::size_t{64} << 20;
   bool verify_tls = true;
   std::string ca_file;                                // empty: the system CA store
   std::size_t max_idle_per_origin = 16;
@@ -29,7 +35,7 @@ struct TransportConfig {
   // server-side keep-alive timeouts so that a reused connection is rarely already closed.
   std::chrono::milliseconds keep_alive_idle{4'000};
 
-  // Reads the timeouts and flags of an mj_instance_config (0 = keep the default above).
+  // Reads the timeouts, limits and flags of an mj_instance_config (0 = keep the default above).
   static TransportConfig from(const mj_instance_config& config);
 };
 
@@ -48,6 +54,10 @@ struct HttpRequestSpec {
   // its password replaced and say where the proxy setting comes from. A malformed proxy URL is
   // MJ_ERR_CONFIGURATION before any I/O.
   std::string_view proxy;
+  // What is left of the call's deadline (mj_call_params.time_left_ms), counted from send(); 0: no
+  // deadline. The exchange then ends with MJ_ERR_TIMEOUT once the earlier of this and
+  // total_timeout has passed, across send() and every read (0.3).
+  std::chrono::milliseconds time_left{0};
 };
 
 class PooledConnection;  // defined in the implementation
@@ -62,13 +72,17 @@ class HttpExchange {
   ~HttpExchange();
 
   int status() const noexcept;
+  // scheme://host:port of the server, IPv6 hosts in brackets: how messages name it (0.3).
+  std::string_view origin() const noexcept;
   // Response header value, matched case-insensitively; empty when absent.
   std::string_view header(std::string_view name) const;
   // Reads up to `size` body bytes; returns 0 at the end of the body. Applies the idle and total
-  // timeouts. Throws ProviderError (MJ_ERR_TIMEOUT / MJ_ERR_CONNECTION).
+  // timeouts and the call's deadline. Throws ProviderError: MJ_ERR_TIMEOUT, MJ_ERR_CONNECTION (the
+  // connection failed or closed mid-body), MJ_ERR_PROTOCOL (malformed chunk framing).
   std::size_t read_some(char* dst, std::size_t size);
-  // Largest 2xx body read_all accepts by default: far above any real completion, low enough that
-  // a broken or hostile server cannot make the host allocate without bound.
+  // Largest 2xx body read_all accepts by default (TransportConfig::max_body_bytes is what HttpCall
+  // uses): far above any real completion, low enough that a broken or hostile server cannot make
+  // the host allocate without bound.
   static constexpr std::size_t kMaxBodySize = std::size_t{64} << 20;
   // How much of a non-2xx body is kept for error decoding: error bodies are small; the rest of a
   // larger one is not read (its connection is then closed, not pooled).
@@ -76,7 +90,8 @@ class HttpExchange {
 
   // Appends the rest of the body to `out`, keeping SseDecoder::kPadding bytes of spare capacity.
   // Memory grows with the bytes actually received (Content-Length is never trusted for more than
-  // one 1 MiB piece). Throws ProviderError MJ_ERR_PARSE when the body is larger than `limit`.
+  // one 1 MiB piece). Throws ProviderError MJ_ERR_PARSE when the body is larger than `limit`; the
+  // message names the limit and ClientOptions::limits.max_body_bytes (CLI --max-body-bytes).
   void read_all(std::string& out, std::size_t limit = kMaxBodySize);
   // Like read_all, but stops after `limit` bytes instead of failing. Returns true when the body
   // was cut short; the connection is then closed when the exchange ends.
@@ -100,7 +115,10 @@ class HttpExchange {
 // non-blocking connect bounded by the connect timeout, SO_RCVTIMEO/SO_SNDTIMEO reads and writes,
 // MSG_NOSIGNAL; one send per small request, TCP_NODELAY; the response head is read into a
 // per-connection buffer and parsed in place; Content-Length, chunked and until-close bodies; 1xx
-// heads skipped; obs-fold and other malformed heads are MJ_ERR_CONNECTION). A plugin linking this
+// heads skipped). A server that breaks HTTP/1.1 framing (malformed status line or head, obs-fold,
+// bad or conflicting Content-Length, bad chunk framing, a head over 16 KiB) gets MJ_ERR_PROTOCOL,
+// which is never retried; a connection reset or closed mid-response stays MJ_ERR_CONNECTION
+// (0.3; before, both were MJ_ERR_CONNECTION). A plugin linking this
 // library needs libPocoFoundation, which the host has loaded already, and not libPocoNet.
 //
 // TLS is loaded lazily. A plugin linking this library does not NEED libPocoNetSSL, libssl or
@@ -134,7 +152,8 @@ class HttpTransport {
   // failed: once it was written completely the server may be acting on it (a completion is
   // billable), so a connection lost while waiting for the head is an error, never a resend.
   // Non-2xx statuses do not throw.
-  // Throws ProviderError: MJ_ERR_CONFIGURATION (bad URL), MJ_ERR_TIMEOUT, MJ_ERR_CONNECTION.
+  // Throws ProviderError: MJ_ERR_CONFIGURATION (bad URL, e.g. an empty port), MJ_ERR_TIMEOUT,
+  // MJ_ERR_CONNECTION, MJ_ERR_PROTOCOL (a malformed response head).
   std::unique_ptr<HttpExchange> send(const HttpRequestSpec& request);
 
   const TransportConfig& config() const noexcept { return config_; }

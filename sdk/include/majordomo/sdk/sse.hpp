@@ -35,7 +35,17 @@ class SseDecoder {
   static constexpr std::size_t kPadding = 64;  // >= SIMDJSON_PADDING
   static constexpr std::size_t kReadSize = 16384;
 
+  // Default bound on one line and on one event's data (TransportConfig::max_event_bytes).
+  static constexpr std::size_t kDefaultMaxEventBytes = std::size_t{4} << 20;
+
   SseDecoder();
+
+  // Bounds one line, and the data of one event (a run of data lines without the blank line that
+  // ends the event counts together); the bytes of one event's lines together (comments and other
+  // fields included) may take twice that. next() throws ProviderError MJ_ERR_PARSE, naming the
+  // limit and ClientOptions::limits.max_event_bytes, as soon as one is passed, so the buffer
+  // never holds much more than the limit, whatever the server sends. 0: the default. (0.3)
+  void set_max_event_bytes(std::size_t limit) noexcept { max_event_ = limit == 0 ? kDefaultMaxEventBytes : limit; }
 
   // Space for the next read: all the free space, at least `min_size` bytes. The buffer is
   // allocated on first use with room for a carried partial line plus a full read, and grows only
@@ -43,7 +53,8 @@ class SseDecoder {
   std::span<char> prepare(std::size_t min_size = kReadSize);
   // Declares that `n` bytes were written at the start of the last prepare() span.
   void commit(std::size_t n);
-  // Next complete event, or false when more input is needed.
+  // Next complete event, or false when more input is needed. Throws ProviderError (MJ_ERR_PARSE)
+  // past the event limit above.
   bool next(SseEvent& event);
 
   // Bytes received and not yet part of a dispatched event (for diagnostics).
@@ -57,6 +68,8 @@ class SseDecoder {
   void add_data_line(std::size_t begin, std::size_t size);
   void dispatch(SseEvent& event);
   void reset_event() noexcept;
+  void check_pending() const;  // the limits on the incomplete line and the pending event
+  [[noreturn]] void too_large(const char* what, std::size_t limit) const;
 
   // [0, end_) holds data; capacity_ keeps kPadding slack after end_. Not a vector: growing one
   // zero-fills bytes that the next read overwrites anyway.
@@ -76,6 +89,8 @@ class SseDecoder {
   std::size_t type_begin_ = 0, type_size_ = 0;
   std::size_t data_begin_ = 0, data_size_ = 0;
   std::size_t data_lines_ = 0;
+  std::size_t data_total_ = 0;  // the pending event's data bytes, all its lines joined
+  std::size_t max_event_ = kDefaultMaxEventBytes;
   std::size_t joined_slot_ = kNone;
   // Joined data of multi-line events dispatched since the last prepare() (a deque so that earlier
   // slots never move), each followed by kPadding bytes. Slots are reused: no steady-state allocation.

@@ -1,0 +1,158 @@
+// Response limits over loopback: one SSE line, one event's data, a whole body; memory stays bounded whatever the server pushes.
+#include "test_servers.hpp"
+#include "transport_test_support.hpp"
+
+#include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
+#include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/http.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+using majordomo::sdk::EventSink;
+using majordomo::sdk::HttpCall;
+using majordomo::sdk::HttpExchange;
+using majordomo::sdk::HttpTransport;
+using majordomo::sdk::ProviderError;
+using majordomo::sdk::ResponseDecoder;
+using majordomo::sdk::SseEvent;
+using majordomo::sdk::TransportConfig;
+using majordomo::test::call_params;
+using majordomo::test::expect_error;
+using majordomo::test::quick_config;
+using majordomo::test::RawServer;
+
+namespace {
+
+class TextDecoder final : public ResponseDecoder {
+ public:
+  void on_body(std::string_view body, EventSink& sink) override { sink.text(body); }
+  bool on_event(const SseEvent& event, EventSink& sink) override {
+    sink.text(event.data);
+    return true;
+  }
+  void on_stream_end(bool, EventSink&) override {}
+  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view) override {
+    throw ProviderError(MJ_ERR_SERVER, "error status", exchange.status());
+  }
+};
+
+ProviderError drain_to_error(HttpCall& call) {
+  return expect_error([&] {
+    mj_event event{};
+    for (int i = 0; i < 1'000'000 && call.next(event); ++i) {
+    }
+  });
+}
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+// An SSE head, `prefix`, then `piece` over and over (until-close body) until `total` bytes or
+// until the client has gone; `sent` counts what left.
+RawServer::Script endless_stream(std::string prefix, std::string piece, std::size_t total, std::atomic<std::size_t>& sent) {
+  return [prefix = std::move(prefix), piece = std::move(piece), total, &sent](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + prefix);
+    for (std::size_t at = 0; at < total; at += piece.size()) {
+      const int n = socket.sendBytes(piece.data(), static_cast<int>(piece.size()));
+      if (n <= 0) return;
+      sent.fetch_add(static_cast<std::size_t>(n));
+    }
+  };
+}
+
+}  // namespace
+
+TEST_CASE("a 400 MB SSE line fails after the default 4 MiB, memory stays bounded", "[transport][limits]") {
+  std::atomic<std::size_t> sent{0};
+  RawServer server(endless_stream("data: ", std::string(64 * 1024, 'x'), 400 * kMiB, sent));
+  HttpTransport transport(quick_config());
+  const std::string url = server.url();
+  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
+  const ProviderError error = drain_to_error(call);
+  // What the server got out is what the client read plus what the socket buffers hold: far
+  // below the 400 MB it would push if the client kept reading.
+  CHECK(sent.load() < 48 * kMiB);
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("an SSE line over 4194304 bytes") &&
+                               Catch::Contains("ClientOptions::limits.max_event_bytes") &&
+                               Catch::Contains("--max-event-bytes"));
+}
+
+TEST_CASE("a run of data lines without a blank line counts as one event's data", "[transport][limits]") {
+  std::atomic<std::size_t> sent{0};
+  // Lines of 1 KiB: each well under the line limit, together far over it.
+  RawServer server(endless_stream("", "data: " + std::string(1018, 'y') + "\n", 64 * kMiB, sent));
+  TransportConfig config = quick_config();
+  config.max_event_bytes = 64 * 1024;
+  HttpTransport transport(config);
+  const std::string url = server.url();
+  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
+  const ProviderError error = drain_to_error(call);
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("an SSE event with data over 65536 bytes"));
+  CHECK(sent.load() < 48 * kMiB);
+}
+
+TEST_CASE("comment lines after an unfinished event are bounded too", "[transport][limits]") {
+  std::atomic<std::size_t> sent{0};
+  RawServer server(endless_stream("event: x\ndata: 1\n", ": " + std::string(1000, 'c') + "\n", 64 * kMiB, sent));
+  TransportConfig config = quick_config();
+  config.max_event_bytes = 64 * 1024;
+  HttpTransport transport(config);
+  const std::string url = server.url();
+  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
+  const ProviderError error = drain_to_error(call);
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("add up to over 131072 bytes"));
+}
+
+TEST_CASE("events under the limit pass, the limit comes from the instance config", "[transport][limits]") {
+  mj_instance_config config{};
+  config.struct_size = sizeof(config);
+  config.max_event_bytes = 2048;
+  config.max_body_bytes = 100;
+  const TransportConfig read = TransportConfig::from(config);
+  CHECK(read.max_event_bytes == 2048);
+  CHECK(read.max_body_bytes == 100);
+  // A 0.2 host's struct ends before the limits: the defaults hold.
+  config.struct_size = MJ_INSTANCE_CONFIG_V1_SIZE;
+  const TransportConfig old = TransportConfig::from(config);
+  CHECK(old.max_event_bytes == std::size_t{4} << 20);
+  CHECK(old.max_body_bytes == std::size_t{64} << 20);
+
+  std::atomic<std::size_t> sent{0};
+  const std::string event = "data: " + std::string(2000, 'z') + "\n\n";
+  RawServer server(endless_stream("", event, event.size() * 3, sent));
+  config.struct_size = sizeof(config);
+  HttpTransport transport(TransportConfig::from(config));
+  const std::string url = server.url();
+  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
+  mj_event out{};
+  int texts = 0;
+  while (call.next(out)) texts += out.type == MJ_EVENT_TEXT ? 1 : 0;
+  CHECK(texts == 3);
+}
+
+TEST_CASE("max_body_bytes bounds a JSON body and names its option", "[transport][limits]") {
+  RawServer server([](Poco::Net::StreamSocket& socket, int) {
+    if (!majordomo::test::read_request(socket)) return;
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
+                                          std::string(5000, 'b'));
+    majordomo::test::read_request(socket);
+  });
+  TransportConfig config = quick_config();
+  config.max_body_bytes = 4096;
+  HttpTransport transport(config);
+  const std::string url = server.url();
+  HttpCall call(transport, call_params(url, false), std::make_unique<TextDecoder>());
+  const ProviderError error = drain_to_error(call);
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("larger than 4096 bytes") &&
+                               Catch::Contains("ClientOptions::limits.max_body_bytes") &&
+                               Catch::Contains("--max-body-bytes"));
+}
