@@ -149,8 +149,9 @@ struct PreparedBox : mj_prepared {
 // answer MJ_ENTRY_FAILED with the reason; one thrown by a destructor is dropped), and every host
 // struct reaches the class through `widen`, so the class may read every field of the header it
 // was compiled with: a field the host did not send is zero (test with MJ_HAS_FIELD when zero is a
-// meaningful value). The entry declares that the plugin reads mj_call_params.proxy: open() must
-// hand the params to an HttpCall (which honours the proxy), or honour `proxy` itself.
+// meaningful value). The entry declares that the plugin reads mj_call_params.proxy and
+// time_left_ms: open() must hand the params to an HttpCall (which honours both), or honour the
+// proxy and the call's deadline itself.
 template <class Provider>
 struct Exporter {
   static mj_status* instance_create(const mj_instance_config* config, mj_instance** out) noexcept {
@@ -269,8 +270,10 @@ struct Exporter {
       return MJ_ENTRY_FAILED;
     }
     answer->abi_chosen = 1;
-    // Tells the host this plugin reads mj_call_params.proxy: HttpCall honours it. Written only
-    // into a host's struct that has the field (an older host's answer is smaller).
+    // Tells the host which mj_call_params fields this plugin reads: all of this header's, i.e.
+    // proxy (0.2) and time_left_ms (0.3), both honoured by HttpCall; a host sends a field only
+    // to a plugin whose size reaches it. Written only into a host's struct that has the field
+    // (an older host's answer is smaller).
     if (MJ_HAS_FIELD(answer, mj_plugin_answer, call_params_size))
       answer->call_params_size = static_cast<uint32_t>(sizeof(mj_call_params));
     return MJ_ENTRY_ACCEPTED;
