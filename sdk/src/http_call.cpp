@@ -114,12 +114,13 @@ void HttpCall::refuse_unusable_response(const HttpExchange& exchange) const {
   if (status >= 300 && status < 400) {
     // Following would resend the request, credentials included, to wherever the server points.
     const std::string_view location = exchange.header("location");
+    const std::string target = location.empty() ? std::string("(no Location header)") : printable(location);
     throw ProviderError(
         MJ_ERR_BAD_REQUEST,
         fmt::format("{} answered HTTP {} redirecting to {}; redirects are not followed, for safety (the request's "
                     "credentials would go with it): set the base URL (--base-url, ClientOptions::base_url) to "
                     "the final address",
-                    exchange.origin(), status, location.empty() ? std::string("(no Location header)") : printable(location)),
+                    exchange.origin(), status, target),
         status, {}, std::string(request_id()));
   }
   // No Accept-Encoding is sent, so a compressed body was not asked for and cannot be decoded.

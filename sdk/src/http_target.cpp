@@ -54,7 +54,8 @@ Target parse_url(std::string_view url) {
   } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) bad_url("an IPv6 address must be in brackets, e.g. http://[::1]:8080");
+    if (host.find(':') != std::string_view::npos)
+      bad_url("an IPv6 address must be in brackets, e.g. http://[::1]:8080");
   }
   if (host.empty()) bad_url("the host is missing");
   // "http://host:" would silently mean the default port: a port that was cut off or forgotten.

@@ -104,7 +104,8 @@ void SseDecoder::check_pending() const {
   // [scan_, end_): a line still without its end; [cursor_, end_): everything the pending event
   // keeps in the buffer. Either past its bound and the server is not sending events we can use.
   if (end_ - scan_ > max_event_) too_large("an SSE line", max_event_);
-  if (end_ - cursor_ > 2 * max_event_) too_large("an SSE event whose lines (comments included) add up to", 2 * max_event_);
+  if (end_ - cursor_ > 2 * max_event_)
+    too_large("an SSE event whose lines (comments included) add up to", 2 * max_event_);
 }
 
 void SseDecoder::add_data_line(std::size_t begin, std::size_t size) {

@@ -1,4 +1,4 @@
-// HttpTransport tests over loopback: keep-alive pooling, stale connections, abandoned streams, timeouts, framing, body limits, headers (response heads, limits, deadlines, errors: transport_*_test.cpp).
+// HttpTransport tests over loopback: keep-alive pooling, stale connections, abandoned streams, timeouts, framing, headers (response heads, limits, deadlines, errors: transport_*_test.cpp).
 #include "test_servers.hpp"
 #include "transport_test_support.hpp"
 

@@ -54,8 +54,8 @@ class TextDecoder final : public ResponseDecoder {
 RawServer::Script keep_alive_comments() {
   return [](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket,
-                              "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 400; ++i) {
       majordomo::test::send_all(socket, "f\r\n: keep-alive\n\n\r\n");
       std::this_thread::sleep_for(50ms);  // paces the comments; not synchronisation
@@ -143,7 +143,8 @@ TEST_CASE("time_left_ms is ignored when the host's struct does not reach it", "[
   // A 0.2 host's mj_call_params ends after `proxy`: whatever lies beyond is not the deadline.
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    majordomo::test::send_all(socket,
+                              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
     majordomo::test::read_request(socket);
   });
   HttpTransport transport(quick_config());

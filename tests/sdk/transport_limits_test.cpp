@@ -56,10 +56,12 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 
 // An SSE head, `prefix`, then `piece` over and over (until-close body) until `total` bytes or
 // until the client has gone; `sent` counts what left.
-RawServer::Script endless_stream(std::string prefix, std::string piece, std::size_t total, std::atomic<std::size_t>& sent) {
+RawServer::Script endless_stream(std::string prefix, std::string piece, std::size_t total,
+                                 std::atomic<std::size_t>& sent) {
   return [prefix = std::move(prefix), piece = std::move(piece), total, &sent](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + prefix);
+    majordomo::test::send_all(
+        socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + prefix);
     for (std::size_t at = 0; at < total; at += piece.size()) {
       const int n = socket.sendBytes(piece.data(), static_cast<int>(piece.size()));
       if (n <= 0) return;
@@ -144,8 +146,9 @@ TEST_CASE("events under the limit pass, the limit comes from the instance config
 TEST_CASE("max_body_bytes bounds a JSON body and names its option", "[transport][limits]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
-                                          std::string(5000, 'b'));
+    majordomo::test::send_all(socket,
+                              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
+                                  std::string(5000, 'b'));
     majordomo::test::read_request(socket);
   });
   TransportConfig config = quick_config();

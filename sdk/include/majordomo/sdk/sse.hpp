@@ -3,6 +3,7 @@
 
 #include <majordomo/sdk/requires_cxx20.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -45,7 +46,10 @@ class SseDecoder {
   // fields included) may take twice that. next() throws ProviderError MJ_ERR_PARSE, naming the
   // limit and ClientOptions::limits.max_event_bytes, as soon as one is passed, so the buffer
   // never holds much more than the limit, whatever the server sends. 0: the default. (0.3)
-  void set_max_event_bytes(std::size_t limit) noexcept { max_event_ = limit == 0 ? kDefaultMaxEventBytes : limit; }
+  void set_max_event_bytes(std::size_t limit) noexcept {
+    // Capped so that twice the limit (the bound on an event's lines) cannot overflow.
+    max_event_ = limit == 0 ? kDefaultMaxEventBytes : std::min(limit, static_cast<std::size_t>(-1) / 4);
+  }
 
   // Space for the next read: all the free space, at least `min_size` bytes. The buffer is
   // allocated on first use with room for a carried partial line plus a full read, and grows only
