@@ -98,14 +98,17 @@ class PooledConnection {
   // One socket read straight into `dst`, within `wait`; 0 at EOF. The socket's receive timeout is
   // changed only when its current value is longer than allowed, or so much shorter that waking up
   // for nothing would cost: alternating first_byte and idle would otherwise cost a setsockopt per
-  // request. A read that ended early (a short armed timeout, or a signal: EINTR is reported as a
-  // timeout) is retried for what is left until wait.until(), never for a fresh full timeout. No
-  // clock read unless a read ends early.
+  // request. A wait cut short by a deadline (the total, the call's, the head's) shrinks with every
+  // read, and arming it exactly would cost a setsockopt per read: half of it is armed instead, so
+  // the timeout is re-armed only each time what is left halves. A read that ended early (that
+  // half, or a signal: EINTR is reported as a timeout) is retried for what is left until
+  // wait.until(), never for a fresh full timeout. No clock read unless a read ends early.
   std::size_t receive(char* dst, std::size_t size, const Wait& wait) {
     for (milliseconds left = wait.limit;;) {
       if (receive_armed_ > left || receive_armed_ * 4 < left) {
-        arm(left, milliseconds(-1));
-        receive_armed_ = left;
+        const milliseconds armed = left < wait.phase_limit ? std::max(left / 2, milliseconds(1)) : left;
+        arm(armed, milliseconds(-1));
+        receive_armed_ = armed;
       }
       try {
         return read_once(dst, size);
