@@ -245,7 +245,7 @@ TEST_CASE("a cascade gives each member the time left divided by the members left
 // Needs the transport branch (the SDK ending an attempt at mj_call_params.time_left_ms): without
 // it the first member runs to its own total timeout and the second is never tried.
 TEST_CASE("a cascade of two silent members: each gets its share and the call ends by the deadline",
-          "[deadline][cascade]") {
+          "[deadline][cascade][needs-transport-branch]") {
   StallingServer server(StallingServer::Mode::silent);
   ProviderTestEnv env;
   RecordedWaits waits;

@@ -5,12 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace majordomo;
 using majordomo::testing::ProviderTestEnv;
@@ -199,4 +202,24 @@ TEST_CASE("the host refuses counts that cannot be true from any plugin, JSON and
   CHECK(response.cost.priced);
   CHECK(response.cost.input == Approx(0.5 + 0.25));
   CHECK(response.cost.output == Approx(2.0));
+}
+
+TEST_CASE("a catalog price so large the cost overflows leaves the answer unpriced, never inf", "[usage]") {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("majordomo-usage-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "catalog.json";
+  std::ofstream(file, std::ios::binary)
+      << R"({"models": {"echo": [{"id": "echo-1", "input_usd_per_mtok": 1e308, "output_usd_per_mtok": 1e308}]}})";
+  HostOptions host_options = majordomo::testing::only_plugin_dirs({MAJORDOMO_TEST_GOOD_PLUGIN_DIR});
+  host_options.use_env_catalog = false;
+  host_options.catalog_files = {file};
+  Host host(host_options);
+  std::filesystem::remove_all(dir);
+  ClientOptions options;
+  options.api_key = "echo-key-0000";
+  const Response response =
+      host.get_llm_instance("echo", "echo-1", options)->get_response("usage 9007199254740992 9007199254740992 0 0 0");
+  CHECK(response.usage.input_tokens == 9007199254740992);
+  CHECK_FALSE(response.cost.priced);
+  CHECK(response.cost.total == 0);
 }
