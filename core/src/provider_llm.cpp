@@ -15,8 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <random>
 #include <thread>
@@ -177,12 +177,13 @@ class ProviderStreamSource final : public StreamSource {
   // Returns after waiting when the policy allows another attempt; otherwise throws `error` with
   // the attempts before it.
   void retry_or_throw(const Error& error) {
-    // Whatever the error, an attempt that ended at or past the deadline ends the call: a timeout
-    // naming the deadline, with every attempt in its history.
-    if (deadline_.passed()) throw_deadline(&error, {});
     const RetryPolicy& policy = owner_->retry_;
     std::optional<std::chrono::milliseconds> wait;
     if (!delivered_) wait = policy.delay_before_retry(error.details(), static_cast<int>(history_.size()) + 1, jitter());
+    // Past the deadline, an attempt that timed out (the deadline cut it) or that would be retried
+    // ends the call as a timeout naming the deadline, with every attempt in its history; any other
+    // error is the answer as it is.
+    if (deadline_.passed() && (wait || error.kind() == ErrorKind::timeout)) throw_deadline(&error, {});
     if (!wait) rethrow_with_history(error, history_);
     // A wait that would end past the deadline is not started: the next attempt could not run.
     if (deadline_.ends_within(*wait)) {
