@@ -169,9 +169,8 @@ struct WireUsage {
     }
   }
 
-  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts. Each is
-  // at most 2^53 (sdk::read_token_count), so their sum cannot overflow; the host refuses a sum
-  // above 2^53.
+  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts (each at
+  // most 2^53, sdk::read_token_count: the sum cannot overflow; the host refuses one above 2^53).
   mj_usage normalised() const noexcept {
     const auto count = [](int64_t value) { return value < 0 ? int64_t{0} : value; };
     mj_usage usage{};
