@@ -2,9 +2,11 @@
 #include <majordomo/cascade.hpp>
 
 #include "attempt_history.hpp"
+#include "call_deadline.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -20,6 +22,20 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// The request for member `index` of `count`: its share of what is left of the cascade's deadline,
+// the time left divided by the members left, so a member that hangs leaves the rest their part
+// and one that fails fast hands its unused time on. The last member gets all that is left.
+LLMRequest member_request(const LLMRequest& request, const CallDeadline& deadline, std::size_t index,
+                          std::size_t count) {
+  LLMRequest out = request;
+  if (const auto end = deadline.end()) {
+    const auto now = CallDeadline::Clock::now();
+    const auto left = std::max(CallDeadline::Clock::duration::zero(), *end - now);
+    out.deadline = now + left / static_cast<CallDeadline::Clock::rep>(count - index);
+  }
+  return out;
 }
 
 // The failures of one cascade call so far, and the decision after each one.
@@ -58,6 +74,16 @@ class FailoverLog {
 
   const std::vector<FailedAttempt>& history() const noexcept { return history_; }
 
+  // Before member `index` is tried: when the cascade's deadline has passed (an earlier member ran
+  // past its share), throws TimeoutError naming the deadline, with the failures so far.
+  void check_deadline(const CallDeadline& deadline, std::size_t index) const {
+    if (index == 0 || !deadline.passed()) return;
+    throw_deadline_passed(deadline, "cascade", "the cascade",
+                          fmt::format(" before member {} of {} ({}) could be tried", index + 1, members_.size(),
+                                      member_label(*members_[index])),
+                          history_);
+  }
+
  private:
   const std::vector<std::shared_ptr<LLM>>& members_;
   bool checked_;
@@ -68,9 +94,10 @@ class FailoverLog {
 // A stream that fails over until its first chunk has been handed to the caller.
 class CascadeStreamSource final : public StreamSource {
  public:
-  CascadeStreamSource(std::vector<std::shared_ptr<LLM>> members, LLMRequest request, std::string alias)
+  CascadeStreamSource(std::vector<std::shared_ptr<LLM>> members, LLMRequest request, std::string alias,
+                      CallDeadline deadline)
       : members_(std::move(members)), request_(std::move(request)), alias_(std::move(alias)),
-        log_(members_, false) {}
+        deadline_(deadline), log_(members_, false) {}
 
   // Opens the first member that accepts the request; throws when none does.
   void start() { open_from(0); }
@@ -104,8 +131,10 @@ class CascadeStreamSource final : public StreamSource {
  private:
   void open_from(std::size_t index) {
     for (std::size_t i = index;; ++i) {
+      log_.check_deadline(deadline_, i);
       try {
-        stream_.emplace(members_[i]->stream(request_));
+        // A member's share bounds its whole stream, also after its first chunk (docs/reliability.md).
+        stream_.emplace(members_[i]->stream(member_request(request_, deadline_, i, members_.size())));
         current_ = i;
         return;
       } catch (const Error& error) {
@@ -117,6 +146,7 @@ class CascadeStreamSource final : public StreamSource {
   std::vector<std::shared_ptr<LLM>> members_;  // kept alive for as long as the stream
   LLMRequest request_;
   std::string alias_;
+  CallDeadline deadline_;
   FailoverLog log_;
   std::optional<ResponseStream> stream_;
   std::size_t current_ = 0;
@@ -177,11 +207,19 @@ CascadeLLM::CascadeLLM(std::vector<std::shared_ptr<LLM>> members, std::string al
 
 std::string_view CascadeLLM::provider() const noexcept { return "cascade"; }
 
+std::chrono::milliseconds CascadeLLM::call_deadline() const noexcept {
+  std::chrono::milliseconds longest{0};
+  for (const auto& member : members_) longest = std::max(longest, member->call_deadline());
+  return longest;
+}
+
 Response CascadeLLM::complete(const LLMRequest& request) {
+  const CallDeadline deadline(call_deadline(), request.deadline);
   FailoverLog log(members_, false);
   for (std::size_t i = 0;; ++i) {
+    log.check_deadline(deadline, i);
     try {
-      Response response = members_[i]->complete(request);
+      Response response = members_[i]->complete(member_request(request, deadline, i, members_.size()));
       log.decorate(response, i, alias_);
       return response;
     } catch (const Error& error) {
@@ -191,10 +229,12 @@ Response CascadeLLM::complete(const LLMRequest& request) {
 }
 
 JsonResponse CascadeLLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
+  const CallDeadline deadline(call_deadline(), request.deadline);
   FailoverLog log(members_, true);
   for (std::size_t i = 0;; ++i) {
+    log.check_deadline(deadline, i);
     try {
-      JsonResponse answer = members_[i]->complete_checked(request, check);
+      JsonResponse answer = members_[i]->complete_checked(member_request(request, deadline, i, members_.size()), check);
       log.decorate(answer.response, i, alias_);
       return answer;
     } catch (const Error& error) {
@@ -204,7 +244,8 @@ JsonResponse CascadeLLM::complete_checked(const LLMRequest& request, const Answe
 }
 
 ResponseStream CascadeLLM::stream(const LLMRequest& request) {
-  auto source = std::make_unique<CascadeStreamSource>(members_, request, alias_);
+  auto source = std::make_unique<CascadeStreamSource>(members_, request, alias_,
+                                                      CallDeadline(call_deadline(), request.deadline));
   source->start();
   return ResponseStream(std::move(source));
 }

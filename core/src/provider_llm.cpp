@@ -2,6 +2,8 @@
 #include "provider_llm.hpp"
 
 #include "attempt_history.hpp"
+#include "call_deadline.hpp"
+#include "usage_check.hpp"
 
 #include <majordomo/errors.hpp>
 #include <majordomo/sdk/str.hpp>
@@ -10,8 +12,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <random>
 #include <thread>
@@ -40,6 +45,11 @@ int64_t to_millis(std::chrono::milliseconds value, std::string_view name, std::s
   return value.count();
 }
 
+// A ResponseLimits value for mj_instance_config: 0 stays "the plugin's default".
+int64_t byte_limit(std::size_t bytes) noexcept {
+  return static_cast<int64_t>(std::min<std::size_t>(bytes, static_cast<std::size_t>(std::numeric_limits<int64_t>::max())));
+}
+
 void check_retry_policy(const RetryPolicy& policy, std::string_view provider) {
   if (policy.max_attempts < 1) {
     throw_configuration_error("retry.max_attempts must be at least 1 (1 turns retrying off)", std::string(provider));
@@ -63,10 +73,10 @@ double jitter() {
 class ProviderStreamSource final : public StreamSource {
  public:
   ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
-                       HeaderSet request_headers, bool stream, bool fail_on_truncation)
+                       HeaderSet request_headers, bool stream, bool fail_on_truncation, CallDeadline deadline)
       : owner_(std::move(owner)), built_(std::move(built)),
         request_headers_(std::move(request_headers)), stream_(stream),
-        fail_on_truncation_(fail_on_truncation) {
+        fail_on_truncation_(fail_on_truncation), deadline_(deadline) {
     // The same layering as HeaderSet::merge, as views: instance headers a per-request header
     // replaces are left out, then the per-request ones follow. Nothing is copied.
     wire_headers_.reserve(owner_->instance_headers_.size() + request_headers_.size());
@@ -103,6 +113,9 @@ class ProviderStreamSource final : public StreamSource {
         const bool more = next_event(chunk);
         if (more && stream_) delivered_ = true;
         return more;
+      } catch (const DeadlinePassed&) {
+        close();
+        throw_deadline(nullptr, {});
       } catch (const Error& error) {
         close();
         retry_or_throw(error);
@@ -125,6 +138,10 @@ class ProviderStreamSource final : public StreamSource {
   }
 
  private:
+  // Thrown by next_event when the deadline passed between two events; not an Error, so that it
+  // never reaches retry_or_throw.
+  struct DeadlinePassed {};
+
   // One attempt: a fresh response and a new call with the prepared request.
   void send() {
     // The first attempt fills the source's fresh Response; only a retry has one to start over.
@@ -143,6 +160,9 @@ class ProviderStreamSource final : public StreamSource {
     params.header_count = wire_headers_.size();
     params.body = built_.fields.body;
     params.proxy = to_mj(owner_->proxy_.url);
+    // An older plugin does not read the field (call_params_size); it is bounded by its instance's
+    // total timeout (clamped to the deadline) and by the checks here between attempts and events.
+    if (owner_->plugin_reads_time_left_) params.time_left_ms = deadline_.time_left_ms();
     started_ = std::chrono::steady_clock::now();
     mj_call* raw_call = nullptr;
     const auto call_open = owner_->plugin_->table.call_open;
@@ -160,18 +180,49 @@ class ProviderStreamSource final : public StreamSource {
     const RetryPolicy& policy = owner_->retry_;
     std::optional<std::chrono::milliseconds> wait;
     if (!delivered_) wait = policy.delay_before_retry(error.details(), static_cast<int>(history_.size()) + 1, jitter());
+    // Past the deadline, an attempt that timed out (the deadline cut it) or that would be retried
+    // ends the call as a timeout naming the deadline, with every attempt in its history; any other
+    // error is the answer as it is.
+    if (deadline_.passed() && (wait || error.kind() == ErrorKind::timeout)) throw_deadline(&error, {});
     if (!wait) rethrow_with_history(error, history_);
+    // A wait that would end past the deadline is not started: the next attempt could not run.
+    if (deadline_.ends_within(*wait)) {
+      throw_deadline(&error, fmt::format(" (the {} wait before attempt {} would end past it)", seconds_text(*wait),
+                                         history_.size() + 2));
+    }
     history_.push_back(failed_attempt(error.details(), std::string(owner_->provider()), owner_->model_, wait->count()));
     if (policy.wait) {
       policy.wait(*wait);
     } else {
       std::this_thread::sleep_for(*wait);
     }
+    // A policy's own wait may have run longer than asked.
+    if (deadline_.passed()) throw_deadline(nullptr, {});
+  }
+
+  // The call's timeout error: `last` (when given) is the attempt the deadline ended, recorded
+  // after the earlier ones; `cause` goes at the end of the message.
+  [[noreturn]] void throw_deadline(const Error* last, std::string_view cause) {
+    std::vector<FailedAttempt> attempts = history_;
+    std::string request_id = response_.request_id;
+    if (last != nullptr) {
+      attempts.push_back(failed_attempt(last->details(), std::string(owner_->provider()), owner_->model_));
+      if (request_id.empty()) request_id = last->request_id();
+    }
+    const std::size_t count = attempts.size();
+    const std::string what =
+        count == 0 ? fmt::format("the {} call", owner_->provider())
+                   : fmt::format("the {} call, after {} attempt{},", owner_->provider(), count, count == 1 ? "" : "s");
+    throw_deadline_passed(deadline_, std::string(owner_->provider()), what, cause, std::move(attempts),
+                          response_.content, std::move(request_id));
   }
 
   bool next_event(StreamChunk& chunk) {
     const auto call_next = owner_->plugin_->table.call_next;
     while (call_ != nullptr) {
+      // Between events: a plugin that cannot see time_left_ms, or a stream that keeps sending
+      // events, stops here once the deadline has passed.
+      if (deadline_.passed()) throw DeadlinePassed{};
       mj_event event{};
       event.struct_size = sizeof(mj_event);
       mj_status* status = nullptr;
@@ -203,9 +254,7 @@ class ProviderStreamSource final : public StreamSource {
           chunk = StreamChunk{StreamChunk::Kind::reasoning, view(event.text)};
           return true;
         case MJ_EVENT_USAGE:
-          response_.usage = Usage{event.usage.input_tokens, event.usage.output_tokens,
-                                  event.usage.cached_tokens, event.usage.cache_write_tokens,
-                                  event.usage.reasoning_tokens};
+          response_.usage = checked_usage(event.usage, owner_->provider());
           break;
         case MJ_EVENT_STOP:
           response_.stop_reason = event.stop_reason >= 0 && event.stop_reason <= MJ_STOP_ERROR
@@ -267,6 +316,7 @@ class ProviderStreamSource final : public StreamSource {
   std::vector<mj_header> wire_headers_; // views into owner_'s instance headers and request_headers_
   bool stream_;
   bool fail_on_truncation_;
+  CallDeadline deadline_;  // the whole call's end, shared by every attempt and wait
   mj_call* call_ = nullptr;
   std::chrono::steady_clock::time_point started_;
   Response response_;
@@ -286,6 +336,9 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   require_utf8(model_, "the model id", provider);
 
   check_retry_policy(retry_, provider);
+  if (options.timeouts.deadline.count() > 0) deadline_ = options.timeouts.deadline;
+  plugin_reads_time_left_ =
+      plugin_->call_params_size >= offsetof(mj_call_params, time_left_ms) + sizeof(mj_call_params::time_left_ms);
   endpoint_ = resolution::resolve_base_url(options.base_url, info.base_url_env,
                                            info.default_base_url, provider);
   std::string api_key;
@@ -345,6 +398,12 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   config.first_byte_timeout_ms = to_millis(options.timeouts.first_byte, "first_byte", provider);
   config.idle_timeout_ms = to_millis(options.timeouts.idle, "idle", provider);
   config.total_timeout_ms = to_millis(options.timeouts.total, "total", provider);
+  // No attempt outlives the whole call: this bounds a plugin that cannot read time_left_ms too.
+  if (deadline_.count() > 0 && (config.total_timeout_ms <= 0 || config.total_timeout_ms > deadline_.count())) {
+    config.total_timeout_ms = deadline_.count();
+  }
+  config.max_event_bytes = byte_limit(options.limits.max_event_bytes);
+  config.max_body_bytes = byte_limit(options.limits.max_body_bytes);
   config.options = option_pairs.data();
   config.option_count = option_pairs.size();
   const auto instance_create = plugin_->table.instance_create;
@@ -547,9 +606,15 @@ ResolvedRequest ProviderLLM::prepare(const LLMRequest& request, bool stream) con
 }
 
 std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& request, bool stream) {
+  // The deadline starts before the request is built: the whole call is bounded.
+  CallDeadline deadline(deadline_, request.deadline);
+  if (deadline.passed()) {
+    throw_deadline_passed(deadline, plugin_->info.provider_id, fmt::format("the {} call", provider()),
+                          " before its first attempt", {});
+  }
   auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), build(request, stream),
                                                        request.options.extra_headers, stream,
-                                                       request.options.fail_on_truncation);
+                                                       request.options.fail_on_truncation, deadline);
   source->start();
   return source;
 }
@@ -596,6 +661,12 @@ void ProviderLLM::price(Response& response) const {
                                      static_cast<double>(usage.cache_write_tokens) * write_price);
   response.cost.output = per_token * static_cast<double>(usage.output_tokens) * model->output_usd_per_mtok;
   response.cost.total = response.cost.input + response.cost.output;
+  // The counts were checked (checked_usage); a catalog price that is negative or so large the
+  // product overflows leaves the answer unpriced rather than billed at inf, NaN or below zero.
+  if (!std::isfinite(response.cost.total) || response.cost.input < 0 || response.cost.output < 0) {
+    response.cost = Cost{};
+    return;
+  }
   response.cost.priced = true;
 }
 

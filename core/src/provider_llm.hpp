@@ -37,6 +37,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
   std::vector<std::string> warnings() const override { return warnings_; }
   std::string_view alias() const noexcept override { return alias_; }
+  std::chrono::milliseconds call_deadline() const noexcept override { return deadline_; }
 
   // Set by the host right after construction, before the instance is shared.
   void set_alias(std::string alias) { alias_ = std::move(alias); }
@@ -91,6 +92,8 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   std::string auth_header_;     // the provider's auth header name: always treated as a secret
   std::string api_key_;         // only to scrub it from provider messages
   RetryPolicy retry_;
+  std::chrono::milliseconds deadline_{0};  // Timeouts::deadline; 0: none
+  bool plugin_reads_time_left_ = false;    // its call_params_size reaches time_left_ms (0.3)
   std::shared_ptr<const std::vector<ModelInfo>> catalog_;
   std::string alias_;
   std::vector<std::string> warnings_;

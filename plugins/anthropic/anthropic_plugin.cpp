@@ -169,7 +169,8 @@ struct WireUsage {
     }
   }
 
-  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts.
+  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts (each at
+  // most 2^53, sdk::read_token_count: the sum cannot overflow; the host refuses one above 2^53).
   mj_usage normalised() const noexcept {
     const auto count = [](int64_t value) { return value < 0 ? int64_t{0} : value; };
     mj_usage usage{};
@@ -194,13 +195,13 @@ simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& 
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "input_tokens") {
-      sdk::read_optional_int64(field.value(), usage.input);
+      sdk::read_token_count(field.value(), usage.input, kDisplayName, "usage.input_tokens");
     } else if (key == "cache_creation_input_tokens") {
-      sdk::read_optional_int64(field.value(), usage.cache_creation);
+      sdk::read_token_count(field.value(), usage.cache_creation, kDisplayName, "usage.cache_creation_input_tokens");
     } else if (key == "cache_read_input_tokens") {
-      sdk::read_optional_int64(field.value(), usage.cache_read);
+      sdk::read_token_count(field.value(), usage.cache_read, kDisplayName, "usage.cache_read_input_tokens");
     } else if (key == "output_tokens") {
-      sdk::read_optional_int64(field.value(), usage.output);
+      sdk::read_token_count(field.value(), usage.output, kDisplayName, "usage.output_tokens");
     } else if (key == "output_tokens_details") {
       ondemand::object details;
       if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
@@ -208,7 +209,8 @@ simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& 
         ondemand::field detail;
         if (auto error = std::move(detail_member).get(detail)) return error;
         if (detail.key() == "thinking_tokens") {
-          sdk::read_optional_int64(detail.value(), usage.thinking);
+          sdk::read_token_count(detail.value(), usage.thinking, kDisplayName,
+                                "usage.output_tokens_details.thinking_tokens");
         }
       }
     }
@@ -242,9 +244,10 @@ simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields
     if (key == "type") {
       error = read_optional_string(field.value(), fields.type, fields.has_type);
     } else if (key == "text") {
-      error = read_optional_string(field.value(), fields.text, fields.has_text);
+      // Text and thinking are strings wherever they appear; null or another type is malformed.
+      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "text", false);
     } else if (key == "thinking") {
-      error = read_optional_string(field.value(), fields.thinking, fields.has_thinking);
+      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "thinking", false);
     } else if (key == "stop_reason") {
       error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
     } else if (key == "input") {

@@ -91,22 +91,15 @@ constexpr mj_provider_info kProviderInfo{
 // Decoding helpers (simdjson On-Demand, error codes only)
 // ---------------------------------------------------------------------------------------------
 
-// Cohere's counts are JSON numbers that may be floats ("18.0", PROTOCOLS §5.2); anything else is 0.
-int64_t read_count(ondemand::value value) {
-  double number = 0;
-  if (value.get_double().get(number) != simdjson::SUCCESS || !std::isfinite(number) ||
-      number < 0) {
-    return 0;
-  }
-  return static_cast<int64_t>(std::llround(number));
-}
-
 struct TokenPair {
   int64_t input = -1;
   int64_t output = -1;
 };
 
-simdjson::error_code read_token_pair(ondemand::value value, TokenPair& pair) {
+// Cohere's counts are JSON numbers that may be floats ("18.0", PROTOCOLS §5.2), which
+// sdk::read_token_count takes when their value is whole; 18.5, "18" or -1 is a parse error.
+simdjson::error_code read_token_pair(ondemand::value value, TokenPair& pair, std::string_view input_name,
+                                     std::string_view output_name) {
   ondemand::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
   for (auto member : object) {
@@ -114,9 +107,9 @@ simdjson::error_code read_token_pair(ondemand::value value, TokenPair& pair) {
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "input_tokens") {
-      pair.input = read_count(field.value());
+      sdk::read_token_count(field.value(), pair.input, kDisplayName, input_name);
     } else if (key == "output_tokens") {
-      pair.output = read_count(field.value());
+      sdk::read_token_count(field.value(), pair.output, kDisplayName, output_name);
     }
   }
   return simdjson::SUCCESS;
@@ -138,11 +131,12 @@ simdjson::error_code read_usage(ondemand::value value, mj_usage& usage, bool& pr
     const ondemand::raw_json_string key = field.key();
     simdjson::error_code error = simdjson::SUCCESS;
     if (key == "billed_units") {
-      error = read_token_pair(field.value(), billed);
+      error = read_token_pair(field.value(), billed, "usage.billed_units.input_tokens",
+                              "usage.billed_units.output_tokens");
     } else if (key == "tokens") {
-      error = read_token_pair(field.value(), raw);
+      error = read_token_pair(field.value(), raw, "usage.tokens.input_tokens", "usage.tokens.output_tokens");
     } else if (key == "cached_tokens") {
-      cached = read_count(field.value());
+      sdk::read_token_count(field.value(), cached, kDisplayName, "usage.cached_tokens");
     }
     if (error != simdjson::SUCCESS) return error;
   }
@@ -188,9 +182,11 @@ simdjson::error_code read_content(ondemand::value value, ContentFields& fields) 
     if (key == "type") {
       error = read_optional_string(field.value(), fields.type, fields.has_type);
     } else if (key == "text") {
-      error = read_optional_string(field.value(), fields.text, fields.has_text);
+      // Strings wherever they appear; null or another type is a malformed answer.
+      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "content[].text", false);
     } else if (key == "thinking") {
-      error = read_optional_string(field.value(), fields.thinking, fields.has_thinking);
+      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "content[].thinking",
+                            false);
     }
     if (error != simdjson::SUCCESS) return error;
   }

@@ -118,7 +118,8 @@ struct WireUsage {
   int64_t candidates = 0;  // candidatesTokenCount: the answer, thoughts NOT included
   int64_t thoughts = 0;    // thoughtsTokenCount
 
-  // PROTOCOLS.md §6.2: output is billed as candidates + thoughts.
+  // PROTOCOLS.md §6.2: output is billed as candidates + thoughts (each at most 2^53, so the sum
+  // cannot overflow; the host refuses one above 2^53).
   mj_usage normalised() const noexcept {
     mj_usage usage{};
     usage.input_tokens = prompt;
@@ -139,13 +140,13 @@ simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& 
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "promptTokenCount") {
-      sdk::read_optional_int64(field.value(), usage.prompt);
+      sdk::read_token_count(field.value(), usage.prompt, kDisplayName, "usageMetadata.promptTokenCount");
     } else if (key == "cachedContentTokenCount") {
-      sdk::read_optional_int64(field.value(), usage.cached);
+      sdk::read_token_count(field.value(), usage.cached, kDisplayName, "usageMetadata.cachedContentTokenCount");
     } else if (key == "candidatesTokenCount") {
-      sdk::read_optional_int64(field.value(), usage.candidates);
+      sdk::read_token_count(field.value(), usage.candidates, kDisplayName, "usageMetadata.candidatesTokenCount");
     } else if (key == "thoughtsTokenCount") {
-      sdk::read_optional_int64(field.value(), usage.thoughts);
+      sdk::read_token_count(field.value(), usage.thoughts, kDisplayName, "usageMetadata.thoughtsTokenCount");
     }
   }
   return simdjson::SUCCESS;
@@ -175,7 +176,7 @@ simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == "text") {
-      if (auto error = read_optional_string(field.value(), text, has_text)) return error;
+      sdk::read_answer_text(field.value(), text, has_text, kDisplayName, "candidates[].content.parts[].text", false);
     } else if (key == "thought") {
       bool flag = false;
       if (field.value().get_bool().get(flag) == simdjson::SUCCESS) thought = flag;

@@ -48,6 +48,8 @@ struct ChoiceFields {
   bool has_refusal = false;
   bool has_reasoning = false;
   bool has_finish_reason = false;
+  bool content_null = false;    // "content": null, legitimate beside tool_calls or a refusal
+  bool has_tool_calls = false;  // tool_calls or function_call, non-null
 };
 
 // `message_key` is "message" in a body and "delta" in a stream chunk; both carry the same fields.
@@ -74,13 +76,25 @@ simdjson::error_code read_choice(ondemand::value& value, std::string_view messag
         if (auto error = std::move(message_member).get(message_field)) return error;
         const ondemand::raw_json_string message_key_name = message_field.key();
         simdjson::error_code error = simdjson::SUCCESS;
+        // The texts are strings or null (the wire format's "none here"); a number, object, array
+        // or boolean is a malformed answer, never an empty one.
+        const bool body = message_key == "message";
         if (message_key_name == "content") {
-          error = read_optional_string(message_field.value(), choice.content, choice.has_content);
+          read_answer_text(message_field.value(), choice.content, choice.has_content, flavour.display_name,
+                           body ? "choices[].message.content" : "choices[].delta.content", true);
+          choice.content_null = !choice.has_content;
         } else if (flavour.refusal && message_key_name == "refusal") {
-          error = read_optional_string(message_field.value(), choice.refusal, choice.has_refusal);
+          read_answer_text(message_field.value(), choice.refusal, choice.has_refusal, flavour.display_name,
+                           body ? "choices[].message.refusal" : "choices[].delta.refusal", true);
         } else if (flavour.reasoning_content && message_key_name == "reasoning_content") {
-          error = read_optional_string(message_field.value(), choice.reasoning,
-                                       choice.has_reasoning);
+          read_answer_text(message_field.value(), choice.reasoning, choice.has_reasoning, flavour.display_name,
+                           body ? "choices[].message.reasoning_content" : "choices[].delta.reasoning_content",
+                           true);
+        } else if (message_key_name == "tool_calls" || message_key_name == "function_call") {
+          ondemand::json_type type{};
+          if ((error = message_field.value().type().get(type)) == simdjson::SUCCESS) {
+            choice.has_tool_calls = choice.has_tool_calls || type != ondemand::json_type::null;
+          }
         }
         if (error != simdjson::SUCCESS) return error;
       }
@@ -120,6 +134,14 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
       throw ProviderError(MJ_ERR_PARSE, fmt::format("{} response has no choices", provider));
     }
     const ChoiceFields& choice = fields.answer;
+    // null content is the wire format's "no text" only beside tool calls, a refusal or a filter.
+    if (choice.content_null && !choice.has_tool_calls && !choice.has_refusal &&
+        !(choice.has_finish_reason && choice.finish_reason == "content_filter")) {
+      throw ProviderError(MJ_ERR_PARSE,
+                          fmt::format("{} choices[].message.content is null without tool_calls, a refusal or a "
+                                      "content filter: the answer is malformed",
+                                      provider));
+    }
     if (!fields.model.empty()) sink.meta({}, fields.model);
     // Reasoning first, as the model produced it; it never goes into the answer.
     if (choice.has_reasoning && !choice.reasoning.empty()) sink.reasoning(choice.reasoning);
@@ -224,7 +246,7 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
           }
         }
       } else if (key == "usage") {
-        error = read_openai_usage(field.value(), usage_names_, fields.usage, fields.has_usage);
+        error = read_openai_usage(field.value(), usage_names_, fields.usage, fields.has_usage, provider);
       } else if (key == "error") {
         OpenAIErrorFields error_fields;
         if ((error = read_openai_error(field.value(), error_fields)) == simdjson::SUCCESS) {
@@ -438,7 +460,7 @@ void throw_openai_error_status(const HttpExchange& exchange, std::string_view bo
 }
 
 simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldNames& names,
-                                       mj_usage& usage, bool& present) {
+                                       mj_usage& usage, bool& present, std::string_view provider) {
   ondemand::json_type type;
   if (auto error = value.type().get(type)) return error;
   if (type != ondemand::json_type::object) return simdjson::SUCCESS;  // "usage": null
@@ -452,11 +474,11 @@ simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldN
     if (auto error = std::move(member).get(field)) return error;
     const ondemand::raw_json_string key = field.key();
     if (key == names.input) {
-      usage.input_tokens = int64_or_zero(field.value());
+      usage.input_tokens = token_count_or_zero(field.value(), provider, names.input);
     } else if (key == names.output) {
-      usage.output_tokens = int64_or_zero(field.value());
+      usage.output_tokens = token_count_or_zero(field.value(), provider, names.output);
     } else if (!names.cached_override.empty() && key == names.cached_override) {
-      cached_override = int64_or_zero(field.value());
+      read_token_count(field.value(), cached_override, provider, names.cached_override);
     } else if (key == names.input_details || key == names.output_details) {
       const bool input_side = key == names.input_details;
       ondemand::object details;
@@ -466,11 +488,11 @@ simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldN
         if (auto error = std::move(detail_member).get(detail)) return error;
         const ondemand::raw_json_string detail_key = detail.key();
         if (input_side && detail_key == "cached_tokens") {
-          usage.cached_tokens = int64_or_zero(detail.value());
+          usage.cached_tokens = token_count_or_zero(detail.value(), provider, "cached_tokens");
         } else if (input_side && detail_key == "cache_write_tokens") {
-          usage.cache_write_tokens = int64_or_zero(detail.value());
+          usage.cache_write_tokens = token_count_or_zero(detail.value(), provider, "cache_write_tokens");
         } else if (!input_side && detail_key == "reasoning_tokens") {
-          usage.reasoning_tokens = int64_or_zero(detail.value());
+          usage.reasoning_tokens = token_count_or_zero(detail.value(), provider, "reasoning_tokens");
         }
       }
     }

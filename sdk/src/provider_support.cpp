@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdint>
+
 namespace majordomo::sdk {
 inline namespace v1 {
 
@@ -20,6 +23,73 @@ void throw_empty_json(std::string_view provider, std::string_view what) {
 
 void throw_not_json_object(std::string_view provider, std::string_view what) {
   throw ProviderError(MJ_ERR_PARSE, fmt::format("{} {} is not a JSON object", provider, what));
+}
+
+std::string_view json_type_name(simdjson::ondemand::json_type type) noexcept {
+  switch (type) {
+    case simdjson::ondemand::json_type::array: return "an array";
+    case simdjson::ondemand::json_type::object: return "an object";
+    case simdjson::ondemand::json_type::number: return "a number";
+    case simdjson::ondemand::json_type::string: return "a string";
+    case simdjson::ondemand::json_type::boolean: return "a boolean";
+    case simdjson::ondemand::json_type::null: return "null";
+    default: return "not a JSON value";
+  }
+}
+
+void read_token_count(simdjson::ondemand::value& value, int64_t& out, std::string_view provider,
+                      std::string_view field) {
+  simdjson::ondemand::json_type type{};
+  if (const auto error = value.type().get(type)) throw_invalid_json(provider, field, error);
+  if (type == simdjson::ondemand::json_type::null) return;
+  const auto refuse = [&](std::string_view got) {
+    throw ProviderError(MJ_ERR_PARSE,
+                        fmt::format("{} {} is {}, not a token count (a whole number from 0 to 2^53); the usage "
+                                    "is refused rather than billed wrong",
+                                    provider, field, got));
+  };
+  if (type != simdjson::ondemand::json_type::number) refuse(json_type_name(type));
+  simdjson::ondemand::number_type number_type{};
+  if (value.get_number_type().get(number_type) != simdjson::SUCCESS) refuse("an unreadable number");
+  if (number_type == simdjson::ondemand::number_type::signed_integer) {
+    int64_t count = 0;
+    if (value.get_int64().get(count) != simdjson::SUCCESS) refuse("an unreadable number");
+    if (count < 0 || count > kMaxTokenCount) refuse(fmt::format("{}", count));
+    out = count;
+    return;
+  }
+  if (number_type == simdjson::ondemand::number_type::unsigned_integer) {
+    uint64_t count = 0;
+    if (value.get_uint64().get(count) != simdjson::SUCCESS) refuse("an unreadable number");
+    if (count > static_cast<uint64_t>(kMaxTokenCount)) refuse(fmt::format("{}", count));
+    out = static_cast<int64_t>(count);
+    return;
+  }
+  if (number_type == simdjson::ondemand::number_type::floating_point_number) {
+    double number = 0;
+    if (value.get_double().get(number) != simdjson::SUCCESS) refuse("an unreadable number");
+    // A whole value written as a float (18.0) is a count; 12.5, 1e300 and -1.0 are not.
+    if (!(number >= 0 && number <= static_cast<double>(kMaxTokenCount)) || std::floor(number) != number) {
+      refuse(fmt::format("{}", number));
+    }
+    out = static_cast<int64_t>(number);
+    return;
+  }
+  refuse("a number too large for any count");  // big_integer
+}
+
+void read_answer_text(simdjson::ondemand::value& value, std::string_view& out, bool& present,
+                      std::string_view provider, std::string_view field, bool null_allowed) {
+  simdjson::ondemand::json_type type{};
+  if (const auto error = value.type().get(type)) throw_invalid_json(provider, field, error);
+  if (type == simdjson::ondemand::json_type::string) {
+    if (const auto error = value.get_string().get(out)) throw_invalid_json(provider, field, error);
+    present = true;
+    return;
+  }
+  if (type == simdjson::ondemand::json_type::null && null_allowed) return;
+  throw ProviderError(MJ_ERR_PARSE, fmt::format("{} {} is {}, not text: the answer is malformed", provider, field,
+                                                json_type_name(type)));
 }
 
 void reject_all_options(const mj_instance_config& config, std::string_view provider_id) {

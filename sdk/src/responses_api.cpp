@@ -22,6 +22,7 @@ namespace ondemand = simdjson::ondemand;
 
 // What a Response object (a body, or the `response` of a stream event) tells beyond its text.
 struct ResponseSummary {
+  std::string_view provider;  // the display name, for parse errors
   std::string_view status;
   std::string_view incomplete_reason;
   std::string_view model;
@@ -56,7 +57,7 @@ simdjson::error_code read_part(ondemand::value value, ResponseSummary& summary, 
   ondemand::object part;
   if (auto error = value.get_object().get(part)) return error;
   std::string_view type, text, refusal;
-  bool has_type = false, has_text = false, has_refusal = false;
+  bool has_type = false, has_text = false, has_refusal = false, text_null = false;
   for (auto member : part) {
     ondemand::field field;
     if (auto error = std::move(member).get(field)) return error;
@@ -65,13 +66,19 @@ simdjson::error_code read_part(ondemand::value value, ResponseSummary& summary, 
     if (key == "type") {
       error = read_optional_string(field.value(), type, has_type);
     } else if (key == "text") {
-      error = read_optional_string(field.value(), text, has_text);
+      // A string, or null (checked below, once the part's type is known); nothing else.
+      read_answer_text(field.value(), text, has_text, summary.provider, "output[].content[].text", true);
+      text_null = !has_text;
     } else if (key == "refusal") {
-      error = read_optional_string(field.value(), refusal, has_refusal);
+      read_answer_text(field.value(), refusal, has_refusal, summary.provider, "output[].content[].refusal", true);
     }
     if (error != simdjson::SUCCESS) return error;
   }
   if (type == "output_text") {
+    if (text_null) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} output[].content[].text of an output_text part is null: the "
+                                                    "answer is malformed", summary.provider));
+    }
     if (to.answer != nullptr && !text.empty()) to.answer->text(text);
   } else if (type == "refusal") {
     summary.refusal = true;
@@ -151,7 +158,8 @@ simdjson::error_code read_response(ondemand::object& response, ResponseSummary& 
         if ((error = read_item(item, summary, to))) break;
       }
     } else if (key == "usage") {
-      error = read_openai_usage(field.value(), kResponsesUsageFields, summary.usage, summary.has_usage);
+      error = read_openai_usage(field.value(), kResponsesUsageFields, summary.usage, summary.has_usage,
+                                summary.provider);
     }
     if (error != simdjson::SUCCESS) return error;
   }
@@ -197,6 +205,12 @@ void finish(const ResponseSummary& summary, std::string_view provider, std::stri
   if (summary.has_usage) sink.usage(summary.usage);
 }
 
+// The events whose `delta` is answer or reasoning text: a string, never null or another type.
+bool is_text_delta(std::string_view type) noexcept {
+  return type == "response.output_text.delta" || type == "response.refusal.delta" ||
+         type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta";
+}
+
 bool is_terminal(std::string_view type) noexcept {
   return type == "response.completed" || type == "response.incomplete" || type == "response.failed";
 }
@@ -213,6 +227,7 @@ class ResponsesDecoder final : public ResponseDecoder {
     ondemand::document document;
     ondemand::object root = open_root_object(*parser_, body, document, provider, "response");
     ResponseSummary summary;
+    summary.provider = provider;
     if (auto error = read_response(root, summary, TextTargets{&sink, &sink})) {
       throw_invalid_json(provider, "response", error);
     }
@@ -237,6 +252,7 @@ class ResponsesDecoder final : public ResponseDecoder {
     // leave the event line out.
     std::string_view type = event.type;
     ResponseSummary summary;
+    summary.provider = provider;
     OpenAIErrorFields error_fields;
     bool has_error = false;
     for (auto member : root) {
@@ -252,7 +268,11 @@ class ResponsesDecoder final : public ResponseDecoder {
       } else if (key == "delta") {
         std::string_view delta;
         bool present = false;
-        error = read_optional_string(field.value(), delta, present);
+        if (is_text_delta(type)) {
+          read_answer_text(field.value(), delta, present, provider, "delta", false);
+        } else {
+          error = read_optional_string(field.value(), delta, present);
+        }
         if (error == simdjson::SUCCESS && !delta.empty()) on_delta(type, delta, sink);
       } else if (key == "response") {
         ondemand::object response;

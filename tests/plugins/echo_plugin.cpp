@@ -1,7 +1,11 @@
 // Test plugin "echo": answers without any I/O by echoing the prompt, to test loading and lifetimes.
 #include <majordomo/sdk/plugin.hpp>
 
+#include <cstddef>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #ifndef MJ_TEST_PROVIDER_ID
@@ -21,7 +25,8 @@ const mj_header kRequired[] = {{to_mj("X-Echo-Version"), to_mj("1")}};
 // Emits the prompt's words as text events, then usage and a stop reason.
 class EchoCall final : public majordomo::sdk::Call {
  public:
-  explicit EchoCall(std::string prompt) : prompt_(std::move(prompt)) {
+  explicit EchoCall(std::string prompt, std::optional<mj_usage> usage = std::nullopt)
+      : prompt_(std::move(prompt)), usage_(usage) {
     std::size_t start = 0;
     while (start < prompt_.size()) {
       std::size_t end = prompt_.find(' ', start);
@@ -48,6 +53,7 @@ class EchoCall final : public majordomo::sdk::Call {
       event.type = MJ_EVENT_USAGE;
       event.usage.input_tokens = static_cast<int64_t>(pieces_.size());
       event.usage.output_tokens = static_cast<int64_t>(pieces_.size());
+      if (usage_) event.usage = *usage_;
       return true;
     }
     if (step_ == 2) {
@@ -65,7 +71,19 @@ class EchoCall final : public majordomo::sdk::Call {
   std::vector<std::string_view> pieces_;
   std::size_t piece_ = 0;
   int step_ = 0;
+  std::optional<mj_usage> usage_;
 };
+
+// "usage I O C W R" reports those five counts (input, output, cached, cache write, reasoning) as
+// they are, for the host's usage checks.
+std::optional<mj_usage> scripted_usage(std::string_view prompt) {
+  if (prompt.substr(0, 6) != "usage ") return std::nullopt;
+  std::istringstream in{std::string(prompt.substr(6))};
+  mj_usage usage{};
+  in >> usage.input_tokens >> usage.output_tokens >> usage.cached_tokens >> usage.cache_write_tokens >>
+      usage.reasoning_tokens;
+  return usage;
+}
 
 class EchoProvider {
  public:
@@ -87,7 +105,13 @@ class EchoProvider {
   }
 
   std::unique_ptr<majordomo::sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<EchoCall>(std::string(view(params.body)));
+    // "time left?" is answered with mj_call_params.time_left_ms as the host sent it, for the
+    // deadline tests ("absent" when the host's struct is too small to hold it).
+    if (view(params.body) == "time left?") {
+      const bool present = params.struct_size >= offsetof(mj_call_params, time_left_ms) + sizeof(params.time_left_ms);
+      return std::make_unique<EchoCall>(present ? std::to_string(params.time_left_ms) : std::string("absent"));
+    }
+    return std::make_unique<EchoCall>(std::string(view(params.body)), scripted_usage(view(params.body)));
   }
 };
 

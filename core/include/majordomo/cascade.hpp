@@ -5,6 +5,7 @@
 #include <majordomo/llm.hpp>
 #include <majordomo/options.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,7 +52,12 @@ struct CascadeMember {
 //    cascade put there); Response::failed_attempts and ErrorDetails::failed_attempts list, in
 //    order, every retry and every member that failed before (member, kind, HTTP status, message);
 //  - when every member failed, the error is the last member's (its class and kind) and its
-//    message lists each member's error; a kind that does not fail over is thrown as it is.
+//    message lists each member's error; a kind that does not fail over is thrown as it is;
+//  - (0.3) one deadline bounds the whole cascade call: LLMRequest::deadline when the caller set
+//    one, else call_deadline() from now. Each member gets the time left divided by the members
+//    left (LLMRequest::deadline of its request), so a member that hangs cannot starve the rest;
+//    when the deadline has passed before a member could be tried, the call ends with
+//    TimeoutError naming it.
 class MAJORDOMO_API CascadeLLM final : public LLM {
  public:
   // Throws ConfigurationError when `members` is empty or holds a null.
@@ -72,6 +78,9 @@ class MAJORDOMO_API CascadeLLM final : public LLM {
   [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
   [[nodiscard]] std::vector<std::string> warnings() const override;
   std::string_view alias() const noexcept override { return alias_; }
+  // (0.3) The longest call_deadline() of the members (each member's Timeouts::deadline; with one
+  // shared ClientOptions they are equal); zero when none has one.
+  std::chrono::milliseconds call_deadline() const noexcept override;
 
  private:
   std::vector<std::shared_ptr<LLM>> members_;

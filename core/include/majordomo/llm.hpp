@@ -8,6 +8,7 @@
 #include <majordomo/options.hpp>
 #include <majordomo/response.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <iterator>
@@ -34,6 +35,10 @@ struct MAJORDOMO_API LLMRequest {
   ResponseFormat format = ResponseFormat::text;
   std::string schema_json;  // ResponseFormat::json_schema only
   std::string schema_name;
+  // (0.3) The latest moment this call may end, set by a middleware that shares its own deadline
+  // among the LLMs it calls (a cascade gives each member its share). A provider-bound LLM ends
+  // the call at the earlier of this and its own Timeouts::deadline; empty: only the latter.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 
   [[nodiscard]] static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
 };
@@ -173,6 +178,10 @@ class MAJORDOMO_API LLM {
   // The catalog alias the instance was created from (Host::get_alias), empty otherwise; also
   // in Response::alias.
   virtual std::string_view alias() const noexcept { return {}; }
+  // (0.3) How long one call of this LLM may take in all: a provider-bound LLM's
+  // Timeouts::deadline, zero when it has none. A cascade reads it to share its time among its
+  // members; a middleware that wraps one LLM should return that LLM's.
+  virtual std::chrono::milliseconds call_deadline() const noexcept { return {}; }
 
   [[nodiscard]] Response get_response(std::string_view prompt, const RequestOptions& options = {});
   [[nodiscard]] ResponseStream get_response_stream(std::string_view prompt, const RequestOptions& options = {});

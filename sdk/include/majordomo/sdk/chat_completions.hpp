@@ -126,9 +126,10 @@ inline constexpr UsageFieldNames kResponsesUsageFields{"input_tokens", "output_t
                                                        "input_tokens_details",
                                                        "output_tokens_details", {}};
 
-// A usage object into `usage` (reset first) and `present`; `"usage": null` leaves both alone.
+// A usage object into `usage` (reset first) and `present`; `"usage": null` leaves both alone. A
+// count that is not a token count throws MJ_ERR_PARSE naming `provider` and the field (0.3).
 simdjson::error_code read_openai_usage(simdjson::ondemand::value& value, const UsageFieldNames& names,
-                                       mj_usage& usage, bool& present);
+                                       mj_usage& usage, bool& present, std::string_view provider);
 
 }  // namespace v1
 }  // namespace majordomo::sdk

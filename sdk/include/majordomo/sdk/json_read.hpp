@@ -51,19 +51,49 @@ inline simdjson::error_code read_optional_string(simdjson::ondemand::value& valu
   return value.get_string().get(out);
 }
 
-// An integer (a token count, say); a missing, null or non-integer count leaves `out` as it was, so the
-// caller decides what "not carried" means (0, or a marker that keeps an earlier count).
+// An integer that is not a token count (an error code, a hint); a missing, null or non-integer
+// value leaves `out` as it was. Token counts use read_token_count.
 inline void read_optional_int64(simdjson::ondemand::value& value, int64_t& out) {
   int64_t count = 0;
   if (value.get_int64().get(count) == simdjson::SUCCESS) out = count;
 }
 
-// An integer, 0 when it is missing, null or not an integer.
+// An integer, 0 when it is missing, null or not an integer. Not for token counts.
 inline int64_t int64_or_zero(simdjson::ondemand::value& value) {
   int64_t count = 0;
   read_optional_int64(value, count);
   return count;
 }
+
+// The largest token count a provider may report: 2^53, the largest integer a JSON number (a
+// double to most readers) holds exactly. A sum of a few such counts cannot overflow int64_t. (0.3)
+inline constexpr int64_t kMaxTokenCount = int64_t{1} << 53;
+
+// A token count (0.3): a JSON number with a whole value from 0 to kMaxTokenCount (18 and 18.0
+// alike: Cohere sends floats). null leaves `out` as it was (providers send null for "absent").
+// Anything else (12.5, "12", true, -1, 1e300, an object) throws MJ_ERR_PARSE naming `provider` and
+// `field` ("usage.prompt_tokens"): a bill is never made from a number that was not meant.
+void read_token_count(simdjson::ondemand::value& value, int64_t& out, std::string_view provider,
+                      std::string_view field);
+
+// The same, 0 when the value is null.
+inline int64_t token_count_or_zero(simdjson::ondemand::value& value, std::string_view provider,
+                                   std::string_view field) {
+  int64_t count = 0;
+  read_token_count(value, count, provider, field);
+  return count;
+}
+
+// Answer text (0.3): a string sets `out` and `present`; null leaves both untouched when
+// `null_allowed` (a wire format where null means "no text here", e.g. OpenAI's content beside
+// tool_calls) and is an error otherwise; any other type (a number, object, array, boolean) throws
+// MJ_ERR_PARSE "<provider> <field> is a number, not text", so a malformed answer is never taken
+// for an empty one.
+void read_answer_text(simdjson::ondemand::value& value, std::string_view& out, bool& present,
+                      std::string_view provider, std::string_view field, bool null_allowed);
+
+// "a number", "an object", … for messages.
+std::string_view json_type_name(simdjson::ondemand::json_type type) noexcept;
 
 // An error body (non-2xx) opened from a padded copy: the error path can afford the copy, and it
 // frees the decoder from the caller's padding. The copy outlives every value read from it.
