@@ -229,7 +229,7 @@ TEST_CASE("server text cannot steer the terminal or forge a line of ours", "[cli
   }
 }
 
-TEST_CASE("--output json is valid UTF-8 when a server sends invalid bytes", "[cli][safe-output]") {
+TEST_CASE("JSON output is valid UTF-8 when a server sends invalid bytes", "[cli][safe-output]") {
   SafeOutputEnv env;
   env.push_error(400, "<html>bad \xff\xfe gateway \xc3</html>", "text/html");
   ScriptedResponse answer;
