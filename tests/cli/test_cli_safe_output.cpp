@@ -312,6 +312,19 @@ TEST_CASE("a failed write to stdout exits non-zero with a message, and the log r
   }
 }
 
+TEST_CASE("an error that cannot be printed as JSON on a full stdout still exits 1 with both messages",
+          "[cli][safe-output]") {
+  SafeOutputEnv env;
+  env.push_error(400, R"({"error":{"message":"bad request","type":"invalid_request_error"}})");
+  const CliRun result = run_cli_redirected(env.ask({"--output", "json", "hi"}), "> /dev/full");
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("majordomo: bad_request error: OpenAI 400: bad request"));
+  CHECK_THAT(result.err, Catch::Contains("majordomo: output error: cannot write to standard output"));
+  const CliRun help = run_cli_redirected({"--help"}, "> /dev/full");
+  CHECK(help.exit_code == 1);
+  CHECK_THAT(help.err, Catch::Contains("output error"));
+}
+
 TEST_CASE("a PostgreSQL password in --log never appears, however short", "[cli][secrets]") {
   SafeOutputEnv env;
   const CliRun result = run_cli(env.ask({"--log", "postgresql://loguser:Q@127.0.0.1:1/calls", "hi"}));

@@ -3,6 +3,8 @@
 
 #include "safe_output.hpp"
 
+#include <majordomo/logging.hpp>
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -104,7 +106,11 @@ void report_error(const Arguments& args, std::string_view kind, const std::strin
   json.raw("}");
   if (partial != nullptr && !partial->empty()) json.raw(",").key("partial_content").string(json_text(*partial));
   json.raw("}");
-  print_line(out);
+  try {
+    print_line(out);
+  } catch (const majordomo::DeliveryError& error) {  // the error was reported on stderr already
+    print_message(fmt::format("output error: {}", error.what()));
+  }
 }
 
 }  // namespace majordomo::cli

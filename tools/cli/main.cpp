@@ -15,6 +15,21 @@
 #include <exception>
 #include <string>
 
+namespace {
+
+// The usage text on stdout (--help): exit 0, or 1 when stdout cannot take it.
+int print_usage() {
+  try {
+    majordomo::cli::write_stdout(majordomo::cli::usage_text());
+    return 0;
+  } catch (const majordomo::DeliveryError& error) {
+    majordomo::cli::print_message(fmt::format("output error: {}", error.what()));
+    return majordomo::cli::kExitFailure;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace majordomo::cli;
   // A reader that goes away (`| head -c 100`) must be an error this process reports and logs,
@@ -30,16 +45,10 @@ int main(int argc, char** argv) {
     if (args.command == "logs") return run_logs(args);
     if (args.command == "plugin") return run_plugin(args);
     if (args.command == "--version") return run_version(args);
-    if (args.command == "--help" || args.command == "-h" || args.command == "help") {
-      std::fwrite(usage_text().data(), 1, usage_text().size(), stdout);
-      return 0;
-    }
+    if (args.command == "--help" || args.command == "-h" || args.command == "help") return print_usage();
     throw UsageError{fmt::format("unknown command {}", shown_argument(args.command))};
   } catch (const UsageError& error) {
-    if (error.message.empty()) {  // --help
-      std::fwrite(usage_text().data(), 1, usage_text().size(), stdout);
-      return 0;
-    }
+    if (error.message.empty()) return print_usage();  // --help
     print_message(error.message);
     std::fwrite(usage_text().data(), 1, usage_text().size(), stderr);
     return kExitUsage;
