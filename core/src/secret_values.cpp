@@ -4,7 +4,6 @@
 #include "resolution.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdint>
 
