@@ -27,15 +27,7 @@ LLMRequest LLMRequest::from_prompt(std::string_view prompt, const RequestOptions
   return request;
 }
 
-HeaderSet ResolvedRequest::redacted_headers() const {
-  HeaderSet out;
-  for (const auto& header : headers) {
-    out.set(header.name, resolution::is_secret_header(header.name, auth_header)
-                             ? resolution::redacted_value(header.name, header.value)
-                             : header.value);
-  }
-  return out;
-}
+HeaderSet ResolvedRequest::redacted_headers() const { return resolution::redacted_headers(headers, auth_header); }
 
 std::string ResolvedRequest::redacted_url() const { return resolution::redact_url(url); }
 

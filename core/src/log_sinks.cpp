@@ -1,6 +1,7 @@
 // The call log's SQLite and PostgreSQL sinks on Poco::Data: targets, schema, inserts and reads.
 #include <majordomo/logging.hpp>
 
+#include "log_rows.hpp"
 #include "log_schema.hpp"
 #include "resolution.hpp"
 
@@ -37,7 +38,7 @@ struct LogTarget {
   Dialect dialect = Dialect::sqlite;
   std::string connection;  // a file path, or libpq key=value pairs
   std::string shown;       // the target with any password replaced
-  std::vector<std::string> secrets;  // passwords, only to remove them from database error texts
+  SecretValues secrets;    // passwords, to remove them from database error texts and the rows
 };
 
 // A query member that carries a credential (password=, sslpassword=, …).
@@ -136,7 +137,7 @@ LogTarget parse_target(std::string_view text) {
   const auto colon = info.find(':');
   Poco::URI::decode(info.substr(0, colon), user);
   if (colon != std::string::npos) Poco::URI::decode(info.substr(colon + 1), password);
-  if (!password.empty()) target.secrets.push_back(password);
+  target.secrets.add(password);
   std::string database = uri.getPath();
   while (!database.empty() && database.front() == '/') database.erase(0, 1);
   append_pair(target.connection, "host", uri.getHost(), target.shown);
@@ -146,7 +147,7 @@ LogTarget parse_target(std::string_view text) {
   append_pair(target.connection, "dbname", database, target.shown);
   bool has_connect_timeout = false;
   for (const auto& [key, value] : uri.getQueryParameters()) {
-    if (is_secret_parameter(key) && !value.empty()) target.secrets.push_back(value);
+    if (is_secret_parameter(key)) target.secrets.add(value);
     has_connect_timeout = has_connect_timeout || key == "connect_timeout";
     append_pair(target.connection, key, value, target.shown);
   }
@@ -160,12 +161,7 @@ LogTarget parse_target(std::string_view text) {
 std::string database_error(const LogTarget& target, const std::exception& error) {
   std::string text = error.what();
   if (const auto* poco = dynamic_cast<const Poco::Exception*>(&error)) text = poco->displayText();
-  for (const std::string& secret : target.secrets) {
-    if (secret.size() < 4) continue;  // too short to tell from ordinary text; never echoed by libpq
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "[REDACTED]");
-    }
-  }
+  target.secrets.scrub(text);  // short ones where they stand as values ("password=x")
   return text;
 }
 
@@ -349,6 +345,21 @@ T column_value(Poco::Data::RecordSet& rows, std::string_view column) {
 }
 
 }  // namespace
+
+namespace log_rows {
+
+SecretValues log_target_secrets(std::string_view target) {
+  if (target.rfind("postgresql://", 0) != 0 && target.rfind("postgres://", 0) != 0) return {};
+  try {
+    SecretValues secrets = parse_target(target).secrets;
+    secrets.add_url_userinfo(target);  // as written, percent-encoded
+    return secrets;
+  } catch (const Error&) {
+    return {};  // a target that does not parse is refused when it is opened
+  }
+}
+
+}  // namespace log_rows
 
 std::unique_ptr<LogSink> open_log_sink(std::string_view target) {
   return std::make_unique<DatabaseSink>(parse_target(target));

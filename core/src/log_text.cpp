@@ -1,4 +1,4 @@
-// Text hygiene for the call log: invalid UTF-8 from providers becomes U+FFFD instead of failing a row.
+// Text hygiene: invalid UTF-8 becomes U+FFFD (logs, JSON), control characters become visible escapes (terminals).
 #include "log_text.hpp"
 
 #include <simdjson.h>
@@ -54,6 +54,34 @@ std::string valid_utf8(std::string_view text) {
     } else {
       out.append(text.substr(at, length));
       at += length;
+    }
+  }
+  return out;
+}
+
+std::string escape_controls(std::string_view text, bool keep_newlines) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto escape = [](std::string& out, unsigned code) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code >> shift) & 0xf];
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const unsigned char c = byte(at);
+    if ((c < 0x20 && c != '\t' && !(keep_newlines && c == '\n')) || c == 0x7f) {
+      escape(out, c);
+    } else if (c == 0xc2 && at + 1 < text.size() && byte(at + 1) >= 0x80 && byte(at + 1) <= 0x9f) {
+      escape(out, byte(at + 1));  // a C1 control, U+0080..U+009F
+      ++at;
+    } else if (c == 0xe2 && at + 2 < text.size() &&
+               ((byte(at + 1) == 0x80 && byte(at + 2) >= 0xaa && byte(at + 2) <= 0xae) ||
+                (byte(at + 1) == 0x81 && byte(at + 2) >= 0xa6 && byte(at + 2) <= 0xa9))) {
+      escape(out, 0x2000u | ((byte(at + 1) & 0x3fu) << 6) | (byte(at + 2) & 0x3fu));
+      at += 2;
+    } else {
+      out += static_cast<char>(c);
     }
   }
   return out;

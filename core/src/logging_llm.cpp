@@ -1,175 +1,33 @@
 // LoggingLLM: captures each call's outcome on the caller's thread and turns it into a row on a writer thread.
 #include <majordomo/logging.hpp>
-#include <majordomo/sdk/json_writer.hpp>
-#include <majordomo/structured.hpp>
 
+#include "log_rows.hpp"
 #include "log_text.hpp"
-#include "resolution.hpp"
-
-#include <Poco/SHA2Engine.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <deque>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 namespace majordomo {
-namespace {
 
-using sdk::JsonWriter;
+using log_rows::PendingCall;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kMetadataPrefix = "x-majordomo-";
-
-// What the caller's thread hands to the writer: copies of the outcome, no formatting yet.
-struct PendingCall {
-  std::chrono::system_clock::time_point started_at;
-  Clock::time_point started;
-  double elapsed_s = 0;
-  std::string operation;
-  ResponseFormat format = ResponseFormat::text;
-  std::string status;
-  std::optional<Response> response;   // answer text only when a body or a JSON check needs it
-  std::optional<ErrorDetails> error;
-  HeaderSet extra_headers;
-  std::optional<LLMRequest> request;  // only when bodies are kept or the answer must be checked
-};
-
-// A member the wrapped LLM may send to, as its dry run shows it: what a row needs of its
-// credentials (a hash) and of its instance headers (the X-Majordomo-* ones).
-struct MemberIdentity {
-  std::string provider;
-  std::string model;
-  std::string auth_header;
-  std::string api_key_hash;
-  std::vector<Header> metadata;
-};
-
-bool is_metadata_header(std::string_view name) {
-  return name.size() > kMetadataPrefix.size() &&
-         header_name_equals(name.substr(0, kMetadataPrefix.size()), kMetadataPrefix) &&
-         !resolution::is_secret_header(name);
-}
-
-std::string key_hash(std::string_view key) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(key.data(), static_cast<unsigned>(key.size()));
-  return Poco::DigestEngine::digestToHex(engine.digest()).substr(0, 16);
-}
-
-// The API key inside an auth header value: the token of "Bearer <token>", else the whole value.
-std::string_view key_of(std::string_view name, std::string_view value) {
-  if (header_name_equals(name, "Authorization") || header_name_equals(name, "Proxy-Authorization")) {
-    if (const auto space = value.find(' '); space != std::string_view::npos) return value.substr(space + 1);
-  }
-  return value;
-}
-
-// The credential a request carries under `auth_header` (or Authorization), hashed; empty when none.
-std::string hash_of_auth(const HeaderSet& headers, std::string_view auth_header) {
-  for (std::string_view name : {auth_header, std::string_view("Authorization")}) {
-    if (name.empty()) continue;
-    if (const std::string* value = headers.find(name); value != nullptr && !value->empty()) {
-      return key_hash(key_of(name, *value));
-    }
-  }
-  return {};
-}
-
-std::vector<MemberIdentity> identify_members(const LLM& inner) {
-  std::vector<MemberIdentity> members;
-  std::vector<ResolvedRequest> resolved;
-  try {
-    resolved = inner.resolve(LLMRequest::from_prompt("majordomo logging probe"), false);
-  } catch (const std::exception&) {
-    return members;  // an LLM without a dry run: rows then carry no key hash or instance metadata
-  }
-  for (const auto& request : resolved) {
-    MemberIdentity member{request.provider, request.model, request.auth_header,
-                          hash_of_auth(request.headers, request.auth_header), {}};
-    for (const auto& header : request.headers) {
-      if (is_metadata_header(header.name)) member.metadata.push_back(header);
-    }
-    members.push_back(std::move(member));
-  }
-  return members;
-}
-
-std::string utc_text(std::chrono::system_clock::time_point at) {
-  const auto since_epoch = at.time_since_epoch();
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", parts.tm_year + 1900, parts.tm_mon + 1,
-                     parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, millis);
-}
-
-std::string_view format_name(ResponseFormat format) {
-  switch (format) {
-    case ResponseFormat::text: return "text";
-    case ResponseFormat::json_object: return "json_object";
-    case ResponseFormat::json_schema: return "json_schema";
-  }
-  return "text";
-}
-
-void write_failed_attempts(JsonWriter& json, const std::vector<FailedAttempt>& attempts) {
-  json.raw("[");
-  bool first = true;
-  for (const auto& attempt : attempts) {
-    json.raw(first ? "{" : ",{");
-    first = false;
-    json.key("provider").string(log_text::valid_utf8(attempt.provider));
-    json.raw(",").key("model").string(log_text::valid_utf8(attempt.model));
-    json.raw(",").key("kind").string(to_string(attempt.kind));
-    json.raw(",").key("http_status").number(static_cast<int64_t>(attempt.http_status));
-    json.raw(",").key("message").string(log_text::valid_utf8(attempt.message));
-    json.raw(",").key("waited_ms").number(attempt.waited_ms);
-    json.raw("}");
-  }
-  json.raw("]");
-}
-
-// The outcome's fields a row needs; the answer text only when asked for.
-Response outcome_of(const Response& response, bool with_text) {
-  Response out;
-  if (with_text) {
-    out.content = response.content;
-    out.reasoning = response.reasoning;
-  }
-  out.usage = response.usage;
-  out.cost = response.cost;
-  out.response_time = response.response_time;
-  out.stop_reason = response.stop_reason;
-  out.raw_stop_reason = response.raw_stop_reason;
-  out.provider = response.provider;
-  out.model = response.model;
-  out.request_id = response.request_id;
-  out.served_by = response.served_by;
-  out.alias = response.alias;
-  out.attempts = response.attempts;
-  out.failed_attempts = response.failed_attempts;
-  out.warnings = response.warnings;
-  return out;
-}
-
-}  // namespace
+DeliveryError::DeliveryError(const std::string& message, Response answer)
+    : std::runtime_error(message), answer_(std::move(answer)) {}
 
 // The bounded queue, its writer thread and the sink. Shared by the LoggingLLM and its open
 // streams, so a stream that outlives the LoggingLLM still has somewhere to report (a dropped row).
 struct LoggingLLM::Writer {
   Writer(std::shared_ptr<LLM> inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
       : inner_(std::move(inner)), sink_(std::move(sink)), options_(std::move(options)),
-        members_(identify_members(*inner_)) {
+        rows_(*inner_, log_rows::log_target_secrets(options_.target)) {
     if (options_.queue_capacity == 0) throw_configuration_error("the logging queue_capacity must be at least 1");
     if (options_.max_batch == 0) throw_configuration_error("the logging max_batch must be at least 1");
     if (options_.bodies_dir) {
@@ -206,7 +64,7 @@ struct LoggingLLM::Writer {
     try {
       call.elapsed_s = std::chrono::duration<double>(Clock::now() - call.started).count();
       call.status = std::move(status);
-      if (response != nullptr) call.response = outcome_of(*response, keeps_text(call.format));
+      if (response != nullptr) call.response = log_rows::outcome_of(*response, keeps_text(call.format));
       if (error != nullptr) {
         call.error = *error;
         if (!options_.bodies_dir) call.error->partial_content.clear();
@@ -225,6 +83,13 @@ struct LoggingLLM::Writer {
       throw;
     } catch (const Error& error) {
       finish(std::move(call), "error", response, &error.details());
+    } catch (const DeliveryError& error) {
+      // The answer arrived (its usage and cost count) but the caller could not pass it on.
+      ErrorDetails details;
+      details.message = error.what();
+      details.provider = error.answer().provider;
+      call.delivery_failed = true;
+      finish(std::move(call), "error", response != nullptr ? response : &error.answer(), &details);
     } catch (const std::exception& error) {
       ErrorDetails details;
       details.kind = ErrorKind::server;
@@ -361,231 +226,21 @@ struct LoggingLLM::Writer {
   }
 
   void note_error(std::string message) {
+    message = log_text::valid_utf8(rows_.scrubbed(message));
     const std::lock_guard lock(mutex_);
-    stats_.last_error = log_text::valid_utf8(message);
-  }
-
-  const MemberIdentity* member_for(const PendingCall& call) const {
-    std::string provider(inner_->provider());
-    std::string model(inner_->model());
-    if (call.response && !call.response->served_by.empty()) {
-      const auto colon = call.response->served_by.find(':');
-      provider = call.response->served_by.substr(0, colon);
-      model = colon == std::string::npos ? std::string() : call.response->served_by.substr(colon + 1);
-    } else if (call.error && !call.error->provider.empty()) {
-      provider = call.error->provider;
-      model.clear();
-    }
-    const MemberIdentity* same_provider = nullptr;
-    for (const auto& member : members_) {
-      if (member.provider != provider) continue;
-      if (member.model == model) return &member;
-      if (same_provider == nullptr) same_provider = &member;
-    }
-    return same_provider;
+    stats_.last_error = std::move(message);
   }
 
   LogRecord to_record(PendingCall& call) {
-    LogRecord row;
-    row.request_id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-    row.created_at = utc_text(call.started_at);
-    row.provider = std::string(inner_->provider());
-    row.model = std::string(inner_->model());
-    row.operation = call.operation;
-    row.format = std::string(format_name(call.format));
-    row.status = call.status;
-    row.response_time_s = call.elapsed_s;
-    const std::vector<FailedAttempt>* history = nullptr;
-    if (call.response) {
-      const Response& response = *call.response;
-      if (call.status == "ok") {
-        row.served_by = response.served_by.empty() ? fmt::format("{}:{}", row.provider, row.model)
-                                                   : response.served_by;
-        row.attempts = response.attempts;
-      }
-      row.response_model = response.model;
-      row.alias = response.alias;
-      row.input_tokens = response.usage.input_tokens;
-      row.output_tokens = response.usage.output_tokens;
-      row.cached_tokens = response.usage.cached_tokens;
-      row.cache_write_tokens = response.usage.cache_write_tokens;
-      row.reasoning_tokens = response.usage.reasoning_tokens;
-      if (response.cost.priced) {
-        row.input_cost = response.cost.input;
-        row.output_cost = response.cost.output;
-        row.total_cost = response.cost.total;
-      }
-      row.stop_reason = std::string(to_string(response.stop_reason));
-      row.provider_request_id = response.request_id;
-      history = &response.failed_attempts;
-      std::string warnings;
-      JsonWriter json(warnings);
-      json.raw("[");
-      for (std::size_t i = 0; i < response.warnings.size(); ++i) {
-        if (i > 0) json.raw(",");
-        json.string(log_text::valid_utf8(response.warnings[i]));
-      }
-      json.raw("]");
-      row.warnings = std::move(warnings);
-      // A checked complete() went through complete_checked, whose outcome is the status already;
-      // a streamed answer is checked by the caller after the stream ended, so here again.
-      if (call.operation == "stream" && call.status == "ok" && call.format != ResponseFormat::text) {
-        check_answer(call, row);
-      }
+    LogRecord row = rows_.build(call);
+    if (options_.bodies_dir) {
+      const auto [request_text, response_text] = rows_.bodies(call, row);
+      const std::string request_key = row.request_id + ".request.json";
+      const std::string response_key = row.request_id + ".response.json";
+      if (write_file(*options_.bodies_dir / request_key, request_text)) row.request_body_key = request_key;
+      if (write_file(*options_.bodies_dir / response_key, response_text)) row.response_body_key = response_key;
     }
-    if (call.error) {
-      const ErrorDetails& error = *call.error;
-      row.error_kind = std::string(to_string(error.kind));
-      row.error_message = error.message;
-      row.http_status = error.http_status;
-      if (row.provider_request_id.empty()) row.provider_request_id = error.request_id;
-      if (error.failed_attempts.size() > (history ? history->size() : 0)) history = &error.failed_attempts;
-    }
-    if (history != nullptr) {
-      row.failed_attempt_count = static_cast<int64_t>(history->size());
-      std::string attempts;
-      JsonWriter json(attempts);
-      write_failed_attempts(json, *history);
-      row.failed_attempts = std::move(attempts);
-    }
-
-    const MemberIdentity* member = member_for(call);
-    const std::string auth_header = member != nullptr ? member->auth_header : std::string();
-    row.api_key_hash = hash_of_auth(call.extra_headers, auth_header);
-    if (row.api_key_hash.empty() && member != nullptr) row.api_key_hash = member->api_key_hash;
-    HeaderSet metadata;
-    if (member != nullptr) {
-      for (const auto& header : member->metadata) metadata.set(header.name, header.value);
-    }
-    for (const auto& header : call.extra_headers) {
-      if (is_metadata_header(header.name)) metadata.set(header.name, header.value);
-    }
-    std::string metadata_json;
-    JsonWriter json(metadata_json);
-    json.raw("{");
-    bool first = true;
-    for (const auto& header : metadata) {
-      if (!first) json.raw(",");
-      first = false;
-      json.key(log_text::valid_utf8(header.name)).string(log_text::valid_utf8(header.value));
-    }
-    json.raw("}");
-    row.metadata = std::move(metadata_json);
-
-    // Middleware above a provider may quote a caller's credential: remove what this call carried.
-    resolution::redact_secret_values(row.error_message, call.extra_headers);
-    if (row.error_message.size() > kMaxMessageBytes) row.error_message.resize(kMaxMessageBytes);
-    // Provider text may carry any bytes; the databases accept UTF-8 only.
-    for (std::string* text : {&row.error_message, &row.response_model, &row.alias, &row.provider_request_id}) {
-      *text = log_text::valid_utf8(*text);
-    }
-    if (options_.bodies_dir) write_bodies(call, row, member);
     return row;
-  }
-
-  // The caller's JSON or schema check of a streamed answer, repeated here so that the row's
-  // status is the outcome the caller saw (StructuredStream::finish runs after the stream ended).
-  void check_answer(const PendingCall& call, LogRecord& row) {
-    try {
-      if (call.format == ResponseFormat::json_object) {
-        (void)parse_json_response(*call.response);
-      } else if (call.request) {
-        const std::string& text = call.request->schema_json;
-        auto found = schemas_.find(text);
-        if (found == schemas_.end()) {
-          if (schemas_.size() >= kCachedSchemas) schemas_.clear();
-          found = schemas_.emplace(text, JsonSchema(text, row.provider)).first;
-        }
-        (void)found->second.check(*call.response);
-      }
-    } catch (const Error& error) {
-      row.status = "error";
-      row.error_kind = std::string(to_string(error.kind()));
-      row.error_message = error.details().message;
-    }
-  }
-
-  void write_bodies(const PendingCall& call, LogRecord& row, const MemberIdentity* member) {
-    const std::filesystem::path& dir = *options_.bodies_dir;
-    // Every credential this call could have carried: the member's resolved headers and the caller's.
-    HeaderSet secrets = call.extra_headers;
-    std::string request_text;
-    JsonWriter json(request_text);
-    json.raw("{").key("request_id").string(row.request_id);
-    try {
-      if (!call.request) throw std::logic_error("the request was not kept");
-      const auto resolved = inner_->resolve(*call.request, call.operation == "stream");
-      const ResolvedRequest* chosen = resolved.empty() ? nullptr : &resolved.front();
-      for (const auto& candidate : resolved) {
-        if (member != nullptr && candidate.provider == member->provider && candidate.model == member->model) {
-          chosen = &candidate;
-        }
-      }
-      for (const auto& candidate : resolved) {
-        for (const auto& header : candidate.headers) {
-          if (resolution::is_secret_header(header.name, candidate.auth_header)) secrets.set(header.name, header.value);
-        }
-      }
-      if (chosen == nullptr) throw std::logic_error("the wrapped LLM resolved to no request");
-      json.raw(",").key("provider").string(chosen->provider);
-      json.raw(",").key("model").string(chosen->model);
-      json.raw(",").key("method").string(chosen->method);
-      json.raw(",").key("url").string(log_text::valid_utf8(chosen->redacted_url()));
-      json.raw(",").key("headers").raw("[");
-      bool first = true;
-      for (const auto& header : chosen->redacted_headers()) {
-        json.raw(first ? "{" : ",{");
-        first = false;
-        json.key("name").string(log_text::valid_utf8(header.name));
-        json.raw(",").key("value").string(log_text::valid_utf8(header.value));
-        json.raw("}");
-      }
-      json.raw("],").key("body").string(log_text::valid_utf8(chosen->body));
-    } catch (const std::exception& error) {
-      json.raw(",").key("unavailable").string(log_text::valid_utf8(error.what()));
-    }
-    json.raw("}\n");
-
-    std::string response_text;
-    JsonWriter out(response_text);
-    out.raw("{").key("request_id").string(row.request_id);
-    out.raw(",").key("status").string(row.status);
-    if (call.response) {
-      const Response& response = *call.response;
-      out.raw(",").key("response").raw("{");
-      out.key("content").string(log_text::valid_utf8(response.content));
-      out.raw(",").key("reasoning").string(log_text::valid_utf8(response.reasoning));
-      out.raw(",").key("provider").string(log_text::valid_utf8(response.provider));
-      out.raw(",").key("model").string(log_text::valid_utf8(response.model));
-      out.raw(",").key("stop_reason").string(to_string(response.stop_reason));
-      out.raw(",").key("raw_stop_reason").string(log_text::valid_utf8(response.raw_stop_reason));
-      out.raw(",").key("request_id").string(log_text::valid_utf8(response.request_id));
-      out.raw(",").key("served_by").string(row.served_by);
-      out.raw(",").key("usage").raw("{");
-      out.key("input_tokens").number(response.usage.input_tokens);
-      out.raw(",").key("output_tokens").number(response.usage.output_tokens);
-      out.raw(",").key("cached_tokens").number(response.usage.cached_tokens);
-      out.raw(",").key("cache_write_tokens").number(response.usage.cache_write_tokens);
-      out.raw(",").key("reasoning_tokens").number(response.usage.reasoning_tokens);
-      out.raw("}}");
-    }
-    if (call.error || row.status == "error") {
-      out.raw(",").key("error").raw("{");
-      out.key("kind").string(row.error_kind);
-      out.raw(",").key("message").string(row.error_message);
-      out.raw(",").key("http_status").number(row.http_status);
-      if (call.error) out.raw(",").key("partial_content").string(log_text::valid_utf8(call.error->partial_content));
-      out.raw("}");
-    }
-    out.raw(",").key("failed_attempts").raw(row.failed_attempts);
-    out.raw("}\n");
-
-    resolution::redact_secret_values(request_text, secrets);
-    resolution::redact_secret_values(response_text, secrets);
-    const std::string request_key = row.request_id + ".request.json";
-    const std::string response_key = row.request_id + ".response.json";
-    if (write_file(dir / request_key, request_text)) row.request_body_key = request_key;
-    if (write_file(dir / response_key, response_text)) row.response_body_key = response_key;
   }
 
   // Owner-only (0600): credentials are redacted, but prompts and answers are the caller's data.
@@ -601,14 +256,10 @@ struct LoggingLLM::Writer {
     return false;
   }
 
-  static constexpr std::size_t kMaxMessageBytes = 4096;
-  static constexpr std::size_t kCachedSchemas = 16;
-
-  std::shared_ptr<LLM> inner_;  // for dry runs of logged requests (body files)
+  std::shared_ptr<LLM> inner_;  // kept alive for rows_, which resolves logged requests through it
   std::unique_ptr<LogSink> sink_;
   const LoggingOptions options_;
-  const std::vector<MemberIdentity> members_;
-  std::map<std::string, JsonSchema> schemas_;  // writer thread only
+  log_rows::RowBuilder rows_;  // writer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable queue_changed_, room_, progress_;
@@ -715,7 +366,7 @@ JsonResponse LoggingLLM::complete_checked(const LLMRequest& request, const Answe
   std::optional<Response> checked;
   try {
     JsonResponse answer = inner_->complete_checked(request, [&](Response response) {
-      checked = outcome_of(response, writer_->keeps_text(request.format));
+      checked = log_rows::outcome_of(response, writer_->keeps_text(request.format));
       return check(std::move(response));
     });
     writer_->finish(std::move(call), "ok", &answer.response, nullptr);

@@ -263,8 +263,9 @@ class ProviderStreamSource final : public StreamSource {
           response_.raw_stop_reason.assign(view(event.text));
           break;
         case MJ_EVENT_META:
-          if (event.request_id.size > 0) response_.request_id.assign(view(event.request_id));
-          if (event.model.size > 0) response_.model.assign(view(event.model));
+          // A server may echo a credential in its request-id header or model name.
+          if (event.request_id.size > 0) response_.request_id = owner_->scrubbed_value(view(event.request_id), &request_headers_);
+          if (event.model.size > 0) response_.model = owner_->scrubbed_value(view(event.model), &request_headers_);
           break;
         default:
           break;  // an event type from a newer plugin: nothing this host can show
@@ -353,7 +354,6 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
                                 provider);
     }
   }
-  api_key_ = api_key;
   proxy_ = resolution::resolve_proxy(options.proxy, options.no_proxy, endpoint_.base_url, provider);
   if (!proxy_.url.empty() &&
       plugin_->call_params_size < offsetof(mj_call_params, proxy) + sizeof(mj_call_params::proxy)) {
@@ -384,6 +384,9 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
         provider);
   }
   instance_headers_.merge(options.default_headers);
+  secrets_.add(api_key);
+  secrets_.add_headers(instance_headers_, auth_header_);
+  secrets_.add_url_userinfo(proxy_.url);  // the password, and the Basic form the proxy receives
 
   std::vector<mj_header> option_pairs;
   option_pairs.reserve(options.provider_options.size());
@@ -440,30 +443,18 @@ void ProviderLLM::throw_plugin_fault(const char* function, std::string what, con
   throw_error(std::move(details));
 }
 
+SecretValues ProviderLLM::secrets_for(const HeaderSet* request_headers) const {
+  SecretValues secrets = secrets_;
+  if (request_headers != nullptr) secrets.add_headers(*request_headers, auth_header_);
+  return secrets;
+}
+
 void ProviderLLM::scrub(std::string& text, const HeaderSet* request_headers) const {
-  const auto replace_all = [&](std::string_view secret) {
-    // Short values ("1", "yes") would mangle ordinary text and are not credentials anyway.
-    if (secret.size() < 6) return;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "[REDACTED]");
-    }
-  };
-  replace_all(api_key_);
-  // The proxy's password: no transport message carries it, and none must ever show it.
-  if (const auto at = proxy_.url.rfind('@'); at != std::string::npos) {
-    const auto colon = proxy_.url.find(':', proxy_.url.find("://") + 3);
-    if (colon < at) replace_all(std::string_view(proxy_.url).substr(colon + 1, at - colon - 1));
-  }
-  for (const HeaderSet* headers : {&instance_headers_, request_headers}) {
-    if (headers == nullptr) continue;
-    for (const auto& header : *headers) {
-      if (!resolution::is_secret_header(header.name, auth_header_)) continue;
-      std::string_view value = header.value;
-      // "Bearer <token>": the token alone may be echoed.
-      if (const auto space = value.find(' '); space != std::string_view::npos) replace_all(value.substr(space + 1));
-      replace_all(value);
-    }
-  }
+  secrets_for(request_headers).scrub(text);
+}
+
+std::string ProviderLLM::scrubbed_value(std::string_view value, const HeaderSet* request_headers) const {
+  return secrets_for(request_headers).scrubbed_value(value);
 }
 
 void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
@@ -502,8 +493,10 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
                                   "to the plugin's author (majordomo does not retry it)",
                                   plugin_->label(), details.message);
   }
-  scrub(details.message, request_headers);
-  scrub(details.provider_error_type, request_headers);
+  const SecretValues secrets = secrets_for(request_headers);
+  secrets.scrub(details.message);
+  details.provider_error_type = secrets.scrubbed_value(details.provider_error_type);
+  details.request_id = secrets.scrubbed_value(details.request_id);
   throw_error(std::move(details));
 }
 

@@ -4,6 +4,7 @@
 #include "plugin_boundary.hpp"
 #include "plugin_library.hpp"
 #include "resolution.hpp"
+#include "secret_values.hpp"
 
 #include <majordomo/host.hpp>
 #include <majordomo/llm.hpp>
@@ -82,7 +83,11 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   }
   [[noreturn]] void throw_plugin_fault(const char* function, std::string what, const HeaderSet* request_headers,
                                        std::string partial_content) const;
+  // The credentials of this instance, plus those of `request_headers` (docs/reliability.md, "Secrets").
+  SecretValues secrets_for(const HeaderSet* request_headers) const;
+  // Free text (messages) and whole values (request ids, error types, model names) from a server.
   void scrub(std::string& text, const HeaderSet* request_headers) const;
+  std::string scrubbed_value(std::string_view value, const HeaderSet* request_headers) const;
   void price(Response& response) const;
 
   std::shared_ptr<const LoadedPlugin> plugin_;
@@ -90,7 +95,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   resolution::ResolvedEndpoint endpoint_;
   HeaderSet instance_headers_;  // provider layer < default_headers, validated
   std::string auth_header_;     // the provider's auth header name: always treated as a secret
-  std::string api_key_;         // only to scrub it from provider messages
+  SecretValues secrets_;        // the API key, secret header values, the proxy's credentials
   RetryPolicy retry_;
   std::chrono::milliseconds deadline_{0};  // Timeouts::deadline; 0: none
   bool plugin_reads_time_left_ = false;    // its call_params_size reaches time_left_ms (0.3)

@@ -473,19 +473,25 @@ std::string redact_url(std::string_view url) {
 
 void redact_secret_values(std::string& text, const HeaderSet& headers,
                           std::string_view provider_auth_header) {
-  const auto replace_all = [&](std::string_view secret) {
-    // Short values ("1", "yes") would mangle ordinary text and are not credentials anyway.
-    if (secret.size() < 6) return;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "[REDACTED]");
-    }
-  };
+  SecretValues secrets;
+  secrets.add_headers(headers, provider_auth_header);
+  secrets.scrub(text);
+}
+
+HeaderSet redacted_headers(const HeaderSet& headers, std::string_view provider_auth_header,
+                           const SecretValues* known) {
+  SecretValues secrets;
+  secrets.add_headers(headers, provider_auth_header);
+  if (known != nullptr) secrets.merge(*known);
+  HeaderSet out;
   for (const auto& header : headers) {
-    if (!is_secret_header(header.name, provider_auth_header)) continue;
-    const std::string_view value = header.value;
-    if (const auto space = value.find(' '); space != std::string_view::npos) replace_all(value.substr(space + 1));
-    replace_all(value);
+    if (is_secret_header(header.name, provider_auth_header)) {
+      out.set(header.name, redacted_value(header.name, header.value));
+    } else {
+      out.set(header.name, secrets.scrubbed_value(header.value));
+    }
   }
+  return out;
 }
 
 }  // namespace majordomo::resolution

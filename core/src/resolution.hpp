@@ -1,6 +1,8 @@
 // The resolution pipeline: the one place where base URLs and request headers are decided.
 #pragma once
 
+#include "secret_values.hpp"
+
 #include <majordomo/headers.hpp>
 #include <majordomo/plugin.h>
 
@@ -69,9 +71,15 @@ bool is_secret_header(std::string_view name, std::string_view provider_auth_head
 std::string redacted_value(std::string_view name, std::string_view value);
 // Replaces the value of any key=, api_key=, token= query parameter.
 std::string redact_url(std::string_view url);
-// Replaces in `text` every value (6 bytes or longer) of a secret header of `headers`, and the
-// token of a "Scheme token" value alone, with [REDACTED]: for text that may echo a credential.
+// Replaces in `text` every value of a secret header of `headers` (the whole value, the token of a
+// "Scheme token" value, the decoded parts of a Basic one) with [REDACTED], under SecretValues'
+// rule for short values: for text that may echo a credential.
 void redact_secret_values(std::string& text, const HeaderSet& headers,
                           std::string_view provider_auth_header = {});
+// The headers as they may be shown (0.3: by value as well as by name): a secret header keeps only
+// its scheme (redacted_value); any other header whose value is, or contains, a credential of
+// `headers` or of `known` is [REDACTED] whole.
+HeaderSet redacted_headers(const HeaderSet& headers, std::string_view provider_auth_header,
+                           const SecretValues* known = nullptr);
 
 }  // namespace majordomo::resolution

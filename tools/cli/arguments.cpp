@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -57,7 +58,8 @@ Number parse_number(std::string_view flag, std::string_view text) {
   Number value{};
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    throw UsageError{fmt::format("{} takes a number, got '{}'", flag, text)};
+    // The value is not echoed: a misplaced argument may be a credential.
+    throw UsageError{fmt::format("{} takes a number, and its value is not one", flag)};
   }
   return value;
 }
@@ -82,6 +84,15 @@ std::size_t parse_byte_limit(std::string_view flag, std::string_view text) {
 }  // namespace
 
 std::string_view usage_text() { return kUsage; }
+
+std::string shown_argument(std::string_view arg) {
+  // "--api-key=sk-…": the name only. A word with digits, capitals or other signs, or a long one,
+  // may be a credential typed in the wrong place: not shown at all.
+  const std::string_view name = arg.substr(0, arg.find('='));
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+  if (name.empty() || name.size() > 32 || !plain) return "(not shown: it may be a credential)";
+  return name.size() < arg.size() ? fmt::format("{} (its value is not shown)", name) : std::string(name);
+}
 
 Arguments parse_arguments(int argc, char** argv) {
   Arguments args;
@@ -132,7 +143,7 @@ Arguments parse_arguments(int argc, char** argv) {
     } else if (arg == "--output") {
       const std::string format = value();
       if (format != "text" && format != "json") {
-        throw UsageError{fmt::format("--output takes text or json, got '{}'", format)};
+        throw UsageError{"--output takes text or json"};
       }
       args.json_output = format == "json";
     } else if (arg == "--stream") args.stream = true;
@@ -143,7 +154,7 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--") {
       for (++i; i < argc; ++i) args.positional.emplace_back(argv[i]);
     } else if (arg.size() > 1 && arg.front() == '-') {
-      throw UsageError{fmt::format("unknown option {}", arg)};
+      throw UsageError{fmt::format("unknown option {}", shown_argument(arg))};
     } else {
       args.positional.emplace_back(arg);
     }

@@ -49,6 +49,11 @@ std::string_view usage_text();
 // the ones it has no use for). Throws UsageError; an empty message means --help.
 Arguments parse_arguments(int argc, char** argv);
 
+// An unknown option or command as a usage error may show it: the name before any '=', and only
+// when it is a short word of lower-case letters and '-' (a credential typed in the wrong place,
+// which has digits or capitals, is never echoed).
+std::string shown_argument(std::string_view arg);
+
 // The host's options from --plugin-dir and --catalog.
 majordomo::HostOptions host_options(const Arguments& args);
 

@@ -1,6 +1,8 @@
 // `majordomo ask`: one request to a provider, a cascade or an alias; dry runs, schemas, streams and the call log.
+#include "answer_printer.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "safe_output.hpp"
 
 #include <majordomo/logging.hpp>
 #include <majordomo/majordomo.hpp>
@@ -23,8 +25,14 @@ namespace majordomo::cli {
 namespace {
 
 void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedRequest>& requests) {
+  const SecretValues& secrets = known_secrets();
   for (const auto& request : requests) {
-    const majordomo::HeaderSet headers = request.redacted_headers();
+    // Redacted by name and by the values the request carries, then by every credential this run
+    // knows (a --header whose value is the API key, the proxy password, …).
+    majordomo::HeaderSet headers;
+    for (const auto& header : request.redacted_headers()) headers.set(header.name, secrets.scrubbed_value(header.value));
+    const std::string url = secrets.scrubbed(request.redacted_url());
+    const std::string body = secrets.scrubbed(request.body);
     if (args.json_output) {
       std::string out;
       JsonWriter json(out);
@@ -32,30 +40,30 @@ void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedR
       json.key("provider").string(request.provider);
       json.raw(",").key("model").string(request.model);
       json.raw(",").key("method").string(request.method);
-      json.raw(",").key("url").string(request.redacted_url());
+      json.raw(",").key("url").string(json_text(url));
       json.raw(",").key("proxy");  // null: a direct connection; the password is already redacted
       if (request.proxy.empty()) json.raw("null");
-      else json.string(request.proxy);
+      else json.string(json_text(request.proxy));
       json.raw(",").key("stream").boolean(request.stream);
       json.raw(",").key("headers").raw("[");
       bool first = true;
       for (const auto& header : headers) {
         json.raw(first ? "{" : ",{");
         first = false;
-        json.key("name").string(header.name);
-        json.raw(",").key("value").string(header.value);
+        json.key("name").string(json_text(header.name));
+        json.raw(",").key("value").string(json_text(header.value));
         json.raw("}");
       }
-      json.raw("],").key("body").string(request.body);
+      json.raw("],").key("body").string(json_text(body));
       json.raw("}}");
       print_line(out);
       continue;
     }
-    std::string out = fmt::format("{} {}{}\n", request.method, request.redacted_url(),
-                                  request.proxy.empty() ? std::string() : " via proxy " + request.proxy);
+    std::string out = fmt::format("{} {}{}\n", request.method, url,
+                                  request.proxy.empty() ? std::string() : " via proxy " + secrets.scrubbed(request.proxy));
     for (const auto& header : headers) out += fmt::format("{}: {}\n", header.name, header.value);
-    out += "\n" + request.body + "\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    out += "\n" + body + "\n";
+    write_stdout(out);
   }
 }
 
@@ -97,8 +105,8 @@ struct CallLog {
     logger->close();
     const majordomo::LoggingStats stats = logger->stats();
     if (stats.failed + stats.dropped > 0) {
-      std::fprintf(stderr, "majordomo: warning: %llu call log row(s) not stored: %s\n",
-                   static_cast<unsigned long long>(stats.failed + stats.dropped), stats.last_error.c_str());
+      print_message(fmt::format("warning: {} call log row(s) not stored: {}", stats.failed + stats.dropped,
+                                stats.last_error));
     }
   }
 };
@@ -144,7 +152,7 @@ std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo
       const auto* plugin = host.find_plugin(member.provider);
       if (plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
         client.api_key = "dry-run-placeholder-key";
-        std::fprintf(stderr, "majordomo: note: no API key configured; the dry run shows where it would go\n");
+        print_message("note: no API key configured; the dry run shows where it would go");
         break;
       }
     }
@@ -153,7 +161,7 @@ std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo
   if (args.cascade) llm = host.get_cascade(std::move(members), std::move(client));
   else if (args.alias) llm = host.get_alias(*args.alias, std::move(client));
   else llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
-  for (const auto& warning : llm->warnings()) std::fprintf(stderr, "majordomo: warning: %s\n", warning.c_str());
+  for (const auto& warning : llm->warnings()) print_message(fmt::format("warning: {}", warning));
   return llm;
 }
 
@@ -164,9 +172,8 @@ void note_failed_attempts(const majordomo::Response& response) {
     const std::string status = attempt.http_status > 0 ? fmt::format(", HTTP {}", attempt.http_status) : "";
     const std::string next = attempt.waited_ms > 0 ? fmt::format("retried after {} ms", attempt.waited_ms)
                                                    : std::string("moved on to the next member");
-    std::fprintf(stderr, "majordomo: note: %s:%s failed (%s%s); %s\n", attempt.provider.c_str(),
-                 attempt.model.c_str(), std::string(majordomo::to_string(attempt.kind)).c_str(),
-                 status.c_str(), next.c_str());
+    print_message(fmt::format("note: {}:{} failed ({}{}); {}", attempt.provider, attempt.model,
+                              majordomo::to_string(attempt.kind), status, next));
   }
 }
 
@@ -179,6 +186,7 @@ int run_ask(const Arguments& args) {
                                              : "ask takes exactly one PROMPT (quote it)"};
   }
   if (args.schema_name && !args.schema_file) throw UsageError{"--schema-name needs --schema FILE"};
+  if (args.log_bodies && !args.log_target) throw UsageError{"--log-bodies needs --log TARGET"};
   if (args.schema_file && args.json) throw UsageError{"--schema and --json exclude each other"};
   if (args.api && args.provider.value_or("") != "openai") {
     throw UsageError{"--api chooses between OpenAI's APIs and needs --provider openai; for another provider "
@@ -217,9 +225,8 @@ int run_ask(const Arguments& args) {
   if (args.idle_timeout) client.timeouts.idle = *args.idle_timeout;
   if (args.max_event_bytes) client.limits.max_event_bytes = *args.max_event_bytes;
   if (args.max_body_bytes) client.limits.max_body_bytes = *args.max_body_bytes;
+  learn_secrets(args, &host);
   std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
-  const CallLog call_log{open_call_log(args, llm)};
-  if (call_log.logger) llm = call_log.logger;
 
   majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
   request.options.system = args.system;
@@ -239,53 +246,39 @@ int run_ask(const Arguments& args) {
   }
 
   if (args.dry_run) {
-    print_dry_run(args, llm->resolve(request, args.stream));
+    const auto requests = llm->resolve(request, args.stream);
+    learn_secrets(requests);
+    print_dry_run(args, requests);
     return 0;
   }
+  // The real header values (keys from the environment, the provider's auth header) join what is
+  // scrubbed from the output. A request that cannot be resolved fails the call the same way.
+  try {
+    learn_secrets(llm->resolve(request, args.stream));
+  } catch (const majordomo::Error&) {
+  }
+
+  // The answer is printed beneath the call log, so that a failed write is in its row.
+  llm = std::make_shared<PrintingLLM>(llm, AnswerPlan{args.json_output, args.json, schema ? &*schema : nullptr});
+  const CallLog call_log{open_call_log(args, llm)};
+  if (call_log.logger) llm = call_log.logger;
 
   majordomo::Response response;
   if (args.stream) {
     majordomo::ResponseStream stream = llm->stream(request);
-    try {
-      while (auto text = stream.next_text()) {
-        if (!args.json_output) {
-          std::fwrite(text->data(), 1, text->size(), stdout);
-          std::fflush(stdout);
-        }
-      }
-    } catch (const majordomo::Error&) {
-      if (!args.json_output && !stream.response().content.empty()) std::fputc('\n', stdout);
-      throw;
+    majordomo::StreamChunk chunk;
+    while (stream.next(chunk)) {
     }
     response = stream.response();
-    if (!args.json_output) std::fputc('\n', stdout);
   } else if (schema) {
-    // Checked as part of the call, so that a cascade moves on from an answer that fails the check;
-    // printed only once it passed (with --stream it is printed as it arrives and checked at the end).
+    // Checked as part of the call, so that a cascade moves on from an answer that fails the check.
     response = llm->complete_checked(request, [&](majordomo::Response answer) {
                      return schema->check(std::move(answer));
                    }).response;
   } else {
     response = llm->complete(request);
-    if (!args.json_output) print_line(response.content);
   }
   if (!args.json_output) note_failed_attempts(response);
-  if (schema) {
-    majordomo::JsonResponse checked = schema->check(std::move(response));
-    if (args.json_output) {
-      print_line(response_json(checked.response, checked.json_text));
-    } else if (!args.stream) {
-      print_line(checked.json_text);
-    }
-    return 0;
-  }
-  if (args.json) {
-    // Same check as LLM::get_json_response: fences stripped, ParseError keeps the raw text.
-    const majordomo::JsonResponse parsed = majordomo::parse_json_response(std::move(response));
-    if (args.json_output) print_line(response_json(parsed.response, parsed.json_text));
-    return 0;
-  }
-  if (args.json_output) print_line(response_json(response, response.content));
   return 0;
 }
 

@@ -14,7 +14,7 @@ namespace majordomo::cli {
 
 using majordomo::sdk::JsonWriter;
 
-// `text` and a newline on stdout.
+// `text` and a newline on stdout; throws DeliveryError when stdout fails (safe_output.hpp).
 void print_line(const std::string& text);
 
 // {"input","output","total"}; each null when the model is not priced.

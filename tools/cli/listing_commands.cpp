@@ -1,5 +1,6 @@
 // `majordomo plugins` and `majordomo models`: what the host loaded, skipped and can price.
 #include "commands.hpp"
+#include "safe_output.hpp"
 #include "json_output.hpp"
 
 #include <fmt/format.h>
@@ -69,7 +70,7 @@ int run_plugins(const Arguments& args) {
     out += fmt::format("  {}\n    {}: {}\n", skipped.path.string(), majordomo::to_string(skipped.reason),
                        skipped.message);
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_stdout(printable_answer(out));  // plugin metadata: escaped for a terminal like server text
   return 0;
 }
 
@@ -123,7 +124,7 @@ int run_models(const Arguments& args) {
     }
   }
   out += "prices in USD per million tokens\n";
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_stdout(printable_answer(out));  // plugin metadata: escaped for a terminal like server text
   return 0;
 }
 

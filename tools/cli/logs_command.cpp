@@ -1,6 +1,8 @@
 // `majordomo logs`: the last rows of a call log, as a table or one JSON object.
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "log_text.hpp"
+#include "safe_output.hpp"
 
 #include <majordomo/logging.hpp>
 
@@ -16,6 +18,9 @@ namespace majordomo::cli {
 namespace {
 
 std::string cost_text(const std::optional<double>& cost) { return cost ? fmt::format("{:.6g}", *cost) : "-"; }
+
+// A column of a row for the table: rows hold provider text, which must not steer the terminal.
+std::string cell(std::string_view text) { return majordomo::log_text::escape_controls(text, false); }
 
 }  // namespace
 
@@ -35,7 +40,7 @@ int run_logs(const Arguments& args) {
       first = false;
       const auto text = [&](std::string_view key, const std::string& value, bool comma = true) {
         if (comma) json.raw(",");
-        json.key(key).string(value);
+        json.key(key).string(json_text(value));
       };
       const auto number = [&](std::string_view key, auto value) { json.raw(",").key(key).number(value); };
       const auto cost = [&](std::string_view key, const std::optional<double>& value) {
@@ -84,13 +89,13 @@ int run_logs(const Arguments& args) {
                     "served by (or provider:model)", "in", "out", "cost USD", "time s", "fails", "error");
   for (const auto& row : rows) {
     const std::string who = row.served_by.empty() ? row.provider + ":" + row.model : row.served_by;
-    out += fmt::format("{:<24} {:<9} {:<36} {:>7} {:>7} {:>11} {:>8.3f} {:>5}  {}\n", row.created_at, row.status, who,
-                       row.input_tokens, row.output_tokens, cost_text(row.total_cost), row.response_time_s,
-                       row.failed_attempt_count, row.error_kind);
+    out += fmt::format("{:<24} {:<9} {:<36} {:>7} {:>7} {:>11} {:>8.3f} {:>5}  {}\n", cell(row.created_at),
+                       cell(row.status), cell(who), row.input_tokens, row.output_tokens, cost_text(row.total_cost),
+                       row.response_time_s, row.failed_attempt_count, cell(row.error_kind));
   }
   out += fmt::format("{} row(s) from {}\n", rows.size(), target.find("://") == std::string::npos
                                                             ? target : "the PostgreSQL call log");
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_stdout(known_secrets().scrubbed(out));
   return 0;
 }
 

@@ -1,5 +1,6 @@
 // `majordomo plugin new NAME [--dir DIR]`: writes a buildable provider plugin skeleton into a new directory.
 #include "commands.hpp"
+#include "safe_output.hpp"
 #include "json_output.hpp"
 #include "plugin_skeleton.hpp"
 
@@ -97,7 +98,7 @@ int run_plugin_new(const Arguments& args) {
   out += fmt::format("build it:  cmake -S {0} -B {0}/build -DCMAKE_PREFIX_PATH={1} && cmake --build {0}/build\n",
                      dir.string(), sdk_prefix.empty() ? "<majordomo's install prefix>" : sdk_prefix);
   out += fmt::format("then read {}: what to change next\n", (dir / "README.md").string());
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_stdout(printable_answer(out));  // a full disk or a closed pipe is an error here too
   return 0;
 }
 

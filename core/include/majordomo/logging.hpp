@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,9 @@ namespace majordomo {
 inline constexpr std::string_view kDefaultLogTarget = "sqlite:majordomo-log.db";
 
 // One row of the call log (table majordomo_calls; docs/architecture.md has the column list).
-// Text fields are empty when they do not apply; no field ever holds a credential.
+// Text fields are empty when they do not apply; no field ever holds a credential: every credential
+// the wrapped LLM's members, the call's extra headers and the log target carry is scrubbed by value
+// (docs/reliability.md, "Secrets"), and text is valid UTF-8.
 struct LogRecord {
   std::string request_id;           // majordomo's own id of the call (UUID v4), unique
   std::string created_at;           // call start, UTC, "2026-01-31T12:00:00.123Z"
@@ -31,7 +34,7 @@ struct LogRecord {
   std::string operation;            // "complete" or "stream"
   std::string format;               // "text", "json_object" or "json_schema"
   std::string status;               // "ok", "error", or "abandoned" (a stream closed early)
-  std::string error_kind;           // an ErrorKind name, for status "error"
+  std::string error_kind;           // an ErrorKind name, or "output" (0.3: a DeliveryError), for status "error"
   std::string error_message;
   int64_t http_status = 0;          // of the final error; 0 when none
   double response_time_s = 0;       // as the caller saw it: from the call to the row's outcome
@@ -53,6 +56,20 @@ struct LogRecord {
   std::string request_body_key;     // file names under LoggingOptions::bodies_dir, when kept
   std::string response_body_key;
   std::string provider_request_id;
+};
+
+// Thrown by a caller's own delivery of an answer (0.3): the answer arrived but could not be passed
+// on (standard output closed or full, a socket to a client gone). A middleware wrapped by a
+// LoggingLLM that delivers answers (the CLI's printer) throws it, so that the row says so: status
+// "error", error_kind "output", the message, and the answer's usage and cost (it was paid for).
+// The LoggingLLM rethrows it. It is not an Error: no retry or cascade acts on it.
+class MAJORDOMO_API DeliveryError : public std::runtime_error {
+ public:
+  DeliveryError(const std::string& message, Response answer);
+  const Response& answer() const noexcept { return answer_; }
+
+ private:
+  Response answer_;
 };
 
 // Where rows go. write() is called from one thread at a time (the writer thread), with the rows

@@ -1,0 +1,112 @@
+// PrintingLLM: the answer of `ask` printed inside the call (text, streamed text, checked JSON, --output json).
+#include "answer_printer.hpp"
+
+#include "json_output.hpp"
+#include "safe_output.hpp"
+
+#include <majordomo/logging.hpp>
+
+#include <utility>
+
+namespace majordomo::cli {
+namespace {
+
+void print_answer_line(std::string_view text, const majordomo::Response& answer) {
+  write_stdout(printable_answer(text) + "\n", answer);
+}
+
+// After a streamed answer ended: the check of --schema or --json (as the caller of a stream does
+// it), and the --output json object.
+void deliver_end(const AnswerPlan& plan, const majordomo::Response& response) {
+  if (plan.schema != nullptr) {
+    const majordomo::JsonResponse checked = plan.schema->check(response);
+    if (plan.json_output) write_stdout(response_json(checked.response, checked.json_text) + "\n", response);
+  } else if (plan.json) {
+    const majordomo::JsonResponse parsed = majordomo::parse_json_response(response);
+    if (plan.json_output) write_stdout(response_json(parsed.response, parsed.json_text) + "\n", response);
+  } else if (plan.json_output) {
+    write_stdout(response_json(response, response.content) + "\n", response);
+  }
+}
+
+// Passes the inner stream through, printing each piece of text as it arrives (text output).
+class PrintingStreamSource final : public majordomo::StreamSource {
+ public:
+  PrintingStreamSource(AnswerPlan plan, majordomo::ResponseStream inner)
+      : plan_(plan), inner_(std::move(inner)) {}
+
+  bool next(majordomo::StreamChunk& chunk) override {
+    bool more = false;
+    try {
+      more = inner_.next(chunk);
+    } catch (const majordomo::Error&) {
+      end_text_line();  // the text so far ends its line before the error message
+      throw;
+    }
+    const majordomo::Response& response = inner_.response();
+    if (more) {
+      if (!plan_.json_output && chunk.kind == majordomo::StreamChunk::Kind::text) printer_.print(chunk.text, response);
+      return true;
+    }
+    if (!plan_.json_output) {
+      printer_.finish(response);
+      write_stdout("\n", response);
+    }
+    deliver_end(plan_, response);
+    return false;
+  }
+
+  const majordomo::Response& response() const override { return inner_.response(); }
+  void close() noexcept override { inner_.close(); }
+
+ private:
+  void end_text_line() noexcept {
+    if (plan_.json_output || inner_.response().content.empty()) return;
+    try {
+      printer_.finish(inner_.response());
+      write_stdout("\n", inner_.response());
+    } catch (const std::exception&) {  // the call's own error is the one to report
+    }
+  }
+
+  AnswerPlan plan_;
+  majordomo::ResponseStream inner_;
+  StreamPrinter printer_;
+};
+
+}  // namespace
+
+majordomo::Response PrintingLLM::complete(const majordomo::LLMRequest& request) {
+  majordomo::Response response = inner_->complete(request);
+  if (!plan_.json_output) {
+    print_answer_line(response.content, response);
+    // --json: the text is shown even when it turns out not to be JSON.
+    if (plan_.json) (void)majordomo::parse_json_response(response);
+  } else if (plan_.json) {
+    const majordomo::JsonResponse parsed = majordomo::parse_json_response(response);
+    write_stdout(response_json(parsed.response, parsed.json_text) + "\n", response);
+  } else {
+    write_stdout(response_json(response, response.content) + "\n", response);
+  }
+  return response;
+}
+
+majordomo::JsonResponse PrintingLLM::complete_checked(const majordomo::LLMRequest& request,
+                                                      const majordomo::AnswerCheck& check) {
+  // Printed only once an answer passed the check, so a cascade beneath may still move on.
+  return inner_->complete_checked(request, [&](majordomo::Response answer) {
+    majordomo::JsonResponse checked = check(std::move(answer));
+    if (plan_.json_output) {
+      write_stdout(response_json(checked.response, checked.json_text) + "\n", checked.response);
+    } else {
+      print_answer_line(checked.json_text, checked.response);
+    }
+    return checked;
+  });
+}
+
+majordomo::ResponseStream PrintingLLM::stream(const majordomo::LLMRequest& request) {
+  return majordomo::ResponseStream(std::make_unique<PrintingStreamSource>(plan_, inner_->stream(request)));
+}
+
+}  // namespace majordomo::cli
