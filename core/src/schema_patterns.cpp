@@ -31,7 +31,7 @@ constexpr const char* kPatternKeyword = "x-majordomo-re2-pattern";
 constexpr const char* kPropertiesKeyword = "x-majordomo-re2-properties";
 constexpr const char* kFormatKeyword = "x-majordomo-re2-format";
 // Where the rewritten document keeps the hoisted sub-schemas, and a copy of its own root that
-// "$ref": "#" is redirected to (a sub-schema's document has another root, see compile_subschema).
+// references to the root ("#") are redirected to (a sub-schema's document has another root, see compile_subschema).
 constexpr const char* kSubschemasMember = "x-majordomo-subschemas";
 constexpr const char* kRootAliasMember = "x-majordomo-root";
 
@@ -246,6 +246,14 @@ struct RegexKeywords::State {
 
 namespace {
 
+// Whether valijson resolves `ref` to the document's root: "#", "#/", "", "name.json", …
+bool refers_to_root(std::string_view ref) {
+  const std::size_t hash = ref.find('#');
+  if (ref.substr(0, hash).find("://") != std::string_view::npos) return false;
+  if (hash == std::string_view::npos) return true;
+  return ref.find_first_not_of('/', hash + 1) == std::string_view::npos;
+}
+
 bool is_data_keyword(std::string_view key) {
   return key == "enum" || key == "const" || key == "default" || key == "examples";
 }
@@ -280,7 +288,7 @@ JsonValue RegexKeywords::State::rewrite(const JsonValue& node) {
       out.set(kFormatKeyword, JsonValue(formats.size() - 1));
     } else if (pattern_properties != nullptr && (key == "patternProperties" || key == "additionalProperties")) {
       continue;  // both go into the rule below
-    } else if (key == "$ref" && value.is_string() && value.as_string() == "#") {
+    } else if (key == "$ref" && value.is_string() && refers_to_root(value.as_string())) {
       out.set(key, JsonValue(fmt::format("#/{}", kRootAliasMember)));
     } else if (is_data_keyword(key)) {
       out.set(key, value);
@@ -457,23 +465,38 @@ void add_keyword_builders(valijson::SchemaParser& parser, const RegexKeywords::S
   parser.addConstraintBuilder(kFormatKeyword, new KeywordBuilder<FormatConstraint>(state));
 }
 
-// The target of a local "#/a/b" reference inside `root`, or nullptr.
-const JsonValue* resolve_pointer(const JsonValue& root, std::string_view ref) {
-  if (ref.empty() || ref.front() != '#') return nullptr;
+// The node valijson resolves the reference `ref` to in `root`, as it does: a URI part without
+// "://" is ignored (valijson fetches only those), the pointer after '#' loses its trailing '/'s,
+// its tokens are unescaped (~1, ~0, %XX); no '#' means the root. nullptr: remote, or no such node.
+const JsonValue* resolve_reference(const JsonValue& root, std::string_view ref) {
+  const std::size_t hash = ref.find('#');
+  const std::string_view uri = ref.substr(0, hash);
+  if (uri.find("://") != std::string_view::npos) return nullptr;
+  std::string_view pointer = hash == std::string_view::npos ? std::string_view() : ref.substr(hash + 1);
+  while (!pointer.empty() && pointer.back() == '/') pointer.remove_suffix(1);
+  if (!pointer.empty() && pointer.front() != '/') return nullptr;
   const JsonValue* node = &root;
-  std::size_t start = 1;
-  while (start < ref.size()) {
-    if (ref[start] != '/') return nullptr;
-    const std::size_t end = std::min(ref.find('/', start + 1), ref.size());
-    std::string token(ref.substr(start + 1, end - start - 1));
-    for (std::size_t at = 0; (at = token.find('~', at)) != std::string::npos; ++at) {
-      if (at + 1 < token.size() && token[at + 1] == '1') token.replace(at, 2, "/");
-      else if (at + 1 < token.size() && token[at + 1] == '0') token.replace(at, 2, "~");
+  std::size_t start = 0;
+  while (start < pointer.size()) {
+    const std::size_t end = std::min(pointer.find('/', start + 1), pointer.size());
+    std::string token;
+    const std::string_view raw = pointer.substr(start + 1, end - start - 1);
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+        token += raw[++i] == '1' ? '/' : '~';
+      } else if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 && hex_value(raw[i + 2]) >= 0) {
+        token += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+        i += 2;
+      } else {
+        token += raw[i];
+      }
     }
     if (node->is_array()) {
-      std::size_t index = 0;
-      if (token.empty() || token.size() > 9 || !std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) return nullptr;
-      index = std::stoul(token);
+      if (token.empty() || token.size() > 9 ||
+          !std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return nullptr;
+      }
+      const std::size_t index = std::stoul(token);
       if (index >= node->size()) return nullptr;
       node = &node->at(index);
     } else {
@@ -485,6 +508,10 @@ const JsonValue* resolve_pointer(const JsonValue& root, std::string_view ref) {
   return node;
 }
 
+// valijson matches every "$ref" against a URN pattern with std::regex, which recurses once per
+// character: a longer reference is refused before it gets there.
+constexpr std::size_t kLongestReference = 1024;
+
 // valijson follows a "$ref" to a node that is only a "$ref" again without end: every chain of
 // such references must reach a schema within a few hops.
 void refuse_reference_cycles(const JsonValue& root, const JsonValue& node, std::string_view provider) {
@@ -494,6 +521,10 @@ void refuse_reference_cycles(const JsonValue& root, const JsonValue& node, std::
   }
   if (!node.is_object()) return;
   if (const JsonValue* ref = node.find("$ref"); ref != nullptr && ref->is_string()) {
+    if (ref->as_string().size() > kLongestReference) {
+      throw_configuration_error(fmt::format("the JSON Schema has a $ref longer than {} bytes", kLongestReference),
+                                std::string(provider));
+    }
     const JsonValue* at = &node;
     for (int hop = 0; at != nullptr && at->is_object(); ++hop) {
       const JsonValue* next = at->find("$ref");
@@ -504,7 +535,7 @@ void refuse_reference_cycles(const JsonValue& root, const JsonValue& node, std::
                         ref->as_string()),
             std::string(provider));
       }
-      at = resolve_pointer(root, next->as_string());
+      at = resolve_reference(root, next->as_string());
     }
   }
   for (const auto& member : node.as_object()) refuse_reference_cycles(root, member.value, provider);

@@ -210,6 +210,16 @@ TEST_CASE("patterns RE2 cannot run are a configuration error naming the construc
                      R"("properties":{"x":{"$ref":"#/definitions/a"}}})"),
              Catch::Contains("cycle"));
   CHECK_THAT(refusal(R"({"$ref":"#"})"), Catch::Contains("cycle"));
+  // Found by fuzz_schema: valijson reads a relative URI before '#' as this document, so this was
+  // a reference to the root, followed until the stack overflowed.
+  CHECK_THAT(refusal(R"({"$ref":"http:/exclusiveMaximum/draft-07/schema#"})"), Catch::Contains("cycle"));
+  CHECK_THAT(refusal(R"({"$ref":"name.json"})"), Catch::Contains("cycle"));
+  CHECK_THAT(refusal(R"({"definitions":{"a":{"$ref":"#/definitions/%62"},"b":{"$ref":"#/definitions/a/"}},)"
+                     R"("$ref":"#/definitions/a"})"),
+             Catch::Contains("cycle"));
+  // A reference to the root from inside a patternProperties schema is recursion, not a cycle.
+  CHECK(refusal(R"({"patternProperties":{"^k":{"$ref":"x.json"}},"type":"object"})").empty());
+  CHECK_THAT(refusal(R"({"$ref":"urn:)" + std::string(2000, 'a') + R"("})"), Catch::Contains("longer than"));
   CHECK(env.server.requests().empty());
 }
 
