@@ -575,6 +575,9 @@ bool RegexKeywords::State::validate_subschema(std::size_t index, const Adapter& 
 
 RegexKeywords::RegexKeywords(const JsonValue& schema, std::string_view provider) : state_(std::make_unique<State>()) {
   state_->provider = std::string(provider);
+  // On the caller's document, so that messages quote its references (the rewrite keeps cycles:
+  // its alias of the root and hoisted sub-schemas are copies).
+  refuse_reference_cycles(schema, schema, provider);
   JsonValue root = state_->rewrite(schema);
   if (root.is_object()) {
     // The alias "#" now points to; a copy of the root as rewritten (itself without alias).
@@ -585,7 +588,6 @@ RegexKeywords::RegexKeywords(const JsonValue& schema, std::string_view provider)
     JsonValue hoisted = JsonValue::array();
     for (const auto& subschema : state_->subschemas) hoisted.push_back(subschema->document);
     root.set(kSubschemasMember, hoisted);
-    refuse_reference_cycles(root, root, provider);
     for (std::size_t i = 0; i < state_->subschemas.size(); ++i) {
       JsonValue document = root;
       document.set("$ref", JsonValue(fmt::format("#/{}/{}", kSubschemasMember, i)));
