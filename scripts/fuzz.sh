@@ -36,9 +36,10 @@ run_one() {
   rm -rf "$crashes"
   mkdir -p "$corpus" "$crashes" "$seeds"
   # -rss_limit_mb: ASan's shadow plus a decoder's bounded buffers; -timeout: one input that runs
-  # this long is a hang (the targets have no sleeps and their sockets time out after 2-5 s).
+  # this long is a hang (the targets have no sleeps and their sockets time out after 2-5 s; 30 s
+  # leaves room for a niced run starved by other work on a shared machine).
   nice -n "${MAJORDOMO_FUZZ_NICE:-19}" "$build/fuzz/bin/$target" "$corpus" "$seeds" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$crashes/" >"$log" 2>&1 || true
 }
 

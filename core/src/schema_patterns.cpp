@@ -491,12 +491,16 @@ const JsonValue* resolve_reference(const JsonValue& root, std::string_view ref) 
         token += raw[i];
       }
     }
-    if (node->is_array()) {
-      if (token.empty() || token.size() > 9 ||
-          !std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (token.empty()) {
+      // valijson skips empty tokens ("#/a//b" is "#/a/b").
+    } else if (node->is_array()) {
+      // An index is read as valijson reads it, with std::stoul: "1d" is 1, " +1" too.
+      std::size_t index = 0;
+      try {
+        index = std::stoul(token);
+      } catch (const std::exception&) {
         return nullptr;
       }
-      const std::size_t index = std::stoul(token);
       if (index >= node->size()) return nullptr;
       node = &node->at(index);
     } else {

@@ -214,6 +214,9 @@ TEST_CASE("patterns RE2 cannot run are a configuration error naming the construc
   // a reference to the root, followed until the stack overflowed.
   CHECK_THAT(refusal(R"({"$ref":"http:/exclusiveMaximum/draft-07/schema#"})"), Catch::Contains("cycle"));
   CHECK_THAT(refusal(R"({"$ref":"name.json"})"), Catch::Contains("cycle"));
+  // Found by fuzz_schema: valijson reads the array index "1d" as 1 (std::stoul), and empty tokens are skipped.
+  CHECK_THAT(refusal(R"({"items":[{"type":"integer"},{"$ref":"#/items/1d"}]})"), Catch::Contains("cycle"));
+  CHECK_THAT(refusal(R"({"items":[{"type":"integer"},{"$ref":"#//items//1"}]})"), Catch::Contains("cycle"));
   CHECK_THAT(refusal(R"({"definitions":{"a":{"$ref":"#/definitions/%62"},"b":{"$ref":"#/definitions/a/"}},)"
                      R"("$ref":"#/definitions/a"})"),
              Catch::Contains("cycle"));
