@@ -7,7 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev json-schema-test-suite catch2 libssl-dev
+  libpoco-dev libboost-dev libfmt-dev libsimdjson-dev libvalijson-dev libre2-dev json-schema-test-suite catch2 libssl-dev
+  clang libfuzzer-14-dev  # the fuzz targets (scripts/fuzz.sh, the fuzz smoke of scripts/test.sh)
   openssl ca-certificates curl jq
   squid nginx-light   # test-only: a real forward proxy and API gateway on loopback (tests/core/test_proxies.cpp)
   libpq-dev postgresql  # the call log's PostgreSQL sink; its tests start a throwaway cluster

@@ -3,6 +3,8 @@
 # builds the concurrency tests with ThreadSanitizer and runs them (a data race fails the run).
 #   scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R cascade
 # MAJORDOMO_SKIP_TSAN=1 skips the ThreadSanitizer stage (it costs a second build).
+# MAJORDOMO_SKIP_FUZZ=1 skips the fuzz smoke stage (a clang build of the fuzz targets, then each
+# target run for MAJORDOMO_FUZZ_SMOKE_SECONDS, default 8, two at a time; docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -20,4 +22,12 @@ if [ "${MAJORDOMO_SKIP_TSAN:-0}" != 1 ]; then
   echo "== ThreadSanitizer: middleware and logging tests"
   build/tsan/tests/core/core_middleware_tests
   build/tsan/tests/core/core_logging_tests
+fi
+
+if [ "${MAJORDOMO_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every libFuzzer target, briefly, from the fixture seeds and the corpus kept in build/fuzz: a
+  # crash, leak, hang or sanitizer report fails the run (scripts/fuzz.sh prints the figures).
+  echo "== Fuzz smoke: every libFuzzer target for ${MAJORDOMO_FUZZ_SMOKE_SECONDS:-8} s"
+  MAJORDOMO_FUZZ_JOBS="${MAJORDOMO_FUZZ_JOBS:-2}" MAJORDOMO_FUZZ_NICE="${MAJORDOMO_FUZZ_NICE:-0}" \
+    bash scripts/fuzz.sh "${MAJORDOMO_FUZZ_SMOKE_SECONDS:-8}"
 fi

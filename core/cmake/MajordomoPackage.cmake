@@ -31,7 +31,7 @@ if(MAJORDOMO_BUILD_SHARED)
 else()
   # Static archives: everything they reference goes on the link line.
   set(MAJORDOMO_PC_CFLAGS "-DMAJORDOMO_STATIC")
-  set(MAJORDOMO_PC_LIBS "-lPocoFoundation -lsimdjson -lfmt -ldl")
+  set(MAJORDOMO_PC_LIBS "-lPocoFoundation -lsimdjson -lfmt -lre2 -ldl")
   set(MAJORDOMO_PC_LIBS_PRIVATE "")
   set(MAJORDOMO_PC_LOGGING_LIBS
       "-lmajordomo_sdk -lPocoDataPostgreSQL -lPocoDataSQLite -lPocoData -lPocoNet -lPocoFoundation -lpq -lsimdjson -lfmt -pthread")

@@ -276,6 +276,8 @@ JsonValue JsonValue::array(std::vector<JsonValue> elements) {
   return out;
 }
 
+JsonValue JsonValue::object() { return object(std::vector<Member>{}); }
+
 JsonValue JsonValue::object(std::vector<Member> members) {
   JsonValue out;
   if (repeated_name(members) == nullptr) {

@@ -4,6 +4,7 @@
 #include <majordomo/structured.hpp>
 
 #include "json_value_adapter.hpp"
+#include "schema_patterns.hpp"
 
 // VALIJSON_USE_EXCEPTIONS=1 comes from the build: without it valijson aborts on a bad schema.
 #include <valijson/schema.hpp>
@@ -15,7 +16,7 @@
 
 #include <algorithm>
 #include <exception>
-#include <regex>
+#include <optional>
 
 namespace majordomo {
 
@@ -77,9 +78,10 @@ JsonResponse parse_json_response(Response response) {
 
 struct JsonSchema::Parsed {
   std::string text;
-  JsonValue document;        // kept alive: the compiled schema may refer into it
+  JsonValue document;  // the caller's schema, read by drop_optional_nulls
+  // Declared before `schema`, which refers to it (and into its document) and goes first.
+  std::optional<json_schema::RegexKeywords> regex_keywords;
   valijson::Schema schema;
-  bool has_patterns = false;  // "pattern" or "patternProperties" somewhere in the schema
 };
 
 namespace {
@@ -88,49 +90,6 @@ namespace {
 const JsonValue* member_of_type(const JsonValue& object, std::string_view name, JsonValue::Type type) {
   const JsonValue* member = object.find(name);
   return member != nullptr && member->type() == type ? member : nullptr;
-}
-
-// The validator compiles "pattern" regexes only while validating, with std::regex. Compiling
-// them here turns syntax std::regex lacks (\p{L}, lookbehind, …) into a configuration error
-// before anything is sent, instead of an exception after the paid call.
-void check_patterns(const JsonValue& node, bool& has_patterns, std::string_view provider) {
-  const auto compile = [&](const std::string& pattern) {
-    has_patterns = true;
-    try {
-      const std::regex compiled(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& error) {
-      throw_configuration_error(
-          fmt::format("the JSON Schema has a pattern this validator cannot use ({}): '{}'", error.what(),
-                      pattern),
-          std::string(provider));
-    }
-  };
-  if (node.is_object()) {
-    for (const auto& [key, value] : node.as_object()) {
-      if (key == "pattern" && value.is_string()) compile(value.as_string());
-      if (key == "patternProperties" && value.is_object()) {
-        for (const auto& entry : value.as_object()) compile(entry.name);
-      }
-      check_patterns(value, has_patterns, provider);
-    }
-  } else if (node.is_array()) {
-    for (const auto& value : node.as_array()) check_patterns(value, has_patterns, provider);
-  }
-}
-
-// std::regex matching recurses once per character: an answer string this long is not matched
-// against a pattern (it would risk the stack), it is reported as a mismatch instead.
-constexpr std::size_t kLongestPatternChecked = 16 * 1024;
-
-std::size_t longest_string(const JsonValue& node) {
-  std::size_t longest = 0;
-  if (node.is_string()) return node.as_string().size();
-  if (node.is_object()) {
-    for (const auto& [key, value] : node.as_object()) longest = std::max({longest, key.size(), longest_string(value)});
-  } else if (node.is_array()) {
-    for (const auto& value : node.as_array()) longest = std::max(longest, longest_string(value));
-  }
-  return longest;
 }
 
 // The target of a local "#/…" reference, or nullptr when it does not resolve here (the
@@ -257,10 +216,13 @@ JsonSchema::JsonSchema(std::string_view schema_json, std::string_view provider)
   if (!parsed_->document.is_object()) {
     throw_configuration_error("the JSON Schema must be one JSON object", std::string(provider));
   }
-  check_patterns(parsed_->document, parsed_->has_patterns, provider);
+  // Patterns are compiled here, so a pattern RE2 cannot run is a configuration error before
+  // anything is sent rather than a failure after the paid call.
+  parsed_->regex_keywords.emplace(parsed_->document, provider);
   try {
     valijson::SchemaParser schema_parser(valijson::SchemaParser::kDraft7);
-    const json_schema::JsonValueAdapter adapter(parsed_->document);
+    parsed_->regex_keywords->register_with(schema_parser);
+    const json_schema::JsonValueAdapter adapter(parsed_->regex_keywords->document());
     schema_parser.populateSchema(adapter, parsed_->schema);
   } catch (const std::exception& error) {
     // valijson refuses malformed keywords and remote $refs (nothing is fetched).
@@ -286,13 +248,6 @@ JsonResponse JsonSchema::check(Response response) const {
   if (drop_optional_nulls(parsed_->document, parsed_->document, out.value)) {
     // json_text follows value, so re-parsing it gives what was checked; content stays raw.
     out.json_text = out.value.to_json();
-  }
-  if (parsed_->has_patterns && longest_string(out.value) > kLongestPatternChecked) {
-    throw_answer_error(ErrorKind::schema_mismatch, out.response,
-                       fmt::format("the model's answer has a string longer than {} bytes, too long to "
-                                   "check against the schema's patterns; the raw text is in "
-                                   "partial_content",
-                                   kLongestPatternChecked));
   }
   valijson::Validator validator;
   valijson::ValidationResults results;

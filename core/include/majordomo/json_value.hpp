@@ -69,7 +69,9 @@ class MAJORDOMO_API JsonValue {
   // An array of these elements; an object of these members, a later member replacing an earlier
   // one of the same name (in the earlier one's place).
   [[nodiscard]] static JsonValue array(std::vector<JsonValue> elements = {});
-  [[nodiscard]] static JsonValue object(std::vector<Member> members = {});
+  // (No default argument: clang rejects one of std::vector<Member> while Member is incomplete.)
+  [[nodiscard]] static JsonValue object();
+  [[nodiscard]] static JsonValue object(std::vector<Member> members);
 
   // Copies are deep. A moved-from JsonValue is null.
   JsonValue(const JsonValue& other);
