@@ -106,6 +106,7 @@ MAJORDOMO_ERROR_CLASS(SchemaMismatchError)
 MAJORDOMO_ERROR_CLASS(CancelledError)
 MAJORDOMO_ERROR_CLASS(UnsupportedError)
 MAJORDOMO_ERROR_CLASS(PluginError)
+MAJORDOMO_ERROR_CLASS(ProtocolError)  // (0.3)
 #undef MAJORDOMO_ERROR_CLASS
 
 // Throws the exception class matching details.kind.
