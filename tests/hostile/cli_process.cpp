@@ -77,7 +77,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.started = started;
+  result.ended = Clock::now();
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(result.ended - started);
   if (WIFSIGNALED(status)) {
     result.signal = WTERMSIG(status);
   } else if (WIFEXITED(status)) {

@@ -11,7 +11,8 @@ struct ProcessResult {
   int exit_code = -1;    // valid when !signalled and !killed_for_hanging
   int signal = 0;        // the signal that ended the process, 0 if it exited
   bool killed_for_hanging = false;
-  std::chrono::milliseconds elapsed{0};
+  std::chrono::steady_clock::time_point started, ended;
+  std::chrono::milliseconds elapsed{0};  // ended - started
   std::string out;
   std::string err;
 };

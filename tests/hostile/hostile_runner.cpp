@@ -34,17 +34,18 @@ using namespace majordomo::hostile;
 using namespace std::chrono_literals;
 
 constexpr int exit_pending = 77;
-// A run may end this much after its --timeout (process start-up under the sanitizers included);
-// issue 9 asks `--timeout 5` to end within 6 s.
+// A call may end this much after its --timeout, counted from the first connection the server
+// accepted for it (so that the CLI's start-up on a loaded machine does not count; its exit, with
+// the leak check, does); issue 9 asks `--timeout 5` to end within 6 s.
 constexpr auto timeout_margin = 1500ms;
 // Past its timeout plus this, a run is killed and reported as hung.
-constexpr auto hang_limit = 6s;
+constexpr auto hang_limit = 4s;
 
 struct Settings {
   std::string cli;
   std::string plugin_dir;
   std::string pending_file;
-  unsigned jobs = 3;
+  unsigned jobs = 0;  // 0: 2 CLIs at a time, 6 for the scenarios that mostly wait
   std::string scenario;
 };
 
@@ -112,7 +113,8 @@ std::vector<std::string> child_environment(const std::string& home) {
 
 // Every check issue 9 asks of one run; returns what broke, empty when nothing did.
 std::vector<std::string> check_run(const Scenario& scenario, const Expectation& expected, const ProcessResult& run,
-                                   const std::vector<std::pair<std::string, std::string>>& secrets, size_t requests) {
+                                   const std::vector<std::pair<std::string, std::string>>& secrets, size_t requests,
+                                   std::chrono::milliseconds call_time) {
   std::vector<std::string> broke;
   if (run.killed_for_hanging) {
     broke.push_back(fmt::format("hung: still running {} s after --timeout {}, killed", seconds_text(run.elapsed),
@@ -121,8 +123,9 @@ std::vector<std::string> check_run(const Scenario& scenario, const Expectation& 
     broke.push_back(fmt::format("killed by signal {}", run.signal));
   } else if (run.exit_code >= 128) {
     broke.push_back(fmt::format("exit code {} (a signal)", run.exit_code));
-  } else if (run.elapsed > scenario.timeout + timeout_margin) {
-    broke.push_back(fmt::format("took {} s with --timeout {}", seconds_text(run.elapsed), seconds_text(scenario.timeout)));
+  } else if (call_time > scenario.timeout + timeout_margin) {
+    broke.push_back(fmt::format("took {} s from its first connection with --timeout {}", seconds_text(call_time),
+                                seconds_text(scenario.timeout)));
   }
   for (const auto& [what, secret] : secrets) {
     if (run.out.find(secret) != std::string::npos) broke.push_back(what + " is on stdout");
@@ -223,22 +226,50 @@ int run_scenario(const Settings& settings, const Scenario& scenario) {
                                "--timeout", seconds_text(scenario.timeout), "--output", "json", "--plugin-dir", settings.plugin_dir,
                                "--proxy", scenario.via_proxy ? fmt::format("http://hostile:{}@127.0.0.1:{}", password, server.port()) : ""});
       if (c.stream) argv.push_back("--stream");
+      const std::filesystem::path log_dir = std::filesystem::path(home) / segment;
+      if (scenario.check_call_log) {
+        std::filesystem::create_directories(log_dir);
+        argv.insert(argv.end(), {"--log", "sqlite:" + (log_dir / "calls.sqlite").string(), "--log-bodies", (log_dir / "bodies").string()});
+      }
       const auto extra = scenario.extra_args(c.stream);
       argv.insert(argv.end(), extra.begin(), extra.end());
       argv.push_back("Say hello.");
 
       const ProcessResult run = run_process(argv, environment, scenario.timeout + hang_limit);
       const auto seen = server.requests();
-      const size_t requests = static_cast<size_t>(std::count_if(seen.begin(), seen.end(), [&](const auto& r) { return r.first_segment == segment; }));
+      size_t requests = 0;
+      auto call_started = run.ended;
+      for (const auto& request : seen) {
+        if (request.first_segment != segment) continue;
+        ++requests;
+        call_started = std::min(call_started, request.accepted_at);
+      }
+      if (requests == 0) call_started = run.started;
+      const auto call_time = std::chrono::duration_cast<std::chrono::milliseconds>(run.ended - call_started);
       std::vector<std::pair<std::string, std::string>> secrets = {{"the API key", key}};
       if (scenario.via_proxy) {
         secrets.emplace_back("the proxy password", password);
         secrets.emplace_back("the proxy's Basic credentials", basic);
       }
       CaseResult& result = results[index];
+      std::vector<std::string> in_log;
+      if (scenario.check_call_log) {
+        std::error_code error;
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(log_dir, error)) {
+          if (!entry.is_regular_file()) continue;
+          std::ifstream file(entry.path(), std::ios::binary);
+          const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+          for (const auto& [what, secret] : secrets) {
+            if (bytes.find(secret) != std::string::npos) {
+              in_log.push_back(fmt::format("{} is in the call log's {}", what, entry.path().filename().string()));
+            }
+          }
+        }
+      }
       result.name = c.provider->label + "/" + mode;
       result.elapsed = run.elapsed;
-      result.failures = check_run(scenario, scenario.expect(*c.provider, c.stream, server.origin()), run, secrets, requests);
+      result.failures = check_run(scenario, scenario.expect(*c.provider, c.stream, server.origin()), run, secrets, requests, call_time);
+      result.failures.insert(result.failures.begin(), in_log.begin(), in_log.end());
       result.pending = find_pending(pending, scenario.name, c.provider->label, mode);
       const std::lock_guard lock(print_mutex);
       if (result.failures.empty()) {
@@ -254,7 +285,8 @@ int run_scenario(const Settings& settings, const Scenario& scenario) {
   };
   std::vector<std::thread> workers;
   const uint64_t base_seed = std::random_device{}();
-  for (unsigned i = 0; i < std::max(1u, settings.jobs); ++i) workers.emplace_back(worker, base_seed + i);
+  const unsigned jobs = settings.jobs > 0 ? settings.jobs : scenario.mostly_waiting ? 6 : 2;
+  for (unsigned i = 0; i < jobs; ++i) workers.emplace_back(worker, base_seed + i);
   for (auto& thread : workers) thread.join();
   server.stop();
   std::filesystem::remove_all(home);

@@ -35,7 +35,12 @@ std::vector<std::string> no_args(bool) { return {}; }
 
 Scenario scenario(std::string name, std::chrono::milliseconds timeout,
                   std::function<Expectation(const ProviderCase&, bool, const std::string&)> expect) {
-  return Scenario{std::move(name), timeout, false, no_args, std::move(expect)};
+  Scenario made;
+  made.name = std::move(name);
+  made.timeout = timeout;
+  made.extra_args = no_args;
+  made.expect = std::move(expect);
+  return made;
 }
 
 Scenario redirect(int status) {
@@ -80,9 +85,11 @@ const std::vector<Scenario>& scenarios() {
     std::vector<Scenario> s;
     s.push_back(scenario("ok", 3s, [](const ProviderCase&, bool, const std::string&) { return answer(); }));
     // Item 1: one deadline per call, every attempt and wait included.
-    s.push_back(scenario("silent", 2s, [](const ProviderCase&, bool, const std::string&) { return times_out(); }));
-    s.push_back(scenario("trickle-head", 2s, [](const ProviderCase&, bool, const std::string&) { return times_out(); }));
-    s.push_back(scenario("keepalive-only", 2s, [](const ProviderCase&, bool, const std::string&) { return times_out(); }));
+    for (const char* name : {"silent", "trickle-head", "keepalive-only"}) {
+      Scenario waiting = scenario(name, 2s, [](const ProviderCase&, bool, const std::string&) { return times_out(); });
+      waiting.mostly_waiting = true;
+      s.push_back(waiting);
+    }
     // Item 2: a line or event past the limit (or a body past it) is a parse error naming the
     // limit's option. The JSON mode lowers the body limit so that the run stays short.
     for (const char* name : {"endless-line", "data-run"}) {
@@ -96,22 +103,22 @@ const std::vector<Scenario>& scenarios() {
       s.push_back(endless);
     }
     // Item 4: the runner checks that no secret reaches any output; these only set the outcome.
-    s.push_back(scenario("echo-credentials", 3s, [](const ProviderCase&, bool, const std::string&) { return answer(); }));
-    s.push_back(scenario("echo-credentials-error", 4s, [](const ProviderCase&, bool, const std::string&) {
-      Expectation e;
-      e.kinds = {"server"};
-      return e;
-    }));
-    Scenario proxy_echo = scenario("proxy-echo", 3s, [](const ProviderCase&, bool, const std::string&) { return answer(); });
-    proxy_echo.via_proxy = true;
-    s.push_back(proxy_echo);
-    Scenario proxy_echo_error = scenario("proxy-echo-error", 4s, [](const ProviderCase&, bool, const std::string&) {
-      Expectation e;
-      e.kinds = {"server"};
-      return e;
-    });
-    proxy_echo_error.via_proxy = true;
-    s.push_back(proxy_echo_error);
+    // The 500s are retried (3 attempts, 0.5 s and 1 s of backoff), hence the longer timeout.
+    for (const bool via_proxy : {false, true}) {
+      Scenario echo = scenario(via_proxy ? "proxy-echo" : "echo-credentials", 3s,
+                               [](const ProviderCase&, bool, const std::string&) { return answer(); });
+      Scenario echo_error = scenario(via_proxy ? "proxy-echo-error" : "echo-credentials-error", 4s,
+                                     [](const ProviderCase&, bool, const std::string&) {
+                                       Expectation e;
+                                       e.kinds = {"server"};
+                                       return e;
+                                     });
+      for (Scenario* each : {&echo, &echo_error}) {
+        each->via_proxy = via_proxy;
+        each->check_call_log = true;
+        s.push_back(*each);
+      }
+    }
     // Item 5: the runner refuses control characters on stderr; the error itself is the provider's 400.
     s.push_back(scenario("ansi-error", 3s, [](const ProviderCase&, bool, const std::string&) { return fails_once({"bad_request"}); }));
     for (int status : {301, 302, 307}) s.push_back(redirect(status));

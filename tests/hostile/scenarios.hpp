@@ -35,6 +35,8 @@ struct Scenario {
   std::string name;                      // the majordomo-fake --misbehave name
   std::chrono::milliseconds timeout;     // the CLI's --timeout
   bool via_proxy = false;                // the CLI uses the server as its forward proxy too
+  bool mostly_waiting = false;           // the runs wait on a silent server: more may run at once
+  bool check_call_log = false;           // also log the call (SQLite and body files) and look for secrets there
   std::function<std::vector<std::string>(bool stream)> extra_args;
   // `origin` is http://127.0.0.1:PORT of the server (redirects point back at it).
   std::function<Expectation(const ProviderCase&, bool stream, const std::string& origin)> expect;

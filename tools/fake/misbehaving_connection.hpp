@@ -40,9 +40,11 @@ public:
   uint16_t local_port() const;
 
 private:
-  // Polls the socket and the stop pipe; false when the client closed, the server stopped or the
-  // bound passed. Incoming bytes (a pipelined request) are read and dropped.
-  bool wait_ready(short events, std::chrono::milliseconds at_most);
+  enum class Wait { ready, time_passed, ended };
+  // Polls the socket and the stop pipe for `events` during at most `at_most` (and never past the
+  // connection's bound): ended when the client closed or the server stopped. Incoming bytes (a
+  // pipelined request) are read and dropped.
+  Wait wait_for(short events, std::chrono::milliseconds at_most);
 
   int fd_;
   int stop_fd_;

@@ -179,8 +179,9 @@ bool read_request(int fd, int stop_fd, IncomingRequest& request) {
   return true;
 }
 
-void serve_connection(int fd, std::shared_ptr<MisbehavingServer::State> state) {
+void serve_connection(int fd, std::shared_ptr<MisbehavingServer::State> state, std::chrono::steady_clock::time_point accepted_at) {
   IncomingRequest request;
+  request.seen.accepted_at = accepted_at;
   if (read_request(fd, state->stop_pipe[0], request)) {
     {
       const std::lock_guard lock(state->mutex);
@@ -210,6 +211,7 @@ void accept_loop(std::shared_ptr<MisbehavingServer::State> state) {
     if (fds[1].revents != 0) return;
     const int fd = ::accept4(state->listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    const auto accepted_at = std::chrono::steady_clock::now();
     const std::lock_guard lock(state->mutex);
     // Finished connections are joined here, so a long run does not pile up threads.
     for (auto it = state->workers.begin(); it != state->workers.end();) {
@@ -221,8 +223,8 @@ void accept_loop(std::shared_ptr<MisbehavingServer::State> state) {
       }
     }
     auto done = std::make_shared<std::atomic<bool>>(false);
-    state->workers.push_back({std::thread([fd, state, done] {
-                                serve_connection(fd, state);
+    state->workers.push_back({std::thread([fd, state, done, accepted_at] {
+                                serve_connection(fd, state, accepted_at);
                                 done->store(true);
                               }),
                               done});

@@ -31,6 +31,7 @@ struct SeenRequest {
   Route route = Route::unknown;
   bool stream = false;
   bool proxied = false;       // an absolute-form request target: the server was used as the proxy
+  std::chrono::steady_clock::time_point accepted_at;  // when its connection was accepted
 };
 
 struct MisbehavingServerOptions {

@@ -85,8 +85,8 @@ AnswerShape with_content(std::string content) {
 
 void redirect(const IncomingRequest& request, Connection& connection, int status, std::string_view reason) {
   const std::string location = fmt::format("http://127.0.0.1:{}/moved/elsewhere{}", connection.local_port(), request.path);
-  connection.send(response(status, reason, {{"Location", location}}, "text/html",
-                           fmt::format("<a href=\"{}\">{}</a>\n", location, reason)));
+  // No body, as real redirects often have none: the client can only learn the Location from the header.
+  connection.send(response(status, reason, {{"Location", location}}, "text/html", ""));
 }
 
 using Behaviour = std::function<void(const IncomingRequest&, Connection&)>;
@@ -247,29 +247,31 @@ uint16_t Connection::local_port() const {
   return ntohs(address.sin_port);
 }
 
-bool Connection::wait_ready(short events, std::chrono::milliseconds at_most) {
+Connection::Wait Connection::wait_for(short events, std::chrono::milliseconds at_most) {
   const Clock::time_point end = std::min(until_, Clock::now() + at_most);
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now());
-    if (left.count() <= 0) return false;
+    const Clock::time_point now = Clock::now();
+    if (now >= end) return Wait::time_passed;
+    // Rounded up: poll may not return before `end`, or a pause would end early.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - now);
     pollfd fds[2] = {{fd_, static_cast<short>(events | POLLIN), 0}, {stop_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0 || fds[1].revents != 0) return false;
-    if (ready == 0) return false;
-    if ((fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+    if (ready < 0 || fds[1].revents != 0) return Wait::ended;
+    if (ready == 0) continue;
+    if ((fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return Wait::ended;
     if ((fds[0].revents & POLLIN) != 0) {
       char scratch[4096];
-      if (::recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT) <= 0) return false;  // the client closed
+      if (::recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT) <= 0) return Wait::ended;  // the client closed
     }
-    if ((fds[0].revents & events) != 0) return true;
+    if ((fds[0].revents & events) != 0) return Wait::ready;
   }
 }
 
 bool Connection::send(std::string_view bytes) {
   while (!bytes.empty()) {
     if (sent_ >= byte_budget_) return false;
-    if (!wait_ready(POLLOUT, std::chrono::duration_cast<std::chrono::milliseconds>(until_ - Clock::now()))) return false;
+    if (wait_for(POLLOUT, std::chrono::ceil<std::chrono::milliseconds>(until_ - Clock::now())) != Wait::ready) return false;
     const size_t chunk = std::min({bytes.size(), size_t{64 * 1024}, byte_budget_ - sent_});
     const ssize_t written = ::send(fd_, bytes.data(), chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (written < 0) {
@@ -283,16 +285,10 @@ bool Connection::send(std::string_view bytes) {
 }
 
 bool Connection::pause(std::chrono::milliseconds how_long) {
-  const Clock::time_point end = Clock::now() + how_long;
-  if (end > until_) {
-    wait_ready(0, how_long);
-    return false;
-  }
-  // wait_ready(0, …) returns only on a closed client, a stop, or the time passing.
-  wait_ready(0, how_long);
-  return Clock::now() >= end;
+  // No event is asked for, so this returns only when the client goes, the server stops or the time passes.
+  return wait_for(0, how_long) == Wait::time_passed && Clock::now() < until_;
 }
 
-void Connection::stay_silent() { wait_ready(0, std::chrono::duration_cast<std::chrono::milliseconds>(until_ - Clock::now())); }
+void Connection::stay_silent() { wait_for(0, std::chrono::ceil<std::chrono::milliseconds>(until_ - Clock::now())); }
 
 }  // namespace majordomo::fake
