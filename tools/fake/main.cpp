@@ -117,6 +117,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       !majordomo::fake::is_misbehaviour(command_line.misbehave)) {
     usage_error(fmt::format("unknown misbehaviour '{}'; --misbehave list prints them", command_line.misbehave));
   }
+  if (!command_line.misbehave.empty() && !options.tls_cert_file.empty()) usage_error("--misbehave serves plain http only, without --tls-cert");
   return command_line;
 }
 
