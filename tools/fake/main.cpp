@@ -1,5 +1,6 @@
 // majordomo-fake: run the fake provider server from the command line, for scripts and offline development.
 #include "fake_server.hpp"
+#include "misbehaving_server.hpp"
 
 #include <majordomo/version.hpp>
 
@@ -42,6 +43,8 @@ Options:
   --tls-cert F         serve HTTPS with this PEM certificate (needs --tls-key)
   --tls-key F          the certificate's PEM private key
   --api-key KEY        accept only this API key (default: any non-empty key)
+  --misbehave NAME     instead, answer every provider route with one misbehaviour (a hostile
+                       server for tests; 0.3); --misbehave list prints them
   --version            print the version and exit
   --help               show this help
 
@@ -56,6 +59,7 @@ struct CommandLine {
   std::filesystem::path port_file;
   bool help = false;
   bool version = false;
+  std::string misbehave;  // empty: the well-behaved fake
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -101,6 +105,7 @@ CommandLine parse_command_line(int argc, char** argv) {
     else if (arg == "--tls-cert") options.tls_cert_file = value();
     else if (arg == "--tls-key") options.tls_key_file = value();
     else if (arg == "--api-key") options.required_api_key = value();
+    else if (arg == "--misbehave") command_line.misbehave = value();
     else usage_error(fmt::format("unknown option '{}'", arg));
   }
   if (options.host.empty()) usage_error("--host must not be empty");
@@ -108,6 +113,11 @@ CommandLine parse_command_line(int argc, char** argv) {
     usage_error("--tls-cert and --tls-key go together");
   }
   if (command_line.no_fixtures && command_line.fixtures_flag) usage_error("--fixtures and --no-fixtures exclude each other");
+  if (!command_line.misbehave.empty() && command_line.misbehave != "list" &&
+      !majordomo::fake::is_misbehaviour(command_line.misbehave)) {
+    usage_error(fmt::format("unknown misbehaviour '{}'; --misbehave list prints them", command_line.misbehave));
+  }
+  if (!command_line.misbehave.empty() && !options.tls_cert_file.empty()) usage_error("--misbehave serves plain http only, without --tls-cert");
   return command_line;
 }
 
@@ -166,6 +176,28 @@ void write_port_file(const std::filesystem::path& path, uint16_t port) {
   std::filesystem::rename(temporary, path);
 }
 
+// --misbehave: the raw-socket hostile server instead of the fake provider (see misbehaving_server.hpp).
+int serve_misbehaving(const CommandLine& command_line, sigset_t& stop_signals) {
+  majordomo::fake::MisbehavingServerOptions options;
+  options.misbehaviour = command_line.misbehave;
+  options.host = command_line.options.host;
+  options.port = command_line.options.port;
+  options.log_requests = true;
+  majordomo::fake::MisbehavingServer server(options);
+  try {
+    server.start();
+    if (!command_line.port_file.empty()) write_port_file(command_line.port_file, server.port());
+  } catch (const std::exception& error) {
+    std::cerr << error.what() << '\n';
+    return 1;
+  }
+  std::cout << "majordomo-fake misbehaving (" << options.misbehaviour << ") on " << server.origin() << std::endl;
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  server.stop();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +210,12 @@ int main(int argc, char** argv) {
     std::cout << "majordomo-fake " << MAJORDOMO_VERSION_STRING << '\n';
     return 0;
   }
+  if (command_line.misbehave == "list") {
+    for (const auto& misbehaviour : majordomo::fake::misbehaviours()) {
+      std::cout << fmt::format("{:<24} {}\n", misbehaviour.name, misbehaviour.summary);
+    }
+    return 0;
+  }
   command_line.options.fixtures_dir = choose_fixtures(command_line);
 
   // Blocked before any server thread exists, so every thread inherits the mask and sigwait below
@@ -188,6 +226,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (!command_line.misbehave.empty()) return serve_misbehaving(command_line, stop_signals);
   majordomo::fake::FakeProviderServer server(command_line.options);
   try {
     server.start();
