@@ -2,10 +2,12 @@
 #include "logging_test_env.hpp"
 #include "provider_test_env.hpp"
 
+#include <majordomo/cascade.hpp>
 #include <majordomo/logging.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -104,4 +106,16 @@ TEST_CASE("an answer the caller could not deliver is logged as an output error w
   CHECK_THAT(rows[0].error_message, Catch::Contains("broken pipe"));
   CHECK(rows[0].input_tokens > 0);
   CHECK(rows[0].output_tokens > 0);
+}
+
+TEST_CASE("a logged LLM reports the deadline of the LLM it wraps, so a cascade of logged members shares it",
+          "[logging][deadline]") {
+  ProviderTestEnv env;
+  TempDir dir, other_dir;
+  ClientOptions options = env.openai_options();
+  options.timeouts.deadline = std::chrono::milliseconds(4'321);
+  auto logger = std::make_shared<LoggingLLM>(env.openai(options), sqlite_in(dir, false));
+  CHECK(logger->call_deadline() == std::chrono::milliseconds(4'321));
+  const CascadeLLM cascade({logger, std::make_shared<LoggingLLM>(env.openai(options), sqlite_in(other_dir, false))});
+  CHECK(cascade.call_deadline() == std::chrono::milliseconds(4'321));
 }

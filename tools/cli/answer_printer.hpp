@@ -37,6 +37,7 @@ class PrintingLLM final : public majordomo::LLM {
                                            const majordomo::AnswerCheck& check) override;
   std::vector<std::string> warnings() const override { return inner_->warnings(); }
   std::string_view alias() const noexcept override { return inner_->alias(); }
+  std::chrono::milliseconds call_deadline() const noexcept override { return inner_->call_deadline(); }
 
 
  private:

@@ -5,6 +5,7 @@
 #include <majordomo/llm.hpp>
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -148,6 +149,8 @@ class MAJORDOMO_API LoggingLLM final : public LLM {
   [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
   [[nodiscard]] std::vector<std::string> warnings() const override;
   std::string_view alias() const noexcept override;
+  // (0.3) The wrapped LLM's, so that a cascade of logged members still shares its deadline.
+  std::chrono::milliseconds call_deadline() const noexcept override { return inner_->call_deadline(); }
 
   void flush();
   void close();
