@@ -1,7 +1,8 @@
 // The hostile-server suite: one misbehaviour of majordomo-fake against every provider in JSON and stream mode, through the real CLI.
 //   hostile_runner --cli PATH --plugin-dir DIR --pending FILE [--jobs N] SCENARIO
 //   hostile_runner --list
-// Exit 0: every case passed; 1: a case failed; 77: only cases listed in the pending file failed
+// Exit 0: every case passed; 1: a case failed or a listed case passed (a stale entry); 77: only
+// cases listed in the pending file failed
 // (ctest reports the test as skipped, with the reasons on its output).
 #include "cli_process.hpp"
 #include "output_checks.hpp"
@@ -293,8 +294,11 @@ int run_scenario(const Settings& settings, const Scenario& scenario) {
 
   const auto failed = std::count_if(results.begin(), results.end(), [](const CaseResult& r) { return !r.failures.empty() && !r.pending; });
   const auto pending_failed = std::count_if(results.begin(), results.end(), [](const CaseResult& r) { return !r.failures.empty() && r.pending; });
-  std::cout << fmt::format("{}: {} cases, {} failed, {} pending\n", scenario.name, results.size(), failed, pending_failed);
-  if (failed > 0) return 1;
+  // A listed case that passes is a stale entry: it would hide the next regression of that case.
+  const auto stale = std::count_if(results.begin(), results.end(), [](const CaseResult& r) { return r.failures.empty() && r.pending; });
+  std::cout << fmt::format("{}: {} cases, {} failed, {} pending, {} stale pending entries\n", scenario.name,
+                           results.size(), failed, pending_failed, stale);
+  if (failed > 0 || stale > 0) return 1;
   return pending_failed > 0 ? exit_pending : 0;
 }
 
