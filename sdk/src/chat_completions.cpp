@@ -49,6 +49,9 @@ struct ChoiceFields {
   bool has_reasoning = false;
   bool has_finish_reason = false;
   bool content_null = false;    // "content": null, legitimate beside tool_calls or a refusal
+  // A non-null reasoning_content, read or not by the flavour: a reasoning model cut off while
+  // thinking (DeepSeek reasoner, vLLM) answers with it and "content": null.
+  bool reasoning_present = false;
   bool has_tool_calls = false;  // tool_calls or function_call, non-null
 };
 
@@ -90,6 +93,12 @@ simdjson::error_code read_choice(ondemand::value& value, std::string_view messag
           read_answer_text(message_field.value(), choice.reasoning, choice.has_reasoning, flavour.display_name,
                            body ? "choices[].message.reasoning_content" : "choices[].delta.reasoning_content",
                            true);
+          choice.reasoning_present = choice.has_reasoning;
+        } else if (message_key_name == "reasoning_content") {
+          ondemand::json_type type{};
+          if ((error = message_field.value().type().get(type)) == simdjson::SUCCESS) {
+            choice.reasoning_present = type != ondemand::json_type::null;
+          }
         } else if (message_key_name == "tool_calls" || message_key_name == "function_call") {
           ondemand::json_type type{};
           if ((error = message_field.value().type().get(type)) == simdjson::SUCCESS) {
@@ -134,12 +143,17 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
       throw ProviderError(MJ_ERR_PARSE, fmt::format("{} response has no choices", provider));
     }
     const ChoiceFields& choice = fields.answer;
-    // null content is the wire format's "no text" only beside tool calls, a refusal or a filter.
-    if (choice.content_null && !choice.has_tool_calls && !choice.has_refusal &&
-        !(choice.has_finish_reason && choice.finish_reason == "content_filter")) {
+    // null content is the wire format's "no text" beside tool calls, a refusal, reasoning (a
+    // reasoning model that spent its budget thinking), or a stop by a filter or the length cap;
+    // alone, the answer is malformed.
+    const bool stopped_early = choice.has_finish_reason &&
+                               (choice.finish_reason == "content_filter" || choice.finish_reason == "length");
+    if (choice.content_null && !choice.has_tool_calls && !choice.has_refusal && !choice.reasoning_present &&
+        !stopped_early) {
       throw ProviderError(MJ_ERR_PARSE,
-                          fmt::format("{} choices[].message.content is null without tool_calls, a refusal or a "
-                                      "content filter: the answer is malformed",
+                          fmt::format("{} choices[].message.content is null without tool_calls, a refusal, "
+                                      "reasoning_content, or finish_reason content_filter or length: the answer "
+                                      "is malformed",
                                       provider));
     }
     if (!fields.model.empty()) sink.meta({}, fields.model);
@@ -457,6 +471,11 @@ void throw_openai_error_status(const HttpExchange& exchange, std::string_view bo
   throw ProviderError(kind, std::move(message), status,
                       parsed ? std::string(fields.provider_type(type_first)) : std::string{},
                       std::move(request_id), retry_after);
+}
+
+simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldNames& names,
+                                       mj_usage& usage, bool& present) {
+  return read_openai_usage(value, names, usage, present, "the provider");
 }
 
 simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldNames& names,

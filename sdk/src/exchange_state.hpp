@@ -68,7 +68,8 @@ struct HttpExchange::State {
   ChunkStep chunk = ChunkStep::size;
   std::uint64_t chunk_size = 0;
   int chunk_digits = 0;
-  std::size_t trailer_line = 0;
+  bool size_cr = false;         // the size line's '\r': only its '\n' may follow
+  std::size_t line_bytes = 0;   // of the current chunk extension or trailer line
   bool complete = false;
   bool broken = false;
   bool reusable = false;
@@ -111,19 +112,28 @@ struct HttpExchange::State {
     if (chunk_digits == 0) malformed_chunk();
     if (chunk_size == 0) {
       chunk = ChunkStep::trailer;
-      trailer_line = 0;
     } else {
       chunk = ChunkStep::data;
       remaining = chunk_size;
     }
     chunk_size = 0;
     chunk_digits = 0;
+    size_cr = false;
+    line_bytes = 0;
   }
+
+  // Extension and trailer lines are skipped a byte at a time: without a bound a server could feed
+  // one forever (until the total timeout) while nothing of the body arrives.
+  static constexpr std::size_t kMaxChunkLine = 4096;
 
   // One framing byte of a chunked body (size line, CRLF after data, trailer).
   void chunk_byte(int c) {
     switch (chunk) {
       case ChunkStep::size: {
+        // Hex digits, then CRLF (or a bare LF) or an extension. Anything else, a '\r' inside the
+        // digits included ("a\rb" is not 0xab), is not a size: reading on would frame the body
+        // differently from a proxy that reads it strictly.
+        if (size_cr && c != '\n') stray_size_byte(c);
         int digit = -1;
         if (c >= '0' && c <= '9') digit = c - '0';
         else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
@@ -134,15 +144,19 @@ struct HttpExchange::State {
           ++chunk_digits;
         } else if (c == ';' || c == ' ' || c == '\t') {
           chunk = ChunkStep::extension;
+          line_bytes = 0;
         } else if (c == '\n') {
           end_of_size_line();
-        } else if (c != '\r') {
-          malformed_chunk();
+        } else if (c == '\r') {
+          size_cr = true;
+        } else {
+          stray_size_byte(c);
         }
         break;
       }
       case ChunkStep::extension:
         if (c == '\n') end_of_size_line();
+        else if (++line_bytes > kMaxChunkLine) line_too_long("chunk extension");
         break;
       case ChunkStep::data_end:
         if (c == '\n') chunk = ChunkStep::size;
@@ -150,19 +164,26 @@ struct HttpExchange::State {
         break;
       case ChunkStep::trailer:
         if (c == '\n') {
-          if (trailer_line == 0) {
+          if (line_bytes == 0) {
             chunk = ChunkStep::done;
             complete = true;
           }
-          trailer_line = 0;
+          line_bytes = 0;
         } else if (c != '\r') {
-          ++trailer_line;
+          if (++line_bytes > kMaxChunkLine) line_too_long("chunked trailer line");
         }
         break;
       case ChunkStep::data:
       case ChunkStep::done:
         break;
     }
+  }
+
+  [[noreturn]] void stray_size_byte(int c) const {
+    protocol_error(*target, fmt::format("malformed chunked body framing: byte 0x{:02x} in a chunk size line", c));
+  }
+  [[noreturn]] void line_too_long(std::string_view what) const {
+    protocol_error(*target, fmt::format("{} longer than {} bytes", what, kMaxChunkLine));
   }
 
   std::size_t read_chunked(char* dst, std::size_t size) {

@@ -107,6 +107,12 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+// The Content-Encoding of a body that cannot be read as text (none was asked for); empty if none.
+std::string_view unrequested_encoding(const HttpExchange& exchange) {
+  const std::string_view encoding = exchange.header("content-encoding");
+  return detail_ascii::iequals(encoding, "identity") ? std::string_view{} : encoding;
+}
+
 }  // namespace
 
 void HttpCall::refuse_unusable_response(const HttpExchange& exchange) const {
@@ -123,9 +129,11 @@ void HttpCall::refuse_unusable_response(const HttpExchange& exchange) const {
                     exchange.origin(), status, target),
         status, {}, std::string(request_id()));
   }
-  // No Accept-Encoding is sent, so a compressed body was not asked for and cannot be decoded.
-  const std::string_view encoding = exchange.header("content-encoding");
-  if (!encoding.empty() && !detail_ascii::iequals(encoding, "identity")) {
+  // No Accept-Encoding is sent, so a compressed body was not asked for and cannot be decoded. Only
+  // an answer is refused for it: an error status still says what went wrong (and a 429 or 503
+  // stays retryable, with its Retry-After), so fill() decodes it without its body.
+  const std::string_view encoding = unrequested_encoding(exchange);
+  if (status >= 200 && status < 300 && !encoding.empty()) {
     throw ProviderError(MJ_ERR_PROTOCOL,
                         fmt::format("{} sent its answer with Content-Encoding '{}', which was not asked for and "
                                     "cannot be decoded; the server (or a proxy between) must send it unencoded",
@@ -189,6 +197,13 @@ bool HttpCall::fill() {
   if (status < 200 || status >= 300) {
     // Enough of an error body to decode its message; a huge one is cut (and its connection closed).
     exchange_->read_up_to(body_, HttpExchange::kMaxErrorBodySize);
+    const std::string_view encoding = unrequested_encoding(*exchange_);
+    if (!encoding.empty()) {
+      // Compressed bytes would only garble the message: the decoder gets the status, the headers
+      // and a body saying why it is not shown.
+      body_ = fmt::format("(body in {}, not shown)", printable(encoding));
+      body_.reserve(body_.size() + SseDecoder::kPadding);
+    }
     decode_error_status(status);
   }
   if (!stream_) {

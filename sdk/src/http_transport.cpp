@@ -304,7 +304,7 @@ void open_tunnel(PooledConnection& tunnel, const Target& target, const Budget& b
   HeadFacts facts;
   try {
     wait = budget.wait_for(first_byte);
-    tunnel.send_all(request, wait.limit);
+    tunnel.send_all(request, wait);
     facts = receive_head(tunnel, target, budget, first_byte, wait);
   } catch (const ProviderError& error) {
     throw ProviderError(error.kind(), fmt::format("proxy {} did not open a tunnel to {}: {}; {}", proxy.name,
@@ -394,9 +394,9 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
       phase = Phase::send;
       wait = budget.wait_for(config_.idle_timeout);
       const bool coalesced = format_request(connection->request, target, request, plan);
-      connection->send_all(connection->request, wait.limit);
+      connection->send_all(connection->request, wait);
       // A body too large to copy follows the head straight from the caller's memory.
-      if (!coalesced) connection->send_all(request.body, wait.limit);
+      if (!coalesced) connection->send_all(request.body, wait);
       phase = Phase::head;
       const HeadFacts facts = receive_head(*connection, target, budget, config_.first_byte_timeout, wait);
       if (target.proxy && !target.secure && facts.status == 407) throw proxy_refused_credentials(*target.proxy);

@@ -120,15 +120,31 @@ class PooledConnection {
     }
   }
 
-  // Writes all of `bytes`; records a failure so that the caller knows the request did not get out.
+  // Writes all of `bytes` within `wait`; records a failure so that the caller knows the request did
+  // not get out. A peer that takes a few bytes just inside each send timeout must not keep us past
+  // wait.until(): what is left is computed before every write, and the timeout is thrown once it is
+  // spent. On plain sockets, as for reads, the timeout is armed at half of what is left when the
+  // wait is cut short, so it is re-armed only each time that halves, and a write that ended on it
+  // is retried for the rest. A TLS write that timed out is not resumable through the module: it
+  // gets all that is left, and its timeout ends the send.
   // Plain sockets write with MSG_NOSIGNAL; for TLS the caller holds a SigpipeBlock.
-  void send_all(std::string_view bytes, milliseconds limit) {
+  void send_all(std::string_view bytes, const Wait& wait) {
     try {
-      if (send_armed_ > limit || send_armed_ * 4 < limit) {
-        arm(milliseconds(-1), limit);
-        send_armed_ = limit;
+      while (!bytes.empty()) {
+        const auto left = std::chrono::ceil<milliseconds>(wait.until() - Clock::now());
+        if (left < milliseconds(1)) throw SocketError(SocketFault::timeout, "Timeout");
+        if (send_armed_ > left || send_armed_ * 4 < left) {
+          const bool halve = secure_ == nullptr && left < wait.phase_limit;
+          const milliseconds armed = halve ? std::max(left / 2, milliseconds(1)) : left;
+          arm(milliseconds(-1), armed);
+          send_armed_ = armed;
+        }
+        try {
+          bytes.remove_prefix(write_once(bytes.data(), bytes.size()));
+        } catch (const SocketError& error) {
+          if (error.fault() != SocketFault::timeout || secure_ != nullptr) throw;  // plain: retried if time is left
+        }
       }
-      while (!bytes.empty()) bytes.remove_prefix(write_once(bytes.data(), bytes.size()));
     } catch (...) {
       write_failed = true;
       throw;

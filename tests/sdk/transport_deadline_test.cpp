@@ -1,4 +1,4 @@
-// The call's deadline (mj_call_params.time_left_ms) and the total timeout over loopback: heads, streams of keep-alive comments, signals.
+// The call's deadline (mj_call_params.time_left_ms) and the total timeout over loopback: heads, streams of keep-alive comments, signals, slow readers of a large body.
 #include "test_servers.hpp"
 #include "transport_test_support.hpp"
 
@@ -222,5 +222,65 @@ TEST_CASE("signals during a read do not stretch the wait past its budget", "[tra
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("600 ms (first_byte timeout"));
   CHECK(interruptions.load() > 0);
+  CHECK(waited < 3s);
+}
+
+namespace {
+
+// A server that reads the request a little at a time through a small receive buffer, so that each
+// of the client's writes gets only a few bytes out, until the test says the client is done (the
+// kernel would go on delivering what the client's closed socket still holds) or ~20 s passed.
+RawServer::Script slow_reader(const std::atomic<bool>& done) {
+  return [&done](Poco::Net::StreamSocket& socket, int) {
+    socket.setReceiveBufferSize(4096);
+    socket.setReceiveTimeout(Poco::Timespan(10, 0));
+    char buffer[256];
+    for (int i = 0; i < 1000 && !done.load(); ++i) {
+      try {
+        if (socket.receiveBytes(buffer, sizeof buffer) <= 0) return;  // the client left
+      } catch (const Poco::Exception&) {
+        return;
+      }
+      std::this_thread::sleep_for(20ms);  // paces the reads; not synchronisation
+    }
+  };
+}
+
+}  // namespace
+
+TEST_CASE("a server that reads a large body slowly cannot keep the send past the total timeout", "[transport][deadline]") {
+  // Each write used to get the full send timeout afresh: a peer that took a few bytes inside each
+  // kept the client sending for as long as it liked.
+  std::atomic<bool> done{false};
+  RawServer server(slow_reader(done));
+  TransportConfig config = quick_config();
+  config.total_timeout = 1s;
+  HttpTransport transport(config);
+  const std::string body(8u << 20, 'x');  // more than the loopback socket buffers hold
+  const auto start = std::chrono::steady_clock::now();
+  const ProviderError error = expect_error([&] { post(transport, server.url(), body); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  done.store(true);
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("1000 ms (total timeout)"));
+  CHECK(waited >= 900ms);
+  CHECK(waited < 3s);
+}
+
+TEST_CASE("a server that reads a large body slowly cannot keep the send past the call's deadline", "[transport][deadline]") {
+  std::atomic<bool> done{false};
+  RawServer server(slow_reader(done));
+  HttpTransport transport(quick_config());  // idle 10 s: the old per-write timeout
+  const std::string url = server.url();
+  const std::string body(8u << 20, 'x');
+  mj_call_params params = call_params(url, false, body);
+  params.time_left_ms = 1000;
+  const auto start = std::chrono::steady_clock::now();
+  const ProviderError error =
+      expect_error([&] { HttpCall call(transport, params, std::make_unique<TextDecoder>()); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  done.store(true);
+  CHECK(error.kind() == MJ_ERR_TIMEOUT);
+  CHECK_THAT(error.what(), Catch::Contains("deadline"));
   CHECK(waited < 3s);
 }

@@ -46,6 +46,22 @@ class UnreachedDecoder final : public ResponseDecoder {
   }
 };
 
+// Records the body its error decoder was given.
+class BodyEchoDecoder final : public ResponseDecoder {
+ public:
+  explicit BodyEchoDecoder(std::string& seen) : seen_(seen) {}
+  void on_body(std::string_view, EventSink&) override {}
+  bool on_event(const SseEvent&, EventSink&) override { return true; }
+  void on_stream_end(bool, EventSink&) override {}
+  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view body) override {
+    seen_ = std::string(body);
+    throw ProviderError(MJ_ERR_SERVER, "decoded", exchange.status());
+  }
+
+ private:
+  std::string& seen_;
+};
+
 RawServer::Script answers(std::string response) {
   return [response = std::move(response)](Poco::Net::StreamSocket& socket, int) {
     if (!majordomo::test::read_request(socket)) return;
@@ -75,8 +91,8 @@ TEST_CASE("a redirect names its status and Location and is not followed", "[tran
   CHECK(server.connections() == 1);                   // nothing was sent anywhere else
 }
 
-TEST_CASE("an unrequested Content-Encoding is a protocol error naming it", "[transport][errors]") {
-  const auto [encoding, status] = GENERATE(table<std::string, int>({{"gzip", 200}, {"br", 200}, {"x-custom", 500}}));
+TEST_CASE("an unrequested Content-Encoding on an answer is a protocol error naming it", "[transport][errors]") {
+  const auto [encoding, status] = GENERATE(table<std::string, int>({{"gzip", 200}, {"br", 200}, {"x-custom", 201}}));
   RawServer server(answers("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
                            "Content-Encoding: " + encoding + "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08"));
   HttpTransport transport(quick_config());
@@ -85,6 +101,25 @@ TEST_CASE("an unrequested Content-Encoding is a protocol error naming it", "[tra
       [&] { HttpCall call(transport, call_params(url, true), std::make_unique<UnreachedDecoder>()); });
   CHECK(error.kind() == MJ_ERR_PROTOCOL);
   CHECK_THAT(error.what(), Catch::Contains("Content-Encoding '" + encoding + "'") && Catch::Contains("not asked for"));
+}
+
+TEST_CASE("an error status with an unrequested Content-Encoding is decoded from its status", "[transport][errors]") {
+  // A gzipped 429 or 503 refused as a protocol error would never be retried and lose its
+  // Retry-After: the decoder gets the status and headers, and a body saying why none is shown.
+  const auto [encoding, status] = GENERATE(table<std::string, int>({{"gzip", 429}, {"br", 503}, {"x-custom", 500}}));
+  RawServer server(answers("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
+                           "Content-Encoding: " + encoding + "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08"));
+  HttpTransport transport(quick_config());
+  const std::string url = server.url();
+  std::string seen_body;
+  HttpCall call(transport, call_params(url, false), std::make_unique<BodyEchoDecoder>(seen_body));
+  const ProviderError error = expect_error([&] {
+    mj_event event{};
+    call.next(event);
+  });
+  CHECK(error.kind() == MJ_ERR_SERVER);  // the decoder's, not MJ_ERR_PROTOCOL
+  CHECK(error.http_status() == status);
+  CHECK(seen_body == "(body in " + encoding + ", not shown)");
 }
 
 TEST_CASE("Content-Encoding: identity is no encoding", "[transport][errors]") {

@@ -130,6 +130,10 @@ inline constexpr UsageFieldNames kResponsesUsageFields{"input_tokens", "output_t
 // count that is not a token count throws MJ_ERR_PARSE naming `provider` and the field (0.3).
 simdjson::error_code read_openai_usage(simdjson::ondemand::value& value, const UsageFieldNames& names,
                                        mj_usage& usage, bool& present, std::string_view provider);
+// The 0.2 signature, kept for plugins built against it: its messages say "the provider". An
+// overload, not a default argument, so that a pointer to it keeps its type too.
+simdjson::error_code read_openai_usage(simdjson::ondemand::value& value, const UsageFieldNames& names,
+                                       mj_usage& usage, bool& present);
 
 }  // namespace v1
 }  // namespace majordomo::sdk
