@@ -284,6 +284,9 @@ JsonValue RegexKeywords::State::rewrite(const JsonValue& node) {
   for (const auto& [key, value] : node.as_object()) {
     if (key == "pattern" && value.is_string()) {
       out.set(kPatternKeyword, JsonValue(add_pattern(value.as_string())));
+    } else if (key == "multipleOf" && value.is_number() && !(value.as_number() > 0)) {
+      // JSON Schema requires > 0; valijson would divide an integer answer by 0 (SIGFPE). Found by fuzz_schema.
+      throw_configuration_error("the JSON Schema has a \"multipleOf\" that is not greater than 0", provider);
     } else if (key == "format" && value.is_string()) {
       formats.push_back(value.as_string());
       out.set(kFormatKeyword, JsonValue(formats.size() - 1));

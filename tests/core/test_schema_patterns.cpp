@@ -226,6 +226,10 @@ TEST_CASE("patterns RE2 cannot run are a configuration error naming the construc
   CHECK_THAT(refusal(R"({"definitions":{"a":{"anyOf":[{"not":{"$ref":"#/definitions/b"}}]},"b":{"allOf":[{"$ref":"#/definitions/a"}]}},)"
                      R"("properties":{"x":{"$ref":"#/definitions/a"}}})"),
              Catch::Contains("cycle"));
+  // Found by fuzz_schema: valijson divided an integer answer by a multipleOf of 0 (SIGFPE).
+  CHECK_THAT(refusal(R"({"if":{"minimum":0},"then":{"multipleOf":0}})"), Catch::Contains("multipleOf"));
+  CHECK_THAT(refusal(R"({"multipleOf":-2})"), Catch::Contains("multipleOf"));
+  CHECK(refusal(R"({"multipleOf":0.5})").empty());
   // Recursion that descends into the answer is fine.
   CHECK(refusal(R"({"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#"}}},)"
                 R"("anyOf":[{"required":["kids"]},{"$ref":"#/definitions/leaf"}],"definitions":{"leaf":{"maxProperties":0}}})")
