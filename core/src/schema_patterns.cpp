@@ -563,7 +563,15 @@ void refuse_reference_cycles(const JsonValue& root, std::string_view provider) {
       throw_configuration_error(fmt::format("the JSON Schema has a $ref longer than {} bytes", kLongestReference),
                                 std::string(provider));
     }
+    if (const JsonValue* ref = node->find("$ref"); ref != nullptr && ref->is_string() &&
+                                                   ref->as_string().find("x-majordomo-") != std::string::npos) {
+      throw_configuration_error("the JSON Schema's $ref names x-majordomo-…, which is reserved", std::string(provider));
+    }
     for (const auto& member : node->as_object()) {
+      // The rewrite's own members: a schema using them could point into them (found by fuzz_schema).
+      if (member.name.starts_with("x-majordomo-")) {
+        throw_configuration_error("the JSON Schema uses the reserved name '" + member.name + "'", std::string(provider));
+      }
       if (!is_data_keyword(member.name)) pending.push_back(&member.value);
     }
   }
