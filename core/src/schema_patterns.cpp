@@ -20,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 namespace majordomo::json_schema {
@@ -283,6 +284,9 @@ JsonValue RegexKeywords::State::rewrite(const JsonValue& node) {
   for (const auto& [key, value] : node.as_object()) {
     if (key == "pattern" && value.is_string()) {
       out.set(kPatternKeyword, JsonValue(add_pattern(value.as_string())));
+    } else if (key == "multipleOf" && value.is_number() && !(value.as_number() > 0)) {
+      // JSON Schema requires > 0; valijson would divide an integer answer by 0 (SIGFPE). Found by fuzz_schema.
+      throw_configuration_error("the JSON Schema has a \"multipleOf\" that is not greater than 0", provider);
     } else if (key == "format" && value.is_string()) {
       formats.push_back(value.as_string());
       out.set(kFormatKeyword, JsonValue(formats.size() - 1));
@@ -516,33 +520,96 @@ const JsonValue* resolve_reference(const JsonValue& root, std::string_view ref) 
 // character: a longer reference is refused before it gets there.
 constexpr std::size_t kLongestReference = 1024;
 
-// valijson follows a "$ref" to a node that is only a "$ref" again without end: every chain of
-// such references must reach a schema within a few hops.
-void refuse_reference_cycles(const JsonValue& root, const JsonValue& node, std::string_view provider) {
-  if (node.is_array()) {
-    for (const auto& element : node.as_array()) refuse_reference_cycles(root, element, provider);
-    return;
-  }
-  if (!node.is_object()) return;
+// The schemas valijson applies to the same value as `node` (so without descending into the
+// answer): its $ref target, allOf/anyOf/oneOf members, not, if/then/else, schema dependencies.
+std::vector<const JsonValue*> same_value_schemas(const JsonValue& root, const JsonValue& node) {
+  std::vector<const JsonValue*> out;
   if (const JsonValue* ref = node.find("$ref"); ref != nullptr && ref->is_string()) {
-    if (ref->as_string().size() > kLongestReference) {
+    if (const JsonValue* target = resolve_reference(root, ref->as_string())) out.push_back(target);
+  }
+  for (const char* key : {"allOf", "anyOf", "oneOf"}) {
+    if (const JsonValue* list = node.find(key); list != nullptr && list->is_array()) {
+      for (const auto& member : list->as_array()) out.push_back(&member);
+    }
+  }
+  for (const char* key : {"not", "if", "then", "else"}) {
+    if (const JsonValue* schema = node.find(key)) out.push_back(schema);
+  }
+  if (const JsonValue* dependencies = node.find("dependencies"); dependencies != nullptr && dependencies->is_object()) {
+    for (const auto& member : dependencies->as_object()) out.push_back(&member.value);
+  }
+  return out;
+}
+
+// valijson recurses without end through a loop of those edges ({"$ref":"#"}, or
+// {"oneOf":[{"$ref":"#"}]}: the same value checked against the same schema again), while loading
+// the schema or while checking an answer. Such a loop is refused; recursion that descends into
+// the answer (properties, items, …) is bounded by the answer's depth and stays allowed. Depth-first
+// search with an explicit stack: a schema may chain thousands of definitions.
+void refuse_reference_cycles(const JsonValue& root, std::string_view provider) {
+  std::vector<const JsonValue*> objects;
+  std::vector<const JsonValue*> pending{&root};
+  while (!pending.empty()) {
+    const JsonValue* node = pending.back();
+    pending.pop_back();
+    if (node->is_array()) {
+      for (const auto& element : node->as_array()) pending.push_back(&element);
+      continue;
+    }
+    if (!node->is_object()) continue;
+    objects.push_back(node);
+    if (const JsonValue* ref = node->find("$ref"); ref != nullptr && ref->is_string() &&
+                                                   ref->as_string().size() > kLongestReference) {
       throw_configuration_error(fmt::format("the JSON Schema has a $ref longer than {} bytes", kLongestReference),
                                 std::string(provider));
     }
-    const JsonValue* at = &node;
-    for (int hop = 0; at != nullptr && at->is_object(); ++hop) {
-      const JsonValue* next = at->find("$ref");
-      if (next == nullptr || !next->is_string()) break;
-      if (hop == 64) {
-        throw_configuration_error(
-            fmt::format("the JSON Schema's $ref '{}' leads only to references (a cycle): point it at a schema",
-                        ref->as_string()),
-            std::string(provider));
+    if (const JsonValue* ref = node->find("$ref"); ref != nullptr && ref->is_string() &&
+                                                   ref->as_string().find("x-majordomo-") != std::string::npos) {
+      throw_configuration_error("the JSON Schema's $ref names x-majordomo-…, which is reserved", std::string(provider));
+    }
+    for (const auto& member : node->as_object()) {
+      // The rewrite's own members: a schema using them could point into them (found by fuzz_schema).
+      if (member.name.starts_with("x-majordomo-")) {
+        throw_configuration_error("the JSON Schema uses the reserved name '" + member.name + "'", std::string(provider));
       }
-      at = resolve_reference(root, next->as_string());
+      if (!is_data_keyword(member.name)) pending.push_back(&member.value);
     }
   }
-  for (const auto& member : node.as_object()) refuse_reference_cycles(root, member.value, provider);
+  enum class Mark : std::uint8_t { open, done };
+  std::unordered_map<const JsonValue*, Mark> marks;
+  for (const JsonValue* start : objects) {
+    if (marks.count(start) != 0) continue;
+    // Each frame: a schema and the index of its next edge to follow.
+    std::vector<std::pair<const JsonValue*, std::size_t>> path{{start, 0}};
+    std::vector<std::vector<const JsonValue*>> edges{same_value_schemas(root, *start)};
+    marks[start] = Mark::open;
+    while (!path.empty()) {
+      auto& [node, next] = path.back();
+      if (next == edges.back().size()) {
+        marks[node] = Mark::done;
+        path.pop_back();
+        edges.pop_back();
+        continue;
+      }
+      const JsonValue* target = edges.back()[next++];
+      if (!target->is_object()) continue;
+      const auto mark = marks.find(target);
+      if (mark != marks.end() && mark->second == Mark::open) {
+        const JsonValue* ref = node->find("$ref");
+        throw_configuration_error(
+            fmt::format("the JSON Schema refers back to itself without descending into the answer (a reference "
+                        "cycle{}{}{}); validation would never end: break the cycle",
+                        ref != nullptr && ref->is_string() ? " through $ref '" : "",
+                        ref != nullptr && ref->is_string() ? ref->as_string() : "",
+                        ref != nullptr && ref->is_string() ? "'" : ""),
+            std::string(provider));
+      }
+      if (mark != marks.end()) continue;
+      marks[target] = Mark::open;
+      path.emplace_back(target, 0);
+      edges.push_back(same_value_schemas(root, *target));
+    }
+  }
 }
 
 }  // namespace
@@ -581,7 +648,7 @@ RegexKeywords::RegexKeywords(const JsonValue& schema, std::string_view provider)
   state_->provider = std::string(provider);
   // On the caller's document, so that messages quote its references (the rewrite keeps cycles:
   // its alias of the root and hoisted sub-schemas are copies).
-  refuse_reference_cycles(schema, schema, provider);
+  refuse_reference_cycles(schema, provider);
   JsonValue root = state_->rewrite(schema);
   if (root.is_object()) {
     // The alias "#" now points to; a copy of the root as rewritten (itself without alias).

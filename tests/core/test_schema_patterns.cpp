@@ -220,6 +220,23 @@ TEST_CASE("patterns RE2 cannot run are a configuration error naming the construc
   CHECK_THAT(refusal(R"({"definitions":{"a":{"$ref":"#/definitions/%62"},"b":{"$ref":"#/definitions/a/"}},)"
                      R"("$ref":"#/definitions/a"})"),
              Catch::Contains("cycle"));
+  // Found by fuzz_schema: a loop through oneOf checked the same value against the same schema
+  // until the stack overflowed, while checking the answer.
+  CHECK_THAT(refusal(R"({"oneOf":[{"$ref":"$defser"},{"$ref":"$dfsms/0"}]})"), Catch::Contains("cycle"));
+  CHECK_THAT(refusal(R"({"definitions":{"a":{"anyOf":[{"not":{"$ref":"#/definitions/b"}}]},"b":{"allOf":[{"$ref":"#/definitions/a"}]}},)"
+                     R"("properties":{"x":{"$ref":"#/definitions/a"}}})"),
+             Catch::Contains("cycle"));
+  // Found by fuzz_schema: valijson divided an integer answer by a multipleOf of 0 (SIGFPE).
+  CHECK_THAT(refusal(R"({"if":{"minimum":0},"then":{"multipleOf":0}})"), Catch::Contains("multipleOf"));
+  CHECK_THAT(refusal(R"({"multipleOf":-2})"), Catch::Contains("multipleOf"));
+  CHECK(refusal(R"({"multipleOf":0.5})").empty());
+  // Found by fuzz_schema: a reference to the rewrite's alias of the root made a cycle there.
+  CHECK_THAT(refusal(R"({"$ref":"#/x-majordomo-root","definitions":{"bool":false}})"), Catch::Contains("reserved"));
+  CHECK_THAT(refusal(R"({"properties":{"a":{"x-majordomo-re2-pattern":0}}})"), Catch::Contains("reserved"));
+  // Recursion that descends into the answer is fine.
+  CHECK(refusal(R"({"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#"}}},)"
+                R"("anyOf":[{"required":["kids"]},{"$ref":"#/definitions/leaf"}],"definitions":{"leaf":{"maxProperties":0}}})")
+            .empty());
   // A reference to the root from inside a patternProperties schema is recursion, not a cycle.
   CHECK(refusal(R"({"patternProperties":{"^k":{"$ref":"x.json"}},"type":"object"})").empty());
   CHECK_THAT(refusal(R"({"$ref":"urn:)" + std::string(2000, 'a') + R"("})"), Catch::Contains("longer than"));

@@ -69,7 +69,7 @@ class MAJORDOMO_API JsonValue {
   // An array of these elements; an object of these members, a later member replacing an earlier
   // one of the same name (in the earlier one's place).
   [[nodiscard]] static JsonValue array(std::vector<JsonValue> elements = {});
-  // (No default argument: clang rejects one of std::vector<Member> while Member is incomplete.)
+  // No default argument (0.3): clang rejects one of std::vector<Member> while Member is incomplete.
   [[nodiscard]] static JsonValue object();
   [[nodiscard]] static JsonValue object(std::vector<Member> members);
 
