@@ -443,6 +443,18 @@ void ProviderLLM::throw_plugin_fault(const char* function, std::string what, con
   throw_error(std::move(details));
 }
 
+namespace {
+
+// Whether a request's headers carry a credential of their own. When they do not (the usual case),
+// the instance's set is used as it is instead of copied per META event or error message.
+bool adds_secrets(const HeaderSet* request_headers, std::string_view auth_header) {
+  return request_headers != nullptr &&
+         std::any_of(request_headers->begin(), request_headers->end(),
+                     [&](const auto& header) { return resolution::is_secret_header(header.name, auth_header); });
+}
+
+}  // namespace
+
 SecretValues ProviderLLM::secrets_for(const HeaderSet* request_headers) const {
   SecretValues secrets = secrets_;
   if (request_headers != nullptr) secrets.add_headers(*request_headers, auth_header_);
@@ -450,10 +462,15 @@ SecretValues ProviderLLM::secrets_for(const HeaderSet* request_headers) const {
 }
 
 void ProviderLLM::scrub(std::string& text, const HeaderSet* request_headers) const {
+  if (!adds_secrets(request_headers, auth_header_)) {
+    secrets_.scrub(text);
+    return;
+  }
   secrets_for(request_headers).scrub(text);
 }
 
 std::string ProviderLLM::scrubbed_value(std::string_view value, const HeaderSet* request_headers) const {
+  if (!adds_secrets(request_headers, auth_header_)) return secrets_.scrubbed_value(value);
   return secrets_for(request_headers).scrubbed_value(value);
 }
 
@@ -493,7 +510,9 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
                                   "to the plugin's author (majordomo does not retry it)",
                                   plugin_->label(), details.message);
   }
-  const SecretValues secrets = secrets_for(request_headers);
+  std::optional<SecretValues> extended;
+  if (adds_secrets(request_headers, auth_header_)) extended = secrets_for(request_headers);
+  const SecretValues& secrets = extended ? *extended : secrets_;
   secrets.scrub(details.message);
   details.provider_error_type = secrets.scrubbed_value(details.provider_error_type);
   details.request_id = secrets.scrubbed_value(details.request_id);

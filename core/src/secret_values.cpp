@@ -198,23 +198,94 @@ void SecretValues::merge(const SecretValues& other) {
 
 std::size_t SecretValues::longest() const noexcept { return secrets_.empty() ? 0 : secrets_.front().size(); }
 
-std::size_t SecretValues::scrub(std::string& text, std::size_t from) const {
-  std::size_t last_end = 0;
-  for (const auto& secret : secrets_) {
+std::size_t SecretValues::scrub(std::string& text, std::size_t from, bool complete) const {
+  if (secrets_.empty() || from > text.size()) return 0;
+  // One pass, left to right: at each position the longest qualifying secret wins, the text between
+  // matches is appended to a new string. Replacing in place per match was quadratic: an answer
+  // echoing the key 100 000 times copied terabytes after the call had returned.
+  // next[i]: the next occurrence of secrets_[i] not yet ruled out. A fixed buffer for the usual
+  // handful of secrets, so that text without any match allocates nothing.
+  constexpr std::size_t kInline = 32;
+  std::size_t inline_next[kInline];
+  std::vector<std::size_t> heap_next;
+  std::size_t* next = inline_next;
+  if (secrets_.size() > kInline) {
+    heap_next.resize(secrets_.size());
+    next = heap_next.data();
+  }
+  for (std::size_t i = 0; i < secrets_.size(); ++i) next[i] = text.find(secrets_[i], from);
+
+  std::string out;
+  bool replaced = false;
+  std::size_t copied = 0;    // text[0, copied) is in `out`
+  std::size_t last_end = 0;  // in `out`
+  while (true) {
+    std::size_t pick = secrets_.size();
+    std::size_t at = std::string::npos;
+    for (std::size_t i = 0; i < secrets_.size(); ++i) {
+      if (next[i] < at) {  // strictly: at equal positions the longer (earlier) secret wins
+        at = next[i];
+        pick = i;
+      }
+    }
+    if (pick == secrets_.size()) break;
+    const std::string& secret = secrets_[pick];
+    const std::size_t end = at + secret.size();
     const bool anywhere = secret.size() >= kAnywhereBytes;
     const bool part_of_mark = kRedacted.find(secret) != std::string_view::npos;
-    for (std::size_t at = text.find(secret, from); at != std::string::npos; at = text.find(secret, at)) {
-      const std::size_t end = at + secret.size();
-      if ((part_of_mark && inside_replacement(text, at, end)) || (!anywhere && !stands_as_value(text, at, end))) {
-        ++at;
-        continue;
-      }
-      text.replace(at, secret.size(), kRedacted);
-      if (last_end > at) last_end = last_end + kRedacted.size() - secret.size();
-      at += kRedacted.size();
-      last_end = std::max(last_end, at);
+    if ((part_of_mark && inside_replacement(text, at, end)) || (!anywhere && !stands_as_value(text, at, end))) {
+      next[pick] = text.find(secret, at + 1);
+      continue;
+    }
+    if (!replaced) {
+      out.reserve(text.size());
+      replaced = true;
+    }
+    out.append(text, copied, at - copied);
+    out += kRedacted;
+    copied = end;
+    last_end = out.size();
+    // Occurrences overlapping the replaced bytes are gone.
+    for (std::size_t i = 0; i < secrets_.size(); ++i) {
+      if (next[i] != std::string::npos && next[i] < end) next[i] = text.find(secrets_[i], end);
     }
   }
+
+  // A text cut short (a plugin keeps ~200 bytes of a server's message) may end inside a secret: the
+  // longest tail, at the end or before a truncation mark, that begins some secret is redacted too.
+  std::size_t cut_at = 0;
+  std::size_t cut_end = 0;
+  if (complete) {
+    std::string_view body(text);
+    if (body.ends_with("\xe2\x80\xa6")) body.remove_suffix(3);  // "…"
+    else if (body.ends_with("...")) body.remove_suffix(3);
+    const std::size_t floor = std::max(from, copied);  // not inside what was already replaced
+    std::size_t best = 0;
+    for (const auto& secret : secrets_) {
+      // Short secrets are not scrubbed in prose at all; neither are their beginnings.
+      if (secret.size() < kAnywhereBytes || floor > body.size()) continue;
+      for (std::size_t n = std::min(secret.size() - 1, body.size() - floor); n >= kTruncatedPrefixBytes && n > best; --n) {
+        if (body.ends_with(std::string_view(secret).substr(0, n))) {
+          best = n;
+          break;
+        }
+      }
+    }
+    if (best > 0) {
+      cut_at = body.size() - best;
+      cut_end = body.size();
+    }
+  }
+  if (!replaced && cut_end == 0) return 0;
+  if (!replaced) out.reserve(text.size());
+  if (cut_end != 0) {
+    out.append(text, copied, cut_at - copied);
+    out += kRedacted;
+    last_end = out.size();
+    copied = cut_end;
+  }
+  out.append(text, copied, std::string::npos);
+  text = std::move(out);
   return last_end;
 }
 
@@ -222,6 +293,21 @@ std::string SecretValues::scrubbed(std::string_view text) const {
   std::string out(text);
   scrub(out);
   return out;
+}
+
+std::size_t SecretValues::prefix_tail(std::string_view text) const noexcept {
+  std::size_t best = 0;
+  for (const auto& secret : secrets_) {
+    // Only tails that start with the secret's first byte need comparing.
+    const std::size_t window = std::min(secret.size(), text.size());
+    for (std::size_t start = text.size() - window; start + best < text.size(); ++start) {
+      if (text[start] == secret.front() && std::string_view(secret).starts_with(text.substr(start))) {
+        best = text.size() - start;
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 bool SecretValues::held_by(std::string_view value) const {

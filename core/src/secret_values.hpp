@@ -22,6 +22,9 @@ inline constexpr std::string_view kRedacted = "[REDACTED]";
 class SecretValues {
  public:
   static constexpr std::size_t kAnywhereBytes = 6;
+  // A text that ends (or ends before "…"/"...") with this many bytes or more of the beginning of a
+  // secret of kAnywhereBytes or more has that tail redacted: plugins cut server text short.
+  static constexpr std::size_t kTruncatedPrefixBytes = 4;
 
   // One credential value; empty values are ignored. Its JSON-escaped form is added too, so body
   // files and JSON output written before scrubbing are covered.
@@ -41,10 +44,15 @@ class SecretValues {
   std::size_t longest() const noexcept;
 
   // Free text (messages, bodies, answers): every secret replaced by [REDACTED] under the rule above.
-  // Matches start at `from` or later; text before it is context only. Returns the end offset of
-  // the last replacement (0 when none).
-  std::size_t scrub(std::string& text, std::size_t from = 0) const;
+  // Matches start at `from` or later; text before it is context only. When `complete`, the text is
+  // all there is, so a tail that begins a secret (kTruncatedPrefixBytes) is redacted as cut short;
+  // a stream passes false for a piece that more text may follow. One pass; no allocation when
+  // nothing is replaced. Returns the end offset of the last replacement (0 when none).
+  std::size_t scrub(std::string& text, std::size_t from = 0, bool complete = true) const;
   [[nodiscard]] std::string scrubbed(std::string_view text) const;
+  // The length of the longest tail of `text` that is the beginning of some secret (or a whole one):
+  // what a stream must hold back before it can print the rest. Usually 0.
+  [[nodiscard]] std::size_t prefix_tail(std::string_view text) const noexcept;
   // A whole value (header value, request id, error type): true when it is a secret, contains one of
   // kAnywhereBytes or more, or has a shorter one as a token (split at characters other than letters
   // and digits).

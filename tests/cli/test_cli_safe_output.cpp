@@ -12,6 +12,7 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using majordomo::fake::FakeProviderServer;
@@ -138,6 +139,7 @@ TEST_CASE("usage errors never echo an option's value", "[cli][secrets]") {
         std::vector<std::string>{"ask", "--temperature", secret, "hi"},
         std::vector<std::string>{"ask", "--output", secret, "hi"},
         std::vector<std::string>{"ask", "-" + secret, "hi"},
+        std::vector<std::string>{"plugin", secret},
         std::vector<std::string>{secret}}) {
     const CliRun result = run_cli(args);
     CAPTURE(args);
@@ -147,6 +149,9 @@ TEST_CASE("usage errors never echo an option's value", "[cli][secrets]") {
   }
   const CliRun named = run_cli({"ask", "--api-key=" + secret, "hi"});
   CHECK_THAT(named.err, Catch::Contains("unknown option --api-key (its value is not shown)"));
+  const CliRun plugin = run_cli({"plugin", "remove"});
+  CHECK(plugin.exit_code == 2);
+  CHECK_THAT(plugin.err, Catch::Contains("unknown plugin subcommand remove (there is: new)"));
 }
 
 TEST_CASE("a dry run redacts any header whose value is or contains a known secret", "[cli][secrets]") {
@@ -201,6 +206,49 @@ TEST_CASE("a key split across stream events is scrubbed from the printed answer"
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   CHECK(result.out == "The key is [REDACTED] and more\n");
+}
+
+TEST_CASE("a one-character key split from its value position across stream events is still scrubbed",
+          "[cli][secrets]") {
+  SafeOutputEnv env;
+  for (const auto& [pieces, expected] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"your password: ", "k", " and a kite"}, "your password: [REDACTED] and a kite\n"},
+           {{"the word: ", "k", "ite stays"}, "the word: kite stays\n"}}) {
+    ScriptedResponse response;
+    response.content_type = "text/event-stream";
+    response.body = stream_body(pieces);
+    env.server.push_response(response);
+    std::vector<std::string> args = {"ask", "--provider", "openai", "--model", "gpt-4o", "--base-url",
+                                     env.server.origin() + "/v1", "--api-key", "k", "--stream", "hi"};
+    const CliRun result = run_cli(args);
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.out == expected);
+  }
+}
+
+TEST_CASE("a key cut short by the plugin's excerpt of an error body leaves none of its bytes", "[cli][secrets]") {
+  SafeOutputEnv env;
+  TempDir dir;
+  const std::string target = "sqlite:" + (dir.path / "calls.db").string();
+  const std::string key = kKey;
+  // The plugin keeps the first 200 bytes of a body it cannot read; the key starts at byte 193.
+  std::string lead = "upstream gateway failure; the request carried Authorization: Bearer ";
+  lead.insert(0, 193 - lead.size(), '.');
+  const std::string body = lead + key + " and nothing else of interest";
+  REQUIRE(body.find(key) == 193);
+  for (int i = 0; i < 5; ++i) env.push_error(502, body, "text/plain");  // the call and its retries
+  const CliRun result = run_cli(env.ask({"--log", target, "hi"}));
+  CHECK(result.exit_code != 0);
+  CHECK_THAT(result.err, Catch::Contains("[REDACTED]"));
+  const CliRun logs = run_cli({"logs", "--db", target, "--output", "json"});
+  REQUIRE(logs.exit_code == 0);
+  CHECK_THAT(logs.out, Catch::Contains("[REDACTED]"));  // the row is there, with the cut key replaced
+  for (const std::string& text : {result.out, result.err, logs.out}) {
+    INFO(text);
+    CHECK_THAT(text, !Catch::Contains(key.substr(0, 4)));
+  }
 }
 
 TEST_CASE("server text cannot steer the terminal or forge a line of ours", "[cli][safe-output]") {

@@ -131,3 +131,55 @@ TEST_CASE("invalid UTF-8 becomes U+FFFD and valid text is kept", "[safe-output]"
   CHECK(log_text::valid_utf8("ok \xc3\xa9") == "ok \xc3\xa9");
   CHECK(log_text::valid_utf8("bad \xff\xc3") == "bad \xef\xbf\xbd\xef\xbf\xbd");
 }
+
+TEST_CASE("scrubbing many occurrences in a large text is one pass", "[secrets]") {
+  // Replacing in place per match was quadratic: this text took minutes. ctest's timeout is the bound.
+  SecretValues secrets;
+  const std::string key = "sk-many-occurrences-0123";
+  secrets.add(key);
+  secrets.add("p");  // a short one too: it is looked for in value positions on every match
+  const std::string unit = "x=" + key + " ";  // 27 bytes
+  std::string text;
+  text.reserve(8u << 20);
+  while (text.size() + unit.size() <= (8u << 20)) text += unit;
+  const std::size_t count = text.size() / unit.size();
+  REQUIRE(count > 200000);
+  secrets.scrub(text);
+  CHECK(text.size() == count * (std::string("x=[REDACTED] ").size()));
+  CHECK(text.find("sk-") == std::string::npos);
+  CHECK(text.substr(0, 26) == "x=[REDACTED] x=[REDACTED] ");
+}
+
+TEST_CASE("a text cut inside a secret has the secret's beginning redacted", "[secrets]") {
+  SecretValues secrets;
+  secrets.add_header("Authorization", "Bearer sk-cut-secret-abcdef");
+  CHECK(secrets.scrubbed("upstream said: Bearer sk-cut-se") == "upstream said: [REDACTED]");
+  CHECK(secrets.scrubbed("upstream said: token sk-cut-se\xe2\x80\xa6") == "upstream said: token [REDACTED]\xe2\x80\xa6");
+  CHECK(secrets.scrubbed("upstream said: sk-c...") == "upstream said: [REDACTED]...");
+  // Fewer than four bytes of a secret, or a beginning followed by more text, are ordinary text.
+  CHECK(secrets.scrubbed("upstream said: sk-") == "upstream said: sk-");
+  CHECK(secrets.scrubbed("sk-cut is a prefix but not at the end") == "sk-cut is a prefix but not at the end");
+  // Whole secrets and a cut one in the same text.
+  CHECK(secrets.scrubbed("key sk-cut-secret-abcdef, again sk-cut-sec") == "key [REDACTED], again [REDACTED]");
+  // A short secret's beginning is not redacted: short ones count only where they stand as values.
+  SecretValues short_one;
+  short_one.add("abcde");
+  CHECK(short_one.scrubbed("text ending in abcd") == "text ending in abcd");
+  // A stream's piece (more may follow) is not cut.
+  std::string piece = "so far: sk-cut-se";
+  CHECK(secrets.scrub(piece, 0, false) == 0);
+  CHECK(piece == "so far: sk-cut-se");
+}
+
+TEST_CASE("the tail a stream must hold back is only what may begin a secret", "[secrets]") {
+  SecretValues secrets;
+  CHECK(secrets.prefix_tail("anything") == 0);
+  secrets.add(std::string(2048, 'T') + "-bearer");
+  secrets.add("sk-held-back-01");
+  CHECK(secrets.prefix_tail("ordinary text, printed at once") == 0);
+  CHECK(secrets.prefix_tail("the key is sk-he") == 5);
+  CHECK(secrets.prefix_tail("the key is s") == 1);
+  CHECK(secrets.prefix_tail("the key is sk-held-back-01") == 15);  // may still be followed by more
+  CHECK(secrets.prefix_tail("TTTT") == 4);
+  CHECK(secrets.prefix_tail("") == 0);
+}

@@ -107,7 +107,7 @@ int run_plugin_new(const Arguments& args) {
 int run_plugin(const Arguments& args) {
   if (args.positional.empty()) throw UsageError{"plugin needs a subcommand: new"};
   if (args.positional[0] == "new") return run_plugin_new(args);
-  throw UsageError{fmt::format("unknown plugin subcommand '{}' (there is: new)", args.positional[0])};
+  throw UsageError{fmt::format("unknown plugin subcommand {} (there is: new)", shown_argument(args.positional[0]))};
 }
 
 }  // namespace majordomo::cli

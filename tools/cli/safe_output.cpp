@@ -121,35 +121,35 @@ void write_stdout(std::string_view bytes, const majordomo::Response& answer) {
 
 void StreamPrinter::print(std::string_view piece, const majordomo::Response& answer) {
   pending_.append(piece);
-  const SecretValues& secrets = known_secrets();
-  std::string work(1, previous_);
-  work += pending_;
-  const std::size_t replaced_to = secrets.scrub(work, 1);
-  // Bytes that may still be the start of a credential (and one of context after it) wait.
-  const std::size_t hold = secrets.empty() ? 0 : secrets.longest() + 1;
-  std::size_t end = work.size() > hold ? work.size() - hold : 1;
-  while (end > 1 && end < work.size() && (static_cast<unsigned char>(work[end]) & 0xc0) == 0x80) --end;
-  end = std::max({end, replaced_to, std::size_t{1}});
-  pending_ = work;
-  emit(end, answer);
+  // Only a tail that may still grow into a credential waits (usually nothing): holding back the
+  // longest secret's length delayed everything by ~2 KB with a long bearer token.
+  std::size_t end = pending_.size() - known_secrets().prefix_tail(pending_);
+  // Never split a UTF-8 sequence: the terminal escape needs whole characters.
+  while (end > 0 && end < pending_.size() && (static_cast<unsigned char>(pending_[end]) & 0xc0) == 0x80) --end;
+  emit(end, false, answer);
 }
 
-void StreamPrinter::finish(const majordomo::Response& answer) {
-  std::string work(1, previous_);
-  work += pending_;
-  known_secrets().scrub(work, 1);
-  pending_ = work;
-  emit(work.size(), answer);
-}
+void StreamPrinter::finish(const majordomo::Response& answer) { emit(pending_.size(), true, answer); }
 
-// Prints pending_[1, end) (pending_[0] is the previous byte, context only) and keeps the rest.
-void StreamPrinter::emit(std::size_t end, const majordomo::Response& answer) {
-  const std::string_view out = std::string_view(pending_).substr(1, end - 1);
+// Scrubs and prints pending_[0, end), with what was printed before as context, and keeps the rest.
+void StreamPrinter::emit(std::size_t end, bool complete, const majordomo::Response& answer) {
+  if (end == 0) return;
+  work_.assign(printed_);
+  work_.append(pending_, 0, end);
+  known_secrets().scrub(work_, printed_.size(), complete);
+  const std::string_view out = std::string_view(work_).substr(printed_.size());
   if (!out.empty()) {
-    write_stdout(stdout_is_terminal() ? log_text::escape_controls(out, true) : std::string(out), answer);
-    previous_ = out.back();
+    if (stdout_is_terminal()) {
+      write_stdout(log_text::escape_controls(out, true), answer);
+    } else {
+      write_stdout(out, answer);
+    }
   }
   pending_.erase(0, end);
+  // Keep the last kContextBytes printed: a short secret counts only after "=", ": " or a quote,
+  // which may have been printed in an earlier piece.
+  const std::size_t keep = std::min(work_.size(), kContextBytes);
+  printed_.assign(work_, work_.size() - keep, keep);
 }
 
 }  // namespace majordomo::cli

@@ -45,8 +45,8 @@ std::string printable_answer(std::string_view text);
 // the write fails: a full disk, a closed pipe (SIGPIPE is ignored by main), any other error.
 void write_stdout(std::string_view bytes, const majordomo::Response& answer = {});
 
-// A streamed answer printed piece by piece: scrubbed across piece boundaries (the last bytes that
-// could still begin a credential are held back until the next piece or the end) and escaped for a
+// A streamed answer printed piece by piece: scrubbed across piece boundaries (a tail that could
+// still begin a credential is held back until the next piece or the end; anything else prints at once) and escaped for a
 // terminal without splitting a UTF-8 sequence.
 class StreamPrinter {
  public:
@@ -54,9 +54,11 @@ class StreamPrinter {
   void finish(const majordomo::Response& answer);
 
  private:
-  void emit(std::size_t end, const majordomo::Response& answer);
-  std::string pending_;  // scrubbed, not yet printed
-  char previous_ = '\n';  // the last byte printed: context for a credential at the start of pending_
+  static constexpr std::size_t kContextBytes = 64;
+  void emit(std::size_t end, bool complete, const majordomo::Response& answer);
+  std::string pending_;         // received, not yet scrubbed nor printed
+  std::string printed_ = "\n";  // the last bytes printed: context for a credential at the start of pending_
+  std::string work_;            // reused for each piece
 };
 
 }  // namespace majordomo::cli
