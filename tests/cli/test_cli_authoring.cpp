@@ -162,5 +162,5 @@ TEST_CASE("plugin new refuses an existing directory and names that are not provi
   CHECK(run_cli({"plugin"}).exit_code == 2);
   const CliRun unknown = run_cli({"plugin", "delete", "x"});
   CHECK(unknown.exit_code == 2);
-  CHECK_THAT(unknown.err, Catch::Contains("unknown plugin subcommand 'delete'"));
+  CHECK_THAT(unknown.err, Catch::Contains("unknown plugin subcommand delete"));
 }

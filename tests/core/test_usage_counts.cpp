@@ -68,8 +68,10 @@ std::vector<ProviderCase> provider_cases() {
        "anthropic/message_stream.sse", "input_tokens", "text", "text", true},
       {"gemini", [](ProviderTestEnv& env) { return env.gemini(); }, "gemini/generate_content.json",
        "gemini/stream_generate_content.sse", "promptTokenCount", "text", "text", true},
+      // DeepSeek's fixture carries reasoning_content, beside which content: null is the reasoning
+      // model's legitimate "no answer text" (tests/sdk/chat_completions_test.cpp): not refused.
       {"deepseek", [](ProviderTestEnv& env) { return env.deepseek(); }, "deepseek/chat_completion.json",
-       "deepseek/chat_completion_stream.sse", "prompt_tokens", "content", "content", true},
+       "deepseek/chat_completion_stream.sse", "prompt_tokens", "content", "content", false},
       // Cohere's content-start carries an empty "text" the plugin does not read: the first delta's.
       {"cohere", [](ProviderTestEnv& env) { return env.cohere(); }, "cohere/chat.json", "cohere/chat_stream.sse",
        "input_tokens", "text", "text", true, 1},
