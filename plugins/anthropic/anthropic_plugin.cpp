@@ -12,6 +12,8 @@
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 
+#include "anthropic_wire.hpp"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -36,7 +38,6 @@ static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
               "SSE data and bodies must carry enough padding to be parsed in place");
 
 // How messages name the provider; the catalog id names it in configuration errors.
-constexpr std::string_view kDisplayName = "Anthropic";
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -145,206 +146,6 @@ constexpr mj_provider_info kProviderInfo{
     kModels,
     std::size(kModels),
 };
-
-// ---------------------------------------------------------------------------------------------
-// Decoding helpers (simdjson On-Demand, error codes only)
-// ---------------------------------------------------------------------------------------------
-
-// Token counts as the wire has them; -1 marks a count the event did not carry, so a
-// message_delta that repeats only output_tokens keeps the input side of message_start.
-struct WireUsage {
-  int64_t input = -1;           // input_tokens: the uncached part of the prompt only
-  int64_t cache_creation = -1;  // cache_creation_input_tokens
-  int64_t cache_read = -1;      // cache_read_input_tokens
-  int64_t output = -1;          // output_tokens, thinking included
-  int64_t thinking = -1;        // output_tokens_details.thinking_tokens (newer responses)
-
-  void merge(const WireUsage& later) noexcept {
-    for (auto [mine, theirs] : {std::pair{&input, later.input},
-                                std::pair{&cache_creation, later.cache_creation},
-                                std::pair{&cache_read, later.cache_read},
-                                std::pair{&output, later.output},
-                                std::pair{&thinking, later.thinking}}) {
-      if (theirs >= 0) *mine = theirs;
-    }
-  }
-
-  // PROTOCOLS.md §6.2: the API has no total, and the prompt is split over three counts (each at
-  // most 2^53, sdk::read_token_count: the sum cannot overflow; the host refuses one above 2^53).
-  mj_usage normalised() const noexcept {
-    const auto count = [](int64_t value) { return value < 0 ? int64_t{0} : value; };
-    mj_usage usage{};
-    usage.input_tokens = count(input) + count(cache_creation) + count(cache_read);
-    usage.output_tokens = count(output);
-    usage.cached_tokens = count(cache_read);
-    usage.cache_write_tokens = count(cache_creation);
-    usage.reasoning_tokens = count(thinking);
-    return usage;
-  }
-};
-
-simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::object) return simdjson::SUCCESS;
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  present = true;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    if (key == "input_tokens") {
-      sdk::read_token_count(field.value(), usage.input, kDisplayName, "usage.input_tokens");
-    } else if (key == "cache_creation_input_tokens") {
-      sdk::read_token_count(field.value(), usage.cache_creation, kDisplayName, "usage.cache_creation_input_tokens");
-    } else if (key == "cache_read_input_tokens") {
-      sdk::read_token_count(field.value(), usage.cache_read, kDisplayName, "usage.cache_read_input_tokens");
-    } else if (key == "output_tokens") {
-      sdk::read_token_count(field.value(), usage.output, kDisplayName, "usage.output_tokens");
-    } else if (key == "output_tokens_details") {
-      ondemand::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
-      for (auto detail_member : details) {
-        ondemand::field detail;
-        if (auto error = std::move(detail_member).get(detail)) return error;
-        if (detail.key() == "thinking_tokens") {
-          sdk::read_token_count(detail.value(), usage.thinking, kDisplayName,
-                                "usage.output_tokens_details.thinking_tokens");
-        }
-      }
-    }
-  }
-  return simdjson::SUCCESS;
-}
-
-// The fields of a content block or a stream delta that carry text. Both shapes use "type" plus
-// "text" (text blocks, text_delta) or "thinking" (thinking blocks, thinking_delta).
-struct TextFields {
-  std::string_view type;
-  std::string_view text;
-  std::string_view thinking;
-  std::string_view stop_reason;  // message_delta's delta only
-  std::string_view input;        // a tool_use block's input, as raw JSON
-  std::string_view partial_json; // an input_json_delta's piece of that input
-  bool has_type = false;
-  bool has_text = false;
-  bool has_thinking = false;
-  bool has_stop_reason = false;
-};
-
-simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "text") {
-      // Text and thinking are strings wherever they appear; null or another type is malformed.
-      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "text", false);
-    } else if (key == "thinking") {
-      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "thinking", false);
-    } else if (key == "stop_reason") {
-      error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
-    } else if (key == "input") {
-      ondemand::object input;
-      if (field.value().get_object().get(input) == simdjson::SUCCESS) {
-        error = input.raw_json().get(fields.input);
-      }
-    } else if (key == "partial_json") {
-      bool present = false;
-      error = read_optional_string(field.value(), fields.partial_json, present);
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-// Text goes to the answer, thinking to the reasoning; signatures and unknown block types carry
-// nothing a caller reads as text. Tool input is the answer only of a forced-tool structured call.
-void emit_text_fields(const TextFields& fields, sdk::EventSink& sink, bool tool_answer) {
-  const std::string_view type = fields.type;
-  if ((type == "text" || type == "text_delta") && fields.has_text && !fields.text.empty()) {
-    sink.text(fields.text);
-  } else if (tool_answer && type == "tool_use" && !fields.input.empty()) {
-    sink.text(fields.input);
-  } else if (tool_answer && type == "input_json_delta" && !fields.partial_json.empty()) {
-    sink.text(fields.partial_json);
-  } else if ((type == "thinking" || type == "thinking_delta") && fields.has_thinking &&
-             !fields.thinking.empty()) {
-    sink.reasoning(fields.thinking);
-  }
-}
-
-// The `error` object of an error body or a streamed error event.
-struct ErrorFields {
-  std::string_view type;
-  std::string_view message;
-  bool has_type = false;
-  bool has_message = false;
-};
-
-simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "message") {
-      error = read_optional_string(field.value(), fields.message, fields.has_message);
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-// PROTOCOLS.md §0.4: error.type is more specific than the status (an overloaded_error comes
-// as 529, but also inside a 200 stream); an unknown type falls back to `fallback`.
-int32_t error_kind_for_type(std::string_view type, int32_t fallback) noexcept {
-  if (type == "invalid_request_error" || type == "request_too_large") return MJ_ERR_BAD_REQUEST;
-  if (type == "authentication_error") return MJ_ERR_AUTHENTICATION;
-  // billing_error (402): the account must be topped up first, which no retry fixes.
-  if (type == "permission_error" || type == "billing_error") return MJ_ERR_PERMISSION;
-  if (type == "not_found_error") return MJ_ERR_NOT_FOUND;
-  if (type == "rate_limit_error") return MJ_ERR_RATE_LIMITED;
-  if (type == "overloaded_error") return MJ_ERR_OVERLOADED;
-  if (type == "api_error") return MJ_ERR_SERVER;
-  if (type == "timeout_error") return MJ_ERR_TIMEOUT;
-  return fallback;
-}
-
-// An error inside a 2xx response. `where` ("stream", "response") tells a reader that the HTTP
-// status said success. The request id of the response head is added by HttpCall when the event
-// carries none.
-[[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view request_id,
-                                      std::string_view where) {
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
-  throw sdk::ProviderError(error_kind_for_type(fields.type, MJ_ERR_SERVER),
-                           fmt::format("Anthropic {} error: {}", where, message), 200,
-                           std::string(fields.type), std::string(request_id));
-}
-
-// PROTOCOLS.md §6.1. pause_turn (a server tool paused a long turn) is a normal end of this turn.
-int32_t normalise_stop_reason(std::string_view reason) noexcept {
-  if (reason == "end_turn" || reason == "pause_turn") return MJ_STOP_END_TURN;
-  if (reason == "stop_sequence") return MJ_STOP_STOP_SEQUENCE;
-  if (reason == "max_tokens" || reason == "model_context_window_exceeded") {
-    return MJ_STOP_MAX_TOKENS;
-  }
-  if (reason == "tool_use") return MJ_STOP_TOOL_USE;
-  if (reason == "refusal") return MJ_STOP_CONTENT_FILTER;
-  return MJ_STOP_UNKNOWN;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Response decoder

@@ -1,0 +1,158 @@
+// The Anthropic plugin's wire readers (see anthropic_wire.hpp).
+#include "anthropic_wire.hpp"
+
+#include <majordomo/sdk/json_read.hpp>
+#include <majordomo/sdk/provider_support.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string_view>
+
+namespace majordomo::anthropic {
+
+using sdk::read_optional_string;
+
+simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
+  ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != ondemand::json_type::object) return simdjson::SUCCESS;
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  present = true;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    if (key == "input_tokens") {
+      sdk::read_token_count(field.value(), usage.input, kDisplayName, "usage.input_tokens");
+    } else if (key == "cache_creation_input_tokens") {
+      sdk::read_token_count(field.value(), usage.cache_creation, kDisplayName, "usage.cache_creation_input_tokens");
+    } else if (key == "cache_read_input_tokens") {
+      sdk::read_token_count(field.value(), usage.cache_read, kDisplayName, "usage.cache_read_input_tokens");
+    } else if (key == "output_tokens") {
+      sdk::read_token_count(field.value(), usage.output, kDisplayName, "usage.output_tokens");
+    } else if (key == "output_tokens_details") {
+      ondemand::object details;
+      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
+      for (auto detail_member : details) {
+        ondemand::field detail;
+        if (auto error = std::move(detail_member).get(detail)) return error;
+        if (detail.key() == "thinking_tokens") {
+          sdk::read_token_count(detail.value(), usage.thinking, kDisplayName,
+                                "usage.output_tokens_details.thinking_tokens");
+        }
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+
+simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "type") {
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "text") {
+      // Text and thinking are strings wherever they appear; null or another type is malformed.
+      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "text", false);
+    } else if (key == "thinking") {
+      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "thinking", false);
+    } else if (key == "stop_reason") {
+      error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
+    } else if (key == "input") {
+      ondemand::object input;
+      if (field.value().get_object().get(input) == simdjson::SUCCESS) {
+        error = input.raw_json().get(fields.input);
+      }
+    } else if (key == "partial_json") {
+      bool present = false;
+      error = read_optional_string(field.value(), fields.partial_json, present);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Text goes to the answer, thinking to the reasoning; signatures and unknown block types carry
+// nothing a caller reads as text. Tool input is the answer only of a forced-tool structured call.
+void emit_text_fields(const TextFields& fields, sdk::EventSink& sink, bool tool_answer) {
+  const std::string_view type = fields.type;
+  if ((type == "text" || type == "text_delta") && fields.has_text && !fields.text.empty()) {
+    sink.text(fields.text);
+  } else if (tool_answer && type == "tool_use" && !fields.input.empty()) {
+    sink.text(fields.input);
+  } else if (tool_answer && type == "input_json_delta" && !fields.partial_json.empty()) {
+    sink.text(fields.partial_json);
+  } else if ((type == "thinking" || type == "thinking_delta") && fields.has_thinking &&
+             !fields.thinking.empty()) {
+    sink.reasoning(fields.thinking);
+  }
+}
+
+
+simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto error = std::move(member).get(field)) return error;
+    const ondemand::raw_json_string key = field.key();
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (key == "type") {
+      error = read_optional_string(field.value(), fields.type, fields.has_type);
+    } else if (key == "message") {
+      error = read_optional_string(field.value(), fields.message, fields.has_message);
+    }
+    if (error != simdjson::SUCCESS) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+// PROTOCOLS.md §0.4: error.type is more specific than the status (an overloaded_error comes
+// as 529, but also inside a 200 stream); an unknown type falls back to `fallback`.
+int32_t error_kind_for_type(std::string_view type, int32_t fallback) noexcept {
+  if (type == "invalid_request_error" || type == "request_too_large") return MJ_ERR_BAD_REQUEST;
+  if (type == "authentication_error") return MJ_ERR_AUTHENTICATION;
+  // billing_error (402): the account must be topped up first, which no retry fixes.
+  if (type == "permission_error" || type == "billing_error") return MJ_ERR_PERMISSION;
+  if (type == "not_found_error") return MJ_ERR_NOT_FOUND;
+  if (type == "rate_limit_error") return MJ_ERR_RATE_LIMITED;
+  if (type == "overloaded_error") return MJ_ERR_OVERLOADED;
+  if (type == "api_error") return MJ_ERR_SERVER;
+  if (type == "timeout_error") return MJ_ERR_TIMEOUT;
+  return fallback;
+}
+
+// An error inside a 2xx response. `where` ("stream", "response") tells a reader that the HTTP
+// status said success. The request id of the response head is added by HttpCall when the event
+// carries none.
+[[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view request_id,
+                                      std::string_view where) {
+  const std::string_view message = fields.has_message && !fields.message.empty()
+                                       ? fields.message
+                                       : std::string_view{"(no message)"};
+  throw sdk::ProviderError(error_kind_for_type(fields.type, MJ_ERR_SERVER),
+                           fmt::format("Anthropic {} error: {}", where, message), 200,
+                           std::string(fields.type), std::string(request_id));
+}
+
+// PROTOCOLS.md §6.1. pause_turn (a server tool paused a long turn) is a normal end of this turn.
+int32_t normalise_stop_reason(std::string_view reason) noexcept {
+  if (reason == "end_turn" || reason == "pause_turn") return MJ_STOP_END_TURN;
+  if (reason == "stop_sequence") return MJ_STOP_STOP_SEQUENCE;
+  if (reason == "max_tokens" || reason == "model_context_window_exceeded") {
+    return MJ_STOP_MAX_TOKENS;
+  }
+  if (reason == "tool_use") return MJ_STOP_TOOL_USE;
+  if (reason == "refusal") return MJ_STOP_CONTENT_FILTER;
+  return MJ_STOP_UNKNOWN;
+}
+
+}  // namespace majordomo::anthropic
