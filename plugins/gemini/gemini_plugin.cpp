@@ -12,6 +12,8 @@
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 
+#include "gemini_errors.hpp"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -243,126 +245,6 @@ simdjson::error_code read_prompt_feedback(ondemand::value& value, ChunkOutcome& 
     }
   }
   return simdjson::SUCCESS;
-}
-
-// The `error` object of an error body (PROTOCOLS.md §4.4), with the details we act on.
-struct ErrorFields {
-  int64_t code = 0;
-  std::string_view message;
-  std::string_view status;  // the canonical code, e.g. RESOURCE_EXHAUSTED
-  std::string_view retry_delay;  // RetryInfo.retryDelay, e.g. "26s"
-  bool has_message = false;
-  bool has_status = false;
-  bool has_retry_delay = false;
-  bool api_key_invalid = false;  // an ErrorInfo with reason API_KEY_INVALID
-};
-
-// One entry of error.details. "@type" may come after the fields it gives meaning to, so the
-// fields that matter are read whatever the type; their names do not clash between detail types.
-simdjson::error_code read_error_detail(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    if (key == "retryDelay") {
-      if (auto error = read_optional_string(field.value(), fields.retry_delay, fields.has_retry_delay)) {
-        return error;
-      }
-    } else if (key == "reason") {
-      std::string_view reason;
-      bool has_reason = false;
-      if (auto error = read_optional_string(field.value(), reason, has_reason)) return error;
-      if (reason == "API_KEY_INVALID") fields.api_key_invalid = true;
-    }
-  }
-  return simdjson::SUCCESS;
-}
-
-simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "code") {
-      sdk::read_optional_int64(field.value(), fields.code);
-    } else if (key == "message") {
-      error = read_optional_string(field.value(), fields.message, fields.has_message);
-    } else if (key == "status") {
-      error = read_optional_string(field.value(), fields.status, fields.has_status);
-    } else if (key == "details") {
-      ondemand::array details;
-      if (field.value().get_array().get(details) != simdjson::SUCCESS) continue;
-      for (auto element : details) {
-        ondemand::value detail;
-        if ((error = std::move(element).get(detail))) break;
-        if ((error = read_error_detail(detail, fields))) break;
-      }
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
-// PROTOCOLS.md §0.4: the canonical status is more specific than the HTTP status; an unknown
-// one falls back to `fallback`. Google answers a wrong API key with 400 INVALID_ARGUMENT, which
-// only the ErrorInfo reason tells apart from a malformed request.
-int32_t error_kind_for(const ErrorFields& fields, int32_t fallback) noexcept {
-  if (fields.api_key_invalid) return MJ_ERR_AUTHENTICATION;
-  const std::string_view status = fields.status;
-  if (status == "INVALID_ARGUMENT" || status == "FAILED_PRECONDITION" ||
-      status == "OUT_OF_RANGE") {
-    return MJ_ERR_BAD_REQUEST;
-  }
-  if (status == "UNAUTHENTICATED") return MJ_ERR_AUTHENTICATION;
-  if (status == "PERMISSION_DENIED") return MJ_ERR_PERMISSION;
-  if (status == "NOT_FOUND") return MJ_ERR_NOT_FOUND;
-  if (status == "RESOURCE_EXHAUSTED") return MJ_ERR_RATE_LIMITED;
-  if (status == "UNAVAILABLE") return MJ_ERR_OVERLOADED;
-  if (status == "INTERNAL") return MJ_ERR_SERVER;
-  if (status == "DEADLINE_EXCEEDED") return MJ_ERR_TIMEOUT;
-  if (status == "CANCELLED") return MJ_ERR_CANCELLED;
-  return fallback;
-}
-
-// google.protobuf.Duration in JSON: decimal seconds with an "s" suffix ("26s", "0.5s",
-// "1.000340s"). -1 when the text is not that shape.
-int64_t duration_to_ms(std::string_view text) noexcept {
-  if (text.size() < 2 || text.back() != 's') return -1;
-  text.remove_suffix(1);
-  int64_t whole = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-    if (whole > 100'000'000) return -1;  // over three years: not a delay anyone should honour
-    whole = whole * 10 + (text[i] - '0');
-  }
-  if (i == 0) return -1;
-  int64_t millis = whole * 1000;
-  if (i < text.size()) {
-    if (text[i] != '.') return -1;
-    int64_t scale = 100;
-    for (++i; i < text.size(); ++i) {
-      if (text[i] < '0' || text[i] > '9') return -1;
-      millis += (text[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  return millis;
-}
-
-// An error object inside a 2xx response or stream: the HTTP status said success, the body not.
-[[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view where) {
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
-  throw sdk::ProviderError(error_kind_for(fields, MJ_ERR_SERVER),
-                           fmt::format("Gemini {} error: {}", where, message), 200,
-                           std::string(fields.status), std::string{},
-                           fields.has_retry_delay ? duration_to_ms(fields.retry_delay) : -1);
 }
 
 // PROTOCOLS.md §6.1. Gemini says STOP also when the model called a function.
