@@ -6,26 +6,34 @@
 #include <fmt/format.h>
 
 #include <cstddef>
-#include <string>
+#include <string_view>
 
 namespace majordomo::sdk {
 inline namespace v1 {
 
-void append_chat_turns(JsonWriter& json, const mj_request& request, bool first) {
-  std::string& body = json.out();
+void append_chat_turns(JsonWriter& json, const mj_request& request) {
   for (std::size_t i = 0; i < request.message_count; ++i) {
     const mj_message& message = request.messages[i];
-    if (!first) body.push_back(',');
-    first = false;
+    std::string_view role;
     switch (message.role) {
-      case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
-      case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
+      case MJ_ROLE_USER: role = "user"; break;
+      case MJ_ROLE_ASSISTANT: role = "assistant"; break;
       default:
         throw ProviderError(MJ_ERR_CONFIGURATION,
                             fmt::format("message {} has unknown role {}", i, message.role));
     }
-    json.string(view(message.content)).raw("}");
+    json.begin_object().key("role").string(role).key("content").string(view(message.content)).end_object();
   }
+}
+
+void append_chat_turns(JsonWriter& json, const mj_request& request, bool first) {
+  if (json.in_scope()) {  // the caller's array scope places the commas; `first` says nothing more
+    append_chat_turns(json, request);
+    return;
+  }
+  json.resume_array(!first);  // an array the caller opened by hand
+  append_chat_turns(json, request);
+  json.suspend_array();
 }
 
 }  // namespace v1

@@ -54,6 +54,7 @@ void append_json_escaped(std::string& out, std::string_view text) {
 }
 
 JsonWriter& JsonWriter::string(std::string_view text) {
+  separate();
   out_.push_back('"');
   append_json_escaped(out_, text);
   out_.push_back('"');
@@ -63,10 +64,12 @@ JsonWriter& JsonWriter::string(std::string_view text) {
 JsonWriter& JsonWriter::key(std::string_view name) {
   string(name);
   out_.push_back(':');
+  needs_comma_ = false;  // the value that follows belongs to this key
   return *this;
 }
 
 JsonWriter& JsonWriter::number(int64_t value) {
+  separate();
   char digits[24];  // 20 digits and a sign at most
   const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
   out_.append(digits, end);
@@ -75,6 +78,7 @@ JsonWriter& JsonWriter::number(int64_t value) {
 
 JsonWriter& JsonWriter::number(double value) {
   if (!std::isfinite(value)) throw std::invalid_argument("JSON has no representation for NaN or infinity");
+  separate();
   // fmt's default float format is the shortest text that parses back to the same double.
   fmt::format_to(std::back_inserter(out_), "{}", value);
   return *this;

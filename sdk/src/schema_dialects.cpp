@@ -55,50 +55,29 @@ constexpr std::array<std::string_view, 15> kGeminiCopied = {
 constexpr std::array<std::string_view, 5> kAnnotations = {"title", "description", "$comment", "default",
                                                           "examples"};
 
-// Writes the members of one JSON object, adding the commas.
-class ObjectOut {
- public:
-  explicit ObjectOut(JsonWriter& json) : json_(json) { json_.raw("{"); }
-  JsonWriter& key(std::string_view name) {
-    if (!first_) json_.raw(",");
-    first_ = false;
-    return json_.key(name);
-  }
-  void close() { json_.raw("}"); }
-
- private:
-  JsonWriter& json_;
-  bool first_ = true;
-};
-
 void write_value(JsonWriter& json, dom::element value) {
   switch (value.type()) {
     case dom::element_type::OBJECT: {
-      ObjectOut object(json);
+      json.begin_object();
       for (const auto [key, member] : dom::object(value)) {
-        object.key(key);
+        json.key(key);
         write_value(json, member);
       }
-      object.close();
+      json.end_object();
       break;
     }
     case dom::element_type::ARRAY: {
-      json.raw("[");
-      bool first = true;
-      for (const dom::element item : dom::array(value)) {
-        if (!first) json.raw(",");
-        first = false;
-        write_value(json, item);
-      }
-      json.raw("]");
+      json.begin_array();
+      for (const dom::element item : dom::array(value)) write_value(json, item);
+      json.end_array();
       break;
     }
     case dom::element_type::STRING: json.string(std::string_view(value)); break;
     case dom::element_type::INT64: json.number(int64_t(value)); break;
-    case dom::element_type::UINT64: json.raw(std::to_string(uint64_t(value))); break;
+    case dom::element_type::UINT64: json.raw_value(std::to_string(uint64_t(value))); break;
     case dom::element_type::DOUBLE: json.number(double(value)); break;
     case dom::element_type::BOOL: json.boolean(bool(value)); break;
-    case dom::element_type::NULL_VALUE: json.raw("null"); break;
+    case dom::element_type::NULL_VALUE: json.null(); break;
   }
 }
 
@@ -202,17 +181,14 @@ class SchemaRewriter {
   void schema_list(dom::element list, std::string_view where, bool add_null = false) {
     const Step step(path_, where);
     if (!list.is_array()) unsupported(fmt::format("\"{}\" must be a list of schemas", where));
-    json_.raw("[");
-    bool first = true;
+    json_.begin_array();
     std::size_t index = 0;
     for (const dom::element item : dom::array(list)) {
-      if (!first) json_.raw(",");
-      first = false;
       const Step item_step(path_, std::to_string(index++));
       schema(item, false);
     }
-    if (add_null) json_.raw(first ? R"({"type":"null"})" : R"(,{"type":"null"})");
-    json_.raw("]");
+    if (add_null) write_null_type();
+    json_.end_array();
   }
 
   // "properties", "$defs" and "definitions": names to schemas. `required` says, for OpenAI, which
@@ -220,15 +196,15 @@ class SchemaRewriter {
   void schema_map(dom::element map, std::string_view where, const std::vector<std::string_view>* required) {
     const Step step(path_, where);
     if (!map.is_object()) unsupported(fmt::format("\"{}\" must be an object of schemas", where));
-    ObjectOut out(json_);
+    json_.begin_object();
     for (const auto [name, value] : dom::object(map)) {
       const Step name_step(path_, name);
-      out.key(name);
+      json_.key(name);
       const bool optional =
           required != nullptr && std::find(required->begin(), required->end(), name) == required->end();
       schema(value, optional);
     }
-    out.close();
+    json_.end_object();
   }
 
   void items(dom::element value) {
@@ -243,22 +219,22 @@ class SchemaRewriter {
   // oneOf goes out as anyOf everywhere; allOf stays only where the dialect takes it (elsewhere it
   // was merged before); $defs and definitions only where $refs stay (Gemini inlines them).
   // `required`: see schema_map. Callers refuse anyOf next to oneOf first.
-  bool nested(ObjectOut& out, std::string_view key, dom::element value,
+  bool nested(std::string_view key, dom::element value,
               const std::vector<std::string_view>* required) {
     if (key == "properties") {
-      out.key(key);
+      json_.key(key);
       schema_map(value, key, required);
     } else if ((key == "$defs" || key == "definitions") && dialect_ != Dialect::gemini) {
-      out.key(key);
+      json_.key(key);
       schema_map(value, key, nullptr);
     } else if (key == "items") {
-      out.key(key);
+      json_.key(key);
       items(value);
     } else if (key == "anyOf" || key == "oneOf") {
-      out.key("anyOf");
+      json_.key("anyOf");
       schema_list(value, key);
     } else if (key == "allOf" && dialect_ == Dialect::anthropic) {
-      out.key(key);
+      json_.key(key);
       schema_list(value, key);
     } else {
       return false;
@@ -293,11 +269,10 @@ class SchemaRewriter {
   void openai(dom::object object, bool nullable) {
     // "type" can take "null" in place; without a plain type the schema is wrapped instead.
     if (nullable && (!has(object, "type") || has(object, "const") || has(object, "$ref"))) {
-      ObjectOut wrapper(json_);
-      wrapper.key("anyOf").raw("[");
+      json_.begin_object().key("anyOf").begin_array();
       openai(object, false);
-      json_.raw(R"(,{"type":"null"}])");
-      wrapper.close();
+      write_null_type();
+      json_.end_array().end_object();
       return;
     }
     if (has(object, "anyOf") && has(object, "oneOf")) unsupported("anyOf and oneOf together; use one of them");
@@ -305,44 +280,40 @@ class SchemaRewriter {
     if (is_object) require_properties(object);
     const std::vector<std::string_view> required = required_names(object);
 
-    ObjectOut out(json_);
+    json_.begin_object();
     for (const auto [key, value] : object) {
       if (key == "type") {
-        out.key("type");
+        json_.key("type");
         write_type_with_null(value, nullable);
       } else if (key == "enum") {
-        out.key("enum");
+        json_.key("enum");
         write_enum_with_null(value, nullable && has(object, "type"));
-      } else if (nested(out, key, value, &required)) {
+      } else if (nested(key, value, &required)) {
         // A keyword holding schemas, rewritten.
       } else if (key == "format") {
         if (value.is_string() && one_of(std::string_view(value), kOpenAIFormats)) {
-          out.key("format");
+          json_.key("format");
           write_value(json_, value);
         }
       } else if (key == "required" || key == "additionalProperties") {
         // Written below for object schemas, from "properties".
       } else if (one_of(key, kOpenAICopied)) {
-        out.key(key);
+        json_.key(key);
         write_value(json_, value);
       }
     }
     if (is_object) {
-      if (!has(object, "properties")) out.key("properties").raw("{}");
-      out.key("required").raw("[");
+      if (!has(object, "properties")) json_.key("properties").begin_object().end_object();
+      json_.key("required");
       dom::element properties;
-      bool first = true;
-      if (object["properties"].get(properties) == simdjson::SUCCESS && properties.is_object()) {
-        for (const auto [name, value] : dom::object(properties)) {
-          if (!first) json_.raw(",");
-          first = false;
-          json_.string(name);
-        }
+      if (object["properties"].get(properties) == simdjson::SUCCESS) {
+        write_names(properties);
+      } else {
+        json_.begin_array().end_array();
       }
-      json_.raw("]");
-      out.key("additionalProperties").raw("false");
+      json_.key("additionalProperties").boolean(false);
     }
-    out.close();
+    json_.end_object();
   }
 
   void write_type_with_null(dom::element type, bool nullable) {
@@ -350,7 +321,7 @@ class SchemaRewriter {
       write_value(json_, type);
       return;
     }
-    write_list_adding(type, R"("null")", [](dom::element name) { return is_string(name, "null"); });
+    write_list_adding(type, [this] { json_.string("null"); }, [](dom::element name) { return is_string(name, "null"); });
   }
 
   void write_enum_with_null(dom::element values, bool nullable) {
@@ -358,19 +329,16 @@ class SchemaRewriter {
       write_value(json_, values);
       return;
     }
-    write_list_adding(values, "null", [](dom::element value) { return value.is_null(); });
+    write_list_adding(values, [this] { json_.null(); }, [](dom::element value) { return value.is_null(); });
   }
 
-  // `values` (one value or a list) written as a list that also holds `extra` (JSON text), unless
-  // an entry already is it.
-  template <class IsExtra>
-  void write_list_adding(dom::element values, std::string_view extra, IsExtra is_extra) {
-    json_.raw("[");
-    bool first = true;
+  // `values` (one value or a list) written as a list that also holds the value `write_extra`
+  // writes, unless an entry already is it.
+  template <class WriteExtra, class IsExtra>
+  void write_list_adding(dom::element values, WriteExtra write_extra, IsExtra is_extra) {
+    json_.begin_array();
     bool present = false;
     const auto add = [&](dom::element value) {
-      if (!first) json_.raw(",");
-      first = false;
       present = present || is_extra(value);
       write_value(json_, value);
     };
@@ -379,11 +347,20 @@ class SchemaRewriter {
     } else {
       add(values);
     }
-    if (!present) {
-      if (!first) json_.raw(",");
-      json_.raw(extra);
+    if (!present) write_extra();
+    json_.end_array();
+  }
+
+  // {"type":"null"}: the branch that makes a list of schemas nullable.
+  void write_null_type() { json_.begin_object().key("type").string("null").end_object(); }
+
+  // The names of an object's members as a list of strings; [] for anything but an object.
+  void write_names(dom::element object) {
+    json_.begin_array();
+    if (object.is_object()) {
+      for (const auto [name, value] : dom::object(object)) json_.string(name);
     }
-    json_.raw("]");
+    json_.end_array();
   }
 
   // ---- Anthropic ----------------------------------------------------------------------------
@@ -392,33 +369,33 @@ class SchemaRewriter {
     if (has(object, "anyOf") && has(object, "oneOf")) unsupported("anyOf and oneOf together; use one of them");
     const bool is_object = names_object(object);
     if (is_object) require_properties(object);
-    ObjectOut out(json_);
+    json_.begin_object();
     for (const auto [key, value] : object) {
       if (key == "type" || key == "required") {
-        out.key(key);
+        json_.key(key);
         write_value(json_, value);
-      } else if (nested(out, key, value, nullptr)) {
+      } else if (nested(key, value, nullptr)) {
         // A keyword holding schemas, rewritten.
       } else if (key == "format") {
         if (value.is_string() && one_of(std::string_view(value), kAnthropicFormats)) {
-          out.key("format");
+          json_.key("format");
           write_value(json_, value);
         }
       } else if (key == "minItems") {
         // Only 0 and 1 are accepted; a larger minimum is left to the host's check.
         if (value.is_int64() && int64_t(value) >= 0 && int64_t(value) <= 1) {
-          out.key("minItems");
+          json_.key("minItems");
           write_value(json_, value);
         }
       } else if (key == "additionalProperties") {
         // Written below: false is the only value the service accepts.
       } else if (one_of(key, kAnthropicCopied)) {
-        out.key(key);
+        json_.key(key);
         write_value(json_, value);
       }
     }
-    if (is_object) out.key("additionalProperties").raw("false");
-    out.close();
+    if (is_object) json_.key("additionalProperties").boolean(false);
+    json_.end_object();
   }
 
   // ---- Gemini -------------------------------------------------------------------------------
@@ -433,74 +410,67 @@ class SchemaRewriter {
 
     std::vector<std::string_view> types = type_names(object);
     const bool nullable = std::erase(types, std::string_view("null")) > 0;
-    ObjectOut out(json_);
+    json_.begin_object();
     if (types.size() > 1) {
       // Several types: one bare branch each; keywords of one type cannot sit beside the others.
-      out.key("anyOf").raw("[");
-      for (std::size_t i = 0; i < types.size(); ++i) {
-        if (i > 0) json_.raw(",");
-        json_.raw(R"({"type":)");
-        write_type_name(types[i]);
-        json_.raw("}");
+      json_.key("anyOf").begin_array();
+      for (const std::string_view type : types) {
+        json_.begin_object().key("type");
+        write_type_name(type);
+        json_.end_object();
       }
-      json_.raw("]");
-      if (nullable) out.key("nullable").raw("true");
+      json_.end_array();
+      if (nullable) json_.key("nullable").boolean(true);
       dom::element description;
       if (object["description"].get(description) == simdjson::SUCCESS) {
-        out.key("description");
+        json_.key("description");
         write_value(json_, description);
       }
-      out.close();
+      json_.end_object();
       return;
     }
     if (types.size() == 1) {
-      out.key("type");
+      json_.key("type");
       write_type_name(types.front());
     } else if (nullable) {
-      out.key("type").raw(R"("NULL")");
+      json_.key("type").string("NULL");
     }
-    if (nullable && !types.empty()) out.key("nullable").raw("true");
+    if (nullable && !types.empty()) json_.key("nullable").boolean(true);
 
     const bool string_enum = all_strings(object["enum"]);
-    if (types.empty() && (string_enum || is_string_const(object))) out.key("type").raw(R"("STRING")");
+    if (types.empty() && (string_enum || is_string_const(object))) json_.key("type").string("STRING");
 
     for (const auto [key, value] : object) {
       if (key == "type") {
         // Written above.
       } else if (key == "enum") {
         if (string_enum) {
-          out.key("enum");
+          json_.key("enum");
           write_value(json_, value);
         }
       } else if (key == "const") {
         if (value.is_string() && !has(object, "enum")) {
-          out.key("enum").raw("[");
+          json_.key("enum").begin_array();
           write_value(json_, value);
-          json_.raw("]");
+          json_.end_array();
         }
       } else if (key == "properties") {
-        out.key("properties");
+        json_.key("properties");
         schema_map(value, "properties", nullptr);
         if (!has(object, "propertyOrdering") && value.is_object()) {
-          out.key("propertyOrdering").raw("[");
-          bool first = true;
-          for (const auto [name, property] : dom::object(value)) {
-            if (!first) json_.raw(",");
-            first = false;
-            json_.string(name);
-          }
-          json_.raw("]");
+          json_.key("propertyOrdering");
+          write_names(value);
         }
-      } else if (nested(out, key, value, nullptr)) {
+      } else if (nested(key, value, nullptr)) {
         // A keyword holding schemas, rewritten.
       } else if (key == "nullable" && nullable) {
         // Already written from the type list.
       } else if (one_of(key, kGeminiCopied)) {
-        out.key(key);
+        json_.key(key);
         write_value(json_, value);
       }
     }
-    out.close();
+    json_.end_object();
   }
 
   static bool all_strings(simdjson::simdjson_result<dom::element> values) {

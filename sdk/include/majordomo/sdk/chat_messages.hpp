@@ -9,9 +9,13 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-// Appends {"role":"user"|"assistant","content":"…"} for each of request.messages, separated by
-// commas, and a leading comma unless `first` (a system message may already open the array).
-// Roles other than user and assistant are an MJ_ERR_CONFIGURATION naming the message's index.
+// Appends {"role":"user"|"assistant","content":"…"} for each of request.messages as values of the
+// array scope the writer is in (0.4; JsonWriter::begin_array() places the commas). Roles other
+// than user and assistant are an MJ_ERR_CONFIGURATION naming the message's index.
+void append_chat_turns(JsonWriter& json, const mj_request& request);
+
+// The same into an array written by hand: the turns separated by commas, and a leading comma
+// unless `first` (a system message may already open the array). Inside a scope, as above.
 void append_chat_turns(JsonWriter& json, const mj_request& request, bool first);
 
 }  // namespace v1
