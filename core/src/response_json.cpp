@@ -1,0 +1,163 @@
+// Response, ErrorDetails and FailedAttempt written with the SDK's scoped JsonWriter (response_json.hpp).
+#include <majordomo/response_json.hpp>
+
+#include "log_text.hpp"
+
+#include <majordomo/sdk/json_writer.hpp>
+
+#include <cstdint>
+
+namespace majordomo {
+namespace {
+
+using sdk::JsonWriter;
+
+// The filters of one serialisation, applied field by field.
+class FilteredJson {
+ public:
+  FilteredJson(std::string& out, const JsonTextFilters& filters) : json_(out), filters_(filters) {}
+
+  JsonWriter& json() { return json_; }
+  JsonWriter& text(std::string_view text) { return json_.string(apply(filters_.text, text)); }
+  JsonWriter& value(std::string_view value) { return json_.string(apply(filters_.value, value)); }
+  // null for an empty value: "none" must not read as a name.
+  JsonWriter& value_or_null(std::string_view value) { return value.empty() ? json_.null() : this->value(value); }
+  JsonWriter& http_status(int status) {
+    return status > 0 ? json_.number(static_cast<int64_t>(status)) : json_.null();  // 0: no HTTP response
+  }
+
+  void failed_attempts(const std::vector<FailedAttempt>& attempts) {
+    json_.begin_array();
+    for (const auto& attempt : attempts) {
+      json_.begin_object();
+      json_.key("provider");
+      value(attempt.provider);
+      json_.key("model");
+      value(attempt.model);
+      json_.key("kind").string(to_string(attempt.kind));
+      json_.key("http_status");
+      http_status(attempt.http_status);
+      json_.key("message");
+      text(attempt.message);
+      json_.key("waited_ms").number(attempt.waited_ms);
+      json_.end_object();
+    }
+    json_.end_array();
+  }
+
+ private:
+  static std::string apply(const JsonTextFilter& filter, std::string_view text) {
+    return filter ? filter(text) : log_text::valid_utf8(text);
+  }
+
+  JsonWriter json_;
+  const JsonTextFilters& filters_;
+};
+
+void write_usage(JsonWriter& json, const Usage& usage) {
+  json.begin_object();
+  json.key("input_tokens").number(usage.input_tokens);
+  json.key("output_tokens").number(usage.output_tokens);
+  json.key("cached_tokens").number(usage.cached_tokens);
+  json.key("cache_write_tokens").number(usage.cache_write_tokens);
+  json.key("reasoning_tokens").number(usage.reasoning_tokens);
+  json.end_object();
+}
+
+// Null amounts when the model is not in the catalog: 0 would read as "free".
+void write_cost(JsonWriter& json, const Cost& cost) {
+  const auto amount = [&](std::string_view key, double value) {
+    json.key(key);
+    if (cost.priced) json.number(value); else json.null();
+  };
+  json.begin_object();
+  amount("input", cost.input);
+  amount("output", cost.output);
+  amount("total", cost.total);
+  json.end_object();
+}
+
+}  // namespace
+
+void append_response_json(std::string& out, const Response& response, const ResponseJsonOptions& options) {
+  FilteredJson filtered(out, options.filters);
+  JsonWriter& json = filtered.json();
+  json.begin_object();
+  json.key("content");
+  filtered.text(options.content.value_or(response.content));
+  json.key("provider");
+  filtered.value(response.provider);
+  json.key("model");
+  filtered.value(response.model);
+  json.key("stop_reason").string(to_string(response.stop_reason));
+  json.key("raw_stop_reason");
+  filtered.value(response.raw_stop_reason);
+  if (!response.reasoning.empty()) {
+    json.key("reasoning");
+    filtered.text(response.reasoning);
+  }
+  json.key("usage");
+  write_usage(json, response.usage);
+  json.key("cost");
+  write_cost(json, response.cost);
+  json.key("response_time_s").number(response.response_time.count());
+  json.key("request_id");
+  filtered.value(response.request_id);
+  // Filled by the middleware (0.2): which member served, the alias, the attempts before.
+  json.key("served_by");
+  filtered.value_or_null(response.served_by);
+  json.key("alias");
+  filtered.value_or_null(response.alias);
+  json.key("attempts").number(static_cast<int64_t>(response.attempts));
+  json.key("failed_attempts");
+  filtered.failed_attempts(response.failed_attempts);
+  json.key("warnings").begin_array();
+  for (const auto& warning : response.warnings) filtered.text(warning);
+  json.end_array();
+  json.end_object();
+}
+
+std::string response_json(const Response& response, const ResponseJsonOptions& options) {
+  std::string out;
+  append_response_json(out, response, options);
+  return out;
+}
+
+void append_error_json(std::string& out, const ErrorDetails& error, const JsonTextFilters& filters) {
+  FilteredJson filtered(out, filters);
+  JsonWriter& json = filtered.json();
+  json.begin_object().key("error").begin_object();
+  json.key("kind").string(to_string(error.kind));
+  json.key("message");
+  filtered.text(error.message);
+  json.key("http_status");
+  filtered.http_status(error.http_status);
+  json.key("provider");
+  filtered.value(error.provider);
+  json.key("failed_attempts");
+  filtered.failed_attempts(error.failed_attempts);
+  json.end_object();
+  if (!error.partial_content.empty()) {
+    json.key("partial_content");
+    filtered.text(error.partial_content);
+  }
+  json.end_object();
+}
+
+std::string error_json(const ErrorDetails& error, const JsonTextFilters& filters) {
+  std::string out;
+  append_error_json(out, error, filters);
+  return out;
+}
+
+void append_failed_attempts_json(std::string& out, const std::vector<FailedAttempt>& attempts,
+                                 const JsonTextFilters& filters) {
+  FilteredJson(out, filters).failed_attempts(attempts);
+}
+
+void append_usage_json(std::string& out, const Usage& usage) {
+  JsonWriter json(out);
+  write_usage(json, usage);
+}
+
+}  // namespace majordomo
