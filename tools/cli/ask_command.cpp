@@ -36,26 +36,24 @@ void print_dry_run(const Arguments& args, const std::vector<majordomo::ResolvedR
     if (args.json_output) {
       std::string out;
       JsonWriter json(out);
-      json.raw("{").key("dry_run").raw("{");
+      json.begin_object().key("dry_run").begin_object();
       json.key("provider").string(request.provider);
-      json.raw(",").key("model").string(request.model);
-      json.raw(",").key("method").string(request.method);
-      json.raw(",").key("url").string(json_text(url));
-      json.raw(",").key("proxy");  // null: a direct connection; the password is already redacted
-      if (request.proxy.empty()) json.raw("null");
-      else json.string(json_text(request.proxy));
-      json.raw(",").key("stream").boolean(request.stream);
-      json.raw(",").key("headers").raw("[");
-      bool first = true;
+      json.key("model").string(request.model);
+      json.key("method").string(request.method);
+      json.key("url").string(json_text(url));
+      json.key("proxy");  // null: a direct connection; the password is already redacted
+      if (request.proxy.empty()) json.null(); else json.string(json_text(request.proxy));
+      json.key("stream").boolean(request.stream);
+      json.key("headers").begin_array();
       for (const auto& header : headers) {
-        json.raw(first ? "{" : ",{");
-        first = false;
+        json.begin_object();
         json.key("name").string(json_text(header.name));
-        json.raw(",").key("value").string(json_text(header.value));
-        json.raw("}");
+        json.key("value").string(json_text(header.value));
+        json.end_object();
       }
-      json.raw("],").key("body").string(json_text(body));
-      json.raw("}}");
+      json.end_array();
+      json.key("body").string(json_text(body));
+      json.end_object().end_object();
       print_line(out);
       continue;
     }

@@ -23,38 +23,29 @@ int run_plugins(const Arguments& args) {
   if (args.json_output) {
     std::string out;
     JsonWriter json(out);
-    json.raw("{").key("plugins").raw("[");
-    bool first = true;
+    json.begin_object().key("plugins").begin_array();
     for (const auto& plugin : host.plugins()) {
-      json.raw(first ? "{" : ",{");
-      first = false;
+      json.begin_object();
       json.key("provider").string(plugin.provider_id);
-      json.raw(",").key("name").string(plugin.display_name);
-      json.raw(",").key("version").string(plugin.version);
-      json.raw(",").key("abi").number(static_cast<int64_t>(plugin.abi_version));
-      json.raw(",").key("path").string(plugin.path.string());
-      json.raw(",").key("default_base_url").string(plugin.default_base_url);
-      json.raw(",").key("models").number(static_cast<int64_t>(plugin.models.size()));
-      json.raw("}");
+      json.key("name").string(plugin.display_name);
+      json.key("version").string(plugin.version);
+      json.key("abi").number(static_cast<int64_t>(plugin.abi_version));
+      json.key("path").string(plugin.path.string());
+      json.key("default_base_url").string(plugin.default_base_url);
+      json.key("models").number(static_cast<int64_t>(plugin.models.size()));
+      json.end_object();
     }
-    json.raw("],").key("skipped").raw("[");
-    first = true;
+    json.end_array().key("skipped").begin_array();
     for (const auto& skipped : host.skipped()) {
-      json.raw(first ? "{" : ",{");
-      first = false;
+      json.begin_object();
       json.key("path").string(skipped.path.string());
-      json.raw(",").key("reason").string(majordomo::to_string(skipped.reason));
-      json.raw(",").key("message").string(skipped.message);
-      json.raw("}");
+      json.key("reason").string(majordomo::to_string(skipped.reason));
+      json.key("message").string(skipped.message);
+      json.end_object();
     }
-    json.raw("],").key("search_path").raw("[");
-    first = true;
-    for (const auto& dir : host.search_path()) {
-      if (!first) json.raw(",");
-      first = false;
-      json.string(dir.string());
-    }
-    json.raw("]}");
+    json.end_array().key("search_path").begin_array();
+    for (const auto& dir : host.search_path()) json.string(dir.string());
+    json.end_array().end_object();
     print_line(out);
     return 0;
   }
@@ -89,27 +80,25 @@ int run_models(const Arguments& args) {
   std::string out;
   if (args.json_output) {
     JsonWriter json(out);
-    json.raw("{").key("models").raw("[");
-    bool first = true;
+    json.begin_object().key("models").begin_array();
     for (const auto* plugin : selected) {
       for (const auto& model : plugin->models) {
-        json.raw(first ? "{" : ",{");
-        first = false;
+        json.begin_object();
         json.key("provider").string(plugin->provider_id);
-        json.raw(",").key("id").string(model.id);
+        json.key("id").string(model.id);
         const auto price = [&](std::string_view key, double value) {
-          json.raw(",").key(key);
-          if (value >= 0) json.number(value); else json.raw("null");
+          json.key(key);
+          if (value >= 0) json.number(value); else json.null();  // null: not in the catalog
         };
         price("input_usd_per_mtok", model.input_usd_per_mtok);
         price("output_usd_per_mtok", model.output_usd_per_mtok);
         price("cached_input_usd_per_mtok", model.cached_input_usd_per_mtok);
         price("cache_write_usd_per_mtok", model.cache_write_usd_per_mtok);
-        json.raw(",").key("max_output_tokens").number(model.max_output_tokens);
-        json.raw("}");
+        json.key("max_output_tokens").number(model.max_output_tokens);
+        json.end_object();
       }
     }
-    json.raw("]}");
+    json.end_array().end_object();
     print_line(out);
     return 0;
   }

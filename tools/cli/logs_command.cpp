@@ -33,21 +33,16 @@ int run_logs(const Arguments& args) {
   std::string out;
   if (args.json_output) {
     JsonWriter json(out);
-    json.raw("{").key("rows").raw("[");
-    bool first = true;
+    json.begin_object().key("rows").begin_array();
     for (const auto& row : rows) {
-      json.raw(first ? "{" : ",{");
-      first = false;
-      const auto text = [&](std::string_view key, const std::string& value, bool comma = true) {
-        if (comma) json.raw(",");
-        json.key(key).string(json_text(value));
-      };
-      const auto number = [&](std::string_view key, auto value) { json.raw(",").key(key).number(value); };
+      json.begin_object();
+      const auto text = [&](std::string_view key, const std::string& value) { json.key(key).string(json_text(value)); };
+      const auto number = [&](std::string_view key, auto value) { json.key(key).number(value); };
       const auto cost = [&](std::string_view key, const std::optional<double>& value) {
-        json.raw(",").key(key);
-        if (value) json.number(*value); else json.raw("null");
+        json.key(key);
+        if (value) json.number(*value); else json.null();
       };
-      text("request_id", row.request_id, false);
+      text("request_id", row.request_id);
       text("created_at", row.created_at);
       text("provider", row.provider);
       text("model", row.model);
@@ -72,16 +67,16 @@ int run_logs(const Arguments& args) {
       text("stop_reason", row.stop_reason);
       number("attempts", row.attempts);
       // Stored by majordomo as JSON documents: passed through as they are.
-      json.raw(",").key("failed_attempts").raw(row.failed_attempts);
-      json.raw(",").key("warnings").raw(row.warnings);
-      json.raw(",").key("metadata").raw(row.metadata);
+      json.key("failed_attempts").raw_value(row.failed_attempts);
+      json.key("warnings").raw_value(row.warnings);
+      json.key("metadata").raw_value(row.metadata);
       text("api_key_hash", row.api_key_hash);
       text("request_body_key", row.request_body_key);
       text("response_body_key", row.response_body_key);
       text("provider_request_id", row.provider_request_id);
-      json.raw("}");
+      json.end_object();
     }
-    json.raw("]}");
+    json.end_array().end_object();
     print_line(out);
     return 0;
   }

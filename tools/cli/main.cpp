@@ -57,12 +57,15 @@ int main(int argc, char** argv) {
     print_message(fmt::format("output error: {}", error.what()));
     return kExitFailure;
   } catch (const majordomo::Error& error) {
-    const std::string* partial = error.partial_content().empty() ? nullptr : &error.partial_content();
-    report_error(args, majordomo::to_string(error.kind()), error.what(), error.http_status(),
-                 error.provider(), partial, error.details().failed_attempts);
+    majordomo::ErrorDetails details = error.details();
+    details.message = error.what();
+    report_error(args, details);
     return error.kind() == majordomo::ErrorKind::configuration ? kExitUsage : kExitFailure;
   } catch (const std::exception& error) {
-    report_error(args, "server", fmt::format("unexpected failure: {}", error.what()), 0, "", nullptr);
+    majordomo::ErrorDetails details;
+    details.kind = majordomo::ErrorKind::server;
+    details.message = fmt::format("unexpected failure: {}", error.what());
+    report_error(args, details);
     return kExitFailure;
   }
 }

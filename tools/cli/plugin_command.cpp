@@ -81,15 +81,12 @@ int run_plugin_new(const Arguments& args) {
   if (args.json_output) {
     std::string out;
     JsonWriter json(out);
-    json.raw("{").key("plugin_new").raw("{");
+    json.begin_object().key("plugin_new").begin_object();
     json.key("provider").string(id);
-    json.raw(",").key("directory").string(dir.string());
-    json.raw(",").key("files").raw("[");
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      if (i > 0) json.raw(",");
-      json.string((dir / files[i].name).string());
-    }
-    json.raw("]}}");
+    json.key("directory").string(dir.string());
+    json.key("files").begin_array();
+    for (const auto& file : files) json.string((dir / file.name).string());
+    json.end_array().end_object().end_object();
     print_line(out);
     return 0;
   }

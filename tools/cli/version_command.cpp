@@ -17,11 +17,11 @@ int run_version(const Arguments& args) {
   if (args.json_output) {
     std::string out;
     JsonWriter json(out);
-    json.raw("{").key("version").string(majordomo::version());
-    json.raw(",").key("plugin_abi").raw("{");
+    json.begin_object().key("version").string(majordomo::version());
+    json.key("plugin_abi").begin_object();
     json.key("min").number(static_cast<int64_t>(abi.min));
-    json.raw(",").key("max").number(static_cast<int64_t>(abi.max));
-    json.raw("}}");
+    json.key("max").number(static_cast<int64_t>(abi.max));
+    json.end_object().end_object();
     print_line(out);
     return 0;
   }
