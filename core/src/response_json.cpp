@@ -19,26 +19,28 @@ class FilteredJson {
 
   JsonWriter& json() { return json_; }
   JsonWriter& text(std::string_view text) { return json_.string(apply(filters_.text, text)); }
-  JsonWriter& value(std::string_view value) { return json_.string(apply(filters_.value, value)); }
+  JsonWriter& text(std::string_view key, std::string_view text) { json_.key(key); return this->text(text); }
+  JsonWriter& value(std::string_view key, std::string_view value) {
+    return json_.key(key).string(apply(filters_.value, value));
+  }
   // null for an empty value: "none" must not read as a name.
-  JsonWriter& value_or_null(std::string_view value) { return value.empty() ? json_.null() : this->value(value); }
-  JsonWriter& http_status(int status) {
-    return status > 0 ? json_.number(static_cast<int64_t>(status)) : json_.null();  // 0: no HTTP response
+  JsonWriter& value_or_null(std::string_view key, std::string_view value) {
+    return value.empty() ? json_.key(key).null() : this->value(key, value);
+  }
+  JsonWriter& http_status(int status) {  // 0: no HTTP response was received
+    json_.key("http_status");
+    return status > 0 ? json_.number(static_cast<int64_t>(status)) : json_.null();
   }
 
   void failed_attempts(const std::vector<FailedAttempt>& attempts) {
     json_.begin_array();
     for (const auto& attempt : attempts) {
       json_.begin_object();
-      json_.key("provider");
-      value(attempt.provider);
-      json_.key("model");
-      value(attempt.model);
+      value("provider", attempt.provider);
+      value("model", attempt.model);
       json_.key("kind").string(to_string(attempt.kind));
-      json_.key("http_status");
       http_status(attempt.http_status);
-      json_.key("message");
-      text(attempt.message);
+      text("message", attempt.message);
       json_.key("waited_ms").number(attempt.waited_ms);
       json_.end_object();
     }
@@ -83,31 +85,21 @@ void append_response_json(std::string& out, const Response& response, const Resp
   FilteredJson filtered(out, options.filters);
   JsonWriter& json = filtered.json();
   json.begin_object();
-  json.key("content");
-  filtered.text(options.content.value_or(response.content));
-  json.key("provider");
-  filtered.value(response.provider);
-  json.key("model");
-  filtered.value(response.model);
+  filtered.text("content", options.content.value_or(response.content));
+  filtered.value("provider", response.provider);
+  filtered.value("model", response.model);
   json.key("stop_reason").string(to_string(response.stop_reason));
-  json.key("raw_stop_reason");
-  filtered.value(response.raw_stop_reason);
-  if (!response.reasoning.empty()) {
-    json.key("reasoning");
-    filtered.text(response.reasoning);
-  }
+  filtered.value("raw_stop_reason", response.raw_stop_reason);
+  if (!response.reasoning.empty()) filtered.text("reasoning", response.reasoning);
   json.key("usage");
   write_usage(json, response.usage);
   json.key("cost");
   write_cost(json, response.cost);
   json.key("response_time_s").number(response.response_time.count());
-  json.key("request_id");
-  filtered.value(response.request_id);
+  filtered.value("request_id", response.request_id);
   // Filled by the middleware (0.2): which member served, the alias, the attempts before.
-  json.key("served_by");
-  filtered.value_or_null(response.served_by);
-  json.key("alias");
-  filtered.value_or_null(response.alias);
+  filtered.value_or_null("served_by", response.served_by);
+  filtered.value_or_null("alias", response.alias);
   json.key("attempts").number(static_cast<int64_t>(response.attempts));
   json.key("failed_attempts");
   filtered.failed_attempts(response.failed_attempts);
@@ -128,19 +120,13 @@ void append_error_json(std::string& out, const ErrorDetails& error, const JsonTe
   JsonWriter& json = filtered.json();
   json.begin_object().key("error").begin_object();
   json.key("kind").string(to_string(error.kind));
-  json.key("message");
-  filtered.text(error.message);
-  json.key("http_status");
+  filtered.text("message", error.message);
   filtered.http_status(error.http_status);
-  json.key("provider");
-  filtered.value(error.provider);
+  filtered.value("provider", error.provider);
   json.key("failed_attempts");
   filtered.failed_attempts(error.failed_attempts);
   json.end_object();
-  if (!error.partial_content.empty()) {
-    json.key("partial_content");
-    filtered.text(error.partial_content);
-  }
+  if (!error.partial_content.empty()) filtered.text("partial_content", error.partial_content);
   json.end_object();
 }
 
