@@ -58,7 +58,7 @@ TEST_CASE("response_json writes the answer object of ask --output json", "[respo
         R"("warnings":["model renamed","second"]})");
 }
 
-TEST_CASE("response_json of a bare answer: nulls for unpriced cost, served_by and alias; no reasoning",
+TEST_CASE("response_json of a bare answer: nulls for unpriced cost, served_by and alias, no reasoning",
           "[response_json]") {
   majordomo::Response response;
   response.content = "x";
