@@ -472,7 +472,7 @@ class GeminiProvider {
   }
 
   sdk::Prepared build(const mj_request& request) const {
-    sdk::require_v1_request(request);
+    sdk::require_request_covers_read_fields(request);
     std::string_view model = sdk::view(request.model);
     // The official SDKs accept "models/<id>" too; the path adds that prefix itself.
     if (model.starts_with("models/")) model.remove_prefix(std::string_view("models/").size());
