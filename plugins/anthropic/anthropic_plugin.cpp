@@ -3,6 +3,8 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/http_provider.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
@@ -31,11 +33,9 @@ namespace majordomo::anthropic {
 namespace {
 
 namespace sdk = majordomo::sdk;
+using sdk::model_entry;
 namespace ondemand = simdjson::ondemand;
 using sdk::read_optional_string;
-
-static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
-              "SSE data and bodies must carry enough padding to be parsed in place");
 
 // How messages name the provider; the catalog id names it in configuration errors.
 
@@ -49,13 +49,6 @@ static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
 // tool use is not wired up, so MJ_CAP_TOOLS is not claimed.
 constexpr uint32_t kThinkingCapabilities =
     MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
-
-constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, double cache_read, double cache_write,
-                                    int64_t max_output_tokens) {
-  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       cache_read, cache_write, max_output_tokens};
-}
 
 // USD per 1M tokens, standard tier, read 2026-11 through the project's search index.
 // Official: the model overview pages platform.claude.com/docs/en/models/<model>/overview (Opus
@@ -174,42 +167,25 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     ErrorFields error_fields;
     bool has_error = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) {
-        sdk::throw_invalid_json(kDisplayName, "response", error);
-      }
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "model") {
-        error = read_optional_string(field.value(), model, has_model);
-      } else if (key == "content") {
+    sdk::read_root_fields(root, kDisplayName, "response", [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key == "model") return read_optional_string(field, model, has_model);
+      if (key == "content") {
         // Emitted while iterating: the views live in the parser's string buffer until the next
         // document, and the blocks' order is the answer's order.
-        ondemand::array blocks;
-        error = field.value().get_array().get(blocks);
-        has_content = error == simdjson::SUCCESS;
-        if (has_content) {
-          for (auto element : blocks) {
-            ondemand::value block;
-            if ((error = std::move(element).get(block))) break;
-            TextFields fields;
-            if ((error = read_text_fields(block, fields))) break;
-            emit_text_fields(fields, sink, tool_answer_);
-          }
-        }
-      } else if (key == "stop_reason") {
-        error = read_optional_string(field.value(), stop_reason, has_stop_reason);
-      } else if (key == "usage") {
-        error = read_usage(field.value(), usage, has_usage);
-      } else if (key == "error") {
-        error = read_error(field.value(), error_fields);
-        has_error = error == simdjson::SUCCESS;
-      } else if (key == "request_id") {
-        error = read_optional_string(field.value(), request_id, has_request_id);
+        has_content = true;  // anything but an array fails the walk below
+        return sdk::for_each_element(field, [&](ondemand::value& block) {
+          TextFields fields;
+          if (auto error = read_text_fields(block, fields)) return error;
+          emit_text_fields(fields, sink, tool_answer_);
+          return simdjson::SUCCESS;
+        });
       }
-      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "response", error);
-    }
+      if (key == "stop_reason") return read_optional_string(field, stop_reason, has_stop_reason);
+      if (key == "usage") return read_usage(field, usage, has_usage);
+      if (key == "error") return read_error(field, error_fields, has_error);
+      if (key == "request_id") return read_optional_string(field, request_id, has_request_id);
+      return simdjson::SUCCESS;
+    });
     if (has_error) throw_in_band_error(error_fields, request_id, "response");
     if (!has_content) {
       throw sdk::ProviderError(MJ_ERR_PARSE, "Anthropic response has no content array");
@@ -241,31 +217,17 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_error = false;
     std::string_view request_id;
     bool has_request_id = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) {
-        sdk::throw_invalid_json(kDisplayName, "stream event", error);
-      }
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "type") {
-        error = read_optional_string(field.value(), type, has_type);
-      } else if (key == "message") {
-        error = read_message_start(field.value(), model, has_model, usage, has_usage);
-      } else if (key == "content_block") {
-        error = read_text_fields(field.value(), block);
-      } else if (key == "delta") {
-        error = read_text_fields(field.value(), delta);
-      } else if (key == "usage") {
-        error = read_usage(field.value(), usage, has_usage);
-      } else if (key == "error") {
-        error = read_error(field.value(), error_fields);
-        has_error = error == simdjson::SUCCESS;
-      } else if (key == "request_id") {
-        error = read_optional_string(field.value(), request_id, has_request_id);
-      }
-      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "stream event", error);
-    }
+    sdk::read_root_fields(root, kDisplayName, "stream event",
+        [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key == "type") return read_optional_string(field, type, has_type);
+      if (key == "message") return read_message_start(field, model, has_model, usage, has_usage);
+      if (key == "content_block") return read_text_fields(field, block);
+      if (key == "delta") return read_text_fields(field, delta);
+      if (key == "usage") return read_usage(field, usage, has_usage);
+      if (key == "error") return read_error(field, error_fields, has_error);
+      if (key == "request_id") return read_optional_string(field, request_id, has_request_id);
+      return simdjson::SUCCESS;
+    });
     // The data's type is authoritative; the `event:` line names the same thing.
     const std::string_view name = has_type ? type : event.type;
 
@@ -318,20 +280,16 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     bool has_body_request_id = false;
     ondemand::object root;
     if (error_body.open_object(*parser_, root)) {
-      for (auto member : root) {
-        ondemand::field field;
-        if (std::move(member).get(field) != simdjson::SUCCESS) break;
-        const ondemand::raw_json_string key = field.key();
+      // The walk stops at the first unreadable field; what was read by then is used.
+      (void)sdk::for_each_field(root, [&](ondemand::raw_json_string key, ondemand::value& field) {
         if (key == "error") {
-          parsed = read_error(field.value(), fields) == simdjson::SUCCESS &&
+          parsed = sdk::read_error_object(field, fields) == simdjson::SUCCESS &&
                    (fields.has_message || fields.has_type);
         } else if (key == "request_id") {
-          if (read_optional_string(field.value(), body_request_id, has_body_request_id) !=
-              simdjson::SUCCESS) {
-            break;
-          }
+          return read_optional_string(field, body_request_id, has_body_request_id);
         }
-      }
+        return simdjson::SUCCESS;
+      });
     }
 
     // The body and the header carry the same id; the body survives proxies that drop headers.
@@ -360,21 +318,11 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
   static simdjson::error_code read_message_start(ondemand::value& value, std::string_view& model,
                                                  bool& has_model, WireUsage& usage,
                                                  bool& has_usage) {
-    ondemand::object object;
-    if (auto error = value.get_object().get(object)) return error;
-    for (auto member : object) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) return error;
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "model") {
-        error = read_optional_string(field.value(), model, has_model);
-      } else if (key == "usage") {
-        error = read_usage(field.value(), usage, has_usage);
-      }
-      if (error != simdjson::SUCCESS) return error;
-    }
-    return simdjson::SUCCESS;
+    return sdk::for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key == "model") return read_optional_string(field, model, has_model);
+      if (key == "usage") return read_usage(field, usage, has_usage);
+      return simdjson::SUCCESS;
+    });
   }
 
   sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
@@ -407,24 +355,15 @@ int64_t max_tokens_for(const mj_request& request, std::string_view model) noexce
 // Provider
 // ---------------------------------------------------------------------------------------------
 
-class AnthropicProvider {
+class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
  public:
-  static const mj_provider_info& info() { return kProviderInfo; }
-
-  explicit AnthropicProvider(const mj_instance_config& config)
-      : transport_(sdk::TransportConfig::from(config)) {
-    sdk::reject_all_options(config, "anthropic");
-  }
+  using OptionlessHttpProvider::OptionlessHttpProvider;
 
   sdk::Prepared build(const mj_request& request) const {
     const std::string_view model = sdk::validated_model(request, "anthropic");
+    sdk::require_known_response_format(request);
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
     const bool json_schema = request.response_format == MJ_FORMAT_JSON_SCHEMA;
-    if (request.response_format != MJ_FORMAT_TEXT && !json_object && !json_schema) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown response format {}", request.response_format));
-    }
     const StructuredPlan structured = json_schema ? plan_structured(request, model) : StructuredPlan{};
 
     sdk::Prepared prepared;
@@ -494,8 +433,7 @@ class AnthropicProvider {
     const auto choice = body.rfind(kForcedToolChoice);
     const bool tool_answer = choice != std::string_view::npos && body.ends_with("\"}}") &&
                              body.find('}', choice + kForcedToolChoice.size()) == body.size() - 2;
-    return std::make_unique<sdk::HttpCall>(
-        transport_, params, std::make_unique<MessagesDecoder>(parsers_.acquire(), tool_answer));
+    return open_call(params, std::make_unique<MessagesDecoder>(lease_parser(), tool_answer));
   }
 
  private:
@@ -535,9 +473,6 @@ class AnthropicProvider {
     plan.tool_name = std::string(name);
     return plan;
   }
-
-  sdk::HttpTransport transport_;
-  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::anthropic

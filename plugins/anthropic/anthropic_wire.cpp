@@ -1,6 +1,7 @@
 // The Anthropic plugin's wire readers (see anthropic_wire.hpp).
 #include "anthropic_wire.hpp"
 
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 
@@ -14,70 +15,45 @@ namespace majordomo::anthropic {
 using sdk::read_optional_string;
 
 simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::object) return simdjson::SUCCESS;
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  present = true;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  return sdk::for_each_field_if_object(value, present, [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "input_tokens") {
-      sdk::read_token_count(field.value(), usage.input, kDisplayName, "usage.input_tokens");
+      sdk::read_token_count(field, usage.input, kDisplayName, "usage.input_tokens");
     } else if (key == "cache_creation_input_tokens") {
-      sdk::read_token_count(field.value(), usage.cache_creation, kDisplayName, "usage.cache_creation_input_tokens");
+      sdk::read_token_count(field, usage.cache_creation, kDisplayName, "usage.cache_creation_input_tokens");
     } else if (key == "cache_read_input_tokens") {
-      sdk::read_token_count(field.value(), usage.cache_read, kDisplayName, "usage.cache_read_input_tokens");
+      sdk::read_token_count(field, usage.cache_read, kDisplayName, "usage.cache_read_input_tokens");
     } else if (key == "output_tokens") {
-      sdk::read_token_count(field.value(), usage.output, kDisplayName, "usage.output_tokens");
+      sdk::read_token_count(field, usage.output, kDisplayName, "usage.output_tokens");
     } else if (key == "output_tokens_details") {
-      ondemand::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
-      for (auto detail_member : details) {
-        ondemand::field detail;
-        if (auto error = std::move(detail_member).get(detail)) return error;
-        if (detail.key() == "thinking_tokens") {
-          sdk::read_token_count(detail.value(), usage.thinking, kDisplayName,
-                                "usage.output_tokens_details.thinking_tokens");
+      return sdk::for_each_field_if_object(field, [&](ondemand::raw_json_string detail_key, ondemand::value& detail) {
+        if (detail_key == "thinking_tokens") {
+          sdk::read_token_count(detail, usage.thinking, kDisplayName, "usage.output_tokens_details.thinking_tokens");
         }
-      }
+      });
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
 }
 
-
 simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "text") {
+  return sdk::for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "type") return read_optional_string(field, fields.type, fields.has_type);
+    if (key == "text") {
       // Text and thinking are strings wherever they appear; null or another type is malformed.
-      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "text", false);
+      sdk::read_answer_text(field, fields.text, fields.has_text, kDisplayName, "text", false);
     } else if (key == "thinking") {
-      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "thinking", false);
+      sdk::read_answer_text(field, fields.thinking, fields.has_thinking, kDisplayName, "thinking", false);
     } else if (key == "stop_reason") {
-      error = read_optional_string(field.value(), fields.stop_reason, fields.has_stop_reason);
+      return read_optional_string(field, fields.stop_reason, fields.has_stop_reason);
     } else if (key == "input") {
       ondemand::object input;
-      if (field.value().get_object().get(input) == simdjson::SUCCESS) {
-        error = input.raw_json().get(fields.input);
-      }
+      if (field.get_object().get(input) == simdjson::SUCCESS) return input.raw_json().get(fields.input);
     } else if (key == "partial_json") {
       bool present = false;
-      error = read_optional_string(field.value(), fields.partial_json, present);
+      return read_optional_string(field, fields.partial_json, present);
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
 }
 
 // Text goes to the answer, thinking to the reasoning; signatures and unknown block types carry
@@ -97,22 +73,10 @@ void emit_text_fields(const TextFields& fields, sdk::EventSink& sink, bool tool_
 }
 
 
-simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "message") {
-      error = read_optional_string(field.value(), fields.message, fields.has_message);
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields, bool& present) {
+  const simdjson::error_code error = sdk::read_error_object(value, fields);
+  present = error == simdjson::SUCCESS;
+  return error;
 }
 
 // PROTOCOLS.md §0.4: error.type is more specific than the status (an overloaded_error comes
@@ -135,11 +99,8 @@ int32_t error_kind_for_type(std::string_view type, int32_t fallback) noexcept {
 // carries none.
 [[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view request_id,
                                       std::string_view where) {
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
   throw sdk::ProviderError(error_kind_for_type(fields.type, MJ_ERR_SERVER),
-                           fmt::format("Anthropic {} error: {}", where, message), 200,
+                           fmt::format("Anthropic {} error: {}", where, fields.message_or_placeholder()), 200,
                            std::string(fields.type), std::string(request_id));
 }
 

@@ -3,6 +3,7 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 
 #include <simdjson.h>
 
@@ -65,20 +66,17 @@ struct TextFields {
   bool has_stop_reason = false;
 };
 
-// The `error` object of an error body or a streamed error event.
-struct ErrorFields {
-  std::string_view type;
-  std::string_view message;
-  bool has_type = false;
-  bool has_message = false;
-};
+// The `error` object of an error body or a streamed error event: type and message.
+using ErrorFields = sdk::ErrorObjectFields;
+
+// Reads an `error` object; `present` tells whether it was readable.
+simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields, bool& present);
 
 // Reads a `usage` object; `present` tells whether the value held one.
 simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present);
 simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields);
 // Text goes to the answer, thinking to the reasoning; tool input only for a forced-tool structured call.
 void emit_text_fields(const TextFields& fields, sdk::EventSink& sink, bool tool_answer);
-simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields);
 // error.type, more specific than the HTTP status; an unknown type falls back to `fallback`.
 int32_t error_kind_for_type(std::string_view type, int32_t fallback) noexcept;
 // PROTOCOLS.md §6.1 stop reasons to MJ_STOP_*.

@@ -4,6 +4,8 @@
 #include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/http_provider.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
@@ -29,11 +31,9 @@ namespace majordomo::cohere {
 namespace {
 
 namespace sdk = majordomo::sdk;
+using sdk::model_entry;
 namespace ondemand = simdjson::ondemand;
 using sdk::read_optional_string;
-
-static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
-              "SSE data and bodies must carry enough padding to be parsed in place");
 
 // How messages name the provider; the catalog id names it in configuration errors.
 constexpr std::string_view kDisplayName = "Cohere";
@@ -46,13 +46,7 @@ constexpr std::string_view kDisplayName = "Cohere";
 constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // Cohere publishes no separate cached-input or cache-write prices.
-constexpr double kNotPriced = -1.0;
-
-constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, int64_t max_output_tokens) {
-  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       kNotPriced, kNotPriced, max_output_tokens};
-}
+using sdk::kNotPriced;
 
 // USD per 1M tokens, read 2026-11 through the project's search index. Official: cohere.com/pricing
 // and the model pages of docs.cohere.com for command-a-03-2025 and command-r-08-2024. The other
@@ -60,11 +54,11 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
 // Command A 8K (32K for the reasoning model), Command R family 4K. command-a-plus-05-2026 is not
 // listed: no price for it could be verified.
 constexpr mj_model_info kModels[] = {
-    model_entry("command-a-03-2025", kChatCapabilities, 2.50, 10.00, 8'000),
-    model_entry("command-a-reasoning-08-2025", kReasoningCapabilities, 2.50, 10.00, 32'000),
-    model_entry("command-r-plus-08-2024", kChatCapabilities, 2.50, 10.00, 4'000),
-    model_entry("command-r-08-2024", kChatCapabilities, 0.15, 0.60, 4'000),
-    model_entry("command-r7b-12-2024", kChatCapabilities, 0.0375, 0.15, 4'000),
+    model_entry("command-a-03-2025", kChatCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 8'000),
+    model_entry("command-a-reasoning-08-2025", kReasoningCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 32'000),
+    model_entry("command-r-plus-08-2024", kChatCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 4'000),
+    model_entry("command-r-08-2024", kChatCapabilities, 0.15, 0.60, kNotPriced, kNotPriced, 4'000),
+    model_entry("command-r7b-12-2024", kChatCapabilities, 0.0375, 0.15, kNotPriced, kNotPriced, 4'000),
 };
 
 // CO_API_KEY is what Cohere's official SDKs read; they have no base-URL variable of their own
@@ -98,48 +92,36 @@ struct TokenPair {
 
 // Cohere's counts are JSON numbers that may be floats ("18.0", PROTOCOLS §5.2), which
 // sdk::read_token_count takes when their value is whole; 18.5, "18" or -1 is a parse error.
-simdjson::error_code read_token_pair(ondemand::value value, TokenPair& pair, std::string_view input_name,
+simdjson::error_code read_token_pair(ondemand::value& value, TokenPair& pair, std::string_view input_name,
                                      std::string_view output_name) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "input_tokens") {
-      sdk::read_token_count(field.value(), pair.input, kDisplayName, input_name);
+      sdk::read_token_count(field, pair.input, kDisplayName, input_name);
     } else if (key == "output_tokens") {
-      sdk::read_token_count(field.value(), pair.output, kDisplayName, output_name);
+      sdk::read_token_count(field, pair.output, kDisplayName, output_name);
     }
-  }
-  return simdjson::SUCCESS;
+  });
 }
 
 // `usage.billed_units` holds what Cohere charges for; `usage.tokens` the raw counts including the
 // prompt template (larger). The host prices from mj_usage, so billed units are reported when
 // present, each count on its own, and the raw counts fill in what billing leaves out.
-simdjson::error_code read_usage(ondemand::value value, mj_usage& usage, bool& present) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
-  present = true;
+simdjson::error_code read_usage(ondemand::value& value, mj_usage& usage, bool& present) {
   TokenPair billed;
   TokenPair raw;
   int64_t cached = 0;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
+  bool object = false;
+  const simdjson::error_code error = sdk::for_each_field_if_object(value, object,
+      [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "billed_units") {
-      error = read_token_pair(field.value(), billed, "usage.billed_units.input_tokens",
-                              "usage.billed_units.output_tokens");
-    } else if (key == "tokens") {
-      error = read_token_pair(field.value(), raw, "usage.tokens.input_tokens", "usage.tokens.output_tokens");
-    } else if (key == "cached_tokens") {
-      sdk::read_token_count(field.value(), cached, kDisplayName, "usage.cached_tokens");
+      return read_token_pair(field, billed, "usage.billed_units.input_tokens", "usage.billed_units.output_tokens");
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
+    if (key == "tokens") return read_token_pair(field, raw, "usage.tokens.input_tokens", "usage.tokens.output_tokens");
+    if (key == "cached_tokens") sdk::read_token_count(field, cached, kDisplayName, "usage.cached_tokens");
+    return simdjson::SUCCESS;
+  });
+  if (!object || error != simdjson::SUCCESS) return error;
+  present = true;
   const auto pick = [](int64_t preferred, int64_t fallback) {
     if (preferred >= 0) return preferred;
     return fallback >= 0 ? fallback : 0;
@@ -171,26 +153,17 @@ struct ContentFields {
   bool has_thinking = false;
 };
 
-simdjson::error_code read_content(ondemand::value value, ContentFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "text") {
+simdjson::error_code read_content(ondemand::value& value, ContentFields& fields) {
+  return sdk::for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "type") return read_optional_string(field, fields.type, fields.has_type);
+    if (key == "text") {
       // Strings wherever they appear; null or another type is a malformed answer.
-      sdk::read_answer_text(field.value(), fields.text, fields.has_text, kDisplayName, "content[].text", false);
+      sdk::read_answer_text(field, fields.text, fields.has_text, kDisplayName, "content[].text", false);
     } else if (key == "thinking") {
-      sdk::read_answer_text(field.value(), fields.thinking, fields.has_thinking, kDisplayName, "content[].thinking",
-                            false);
+      sdk::read_answer_text(field, fields.thinking, fields.has_thinking, kDisplayName, "content[].thinking", false);
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
 }
 
 // Text goes to the answer and thinking to the reasoning; other block types (images, future
@@ -226,25 +199,14 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     bool has_message = false;
     mj_usage usage{};
     bool has_usage = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) {
-        sdk::throw_invalid_json(kDisplayName, "response", error);
-      }
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "id") {
-        error = read_optional_string(field.value(), id, has_id);
-      } else if (key == "finish_reason") {
-        error = read_optional_string(field.value(), finish_reason, has_finish_reason);
-      } else if (key == "usage") {
-        error = read_usage(field.value(), usage, has_usage);
-      } else if (key == "message") {
-        // Events are queued in the sink, so the message's text may be emitted as it is read.
-        error = read_message(field.value(), sink, has_message);
-      }
-      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "response", error);
-    }
+    sdk::read_root_fields(root, kDisplayName, "response", [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key == "id") return read_optional_string(field, id, has_id);
+      if (key == "finish_reason") return read_optional_string(field, finish_reason, has_finish_reason);
+      if (key == "usage") return read_usage(field, usage, has_usage);
+      // Events are queued in the sink, so the message's text may be emitted as it is read.
+      if (key == "message") return read_message(field, sink, has_message);
+      return simdjson::SUCCESS;
+    });
     if (!has_message) {
       throw sdk::ProviderError(MJ_ERR_PARSE, "Cohere response has no message");
     }
@@ -265,30 +227,24 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     // (a proxy that strips it) changes nothing.
     std::string_view type;
     bool has_type = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) {
-        sdk::throw_invalid_json(kDisplayName, "stream event", error);
-      }
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (key == "type") {
-        error = read_optional_string(field.value(), type, has_type);
-      } else if (key == "id") {
+    sdk::read_root_fields(root, kDisplayName, "stream event",
+        [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key == "type") return read_optional_string(field, type, has_type);
+      if (key == "id") {
         std::string_view id;
         bool has_id = false;
-        error = read_optional_string(field.value(), id, has_id);
-        if (error == simdjson::SUCCESS && has_id && !id_seen_) {
+        if (auto error = read_optional_string(field, id, has_id)) return error;
+        if (has_id && !id_seen_) {
           id_seen_ = true;
           sink.meta(id, {});
         }
       } else if (key == "delta") {
         // `type` precedes `delta` in every recorded event; an event that names its type after
         // the delta is decoded by the delta's own keys, which do not overlap between types.
-        error = read_delta(field.value(), has_type ? type : std::string_view{}, sink);
+        return read_delta(field, has_type ? type : std::string_view{}, sink);
       }
-      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, "stream event", error);
-    }
+      return simdjson::SUCCESS;
+    });
     return true;
   }
 
@@ -317,21 +273,18 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     bool has_id = false;
     ondemand::object root;
     if (error_body.open_object(*parser_, root)) {
-      for (auto member : root) {
-        ondemand::field field;
-        if (std::move(member).get(field) != simdjson::SUCCESS) break;
-        const ondemand::raw_json_string key = field.key();
+      // The walk stops at the first unreadable field; a message or id that cannot be read leaves
+      // the message untrusted.
+      (void)sdk::for_each_field(root, [&](ondemand::raw_json_string key, ondemand::value& field) {
         simdjson::error_code error = simdjson::SUCCESS;
         if (key == "message") {
-          error = read_optional_string(field.value(), message, has_message);
+          error = read_optional_string(field, message, has_message);
         } else if (key == "id") {
-          error = read_optional_string(field.value(), id, has_id);
+          error = read_optional_string(field, id, has_id);
         }
-        if (error != simdjson::SUCCESS) {
-          has_message = false;
-          break;
-        }
-      }
+        if (error != simdjson::SUCCESS) has_message = false;
+        return error;
+      });
     }
 
     std::string text = sdk::error_status_message(
@@ -345,59 +298,44 @@ class ChatDecoder final : public sdk::ResponseDecoder {
  private:
   // `message.content[]` (text and thinking blocks); tool plans, tool calls and citations are
   // not part of ABI v1's events and are skipped.
-  simdjson::error_code read_message(ondemand::value value, sdk::EventSink& sink, bool& present) {
+  simdjson::error_code read_message(ondemand::value& value, sdk::EventSink& sink, bool& present) {
     ondemand::object message;
     if (auto error = value.get_object().get(message)) return error;
     present = true;
-    for (auto member : message) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) return error;
-      if (field.key() != "content") continue;
-      ondemand::array content;
-      if (field.value().get_array().get(content) != simdjson::SUCCESS) continue;  // null
-      for (auto element : content) {
-        ondemand::value block;
-        if (auto error = std::move(element).get(block)) return error;
+    return sdk::for_each_field(message, [&](ondemand::raw_json_string key, ondemand::value& content) {
+      if (key != "content") return simdjson::SUCCESS;
+      return sdk::for_each_element_if_array(content, [&](ondemand::value& block) {
         ContentFields fields;
         if (auto error = read_content(block, fields)) return error;
         // A body's blocks always name their type; one without it is not text we know.
         if (fields.has_type) emit_content(fields, sink);
-      }
-    }
-    return simdjson::SUCCESS;
+        return simdjson::SUCCESS;
+      });
+    });
   }
 
   // content-delta: `delta.message.content.{text|thinking}`; message-end: `delta.finish_reason`,
   // `delta.usage`, `delta.error`. Other event types are ignored.
-  simdjson::error_code read_delta(ondemand::value value, std::string_view type,
+  simdjson::error_code read_delta(ondemand::value& value, std::string_view type,
                                   sdk::EventSink& sink) {
     const bool content_delta = type.empty() || type == "content-delta";
     const bool message_end = type.empty() || type == "message-end";
     if (!content_delta && !message_end) return simdjson::SUCCESS;
-    ondemand::object delta;
-    if (auto error = value.get_object().get(delta)) return error;
     std::string_view finish_reason;
     std::string_view failure;
     bool has_finish_reason = false;
     bool has_failure = false;
     mj_usage usage{};
     bool has_usage = false;
-    for (auto member : delta) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) return error;
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
-      if (content_delta && key == "message") {
-        error = read_delta_message(field.value(), sink);
-      } else if (message_end && key == "finish_reason") {
-        error = read_optional_string(field.value(), finish_reason, has_finish_reason);
-      } else if (message_end && key == "usage") {
-        error = read_usage(field.value(), usage, has_usage);
-      } else if (message_end && key == "error") {
-        error = read_optional_string(field.value(), failure, has_failure);
-      }
-      if (error != simdjson::SUCCESS) return error;
-    }
+    const simdjson::error_code error = sdk::for_each_field(value,
+        [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (content_delta && key == "message") return read_delta_message(field, sink);
+      if (message_end && key == "finish_reason") return read_optional_string(field, finish_reason, has_finish_reason);
+      if (message_end && key == "usage") return read_usage(field, usage, has_usage);
+      if (message_end && key == "error") return read_optional_string(field, failure, has_failure);
+      return simdjson::SUCCESS;
+    });
+    if (error != simdjson::SUCCESS) return error;
     if (has_finish_reason) {
       message_ended_ = true;
       if (has_usage) sink.usage(usage);
@@ -413,21 +351,17 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code read_delta_message(ondemand::value value, sdk::EventSink& sink) {
-    ondemand::object message;
-    if (value.get_object().get(message) != simdjson::SUCCESS) return simdjson::SUCCESS;
-    for (auto member : message) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) return error;
-      if (field.key() != "content") continue;
-      ondemand::json_type type;
-      if (auto error = field.value().type().get(type)) return error;
-      if (type != ondemand::json_type::object) continue;
+  simdjson::error_code read_delta_message(ondemand::value& value, sdk::EventSink& sink) {
+    return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& content) {
+      if (key != "content") return simdjson::SUCCESS;
+      ondemand::json_type type{};
+      if (auto error = content.type().get(type)) return error;
+      if (type != ondemand::json_type::object) return simdjson::SUCCESS;
       ContentFields fields;
-      if (auto error = read_content(field.value(), fields)) return error;
+      if (auto error = read_content(content, fields)) return error;
       emit_content(fields, sink);
-    }
-    return simdjson::SUCCESS;
+      return simdjson::SUCCESS;
+    });
   }
 
   sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
@@ -441,14 +375,9 @@ class ChatDecoder final : public sdk::ResponseDecoder {
 // Provider
 // ---------------------------------------------------------------------------------------------
 
-class CohereProvider {
+class CohereProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
  public:
-  static const mj_provider_info& info() { return kProviderInfo; }
-
-  explicit CohereProvider(const mj_instance_config& config)
-      : transport_(sdk::TransportConfig::from(config)) {
-    sdk::reject_all_options(config, "cohere");
-  }
+  using OptionlessHttpProvider::OptionlessHttpProvider;
 
   sdk::Prepared build(const mj_request& request) const {
     const std::string_view model = sdk::validated_model(request, "cohere");
@@ -494,22 +423,15 @@ class CohereProvider {
         break;
       }
       default:
-        throw sdk::ProviderError(
-            MJ_ERR_CONFIGURATION,
-            fmt::format("unknown response format {}", request.response_format));
+        sdk::throw_unknown_response_format(request.response_format);
     }
     body.push_back('}');
     return prepared;
   }
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<sdk::HttpCall>(transport_, params,
-                                           std::make_unique<ChatDecoder>(parsers_.acquire()));
+    return open_call(params, std::make_unique<ChatDecoder>(lease_parser()));
   }
-
- private:
-  sdk::HttpTransport transport_;
-  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::cohere

@@ -3,6 +3,7 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/chat_completions.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/http_provider.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
 #include <majordomo/version.hpp>
@@ -17,6 +18,7 @@ namespace majordomo::deepseek {
 namespace {
 
 namespace sdk = majordomo::sdk;
+using sdk::model_entry;
 
 // How messages name the provider; the catalog id names it in configuration errors.
 constexpr std::string_view kDisplayName = "DeepSeek";
@@ -30,14 +32,7 @@ constexpr std::string_view kDisplayName = "DeepSeek";
 constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
 constexpr uint32_t kReasonerCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // DeepSeek caches prompts on disk automatically and bills no cache writes.
-constexpr double kNotPriced = -1.0;
-
-constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, double cache_hit_input,
-                                    int64_t max_output_tokens) {
-  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       cache_hit_input, kNotPriced, max_output_tokens};
-}
+using sdk::kNotPriced;
 
 // USD per 1M tokens, read 2026-11 through the project's search index from the official
 // api-docs.deepseek.com/quick_start/pricing (English and Chinese editions agree). DeepSeek bills
@@ -48,10 +43,10 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
 // deepseek-chat and deepseek-reasoner were retired on 2026-07-24 and are no longer listed.
 // [?] DeepSeek re-points these ids at new model versions and reprices without renaming them.
 constexpr mj_model_info kModels[] = {
-    model_entry("deepseek-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, 393'216),
+    model_entry("deepseek-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, kNotPriced, 393'216),
     // The legacy name is still accepted, served by the current Flash model at Flash prices.
-    model_entry("deepseek-v4-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, 393'216),
-    model_entry("deepseek-v4-pro", kReasonerCapabilities, 1.32, 3.96, 0.044, 393'216),
+    model_entry("deepseek-v4-flash", kReasonerCapabilities, 0.30, 1.20, 0.006, kNotPriced, 393'216),
+    model_entry("deepseek-v4-pro", kReasonerCapabilities, 1.32, 3.96, 0.044, kNotPriced, 393'216),
 };
 
 // Lets a gateway in front of several providers route the request; the host sends it only when
@@ -112,27 +107,17 @@ constexpr sdk::ChatCompletionsFlavour kFlavour{
 // Provider
 // ---------------------------------------------------------------------------------------------
 
-class DeepSeekProvider {
+class DeepSeekProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
  public:
-  static const mj_provider_info& info() { return kProviderInfo; }
-
-  explicit DeepSeekProvider(const mj_instance_config& config)
-      : transport_(sdk::TransportConfig::from(config)) {
-    sdk::reject_all_options(config, "deepseek");
-  }
+  using OptionlessHttpProvider::OptionlessHttpProvider;
 
   sdk::Prepared build(const mj_request& request) const {
     return sdk::build_chat_completions_request(request, kFlavour);
   }
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<sdk::HttpCall>(
-        transport_, params, sdk::make_chat_completions_decoder(parsers_.acquire(), kFlavour));
+    return open_call(params, sdk::make_chat_completions_decoder(lease_parser(), kFlavour));
   }
-
- private:
-  sdk::HttpTransport transport_;
-  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::deepseek

@@ -9,7 +9,6 @@
 
 namespace majordomo::gemini {
 
-namespace sdk = majordomo::sdk;
 namespace ondemand = simdjson::ondemand;
 using sdk::read_optional_string;
 
@@ -18,54 +17,26 @@ namespace {
 // One entry of error.details. "@type" may come after the fields it gives meaning to, so the
 // fields that matter are read whatever the type; their names do not clash between detail types.
 simdjson::error_code read_error_detail(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    if (key == "retryDelay") {
-      if (auto error = read_optional_string(field.value(), fields.retry_delay, fields.has_retry_delay)) {
-        return error;
-      }
-    } else if (key == "reason") {
+  return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "retryDelay") return read_optional_string(field, fields.retry_delay, fields.has_retry_delay);
+    if (key == "reason") {
       std::string_view reason;
       bool has_reason = false;
-      if (auto error = read_optional_string(field.value(), reason, has_reason)) return error;
+      if (auto error = read_optional_string(field, reason, has_reason)) return error;
       if (reason == "API_KEY_INVALID") fields.api_key_invalid = true;
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
 }
 
 }  // namespace
 
 simdjson::error_code read_error(ondemand::value& value, ErrorFields& fields) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "code") {
-      sdk::read_optional_int64(field.value(), fields.code);
-    } else if (key == "message") {
-      error = read_optional_string(field.value(), fields.message, fields.has_message);
-    } else if (key == "status") {
-      error = read_optional_string(field.value(), fields.status, fields.has_status);
-    } else if (key == "details") {
-      ondemand::array details;
-      if (field.value().get_array().get(details) != simdjson::SUCCESS) continue;
-      for (auto element : details) {
-        ondemand::value detail;
-        if ((error = std::move(element).get(detail))) break;
-        if ((error = read_error_detail(detail, fields))) break;
-      }
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+  return sdk::read_error_object(value, fields, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key != "details") return simdjson::SUCCESS;
+    return sdk::for_each_element_if_array(field,
+        [&](ondemand::value& detail) { return read_error_detail(detail, fields); });
+  });
 }
 
 // PROTOCOLS.md §0.4: the canonical status is more specific than the HTTP status; an unknown
@@ -116,11 +87,8 @@ int64_t duration_to_ms(std::string_view text) noexcept {
 
 // An error object inside a 2xx response or stream: the HTTP status said success, the body not.
 [[noreturn]] void throw_in_band_error(const ErrorFields& fields, std::string_view where) {
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
   throw sdk::ProviderError(error_kind_for(fields, MJ_ERR_SERVER),
-                           fmt::format("Gemini {} error: {}", where, message), 200,
+                           fmt::format("Gemini {} error: {}", where, fields.message_or_placeholder()), 200,
                            std::string(fields.status), std::string{},
                            fields.has_retry_delay ? duration_to_ms(fields.retry_delay) : -1);
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 
 #include <simdjson.h>
 
@@ -10,15 +11,13 @@
 
 namespace majordomo::gemini {
 
+namespace sdk = majordomo::sdk;
 
-// The `error` object of an error body (PROTOCOLS.md §4.4), with the details we act on.
-struct ErrorFields {
-  int64_t code = 0;
-  std::string_view message;
-  std::string_view status;  // the canonical code, e.g. RESOURCE_EXHAUSTED
+
+// The `error` object of an error body (PROTOCOLS.md §4.4): message and status (the canonical
+// code, e.g. RESOURCE_EXHAUSTED) in the shared shape, with the details we act on.
+struct ErrorFields : sdk::ErrorObjectFields {
   std::string_view retry_delay;  // RetryInfo.retryDelay, e.g. "26s"
-  bool has_message = false;
-  bool has_status = false;
   bool has_retry_delay = false;
   bool api_key_invalid = false;  // an ErrorInfo with reason API_KEY_INVALID
 };

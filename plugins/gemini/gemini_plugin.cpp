@@ -3,6 +3,8 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/http_provider.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
@@ -30,11 +32,10 @@ namespace majordomo::gemini {
 namespace {
 
 namespace sdk = majordomo::sdk;
+using sdk::kNotPriced;
+using sdk::model_entry;
 namespace ondemand = simdjson::ondemand;
 using sdk::read_optional_string;
-
-static_assert(sdk::SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
-              "SSE data and bodies must carry enough padding to be parsed in place");
 
 // How messages name the provider; the catalog id names it in configuration errors.
 constexpr std::string_view kDisplayName = "Gemini";
@@ -52,13 +53,6 @@ constexpr uint32_t kTextOnlyCapabilities = MJ_CAP_STREAMING;
 
 // Gemini has no cache-write premium (explicit caches are billed per hour of storage instead),
 // so the write price is "not priced" and the host bills such tokens, never reported, as input.
-constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, double cached_input,
-                                    int64_t max_output_tokens) {
-  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       cached_input, -1.0, max_output_tokens};
-}
-
 // USD per 1M tokens, paid tier, text input, read 2026-11 through the project's search index.
 // Official: ai.google.dev/gemini-api/docs/generate-content/latest-model (Gemini 4 Argon: price,
 // output limit), ai.google.dev/gemini-api/docs/deprecations (shutdown dates). The other prices
@@ -76,16 +70,16 @@ constexpr mj_model_info kModels[] = {
     // standard price from 2026-12-01 is listed, so calls made until then are over-priced 2x
     // rather than every later call under-priced. Its cap is the per-request output limit; long
     // decoding beyond it (up to 1M tokens with the prompt) is not modelled.
-    model_entry("gemini-4-argon", kThinkingCapabilities, 4.00, 20.00, 0.20, 65'536),
-    model_entry("gemini-3.1-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, 65'536),  // [?]
-    model_entry("gemini-3-flash-preview", kThinkingCapabilities, 0.50, 3.00, 0.05, 65'536),   // [?]
+    model_entry("gemini-4-argon", kThinkingCapabilities, 4.00, 20.00, 0.20, kNotPriced, 65'536),
+    model_entry("gemini-3.1-pro-preview", kThinkingCapabilities, 2.00, 12.00, 0.20, kNotPriced, 65'536),  // [?]
+    model_entry("gemini-3-flash-preview", kThinkingCapabilities, 0.50, 3.00, 0.05, kNotPriced, 65'536),   // [?]
     // Shut down 2026-12-01; successors per secondary summaries of the deprecations page [?]:
     // gemini-2.5-pro -> gemini-3.8-flash, gemini-2.5-flash -> gemini-3.5-flash-lite.
-    model_entry("gemini-2.5-pro", kThinkingCapabilities, 1.25, 10.00, 0.125, 65'536),
-    model_entry("gemini-2.5-flash", kThinkingCapabilities, 0.30, 2.50, 0.03, 65'536),
-    model_entry("gemini-2.5-flash-lite", kThinkingCapabilities, 0.10, 0.40, 0.01, 65'536),
+    model_entry("gemini-2.5-pro", kThinkingCapabilities, 1.25, 10.00, 0.125, kNotPriced, 65'536),
+    model_entry("gemini-2.5-flash", kThinkingCapabilities, 0.30, 2.50, 0.03, kNotPriced, 65'536),
+    model_entry("gemini-2.5-flash-lite", kThinkingCapabilities, 0.10, 0.40, 0.01, kNotPriced, 65'536),
     // Open-weights model on the same API; free of charge there, so not priced. [?] output cap.
-    model_entry("gemma-3-27b-it", kTextOnlyCapabilities, -1.0, -1.0, -1.0, 8'192),
+    model_entry("gemma-3-27b-it", kTextOnlyCapabilities, -1.0, -1.0, -1.0, kNotPriced, 8'192),
 };
 
 constexpr mj_provider_info kProviderInfo{
@@ -133,25 +127,25 @@ struct WireUsage {
 };
 
 simdjson::error_code read_usage(ondemand::value& value, WireUsage& usage, bool& present) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
-  present = true;
-  usage = WireUsage{};
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  WireUsage snapshot;  // replaces `usage` whole when the value is an object
+  bool object = false;
+  const simdjson::error_code error = sdk::for_each_field_if_object(value, object,
+      [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "promptTokenCount") {
-      sdk::read_token_count(field.value(), usage.prompt, kDisplayName, "usageMetadata.promptTokenCount");
+      sdk::read_token_count(field, snapshot.prompt, kDisplayName, "usageMetadata.promptTokenCount");
     } else if (key == "cachedContentTokenCount") {
-      sdk::read_token_count(field.value(), usage.cached, kDisplayName, "usageMetadata.cachedContentTokenCount");
+      sdk::read_token_count(field, snapshot.cached, kDisplayName, "usageMetadata.cachedContentTokenCount");
     } else if (key == "candidatesTokenCount") {
-      sdk::read_token_count(field.value(), usage.candidates, kDisplayName, "usageMetadata.candidatesTokenCount");
+      sdk::read_token_count(field, snapshot.candidates, kDisplayName, "usageMetadata.candidatesTokenCount");
     } else if (key == "thoughtsTokenCount") {
-      sdk::read_token_count(field.value(), usage.thoughts, kDisplayName, "usageMetadata.thoughtsTokenCount");
+      sdk::read_token_count(field, snapshot.thoughts, kDisplayName, "usageMetadata.thoughtsTokenCount");
     }
+  });
+  if (object) {
+    present = true;
+    usage = snapshot;
   }
-  return simdjson::SUCCESS;
+  return error;
 }
 
 // What a chunk (or a whole response) said about how generation ended.
@@ -168,24 +162,21 @@ struct ChunkOutcome {
 // JSON does not promise that "thought" comes before "text".
 simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
                                ChunkOutcome& outcome) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
   std::string_view text;
   bool has_text = false;
   bool thought = false;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  const simdjson::error_code error = sdk::for_each_field_if_object(value,
+      [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "text") {
-      sdk::read_answer_text(field.value(), text, has_text, kDisplayName, "candidates[].content.parts[].text", false);
+      sdk::read_answer_text(field, text, has_text, kDisplayName, "candidates[].content.parts[].text", false);
     } else if (key == "thought") {
       bool flag = false;
-      if (field.value().get_bool().get(flag) == simdjson::SUCCESS) thought = flag;
+      if (field.get_bool().get(flag) == simdjson::SUCCESS) thought = flag;
     } else if (key == "functionCall") {
       outcome.saw_function_call = true;
     }
-  }
+  });
+  if (error != simdjson::SUCCESS) return error;
   if (has_text && !text.empty()) {
     // Thought parts are summaries of the model's thinking, never part of the answer (§4.2).
     if (thought) {
@@ -201,50 +192,25 @@ simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
 // buffer until the next document, and the parts' order is the answer's order).
 simdjson::error_code read_candidate(ondemand::value& value, sdk::EventSink& sink,
                                     ChunkOutcome& outcome) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "content") {
-      ondemand::object content;
       // `content` may lack `parts` entirely, e.g. when MAX_TOKENS hit during thinking (§4.2).
-      if (field.value().get_object().get(content) != simdjson::SUCCESS) continue;
-      for (auto content_member : content) {
-        ondemand::field content_field;
-        if (auto error = std::move(content_member).get(content_field)) return error;
-        if (content_field.key() != "parts") continue;
-        ondemand::array parts;
-        if (content_field.value().get_array().get(parts) != simdjson::SUCCESS) continue;
-        for (auto element : parts) {
-          ondemand::value part;
-          if (auto error = std::move(element).get(part)) return error;
-          if (auto error = read_part(part, sink, outcome)) return error;
-        }
-      }
-    } else if (key == "finishReason") {
-      if (auto error = read_optional_string(field.value(), outcome.finish_reason, outcome.has_finish_reason)) {
-        return error;
-      }
+      return sdk::for_each_field_if_object(field, [&](ondemand::raw_json_string content_key, ondemand::value& parts) {
+        if (content_key != "parts") return simdjson::SUCCESS;
+        return sdk::for_each_element_if_array(parts,
+            [&](ondemand::value& part) { return read_part(part, sink, outcome); });
+      });
     }
-  }
-  return simdjson::SUCCESS;
+    if (key == "finishReason") return read_optional_string(field, outcome.finish_reason, outcome.has_finish_reason);
+    return simdjson::SUCCESS;
+  });
 }
 
 simdjson::error_code read_prompt_feedback(ondemand::value& value, ChunkOutcome& outcome) {
-  ondemand::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) return simdjson::SUCCESS;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    if (field.key() == "blockReason") {
-      if (auto error = read_optional_string(field.value(), outcome.block_reason, outcome.has_block_reason)) {
-        return error;
-      }
-    }
-  }
-  return simdjson::SUCCESS;
+  return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key != "blockReason") return simdjson::SUCCESS;
+    return read_optional_string(field, outcome.block_reason, outcome.has_block_reason);
+  });
 }
 
 // PROTOCOLS.md §6.1. Gemini says STOP also when the model called a function.
@@ -346,15 +312,14 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
  private:
   // {"error": {...}}: true when the error object carried a message or a status.
   static bool read_error_root(ondemand::object& object, ErrorFields& fields) {
-    for (auto member : object) {
-      ondemand::field field;
-      if (std::move(member).get(field) != simdjson::SUCCESS) return false;
-      if (field.key() == "error") {
-        return read_error(field.value(), fields) == simdjson::SUCCESS &&
-               (fields.has_message || fields.has_status);
-      }
-    }
-    return false;
+    bool parsed = false;
+    bool seen = false;  // the first error object decides
+    (void)sdk::for_each_field(object, [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key != "error" || seen) return;
+      seen = true;
+      parsed = read_error(field, fields) == simdjson::SUCCESS && (fields.has_message || fields.has_status);
+    });
+    return parsed;
   }
 
   // One GenerateContentResponse: a whole answer, or one stream chunk holding only the new text.
@@ -371,39 +336,29 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     ErrorFields error_fields;
     bool has_error = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) {
-        sdk::throw_invalid_json(kDisplayName, what, error);
-      }
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
+    sdk::read_root_fields(root, kDisplayName, what, [&](ondemand::raw_json_string key, ondemand::value& field) {
       if (key == "candidates") {
-        ondemand::array candidates;
-        if (field.value().get_array().get(candidates) != simdjson::SUCCESS) continue;  // null
         // We never ask for candidateCount > 1, so the first candidate is the answer; taking it
         // by position keeps the parts streaming out without waiting for its "index" field.
-        for (auto element : candidates) {
-          ondemand::value candidate;
-          if ((error = std::move(element).get(candidate))) break;
+        bool first = true;
+        return sdk::for_each_element_if_array(field, [&](ondemand::value& candidate) {
+          if (!first) return simdjson::SUCCESS;
+          first = false;
           outcome.has_candidates = true;
-          error = read_candidate(candidate, sink, outcome);
-          break;
-        }
-      } else if (key == "promptFeedback") {
-        error = read_prompt_feedback(field.value(), outcome);
-      } else if (key == "usageMetadata") {
-        error = read_usage(field.value(), usage, has_usage);
-      } else if (key == "modelVersion") {
-        error = read_optional_string(field.value(), model, has_model);
-      } else if (key == "responseId") {
-        error = read_optional_string(field.value(), response_id, has_response_id);
-      } else if (key == "error") {
-        error = read_error(field.value(), error_fields);
-        has_error = error == simdjson::SUCCESS;
+          return read_candidate(candidate, sink, outcome);
+        });
       }
-      if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, what, error);
-    }
+      if (key == "promptFeedback") return read_prompt_feedback(field, outcome);
+      if (key == "usageMetadata") return read_usage(field, usage, has_usage);
+      if (key == "modelVersion") return read_optional_string(field, model, has_model);
+      if (key == "responseId") return read_optional_string(field, response_id, has_response_id);
+      if (key == "error") {
+        const simdjson::error_code error = read_error(field, error_fields);
+        has_error = error == simdjson::SUCCESS;
+        return error;
+      }
+      return simdjson::SUCCESS;
+    });
     if (has_error) throw_in_band_error(error_fields, what);
 
     // Every chunk repeats the model and the response id; one META event is enough.
@@ -462,28 +417,19 @@ void append_path_segment(std::string& out, std::string_view segment) {
 // Provider
 // ---------------------------------------------------------------------------------------------
 
-class GeminiProvider {
+class GeminiProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
  public:
-  static const mj_provider_info& info() { return kProviderInfo; }
-
-  explicit GeminiProvider(const mj_instance_config& config)
-      : transport_(sdk::TransportConfig::from(config)) {
-    sdk::reject_all_options(config, "gemini");
-  }
+  using OptionlessHttpProvider::OptionlessHttpProvider;
 
   sdk::Prepared build(const mj_request& request) const {
-    sdk::require_v1_request(request);
+    sdk::require_request_covers_read_fields(request);
     std::string_view model = sdk::view(request.model);
     // The official SDKs accept "models/<id>" too; the path adds that prefix itself.
     if (model.starts_with("models/")) model.remove_prefix(std::string_view("models/").size());
     sdk::require_model_and_messages(request, model, "gemini");
+    sdk::require_known_response_format(request);
     const bool json_object = request.response_format == MJ_FORMAT_JSON_OBJECT;
     const bool json_schema = request.response_format == MJ_FORMAT_JSON_SCHEMA;
-    if (request.response_format != MJ_FORMAT_TEXT && !json_object && !json_schema) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONFIGURATION,
-          fmt::format("unknown response format {}", request.response_format));
-    }
     if (json_object || json_schema) require_json_capability(model, json_schema);
     // Rewritten before anything else is built: a schema responseSchema cannot express is
     // refused without a request.
@@ -561,8 +507,7 @@ class GeminiProvider {
   }
 
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<sdk::HttpCall>(
-        transport_, params, std::make_unique<GenerateContentDecoder>(parsers_.acquire()));
+    return open_call(params, std::make_unique<GenerateContentDecoder>(lease_parser()));
   }
 
  private:
@@ -579,10 +524,6 @@ class GeminiProvider {
                       model, json_schema ? "JSON-schema structured output" : "JSON mode"));
     }
   }
-
- private:
-  sdk::HttpTransport transport_;
-  sdk::ParserPool parsers_;
 };
 
 }  // namespace majordomo::gemini

@@ -24,6 +24,7 @@ namespace majordomo::openai {
 namespace {
 
 namespace sdk = majordomo::sdk;
+using sdk::model_entry;
 
 // How messages name the provider; the catalog id names it in configuration errors.
 constexpr std::string_view kDisplayName = "OpenAI";
@@ -37,14 +38,7 @@ constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // Prompt caching is automatic. The GPT-6 generation bills cache writes; older models bill none,
 // so their write price is "not priced" and the host bills such tokens, never reported, as input.
-constexpr double kNotPriced = -1.0;
-
-constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input,
-                                    double output, double cached_input, double cache_write,
-                                    int64_t max_output_tokens) {
-  return mj_model_info{sizeof(mj_model_info), capabilities, sdk::to_mj(id), input, output,
-                       cached_input, cache_write, max_output_tokens};
-}
+using sdk::kNotPriced;
 
 // USD per 1M tokens, standard tier, prompts up to 272K input tokens (longer prompts bill input
 // and cache at 2x and output at 1.5x: not modelled, so they are under-priced). Read 2026-11

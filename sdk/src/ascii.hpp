@@ -1,4 +1,4 @@
-// ASCII case-insensitive helpers private to the SDK sources (HTTP header names and media types).
+// ASCII helpers private to the SDK sources: case-insensitive compare and blank trimming (HTTP header names, values, media types).
 #pragma once
 
 #include <cstddef>
@@ -19,15 +19,17 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+constexpr std::string_view trim_blanks(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 // True when a Content-Type value names `type` ("application/json; charset=utf-8" names
 // "application/json"): parameters and surrounding blanks are ignored, case is not significant.
 constexpr bool media_type_is(std::string_view content_type, std::string_view type) noexcept {
-  content_type = content_type.substr(0, content_type.find(';'));
-  while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t'))
-    content_type.remove_prefix(1);
-  while (!content_type.empty() && (content_type.back() == ' ' || content_type.back() == '\t'))
-    content_type.remove_suffix(1);
-  return iequals(content_type, type);
+  return iequals(trim_blanks(content_type.substr(0, content_type.find(';'))), type);
 }
 
 }  // namespace detail_ascii

@@ -2,6 +2,7 @@
 #include <majordomo/sdk/chat_completions.hpp>
 #include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/schema_dialects.hpp>
@@ -19,9 +20,6 @@ inline namespace v1 {
 namespace {
 
 namespace ondemand = simdjson::ondemand;
-
-static_assert(SseDecoder::kPadding >= simdjson::SIMDJSON_PADDING,
-              "SSE data and bodies must carry enough padding to be parsed in place");
 
 bool is_json_whitespace(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -58,58 +56,37 @@ struct ChoiceFields {
 // `message_key` is "message" in a body and "delta" in a stream chunk; both carry the same fields.
 simdjson::error_code read_choice(ondemand::value& value, std::string_view message_key,
                                  const ChatCompletionsFlavour& flavour, ChoiceFields& choice) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    if (key == "index") {
-      if (auto error = field.value().get_int64().get(choice.index)) return error;
-    } else if (key == "finish_reason") {
-      if (auto error = read_optional_string(field.value(), choice.finish_reason,
-                                            choice.has_finish_reason)) {
-        return error;
-      }
-    } else if (key == message_key) {
-      ondemand::object message;
-      if (auto error = field.value().get_object().get(message)) return error;
-      for (auto message_member : message) {
-        ondemand::field message_field;
-        if (auto error = std::move(message_member).get(message_field)) return error;
-        const ondemand::raw_json_string message_key_name = message_field.key();
-        simdjson::error_code error = simdjson::SUCCESS;
-        // The texts are strings or null (the wire format's "none here"); a number, object, array
-        // or boolean is a malformed answer, never an empty one.
-        const bool body = message_key == "message";
-        if (message_key_name == "content") {
-          read_answer_text(message_field.value(), choice.content, choice.has_content, flavour.display_name,
-                           body ? "choices[].message.content" : "choices[].delta.content", true);
-          choice.content_null = !choice.has_content;
-        } else if (flavour.refusal && message_key_name == "refusal") {
-          read_answer_text(message_field.value(), choice.refusal, choice.has_refusal, flavour.display_name,
-                           body ? "choices[].message.refusal" : "choices[].delta.refusal", true);
-        } else if (flavour.reasoning_content && message_key_name == "reasoning_content") {
-          read_answer_text(message_field.value(), choice.reasoning, choice.has_reasoning, flavour.display_name,
-                           body ? "choices[].message.reasoning_content" : "choices[].delta.reasoning_content",
-                           true);
-          choice.reasoning_present = choice.has_reasoning;
-        } else if (message_key_name == "reasoning_content") {
-          ondemand::json_type type{};
-          if ((error = message_field.value().type().get(type)) == simdjson::SUCCESS) {
-            choice.reasoning_present = type != ondemand::json_type::null;
-          }
-        } else if (message_key_name == "tool_calls" || message_key_name == "function_call") {
-          ondemand::json_type type{};
-          if ((error = message_field.value().type().get(type)) == simdjson::SUCCESS) {
-            choice.has_tool_calls = choice.has_tool_calls || type != ondemand::json_type::null;
-          }
-        }
-        if (error != simdjson::SUCCESS) return error;
-      }
+  const bool body = message_key == "message";
+  const std::string_view provider = flavour.display_name;
+  // The texts are strings or null (the wire format's "none here"); a number, object, array or
+  // boolean is a malformed answer, never an empty one.
+  const auto read_message = [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+    if (key == "content") {
+      read_answer_text(field, choice.content, choice.has_content, provider,
+                       body ? "choices[].message.content" : "choices[].delta.content", true);
+      choice.content_null = !choice.has_content;
+    } else if (flavour.refusal && key == "refusal") {
+      read_answer_text(field, choice.refusal, choice.has_refusal, provider,
+                       body ? "choices[].message.refusal" : "choices[].delta.refusal", true);
+    } else if (flavour.reasoning_content && key == "reasoning_content") {
+      read_answer_text(field, choice.reasoning, choice.has_reasoning, provider,
+                       body ? "choices[].message.reasoning_content" : "choices[].delta.reasoning_content", true);
+      choice.reasoning_present = choice.has_reasoning;
+    } else if (key == "reasoning_content") {
+      return read_non_null(field, choice.reasoning_present);
+    } else if (key == "tool_calls" || key == "function_call") {
+      bool non_null = false;
+      if (auto error = read_non_null(field, non_null)) return error;
+      choice.has_tool_calls = choice.has_tool_calls || non_null;
     }
-  }
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  };
+  return for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+    if (key == "index") return field.get_int64().get(choice.index);
+    if (key == "finish_reason") return read_optional_string(field, choice.finish_reason, choice.has_finish_reason);
+    if (key == message_key) return for_each_field(field, read_message);
+    return simdjson::SUCCESS;
+  });
 }
 
 int32_t normalise_finish_reason(std::string_view reason,
@@ -236,39 +213,31 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
                                    std::string_view what, std::string_view where) const {
     const std::string_view provider = flavour_.display_name;
     CompletionFields fields;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, what, error);
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
+    read_root_fields(root, provider, what,
+        [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
       if (key == "model") {
         bool present = false;
-        if (want_model) error = read_optional_string(field.value(), fields.model, present);
-      } else if (key == "choices") {
-        ondemand::array choices;
-        error = field.value().get_array().get(choices);
-        if (error == simdjson::SUCCESS) {
-          for (auto element : choices) {
-            ondemand::value value;
-            if ((error = std::move(element).get(value))) break;
-            ChoiceFields choice;
-            if ((error = read_choice(value, message_key, flavour_, choice))) break;
-            if (choice.index == 0 && !fields.has_answer) {
-              fields.answer = choice;
-              fields.has_answer = true;
-            }
-          }
-        }
-      } else if (key == "usage") {
-        error = read_openai_usage(field.value(), usage_names_, fields.usage, fields.has_usage, provider);
-      } else if (key == "error") {
-        OpenAIErrorFields error_fields;
-        if ((error = read_openai_error(field.value(), error_fields)) == simdjson::SUCCESS) {
-          throw_openai_in_band_error(error_fields, provider, where, flavour_.error_type_before_code);
-        }
+        return want_model ? read_optional_string(field, fields.model, present) : simdjson::SUCCESS;
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json(provider, what, error);
-    }
+      if (key == "choices") {
+        return for_each_element(field, [&](ondemand::value& value) {
+          ChoiceFields choice;
+          if (auto error = read_choice(value, message_key, flavour_, choice)) return error;
+          if (choice.index == 0 && !fields.has_answer) {
+            fields.answer = choice;
+            fields.has_answer = true;
+          }
+          return simdjson::SUCCESS;
+        });
+      }
+      if (key == "usage") return read_openai_usage(field, usage_names_, fields.usage, fields.has_usage, provider);
+      if (key == "error") {
+        OpenAIErrorFields error_fields;
+        if (auto error = read_openai_error(field, error_fields)) return error;
+        throw_openai_in_band_error(error_fields, provider, where, flavour_.error_type_before_code);
+      }
+      return simdjson::SUCCESS;
+    });
     return fields;
   }
 
@@ -306,8 +275,7 @@ Prepared build_chat_completions_request(const mj_request& request,
     case MJ_FORMAT_JSON_OBJECT: break;
     case MJ_FORMAT_JSON_SCHEMA: required_schema(request); break;
     default:
-      throw ProviderError(MJ_ERR_CONFIGURATION,
-                          fmt::format("unknown response format {}", request.response_format));
+      throw_unknown_response_format(request.response_format);
   }
   const bool prompted_json = !flavour.native_json_schema && request.response_format != MJ_FORMAT_TEXT;
 
@@ -404,23 +372,7 @@ simdjson::error_code read_openai_error(ondemand::value& value, OpenAIErrorFields
     fields.has_message = true;
     return value.get_string().get(fields.message);
   }
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "message") {
-      error = read_optional_string(field.value(), fields.message, fields.has_message);
-    } else if (key == "type") {
-      error = read_optional_string(field.value(), fields.type, fields.has_type);
-    } else if (key == "code") {
-      error = read_optional_string(field.value(), fields.code, fields.has_code);
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+  return read_error_object(value, fields);
 }
 
 int32_t openai_error_kind_for_tags(std::string_view type, std::string_view code) noexcept {
@@ -433,11 +385,8 @@ int32_t openai_error_kind_for_tags(std::string_view type, std::string_view code)
 
 void throw_openai_in_band_error(const OpenAIErrorFields& fields, std::string_view provider,
                                 std::string_view where, bool type_first) {
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
   throw ProviderError(openai_error_kind_for_tags(fields.type, fields.code),
-                      fmt::format("{} {} error: {}", provider, where, message), 200,
+                      fmt::format("{} {} error: {}", provider, where, fields.message_or_placeholder()), 200,
                       std::string(fields.provider_type(type_first)));
 }
 
@@ -455,14 +404,12 @@ void throw_openai_error_status(const HttpExchange& exchange, std::string_view bo
   bool parsed = false;
   ondemand::object root;
   if (error_body.open_object(parser, root)) {
-    for (auto member : root) {
-      ondemand::field field;
-      if (std::move(member).get(field) != simdjson::SUCCESS) break;
-      if (field.key() == "error") {
-        parsed = read_openai_error(field.value(), fields) == simdjson::SUCCESS && fields.has_message;
-        break;
-      }
-    }
+    bool seen = false;  // the first error object decides
+    (void)for_each_field(root, [&](ondemand::raw_json_string key, ondemand::value& field) {
+      if (key != "error" || seen) return;
+      seen = true;
+      parsed = read_openai_error(field, fields) == simdjson::SUCCESS && fields.has_message;
+    });
   }
 
   std::string message = error_status_message(
@@ -480,44 +427,38 @@ simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldN
 
 simdjson::error_code read_openai_usage(ondemand::value& value, const UsageFieldNames& names,
                                        mj_usage& usage, bool& present, std::string_view provider) {
-  ondemand::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type != ondemand::json_type::object) return simdjson::SUCCESS;  // "usage": null
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  present = true;
-  usage = mj_usage{};
+  mj_usage counts{};  // replaces `usage` whole when the value is an object
   int64_t cached_override = -1;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    if (key == names.input) {
-      usage.input_tokens = token_count_or_zero(field.value(), provider, names.input);
-    } else if (key == names.output) {
-      usage.output_tokens = token_count_or_zero(field.value(), provider, names.output);
-    } else if (!names.cached_override.empty() && key == names.cached_override) {
-      read_token_count(field.value(), cached_override, provider, names.cached_override);
-    } else if (key == names.input_details || key == names.output_details) {
-      const bool input_side = key == names.input_details;
-      ondemand::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
-      for (auto detail_member : details) {
-        ondemand::field detail;
-        if (auto error = std::move(detail_member).get(detail)) return error;
-        const ondemand::raw_json_string detail_key = detail.key();
-        if (input_side && detail_key == "cached_tokens") {
-          usage.cached_tokens = token_count_or_zero(detail.value(), provider, "cached_tokens");
-        } else if (input_side && detail_key == "cache_write_tokens") {
-          usage.cache_write_tokens = token_count_or_zero(detail.value(), provider, "cache_write_tokens");
-        } else if (!input_side && detail_key == "reasoning_tokens") {
-          usage.reasoning_tokens = token_count_or_zero(detail.value(), provider, "reasoning_tokens");
-        }
+  const auto read_details = [&](ondemand::value& details, bool input_side) {
+    return for_each_field_if_object(details, [&](ondemand::raw_json_string key, ondemand::value& detail) {
+      if (input_side && key == "cached_tokens") {
+        counts.cached_tokens = token_count_or_zero(detail, provider, "cached_tokens");
+      } else if (input_side && key == "cache_write_tokens") {
+        counts.cache_write_tokens = token_count_or_zero(detail, provider, "cache_write_tokens");
+      } else if (!input_side && key == "reasoning_tokens") {
+        counts.reasoning_tokens = token_count_or_zero(detail, provider, "reasoning_tokens");
       }
+    });
+  };
+  bool object = false;
+  const simdjson::error_code error = for_each_field_if_object(value, object,
+      [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == names.input) {
+      counts.input_tokens = token_count_or_zero(field, provider, names.input);
+    } else if (key == names.output) {
+      counts.output_tokens = token_count_or_zero(field, provider, names.output);
+    } else if (!names.cached_override.empty() && key == names.cached_override) {
+      read_token_count(field, cached_override, provider, names.cached_override);
+    } else if (key == names.input_details || key == names.output_details) {
+      return read_details(field, key == names.input_details);
     }
-  }
-  if (cached_override >= 0) usage.cached_tokens = cached_override;
-  return simdjson::SUCCESS;
+    return simdjson::SUCCESS;
+  });
+  if (!object) return error;  // "usage": null
+  present = true;
+  if (cached_override >= 0) counts.cached_tokens = cached_override;
+  usage = counts;
+  return error;
 }
 
 }  // namespace v1

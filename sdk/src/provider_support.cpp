@@ -99,12 +99,16 @@ void reject_all_options(const mj_instance_config& config, std::string_view provi
                                   view(config.options[0].name), provider_id));
 }
 
-void require_v1_request(const mj_request& request) {
+void require_request_covers_read_fields(const mj_request& request) {
   // The v1 size, never this build's sizeof: a request from a host built before mj_request grew
   // is still a whole v1 request (the export glue zeroes the fields it lacks).
   if (request.struct_size < MJ_REQUEST_V1_SIZE) {
     throw ProviderError(MJ_ERR_CONFIGURATION, "mj_request is smaller than the ABI v1 layout");
   }
+}
+
+void throw_unknown_response_format(int32_t response_format) {
+  throw ProviderError(MJ_ERR_CONFIGURATION, fmt::format("unknown response format {}", response_format));
 }
 
 void require_model_and_messages(const mj_request& request, std::string_view model,

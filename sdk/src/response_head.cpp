@@ -15,20 +15,15 @@ inline namespace v1 {
 namespace detail_http {
 
 using detail_ascii::iequals;
+using detail_ascii::trim_blanks;
 
 namespace {
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // True when the comma-separated list `value` holds `token` (case-insensitively).
 bool has_token(std::string_view value, std::string_view token) noexcept {
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (iequals(trim_blanks(value.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -90,7 +85,7 @@ HeadFacts parse_head(std::string_view head, std::vector<ResponseHeader>& headers
     if (colon == line.size()) protocol_error(target, "header line without a colon");
     if (colon == 0 || line[colon] != ':') protocol_error(target, "invalid character in a header name");
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view value = trim_blanks(line.substr(colon + 1));
     if (headers.size() == kMaxHeaderFields) protocol_error(target, "too many header fields");
     headers.push_back({name, value});
     // The three names that drive framing and pooling; a first-letter test skips the rest cheaply.
@@ -114,7 +109,7 @@ HeadFacts parse_head(std::string_view head, std::vector<ResponseHeader>& headers
           has_encoding = true;
           // Chunked only when it is the last coding; any other coding ends at close (RFC 9112 6.3).
           const std::size_t comma = value.rfind(',');
-          chunked = iequals(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
+          chunked = iequals(trim_blanks(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
         }
         break;
       default:

@@ -2,6 +2,7 @@
 #include <majordomo/sdk/chat_completions.hpp>
 #include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/provider_support.hpp>
@@ -43,7 +44,7 @@ struct TextTargets {
   EventSink* reasoning = nullptr;
 };
 
-simdjson::error_code read_null_or_error(ondemand::value value, OpenAIErrorFields& fields, bool& present) {
+simdjson::error_code read_null_or_error(ondemand::value& value, OpenAIErrorFields& fields, bool& present) {
   ondemand::json_type type;
   if (auto error = value.type().get(type)) return error;
   if (type != ondemand::json_type::object && type != ondemand::json_type::string) return simdjson::SUCCESS;
@@ -53,27 +54,21 @@ simdjson::error_code read_null_or_error(ondemand::value value, OpenAIErrorFields
 
 // One content part of a message item (output_text, refusal) or a reasoning item's summary or
 // content part (summary_text, reasoning_text).
-simdjson::error_code read_part(ondemand::value value, ResponseSummary& summary, const TextTargets& to) {
-  ondemand::object part;
-  if (auto error = value.get_object().get(part)) return error;
+simdjson::error_code read_part(ondemand::value& value, ResponseSummary& summary, const TextTargets& to) {
   std::string_view type, text, refusal;
   bool has_type = false, has_text = false, has_refusal = false, text_null = false;
-  for (auto member : part) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "type") {
-      error = read_optional_string(field.value(), type, has_type);
-    } else if (key == "text") {
+  const simdjson::error_code error = for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "type") return read_optional_string(field, type, has_type);
+    if (key == "text") {
       // A string, or null (checked below, once the part's type is known); nothing else.
-      read_answer_text(field.value(), text, has_text, summary.provider, "output[].content[].text", true);
+      read_answer_text(field, text, has_text, summary.provider, "output[].content[].text", true);
       text_null = !has_text;
     } else if (key == "refusal") {
-      read_answer_text(field.value(), refusal, has_refusal, summary.provider, "output[].content[].refusal", true);
+      read_answer_text(field, refusal, has_refusal, summary.provider, "output[].content[].refusal", true);
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
+    return simdjson::SUCCESS;
+  });
+  if (error != simdjson::SUCCESS) return error;
   if (type == "output_text") {
     if (text_null) {
       throw ProviderError(MJ_ERR_PARSE, fmt::format("{} output[].content[].text of an output_text part is null: the "
@@ -89,81 +84,47 @@ simdjson::error_code read_part(ondemand::value value, ResponseSummary& summary, 
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_parts(ondemand::value value, ResponseSummary& summary, const TextTargets& to) {
-  ondemand::array parts;
-  if (value.get_array().get(parts) != simdjson::SUCCESS) return simdjson::SUCCESS;  // null
-  for (auto element : parts) {
-    ondemand::value part;
-    if (auto error = std::move(element).get(part)) return error;
-    if (auto error = read_part(part, summary, to)) return error;
-  }
-  return simdjson::SUCCESS;
-}
-
 // One `output[]` item. Any item's `content` and `summary` parts are read whatever its type comes
 // before or after them: only message and reasoning items carry such parts.
-simdjson::error_code read_item(ondemand::value value, ResponseSummary& summary, const TextTargets& to) {
-  ondemand::object item;
-  if (auto error = value.get_object().get(item)) return error;
-  for (auto member : item) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
+simdjson::error_code read_item(ondemand::value& value, ResponseSummary& summary, const TextTargets& to) {
+  return for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
     if (key == "type") {
       std::string_view type;
       bool present = false;
-      error = read_optional_string(field.value(), type, present);
+      const simdjson::error_code error = read_optional_string(field, type, present);
       if (type == "function_call") summary.function_call = true;
-    } else if (key == "content" || key == "summary") {
-      error = read_parts(field.value(), summary, to);
+      return error;
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+    if (key == "content" || key == "summary") {
+      return for_each_element_if_array(field, [&](ondemand::value& part) { return read_part(part, summary, to); });
+    }
+    return simdjson::SUCCESS;
+  });
 }
 
 simdjson::error_code read_response(ondemand::object& response, ResponseSummary& summary,
                                    const TextTargets& to) {
-  for (auto member : response) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "status") {
-      error = read_optional_string(field.value(), summary.status, summary.has_status);
-    } else if (key == "model") {
+  return for_each_field(response, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+    if (key == "status") return read_optional_string(field, summary.status, summary.has_status);
+    if (key == "model") {
       bool present = false;
-      error = read_optional_string(field.value(), summary.model, present);
-    } else if (key == "error") {
-      error = read_null_or_error(field.value(), summary.error, summary.has_error);
-    } else if (key == "incomplete_details") {
-      ondemand::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;  // null
-      for (auto detail_member : details) {
-        ondemand::field detail;
-        if ((error = std::move(detail_member).get(detail))) break;
-        if (detail.key() == "reason") {
-          error = read_optional_string(detail.value(), summary.incomplete_reason,
-                                       summary.has_incomplete_reason);
-          if (error) break;
-        }
-      }
-    } else if (key == "output") {
-      ondemand::array items;
-      if (field.value().get_array().get(items) != simdjson::SUCCESS) continue;  // null
-      for (auto element : items) {
-        ondemand::value item;
-        if ((error = std::move(element).get(item))) break;
-        if ((error = read_item(item, summary, to))) break;
-      }
-    } else if (key == "usage") {
-      error = read_openai_usage(field.value(), kResponsesUsageFields, summary.usage, summary.has_usage,
-                                summary.provider);
+      return read_optional_string(field, summary.model, present);
     }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+    if (key == "error") return read_null_or_error(field, summary.error, summary.has_error);
+    if (key == "incomplete_details") {
+      return for_each_field_if_object(field, [&](ondemand::raw_json_string detail_key, ondemand::value& detail) {
+        if (detail_key != "reason") return simdjson::SUCCESS;
+        return read_optional_string(detail, summary.incomplete_reason, summary.has_incomplete_reason);
+      });
+    }
+    if (key == "output") {
+      return for_each_element_if_array(field, [&](ondemand::value& item) { return read_item(item, summary, to); });
+    }
+    if (key == "usage") {
+      return read_openai_usage(field, kResponsesUsageFields, summary.usage, summary.has_usage, summary.provider);
+    }
+    return simdjson::SUCCESS;
+  });
 }
 
 // An error the service reports with HTTP 200: `status: failed` or an `error` event.
@@ -173,10 +134,8 @@ simdjson::error_code read_response(ondemand::object& response, ResponseSummary& 
   // invalid_prompt (the prompt was refused, e.g. by a safety check) is not fixed by a retry.
   const int32_t kind = tag == "invalid_prompt" ? MJ_ERR_BAD_REQUEST
                                                : openai_error_kind_for_tags(fields.type, fields.code);
-  const std::string_view message = fields.has_message && !fields.message.empty()
-                                       ? fields.message
-                                       : std::string_view{"(no message)"};
-  throw ProviderError(kind, fmt::format("{} {}: {}", provider, where, message), 200, std::string(tag));
+  throw ProviderError(kind, fmt::format("{} {}: {}", provider, where, fields.message_or_placeholder()), 200,
+                      std::string(tag));
 }
 
 // The end of a Response: its stop reason and usage, or the typed error of a failed one.
@@ -255,51 +214,46 @@ class ResponsesDecoder final : public ResponseDecoder {
     summary.provider = provider;
     OpenAIErrorFields error_fields;
     bool has_error = false;
-    for (auto member : root) {
-      ondemand::field field;
-      if (auto error = std::move(member).get(field)) throw_invalid_json(provider, "stream event", error);
-      const ondemand::raw_json_string key = field.key();
-      simdjson::error_code error = simdjson::SUCCESS;
+    read_root_fields(root, provider, "stream event",
+        [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
       if (key == "type") {
-        if (type.empty()) {
-          bool present = false;
-          error = read_optional_string(field.value(), type, present);
-        }
-      } else if (key == "delta") {
+        bool present = false;
+        return type.empty() ? read_optional_string(field, type, present) : simdjson::SUCCESS;
+      }
+      if (key == "delta") {
         std::string_view delta;
         bool present = false;
         if (is_text_delta(type)) {
-          read_answer_text(field.value(), delta, present, provider, "delta", false);
-        } else {
-          error = read_optional_string(field.value(), delta, present);
+          read_answer_text(field, delta, present, provider, "delta", false);
+        } else if (auto error = read_optional_string(field, delta, present)) {
+          return error;
         }
-        if (error == simdjson::SUCCESS && !delta.empty()) on_delta(type, delta, sink);
-      } else if (key == "response") {
-        ondemand::object response;
-        error = field.value().get_object().get(response);
-        if (error == simdjson::SUCCESS) {
-          // The terminal event repeats the whole output; it is the answer only when no delta
-          // brought it (a server that sends no deltas).
-          const TextTargets to{is_terminal(type) && !text_seen_ ? &sink : nullptr,
-                               is_terminal(type) && !reasoning_seen_ ? &sink : nullptr};
-          error = read_response(response, summary, to);
-        }
-      } else if (key == "item") {
-        error = read_item(field.value(), summary, TextTargets{});
-      } else if (type == "error") {
-        // Both shapes of the `error` event: flat {code, message, param} and nested {error:{…}}.
-        if (key == "error") {
-          error = read_null_or_error(field.value(), error_fields, has_error);
-        } else if (key == "message") {
-          error = read_optional_string(field.value(), error_fields.message, error_fields.has_message);
-          has_error = true;
-        } else if (key == "code") {
-          error = read_optional_string(field.value(), error_fields.code, error_fields.has_code);
-          has_error = true;
-        }
+        if (!delta.empty()) on_delta(type, delta, sink);
+        return simdjson::SUCCESS;
       }
-      if (error != simdjson::SUCCESS) throw_invalid_json(provider, "stream event", error);
-    }
+      if (key == "response") {
+        ondemand::object response;
+        if (auto error = field.get_object().get(response)) return error;
+        // The terminal event repeats the whole output; it is the answer only when no delta
+        // brought it (a server that sends no deltas).
+        const TextTargets to{is_terminal(type) && !text_seen_ ? &sink : nullptr,
+                             is_terminal(type) && !reasoning_seen_ ? &sink : nullptr};
+        return read_response(response, summary, to);
+      }
+      if (key == "item") return read_item(field, summary, TextTargets{});
+      if (type != "error") return simdjson::SUCCESS;
+      // Both shapes of the `error` event: flat {code, message, param} and nested {error:{…}}.
+      if (key == "error") return read_null_or_error(field, error_fields, has_error);
+      if (key == "message") {
+        has_error = true;
+        return read_optional_string(field, error_fields.message, error_fields.has_message);
+      }
+      if (key == "code") {
+        has_error = true;
+        return read_optional_string(field, error_fields.code, error_fields.has_code);
+      }
+      return simdjson::SUCCESS;
+    });
 
     if (summary.function_call) function_call_ = true;
     if (!model_seen_ && !summary.model.empty()) {
@@ -405,8 +359,7 @@ Prepared build_responses_request(const mj_request& request, const ResponsesApiFl
       json.raw("}}");
       break;
     default:
-      throw ProviderError(MJ_ERR_CONFIGURATION,
-                          fmt::format("unknown response format {}", request.response_format));
+      throw_unknown_response_format(request.response_format);
   }
   body.push_back('}');
   return prepared;

@@ -13,6 +13,8 @@
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/http_provider.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_read.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
@@ -117,53 +119,31 @@ int32_t error_kind(std::string_view code, int http_status) noexcept {
   return http_status >= 400 ? sdk::error_kind_for_http_status(http_status) : MJ_ERR_SERVER;
 }
 
-// `{"code","message","retry_in_ms"}`. Views point into the parser's string buffer.
-struct AcmeError {
-  std::string_view code;
-  std::string_view message;
+// `{"code","message","retry_in_ms"}`: the SDK's shared error-object shape plus the retry hint.
+// Views point into the parser's string buffer.
+struct AcmeError : sdk::ErrorObjectFields {
   int64_t retry_in_ms = -1;  // -1: no hint
-  bool has_code = false;
-  bool has_message = false;
 };
 
 simdjson::error_code read_error(ondemand::value& value, AcmeError& out) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "code") {
-      error = sdk::read_optional_string(field.value(), out.code, out.has_code);
-    } else if (key == "message") {
-      error = sdk::read_optional_string(field.value(), out.message, out.has_message);
-    } else if (key == "retry_in_ms") {
-      sdk::read_optional_int64(field.value(), out.retry_in_ms);
-    }
-    if (error != simdjson::SUCCESS) return error;
-  }
-  return simdjson::SUCCESS;
+  return sdk::read_error_object(value, out, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "retry_in_ms") sdk::read_optional_int64(field, out.retry_in_ms);
+  });
 }
 
 // `{"in","out","cached_in"}`: `in` counts every prompt token, cached ones included, as mj_usage does.
+// A count that is not a whole number from 0 to 2^53 is refused (MJ_ERR_PARSE), never billed.
 simdjson::error_code read_tokens(ondemand::value& value, mj_usage& usage) {
-  ondemand::object object;
-  if (auto error = value.get_object().get(object)) return error;
   usage = mj_usage{};
-  for (auto member : object) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) return error;
-    const ondemand::raw_json_string key = field.key();
+  return sdk::for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "in") {
-      usage.input_tokens = sdk::int64_or_zero(field.value());
+      usage.input_tokens = sdk::token_count_or_zero(field, kDisplayName, "tokens.in");
     } else if (key == "out") {
-      usage.output_tokens = sdk::int64_or_zero(field.value());
+      usage.output_tokens = sdk::token_count_or_zero(field, kDisplayName, "tokens.out");
     } else if (key == "cached_in") {
-      usage.cached_tokens = sdk::int64_or_zero(field.value());
+      usage.cached_tokens = sdk::token_count_or_zero(field, kDisplayName, "tokens.cached_in");
     }
-  }
-  return simdjson::SUCCESS;
+  });
 }
 
 // The fields of a JSON answer and of the stream's start and finish events (each has a subset).
@@ -177,26 +157,21 @@ struct AnswerFields {
 
 AnswerFields read_answer(ondemand::object& root, std::string_view what) {
   AnswerFields out;
-  for (auto member : root) {
-    ondemand::field field;
-    if (auto error = std::move(member).get(field)) sdk::throw_invalid_json(kDisplayName, what, error);
-    const ondemand::raw_json_string key = field.key();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "model") {
-      error = sdk::read_optional_string(field.value(), out.model, out.has_model);
-    } else if (key == "text") {
-      error = sdk::read_optional_string(field.value(), out.text, out.has_text);
-    } else if (key == "end") {
-      error = sdk::read_optional_string(field.value(), out.end, out.has_end);
-    } else if (key == "tokens") {
+  // One pass over the object: each known key to its reader; any error is MJ_ERR_PARSE naming `what`.
+  sdk::read_root_fields(root, kDisplayName, what, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "model") return sdk::read_optional_string(field, out.model, out.has_model);
+    if (key == "text") return sdk::read_optional_string(field, out.text, out.has_text);
+    if (key == "end") return sdk::read_optional_string(field, out.end, out.has_end);
+    if (key == "tokens") {
       out.has_usage = true;
-      error = read_tokens(field.value(), out.usage);
-    } else if (key == "error") {
-      out.has_error = true;
-      error = read_error(field.value(), out.error);
+      return read_tokens(field, out.usage);
     }
-    if (error != simdjson::SUCCESS) sdk::throw_invalid_json(kDisplayName, what, error);
-  }
+    if (key == "error") {
+      out.has_error = true;
+      return read_error(field, out.error);
+    }
+    return simdjson::SUCCESS;
+  });
   return out;
 }
 
@@ -292,14 +267,12 @@ class AnswersDecoder final : public sdk::ResponseDecoder {
 // 6. The provider: options, request bodies, calls
 // ---------------------------------------------------------------------------------------------
 
-class AcmeProvider {
+// The SDK's base holds the transport (thread-safe, pools connections per origin) and the simdjson
+// parsers (one per call in flight, reused), and answers info(). Acme takes no provider options:
+// `--option anything=…` is a configuration error naming them.
+class AcmeProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
  public:
-  static const mj_provider_info& info() { return kProviderInfo; }
-
-  // Acme takes no provider options: `--option anything=…` is a configuration error naming them.
-  explicit AcmeProvider(const mj_instance_config& config) : transport_(sdk::TransportConfig::from(config)) {
-    sdk::reject_all_options(config, kProviderId);
-  }
+  using OptionlessHttpProvider::OptionlessHttpProvider;
 
   // Path and body only (no I/O): the host decides the URL, the key's header and every other one.
   sdk::Prepared build(const mj_request& request) const {
@@ -337,8 +310,7 @@ class AcmeProvider {
 
   // Sends at once; HttpCall then decodes lazily, and honours the proxy the host resolved.
   std::unique_ptr<sdk::Call> open(const mj_call_params& params) {
-    return std::make_unique<sdk::HttpCall>(transport_, params,
-                                           std::make_unique<AnswersDecoder>(parsers_.acquire()));
+    return open_call(params, std::make_unique<AnswersDecoder>(lease_parser()));
   }
 
  private:
@@ -361,13 +333,9 @@ class AcmeProvider {
                                                          " cannot hold answers to a JSON schema; ask for a "
                                                          "JSON object instead");
       default:
-        throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                                 "unknown response format " + std::to_string(request.response_format));
+        sdk::throw_unknown_response_format(request.response_format);
     }
   }
-
-  sdk::HttpTransport transport_;  // thread-safe, pools connections per origin
-  sdk::ParserPool parsers_;       // one simdjson parser per call in flight, reused
 };
 
 }  // namespace

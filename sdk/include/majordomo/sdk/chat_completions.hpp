@@ -6,6 +6,7 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/http.hpp>
+#include <majordomo/sdk/json_fields.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 #include <majordomo/sdk/parser_pool.hpp>
 #include <majordomo/sdk/plugin.hpp>
@@ -80,13 +81,8 @@ void append_strict_json_schema_members(JsonWriter& json, const mj_request& reque
 
 // `{"error":{"message","type","param","code"}}`, or a bare string message as some servers send.
 // Views point into the parser's string buffer.
-struct OpenAIErrorFields {
-  std::string_view message;
-  std::string_view type;
-  std::string_view code;
-  bool has_message = false;
-  bool has_type = false;
-  bool has_code = false;
+// (0.4: the shared ErrorObjectFields shape, whose message, type and code are these fields.)
+struct OpenAIErrorFields : ErrorObjectFields {
 
   // The most specific tag: `code` first, unless `type_first` (see ChatCompletionsFlavour).
   std::string_view provider_type(bool type_first = false) const noexcept;

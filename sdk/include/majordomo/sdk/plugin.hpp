@@ -117,6 +117,14 @@ bool widen(const T* from, std::size_t v1_size, T& to) noexcept {
                                                 " bytes): the host is not a majordomo host of ABI 1");
 }
 
+// The host's struct in this header's layout, or the configuration error of one missing its v1 prefix.
+template <typename T>
+T widened_from_host(const T* from, std::size_t v1_size, const char* name) {
+  T to;
+  if (!widen(from, v1_size, to)) throw_host_struct_too_small(name, v1_size);
+  return to;
+}
+
 // Writes "<prefix><what>" into the host's failure buffer, cut to fit, when the host gave one.
 inline void write_entry_failure(mj_plugin_answer& answer, std::string_view prefix, std::string_view what) noexcept {
   if (!MJ_HAS_FIELD(&answer, mj_plugin_answer, failure_capacity) || answer.failure == nullptr ||
@@ -156,9 +164,7 @@ template <class Provider>
 struct Exporter {
   static mj_status* instance_create(const mj_instance_config* config, mj_instance** out) noexcept {
     return detail::guarded("the plugin's constructor", [&] {
-      mj_instance_config local;
-      if (!detail::widen(config, MJ_INSTANCE_CONFIG_V1_SIZE, local))
-        detail::throw_host_struct_too_small("mj_instance_config", MJ_INSTANCE_CONFIG_V1_SIZE);
+      const mj_instance_config local = detail::widened_from_host(config, MJ_INSTANCE_CONFIG_V1_SIZE, "mj_instance_config");
       *out = reinterpret_cast<mj_instance*>(new Provider(local));
     });
   }
@@ -174,9 +180,7 @@ struct Exporter {
   static mj_status* request_build(mj_instance* instance, const mj_request* request,
                                   mj_prepared** out) noexcept {
     return detail::guarded("build()", [&] {
-      mj_request local;
-      if (!detail::widen(request, MJ_REQUEST_V1_SIZE, local))
-        detail::throw_host_struct_too_small("mj_request", MJ_REQUEST_V1_SIZE);
+      const mj_request local = detail::widened_from_host(request, MJ_REQUEST_V1_SIZE, "mj_request");
       auto box = std::make_unique<detail::PreparedBox>();
       box->owned = reinterpret_cast<Provider*>(instance)->build(local);
       box->struct_size = sizeof(mj_prepared);
@@ -195,9 +199,7 @@ struct Exporter {
   static mj_status* call_open(mj_instance* instance, const mj_call_params* params,
                               mj_call** out) noexcept {
     return detail::guarded("open()", [&] {
-      mj_call_params local;
-      if (!detail::widen(params, MJ_CALL_PARAMS_V1_SIZE, local))
-        detail::throw_host_struct_too_small("mj_call_params", MJ_CALL_PARAMS_V1_SIZE);
+      const mj_call_params local = detail::widened_from_host(params, MJ_CALL_PARAMS_V1_SIZE, "mj_call_params");
       std::unique_ptr<Call> call = reinterpret_cast<Provider*>(instance)->open(local);
       *out = reinterpret_cast<mj_call*>(call.release());
     });

@@ -7,6 +7,7 @@
 #include <majordomo/sdk/str.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,6 +25,17 @@ inline std::size_t estimated_body_size(const mj_request& request, std::size_t ov
   return size + size / 8;
 }
 
+// A price the provider does not publish (cached input, cache writes); the host bills such tokens
+// as input. (0.4)
+inline constexpr double kNotPriced = -1.0;
+
+// One row of a catalog; prices in USD per million tokens. (0.4)
+constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, double input, double output,
+                                    double cached_input, double cache_write, int64_t max_output_tokens) noexcept {
+  return mj_model_info{sizeof(mj_model_info), capabilities, to_mj(id), input, output, cached_input, cache_write,
+                       max_output_tokens};
+}
+
 // The catalog entry for `id`, or null when the model is not listed.
 inline const mj_model_info* find_model(std::span<const mj_model_info> models,
                                        std::string_view id) noexcept {
@@ -37,8 +49,27 @@ inline const mj_model_info* find_model(std::span<const mj_model_info> models,
 // "unknown option 'x' for provider <provider_id>; known options: (none)".
 void reject_all_options(const mj_instance_config& config, std::string_view provider_id);
 
-// Throws MJ_ERR_CONFIGURATION when the caller's mj_request is smaller than MJ_REQUEST_V1_SIZE.
-void require_v1_request(const mj_request& request);
+// Throws MJ_ERR_CONFIGURATION when the request's struct_size does not reach the end of the
+// fields this SDK reads (MJ_REQUEST_V1_SIZE: the v1 layout, never this build's sizeof). (0.4)
+void require_request_covers_read_fields(const mj_request& request);
+
+// The 0.3 name, which read as if it checked for a version-1 request.
+[[deprecated("renamed require_request_covers_read_fields")]] inline void require_v1_request(
+    const mj_request& request) {
+  require_request_covers_read_fields(request);
+}
+
+// Throws MJ_ERR_CONFIGURATION "unknown response format <n>": a request whose response_format is
+// none of MJ_FORMAT_TEXT, MJ_FORMAT_JSON_OBJECT and MJ_FORMAT_JSON_SCHEMA. (0.4)
+[[noreturn]] void throw_unknown_response_format(int32_t response_format);
+
+// The same check up front, for a build() that branches on the format later. (0.4)
+inline void require_known_response_format(const mj_request& request) {
+  const int32_t format = request.response_format;
+  if (format != MJ_FORMAT_TEXT && format != MJ_FORMAT_JSON_OBJECT && format != MJ_FORMAT_JSON_SCHEMA) {
+    throw_unknown_response_format(format);
+  }
+}
 
 // Throws MJ_ERR_CONFIGURATION when `model` (as the provider will send it) is empty, or when
 // messages are counted but missing.
@@ -47,7 +78,7 @@ void require_model_and_messages(const mj_request& request, std::string_view mode
 
 // build()'s sanity checks in their usual order; returns the request's model.
 inline std::string_view validated_model(const mj_request& request, std::string_view provider_id) {
-  require_v1_request(request);
+  require_request_covers_read_fields(request);
   const std::string_view model = view(request.model);
   require_model_and_messages(request, model, provider_id);
   return model;
