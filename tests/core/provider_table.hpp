@@ -12,6 +12,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -249,19 +250,43 @@ inline fake::ScriptedResponse json_body(std::string body, int status = 200) {
   return scripted("application/json", std::move(body), status);
 }
 
-// What a split stream must still decode to; unset fields are not checked.
-struct SplitExpectation {
-  std::string text;
-  std::string reasoning;
-  std::optional<int64_t> input, output, cached, reasoning_tokens;
+// What an answer must hold; unset fields are not checked.
+struct ExpectedAnswer {
+  std::string text{};
+  std::string reasoning{};
+  std::optional<int64_t> input{}, output{}, cached{}, reasoning_tokens{};
   StopReason stop = StopReason::end_turn;
-  std::string model;
+  std::string raw_stop{};
+  std::string model{};
 };
 
-// Serves `body` cut into writes at every offset (and `gap` bytes later, when gap > 0) and checks
-// each stream decodes to the same answer.
+inline bool holds(const Response& answer, const ExpectedAnswer& expected) {
+  const auto unset_or = [](const std::optional<int64_t>& want, int64_t got) { return !want || *want == got; };
+  return answer.content == expected.text && answer.reasoning == expected.reasoning &&
+         unset_or(expected.input, answer.usage.input_tokens) && unset_or(expected.output, answer.usage.output_tokens) &&
+         unset_or(expected.cached, answer.usage.cached_tokens) &&
+         unset_or(expected.reasoning_tokens, answer.usage.reasoning_tokens) && answer.stop_reason == expected.stop &&
+         (expected.raw_stop.empty() || answer.raw_stop_reason == expected.raw_stop) &&
+         (expected.model.empty() || answer.model == expected.model);
+}
+
+// The same comparison field by field, so that a failure names the field.
+inline void check_answer(const Response& answer, const ExpectedAnswer& expected) {
+  CHECK(answer.content == expected.text);
+  CHECK(answer.reasoning == expected.reasoning);
+  if (expected.input) CHECK(answer.usage.input_tokens == *expected.input);
+  if (expected.output) CHECK(answer.usage.output_tokens == *expected.output);
+  if (expected.cached) CHECK(answer.usage.cached_tokens == *expected.cached);
+  if (expected.reasoning_tokens) CHECK(answer.usage.reasoning_tokens == *expected.reasoning_tokens);
+  CHECK(answer.stop_reason == expected.stop);
+  if (!expected.raw_stop.empty()) CHECK(answer.raw_stop_reason == expected.raw_stop);
+  if (!expected.model.empty()) CHECK(answer.model == expected.model);
+}
+
+// Serves `base` cut into writes at every offset of its `size` bytes (and `gap` bytes later, when
+// gap > 0) and checks each stream decodes to the same answer; stops at the first offset that differs.
 inline void check_every_split(ProviderTestEnv& env, LLM& llm, const fake::ScriptedResponse& base, std::size_t size,
-                              std::size_t gap, const SplitExpectation& expected) {
+                              std::size_t gap, const ExpectedAnswer& expected) {
   for (std::size_t offset = 1; offset < size; ++offset) {
     fake::ScriptedResponse response = base;
     response.split_at = {offset};
@@ -271,15 +296,18 @@ inline void check_every_split(ProviderTestEnv& env, LLM& llm, const fake::Script
     const std::string text = drain(stream);
     CAPTURE(offset);
     REQUIRE(text == expected.text);
-    const Response& answer = stream.response();
-    REQUIRE(answer.reasoning == expected.reasoning);
-    if (expected.input) REQUIRE(answer.usage.input_tokens == *expected.input);
-    if (expected.output) REQUIRE(answer.usage.output_tokens == *expected.output);
-    if (expected.cached) REQUIRE(answer.usage.cached_tokens == *expected.cached);
-    if (expected.reasoning_tokens) REQUIRE(answer.usage.reasoning_tokens == *expected.reasoning_tokens);
-    REQUIRE(answer.stop_reason == expected.stop);
-    if (!expected.model.empty()) REQUIRE(answer.model == expected.model);
+    if (!holds(stream.response(), expected)) check_answer(stream.response(), expected);
+    REQUIRE(holds(stream.response(), expected));
   }
+}
+
+// A fixture whose body stops for longer than any test waits after `after` bytes.
+inline fake::ScriptedResponse stalled(std::string fixture, std::size_t after) {
+  fake::ScriptedResponse response;
+  response.fixture = std::move(fixture);
+  response.stall_after = after;
+  response.stall_for = std::chrono::milliseconds(30'000);
+  return response;
 }
 
 // A recorded fixture served in writes of `step` bytes gives the answer it gives whole.

@@ -107,15 +107,9 @@ TEST_CASE("cache reads and writes count as input and are priced at their own rat
       R"("usage":{"input_tokens":100,"cache_creation_input_tokens":200,"cache_read_input_tokens":300,)"
       R"("output_tokens":40,"output_tokens_details":{"thinking_tokens":10}}})"));
   const Response answer = llm->get_response("hi");
-  CHECK(answer.content == "Part one, part two.");
-  CHECK(answer.reasoning == "Short.");
-  CHECK(answer.stop_reason == StopReason::end_turn);
-  CHECK(answer.raw_stop_reason == "pause_turn");
-  CHECK(answer.usage.input_tokens == 600);
-  CHECK(answer.usage.cached_tokens == 300);
+  check_answer(answer, {.text = "Part one, part two.", .reasoning = "Short.", .input = 600, .output = 40, .cached = 300,
+                        .reasoning_tokens = 10, .raw_stop = "pause_turn"});
   CHECK(answer.usage.cache_write_tokens == 200);
-  CHECK(answer.usage.output_tokens == 40);
-  CHECK(answer.usage.reasoning_tokens == 10);
   // claude-haiku-4-5: $1 input, $0.10 cache read, $1.25 cache write, $5 output per million.
   CHECK(answer.cost.input == Approx((100 * 1.0 + 300 * 0.10 + 200 * 1.25) * 1e-6));
   CHECK(answer.cost.output == Approx(40 * 5.0 * 1e-6));
@@ -213,13 +207,8 @@ TEST_CASE("a stream split at every byte offset, inside 2-, 3- and 4-byte charact
       sse_event("message_delta",
                 R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":7}})") +
       sse_event("message_stop", R"({"type":"message_stop"})");
-  SplitExpectation expected;
-  expected.text = text_a + text_b;
-  expected.reasoning = thinking;
-  expected.input = 7;
-  expected.cached = 2;
-  expected.output = 7;
-  check_every_split(env, *llm, sse_body(body), body.size(), 5, expected);
+  check_every_split(env, *llm, sse_body(body), body.size(), 5,
+                    {.text = text_a + text_b, .reasoning = thinking, .input = 7, .output = 7, .cached = 2});
 }
 
 TEST_CASE("the recorded fixtures split into many small writes give the same answer", "[anthropic][stream][split]") {

@@ -46,13 +46,8 @@ TEST_CASE("Cohere streams split at every byte offset decode identically", "[cohe
       "data: [DONE]\n\n";
   // Hitting the cap is a normal end with stop reason max_tokens (failing on truncation is an
   // opt-in of a later version).
-  SplitExpectation expected;
-  expected.text = text_a + text_b;
-  expected.reasoning = thought;
-  expected.input = 7;
-  expected.output = 4;
-  expected.stop = StopReason::max_tokens;
-  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 5, expected);
+  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 5,
+                    {.text = text_a + text_b, .reasoning = thought, .input = 7, .output = 4, .stop = StopReason::max_tokens});
 }
 
 TEST_CASE("Cohere stream failures become typed errors", "[cohere][errors]") {

@@ -100,14 +100,8 @@ TEST_CASE("DeepSeek streams split at every byte offset decode identically", "[de
       prefix + R"({"content":")" + text_b + R"(","reasoning_content":null},"finish_reason":null}],"usage":null})" "\n\n" +
       prefix + R"({"content":"","reasoning_content":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":8,"total_tokens":17,"prompt_tokens_details":{"cached_tokens":5},"completion_tokens_details":{"reasoning_tokens":3},"prompt_cache_hit_tokens":5,"prompt_cache_miss_tokens":4}})" "\n\n"
       "data: [DONE]\n\n";
-  SplitExpectation expected;
-  expected.text = text_a + text_b;
-  expected.reasoning = thought;
-  expected.input = 9;
-  expected.output = 8;
-  expected.cached = 5;
-  expected.reasoning_tokens = 3;
-  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 5, expected);
+  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 5,
+                    {.text = text_a + text_b, .reasoning = thought, .input = 9, .output = 8, .cached = 5, .reasoning_tokens = 3});
 }
 
 TEST_CASE("DeepSeek request body: max_tokens, system, sampling, JSON mode, schema in the prompt", "[deepseek][body]") {

@@ -107,10 +107,7 @@ TEST_CASE("the Japanese stream split at every byte offset, CRLF included, decode
   REQUIRE(body.find("\r\n\r\n") != std::string::npos);
   fake::ScriptedResponse response;
   response.fixture = "gemini/stream_multibyte_ja.sse";
-  SplitExpectation expected;
-  expected.text = answers::gemini_ja;
-  expected.output = 15;
-  check_every_split(env, *llm, response, body.size(), 0, expected);
+  check_every_split(env, *llm, response, body.size(), 0, {.text = answers::gemini_ja, .output = 15});
 }
 
 TEST_CASE("finish reasons are normalised and keep their raw value", "[gemini]") {

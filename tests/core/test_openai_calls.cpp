@@ -48,10 +48,8 @@ TEST_CASE("streams split at every byte offset, inside multi-byte characters, dec
       "data: {\"id\":\"c1\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\r\n\r\n"
       "data: {\"id\":\"c1\",\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12,\"prompt_tokens_details\":{\"cached_tokens\":2}}}\r\n\r\n"
       "data: [DONE]\r\n\r\n";
-  SplitExpectation expected;
-  expected.text = text_a + text_b;
-  expected.cached = 2;
-  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 7, expected);
+  check_every_split(env, *llm, scripted("text/event-stream", body), body.size(), 7,
+                    {.text = text_a + text_b, .cached = 2});
 }
 
 TEST_CASE("the recorded stream fixture split into many writes gives the same answer", "[openai][stream]") {
@@ -96,11 +94,7 @@ TEST_CASE("timeouts are typed and the connection is not reused half-read", "[ope
     CHECK_THROWS_AS(llm->get_response("hi"), TimeoutError);
   }
   SECTION("silence in the middle of a stream") {
-    fake::ScriptedResponse response;
-    response.fixture = "openai/chat_completion_stream.sse";
-    response.stall_after = 800;
-    response.stall_for = std::chrono::milliseconds(30'000);
-    env.server.push_response(response);
+    env.server.push_response(stalled("openai/chat_completion_stream.sse", 800));
     ResponseStream stream = llm->get_response_stream("hi");
     const auto error = thrown_by<TimeoutError>([&] { drain(stream); });
     CHECK_THAT(error.what(), Catch::Contains("idle"));

@@ -36,12 +36,7 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
     RequestOptions request;
     request.max_tokens = 50;
     const Response answer = llm->get_response("hi", request);
-    CHECK(answer.content == "Hi there");
-    CHECK(answer.reasoning == "Think.");
-    CHECK(answer.stop_reason == StopReason::end_turn);
-    CHECK(answer.raw_stop_reason == "stop");
-    CHECK(answer.usage.input_tokens == 4);
-    CHECK(answer.usage.output_tokens == 6);
+    check_answer(answer, {.text = "Hi there", .reasoning = "Think.", .input = 4, .output = 6, .raw_stop = "stop"});
     CHECK_FALSE(answer.cost.priced);  // a self-hosted model is not in any catalog
     const auto requests = env.server.requests();
     REQUIRE(requests.size() == 1);

@@ -127,13 +127,8 @@ TEST_CASE("a Responses stream split at every byte offset, inside multi-byte char
     if (c == '\n') crlf += "\r\n";
     else crlf += c;
   }
-  SplitExpectation expected;
-  expected.text = text_a + text_b;
-  expected.reasoning = thought;
-  expected.cached = 2;
-  expected.reasoning_tokens = 3;
-  expected.model = "gpt-5-x";
-  check_every_split(env, *llm, event_stream(crlf), crlf.size(), 5, expected);
+  check_every_split(env, *llm, event_stream(crlf), crlf.size(), 5,
+                    {.text = text_a + text_b, .reasoning = thought, .cached = 2, .reasoning_tokens = 3, .model = "gpt-5-x"});
 }
 
 TEST_CASE("Responses errors are typed: failed responses, error events, stalls",
@@ -184,11 +179,7 @@ TEST_CASE("Responses errors are typed: failed responses, error events, stalls",
     ClientOptions options = responses_options(env);
     options.timeouts.idle = std::chrono::milliseconds(200);
     const auto impatient = env.openai(options);
-    fake::ScriptedResponse response;
-    response.fixture = "openai/responses_stream.sse";
-    response.stall_after = 2500;
-    response.stall_for = std::chrono::milliseconds(30'000);
-    env.server.push_response(response);
+    env.server.push_response(stalled("openai/responses_stream.sse", 2500));
     ResponseStream stream = impatient->get_response_stream("hi");
     CHECK_THROWS_AS(drain(stream), TimeoutError);
   }
