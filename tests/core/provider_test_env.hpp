@@ -56,69 +56,44 @@ struct ProviderTestEnv {
     return options;
   }
 
-  ClientOptions openai_options() const {
+  // Each provider's test key and a base URL on the fake (with "/v1" only where the provider's own
+  // base URL has it: the other plugins put their version in the path).
+  ClientOptions options_with(std::string key, std::string_view version_path = {}) const {
     ClientOptions options = single_attempt();
-    options.api_key = "sk-test-0000";
-    options.base_url = server.origin() + "/v1";
+    options.api_key = std::move(key);
+    options.base_url = server.origin() + std::string(version_path);
     return options;
   }
+  ClientOptions openai_options() const { return options_with("sk-test-0000", "/v1"); }
+  ClientOptions anthropic_options() const { return options_with("sk-ant-test-0000"); }
+  ClientOptions gemini_options() const { return options_with("AIza-test-0000"); }
+  ClientOptions deepseek_options() const { return options_with("sk-ds-test-0000"); }
+  ClientOptions cohere_options() const { return options_with("co-test-0000"); }
 
-  std::shared_ptr<LLM> openai(ClientOptions options) const {
-    return host.get_llm_instance("openai", "gpt-4o", std::move(options));
-  }
-  std::shared_ptr<LLM> openai() const { return openai(openai_options()); }
-
-  // Anthropic's base URL has no /v1: the plugin's path is /v1/messages.
-  ClientOptions anthropic_options() const {
-    ClientOptions options = single_attempt();
-    options.api_key = "sk-ant-test-0000";
-    options.base_url = server.origin();
-    return options;
-  }
-
+  std::shared_ptr<LLM> openai(ClientOptions options) const { return provider_llm("openai", "gpt-4o", std::move(options)); }
   std::shared_ptr<LLM> anthropic(ClientOptions options, std::string_view model = "claude-haiku-4-5") const {
-    return host.get_llm_instance("anthropic", model, std::move(options));
+    return provider_llm("anthropic", model, std::move(options));
   }
-  std::shared_ptr<LLM> anthropic() const { return anthropic(anthropic_options()); }
-
-  // Gemini's base URL has no version: the plugin's path starts with /v1beta/models/.
-  ClientOptions gemini_options() const {
-    ClientOptions options = single_attempt();
-    options.api_key = "AIza-test-0000";
-    options.base_url = server.origin();
-    return options;
-  }
-
   std::shared_ptr<LLM> gemini(ClientOptions options, std::string_view model = "gemini-2.5-flash") const {
-    return host.get_llm_instance("gemini", model, std::move(options));
+    return provider_llm("gemini", model, std::move(options));
   }
-  std::shared_ptr<LLM> gemini() const { return gemini(gemini_options()); }
-
-  // DeepSeek's base URL has no /v1: the plugin's path is /chat/completions.
-  ClientOptions deepseek_options() const {
-    ClientOptions options = single_attempt();
-    options.api_key = "sk-ds-test-0000";
-    options.base_url = server.origin();
-    return options;
-  }
-
   std::shared_ptr<LLM> deepseek(ClientOptions options, std::string_view model = "deepseek-flash") const {
-    return host.get_llm_instance("deepseek", model, std::move(options));
+    return provider_llm("deepseek", model, std::move(options));
   }
-  std::shared_ptr<LLM> deepseek() const { return deepseek(deepseek_options()); }
-
-  // Cohere's base URL has no version: the plugin's path is /v2/chat.
-  ClientOptions cohere_options() const {
-    ClientOptions options = single_attempt();
-    options.api_key = "co-test-0000";
-    options.base_url = server.origin();
-    return options;
-  }
-
   std::shared_ptr<LLM> cohere(ClientOptions options, std::string_view model = "command-a-03-2025") const {
-    return host.get_llm_instance("cohere", model, std::move(options));
+    return provider_llm("cohere", model, std::move(options));
   }
+
+  // With the provider's test options.
+  std::shared_ptr<LLM> openai() const { return openai(openai_options()); }
+  std::shared_ptr<LLM> anthropic() const { return anthropic(anthropic_options()); }
+  std::shared_ptr<LLM> gemini() const { return gemini(gemini_options()); }
+  std::shared_ptr<LLM> deepseek() const { return deepseek(deepseek_options()); }
   std::shared_ptr<LLM> cohere() const { return cohere(cohere_options()); }
+
+  std::shared_ptr<LLM> provider_llm(std::string_view provider, std::string_view model, ClientOptions options) const {
+    return host.get_llm_instance(provider, model, std::move(options));
+  }
 
   // A response with this status and JSON body for the next request whose path contains
   // `path_contains` (any request when empty).

@@ -1,5 +1,5 @@
 // A third-party plugin for a self-hosted OpenAI-compatible server, built on the SDK's shared Chat Completions codec.
-#include "provider_test_env.hpp"
+#include "provider_table.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,9 +9,7 @@
 #include <string>
 
 using namespace majordomo;
-using majordomo::testing::ProviderTestEnv;
-using majordomo::testing::drain;
-using majordomo::testing::parse_object;
+using namespace majordomo::testing;
 
 namespace {
 
@@ -31,22 +29,14 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
   const auto llm = host.get_llm_instance("selfhosted", "llama-3-70b", options);
 
   SECTION("reasoning_content, usage and max_tokens") {
-    fake::ScriptedResponse response;
-    response.content_type = "application/json";
-    response.body =
+    env.server.push_response(json_body(
         R"({"id":"c1","object":"chat.completion","model":"llama-3-70b","choices":[{"index":0,"message":)"
         R"({"role":"assistant","content":"Hi there","reasoning_content":"Think."},"finish_reason":"stop"}],)"
-        R"("usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}})";
-    env.server.push_response(response);
+        R"("usage":{"prompt_tokens":4,"completion_tokens":6,"total_tokens":10}})"));
     RequestOptions request;
     request.max_tokens = 50;
     const Response answer = llm->get_response("hi", request);
-    CHECK(answer.content == "Hi there");
-    CHECK(answer.reasoning == "Think.");
-    CHECK(answer.stop_reason == StopReason::end_turn);
-    CHECK(answer.raw_stop_reason == "stop");
-    CHECK(answer.usage.input_tokens == 4);
-    CHECK(answer.usage.output_tokens == 6);
+    check_answer(answer, {.text = "Hi there", .reasoning = "Think.", .input = 4, .output = 6, .raw_stop = "stop"});
     CHECK_FALSE(answer.cost.priced);  // a self-hosted model is not in any catalog
     const auto requests = env.server.requests();
     REQUIRE(requests.size() == 1);
@@ -57,20 +47,13 @@ TEST_CASE("a plugin built on the SDK codec speaks to an OpenAI-compatible server
     CHECK_FALSE(body->has("max_completion_tokens"));
   }
   SECTION("the flavour's own failure finish reason becomes a server error keeping the text") {
-    fake::ScriptedResponse response;
-    response.content_type = "application/json";
-    response.body =
+    env.server.push_response(json_body(
         R"({"id":"c2","object":"chat.completion","model":"llama-3-70b","choices":[{"index":0,"message":)"
         R"({"role":"assistant","content":"Hi th"},"finish_reason":"abort"}],)"
-        R"("usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})";
-    env.server.push_response(response);
-    try {
-      (void)llm->get_response("hi");
-      FAIL("no error");
-    } catch (const ServerError& error) {
-      CHECK(error.provider_error_type() == "abort");
-      CHECK(error.partial_content() == "Hi th");
-    }
+        R"("usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})"));
+    const auto error = thrown_by<ServerError>([&] { (void)llm->get_response("hi"); });
+    CHECK(error.provider_error_type() == "abort");
+    CHECK(error.partial_content() == "Hi th");
   }
   SECTION("a recorded OpenAI stream decodes the same through the shared codec") {
     env.push_fixture("openai/chat_completion_stream.sse");

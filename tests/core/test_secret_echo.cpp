@@ -1,5 +1,5 @@
 // A server that echoes credentials back (request-id headers, model names, error bodies): the host scrubs them by value.
-#include "provider_test_env.hpp"
+#include "provider_table.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,8 +7,7 @@
 #include <vector>
 
 using namespace majordomo;
-using majordomo::testing::drain;
-using majordomo::testing::ProviderTestEnv;
+using namespace majordomo::testing;
 
 namespace {
 
@@ -20,13 +19,9 @@ struct EchoCase {
 };
 
 std::shared_ptr<LLM> llm_for(const ProviderTestEnv& env, const std::string& provider, const std::string& key) {
-  ClientOptions options = provider == "openai"      ? env.openai_options()
-                          : provider == "anthropic" ? env.anthropic_options()
-                                                    : env.deepseek_options();
+  ClientOptions options = provider_row(provider).options(env);
   options.api_key = key;
-  if (provider == "openai") return env.openai(options);
-  if (provider == "anthropic") return env.anthropic(options);
-  return env.deepseek(options);
+  return provider_row(provider).llm(env, options);
 }
 
 }  // namespace
@@ -55,13 +50,9 @@ TEST_CASE("a key echoed in the request-id header is never the request id of an a
             500, R"({"error":{"message":"bad key )" + key + R"(","type":"server_error"}})");
         failure.headers = {{c.request_id_header, "req-" + key}};
         env.server.push_response(failure);
-        try {
-          (void)llm->get_response("hi");
-          FAIL("no error");
-        } catch (const Error& error) {
-          CHECK(error.request_id() == "[REDACTED]");
-          if (key.size() > 1) CHECK_THAT(error.what(), !Catch::Contains(key));
-        }
+        const Error error = thrown_by([&] { (void)llm->get_response("hi"); });
+        CHECK(error.request_id() == "[REDACTED]");
+        if (key.size() > 1) CHECK_THAT(error.what(), !Catch::Contains(key));
       }
     }
   }
@@ -81,12 +72,8 @@ TEST_CASE("a one-character key quoted back in an error message is replaced there
   const auto llm = env.openai(options);
   env.server.push_response(ProviderTestEnv::scripted_status(
       401, R"({"error":{"message":"Incorrect API key provided: k. Check your keys.","type":"invalid_request_error","code":"invalid_api_key"}})"));
-  try {
-    (void)llm->get_response("hi");
-    FAIL("no error");
-  } catch (const AuthenticationError& error) {
-    CHECK_THAT(error.what(), Catch::Contains("Incorrect API key provided: [REDACTED]. Check your keys."));
-  }
+  const auto error = thrown_by<AuthenticationError>([&] { (void)llm->get_response("hi"); });
+  CHECK_THAT(error.what(), Catch::Contains("Incorrect API key provided: [REDACTED]. Check your keys."));
 }
 
 TEST_CASE("a per-request credential header echoed as the model name is redacted", "[secrets]") {
@@ -95,12 +82,10 @@ TEST_CASE("a per-request credential header echoed as the model name is redacted"
   const std::string token = "tok-request-secret-42";
   RequestOptions options;
   options.extra_headers.set("X-Session-Token", token);
-  fake::ScriptedResponse response;
-  response.content_type = "application/json";
-  response.body = R"({"id":"c1","object":"chat.completion","model":")" + token +
-                  R"(","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
-                  R"("usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})";
-  env.server.push_response(response);
+  env.server.push_response(json_body(
+      R"({"id":"c1","object":"chat.completion","model":")" + token +
+      R"(","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
+      R"("usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})"));
   const Response answer = llm->get_response("hi", options);
   CHECK(answer.content == "hi");
   CHECK(answer.model == "[REDACTED]");
@@ -116,12 +101,8 @@ TEST_CASE("a proxy password echoed in its Basic form is scrubbed from the error"
   const std::string basic = "Basic YWxpY2U6cA==";
   env.server.push_response(ProviderTestEnv::scripted_status(
       502, R"({"error":{"message":"proxy refused )" + basic + R"( and password: p","type":"server_error"}})"));
-  try {
-    (void)llm->get_response("hi");
-    FAIL("no error");
-  } catch (const Error& error) {
-    INFO(error.what());
-    CHECK_THAT(error.what(), !Catch::Contains("YWxpY2U6cA"));
-    CHECK_THAT(error.what(), Catch::Contains("password: [REDACTED]"));
-  }
+  const Error error = thrown_by([&] { (void)llm->get_response("hi"); });
+  INFO(error.what());
+  CHECK_THAT(error.what(), !Catch::Contains("YWxpY2U6cA"));
+  CHECK_THAT(error.what(), Catch::Contains("password: [REDACTED]"));
 }
