@@ -9,8 +9,8 @@
 
 namespace majordomo {
 
-std::string_view to_string(Operation operation) noexcept {
-  return operation == Operation::stream ? "stream" : "complete";
+std::string_view to_string(CallOperation operation) noexcept {
+  return operation == CallOperation::stream ? "stream" : "complete";
 }
 
 std::string_view to_string(StopReason reason) noexcept {

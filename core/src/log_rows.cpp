@@ -182,7 +182,7 @@ LogRecord RowBuilder::build(PendingCall& call) {
     row.warnings = std::move(warnings);
     // A checked complete() went through complete_checked, whose outcome is the status already;
     // a streamed answer is checked by the caller after the stream ended, so here again.
-    if (call.operation == Operation::stream && call.status == RowStatus::ok && call.format != ResponseFormat::text) {
+    if (call.operation == CallOperation::stream && call.status == RowStatus::ok && call.format != ResponseFormat::text) {
       check_answer(call, row);
     }
   }

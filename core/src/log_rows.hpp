@@ -25,7 +25,7 @@ struct PendingCall {
   std::chrono::system_clock::time_point started_at;
   std::chrono::steady_clock::time_point started;
   double elapsed_s = 0;
-  Operation operation = Operation::complete;
+  CallOperation operation = CallOperation::complete;
   ResponseFormat format = ResponseFormat::text;
   RowStatus status = RowStatus::ok;
   std::optional<Response> response;   // answer text only when a body or a JSON check needs it

@@ -45,7 +45,7 @@ struct LoggingLLM::Writer {
   ~Writer() { close(); }
 
   // What the caller's thread captures before calling the wrapped LLM.
-  PendingCall begin(Operation operation, const LLMRequest& request) const {
+  PendingCall begin(CallOperation operation, const LLMRequest& request) const {
     PendingCall call;
     call.started_at = std::chrono::system_clock::now();
     call.started = Clock::now();
@@ -53,7 +53,7 @@ struct LoggingLLM::Writer {
     call.format = request.format;
     call.extra_headers = request.options.extra_headers;
     // A streamed structured answer is checked again by the writer (log_rows.cpp).
-    if (operation == Operation::stream && request.format == ResponseFormat::json_schema) {
+    if (operation == CallOperation::stream && request.format == ResponseFormat::json_schema) {
       call.schema_json = request.schema_json;
     }
     return call;
@@ -333,7 +333,7 @@ LoggingLLM::~LoggingLLM() { close(); }
 
 
 Response LoggingLLM::complete(const LLMRequest& request) {
-  PendingCall call = writer_->begin(Operation::complete, request);
+  PendingCall call = writer_->begin(CallOperation::complete, request);
   try {
     Response response = inner()->complete(request);
     writer_->finish(std::move(call), RowStatus::ok, &response, nullptr);
@@ -345,7 +345,7 @@ Response LoggingLLM::complete(const LLMRequest& request) {
 }
 
 ResponseStream LoggingLLM::stream(const LLMRequest& request) {
-  PendingCall call = writer_->begin(Operation::stream, request);
+  PendingCall call = writer_->begin(CallOperation::stream, request);
   try {
     ResponseStream inner = this->inner()->stream(request);
     return ResponseStream(std::make_unique<LoggingStreamSource>(writer_, std::move(inner), std::move(call)));

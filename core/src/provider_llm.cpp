@@ -367,7 +367,7 @@ std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& reques
   const HeaderSet& extra = request.options.extra_headers;
   std::shared_ptr<const SecretValues> secrets =
       adds_secrets(&extra, auth_header_) ? std::make_shared<const SecretValues>(secrets_for(&extra)) : shared_secrets_;
-  AttemptRecord record = record_template(plugin_->info.provider_id, model_, stream ? Operation::stream : Operation::complete,
+  AttemptRecord record = record_template(plugin_->info.provider_id, model_, stream ? CallOperation::stream : CallOperation::complete,
                                          built.url, view(built.fields.body), extra, auth_header_, proxy_.redacted,
                                          record_parts_, std::move(secrets));
   auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), std::move(built), extra, stream,

@@ -17,7 +17,7 @@ InstanceRecordParts instance_record_parts(const HeaderSet& instance_headers, std
   return parts;
 }
 
-AttemptRecord record_template(std::string provider, std::string model, Operation operation, std::string_view url,
+AttemptRecord record_template(std::string provider, std::string model, CallOperation operation, std::string_view url,
                               std::string_view body, const HeaderSet& extra_headers, std::string_view auth_header,
                               std::string_view proxy, const InstanceRecordParts& instance,
                               std::shared_ptr<const SecretValues> shared_secrets) {

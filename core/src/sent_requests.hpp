@@ -32,7 +32,7 @@ InstanceRecordParts instance_record_parts(const HeaderSet& instance_headers, std
 // The record every attempt of one call starts from: who sends what. `secrets` are the instance's
 // plus those of `extra_headers`; the body and URL are scrubbed of all of them, and the record
 // keeps them (AttemptRecord::credentials).
-AttemptRecord record_template(std::string provider, std::string model, Operation operation, std::string_view url,
+AttemptRecord record_template(std::string provider, std::string model, CallOperation operation, std::string_view url,
                               std::string_view body, const HeaderSet& extra_headers, std::string_view auth_header,
                               std::string_view proxy, const InstanceRecordParts& instance,
                               std::shared_ptr<const SecretValues> secrets);

@@ -69,7 +69,7 @@ TEST_CASE("a retried call carries one record per attempt, sharing the request as
   const AttemptRecord& answered = response.records[1];
   CHECK(failed.provider == "openai");
   CHECK(failed.model == "gpt-4o");
-  CHECK(failed.operation == Operation::complete);
+  CHECK(failed.operation == CallOperation::complete);
   REQUIRE(failed.error.has_value());
   CHECK(*failed.error == ErrorKind::overloaded);
   CHECK(failed.http_status == 503);

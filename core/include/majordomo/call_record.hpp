@@ -47,9 +47,9 @@ enum class StopReason {
 [[nodiscard]] MAJORDOMO_API std::string_view to_string(StopReason reason) noexcept;
 
 // (0.4) Which entry point a call came through.
-enum class Operation { complete, stream };
+enum class CallOperation { complete, stream };
 // "complete" or "stream" (the names used in logs).
-[[nodiscard]] MAJORDOMO_API std::string_view to_string(Operation operation) noexcept;
+[[nodiscard]] MAJORDOMO_API std::string_view to_string(CallOperation operation) noexcept;
 
 // (0.4) A request as it went on the wire, with every credential redacted: the auth header and
 // every header named like a credential read [REDACTED], and every credential value the request
@@ -71,7 +71,7 @@ struct SentRequest {
 struct AttemptRecord {
   std::string provider;  // the member that sent it
   std::string model;     // the model it asked for
-  Operation operation = Operation::complete;
+  CallOperation operation = CallOperation::complete;
   // The request as sent. The attempts of one member's call share it (a retry resends the same
   // bytes); null when the attempt failed before a request existed.
   std::shared_ptr<const SentRequest> request;
