@@ -17,10 +17,14 @@ FailedAttempt failed_attempt(const ErrorDetails& error, std::string provider, st
   return attempt;
 }
 
-void rethrow_with_history(const Error& error, const std::vector<FailedAttempt>& before, std::string message) {
+void rethrow_with_history(const Error& error, const std::vector<FailedAttempt>& before, std::string message,
+                          const std::vector<AttemptRecord>* records_before) {
   ErrorDetails details = error.details();
   if (!before.empty()) {
     details.failed_attempts.insert(details.failed_attempts.begin(), before.begin(), before.end());
+  }
+  if (records_before != nullptr && !records_before->empty()) {
+    details.records.insert(details.records.begin(), records_before->begin(), records_before->end());
   }
   if (!message.empty()) details.message = std::move(message);
   throw_error(std::move(details));

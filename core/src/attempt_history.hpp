@@ -14,8 +14,9 @@ FailedAttempt failed_attempt(const ErrorDetails& error, std::string provider, st
                              int64_t waited_ms = 0);
 
 // Throws `error` again, as its own class, with `before` put ahead of the history it already
-// carries; a non-empty `message` replaces its message.
+// carries and `records_before` ahead of its call records; a non-empty `message` replaces its message.
 [[noreturn]] void rethrow_with_history(const Error& error, const std::vector<FailedAttempt>& before,
-                                       std::string message = {});
+                                       std::string message = {},
+                                       const std::vector<AttemptRecord>* records_before = nullptr);
 
 }  // namespace majordomo

@@ -46,7 +46,8 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 
 void throw_deadline_passed(const CallDeadline& deadline, std::string provider, std::string_view what,
                            std::string_view cause, std::vector<FailedAttempt> failed_attempts,
-                           std::string partial_content, std::string request_id) {
+                           std::string partial_content, std::string request_id,
+                           std::vector<AttemptRecord> records) {
   ErrorDetails details;
   details.kind = ErrorKind::timeout;
   details.provider = std::move(provider);
@@ -55,6 +56,7 @@ void throw_deadline_passed(const CallDeadline& deadline, std::string provider, s
   details.failed_attempts = std::move(failed_attempts);
   details.partial_content = std::move(partial_content);
   details.request_id = std::move(request_id);
+  details.records = std::move(records);
   throw_error(std::move(details));
 }
 

@@ -46,6 +46,7 @@ std::string seconds_text(std::chrono::milliseconds duration);
 // `failed_attempts` as its history and the text received so far.
 [[noreturn]] void throw_deadline_passed(const CallDeadline& deadline, std::string provider, std::string_view what,
                                         std::string_view cause, std::vector<FailedAttempt> failed_attempts,
-                                        std::string partial_content = {}, std::string request_id = {});
+                                        std::string partial_content = {}, std::string request_id = {},
+                                        std::vector<AttemptRecord> records = {});
 
 }  // namespace majordomo

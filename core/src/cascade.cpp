@@ -48,7 +48,7 @@ class FailoverLog {
   // tried; otherwise throws the error with everything that failed before it.
   void record_or_throw(const Error& error, std::size_t index) {
     const LLM& member = *members_[index];
-    if (!cascade_fails_over(error.kind(), checked_)) rethrow_with_history(error, history_);
+    if (!cascade_fails_over(error.kind(), checked_)) rethrow_with_history(error, history_, {}, &records_);
     const ErrorDetails& details = error.details();
     summaries_ += fmt::format("{}{}: {}{}: {}", summaries_.empty() ? "" : "; ", member_label(member),
                               to_string(details.kind),
@@ -56,11 +56,12 @@ class FailoverLog {
                               details.message);
     if (index + 1 == members_.size()) {
       rethrow_with_history(error, history_,
-                           fmt::format("all {} cascade members failed: {}", members_.size(), summaries_));
+                           fmt::format("all {} cascade members failed: {}", members_.size(), summaries_), &records_);
     }
     // The member's own retries first, then its final error.
     history_.insert(history_.end(), details.failed_attempts.begin(), details.failed_attempts.end());
     history_.push_back(failed_attempt(details, std::string(member.provider()), std::string(member.model())));
+    records_.insert(records_.end(), details.records.begin(), details.records.end());
   }
 
   // Marks `response` as served by member `index` after the failures recorded so far.
@@ -70,9 +71,11 @@ class FailoverLog {
     if (!history_.empty()) {
       response.failed_attempts.insert(response.failed_attempts.begin(), history_.begin(), history_.end());
     }
+    if (!records_.empty()) response.records.insert(response.records.begin(), records_.begin(), records_.end());
   }
 
   const std::vector<FailedAttempt>& history() const noexcept { return history_; }
+  const std::vector<AttemptRecord>& records() const noexcept { return records_; }
 
   // Before member `index` is tried: when the cascade's deadline has passed (an earlier member ran
   // past its share), throws TimeoutError naming the deadline, with the failures so far.
@@ -81,13 +84,14 @@ class FailoverLog {
     throw_deadline_passed(deadline, "cascade", "the cascade",
                           fmt::format(" before member {} of {} ({}) could be tried", index + 1, members_.size(),
                                       member_label(*members_[index])),
-                          history_);
+                          history_, {}, {}, records_);
   }
 
  private:
   const std::vector<std::shared_ptr<LLM>>& members_;
   bool checked_;
   std::vector<FailedAttempt> history_;
+  std::vector<AttemptRecord> records_;  // of every member that failed, in order
   std::string summaries_;
 };
 
@@ -110,7 +114,7 @@ class CascadeStreamSource final : public StreamSource {
         return more;
       } catch (const Error& error) {
         // After the first chunk the caller holds part of this member's answer: end with its error.
-        if (delivered_) rethrow_with_history(error, log_.history());
+        if (delivered_) rethrow_with_history(error, log_.history(), {}, &log_.records());
         stream_->close();
         log_.record_or_throw(error, current_);
       }
@@ -215,28 +219,15 @@ std::chrono::milliseconds CascadeLLM::call_deadline() const noexcept {
 
 Response CascadeLLM::complete(const LLMRequest& request) {
   const CallDeadline deadline(call_deadline(), request.deadline);
-  FailoverLog log(members_, false);
+  // A check that travels with the request (complete_checked: JSON, structured output) makes a
+  // refused answer a reason to try the next member.
+  FailoverLog log(members_, static_cast<bool>(request.check_answer));
   for (std::size_t i = 0;; ++i) {
     log.check_deadline(deadline, i);
     try {
       Response response = members_[i]->complete(member_request(request, deadline, i, members_.size()));
       log.decorate(response, i, alias_);
       return response;
-    } catch (const Error& error) {
-      log.record_or_throw(error, i);
-    }
-  }
-}
-
-JsonResponse CascadeLLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
-  const CallDeadline deadline(call_deadline(), request.deadline);
-  FailoverLog log(members_, true);
-  for (std::size_t i = 0;; ++i) {
-    log.check_deadline(deadline, i);
-    try {
-      JsonResponse answer = members_[i]->complete_checked(member_request(request, deadline, i, members_.size()), check);
-      log.decorate(answer.response, i, alias_);
-      return answer;
     } catch (const Error& error) {
       log.record_or_throw(error, i);
     }

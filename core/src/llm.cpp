@@ -5,7 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace majordomo {
+
+std::string_view to_string(CallOperation operation) noexcept {
+  return operation == CallOperation::stream ? "stream" : "complete";
+}
 
 std::string_view to_string(StopReason reason) noexcept {
   switch (reason) {
@@ -81,7 +87,19 @@ Response LLM::get_response(std::string_view prompt, const RequestOptions& option
 }
 
 JsonResponse LLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
-  return check(complete(request));
+  // The answer as checked is kept here; the Response that complete() returns is the one the
+  // caller gets (middleware above the provider-bound LLM adds served_by, records, …).
+  std::optional<JsonResponse> checked;
+  LLMRequest with_check = request;
+  with_check.check_answer = [&checked, &check, earlier = request.check_answer](const Response& answer) {
+    if (earlier) earlier(answer);
+    checked = check(answer);
+  };
+  Response response = complete(with_check);
+  // An LLM of the caller's own that sends requests without running check_answer.
+  if (!checked) checked = check(response);
+  checked->response = std::move(response);
+  return std::move(*checked);
 }
 
 ResponseStream LLM::get_response_stream(std::string_view prompt, const RequestOptions& options) {

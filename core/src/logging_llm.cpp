@@ -17,6 +17,7 @@
 namespace majordomo {
 
 using log_rows::PendingCall;
+using log_rows::RowStatus;
 using Clock = std::chrono::steady_clock;
 
 DeliveryError::DeliveryError(const std::string& message, Response answer)
@@ -25,9 +26,9 @@ DeliveryError::DeliveryError(const std::string& message, Response answer)
 // The bounded queue, its writer thread and the sink. Shared by the LoggingLLM and its open
 // streams, so a stream that outlives the LoggingLLM still has somewhere to report (a dropped row).
 struct LoggingLLM::Writer {
-  Writer(std::shared_ptr<LLM> inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
-      : inner_(std::move(inner)), sink_(std::move(sink)), options_(std::move(options)),
-        rows_(*inner_, log_rows::log_target_secrets(options_.target)) {
+  Writer(const LLM& inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
+      : sink_(std::move(sink)), options_(std::move(options)),
+        rows_(std::string(inner.provider()), std::string(inner.model()), log_rows::log_target_secrets(options_.target)) {
     if (options_.queue_capacity == 0) throw_configuration_error("the logging queue_capacity must be at least 1");
     if (options_.max_batch == 0) throw_configuration_error("the logging max_batch must be at least 1");
     if (options_.bodies_dir) {
@@ -44,14 +45,17 @@ struct LoggingLLM::Writer {
   ~Writer() { close(); }
 
   // What the caller's thread captures before calling the wrapped LLM.
-  PendingCall begin(std::string operation, const LLMRequest& request) const {
+  PendingCall begin(CallOperation operation, const LLMRequest& request) const {
     PendingCall call;
     call.started_at = std::chrono::system_clock::now();
     call.started = Clock::now();
-    call.operation = std::move(operation);
+    call.operation = operation;
     call.format = request.format;
     call.extra_headers = request.options.extra_headers;
-    if (keeps_text(request.format)) call.request = request;
+    // A streamed structured answer is checked again by the writer (log_rows.cpp).
+    if (operation == CallOperation::stream && request.format == ResponseFormat::json_schema) {
+      call.schema_json = request.schema_json;
+    }
     return call;
   }
 
@@ -59,11 +63,10 @@ struct LoggingLLM::Writer {
     return options_.bodies_dir.has_value() || format != ResponseFormat::text;
   }
 
-  void finish(PendingCall call, std::string status, const Response* response,
-              const ErrorDetails* error) noexcept {
+  void finish(PendingCall call, RowStatus status, const Response* response, const ErrorDetails* error) noexcept {
     try {
       call.elapsed_s = std::chrono::duration<double>(Clock::now() - call.started).count();
-      call.status = std::move(status);
+      call.status = status;
       if (response != nullptr) call.response = log_rows::outcome_of(*response, keeps_text(call.format));
       if (error != nullptr) {
         call.error = *error;
@@ -82,24 +85,24 @@ struct LoggingLLM::Writer {
     try {
       throw;
     } catch (const Error& error) {
-      finish(std::move(call), "error", response, &error.details());
+      finish(std::move(call), RowStatus::error, response, &error.details());
     } catch (const DeliveryError& error) {
       // The answer arrived (its usage and cost count) but the caller could not pass it on.
       ErrorDetails details;
       details.message = error.what();
       details.provider = error.answer().provider;
       call.delivery_failed = true;
-      finish(std::move(call), "error", response != nullptr ? response : &error.answer(), &details);
+      finish(std::move(call), RowStatus::error, response != nullptr ? response : &error.answer(), &details);
     } catch (const std::exception& error) {
       ErrorDetails details;
       details.kind = ErrorKind::server;
       details.message = fmt::format("unexpected failure: {}", error.what());
-      finish(std::move(call), "error", response, &details);
+      finish(std::move(call), RowStatus::error, response, &details);
     } catch (...) {
       ErrorDetails details;
       details.kind = ErrorKind::server;
       details.message = "unexpected failure";
-      finish(std::move(call), "error", response, &details);
+      finish(std::move(call), RowStatus::error, response, &details);
     }
   }
 
@@ -256,7 +259,6 @@ struct LoggingLLM::Writer {
     return false;
   }
 
-  std::shared_ptr<LLM> inner_;  // kept alive for rows_, which resolves logged requests through it
   std::unique_ptr<LogSink> sink_;
   const LoggingOptions options_;
   log_rows::RowBuilder rows_;  // writer thread only
@@ -292,22 +294,22 @@ class LoggingStreamSource final : public StreamSource {
       }
       throw;
     }
-    record("ok");
+    record(RowStatus::ok);
     return false;
   }
 
   const Response& response() const override { return inner_.response(); }
 
   void close() noexcept override {
-    record("abandoned");
+    record(RowStatus::abandoned);
     inner_.close();
   }
 
  private:
-  void record(std::string status) noexcept {
+  void record(RowStatus status) noexcept {
     if (recorded_) return;
     recorded_ = true;
-    writer_->finish(std::move(call_), std::move(status), &inner_.response(), nullptr);
+    writer_->finish(std::move(call_), status, &inner_.response(), nullptr);
   }
 
   std::shared_ptr<LoggingLLM::Writer> writer_;
@@ -322,22 +324,19 @@ LoggingLLM::LoggingLLM(std::shared_ptr<LLM> inner, LoggingOptions options)
     : LoggingLLM(inner, open_log_sink(options.target), options) {}
 
 LoggingLLM::LoggingLLM(std::shared_ptr<LLM> inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
-    : inner_(std::move(inner)) {
-  if (!inner_) throw_configuration_error("LoggingLLM needs an LLM to wrap");
+    : ForwardingLLM(std::move(inner)) {
   if (!sink) throw_configuration_error("LoggingLLM needs a sink");
-  writer_ = std::make_shared<Writer>(inner_, std::move(sink), std::move(options));
+  writer_ = std::make_shared<Writer>(*this->inner(), std::move(sink), std::move(options));
 }
 
 LoggingLLM::~LoggingLLM() { close(); }
 
-std::string_view LoggingLLM::provider() const noexcept { return inner_->provider(); }
-std::string_view LoggingLLM::model() const noexcept { return inner_->model(); }
 
 Response LoggingLLM::complete(const LLMRequest& request) {
-  PendingCall call = writer_->begin("complete", request);
+  PendingCall call = writer_->begin(CallOperation::complete, request);
   try {
-    Response response = inner_->complete(request);
-    writer_->finish(std::move(call), "ok", &response, nullptr);
+    Response response = inner()->complete(request);
+    writer_->finish(std::move(call), RowStatus::ok, &response, nullptr);
     return response;
   } catch (...) {
     writer_->finish_failed(std::move(call), nullptr);
@@ -346,9 +345,9 @@ Response LoggingLLM::complete(const LLMRequest& request) {
 }
 
 ResponseStream LoggingLLM::stream(const LLMRequest& request) {
-  PendingCall call = writer_->begin("stream", request);
+  PendingCall call = writer_->begin(CallOperation::stream, request);
   try {
-    ResponseStream inner = inner_->stream(request);
+    ResponseStream inner = this->inner()->stream(request);
     return ResponseStream(std::make_unique<LoggingStreamSource>(writer_, std::move(inner), std::move(call)));
   } catch (...) {
     writer_->finish_failed(std::move(call), nullptr);
@@ -356,32 +355,14 @@ ResponseStream LoggingLLM::stream(const LLMRequest& request) {
   }
 }
 
-std::vector<ResolvedRequest> LoggingLLM::resolve(const LLMRequest& request, bool stream) const {
-  return inner_->resolve(request, stream);
-}
-
-JsonResponse LoggingLLM::complete_checked(const LLMRequest& request, const AnswerCheck& check) {
-  PendingCall call = writer_->begin("complete", request);
-  // The last answer the check saw: its usage and cost belong to the row even when it failed.
-  std::optional<Response> checked;
-  try {
-    JsonResponse answer = inner_->complete_checked(request, [&](Response response) {
-      checked = log_rows::outcome_of(response, writer_->keeps_text(request.format));
-      return check(std::move(response));
-    });
-    writer_->finish(std::move(call), "ok", &answer.response, nullptr);
-    return answer;
-  } catch (...) {
-    writer_->finish_failed(std::move(call), checked ? &*checked : nullptr);
-    throw;
-  }
-}
-
-std::vector<std::string> LoggingLLM::warnings() const { return inner_->warnings(); }
-std::string_view LoggingLLM::alias() const noexcept { return inner_->alias(); }
-
 void LoggingLLM::flush() { writer_->flush(); }
 void LoggingLLM::close() { writer_->close(); }
 LoggingStats LoggingLLM::stats() const { return writer_->stats(); }
+
+Layer logging_layer(LoggingOptions options) {
+  return [options = std::move(options)](std::shared_ptr<LLM> inner) -> std::shared_ptr<LLM> {
+    return std::make_shared<LoggingLLM>(std::move(inner), options);
+  };
+}
 
 }  // namespace majordomo

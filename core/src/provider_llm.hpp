@@ -5,6 +5,7 @@
 #include "plugin_library.hpp"
 #include "resolution.hpp"
 #include "secret_values.hpp"
+#include "sent_requests.hpp"
 
 #include <majordomo/host.hpp>
 #include <majordomo/llm.hpp>
@@ -103,6 +104,8 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   std::string alias_;
   std::vector<std::string> warnings_;
   resolution::ResolvedProxy proxy_;  // empty url: direct
+  InstanceRecordParts record_parts_;  // what every call record of the instance repeats
+  std::shared_ptr<const SecretValues> shared_secrets_;  // secrets_, for the records of calls without secret extra headers
   mj_instance* instance_ = nullptr;
 };
 

@@ -77,7 +77,25 @@ class PrintingStreamSource final : public majordomo::StreamSource {
 }  // namespace
 
 majordomo::Response PrintingLLM::complete(const majordomo::LLMRequest& request) {
-  majordomo::Response response = inner_->complete(request);
+  if (request.check_answer) {
+    // A checked answer (--schema) is printed from inside its check, once it passed, so that a
+    // cascade beneath may still move on from one that fails.
+    majordomo::LLMRequest printing = request;
+    printing.check_answer = [this, earlier = request.check_answer](const majordomo::Response& answer) {
+      earlier(answer);
+      // The text as checked (a schema check may drop optional nulls); checking again is cheap next
+      // to the call, and keeps the check itself the caller's.
+      const std::string json_text = plan_.schema != nullptr ? plan_.schema->check(answer).json_text
+                                                            : std::string(majordomo::strip_json_fences(answer.content));
+      if (plan_.json_output) {
+        write_stdout(response_json(answer, json_text) + "\n", answer);
+      } else {
+        print_answer_line(json_text, answer);
+      }
+    };
+    return inner()->complete(printing);
+  }
+  majordomo::Response response = inner()->complete(request);
   if (!plan_.json_output) {
     print_answer_line(response.content, response);
     // --json: the text is shown even when it turns out not to be JSON.
@@ -91,22 +109,8 @@ majordomo::Response PrintingLLM::complete(const majordomo::LLMRequest& request) 
   return response;
 }
 
-majordomo::JsonResponse PrintingLLM::complete_checked(const majordomo::LLMRequest& request,
-                                                      const majordomo::AnswerCheck& check) {
-  // Printed only once an answer passed the check, so a cascade beneath may still move on.
-  return inner_->complete_checked(request, [&](majordomo::Response answer) {
-    majordomo::JsonResponse checked = check(std::move(answer));
-    if (plan_.json_output) {
-      write_stdout(response_json(checked.response, checked.json_text) + "\n", checked.response);
-    } else {
-      print_answer_line(checked.json_text, checked.response);
-    }
-    return checked;
-  });
-}
-
 majordomo::ResponseStream PrintingLLM::stream(const majordomo::LLMRequest& request) {
-  return majordomo::ResponseStream(std::make_unique<PrintingStreamSource>(plan_, inner_->stream(request)));
+  return majordomo::ResponseStream(std::make_unique<PrintingStreamSource>(plan_, inner()->stream(request)));
 }
 
 }  // namespace majordomo::cli

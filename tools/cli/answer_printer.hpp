@@ -22,26 +22,14 @@ struct AnswerPlan {
 // Printing happens before the call returns (or, for a stream, before next() reports the end), so
 // a write that fails throws DeliveryError through the LoggingLLM above, which records it.
 // Requests, checks and errors pass through unchanged.
-class PrintingLLM final : public majordomo::LLM {
+class PrintingLLM final : public majordomo::ForwardingLLM {
  public:
-  PrintingLLM(std::shared_ptr<majordomo::LLM> inner, AnswerPlan plan) : inner_(std::move(inner)), plan_(plan) {}
+  PrintingLLM(std::shared_ptr<majordomo::LLM> inner, AnswerPlan plan) : ForwardingLLM(std::move(inner)), plan_(plan) {}
 
-  std::string_view provider() const noexcept override { return inner_->provider(); }
-  std::string_view model() const noexcept override { return inner_->model(); }
   majordomo::Response complete(const majordomo::LLMRequest& request) override;
   majordomo::ResponseStream stream(const majordomo::LLMRequest& request) override;
-  std::vector<majordomo::ResolvedRequest> resolve(const majordomo::LLMRequest& request, bool stream) const override {
-    return inner_->resolve(request, stream);
-  }
-  majordomo::JsonResponse complete_checked(const majordomo::LLMRequest& request,
-                                           const majordomo::AnswerCheck& check) override;
-  std::vector<std::string> warnings() const override { return inner_->warnings(); }
-  std::string_view alias() const noexcept override { return inner_->alias(); }
-  std::chrono::milliseconds call_deadline() const noexcept override { return inner_->call_deadline(); }
-
 
  private:
-  std::shared_ptr<majordomo::LLM> inner_;
   AnswerPlan plan_;
 };
 

@@ -257,9 +257,17 @@ int run_ask(const Arguments& args) {
   }
 
   // The answer is printed beneath the call log, so that a failed write is in its row.
-  llm = std::make_shared<PrintingLLM>(llm, AnswerPlan{args.json_output, args.json, schema ? &*schema : nullptr});
-  const CallLog call_log{open_call_log(args, llm)};
-  if (call_log.logger) llm = call_log.logger;
+  const AnswerPlan plan{args.json_output, args.json, schema ? &*schema : nullptr};
+  CallLog call_log;
+  llm = majordomo::layered(std::move(llm), {
+      [&](std::shared_ptr<majordomo::LLM> inner) -> std::shared_ptr<majordomo::LLM> {
+        return std::make_shared<PrintingLLM>(std::move(inner), plan);
+      },
+      [&](std::shared_ptr<majordomo::LLM> inner) -> std::shared_ptr<majordomo::LLM> {
+        call_log.logger = open_call_log(args, inner);
+        if (call_log.logger) return call_log.logger;
+        return inner;
+      }});
 
   majordomo::Response response;
   if (args.stream) {

@@ -36,7 +36,8 @@ struct CascadeMember {
 // Whether a cascade moves on to its next member after an error of this kind: it does on the
 // provider-side kinds rate_limited, overloaded, server, timeout, connection and unsupported, on
 // plugin (a faulty plugin: the next member may be another plugin's code; since 0.2), and,
-// when the answer is checked (`checked`: complete_checked, i.e. JSON and structured output), on
+// when the answer is checked (`checked`: LLMRequest::check_answer is set, as complete_checked
+// does for JSON and structured output), on
 // parse and schema_mismatch. Never on configuration, bad_request, cancelled or any other kind:
 // those are the caller's to fix, and the next member would fail the same way.
 [[nodiscard]] MAJORDOMO_API bool cascade_fails_over(ErrorKind kind, bool checked) noexcept;
@@ -51,6 +52,7 @@ struct CascadeMember {
 //  - Response::served_by names the member that answered ("provider:model", or what a nested
 //    cascade put there); Response::failed_attempts and ErrorDetails::failed_attempts list, in
 //    order, every retry and every member that failed before (member, kind, HTTP status, message);
+//    (0.4) Response::records and ErrorDetails::records hold every member's call records, in order;
 //  - when every member failed, the error is the last member's (its class and kind) and its
 //    message lists each member's error; a kind that does not fail over is thrown as it is;
 //  - (0.3) one deadline bounds the whole cascade call: LLMRequest::deadline when the caller set
@@ -75,7 +77,6 @@ class MAJORDOMO_API CascadeLLM final : public LLM {
   // e.g. a response format) is left out, as the real call would fail over past it; when no member
   // supports it, that error is thrown. Other errors are thrown as they are.
   [[nodiscard]] std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
-  [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
   [[nodiscard]] std::vector<std::string> warnings() const override;
   std::string_view alias() const noexcept override { return alias_; }
   // (0.3) The longest call_deadline() of the members (each member's Timeouts::deadline; with one

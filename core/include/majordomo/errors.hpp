@@ -1,6 +1,8 @@
 // Typed errors of the public API: one exception class per error kind of the plugin ABI.
 #pragma once
 
+#include <majordomo/call_record.hpp>
+#include <majordomo/error_kind.hpp>
 #include <majordomo/export.hpp>
 #include <cstdint>
 #include <optional>
@@ -10,37 +12,6 @@
 #include <vector>
 
 namespace majordomo {
-
-// The error kinds. Values equal the ABI's MJ_ERR_* numbers; new kinds are only ever appended.
-// Callers may rely on: configuration errors are raised before any byte is sent; rate_limited,
-// overloaded, server, timeout and connection are the transient kinds a retry or cascade may act
-// on; plugin means the provider plugin itself failed (a bug in it, not in the request or the
-// service): it is never retried, and a cascade moves past it to its next member. A rate_limited
-// error whose provider_error_type says the quota is used up (OpenAI's "insufficient_quota") will
-// not pass by waiting: retry layers must check that type.
-enum class ErrorKind : int32_t {
-  configuration = 1,
-  authentication = 2,
-  permission = 3,
-  not_found = 4,
-  bad_request = 5,
-  rate_limited = 6,
-  overloaded = 7,
-  server = 8,
-  timeout = 9,
-  connection = 10,
-  truncated = 11,
-  parse = 12,
-  schema_mismatch = 13,
-  cancelled = 14,
-  unsupported = 15,
-  plugin = 16,    // added in 0.2
-  protocol = 17,  // added in 0.3: the server broke HTTP/SSE framing; deterministic, never retried
-};
-
-// "rate_limited", "bad_request", … (the names used in CLI output and logs).
-MAJORDOMO_API std::string_view to_string(ErrorKind kind) noexcept;
-MAJORDOMO_API std::optional<ErrorKind> error_kind_from_string(std::string_view name) noexcept;
 
 // One attempt a middleware moved past before the final outcome: a retried request or a cascade
 // member that failed. Recorded in order on the Response (success) or ErrorDetails (failure) so that
@@ -66,6 +37,9 @@ struct ErrorDetails {
   std::string partial_content;      // answer text received before a stream failed
   // Middleware history before this error (retries, cascade members that failed before the last).
   std::vector<FailedAttempt> failed_attempts;
+  // (0.4) Every request the call sent, in order, the last one the request this error ended;
+  // empty when nothing was sent (e.g. a configuration error). See call_record.hpp.
+  std::vector<AttemptRecord> records;
 };
 
 // Base of every exception majordomo throws. what() is the human message.

@@ -39,6 +39,13 @@ struct MAJORDOMO_API LLMRequest {
   // among the LLMs it calls (a cascade gives each member its share). A provider-bound LLM ends
   // the call at the earlier of this and its own Timeouts::deadline; empty: only the latter.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // (0.4) Run by the provider-bound LLM on a complete answer before it returns it; throws (an
+  // Error such as ParseError or SchemaMismatchError) to refuse the answer, which then fails the
+  // call like any provider error: its record keeps the answer's usage and a cascade fails over on
+  // parse and schema_mismatch. It travels with the request, so middleware has nothing to forward.
+  // Not run for streams (the caller checks a streamed answer after its end). May be called from
+  // the thread that called complete() only.
+  std::function<void(const Response&)> check_answer;
 
   [[nodiscard]] static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
 };
@@ -148,6 +155,9 @@ struct JsonResponse {
 using AnswerCheck = std::function<JsonResponse(Response)>;
 
 // The interface every client and every middleware implements, so they nest freely.
+// A middleware implements provider(), model(), complete(), stream() and resolve() by passing the
+// request on (changed or not) to the LLMs it wraps; everything a request needs travels inside
+// LLMRequest, and everything a call did comes back in Response::records or ErrorDetails::records.
 // Obligations of implementations:
 //  - complete/stream/resolve may be called from many threads at once;
 //  - configuration errors (bad header, missing key, bad URL) are thrown before any I/O;
@@ -166,10 +176,11 @@ class MAJORDOMO_API LLM {
   // middleware that may send to several providers returns one entry per possible request.
   [[nodiscard]] virtual std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const = 0;
 
-  // complete() and then `check` on the answer; the JSON conveniences below are built on it. The
-  // default does exactly that. A cascade overrides it to fail over when the check throws
-  // ParseError or SchemaMismatchError, so a middleware that wraps one LLM must forward this call
-  // to the LLM it wraps (not to its own complete()), or a cascade beneath it loses that fail-over.
+  // complete() with `check` run on the answer through LLMRequest::check_answer (so the check
+  // happens inside the provider-bound LLM, and a cascade fails over when it throws ParseError or
+  // SchemaMismatchError); the JSON conveniences below are built on it. (0.4) Middleware need not
+  // override it: the check travels with the request. An override from before 0.4 that forwards
+  // it to the LLM it wraps keeps working.
   [[nodiscard]] virtual JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check);
   // Notes on how the instance was set up (e.g. "model 'x' is deprecated, 'y' is used instead");
   // every Response of the instance repeats them in Response::warnings. Middleware returns those

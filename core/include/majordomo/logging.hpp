@@ -2,6 +2,7 @@
 #pragma once
 
 #include <majordomo/export.hpp>
+#include <majordomo/layers.hpp>
 #include <majordomo/llm.hpp>
 
 #include <cstddef>
@@ -119,8 +120,10 @@ struct LoggingStats {
 // Wraps any LLM (a provider-bound one, a cascade, another middleware) and records one row per
 // call: complete, stream (at its end with the final usage, at a mid-stream error, or when
 // abandoned), JSON and structured output (the row's status is what the answer's check decided:
-// complete_checked is forwarded, and a streamed JSON or structured answer is checked again by the
-// writer the way the caller's StructuredStream::finish checks it).
+// the check travels with the request, and a streamed JSON or structured answer is checked again by
+// the writer the way the caller's StructuredStream::finish checks it). (0.4) A row is built from
+// the call's records (Response::records, ErrorDetails::records): the request body file holds the
+// request exactly as sent, redacted; nothing is resolved again.
 // Obligations:
 //  - requests and options pass to the wrapped LLM unchanged, extra_headers included; this layer
 //    never retries and never changes a Response or an error;
@@ -129,7 +132,7 @@ struct LoggingStats {
 //  - flush() returns once every row queued before it is stored or counted as failed; close()
 //    flushes and stops the writer; destruction closes. Rows of streams still open at close()
 //    are counted as dropped when those streams end.
-class MAJORDOMO_API LoggingLLM final : public LLM {
+class MAJORDOMO_API LoggingLLM final : public ForwardingLLM {
  public:
   // Opens options.target now (ConfigurationError before any call when it cannot be opened).
   LoggingLLM(std::shared_ptr<LLM> inner, LoggingOptions options = {});
@@ -139,18 +142,10 @@ class MAJORDOMO_API LoggingLLM final : public LLM {
   LoggingLLM(const LoggingLLM&) = delete;
   LoggingLLM& operator=(const LoggingLLM&) = delete;
 
-  std::string_view provider() const noexcept override;
-  std::string_view model() const noexcept override;
+  // (0.4) provider(), model(), resolve(), warnings(), alias() and call_deadline() are the wrapped
+  // LLM's (ForwardingLLM).
   [[nodiscard]] Response complete(const LLMRequest& request) override;
   [[nodiscard]] ResponseStream stream(const LLMRequest& request) override;
-  [[nodiscard]] std::vector<ResolvedRequest> resolve(const LLMRequest& request, bool stream) const override;
-  // Forwarded to the wrapped LLM's complete_checked (so a cascade beneath still fails over on a
-  // failed check); the row's status is the check's outcome, with the checked answer's usage.
-  [[nodiscard]] JsonResponse complete_checked(const LLMRequest& request, const AnswerCheck& check) override;
-  [[nodiscard]] std::vector<std::string> warnings() const override;
-  std::string_view alias() const noexcept override;
-  // (0.3) The wrapped LLM's, so that a cascade of logged members still shares its deadline.
-  std::chrono::milliseconds call_deadline() const noexcept override { return inner_->call_deadline(); }
 
   void flush();
   void close();
@@ -159,8 +154,11 @@ class MAJORDOMO_API LoggingLLM final : public LLM {
   struct Writer;  // the queue and its thread; shared with open streams
 
  private:
-  std::shared_ptr<LLM> inner_;
   std::shared_ptr<Writer> writer_;
 };
+
+// (0.4) The layer (layers.hpp) that wraps an LLM in a LoggingLLM with `options`:
+//   layered(host.get_cascade(members), {logging_layer(options)})
+[[nodiscard]] MAJORDOMO_API Layer logging_layer(LoggingOptions options = {});
 
 }  // namespace majordomo

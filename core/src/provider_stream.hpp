@@ -1,0 +1,78 @@
+// ProviderStreamSource: the one event path of a provider call, with its retries, deadline and call records.
+#pragma once
+
+#include "call_deadline.hpp"
+#include "provider_llm.hpp"
+
+#include <majordomo/call_record.hpp>
+#include <majordomo/llm.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace majordomo {
+
+// The one event path of a provider call: complete() drains it, stream() hands it to the caller.
+// It also applies the instance's RetryPolicy: a failed attempt is sent again (the same prepared
+// body and headers) while the policy allows and, for a stream, no chunk has reached the caller.
+class ProviderStreamSource final : public StreamSource {
+ public:
+  ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
+                       HeaderSet request_headers, bool stream, bool fail_on_truncation, CallDeadline deadline,
+                       AttemptRecord record_template);
+  ~ProviderStreamSource() override { close(); }
+  // Sends the request, retrying per the policy; throws the last error when it gives up.
+  void start();
+  bool next(StreamChunk& chunk) override;
+  // Abandons the call; an attempt in progress is recorded as cancelled.
+  void close() noexcept override;
+  const Response& response() const override { return response_; }
+  Response take_response() { return std::move(response_); }
+
+ private:
+  // Thrown by next_event when the deadline passed between two events; not an Error, so that it
+  // never reaches retry_or_throw.
+  struct DeadlinePassed {};
+
+  // Closes the plugin's call, if one is open; the attempt's outcome is recorded by the caller.
+  void release_call() noexcept;
+  // One attempt: a fresh response and a new call with the prepared request.
+  void send();
+  // Returns after waiting when the policy allows another attempt; otherwise throws `error` with
+  // the attempts before it.
+  void retry_or_throw(const Error& error);
+  // The call's timeout error: `last` (when given) is the attempt the deadline ended, recorded
+  // after the earlier ones; `cause` goes at the end of the message.
+  [[noreturn]] void throw_deadline(const Error* last, std::string_view cause);
+  // The record of the attempt in progress: its request, what arrived of the answer, and `error`
+  // (null: the attempt produced the answer).
+  void record_attempt(const ErrorDetails* error, int64_t waited_ms);
+  bool next_event(StreamChunk& chunk);
+  void finish();
+  // An answer the provider itself ended as failed (a finish reason such as DeepSeek's
+  // insufficient_system_resource, Cohere's ERROR or TIMEOUT, Gemini's MALFORMED_FUNCTION_CALL) is
+  // a `server` error, not a success: the caller would otherwise take a broken answer for a whole
+  // one, and a cascade could not move on. An answer cut at the output cap is a `truncated` error
+  // when the caller asked for that. Both keep the text received in partial_content.
+  void refuse_failed_answer();
+
+  std::shared_ptr<ProviderLLM> owner_;  // keeps the instance and the plugin library alive
+  ProviderLLM::BuiltRequest built_;     // sent again as it is by every attempt
+  HeaderSet request_headers_;           // the per-request layer; also for scrubbing error messages
+  std::vector<mj_header> wire_headers_; // views into owner_'s instance headers and request_headers_
+  bool stream_;
+  bool fail_on_truncation_;
+  CallDeadline deadline_;  // the whole call's end, shared by every attempt and wait
+  const AttemptRecord template_;        // who sends what: every attempt's record starts as a copy
+  bool attempt_open_ = false;           // response_.records.back() is an attempt still in progress
+  mj_call* call_ = nullptr;
+  std::chrono::steady_clock::time_point started_;
+  Response response_;
+  std::vector<FailedAttempt> history_;  // the attempts that failed and were retried
+  bool delivered_ = false;              // a chunk reached the caller of a stream: no more retries
+  bool resend_ = false;
+};
+
+}  // namespace majordomo
