@@ -8,23 +8,17 @@ bash scripts/setup.sh
 bash scripts/build.sh release majordomo_cli majordomo-fake openai anthropic gemini deepseek cohere >/dev/null
 bin="$PWD/build/release/bin"
 
-work="$(mktemp -d)"
-fake_pid=""
-cleanup() {
-  if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/fake_child.sh
+begin_work_dir
 
 "$bin/majordomo-fake" --port 0 --port-file "$work/port" >"$work/fake.log" 2>&1 &
 fake_pid=$!
 # The fake server writes the port file atomically once it listens.
-for _ in $(seq 1 200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.log"; exit 1; }
-  sleep 0.05
-done
-[ -s "$work/port" ] || { echo "majordomo-fake did not start" >&2; cat "$work/fake.log"; exit 1; }
+wait_for_port_file "$work/port" || {
+  [ $? -eq 2 ] && echo "majordomo-fake did not start" >&2
+  cat "$work/fake.log"
+  exit 1
+}
 port="$(cat "$work/port")"
 base="http://127.0.0.1:$port/v1"
 

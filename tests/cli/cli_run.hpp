@@ -19,21 +19,12 @@ struct CliRun {
   std::string out, err;
 };
 
-// Runs the CLI with a clean provider environment (no key or base URL from the caller's shell);
-// stdout and stderr are read concurrently so that neither pipe can fill up and block the CLI.
-// `extra_env` is set on top of that (e.g. the key and base URL variables of one provider).
-inline CliRun run_cli(const std::vector<std::string>& args, const Poco::Process::Env& extra_env = {}) {
+// Runs `program` with `env`; stdout and stderr are read concurrently so that neither pipe can fill
+// up and block it.
+inline CliRun run_program(const std::string& program, const std::vector<std::string>& args,
+                          const Poco::Process::Env& env) {
   Poco::Pipe out_pipe, err_pipe;
-  Poco::Process::Env env;
-  for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
-                           "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
-                           "CO_API_KEY", "COHERE_BASE_URL", "ACME_API_KEY", "ACME_BASE_URL",
-                           "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) {
-    env[name] = "";
-  }
-  for (const auto& [name, value] : extra_env) env[name] = value;
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(MAJORDOMO_CLI, args, ".", nullptr, &out_pipe, &err_pipe, env);
+  Poco::ProcessHandle handle = Poco::Process::launch(program, args, ".", nullptr, &out_pipe, &err_pipe, env);
   CliRun result;
   std::thread err_reader([&] {
     Poco::PipeInputStream err(err_pipe);
@@ -44,6 +35,26 @@ inline CliRun run_cli(const std::vector<std::string>& args, const Poco::Process:
   err_reader.join();
   result.exit_code = handle.wait();
   return result;
+}
+
+// Runs the CLI with a clean provider environment (no key or base URL from the caller's shell).
+// `extra_env` is set on top of that (e.g. the key and base URL variables of one provider).
+inline CliRun run_cli(const std::vector<std::string>& args, const Poco::Process::Env& extra_env = {}) {
+  Poco::Process::Env env;
+  for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+                           "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
+                           "CO_API_KEY", "COHERE_BASE_URL", "ACME_API_KEY", "ACME_BASE_URL",
+                           "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) {
+    env[name] = "";
+  }
+  for (const auto& [name, value] : extra_env) env[name] = value;
+  return run_program(MAJORDOMO_CLI, args, env);
+}
+
+// `args` with --stream in front when `stream`: the tests that ask both ways.
+inline std::vector<std::string> streamed_if(bool stream, std::vector<std::string> args) {
+  if (stream) args.insert(args.begin(), "--stream");
+  return args;
 }
 
 // The one JSON object the CLI prints with --output json.

@@ -1,4 +1,5 @@
 // The `majordomo` CLI contract: ask (text, stream, json output, dry run, errors), plugins, models.
+#include "cli_fake_env.hpp"
 #include "cli_run.hpp"
 #include "fake_server.hpp"
 
@@ -19,8 +20,7 @@
 
 #include <unistd.h>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
+using namespace majordomo::fake;
 
 namespace {
 
@@ -28,27 +28,15 @@ constexpr const char* kKey = "sk-cli-secret-1234";
 
 using RunResult = majordomo::testing::CliRun;
 using majordomo::testing::run_cli;
+using majordomo::testing::streamed_if;
 
 Poco::JSON::Object::Ptr parse_object(const std::string& text) {
   return majordomo::testing::parse_cli_object(text);
 }
 
-struct CliEnv {
-  FakeProviderServer server{[] {
-    FakeServerOptions options;
-    options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
-    return options;
-  }()};
-  CliEnv() { server.start(); }
-
-  std::vector<std::string> ask(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"ask", "--provider", "openai", "--model", "gpt-4o",
-                                     "--base-url", server.origin() + "/v1", "--api-key", kKey,
-                                     "--header", "X-Majordomo-Feature: instance",
-                                     "--request-header", "x-majordomo-feature: request"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
+// The OpenAI route of the fake server, asked with the key and both feature headers.
+struct CliEnv : majordomo::testing::CliFakeEnv {
+  CliEnv() : CliFakeEnv(kKey, majordomo::testing::kFeatureHeaderOptions) {}
 };
 
 int count_header(const majordomo::fake::RecordedRequest& request, const std::string& lower_name,
@@ -71,9 +59,7 @@ TEST_CASE("ask prints the answer, the server saw one per-request header next to 
   CliEnv env;
   for (const bool stream : {false, true}) {
     SECTION(stream ? "stream" : "json") {
-      std::vector<std::string> extra = {"What is the weather?"};
-      if (stream) extra.insert(extra.begin(), "--stream");
-      const RunResult result = run_cli(env.ask(extra));
+      const RunResult result = run_cli(env.ask(streamed_if(stream, {"What is the weather?"})));
       INFO(result.err);
       REQUIRE(result.exit_code == 0);
       CHECK(result.out == (stream ? "I'm unable to provide real-time weather updates. To get the current "
@@ -134,9 +120,7 @@ TEST_CASE("JSON output prints exactly one object of the documented shape", "[cli
 TEST_CASE("failures: non-zero exit, a human message on stderr, the error object on stdout", "[cli]") {
   CliEnv env;
   SECTION("429 from the provider") {
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/error_429.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/error_429.json");
     const RunResult result = run_cli(env.ask({"--output", "json", "Hello"}));
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.err, Catch::Contains("rate_limited"));
@@ -147,13 +131,11 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     CHECK_THAT(error->getValue<std::string>("message"), Catch::Contains("Rate limit reached"));
   }
   SECTION("--fail-on-truncation turns an answer cut at the output cap into kind truncated") {
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/chat_completion_length.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/chat_completion_length.json");
     const RunResult whole = run_cli(env.ask({"--output", "json", "Hello"}));
     CHECK(whole.exit_code == 0);
     CHECK(parse_object(whole.out)->getValue<std::string>("stop_reason") == "max_tokens");
-    env.server.push_response(response);
+    env.push_fixture("openai/chat_completion_length.json");
     const RunResult cut = run_cli(env.ask({"--fail-on-truncation", "--output", "json", "Hello"}));
     CHECK(cut.exit_code == 1);
     const auto object = parse_object(cut.out);
@@ -172,9 +154,7 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     CHECK_THAT(object->getValue<std::string>("partial_content"), Catch::StartsWith("I'm unable"));
   }
   SECTION("--json with an answer that is not JSON is a parse error keeping the text") {
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/chat_completion.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/chat_completion.json");
     const RunResult result = run_cli(env.ask({"--json", "--output", "json", "Hello"}));
     CHECK(result.exit_code == 1);
     const auto object = parse_object(result.out);
@@ -182,9 +162,7 @@ TEST_CASE("failures: non-zero exit, a human message on stderr, the error object 
     CHECK(object->getValue<std::string>("partial_content") == "Hello! How can I assist you today?");
   }
   SECTION("--json with a JSON answer prints the JSON text") {
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/structured_output.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/structured_output.json");
     const RunResult result = run_cli(env.ask({"--json", "--output", "json", "Hello"}));
     REQUIRE(result.exit_code == 0);
     CHECK(parse_object(result.out)->getValue<std::string>("content") ==
@@ -234,9 +212,7 @@ TEST_CASE("ask --schema checks the answer against the schema file", "[cli][schem
   CliEnv env;
   SECTION("a matching answer prints the JSON; the name comes from the file stem") {
     const SchemaFile schema("weather report.schema.json", kLocationSchema);
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/structured_output.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/structured_output.json");
     const RunResult result = run_cli(env.ask({"--schema", schema.path.string(), "--output", "json", "Weather?"}));
     REQUIRE(result.exit_code == 0);
     const auto object = parse_object(result.out);
@@ -251,9 +227,7 @@ TEST_CASE("ask --schema checks the answer against the schema file", "[cli][schem
   }
   SECTION("streamed, checked at the end, with an explicit name") {
     const SchemaFile schema("location.json", kLocationSchema);
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/stream_n3_choices.sse";
-    env.server.push_response(response);
+    env.push_fixture("openai/stream_n3_choices.sse");
     const RunResult result = run_cli(
         env.ask({"--schema", schema.path.string(), "--schema-name", "Loc", "--stream", "Weather?"}));
     REQUIRE(result.exit_code == 0);
@@ -263,9 +237,7 @@ TEST_CASE("ask --schema checks the answer against the schema file", "[cli][schem
   SECTION("a mismatching answer exits 1 with kind schema_mismatch and the raw text") {
     const SchemaFile schema("humid.json",
                             R"({"type":"object","properties":{"humidity":{"type":"number"}},"required":["humidity"]})");
-    majordomo::fake::ScriptedResponse response;
-    response.fixture = "openai/structured_output.json";
-    env.server.push_response(response);
+    env.push_fixture("openai/structured_output.json");
     const RunResult result = run_cli(env.ask({"--schema", schema.path.string(), "--output", "json", "Weather?"}));
     CHECK(result.exit_code == 1);
     const auto object = parse_object(result.out);
@@ -528,12 +500,9 @@ TEST_CASE("ask --api responses speaks OpenAI's Responses API, and only for OpenA
     for (const auto& row : rows) {
       for (const bool stream : {false, true}) {
         CAPTURE(row.fixture, stream);
-        majordomo::fake::ScriptedResponse response;
-        response.fixture = row.fixture;
-        env.server.push_response(response);
-        std::vector<std::string> extra = {"--api", "responses", "--output", "json", "Hello"};
-        if (stream) extra.insert(extra.begin(), "--stream");
-        const RunResult result = run_cli(env.ask(extra));
+        env.push_fixture(row.fixture);
+        const RunResult result =
+            run_cli(env.ask(streamed_if(stream, {"--api", "responses", "--output", "json", "Hello"})));
         INFO(result.err);
         REQUIRE(result.exit_code == 0);
         const auto object = parse_object(result.out);

@@ -11,13 +11,8 @@
 #include <string>
 #include <vector>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
-using majordomo::fake::RecordedRequest;
-using majordomo::fake::ScriptedResponse;
-using majordomo::testing::CliRun;
-using majordomo::testing::parse_cli_object;
-using majordomo::testing::run_cli;
+using namespace majordomo::fake;
+using namespace majordomo::testing;
 
 namespace {
 
@@ -83,9 +78,7 @@ TEST_CASE("acme example: the answer, the key in X-Acme-Key (never Bearer), the v
   AcmeEnv env;
   for (const bool stream : {false, true}) {
     SECTION(stream ? "stream" : "json") {
-      std::vector<std::string> extra = {"What is new?"};
-      if (stream) extra.insert(extra.begin(), "--stream");
-      const CliRun run = run_cli(env.ask(extra));
+      const CliRun run = run_cli(env.ask(streamed_if(stream, {"What is new?"})));
       INFO(run.err);
       REQUIRE(run.exit_code == 0);
       CHECK(run.out == std::string(kAnswer) + "\n");
@@ -110,9 +103,8 @@ TEST_CASE("acme example: JSON output has usage, the catalog's cost, the served m
   AcmeEnv env;
   for (const bool stream : {false, true}) {
     SECTION(stream ? "stream" : "json") {
-      std::vector<std::string> extra = {"--output", "json", "--system", "Be brief.", "Hello"};
-      if (stream) extra.insert(extra.begin(), "--stream");
-      const CliRun run = run_cli(env.ask(extra));
+      const CliRun run =
+          run_cli(env.ask(streamed_if(stream, {"--output", "json", "--system", "Be brief.", "Hello"})));
       INFO(run.err);
       REQUIRE(run.exit_code == 0);
       const auto answer = parse_cli_object(run.out);

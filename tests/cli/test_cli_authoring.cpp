@@ -19,9 +19,7 @@
 #include <string>
 #include <vector>
 
-using majordomo::testing::CliRun;
-using majordomo::testing::parse_cli_object;
-using majordomo::testing::run_cli;
+using namespace majordomo::testing;
 namespace fs = std::filesystem;
 
 namespace {

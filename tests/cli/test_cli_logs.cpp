@@ -1,6 +1,7 @@
 // The CLI's call log: ask --log (SQLite and PostgreSQL), --log-bodies, and majordomo logs.
 #include "../core/logging_test_env.hpp"
 #include "../core/postgres_cluster.hpp"
+#include "cli_fake_env.hpp"
 #include "cli_run.hpp"
 #include "fake_server.hpp"
 
@@ -13,34 +14,15 @@
 #include <string>
 #include <vector>
 
-using majordomo::testing::parse_cli_object;
-using majordomo::testing::PostgresCluster;
-using majordomo::testing::read_text;
-using majordomo::testing::run_cli;
-using majordomo::testing::sha256_prefix16;
-using majordomo::testing::TempDir;
+using namespace majordomo::testing;
 
 namespace {
 
 constexpr const char* kKey = "sk-cli-log-secret-5678";
 
 // The fake server, and `majordomo ask` pointed at it with a key and a metadata header.
-struct AskEnv {
-  majordomo::fake::FakeProviderServer server{[] {
-    majordomo::fake::FakeServerOptions options;
-    options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
-    return options;
-  }()};
-  AskEnv() { server.start(); }
-
-  std::vector<std::string> ask(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"ask", "--provider", "openai", "--model", "gpt-4o", "--base-url",
-                                     server.origin() + "/v1", "--api-key", kKey, "--header",
-                                     "X-Majordomo-Feature: instance", "--request-header",
-                                     "x-majordomo-feature: request"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
+struct AskEnv : majordomo::testing::CliFakeEnv {
+  AskEnv() : CliFakeEnv(kKey, majordomo::testing::kFeatureHeaderOptions) {}
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The CLI's output is safe: no credential by value, no terminal control from a server, valid UTF-8 JSON, failed writes reported.
 #include "../core/logging_test_env.hpp"
+#include "cli_fake_env.hpp"
 #include "cli_run.hpp"
 #include "fake_server.hpp"
 
@@ -15,40 +16,15 @@
 #include <utility>
 #include <vector>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
-using majordomo::fake::ScriptedResponse;
-using majordomo::testing::CliRun;
-using majordomo::testing::parse_cli_object;
-using majordomo::testing::run_cli;
-using majordomo::testing::TempDir;
+using namespace majordomo::fake;
+using namespace majordomo::testing;
 
 namespace {
 
 constexpr const char* kKey = "sk-cli-safe-secret-2468";
 
-struct SafeOutputEnv {
-  FakeProviderServer server{[] {
-    FakeServerOptions options;
-    options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
-    return options;
-  }()};
-  SafeOutputEnv() { server.start(); }
-
-  std::vector<std::string> ask(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"ask", "--provider", "openai", "--model", "gpt-4o",
-                                     "--base-url", server.origin() + "/v1", "--api-key", kKey};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
-
-  void push_error(int status, std::string body, std::string content_type = "application/json") {
-    ScriptedResponse response;
-    response.status = status;
-    response.content_type = std::move(content_type);
-    response.body = std::move(body);
-    server.push_response(response);
-  }
+struct SafeOutputEnv : majordomo::testing::CliFakeEnv {
+  SafeOutputEnv() : CliFakeEnv(kKey) {}
 };
 
 // One chat completion chunk of an OpenAI stream carrying `text`.
@@ -87,20 +63,9 @@ CliRun run_cli_redirected(const std::vector<std::string>& args, const std::strin
   } else {
     shell_args = {"-c", command + " " + redirect};
   }
-  Poco::Pipe out_pipe, err_pipe;
   Poco::Process::Env env;
   for (const char* name : {"OPENAI_API_KEY", "OPENAI_BASE_URL", "MAJORDOMO_PLUGIN_PATH", "MAJORDOMO_CATALOG"}) env[name] = "";
-  Poco::ProcessHandle handle = Poco::Process::launch(program, shell_args, ".", nullptr, &out_pipe, &err_pipe, env);
-  CliRun result;
-  std::thread err_reader([&] {
-    Poco::PipeInputStream err(err_pipe);
-    Poco::StreamCopier::copyToString(err, result.err);
-  });
-  Poco::PipeInputStream out(out_pipe);
-  Poco::StreamCopier::copyToString(out, result.out);
-  err_reader.join();
-  result.exit_code = handle.wait();
-  return result;
+  return majordomo::testing::run_program(program, shell_args, env);
 }
 
 // Runs the CLI with a stdout whose reader is already gone: every write fails with EPIPE.
@@ -185,9 +150,7 @@ TEST_CASE("a key echoed as the request id is not printed", "[cli][secrets]") {
     response.fixture = stream ? "openai/chat_completion_stream.sse" : "openai/chat_completion.json";
     response.headers = {{"x-request-id", kKey}};
     env.server.push_response(response);
-    std::vector<std::string> extra = {"--output", "json", "hi"};
-    if (stream) extra.insert(extra.begin(), "--stream");
-    const CliRun result = run_cli(env.ask(extra));
+    const CliRun result = run_cli(env.ask(streamed_if(stream, {"--output", "json", "hi"})));
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     CHECK(parse_cli_object(result.out)->getValue<std::string>("request_id") == "[REDACTED]");
@@ -325,12 +288,9 @@ TEST_CASE("a failed write to stdout exits non-zero with a message, and the log r
   SECTION("a full disk (/dev/full), non-streamed and streamed") {
     has_usage = {true, false};
     for (const bool stream : {false, true}) {
-      ScriptedResponse response;
-      response.fixture = stream ? "openai/chat_completion_stream.sse" : "openai/chat_completion.json";
-      env.server.push_response(response);
-      std::vector<std::string> extra = {"--log", target, "hi"};
-      if (stream) extra.insert(extra.begin(), "--stream");
-      const CliRun result = run_cli_redirected(env.ask(extra), "> /dev/full");
+      env.push_fixture(stream ? "openai/chat_completion_stream.sse" : "openai/chat_completion.json");
+      const CliRun result =
+          run_cli_redirected(env.ask(streamed_if(stream, {"--log", target, "hi"})), "> /dev/full");
       CHECK(result.exit_code == 1);
       CHECK_THAT(result.err, Catch::Contains("output error: cannot write to standard output: No space left on device"));
     }
@@ -338,9 +298,7 @@ TEST_CASE("a failed write to stdout exits non-zero with a message, and the log r
   SECTION("a reader that went away (closed pipe), with --output json too") {
     has_usage = {false, true};
     for (const bool json_output : {false, true}) {
-      ScriptedResponse response;
-      response.fixture = "openai/chat_completion_stream.sse";
-      env.server.push_response(response);
+      env.push_fixture("openai/chat_completion_stream.sse");
       std::vector<std::string> extra = {"--log", target, "--stream", "hi"};
       if (json_output) extra.insert(extra.begin(), {"--output", "json"});
       const CliRun result = run_cli_into_closed_pipe(env.ask(extra));

@@ -3,6 +3,8 @@
 
 #include <majordomo/host.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,15 @@ inline const SkippedPlugin* skipped_file(const Host& host, std::string_view file
     if (skipped.path.filename() == filename) return &skipped;
   }
   return nullptr;
+}
+
+// The skip entry of `filename`, which must be there, skipped for `reason`.
+inline const SkippedPlugin& expect_skipped(const Host& host, std::string_view filename, SkipReason reason) {
+  const SkippedPlugin* skipped = skipped_file(host, filename);
+  INFO(filename);
+  REQUIRE(skipped != nullptr);
+  CHECK(skipped->reason == reason);
+  return *skipped;
 }
 
 }  // namespace majordomo::testing

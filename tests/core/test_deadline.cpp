@@ -1,5 +1,6 @@
 // Timeouts::deadline over loopback: one end for a whole call, its attempts, its waits and a cascade's members.
 #include "provider_test_env.hpp"
+#include "recorded_waits.hpp"
 #include "stalling_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,24 +14,11 @@
 using namespace majordomo;
 using namespace std::chrono_literals;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::RecordedWaits;
 using majordomo::testing::StallingServer;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Retry waits recorded instead of slept, so a test sees which waits were started.
-struct RecordedWaits {
-  std::mutex mutex;
-  std::vector<std::chrono::milliseconds> waits;
-
-  RetryPolicy policy(RetryPolicy base = {}) {
-    base.wait = [this](std::chrono::milliseconds wait) {
-      const std::lock_guard lock(mutex);
-      waits.push_back(wait);
-    };
-    return base;
-  }
-};
 
 // OpenAI options against `origin` with a whole-call deadline and three attempts.
 ClientOptions openai_at(const std::string& origin, std::chrono::milliseconds deadline, RecordedWaits& waits) {
@@ -87,23 +75,36 @@ std::pair<TimeoutError, Clock::duration> expect_timeout(Call&& call) {
 
 std::string drain_text(ResponseStream stream) { return majordomo::testing::drain(stream); }
 
+// An OpenAI instance with a 1.5 s deadline against a server that stalls in `mode`.
+struct StalledCall {
+  StallingServer server;
+  ProviderTestEnv env;
+  RecordedWaits waits;
+  std::shared_ptr<LLM> llm;
+
+  explicit StalledCall(StallingServer::Mode mode)
+      : server(mode), llm(env.openai(openai_at(server.origin(), 1500ms, waits))) {}
+
+  // Asks once, as JSON or as a stream; returns the timeout the call ended in and how long it took.
+  std::pair<TimeoutError, Clock::duration> timeout(bool stream) {
+    return expect_timeout([&] {
+      if (stream) {
+        (void)drain_text(llm->get_response_stream("hi"));
+      } else {
+        (void)llm->get_response("hi");
+      }
+    });
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a server that never answers: the call ends at its deadline as a timeout that names it, JSON and stream",
           "[deadline]") {
-  StallingServer server(StallingServer::Mode::silent);
-  ProviderTestEnv env;
-  RecordedWaits waits;
-  const auto llm = env.openai(openai_at(server.origin(), 1500ms, waits));
+  StalledCall call(StallingServer::Mode::silent);
   const bool stream = GENERATE(false, true);
   INFO("stream " << stream);
-  const auto [error, took] = expect_timeout([&] {
-    if (stream) {
-      (void)drain_text(llm->get_response_stream("hi"));
-    } else {
-      (void)llm->get_response("hi");
-    }
-  });
+  const auto [error, took] = call.timeout(stream);
   CHECK(took < 6s);
   CHECK(error.kind() == ErrorKind::timeout);
   CHECK(error.provider() == "openai");
@@ -112,27 +113,18 @@ TEST_CASE("a server that never answers: the call ends at its deadline as a timeo
   // The attempt the deadline ended is kept; nothing was retried past it.
   REQUIRE_FALSE(error.details().failed_attempts.empty());
   CHECK(error.details().failed_attempts.back().kind == ErrorKind::timeout);
-  CHECK(waits.waits.empty());
-  CHECK(server.connections() == 1);
+  CHECK(call.waits.waits.empty());
+  CHECK(call.server.connections() == 1);
 }
 
 TEST_CASE("a stream of keep-alive comments ends at the deadline, JSON and stream", "[deadline]") {
-  StallingServer server(StallingServer::Mode::keep_alive);
-  ProviderTestEnv env;
-  RecordedWaits waits;
-  const auto llm = env.openai(openai_at(server.origin(), 1500ms, waits));
+  StalledCall call(StallingServer::Mode::keep_alive);
   const bool stream = GENERATE(false, true);
   INFO("stream " << stream);
-  const auto [error, took] = expect_timeout([&] {
-    if (stream) {
-      (void)drain_text(llm->get_response_stream("hi"));
-    } else {
-      (void)llm->get_response("hi");
-    }
-  });
+  const auto [error, took] = call.timeout(stream);
   CHECK(took < 6s);
   CHECK_THAT(error.what(), Catch::Contains("ClientOptions::timeouts.deadline"));
-  CHECK(server.connections() == 1);
+  CHECK(call.server.connections() == 1);
 }
 
 TEST_CASE("a backoff wait that would end past the deadline is not started", "[deadline][retry]") {

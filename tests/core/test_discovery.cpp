@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::expect_skipped;
 using testing::skipped_file;
 const auto only = testing::only_plugin_dirs;
 
@@ -53,36 +54,24 @@ TEST_CASE("every skipped file is reported with its reason", "[discovery]") {
   REQUIRE(host.find_plugin("openai") != nullptr);
   CHECK(host.find_plugin("openai")->path.parent_path() == fs::path(MAJORDOMO_TEST_PLUGIN_DIR));
 
-  const auto* duplicate = skipped_file(host, "libmajordomo-test_echo_as_openai.so");
-  REQUIRE(duplicate != nullptr);
-  CHECK(duplicate->reason == SkipReason::duplicate_provider);
-  CHECK_THAT(duplicate->message, Catch::Contains("'openai' is already provided by"));
+  const auto& duplicate = expect_skipped(host, "libmajordomo-test_echo_as_openai.so", SkipReason::duplicate_provider);
+  CHECK_THAT(duplicate.message, Catch::Contains("'openai' is already provided by"));
 
-  const auto* future = skipped_file(host, "libmajordomo-test_future_abi.so");
-  REQUIRE(future != nullptr);
-  CHECK(future->reason == SkipReason::abi_out_of_range);
-  CHECK_THAT(future->message, Catch::Contains("plugin ABI 2..2"));
-  CHECK_THAT(future->message, Catch::Contains("this host speaks 1..1"));
-  CHECK_THAT(future->message, Catch::Contains("rebuild the plugin"));
+  const auto& future = expect_skipped(host, "libmajordomo-test_future_abi.so", SkipReason::abi_out_of_range);
+  CHECK_THAT(future.message, Catch::Contains("plugin ABI 2..2"));
+  CHECK_THAT(future.message, Catch::Contains("this host speaks 1..1"));
+  CHECK_THAT(future.message, Catch::Contains("rebuild the plugin"));
 
-  const auto* library = skipped_file(host, "libtest_not_a_plugin.so");
-  REQUIRE(library != nullptr);
-  CHECK(library->reason == SkipReason::not_a_plugin);
-  CHECK_THAT(library->message, Catch::Contains("majordomo_plugin_entry"));
+  const auto& library = expect_skipped(host, "libtest_not_a_plugin.so", SkipReason::not_a_plugin);
+  CHECK_THAT(library.message, Catch::Contains("majordomo_plugin_entry"));
 
-  const auto* truncated = skipped_file(host, "libmajordomo-truncated.so");
-  REQUIRE(truncated != nullptr);
-  CHECK(truncated->reason == SkipReason::failed_to_load);
-  CHECK_THAT(truncated->message, Catch::Contains("truncated or corrupt ELF"));
+  const auto& truncated = expect_skipped(host, "libmajordomo-truncated.so", SkipReason::failed_to_load);
+  CHECK_THAT(truncated.message, Catch::Contains("truncated or corrupt ELF"));
 
-  const auto* text = skipped_file(host, "README.txt");
-  REQUIRE(text != nullptr);
-  CHECK(text->reason == SkipReason::not_a_plugin);
+  (void)expect_skipped(host, "README.txt", SkipReason::not_a_plugin);
 
-  const auto* incomplete = skipped_file(host, "libmajordomo-test_incomplete_table.so");
-  REQUIRE(incomplete != nullptr);
-  CHECK(incomplete->reason == SkipReason::invalid_metadata);
-  CHECK_THAT(incomplete->message, Catch::Contains("incomplete"));
+  const auto& incomplete = expect_skipped(host, "libmajordomo-test_incomplete_table.so", SkipReason::invalid_metadata);
+  CHECK_THAT(incomplete.message, Catch::Contains("incomplete"));
 
   CHECK(host.skipped().size() == 6);
 }

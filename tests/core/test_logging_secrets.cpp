@@ -12,9 +12,7 @@
 #include <string>
 
 using namespace majordomo;
-using majordomo::testing::read_text;
-using majordomo::testing::TempDir;
-using majordomo::testing::ProviderTestEnv;
+using namespace majordomo::testing;
 
 namespace {
 

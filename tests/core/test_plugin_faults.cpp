@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::expect_skipped;
 using testing::skipped_file;
 
 HostOptions faulty_and_real() {
@@ -80,37 +82,40 @@ TEST_CASE("malformed metadata skips that plugin only, and result 2 without a rea
   const Host host(testing::only_plugin_dirs({MAJORDOMO_TEST_MALFORMED_PLUGIN_DIR, MAJORDOMO_TEST_PLUGIN_DIR}));
   CHECK(host.find_plugin("openai") != nullptr);
   REQUIRE(host.skipped().size() == 2);
-  const SkippedPlugin* oversized = skipped_file(host, "libmajordomo-test_raw_oversized_id.so");
-  REQUIRE(oversized != nullptr);
-  CHECK(oversized->reason == SkipReason::invalid_metadata);
-  CHECK_THAT(oversized->message, Catch::Contains("oversized string"));
-  const SkippedPlugin* refusal = skipped_file(host, "libmajordomo-test_raw_old_refusal.so");
-  REQUIRE(refusal != nullptr);
-  CHECK(refusal->reason == SkipReason::abi_out_of_range);
-  CHECK_THAT(refusal->message, Catch::StartsWith("it speaks plugin ABI 7..7"));
+  const auto& oversized = expect_skipped(host, "libmajordomo-test_raw_oversized_id.so", SkipReason::invalid_metadata);
+  CHECK_THAT(oversized.message, Catch::Contains("oversized string"));
+  const auto& refusal = expect_skipped(host, "libmajordomo-test_raw_old_refusal.so", SkipReason::abi_out_of_range);
+  CHECK_THAT(refusal.message, Catch::StartsWith("it speaks plugin ABI 7..7"));
 }
+
+namespace {
+
+// The error of type `Error` that asking the raw-faults plugin, told to commit `fault`, ends in.
+template <class Error>
+Error error_of_call(const Host& host, const char* fault) {
+  auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault(fault));
+  try {
+    (void)llm->get_response("hello");
+  } catch (const Error& error) {
+    return error;
+  }
+  FAIL("no error");
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
 
 TEST_CASE("strings that break mj_str's contract in an event or a status do not reach the caller", "[faults]") {
   const Host host(faulty_and_real());
   SECTION("an event: the call fails with kind plugin") {
-    auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault("null_text"));
-    try {
-      (void)llm->get_response("hello");
-      FAIL("no error");
-    } catch (const PluginError& error) {
-      CHECK_THAT(error.what(), Catch::Contains("call_next") && Catch::Contains("null string"));
-    }
+    const auto error = error_of_call<PluginError>(host, "null_text");
+    CHECK_THAT(error.what(), Catch::Contains("call_next") && Catch::Contains("null string"));
   }
   SECTION("a status: the error is still reported, without the broken field") {
-    auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault("null_status"));
-    try {
-      (void)llm->get_response("hello");
-      FAIL("no error");
-    } catch (const RateLimitedError& error) {
-      CHECK(error.http_status() == 429);
-      CHECK_THAT(error.what(), Catch::Contains("slow down"));
-      CHECK(error.details().request_id.empty());
-    }
+    const auto error = error_of_call<RateLimitedError>(host, "null_status");
+    CHECK(error.http_status() == 429);
+    CHECK_THAT(error.what(), Catch::Contains("slow down"));
+    CHECK(error.details().request_id.empty());
   }
 }
 

@@ -1,5 +1,6 @@
 // RetryPolicy: its decisions, and the provider-bound LLM applying it over loopback (waits recorded, not slept).
 #include "provider_test_env.hpp"
+#include "recorded_waits.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,6 +13,7 @@
 using namespace majordomo;
 using namespace std::chrono_literals;
 using majordomo::testing::ProviderTestEnv;
+using majordomo::testing::RecordedWaits;
 using majordomo::testing::drain;
 
 namespace {
@@ -23,20 +25,6 @@ ErrorDetails error_of(ErrorKind kind, int http_status, std::optional<int64_t> re
   details.retry_after_ms = retry_after_ms;
   return details;
 }
-
-// Records the waits the policy asks for instead of sleeping.
-struct RecordedWaits {
-  std::mutex mutex;
-  std::vector<std::chrono::milliseconds> waits;
-
-  RetryPolicy policy(RetryPolicy base = {}) {
-    base.wait = [this](std::chrono::milliseconds wait) {
-      const std::lock_guard lock(mutex);
-      waits.push_back(wait);
-    };
-    return base;
-  }
-};
 
 // The fake with an OpenAI instance whose retry waits are recorded.
 struct RetryEnv : ProviderTestEnv {

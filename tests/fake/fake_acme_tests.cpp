@@ -16,10 +16,7 @@
 #include <utility>
 #include <vector>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
-using majordomo::fake::Header;
-using majordomo::fake::ScriptedResponse;
+using namespace majordomo::fake;
 
 namespace {
 

@@ -18,9 +18,7 @@
 #include <string>
 #include <vector>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
-using majordomo::fake::ScriptedResponse;
+using namespace majordomo::fake;
 using Poco::JSON::Object;
 
 namespace {
@@ -56,6 +54,15 @@ Answer post(const FakeProviderServer& server, const std::string& path, const std
   answer.status = static_cast<int>(head.getStatus());
   answer.content_type = head.getContentType();
   return answer;
+}
+
+// Queues `fixture` and posts `request` to /v1/responses: the answer is the fixture, converted when
+// the request asks for the other form.
+Answer replay(FakeProviderServer& server, const std::string& fixture, const std::string& request) {
+  ScriptedResponse scripted;
+  scripted.fixture = fixture;
+  server.push_response(scripted);
+  return post(server, "/v1/responses", request);
 }
 
 Object::Ptr parse(const std::string& json) {
@@ -127,10 +134,7 @@ TEST_CASE("Responses: every JSON fixture asked for as a stream becomes the strea
   for (const char* name : {"openai/responses.json", "openai/responses_reasoning.json",
                            "openai/responses_structured_output.json", "openai/responses_incomplete.json"}) {
     SECTION(name) {
-      ScriptedResponse scripted;
-      scripted.fixture = name;
-      server.push_response(scripted);
-      const Answer answer = post(server, "/v1/responses", stream_request);
+      const Answer answer = replay(server, name, stream_request);
       CHECK(answer.content_type == "text/event-stream; charset=utf-8");
       CHECK(answer.body.find("[DONE]") == std::string::npos);
       const auto recorded = parse(fixture_text(name));
@@ -165,10 +169,7 @@ TEST_CASE("Responses: every stream fixture asked for as JSON becomes its termina
   for (const char* name : {"openai/responses_stream.sse", "openai/responses_stream_function_call.sse",
                            "openai/responses_stream_incomplete.sse"}) {
     SECTION(name) {
-      ScriptedResponse scripted;
-      scripted.fixture = name;
-      server.push_response(scripted);
-      const Answer answer = post(server, "/v1/responses", json_request);
+      const Answer answer = replay(server, name, json_request);
       CHECK(answer.content_type == "application/json");
       const auto events = events_of(fixture_text(name));
       const auto expected = events.back().data->getObject("response");

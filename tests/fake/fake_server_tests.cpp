@@ -28,10 +28,7 @@
 #include <string>
 #include <vector>
 
-using majordomo::fake::FakeProviderServer;
-using majordomo::fake::FakeServerOptions;
-using majordomo::fake::Header;
-using majordomo::fake::ScriptedResponse;
+using namespace majordomo::fake;
 
 namespace {
 
@@ -65,6 +62,14 @@ std::unique_ptr<Poco::Net::HTTPClientSession> session_to(const FakeProviderServe
   session->setKeepAlive(true);
   session->setTimeout(Poco::Timespan(30, 0));
   return session;
+}
+
+// Sends a chat request without reading the answer, for the tests that read it their own way.
+void send_chat(Poco::Net::HTTPClientSession& session, const std::string& body) {
+  Poco::Net::HTTPRequest request("POST", chat_path, Poco::Net::HTTPMessage::HTTP_1_1);
+  request.add("Authorization", "Bearer k");
+  request.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(request) << body;
 }
 
 Reply exchange(Poco::Net::HTTPClientSession& session, const std::string& method, const std::string& uri,
@@ -336,10 +341,7 @@ TEST_CASE("cut_after drops the connection mid-body", "[fake]") {
     cut.cut_after = 10;
     server.push_response(cut);
     auto session = session_to(server);
-    Poco::Net::HTTPRequest request("POST", chat_path, Poco::Net::HTTPMessage::HTTP_1_1);
-    request.add("Authorization", "Bearer k");
-    request.setContentLength(static_cast<std::streamsize>(std::string(chat_body).size()));
-    session->sendRequest(request) << chat_body;
+    send_chat(*session, chat_body);
     Poco::Net::HTTPResponse head;
     std::istream& in = session->receiveResponse(head);
     std::string received;
@@ -361,10 +363,7 @@ TEST_CASE("stall_before_head makes a client time out, and stop() ends the stall"
 
   auto session = session_to(server);
   session->setTimeout(Poco::Timespan(5, 0), Poco::Timespan(5, 0), Poco::Timespan(0, 200'000));
-  Poco::Net::HTTPRequest request("POST", chat_path, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.add("Authorization", "Bearer k");
-  request.setContentLength(static_cast<std::streamsize>(std::string(chat_body).size()));
-  session->sendRequest(request) << chat_body;
+  send_chat(*session, chat_body);
   Poco::Net::HTTPResponse head;
   CHECK_THROWS_AS(session->receiveResponse(head), Poco::TimeoutException);
 
@@ -383,10 +382,7 @@ TEST_CASE("a stall after some body bytes delivers those bytes first, and destruc
 
   auto session = session_to(*server);
   session->setTimeout(Poco::Timespan(5, 0), Poco::Timespan(5, 0), Poco::Timespan(0, 300'000));
-  Poco::Net::HTTPRequest request("POST", chat_path, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.add("Authorization", "Bearer k");
-  request.setContentLength(static_cast<std::streamsize>(std::string(stream_body).size()));
-  session->sendRequest(request) << stream_body;
+  send_chat(*session, stream_body);
   Poco::Net::HTTPResponse head;
   std::istream& in = session->receiveResponse(head);
   CHECK(head.getStatus() == 200);

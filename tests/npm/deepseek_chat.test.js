@@ -4,16 +4,15 @@ import { test } from 'node:test';
 import OpenAI from 'openai';
 
 import {
-  apiKey, assertCounts, assertUsage, baseUrls, builtInText, checkRecorded, defaultHeaders, fixtureEvents, fixtureJson,
-  replies, requestTag, testOptions, timeoutMs,
+  apiKey, assertCounts, assertUsage, baseUrls, builtInText, chatFixtures, checkRecorded, defaultHeaders, replies,
+  requestTag, testOptions, timeoutMs,
 } from './fake_env.js';
 
 const model = 'deepseek-v4-pro';
 const messages = [{ role: 'user', content: 'hello' }];
 
 function fromFixtures() {
-  const completion = fixtureJson('deepseek/chat_completion.json');
-  const chunks = fixtureEvents('deepseek/chat_completion_stream.sse').filter((e) => e.data !== '[DONE]').map((e) => e.data);
+  const { completion, chunks } = chatFixtures('deepseek');
   return {
     jsonText: completion.choices[0].message.content,
     jsonReasoning: completion.choices[0].message.reasoning_content,

@@ -107,6 +107,15 @@ export function fixtureEvents(relative) {
   return events;
 }
 
+// A Chat Completions provider's two fixtures: the completion, and the chunks of its stream (the
+// parsed data of each event but the closing [DONE]).
+export function chatFixtures(provider) {
+  return {
+    completion: fixtureJson(`${provider}/chat_completion.json`),
+    chunks: fixtureEvents(`${provider}/chat_completion_stream.sse`).filter((e) => e.data !== '[DONE]').map((e) => e.data),
+  };
+}
+
 // The answer text of the fake's built-in replies (tools/fake/*_protocol.cpp).
 export function builtInText(provider) {
   return provider === 'openai' ? 'Hello from majordomo-fake.' : `Hello from majordomo-fake (${provider}).`;

@@ -36,16 +36,8 @@ fi
 [ -x "$fake_binary" ] || fail "$fake_binary is not an executable: build the majordomo-fake target"
 [ -d "$fixtures" ] || fail "$fixtures is not a directory (the shared protocol fixtures)"
 
-work="$(mktemp -d)"
-fake_pid=""
-cleanup() {
-  if [ -n "$fake_pid" ]; then
-    kill "$fake_pid" 2>/dev/null || true
-    wait "$fake_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/../../scripts/fake_child.sh"
+begin_work_dir
 
 replies_flag=(--fixtures "$fixtures")
 [ "$replies" = built-in ] && replies_flag=(--no-fixtures)

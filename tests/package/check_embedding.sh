@@ -14,13 +14,8 @@ build_dir="$1"; source_dir="$2"; extra_flags="${3:-}"; header_packages="${4:-}"
 while read -r name; do unset "$name"; done < <(compgen -e | grep '^MAJORDOMO_' || true)
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY PKG_CONFIG_PATH
 
-work="$(mktemp -d /tmp/majordomo-embed-XXXXXX)"
-fake_pid=""
-cleanup() {
-  if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/fake_child.sh"
+begin_work_dir /tmp/majordomo-embed-XXXXXX
 fail() { echo "check_embedding: $*" >&2; exit 1; }
 
 echo "== install, then move the installed tree"
@@ -44,12 +39,10 @@ echo "== majordomo-fake from the moved tree, on https"
 "$prefix/bin/majordomo-fake" --host 127.0.0.1 --port 0 --port-file "$work/port" \
   --tls-cert "$work/server.pem" --tls-key "$work/server.key" >"$work/fake.out" 2>"$work/fake.err" &
 fake_pid=$!
-for _ in $(seq 1 200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.err" >&2; fail "majordomo-fake exited before listening"; }
-  sleep 0.05
-done
-[ -s "$work/port" ] || fail "majordomo-fake did not write its port within 10 s"
+wait_for_port_file "$work/port" || case $? in
+  1) cat "$work/fake.err" >&2; fail "majordomo-fake exited before listening" ;;
+  *) fail "majordomo-fake did not write its port within 10 s" ;;
+esac
 origin="https://127.0.0.1:$(cat "$work/port")"
 if [ -d "$prefix/share/majordomo/fixtures" ]; then
   grep -qF "fixtures from $prefix/share/majordomo/fixtures" "$work/fake.err" ||

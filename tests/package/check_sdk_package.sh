@@ -8,16 +8,8 @@
 # EXTRA_FLAGS go to the plugins' compile and link lines (the sanitizers of an instrumented build).
 set -euo pipefail
 build_dir="$1"; source_dir="$2"; extra_flags="${3:-}"
-work="$(mktemp -d)"
-fake_pid=""
-cleanup() {
-  if [ -n "$fake_pid" ]; then
-    kill "$fake_pid" 2>/dev/null || true
-    wait "$fake_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/fake_child.sh"
+begin_work_dir
 fail() { echo "check_sdk_package: $*" >&2; exit 1; }
 
 prefix="$work/prefix"
@@ -72,12 +64,11 @@ key="acme-package-key-4321"
 "${clean_env[@]}" "$prefix/bin/majordomo-fake" --no-fixtures --port 0 --port-file "$work/port" --api-key "$key" \
   >"$work/fake.out" 2>"$work/fake.err" &
 fake_pid=$!
-for _ in $(seq 1 200); do  # bounded: up to 20 s for a sanitized start
-  [ -s "$work/port" ] && break
-  kill -0 "$fake_pid" 2>/dev/null || fail "majordomo-fake exited: $(cat "$work/fake.err")"
-  sleep 0.1
-done
-[ -s "$work/port" ] || fail "majordomo-fake wrote no port file"
+# Bounded: up to 20 s for a sanitized start.
+wait_for_port_file "$work/port" 200 0.1 || case $? in
+  1) fail "majordomo-fake exited: $(cat "$work/fake.err")" ;;
+  *) fail "majordomo-fake wrote no port file" ;;
+esac
 origin="http://127.0.0.1:$(cat "$work/port")"
 curl -fsS "$origin/_fake/health" >/dev/null || fail "majordomo-fake is not healthy"
 

@@ -1,6 +1,7 @@
 // Failure injection: HttpExchange's destructor when pooling its connection runs out of memory.
 // A binary of its own, because it replaces the global operator new.
 #include "test_servers.hpp"
+#include "transport_test_support.hpp"
 
 #include <majordomo/sdk/http.hpp>
 
@@ -37,10 +38,8 @@ void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); 
 void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::LoopbackHttpServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 TEST_CASE("an exchange whose connection cannot be pooled closes it instead", "[transport][fault]") {
   LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
@@ -51,21 +50,15 @@ TEST_CASE("an exchange whose connection cannot be pooled closes it instead", "[t
   });
   HttpTransport transport(TransportConfig{});
   const std::string url = server.url();
-  HttpRequestSpec spec;
-  spec.url = url;
-  spec.body = "{}";
-  auto exchange = transport.send(spec);
-  std::string body;
-  exchange->read_all(body);
+  auto exchange = post(transport, url);
+  read_body(*exchange);
   REQUIRE(exchange->body_complete());
   // The pool's first entry for this origin needs memory: giving the connection back throws.
   fail_allocations = true;
   exchange.reset();
   fail_allocations = false;
   CHECK(transport.idle_connections() == 0);
-  auto next = transport.send(spec);
-  body.clear();
-  next->read_all(body);
-  CHECK(body == "{}");
+  auto next = post(transport, url);
+  CHECK(read_body(*next) == "{}");
   CHECK(transport.connections_opened() == 2);
 }

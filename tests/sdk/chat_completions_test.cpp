@@ -16,15 +16,8 @@
 #include <string>
 #include <vector>
 
-using majordomo::sdk::ChatCompletionsFlavour;
-using majordomo::sdk::HttpCall;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ParserPool;
-using majordomo::sdk::ProviderError;
-using majordomo::test::call_params;
-using majordomo::test::expect_error;
-using majordomo::test::quick_config;
-using majordomo::test::RawServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
 
@@ -43,7 +36,7 @@ struct Seen {
 // Answers every request on the connection with `response`, until the client leaves.
 RawServer::Script answers(std::string response) {
   return [response = std::move(response)](Poco::Net::StreamSocket& socket, int) {
-    while (majordomo::test::read_request(socket)) majordomo::test::send_all(socket, response);
+    while (read_request(socket)) send_all(socket, response);
   };
 }
 
@@ -86,6 +79,14 @@ const Seen* stop_of(const std::vector<Seen>& seen) {
   return nullptr;
 }
 
+// An answer without text: only `reasoning`, then a stop for `stop`.
+void check_empty_answer(const std::vector<Seen>& seen, const std::string& reasoning, int32_t stop) {
+  CHECK(texts(seen, MJ_EVENT_TEXT).empty());
+  CHECK(texts(seen, MJ_EVENT_REASONING) == reasoning);
+  REQUIRE(stop_of(seen) != nullptr);
+  CHECK(stop_of(seen)->stop == stop);
+}
+
 }  // namespace
 
 TEST_CASE("null content beside reasoning_content is an empty answer, the reasoning kept", "[chat]") {
@@ -106,10 +107,7 @@ TEST_CASE("null content with reasoning_content and finish_reason stop is not a p
   const std::vector<Seen> seen = run(json_response(
       R"({"choices":[{"index":0,"message":{"content":null,"reasoning_content":"r"},"finish_reason":"stop"}]})"),
       false, kReasoningFlavour);
-  CHECK(texts(seen, MJ_EVENT_TEXT).empty());
-  CHECK(texts(seen, MJ_EVENT_REASONING) == "r");
-  REQUIRE(stop_of(seen) != nullptr);
-  CHECK(stop_of(seen)->stop == MJ_STOP_END_TURN);
+  check_empty_answer(seen, "r", MJ_STOP_END_TURN);
 }
 
 TEST_CASE("null content with finish_reason length alone is an empty answer cut by the cap", "[chat]") {
@@ -138,10 +136,7 @@ TEST_CASE("a stream of reasoning with null content ending at the length cap", "[
                    "\"finish_reason\":\"length\"}]}\n\n"
                    "data: [DONE]\n\n"),
       true, kReasoningFlavour);
-  CHECK(texts(seen, MJ_EVENT_TEXT).empty());
-  CHECK(texts(seen, MJ_EVENT_REASONING) == "ab");
-  REQUIRE(stop_of(seen) != nullptr);
-  CHECK(stop_of(seen)->stop == MJ_STOP_MAX_TOKENS);
+  check_empty_answer(seen, "ab", MJ_STOP_MAX_TOKENS);
 }
 
 TEST_CASE("a gzipped 429 stays a retryable rate limit with its Retry-After", "[chat]") {

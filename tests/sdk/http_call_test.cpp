@@ -1,5 +1,6 @@
 // HttpCall tests with a tiny decoder: META first, events in order, terminator handling, JSON bodies, error statuses.
 #include "test_servers.hpp"
+#include "transport_test_support.hpp"
 
 #include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
@@ -13,18 +14,8 @@
 #include <string>
 #include <vector>
 
-using majordomo::sdk::EventSink;
-using majordomo::sdk::HttpCall;
-using majordomo::sdk::HttpExchange;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::ResponseDecoder;
-using majordomo::sdk::SseDecoder;
-using majordomo::sdk::SseEvent;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::Gate;
-using majordomo::test::LoopbackHttpServer;
-using majordomo::test::RawServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
 
@@ -94,13 +85,29 @@ std::vector<Seen> drain(HttpCall& call) {
   return seen;
 }
 
+// call_params for a URL or body that lives until the end of the statement that makes the call.
 mj_call_params params_for(const std::string& url, bool stream, const std::string& body = "{}") {
-  mj_call_params params{};
-  params.struct_size = sizeof(params);
-  params.flags = stream ? MJ_CALL_STREAM : 0;
-  params.url = {url.data(), url.size()};
-  params.body = {body.data(), body.size()};
-  return params;
+  return call_params(url, stream, body);
+}
+
+// The error a non-streaming call to `url` ends in, right after its META event.
+ProviderError error_after_meta(HttpTransport& transport, const std::string& url) {
+  HttpCall call(transport, params_for(url, false), std::make_unique<EchoDecoder>());
+  mj_event event{};
+  REQUIRE(call.next(event));  // META
+  return expect_error([&] { call.next(event); });
+}
+
+// Answers every request with `body` (Content-Length framed), its type and request id.
+LoopbackHttpServer::Handler body_handler(std::string request_id, std::string content_type, std::string body) {
+  return [request_id = std::move(request_id), content_type = std::move(content_type), body = std::move(body)](
+             Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    response.set("x-request-id", request_id);
+    response.setContentType(content_type);
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  };
 }
 
 LoopbackHttpServer::Handler sse_handler(std::string events, bool with_request_id = true) {
@@ -143,11 +150,7 @@ TEST_CASE("HttpCall streams events in order, META first, and drains after the te
     at = stop;
   }
   response += "0\r\n\r\n";
-  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, response);
-    majordomo::test::read_request(socket);  // keeps the connection open until the client closes it
-  });
+  RawServer server(answers_once(response));
   HttpTransport transport(TransportConfig{});
   std::vector<Seen> seen;
   {
@@ -181,13 +184,9 @@ TEST_CASE("HttpCall reports a stream that ends without its terminator when the d
   CHECK(event.type == MJ_EVENT_META);
   REQUIRE(call.next(event));
   CHECK(event.type == MJ_EVENT_TEXT);
-  try {
-    call.next(event);
-    FAIL("expected a ProviderError");
-  } catch (const ProviderError& error) {
-    CHECK(error.kind() == MJ_ERR_CONNECTION);
-    CHECK(error.request_id() == "req-7");  // filled in from the header: the decoder had none
-  }
+  const ProviderError error = expect_error([&] { call.next(event); });
+  CHECK(error.kind() == MJ_ERR_CONNECTION);
+  CHECK(error.request_id() == "req-7");  // filled in from the header: the decoder had none
 }
 
 TEST_CASE("HttpCall decodes a JSON body in one step", "[call]") {
@@ -219,16 +218,12 @@ TEST_CASE("HttpCall turns a non-2xx status into the decoder's typed error, after
   mj_event event{};
   REQUIRE(call.next(event));
   CHECK(event.type == MJ_EVENT_META);
-  try {
-    call.next(event);
-    FAIL("expected a ProviderError");
-  } catch (const ProviderError& error) {
-    CHECK(error.kind() == MJ_ERR_RATE_LIMITED);
-    CHECK(error.http_status() == 429);
-    CHECK(error.retry_after_ms() == 3000);
-    CHECK(error.request_id() == "req-429");
-    CHECK(std::string(error.what()) == "provider said: {\"error\":\"slow down\"}");
-  }
+  const ProviderError error = expect_error([&] { call.next(event); });
+  CHECK(error.kind() == MJ_ERR_RATE_LIMITED);
+  CHECK(error.http_status() == 429);
+  CHECK(error.retry_after_ms() == 3000);
+  CHECK(error.request_id() == "req-429");
+  CHECK(std::string(error.what()) == "provider said: {\"error\":\"slow down\"}");
 }
 
 TEST_CASE("HttpCall's constructor reports send failures", "[call]") {
@@ -304,13 +299,7 @@ TEST_CASE("HttpCall replays the OpenAI stream fixture served in odd-sized chunks
 
 TEST_CASE("HttpCall decodes a JSON answer to a streaming request as a body", "[call]") {
   // OpenAI-compatible servers that ignore "stream": true answer like this.
-  LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
-    request.stream().ignore(std::numeric_limits<std::streamsize>::max());
-    response.set("x-request-id", "req-json");
-    response.setContentType("Application/JSON; charset=utf-8");
-    response.setContentLength(13);
-    response.send() << "{\"answer\":42}";
-  });
+  LoopbackHttpServer server(body_handler("req-json", "Application/JSON; charset=utf-8", "{\"answer\":42}"));
   HttpTransport transport(TransportConfig{});
   HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
   const std::vector<Seen> expected = {
@@ -326,78 +315,43 @@ TEST_CASE("HttpCall adds the request id to decoder errors that lack one", "[call
     mj_event event{};
     REQUIRE(call.next(event));  // META
     REQUIRE(call.next(event));  // "one"
-    try {
-      call.next(event);
-      FAIL("expected a ProviderError");
-    } catch (const ProviderError& error) {
-      CHECK(error.kind() == MJ_ERR_PARSE);
-      CHECK(std::string(error.what()) == "unreadable event");
-      CHECK(error.request_id() == "req-7");
-    }
+    const ProviderError error = expect_error([&] { call.next(event); });
+    CHECK(error.kind() == MJ_ERR_PARSE);
+    CHECK(std::string(error.what()) == "unreadable event");
+    CHECK(error.request_id() == "req-7");
   }
   SECTION("body") {
-    LoopbackHttpServer server([](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
-      request.stream().ignore(std::numeric_limits<std::streamsize>::max());
-      response.set("x-request-id", "req-body");
-      response.setContentType("application/json");
-      response.setContentLength(4);
-      response.send() << "boom";
-    });
+    LoopbackHttpServer server(body_handler("req-body", "application/json", "boom"));
     HttpTransport transport(TransportConfig{});
-    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
-    mj_event event{};
-    REQUIRE(call.next(event));  // META
-    try {
-      call.next(event);
-      FAIL("expected a ProviderError");
-    } catch (const ProviderError& error) {
-      CHECK(error.kind() == MJ_ERR_PARSE);
-      CHECK(error.request_id() == "req-body");
-    }
+    const ProviderError error = error_after_meta(transport, server.url());
+    CHECK(error.kind() == MJ_ERR_PARSE);
+    CHECK(error.request_id() == "req-body");
   }
 }
 
 TEST_CASE("HttpCall bounds the bodies it reads", "[call]") {
   // Claims five gigabytes, sends 100 KiB, and keeps the connection open until the client leaves.
   const auto huge = [](const char* status) {
-    return [status](Poco::Net::StreamSocket& socket, int) {
-      if (!majordomo::test::read_request(socket)) return;
-      majordomo::test::send_all(socket, std::string("HTTP/1.1 ") + status +
-                                            "\r\nX-Request-Id: req-big\r\nContent-Type: application/json\r\n"
-                                            "Content-Length: 5000000000\r\n\r\n" +
-                                            std::string(100 * 1024, 'x'));
-      majordomo::test::read_request(socket);
-    };
+    return answers_once(std::string("HTTP/1.1 ") + status +
+                        "\r\nX-Request-Id: req-big\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 5000000000\r\n\r\n" +
+                        std::string(100 * 1024, 'x'));
   };
   SECTION("an error body is cut to what error decoding needs") {
     RawServer server(huge("500 Internal Server Error"));
     HttpTransport transport(TransportConfig{});
-    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
-    mj_event event{};
-    REQUIRE(call.next(event));  // META
-    try {
-      call.next(event);
-      FAIL("expected a ProviderError");
-    } catch (const ProviderError& error) {
-      CHECK(error.kind() == MJ_ERR_SERVER);
-      CHECK(std::string(error.what()) ==
-            "provider said: " + std::string(HttpExchange::kMaxErrorBodySize, 'x'));
-    }
+    const ProviderError error = error_after_meta(transport, server.url());
+    CHECK(error.kind() == MJ_ERR_SERVER);
+    CHECK(std::string(error.what()) ==
+          "provider said: " + std::string(HttpExchange::kMaxErrorBodySize, 'x'));
     CHECK(transport.idle_connections() == 0);
   }
   SECTION("a 2xx body over the limit is a parse error") {
     RawServer server(huge("200 OK"));
     HttpTransport transport(TransportConfig{});
-    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
-    mj_event event{};
-    REQUIRE(call.next(event));  // META
-    try {
-      call.next(event);
-      FAIL("expected a ProviderError");
-    } catch (const ProviderError& error) {
-      CHECK(error.kind() == MJ_ERR_PARSE);
-      CHECK_THAT(error.what(), Catch::Contains("response body larger than"));
-      CHECK(error.request_id() == "req-big");
-    }
+    const ProviderError error = error_after_meta(transport, server.url());
+    CHECK(error.kind() == MJ_ERR_PARSE);
+    CHECK_THAT(error.what(), Catch::Contains("response body larger than"));
+    CHECK(error.request_id() == "req-big");
   }
 }

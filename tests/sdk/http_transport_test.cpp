@@ -19,20 +19,8 @@
 #include <thread>
 #include <vector>
 
-using majordomo::sdk::HttpExchange;
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::Gate;
-using majordomo::test::LoopbackHttpServer;
-using majordomo::test::RawServer;
-using majordomo::test::expect_error;
-using majordomo::test::header;
-using majordomo::test::post;
-using majordomo::test::quick_config;
-using majordomo::test::read_body;
-using majordomo::test::reply;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -51,6 +39,28 @@ LoopbackHttpServer::Handler gated_stream(Gate& gate, std::string first, std::str
     out << rest;
     out.flush();
   };
+}
+
+// Reads one request, sends `response` and closes the connection, whatever `response` promised.
+RawServer::Script answers_then_closes(std::string response) {
+  return [response = std::move(response)](Poco::Net::StreamSocket& socket, int) {
+    if (!read_request(socket)) return;
+    send_all(socket, response);
+    socket.close();
+  };
+}
+
+// Posts through `transport` to a server that holds its answer until the gate opens; returns the
+// error the wait ended in.
+ProviderError error_waiting_for_head(HttpTransport& transport) {
+  Gate gate;
+  LoopbackHttpServer server([&](auto&, auto& response) {
+    gate.wait();
+    reply(response, "{}");
+  });
+  const ProviderError error = expect_error([&] { post(transport, server.url()); });
+  gate.open();
+  return error;
 }
 
 }  // namespace
@@ -188,15 +198,15 @@ TEST_CASE("a pooled connection the server closed while idle is discarded before 
   std::atomic<int> requests{0};
   Gate closed;
   RawServer server([&](Poco::Net::StreamSocket& socket, int index) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     requests.fetch_add(1);
     if (index == 0) {
-      majordomo::test::send_all(socket, ok_one);
+      send_all(socket, ok_one);
       socket.close();  // the server's keep-alive timeout ran out
       closed.open();
     } else {
-      majordomo::test::send_all(socket, ok_two);
-      majordomo::test::read_request(socket);  // keeps the connection open until the client leaves
+      send_all(socket, ok_two);
+      read_request(socket);  // keeps the connection open until the client leaves
     }
   });
   HttpTransport transport(quick_config());
@@ -217,10 +227,10 @@ TEST_CASE("a request the server read on a reused connection and then dropped is 
   // may be running (and billed), so sending it again would do the work twice.
   std::atomic<int> requests{0};
   RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     requests.fetch_add(1);
-    majordomo::test::send_all(socket, ok_one);
-    if (majordomo::test::read_request(socket)) requests.fetch_add(1);
+    send_all(socket, ok_one);
+    if (read_request(socket)) requests.fetch_add(1);
     socket.close();  // no answer to the second request
   });
   HttpTransport transport(quick_config());
@@ -243,19 +253,19 @@ TEST_CASE("a request whose write fails on a reused connection is sent again on a
   std::atomic<std::size_t> resent_body{0};
   RawServer server([&](Poco::Net::StreamSocket& socket, int index) {
     if (index == 0) {
-      if (!majordomo::test::read_request(socket)) return;
-      majordomo::test::send_all(socket, ok_one);
+      if (!read_request(socket)) return;
+      send_all(socket, ok_one);
       // Takes the next request's first bytes, then closes with the rest unread: the kernel answers
       // with a reset, so the client's write fails and the request never arrived whole.
       char buffer[4096];
       if (socket.receiveBytes(buffer, sizeof(buffer)) <= 0) return;
       socket.close();
     } else {
-      const auto request = majordomo::test::read_request(socket);
+      const auto request = read_request(socket);
       if (!request) return;
       resent_body.store(request->body.size());
-      majordomo::test::send_all(socket, ok_two);
-      majordomo::test::read_request(socket);
+      send_all(socket, ok_two);
+      read_request(socket);
     }
   });
   HttpTransport transport(quick_config());
@@ -271,7 +281,7 @@ TEST_CASE("a request whose write fails on a reused connection is sent again on a
 
 TEST_CASE("a fresh connection that fails is not retried", "[transport]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    majordomo::test::read_request(socket);
+    read_request(socket);
     socket.close();
   });
   HttpTransport transport(quick_config());
@@ -281,16 +291,10 @@ TEST_CASE("a fresh connection that fails is not retried", "[transport]") {
 }
 
 TEST_CASE("first-byte timeout", "[transport][timeout]") {
-  Gate gate;
-  LoopbackHttpServer server([&](auto&, auto& response) {
-    gate.wait();
-    reply(response, "{}");
-  });
   TransportConfig config = quick_config();
   config.first_byte_timeout = 200ms;
   HttpTransport transport(config);
-  const ProviderError error = expect_error([&] { post(transport, server.url()); });
-  gate.open();
+  const ProviderError error = error_waiting_for_head(transport);
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("no response head") && Catch::Contains("200 ms (first_byte timeout"));
   CHECK(transport.idle_connections() == 0);
@@ -317,16 +321,10 @@ TEST_CASE("idle timeout in the middle of a body", "[transport][timeout]") {
 }
 
 TEST_CASE("total timeout cuts a wait that its own timeout would allow", "[transport][timeout]") {
-  Gate gate;
-  LoopbackHttpServer server([&](auto&, auto& response) {
-    gate.wait();
-    reply(response, "{}");
-  });
   TransportConfig config = quick_config();
   config.total_timeout = 300ms;
   HttpTransport transport(config);
-  const ProviderError error = expect_error([&] { post(transport, server.url()); });
-  gate.open();
+  const ProviderError error = error_waiting_for_head(transport);
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("300 ms (total timeout)"));
 }
@@ -397,11 +395,7 @@ TEST_CASE("4xx and 5xx statuses do not throw, their bodies are readable", "[tran
 
 TEST_CASE("a body cut short by the server is a connection error, never a normal end", "[transport]") {
   SECTION("Content-Length") {
-    RawServer server([](Poco::Net::StreamSocket& socket, int) {
-      if (!majordomo::test::read_request(socket)) return;
-      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
-      socket.close();
-    });
+    RawServer server(answers_then_closes("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"));
     HttpTransport transport(quick_config());
     auto exchange = post(transport, server.url());
     std::string body;
@@ -411,11 +405,7 @@ TEST_CASE("a body cut short by the server is a connection error, never a normal 
     CHECK_FALSE(exchange->body_complete());
   }
   SECTION("chunked") {
-    RawServer server([](Poco::Net::StreamSocket& socket, int) {
-      if (!majordomo::test::read_request(socket)) return;
-      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
-      socket.close();
-    });
+    RawServer server(answers_then_closes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
     HttpTransport transport(quick_config());
     auto exchange = post(transport, server.url());
     std::string body;
@@ -427,14 +417,14 @@ TEST_CASE("a body cut short by the server is a connection error, never a normal 
 
 TEST_CASE("chunked framing with extensions and trailers, bodies without length end at close", "[transport]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int index) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     if (index == 0) {
-      majordomo::test::send_all(socket,
-                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                "5;ext=1\r\nhello\r\nA\r\n, chunked!\r\n0\r\nX-Trailer: t\r\n\r\n");
-      majordomo::test::read_request(socket);  // keep the connection open until the client is done
+      send_all(socket,
+               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5;ext=1\r\nhello\r\nA\r\n, chunked!\r\n0\r\nX-Trailer: t\r\n\r\n");
+      read_request(socket);  // keep the connection open until the client is done
     } else {
-      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+      send_all(socket, "HTTP/1.1 200 OK\r\n\r\nuntil close");
       socket.close();
     }
   });
@@ -595,7 +585,7 @@ TEST_CASE("finish_without_waiting takes what already arrived and never waits for
 }
 
 TEST_CASE("request headers with line breaks are refused before anything is sent", "[transport]") {
-  RawServer server([](Poco::Net::StreamSocket& socket, int) { majordomo::test::read_request(socket); });
+  RawServer server([](Poco::Net::StreamSocket& socket, int) { read_request(socket); });
   HttpTransport transport(quick_config());
   for (const auto& bad : {header("X-Key", "sk-secret\r\nInjected: 1"), header("X-Key\n", "sk-secret"),
                           header("", "sk-secret"), header("X:Key", "sk-secret")}) {
@@ -609,23 +599,12 @@ TEST_CASE("request headers with line breaks are refused before anything is sent"
 }
 
 TEST_CASE("a repeated request header name is sent once, with the last value", "[transport]") {
-  std::mutex mutex;
-  std::string head;
-  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    const auto request = majordomo::test::read_request(socket);
-    if (!request) return;
-    {
-      std::lock_guard lock(mutex);
-      head = request->head;
-    }
-    majordomo::test::send_all(socket, ok_one);
-    majordomo::test::read_request(socket);
-  });
+  HeadRecordingServer server(ok_one);
   HttpTransport transport(quick_config());
   const std::array headers = {header("X-Dup", "first"), header("x-dup", "second"), header("Transfer-Encoding", "gzip")};
   auto exchange = post(transport, server.url("/p?q=1"), "{}", headers);
   CHECK(read_body(*exchange) == "\"one\"");
-  std::lock_guard lock(mutex);
+  const std::string head = server.head();
   CHECK_THAT(head, Catch::StartsWith("POST /p?q=1 HTTP/1.1\r\n"));
   CHECK_THAT(head, Catch::Contains("x-dup: second\r\n") && !Catch::Contains("first") &&
                        !Catch::Contains("gzip") && Catch::Contains("Content-Length: 2\r\n"));

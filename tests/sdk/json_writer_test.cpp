@@ -13,8 +13,7 @@
 #include <utility>
 #include <vector>
 
-using majordomo::sdk::append_json_escaped;
-using majordomo::sdk::JsonWriter;
+using namespace majordomo::sdk;
 
 TEST_CASE("append_json_escaped escapes quotes, backslash and control characters", "[json]") {
   const std::vector<std::pair<std::string, std::string>> table = {

@@ -1,5 +1,6 @@
 // HttpTransport through a forward proxy, with loopback servers in the proxy's place: request forms, credentials, pool keys, typed refusals.
 #include "test_servers.hpp"
+#include "transport_test_support.hpp"
 
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
@@ -10,12 +11,8 @@
 #include <string>
 #include <vector>
 
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::LoopbackHttpServer;
-using majordomo::test::RawServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
 
@@ -26,17 +23,7 @@ struct Seen {
 };
 
 ProviderError send_expecting_error(HttpTransport& transport, const std::string& url, const std::string& proxy) {
-  HttpRequestSpec spec;
-  spec.url = url;
-  spec.body = "{}";
-  spec.proxy = proxy;
-  try {
-    transport.send(spec);
-  } catch (const ProviderError& error) {
-    return error;
-  }
-  FAIL("expected a ProviderError");
-  throw std::logic_error("unreachable");
+  return expect_error([&] { post_via(transport, url, proxy); });
 }
 
 }  // namespace
@@ -56,13 +43,8 @@ TEST_CASE("through a proxy: absolute-form targets, Basic credentials, pools apar
   });
   HttpTransport transport(TransportConfig{});
   const auto send = [&](const std::string& url, const std::string& proxy) {
-    HttpRequestSpec spec;
-    spec.url = url;
-    spec.body = "{}";
-    spec.proxy = proxy;
-    auto exchange = transport.send(spec);
-    std::string body;
-    exchange->read_all(body);
+    auto exchange = post_via(transport, url, proxy);
+    read_body(*exchange);
     return exchange->status();
   };
   const std::string proxy = "http://127.0.0.1:" + std::to_string(server.port());
@@ -86,15 +68,15 @@ TEST_CASE("through a proxy: absolute-form targets, Basic credentials, pools apar
 
 TEST_CASE("a proxy's 407 is an authentication error, a refused CONNECT a connection error, both naming the proxy", "[transport][proxy]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    const auto request = majordomo::test::read_request(socket);
+    const auto request = read_request(socket);
     if (!request) return;
     const bool tunnel = request->head.rfind("CONNECT api.example.test:443 HTTP/1.1\r\n", 0) == 0;
     const bool authorised = request->head.find("Proxy-Authorization: Basic dTpyaWdodA==\r\n") != std::string::npos;
     if (!authorised) {
-      majordomo::test::send_all(socket, "HTTP/1.1 407 Proxy Authentication Required\r\n"
-                                        "Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n");
+      send_all(socket, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                       "Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n");
     } else if (tunnel) {
-      majordomo::test::send_all(socket, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+      send_all(socket, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
     }
   });
   HttpTransport transport(TransportConfig{});

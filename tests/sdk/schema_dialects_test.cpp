@@ -6,10 +6,7 @@
 
 #include <string>
 
-using majordomo::sdk::anthropic_output_schema;
-using majordomo::sdk::gemini_response_schema;
-using majordomo::sdk::openai_strict_schema;
-using majordomo::sdk::ProviderError;
+using namespace majordomo::sdk;
 
 namespace {
 

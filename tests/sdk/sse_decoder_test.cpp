@@ -12,9 +12,7 @@
 #include <string>
 #include <vector>
 
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::SseDecoder;
-using majordomo::sdk::SseEvent;
+using namespace majordomo::sdk;
 
 namespace {
 

@@ -14,10 +14,7 @@
 #include <string>
 #include <thread>
 
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::TransportConfig;
+using namespace majordomo::sdk;
 
 namespace {
 

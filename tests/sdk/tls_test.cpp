@@ -1,18 +1,14 @@
 // HttpTransport TLS tests: a throwaway CA, right CA passes, wrong CA and host-name mismatch fail, keep-alive over TLS.
 #include "test_servers.hpp"
+#include "transport_test_support.hpp"
 
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 
 #include <catch2/catch.hpp>
 
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::LoopbackHttpServer;
-using majordomo::test::server_tls_context;
-using majordomo::test::test_pki;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
 
@@ -33,23 +29,18 @@ TransportConfig tls_config(const std::string& ca_file) {
 }
 
 std::string fetch(HttpTransport& transport, const std::string& url) {
-  HttpRequestSpec spec;
-  spec.url = url;
-  spec.body = "{}";
-  auto exchange = transport.send(spec);
-  std::string body;
-  exchange->read_all(body);
-  return body;
+  return read_body(*post(transport, url));
 }
 
 ProviderError fetch_error(HttpTransport& transport, const std::string& url) {
-  try {
-    fetch(transport, url);
-  } catch (const ProviderError& error) {
-    return error;
-  }
-  FAIL("expected a ProviderError");
-  throw std::logic_error("unreachable");
+  return expect_error([&] { fetch(transport, url); });
+}
+
+// The error a fetch from a server showing `cert` over TLS ends in, for a client trusting `ca`.
+ProviderError error_from_server(const std::string& cert, const std::string& key, const std::string& ca) {
+  LoopbackHttpServer server(ok_handler(), server_tls_context(cert, key));
+  HttpTransport transport(tls_config(ca));
+  return fetch_error(transport, server.url("/", "localhost"));
 }
 
 }  // namespace
@@ -66,9 +57,7 @@ TEST_CASE("TLS: the right CA verifies the server, by name and by IP", "[tls]") {
 
 TEST_CASE("TLS: a server certificate from another CA is rejected", "[tls]") {
   const auto& pki = test_pki();
-  LoopbackHttpServer server(ok_handler(), server_tls_context(pki.server_cert, pki.server_key));
-  HttpTransport transport(tls_config(pki.other_ca));
-  const ProviderError error = fetch_error(transport, server.url("/", "localhost"));
+  const ProviderError error = error_from_server(pki.server_cert, pki.server_key, pki.other_ca);
   CHECK(error.kind() == MJ_ERR_CONNECTION);
   CHECK_THAT(error.what(), Catch::Contains("TLS certificate verification failed for localhost") &&
                                Catch::Contains("tls.ca_file"));
@@ -76,9 +65,7 @@ TEST_CASE("TLS: a server certificate from another CA is rejected", "[tls]") {
 
 TEST_CASE("TLS: a certificate for another host name is rejected, also on loopback", "[tls]") {
   const auto& pki = test_pki();
-  LoopbackHttpServer server(ok_handler(), server_tls_context(pki.otherhost_cert, pki.otherhost_key));
-  HttpTransport transport(tls_config(pki.ca));
-  const ProviderError error = fetch_error(transport, server.url("/", "localhost"));
+  const ProviderError error = error_from_server(pki.otherhost_cert, pki.otherhost_key, pki.ca);
   CHECK(error.kind() == MJ_ERR_CONNECTION);
   CHECK_THAT(error.what(), Catch::Contains("localhost"));
 }

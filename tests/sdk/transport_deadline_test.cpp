@@ -18,46 +18,21 @@
 #include <string>
 #include <thread>
 
-using majordomo::sdk::EventSink;
-using majordomo::sdk::HttpCall;
-using majordomo::sdk::HttpExchange;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::ResponseDecoder;
-using majordomo::sdk::SseEvent;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::call_params;
-using majordomo::test::expect_error;
-using majordomo::test::post;
-using majordomo::test::quick_config;
-using majordomo::test::RawServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Every event becomes a text event; the stream never has a terminator.
-class TextDecoder final : public ResponseDecoder {
- public:
-  void on_body(std::string_view body, EventSink& sink) override { sink.text(body); }
-  bool on_event(const SseEvent& event, EventSink& sink) override {
-    sink.text(event.data);
-    return true;
-  }
-  void on_stream_end(bool, EventSink&) override {}
-  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view) override {
-    throw ProviderError(MJ_ERR_SERVER, "error status", exchange.status());
-  }
-};
 
 // A server that answers with an SSE head and then only `: keep-alive` comments, every 50 ms,
 // until the client leaves (at most 20 s of them).
 RawServer::Script keep_alive_comments() {
   return [](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                                      "Transfer-Encoding: chunked\r\n\r\n");
+    if (!read_request(socket)) return;
+    send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 400; ++i) {
-      majordomo::test::send_all(socket, "f\r\n: keep-alive\n\n\r\n");
+      send_all(socket, "f\r\n: keep-alive\n\n\r\n");
       std::this_thread::sleep_for(50ms);  // paces the comments; not synchronisation
     }
   };
@@ -66,31 +41,21 @@ RawServer::Script keep_alive_comments() {
 // A server that reads the request and never answers (until the client leaves).
 RawServer::Script never_answers() {
   return [](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::read_request(socket);
+    if (!read_request(socket)) return;
+    read_request(socket);
   };
-}
-
-// Drains `call` and returns the error that ended it.
-ProviderError drain_to_error(HttpCall& call) {
-  return expect_error([&] {
-    mj_event event{};
-    for (int i = 0; i < 100'000 && call.next(event); ++i) {
-    }
-  });
 }
 
 }  // namespace
 
 TEST_CASE("the call's deadline ends a stream of keep-alive comments, whatever the instance timeouts", "[transport][deadline]") {
   RawServer server(keep_alive_comments());
-  HttpTransport transport(quick_config());  // idle 10 s and total 30 s: neither would end it soon
   const std::string url = server.url();
   mj_call_params params = call_params(url, true);
   params.time_left_ms = 700;
   const auto start = std::chrono::steady_clock::now();
-  HttpCall call(transport, params, std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
+  // idle 10 s and total 30 s: neither would end it soon
+  const ProviderError error = error_of_call(quick_config(), params);
   const auto waited = std::chrono::steady_clock::now() - start;
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("deadline") && Catch::Contains("700 ms") &&
@@ -103,23 +68,19 @@ TEST_CASE("the total timeout ends a stream of keep-alive comments", "[transport]
   RawServer server(keep_alive_comments());
   TransportConfig config = quick_config();
   config.total_timeout = 700ms;
-  HttpTransport transport(config);
   const std::string url = server.url();
-  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
+  const ProviderError error = error_of_call(config, call_params(url, true));
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("700 ms (total timeout)"));
 }
 
 TEST_CASE("the call's deadline bounds the wait for the head, in call_open", "[transport][deadline]") {
   RawServer server(never_answers());
-  HttpTransport transport(quick_config());
   const std::string url = server.url();
   mj_call_params params = call_params(url, false);
   params.time_left_ms = 400;
   const auto start = std::chrono::steady_clock::now();
-  const ProviderError error =
-      expect_error([&] { HttpCall call(transport, params, std::make_unique<TextDecoder>()); });
+  const ProviderError error = error_opening_call(quick_config(), params);
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("deadline") && Catch::Contains("400 ms"));
   CHECK(std::chrono::steady_clock::now() - start < 6s);
@@ -129,24 +90,17 @@ TEST_CASE("a deadline longer than the total timeout leaves the total in charge",
   RawServer server(never_answers());
   TransportConfig config = quick_config();
   config.total_timeout = 300ms;
-  HttpTransport transport(config);
   const std::string url = server.url();
   mj_call_params params = call_params(url, false);
   params.time_left_ms = 20'000;
-  const ProviderError error =
-      expect_error([&] { HttpCall call(transport, params, std::make_unique<TextDecoder>()); });
+  const ProviderError error = error_opening_call(config, params);
   CHECK(error.kind() == MJ_ERR_TIMEOUT);
   CHECK_THAT(error.what(), Catch::Contains("300 ms (total timeout)"));
 }
 
 TEST_CASE("time_left_ms is ignored when the host's struct does not reach it", "[transport][deadline]") {
   // A 0.2 host's mj_call_params ends after `proxy`: whatever lies beyond is not the deadline.
-  RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket,
-                              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
-    majordomo::test::read_request(socket);
-  });
+  RawServer server(answers_once("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
   HttpTransport transport(quick_config());
   const std::string url = server.url();
   mj_call_params params = call_params(url, false);
@@ -270,14 +224,12 @@ TEST_CASE("a server that reads a large body slowly cannot keep the send past the
 TEST_CASE("a server that reads a large body slowly cannot keep the send past the call's deadline", "[transport][deadline]") {
   std::atomic<bool> done{false};
   RawServer server(slow_reader(done));
-  HttpTransport transport(quick_config());  // idle 10 s: the old per-write timeout
   const std::string url = server.url();
   const std::string body(8u << 20, 'x');
   mj_call_params params = call_params(url, false, body);
   params.time_left_ms = 1000;
   const auto start = std::chrono::steady_clock::now();
-  const ProviderError error =
-      expect_error([&] { HttpCall call(transport, params, std::make_unique<TextDecoder>()); });
+  const ProviderError error = error_opening_call(quick_config(), params);  // idle 10 s: the old per-write timeout
   const auto waited = std::chrono::steady_clock::now() - start;
   done.store(true);
   CHECK(error.kind() == MJ_ERR_TIMEOUT);

@@ -13,21 +13,8 @@
 #include <string>
 #include <vector>
 
-using majordomo::sdk::EventSink;
-using majordomo::sdk::HttpCall;
-using majordomo::sdk::HttpExchange;
-using majordomo::sdk::HttpRequestSpec;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::ResponseDecoder;
-using majordomo::sdk::SseEvent;
-using majordomo::test::call_params;
-using majordomo::test::expect_error;
-using majordomo::test::header;
-using majordomo::test::post;
-using majordomo::test::quick_config;
-using majordomo::test::RawServer;
-using majordomo::test::read_body;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
 
@@ -62,19 +49,17 @@ class BodyEchoDecoder final : public ResponseDecoder {
   std::string& seen_;
 };
 
-RawServer::Script answers(std::string response) {
-  return [response = std::move(response)](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, response);
-    majordomo::test::read_request(socket);
-  };
+// An answer with `status` whose three body bytes are in a Content-Encoding nobody asked for.
+std::string encoded_answer(int status, const std::string& encoding) {
+  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Encoding: " +
+         encoding + "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08";
 }
 
 }  // namespace
 
 TEST_CASE("a redirect names its status and Location and is not followed", "[transport][errors]") {
   const int status = GENERATE(301, 302, 307, 308);
-  RawServer server(answers("HTTP/1.1 " + std::to_string(status) +
+  RawServer server(answers_once("HTTP/1.1 " + std::to_string(status) +
                            " Moved\r\nLocation: https://api.example.test/v2/chat\x1b[2J\r\nX-Request-Id: req-r\r\n"
                            "Content-Length: 0\r\n\r\n"));
   HttpTransport transport(quick_config());
@@ -93,8 +78,7 @@ TEST_CASE("a redirect names its status and Location and is not followed", "[tran
 
 TEST_CASE("an unrequested Content-Encoding on an answer is a protocol error naming it", "[transport][errors]") {
   const auto [encoding, status] = GENERATE(table<std::string, int>({{"gzip", 200}, {"br", 200}, {"x-custom", 201}}));
-  RawServer server(answers("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-                           "Content-Encoding: " + encoding + "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08"));
+  RawServer server(answers_once(encoded_answer(status, encoding)));
   HttpTransport transport(quick_config());
   const std::string url = server.url();
   const ProviderError error = expect_error(
@@ -107,8 +91,7 @@ TEST_CASE("an error status with an unrequested Content-Encoding is decoded from 
   // A gzipped 429 or 503 refused as a protocol error would never be retried and lose its
   // Retry-After: the decoder gets the status and headers, and a body saying why none is shown.
   const auto [encoding, status] = GENERATE(table<std::string, int>({{"gzip", 429}, {"br", 503}, {"x-custom", 500}}));
-  RawServer server(answers("HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-                           "Content-Encoding: " + encoding + "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08"));
+  RawServer server(answers_once(encoded_answer(status, encoding)));
   HttpTransport transport(quick_config());
   const std::string url = server.url();
   std::string seen_body;
@@ -123,7 +106,7 @@ TEST_CASE("an error status with an unrequested Content-Encoding is decoded from 
 }
 
 TEST_CASE("Content-Encoding: identity is no encoding", "[transport][errors]") {
-  RawServer server(answers("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: Identity\r\n"
+  RawServer server(answers_once("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: Identity\r\n"
                            "Content-Length: 2\r\n\r\n{}"));
   HttpTransport transport(quick_config());
   const std::string url = server.url();
@@ -142,18 +125,7 @@ TEST_CASE("IPv6 hosts keep their brackets in messages and in the Host header", "
     CHECK_THAT(error.what(), Catch::Contains("http://[::1]:1") && !Catch::Contains("http://::1"));
   }
   SECTION("in the Host header and the absolute-form target sent to a proxy") {
-    std::mutex mutex;
-    std::string head;
-    RawServer proxy([&](Poco::Net::StreamSocket& socket, int) {
-      const auto request = majordomo::test::read_request(socket);
-      if (!request) return;
-      {
-        std::lock_guard lock(mutex);
-        head = request->head;
-      }
-      majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-      majordomo::test::read_request(socket);
-    });
+    HeadRecordingServer proxy(kOkEmptyObject);
     HttpTransport proxied(quick_config());  // after the server: its pooled connection closes first
     HttpRequestSpec spec;
     const std::string url = "http://[::1]:8080/v1/chat";
@@ -163,8 +135,7 @@ TEST_CASE("IPv6 hosts keep their brackets in messages and in the Host header", "
     spec.proxy = proxy_url;
     auto exchange = proxied.send(spec);
     CHECK(read_body(*exchange) == "{}");
-    std::lock_guard lock(mutex);
-    CHECK_THAT(head, Catch::StartsWith("POST http://[::1]:8080/v1/chat HTTP/1.1\r\n") &&
+    CHECK_THAT(proxy.head(), Catch::StartsWith("POST http://[::1]:8080/v1/chat HTTP/1.1\r\n") &&
                          Catch::Contains("\r\nHost: [::1]:8080\r\n"));
   }
 }
@@ -212,22 +183,11 @@ TEST_CASE("twenty thousand request headers go out in linear time, a repeated nam
   for (std::size_t i = 0; i < names.size(); ++i) {
     headers.push_back({{names[i].data(), names[i].size()}, {values[i].data(), values[i].size()}});
   }
-  std::mutex mutex;
-  std::string head;
-  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    const auto request = majordomo::test::read_request(socket);
-    if (!request) return;
-    {
-      std::lock_guard lock(mutex);
-      head = request->head;
-    }
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-    majordomo::test::read_request(socket);
-  });
+  HeadRecordingServer server(kOkEmptyObject);
   HttpTransport transport(quick_config());
   auto exchange = post(transport, server.url(), "{}", headers);
   CHECK(read_body(*exchange) == "{}");
-  std::lock_guard lock(mutex);
+  const std::string head = server.head();
   std::size_t lines = 0;
   for (std::size_t at = head.find("\r\nX-Header-"); at != std::string::npos; at = head.find("\r\nX-Header-", at + 2))
     ++lines;

@@ -12,22 +12,16 @@
 #include <string>
 #include <thread>
 
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::expect_error;
-using majordomo::test::post;
-using majordomo::test::quick_config;
-using majordomo::test::RawServer;
-using majordomo::test::read_body;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 using namespace std::chrono_literals;
 
 TEST_CASE("interim 1xx heads are skipped, LF-only line endings are accepted", "[transport][head]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n");
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\nContent-Length: 5\nX-Request-Id:  padded \t\n\n\"one\"");
-    majordomo::test::read_request(socket);
+    if (!read_request(socket)) return;
+    send_all(socket, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n");
+    send_all(socket, "HTTP/1.1 200 OK\nContent-Length: 5\nX-Request-Id:  padded \t\n\n\"one\"");
+    read_request(socket);
   });
   HttpTransport transport(quick_config());
   auto exchange = post(transport, server.url());
@@ -42,11 +36,11 @@ TEST_CASE("interim 1xx heads are skipped, LF-only line endings are accepted", "[
 TEST_CASE("a head that arrives in many small pieces is reassembled", "[transport][head]") {
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n";
   RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     socket.setNoDelay(true);
-    for (const char c : head) majordomo::test::send_all(socket, std::string(1, c));
-    majordomo::test::send_all(socket, "\"one\"");
-    majordomo::test::read_request(socket);
+    for (const char c : head) send_all(socket, std::string(1, c));
+    send_all(socket, "\"one\"");
+    read_request(socket);
   });
   HttpTransport transport(quick_config());
   auto exchange = post(transport, server.url());
@@ -56,11 +50,7 @@ TEST_CASE("a head that arrives in many small pieces is reassembled", "[transport
 }
 
 TEST_CASE("Connection: close from the server keeps the connection out of the pool", "[transport][head]") {
-  RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\n{}");
-    majordomo::test::read_request(socket);
-  });
+  RawServer server(answers_once("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\n{}"));
   HttpTransport transport(quick_config());
   auto exchange = post(transport, server.url());
   CHECK(read_body(*exchange) == "{}");
@@ -84,11 +74,7 @@ TEST_CASE("malformed response heads are protocol errors that quote nothing", "[t
       {"HTTP/1.1 20 OK\r\n\r\n", "status line"},
       {"HTTP/1.1 200 OK\r\nX-Big: " + std::string(20000, 'v') + "\r\n\r\n", "larger than"},
   }));
-  RawServer server([head = head](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, head);
-    majordomo::test::read_request(socket);
-  });
+  RawServer server(answers_once(head));
   INFO(head.substr(0, 60));
   HttpTransport transport(quick_config());
   const ProviderError error = expect_error([&] { post(transport, server.url()); });
@@ -100,8 +86,8 @@ TEST_CASE("malformed response heads are protocol errors that quote nothing", "[t
 
 TEST_CASE("a server that closes in the middle of the head is a connection error", "[transport][head]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nContent-Le");
+    if (!read_request(socket)) return;
+    send_all(socket, "HTTP/1.1 200 OK\r\nContent-Le");
     socket.close();
   });
   HttpTransport transport(quick_config());
@@ -118,11 +104,11 @@ TEST_CASE("first_byte bounds the whole head: a head trickled a byte at a time en
                            "\r\nContent-Length: 2\r\n\r\n{}";
   std::atomic<int> sent{0};
   RawServer server([&](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     socket.setNoDelay(true);
     // Paces the trickle (the scenario itself, not synchronisation); ends when the client has gone.
     for (const char c : head) {
-      majordomo::test::send_all(socket, std::string(1, c));
+      send_all(socket, std::string(1, c));
       sent.fetch_add(1);
       std::this_thread::sleep_for(200ms);
     }
@@ -142,10 +128,10 @@ TEST_CASE("first_byte bounds the whole head: a head trickled a byte at a time en
 
 TEST_CASE("an endless run of interim 1xx heads ends at first_byte", "[transport][head][timeout]") {
   RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
+    if (!read_request(socket)) return;
     // Bounded: about 2 s of interim heads at most, far past the client's 500 ms.
     for (int i = 0; i < 200; ++i) {
-      majordomo::test::send_all(socket, "HTTP/1.1 100 Continue\r\n\r\n");
+      send_all(socket, "HTTP/1.1 100 Continue\r\n\r\n");
       std::this_thread::sleep_for(10ms);
     }
   });
@@ -173,10 +159,10 @@ TEST_CASE("bad chunk framing is a protocol error, a body cut mid-chunk stays a c
       {"a\r\nhello", MJ_ERR_CONNECTION, ""},                                       // closed in the middle of a chunk
   }));
   RawServer server([body = body](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+    if (!read_request(socket)) return;
+    send_all(socket, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
     socket.shutdownSend();
-    majordomo::test::read_request(socket);
+    read_request(socket);
   });
   INFO(body);
   HttpTransport transport(quick_config());

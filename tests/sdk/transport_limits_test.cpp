@@ -14,43 +14,10 @@
 #include <limits>
 #include <string>
 
-using majordomo::sdk::EventSink;
-using majordomo::sdk::HttpCall;
-using majordomo::sdk::HttpExchange;
-using majordomo::sdk::HttpTransport;
-using majordomo::sdk::ProviderError;
-using majordomo::sdk::ResponseDecoder;
-using majordomo::sdk::SseEvent;
-using majordomo::sdk::TransportConfig;
-using majordomo::test::call_params;
-using majordomo::test::expect_error;
-using majordomo::test::LoopbackHttpServer;
-using majordomo::test::post;
-using majordomo::test::quick_config;
-using majordomo::test::RawServer;
+using namespace majordomo::sdk;
+using namespace majordomo::test;
 
 namespace {
-
-class TextDecoder final : public ResponseDecoder {
- public:
-  void on_body(std::string_view body, EventSink& sink) override { sink.text(body); }
-  bool on_event(const SseEvent& event, EventSink& sink) override {
-    sink.text(event.data);
-    return true;
-  }
-  void on_stream_end(bool, EventSink&) override {}
-  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view) override {
-    throw ProviderError(MJ_ERR_SERVER, "error status", exchange.status());
-  }
-};
-
-ProviderError drain_to_error(HttpCall& call) {
-  return expect_error([&] {
-    mj_event event{};
-    for (int i = 0; i < 1'000'000 && call.next(event); ++i) {
-    }
-  });
-}
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 
@@ -59,8 +26,8 @@ constexpr std::size_t kMiB = std::size_t{1} << 20;
 RawServer::Script endless_stream(std::string prefix, std::string piece, std::size_t total,
                                  std::atomic<std::size_t>& sent) {
   return [prefix = std::move(prefix), piece = std::move(piece), total, &sent](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(
+    if (!read_request(socket)) return;
+    send_all(
         socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + prefix);
     for (std::size_t at = 0; at < total; at += piece.size()) {
       const int n = socket.sendBytes(piece.data(), static_cast<int>(piece.size()));
@@ -75,10 +42,8 @@ RawServer::Script endless_stream(std::string prefix, std::string piece, std::siz
 TEST_CASE("a 400 MB SSE line fails after the default 4 MiB, memory stays bounded", "[transport][limits]") {
   std::atomic<std::size_t> sent{0};
   RawServer server(endless_stream("data: ", std::string(64 * 1024, 'x'), 400 * kMiB, sent));
-  HttpTransport transport(quick_config());
   const std::string url = server.url();
-  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
+  const ProviderError error = error_of_call(quick_config(), call_params(url, true));
   // What the server got out is what the client read plus what the socket buffers hold: far
   // below the 400 MB it would push if the client kept reading.
   CHECK(sent.load() < 48 * kMiB);
@@ -88,32 +53,33 @@ TEST_CASE("a 400 MB SSE line fails after the default 4 MiB, memory stays bounded
                                Catch::Contains("--max-event-bytes"));
 }
 
-TEST_CASE("a run of data lines without a blank line counts as one event's data", "[transport][limits]") {
-  std::atomic<std::size_t> sent{0};
-  // Lines of 1 KiB: each well under the line limit, together far over it.
-  RawServer server(endless_stream("", "data: " + std::string(1018, 'y') + "\n", 64 * kMiB, sent));
-  TransportConfig config = quick_config();
-  config.max_event_bytes = 64 * 1024;
-  HttpTransport transport(config);
-  const std::string url = server.url();
-  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
-  CHECK(error.kind() == MJ_ERR_PARSE);
-  CHECK_THAT(error.what(), Catch::Contains("an SSE event with data over 65536 bytes"));
-  CHECK(sent.load() < 48 * kMiB);
-}
-
-TEST_CASE("comment lines after an unfinished event are bounded too", "[transport][limits]") {
-  std::atomic<std::size_t> sent{0};
-  RawServer server(endless_stream("event: x\ndata: 1\n", ": " + std::string(1000, 'c') + "\n", 64 * kMiB, sent));
-  TransportConfig config = quick_config();
-  config.max_event_bytes = 64 * 1024;
-  HttpTransport transport(config);
-  const std::string url = server.url();
-  HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
-  CHECK(error.kind() == MJ_ERR_PARSE);
-  CHECK_THAT(error.what(), Catch::Contains("add up to over 131072 bytes"));
+TEST_CASE("an event's data and the lines after an unfinished event are bounded by max_event_bytes", "[transport][limits]") {
+  struct Case {
+    const char* name;
+    std::string prefix;  // what the stream starts with
+    std::string piece;   // then this, over and over
+    const char* message;
+  };
+  const Case cases[] = {
+      // Lines of 1 KiB: each well under the line limit, together far over it.
+      {"a run of data lines without a blank line counts as one event's data", "",
+       "data: " + std::string(1018, 'y') + "\n", "an SSE event with data over 65536 bytes"},
+      {"comment lines after an unfinished event are bounded too", "event: x\ndata: 1\n",
+       ": " + std::string(1000, 'c') + "\n", "add up to over 131072 bytes"},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      std::atomic<std::size_t> sent{0};
+      RawServer server(endless_stream(c.prefix, c.piece, 64 * kMiB, sent));
+      TransportConfig config = quick_config();
+      config.max_event_bytes = 64 * 1024;
+      const std::string url = server.url();
+      const ProviderError error = error_of_call(config, call_params(url, true));
+      CHECK(error.kind() == MJ_ERR_PARSE);
+      CHECK_THAT(error.what(), Catch::Contains(c.message));
+      CHECK(sent.load() < 48 * kMiB);
+    }
+  }
 }
 
 TEST_CASE("events under the limit pass, the limit comes from the instance config", "[transport][limits]") {
@@ -144,19 +110,12 @@ TEST_CASE("events under the limit pass, the limit comes from the instance config
 }
 
 TEST_CASE("max_body_bytes bounds a JSON body and names its option", "[transport][limits]") {
-  RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket,
-                              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
-                                  std::string(5000, 'b'));
-    majordomo::test::read_request(socket);
-  });
+  RawServer server(answers_once("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" +
+                                std::string(5000, 'b')));
   TransportConfig config = quick_config();
   config.max_body_bytes = 4096;
-  HttpTransport transport(config);
   const std::string url = server.url();
-  HttpCall call(transport, call_params(url, false), std::make_unique<TextDecoder>());
-  const ProviderError error = drain_to_error(call);
+  const ProviderError error = error_of_call(config, call_params(url, false));
   CHECK(error.kind() == MJ_ERR_PARSE);
   CHECK_THAT(error.what(), Catch::Contains("larger than 4096 bytes") &&
                                Catch::Contains("ClientOptions::limits.max_body_bytes") &&
@@ -165,12 +124,8 @@ TEST_CASE("max_body_bytes bounds a JSON body and names its option", "[transport]
 
 TEST_CASE("body reads never trust Content-Length for memory and honour their limit", "[transport][limits]") {
   // Claims five gigabytes, sends 100 KiB, and keeps the connection open until the client leaves.
-  RawServer server([](Poco::Net::StreamSocket& socket, int) {
-    if (!majordomo::test::read_request(socket)) return;
-    majordomo::test::send_all(socket, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5000000000\r\n\r\n" +
-                                          std::string(100 * 1024, 'x'));
-    majordomo::test::read_request(socket);
-  });
+  RawServer server(answers_once("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5000000000\r\n\r\n" +
+                                std::string(100 * 1024, 'x')));
   HttpTransport transport(quick_config());
   SECTION("read_all fails before reading or reserving") {
     auto exchange = post(transport, server.url());

@@ -1,9 +1,10 @@
-// Helpers shared by the transport tests: posting through an HttpTransport, expecting a ProviderError, a short config, call params.
+// Helpers shared by the transport tests: posting, expecting a ProviderError, a short config, call params, a text decoder, a head-recording server.
 #pragma once
 
 #include "test_servers.hpp"
 
 #include <majordomo/plugin.h>
+#include <majordomo/sdk/call.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 
@@ -14,10 +15,12 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace majordomo::test {
 
@@ -42,6 +45,16 @@ inline std::unique_ptr<sdk::HttpExchange> post(sdk::HttpTransport& transport, co
   spec.body = body;
   spec.headers = headers;
   spec.stream = stream;
+  return transport.send(spec);
+}
+
+// post() of "{}" through a forward proxy.
+inline std::unique_ptr<sdk::HttpExchange> post_via(sdk::HttpTransport& transport, std::string_view url,
+                                                   std::string_view proxy) {
+  sdk::HttpRequestSpec spec;
+  spec.url = url;
+  spec.body = "{}";
+  spec.proxy = proxy;
   return transport.send(spec);
 }
 
@@ -82,5 +95,81 @@ inline mj_call_params call_params(const std::string& url, bool stream, std::stri
   return params;
 }
 mj_call_params call_params(std::string&& url, bool stream, std::string_view body = "{}") = delete;
+
+// Drains `call` and returns the error that ended it.
+inline sdk::ProviderError drain_to_error(sdk::HttpCall& call) {
+  return expect_error([&] {
+    mj_event event{};
+    for (int i = 0; i < 1'000'000 && call.next(event); ++i) {
+    }
+  });
+}
+
+// Every event becomes a text event; the stream never has a terminator.
+class TextDecoder final : public sdk::ResponseDecoder {
+ public:
+  void on_body(std::string_view body, sdk::EventSink& sink) override { sink.text(body); }
+  bool on_event(const sdk::SseEvent& event, sdk::EventSink& sink) override {
+    sink.text(event.data);
+    return true;
+  }
+  void on_stream_end(bool, sdk::EventSink&) override {}
+  [[noreturn]] void on_error_status(const sdk::HttpExchange& exchange, std::string_view) override {
+    throw sdk::ProviderError(MJ_ERR_SERVER, "error status", exchange.status());
+  }
+};
+
+// Reads a call made with `params` through a transport with `config` to its end (a TextDecoder's
+// events); returns the error it ended in.
+inline sdk::ProviderError error_of_call(const sdk::TransportConfig& config, const mj_call_params& params) {
+  sdk::HttpTransport transport(config);
+  sdk::HttpCall call(transport, params, std::make_unique<TextDecoder>());
+  return drain_to_error(call);
+}
+
+// The error opening a call made with `params` ends in, before any event.
+inline sdk::ProviderError error_opening_call(const sdk::TransportConfig& config, const mj_call_params& params) {
+  sdk::HttpTransport transport(config);
+  return expect_error([&] { sdk::HttpCall call(transport, params, std::make_unique<TextDecoder>()); });
+}
+
+// Reads one request, sends `response`, and keeps the connection open until the client closes it.
+inline RawServer::Script answers_once(std::string response) {
+  return [response = std::move(response)](Poco::Net::StreamSocket& socket, int) {
+    if (!read_request(socket)) return;
+    send_all(socket, response);
+    read_request(socket);
+  };
+}
+
+// Answers every request on a connection with `answer` and keeps the head of the last one read,
+// for the tests that check the exact bytes a request went out as.
+class HeadRecordingServer {
+ public:
+  explicit HeadRecordingServer(std::string answer)
+      : server_([this, answer = std::move(answer)](Poco::Net::StreamSocket& socket, int) {
+          const auto request = read_request(socket);
+          if (!request) return;
+          {
+            const std::lock_guard lock(mutex_);
+            head_ = request->head;
+          }
+          send_all(socket, answer);
+          read_request(socket);
+        }) {}
+
+  std::string url(const std::string& path = "/") const { return server_.url(path); }
+  std::string head() {
+    const std::lock_guard lock(mutex_);
+    return head_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string head_;
+  RawServer server_;  // last: its thread stops before the members it writes go
+};
+
+inline const std::string kOkEmptyObject = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 
 }  // namespace majordomo::test

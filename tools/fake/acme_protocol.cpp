@@ -40,12 +40,6 @@ ScriptedResponse acme_error(int status, std::string_view code, std::string_view 
   return response;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // The parts of a request body the built-in replies depend on.
 struct AnswerRequest {
   std::string model;
@@ -59,10 +53,7 @@ std::variant<AnswerRequest, ScriptedResponse> read_request(const RecordedRequest
   AnswerRequest out;
   Poco::JSON::Object::Ptr root;
   try {
-    Poco::JSON::Parser parser;
-    const auto parsed = parser.parse(request.body);
-    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-    root = parsed.extract<Poco::JSON::Object::Ptr>();
+    root = body_object(request);
   } catch (const Poco::Exception&) {
     return acme_error(400, "invalid_request", "the body is not a JSON object");
   }
@@ -148,22 +139,16 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const AnswerReq
   return response;
 }
 
-class AcmeProtocol final : public ProviderProtocol {
+class AcmeProtocol final : public PostRoutedProtocol {
 public:
-  std::string_view name() const override { return "acme"; }
-
-  // Any prefix: users put gateways and proxies in front (/gateway/acme/v1/answers).
-  bool matches(std::string_view method, std::string_view path) const override {
-    return method == "POST" && path.size() >= answers_path.size() &&
-           path.substr(path.size() - answers_path.size()) == answers_path;
-  }
+  AcmeProtocol() : PostRoutedProtocol("acme", answers_path) {}
 
   // The key goes in X-Acme-Key; a Bearer token alone is the mistake a new plugin makes first, so
   // the answer names the header it expected.
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
     const std::string* key = find_header(request, key_header);
-    const std::string_view value = key == nullptr ? std::string_view{} : trim(*key);
+    const std::string_view value = key == nullptr ? std::string_view{} : trim_blanks(*key);
     if (value.empty()) {
       return acme_error(401, "invalid_key",
                         bearer_key(request).empty()
@@ -178,7 +163,7 @@ public:
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& /*options*/) const override {
     const std::string* version = find_header(request, version_header);
-    if (version == nullptr || trim(*version).empty()) {
+    if (version == nullptr || trim_blanks(*version).empty()) {
       return acme_error(400, "invalid_request", "the Acme-Version header is required (e.g. Acme-Version: 2024-10-01)");
     }
     auto parsed = read_request(request);

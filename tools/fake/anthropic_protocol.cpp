@@ -38,25 +38,12 @@ ScriptedResponse anthropic_error(const RecordedRequest& request, int status, std
   return response;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // The key from x-api-key, or from `Authorization: Bearer` (OAuth-style tokens and SDK 1.x use it).
 std::string_view presented_key(const RecordedRequest& request) {
   if (const std::string* api_key = find_header(request, "x-api-key"); api_key != nullptr) {
-    if (const std::string_view key = trim(*api_key); !key.empty()) return key;
+    if (const std::string_view key = trim_blanks(*api_key); !key.empty()) return key;
   }
-  if (const std::string* authorization = find_header(request, "Authorization"); authorization != nullptr) {
-    const std::string_view value = trim(*authorization);
-    const auto space = value.find(' ');
-    if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-      return trim(value.substr(space + 1));
-    }
-  }
-  return {};
+  return bearer_key(request);
 }
 
 struct MessagesRequest {
@@ -179,15 +166,9 @@ std::string rfc3339_in_one_minute() {
   return std::string(text, size);
 }
 
-class AnthropicProtocol final : public ProviderProtocol {
+class AnthropicProtocol final : public PostRoutedProtocol {
 public:
-  std::string_view name() const override { return "anthropic"; }
-
-  // Any prefix: users put gateways and proxies in front (/gateway/anthropic/v1/messages).
-  bool matches(std::string_view method, std::string_view path) const override {
-    constexpr std::string_view suffix = "/v1/messages";
-    return method == "POST" && path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
-  }
+  AnthropicProtocol() : PostRoutedProtocol("anthropic", "/v1/messages") {}
 
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
@@ -197,7 +178,7 @@ public:
     }
     // [?] PROTOCOLS.md §6.4: what the real API answers without the version header is a guess.
     const std::string* version = find_header(request, "anthropic-version");
-    if (version == nullptr || trim(*version).empty()) {
+    if (version == nullptr || trim_blanks(*version).empty()) {
       return anthropic_error(request, 400, "invalid_request_error", "anthropic-version: header is required");
     }
     return std::nullopt;
@@ -206,10 +187,7 @@ public:
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     MessagesRequest messages;
     try {
-      Poco::JSON::Parser parser;
-      const auto root = parser.parse(request.body);
-      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-      const auto object = root.extract<Poco::JSON::Object::Ptr>();
+      const auto object = body_object(request);
       // The fields the real API requires; a client that forgets max_tokens must see it fail here too.
       const auto model = object->get("model");
       if (!model.isString()) return anthropic_error(request, 400, "invalid_request_error", "model: Field required");
@@ -220,8 +198,7 @@ public:
       if (object->getArray("messages").isNull()) {
         return anthropic_error(request, 400, "invalid_request_error", "messages: Field required");
       }
-      const auto stream = object->get("stream");
-      messages.stream = stream.isBoolean() && stream.extract<bool>();
+      messages.stream = is_true(*object, "stream");
       if (auto refusal = read_structured(request, *object, messages)) return *refusal;
     } catch (const Poco::Exception&) {
       return anthropic_error(request, 400, "invalid_request_error",
@@ -230,8 +207,7 @@ public:
 
     const std::string_view fixture = messages.stream ? message_stream_fixture : message_fixture;
     if (messages.json_answer.empty() && fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
+      ScriptedResponse response = fixture_reply(fixture);
       if (messages.stream) response.content_type = "text/event-stream; charset=utf-8";
       return response;
     }

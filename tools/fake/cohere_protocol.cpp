@@ -34,12 +34,6 @@ ScriptedResponse cohere_error(const RecordedRequest& request, int status, std::s
   return response;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::string built_in_id(const RecordedRequest& request) {
   return fmt::format("00000000-0000-4000-8000-{:012}", request.seq);
 }
@@ -51,8 +45,7 @@ std::string built_in_usage(const RecordedRequest& request) {
 }
 
 ScriptedResponse built_in_chat(const RecordedRequest& request) {
-  std::string text;
-  for (auto piece : built_in_pieces) text += piece;
+  const std::string text = joined(built_in_pieces);
   ScriptedResponse response;
   response.content_type = "application/json";
   response.body = fmt::format(
@@ -85,27 +78,14 @@ ScriptedResponse built_in_stream(const RecordedRequest& request) {
   return response;
 }
 
-class CohereProtocol final : public ProviderProtocol {
+class CohereProtocol final : public PostRoutedProtocol {
 public:
-  std::string_view name() const override { return "cohere"; }
-
-  // Any prefix: users put gateways and proxies in front (/v2/chat, /gateway/cohere/v2/chat).
-  bool matches(std::string_view method, std::string_view path) const override {
-    return method == "POST" && path.size() >= chat_path.size() && path.substr(path.size() - chat_path.size()) == chat_path;
-  }
+  CohereProtocol() : PostRoutedProtocol("cohere", chat_path) {}
 
   // The scheme name is matched case-insensitively; Cohere's docs write "bearer" (PROTOCOLS.md §0.2).
   std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
                                              const FakeServerOptions& options) const override {
-    const std::string* authorization = find_header(request, "Authorization");
-    std::string_view key;
-    if (authorization != nullptr) {
-      const std::string_view value = trim(*authorization);
-      const auto space = value.find(' ');
-      if (space != std::string_view::npos && equals_ignoring_case(value.substr(0, space), "bearer")) {
-        key = trim(value.substr(space + 1));
-      }
-    }
+    const std::string_view key = bearer_key(request);
     if (key.empty()) return cohere_error(request, 401, "no api key supplied");
     if (!options.required_api_key.empty() && key != options.required_api_key) {
       return cohere_error(request, 401, "invalid api token");
@@ -116,27 +96,13 @@ public:
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     bool stream = false;
     try {
-      Poco::JSON::Parser parser;
-      const auto root = parser.parse(request.body);
-      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-      const auto value = root.extract<Poco::JSON::Object::Ptr>()->get("stream");
-      stream = value.isBoolean() && value.extract<bool>();
+      stream = is_true(*body_object(request), "stream");
     } catch (const Poco::Exception&) {
       return cohere_error(request, 400, "invalid request: the body is not valid JSON");
     }
     const std::string_view fixture = stream ? chat_stream_fixture : chat_fixture;
-    if (fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
-      return response;
-    }
+    if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     return stream ? built_in_stream(request) : built_in_chat(request);
-  }
-
-  // Cohere documents no request-id or rate-limit headers (PROTOCOLS.md §0.5).
-  std::vector<Header> standard_headers(const RecordedRequest& /*request*/,
-                                       std::chrono::milliseconds /*handling_time*/) const override {
-    return {};
   }
 };
 

@@ -35,12 +35,6 @@ ScriptedResponse deepseek_error(int status, std::string_view message, std::strin
   return response;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // DeepSeek shows only the last four characters of a rejected key.
 std::string redact(std::string_view key) {
   return fmt::format("****{}", key.size() > 4 ? key.substr(key.size() - 4) : std::string_view{});
@@ -52,12 +46,9 @@ struct ChatRequest {
 };
 
 // The model named in a JSON body, or nothing when the body is not a JSON object naming one.
-std::optional<std::string> model_of(const std::string& body) {
+std::optional<std::string> model_of(const RecordedRequest& request) {
   try {
-    Poco::JSON::Parser parser;
-    const auto root = parser.parse(body);
-    if (root.type() != typeid(Poco::JSON::Object::Ptr)) return std::nullopt;
-    const auto object = root.extract<Poco::JSON::Object::Ptr>();
+    const auto object = body_object(request);
     if (!object->has("model") || !object->get("model").isString()) return std::nullopt;
     return object->getValue<std::string>("model");
   } catch (const Poco::Exception&) {
@@ -77,8 +68,7 @@ std::string built_in_id(const RecordedRequest& request) {
 }
 
 ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatRequest& chat) {
-  std::string text;
-  for (auto piece : built_in_pieces) text += piece;
+  const std::string text = joined(built_in_pieces);
   ScriptedResponse response;
   response.content_type = "application/json";
   response.body = fmt::format(
@@ -110,23 +100,19 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatReque
   return response;
 }
 
-class DeepSeekProtocol final : public ProviderProtocol {
+// Routed by the path DeepSeek serves; claims() decides between DeepSeek and OpenAI, which share it.
+class DeepSeekProtocol final : public PostRoutedProtocol {
 public:
-  std::string_view name() const override { return "deepseek"; }
-
-  // The path DeepSeek serves; claims() decides between DeepSeek and OpenAI, which share it.
-  bool matches(std::string_view method, std::string_view path) const override {
-    return method == "POST" && path.size() >= chat_path.size() && path.substr(path.size() - chat_path.size()) == chat_path;
-  }
+  DeepSeekProtocol() : PostRoutedProtocol("deepseek", chat_path) {}
 
   // DeepSeek when the plugin's gateway header says so, when the path has no prefix (DeepSeek's
   // base URL has no /v1, OpenAI's has), or when the model is a DeepSeek one; OpenAI otherwise.
   bool claims(const RecordedRequest& request, std::string_view path) const override {
     if (!matches(request.method, path)) return false;
     const std::string* provider = find_header(request, "x-majordomo-provider");
-    if (provider != nullptr && equals_ignoring_case(trim(*provider), "deepseek")) return true;
+    if (provider != nullptr && equals_ignoring_case(trim_blanks(*provider), "deepseek")) return true;
     if (path == chat_path) return true;
-    const auto model = model_of(request.body);
+    const auto model = model_of(request);
     return model && model->rfind("deepseek", 0) == 0;
   }
 
@@ -146,30 +132,16 @@ public:
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     ChatRequest chat;
     try {
-      Poco::JSON::Parser parser;
-      const auto root = parser.parse(request.body);
-      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-      const auto object = root.extract<Poco::JSON::Object::Ptr>();
-      if (object->has("model") && object->get("model").isString()) chat.model = object->getValue<std::string>("model");
-      const auto stream = object->get("stream");
-      chat.stream = stream.isBoolean() && stream.extract<bool>();
+      const auto object = body_object(request);
+      chat.model = string_or(object, "model", chat.model);
+      chat.stream = is_true(*object, "stream");
     } catch (const Poco::Exception&) {
       return deepseek_error(400, "Failed to deserialize the JSON body into the target type", "invalid_request_error");
     }
 
     const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
-    if (fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
-      return response;
-    }
+    if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     return chat.stream ? built_in_stream(request, chat) : built_in_completion(request, chat);
-  }
-
-  // DeepSeek sends no request-id or rate-limit headers (PROTOCOLS.md §0.5).
-  std::vector<Header> standard_headers(const RecordedRequest& /*request*/,
-                                       std::chrono::milliseconds /*handling_time*/) const override {
-    return {};
   }
 };
 

@@ -27,10 +27,6 @@ constexpr std::string_view stream_method = ":streamGenerateContent";
 constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (gemini)."};
 constexpr int built_in_output_tokens = 9;
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // The google.rpc.Status envelope of PROTOCOLS.md §4.4; `reason` adds an ErrorInfo detail.
 ScriptedResponse gemini_error(int status, std::string_view canonical, std::string_view message,
                               std::string_view reason = {}) {
@@ -157,10 +153,7 @@ public:
     if (model.empty()) return gemini_error(404, "NOT_FOUND", "models/ is not found for API version v1beta");
     Poco::Dynamic::Var response_schema;
     try {
-      Poco::JSON::Parser parser;
-      const auto root = parser.parse(request.body);
-      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-      const auto object = root.extract<Poco::JSON::Object::Ptr>();
+      const auto object = body_object(request);
       // The one field the real API requires.
       if (object->getArray("contents").isNull()) {
         return gemini_error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified");
@@ -199,14 +192,12 @@ public:
 
     const std::string_view fixture = stream ? stream_fixture : generate_fixture;
     if (fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
+      ScriptedResponse response = fixture_reply(fixture);
       if (stream) response.content_type = "text/event-stream";
       return response;
     }
     std::vector<std::string> pieces(std::begin(built_in_pieces), std::end(built_in_pieces));
-    std::string text;
-    for (const auto& piece : pieces) text += piece;
+    const std::string text = joined(pieces);
     return stream ? built_in_stream(request, model, pieces, built_in_output_tokens)
                   : built_in_generate(request, model, text);
   }

@@ -176,6 +176,19 @@ void write_port_file(const std::filesystem::path& path, uint16_t port) {
   std::filesystem::rename(temporary, path);
 }
 
+// Starts either server and writes the port file; false, with the reason on stderr, when one fails.
+template <class Server>
+bool start_serving(Server& server, const CommandLine& command_line) {
+  try {
+    server.start();
+    if (!command_line.port_file.empty()) write_port_file(command_line.port_file, server.port());
+  } catch (const std::exception& error) {
+    std::cerr << error.what() << '\n';
+    return false;
+  }
+  return true;
+}
+
 // --misbehave: the raw-socket hostile server instead of the fake provider (see misbehaving_server.hpp).
 int serve_misbehaving(const CommandLine& command_line, sigset_t& stop_signals) {
   majordomo::fake::MisbehavingServerOptions options;
@@ -184,13 +197,7 @@ int serve_misbehaving(const CommandLine& command_line, sigset_t& stop_signals) {
   options.port = command_line.options.port;
   options.log_requests = true;
   majordomo::fake::MisbehavingServer server(options);
-  try {
-    server.start();
-    if (!command_line.port_file.empty()) write_port_file(command_line.port_file, server.port());
-  } catch (const std::exception& error) {
-    std::cerr << error.what() << '\n';
-    return 1;
-  }
+  if (!start_serving(server, command_line)) return 1;
   std::cout << "majordomo-fake misbehaving (" << options.misbehaviour << ") on " << server.origin() << std::endl;
   int received = 0;
   sigwait(&stop_signals, &received);
@@ -228,13 +235,7 @@ int main(int argc, char** argv) {
 
   if (!command_line.misbehave.empty()) return serve_misbehaving(command_line, stop_signals);
   majordomo::fake::FakeProviderServer server(command_line.options);
-  try {
-    server.start();
-    if (!command_line.port_file.empty()) write_port_file(command_line.port_file, server.port());
-  } catch (const std::exception& error) {
-    std::cerr << error.what() << '\n';
-    return 1;
-  }
+  if (!start_serving(server, command_line)) return 1;
   const auto& fixtures = command_line.options.fixtures_dir;
   std::cerr << "majordomo-fake: "
             << (fixtures.empty() ? std::string("built-in responses (no fixtures dir)") : "fixtures from " + fixtures.string())

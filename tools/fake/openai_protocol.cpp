@@ -45,8 +45,7 @@ std::string built_in_usage(int prompt_tokens) {
 }
 
 ScriptedResponse built_in_completion(const RecordedRequest& request, const ChatRequest& chat) {
-  std::string text;
-  for (auto piece : built_in_pieces) text += piece;
+  const std::string text = joined(built_in_pieces);
   ScriptedResponse response;
   response.content_type = "application/json";
   response.body = fmt::format(
@@ -82,51 +81,26 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const ChatReque
   return response;
 }
 
-class OpenAIProtocol final : public ProviderProtocol {
+class OpenAIProtocol final : public OpenAIFamilyProtocol {
 public:
-  std::string_view name() const override { return "openai"; }
-
-  // Any prefix: users put gateways and proxies in front (/v1/..., /gateway/openai/v1/...).
-  bool matches(std::string_view method, std::string_view path) const override {
-    constexpr std::string_view suffix = "/chat/completions";
-    return method == "POST" && path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
-  }
-
-  std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
-                                             const FakeServerOptions& options) const override {
-    return check_openai_auth(request, options, OpenAIErrorLayout::chat);
-  }
+  OpenAIProtocol() : OpenAIFamilyProtocol("openai", "/chat/completions", OpenAIErrorLayout::chat) {}
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     ChatRequest chat;
     try {
-      Poco::JSON::Parser parser;
-      const auto root = parser.parse(request.body);
-      if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
-      const auto object = root.extract<Poco::JSON::Object::Ptr>();
-      if (object->has("model") && object->get("model").isString()) chat.model = object->getValue<std::string>("model");
-      const auto stream = object->get("stream");
-      chat.stream = stream.isBoolean() && stream.extract<bool>();
+      const auto object = body_object(request);
+      chat.model = string_or(object, "model", chat.model);
+      chat.stream = is_true(*object, "stream");
       if (const auto stream_options = object->getObject("stream_options"); !stream_options.isNull()) {
-        const auto include_usage = stream_options->get("include_usage");
-        chat.include_usage = include_usage.isBoolean() && include_usage.extract<bool>();
+        chat.include_usage = is_true(*stream_options, "include_usage");
       }
     } catch (const Poco::Exception&) {
       return openai_invalid_json(OpenAIErrorLayout::chat);
     }
 
     const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
-    if (fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
-      return response;
-    }
+    if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     return chat.stream ? built_in_stream(request, chat) : built_in_completion(request, chat);
-  }
-
-  std::vector<Header> standard_headers(const RecordedRequest& request,
-                                       std::chrono::milliseconds handling_time) const override {
-    return openai_standard_headers(request, handling_time);
   }
 };
 

@@ -49,11 +49,6 @@ std::string compact(const Poco::Dynamic::Var& value) {
   return out.str();
 }
 
-std::string string_or(const Object::Ptr& object, const std::string& key, std::string fallback) {
-  if (object.isNull() || !object->has(key) || !object->get(key).isString()) return fallback;
-  return object->getValue<std::string>(key);
-}
-
 struct ResponsesRequest {
   std::string model = "gpt-4o-mini";
   std::optional<std::string> instructions;
@@ -271,23 +266,10 @@ ScriptedResponse stream_body(std::string body) {
   return response;
 }
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-class OpenAIResponsesProtocol final : public ProviderProtocol {
+class OpenAIResponsesProtocol final : public OpenAIFamilyProtocol {
 public:
-  std::string_view name() const override { return "openai-responses"; }
-
-  // Any prefix, like Chat Completions: /v1/responses, /gateway/openai/v1/responses.
-  bool matches(std::string_view method, std::string_view path) const override {
-    return method == "POST" && ends_with(path, responses_path);
-  }
-
-  std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
-                                             const FakeServerOptions& options) const override {
-    return check_openai_auth(request, options, OpenAIErrorLayout::responses);
-  }
+  OpenAIResponsesProtocol()
+      : OpenAIFamilyProtocol("openai-responses", responses_path, OpenAIErrorLayout::responses) {}
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     ResponsesRequest parsed;
@@ -304,11 +286,7 @@ public:
                           "invalid_request_error", "integer_below_min_value", OpenAIErrorLayout::responses);
     }
     const std::string_view fixture = parsed.stream ? responses_stream_fixture : responses_fixture;
-    if (fixture_exists(options, fixture)) {
-      ScriptedResponse response;
-      response.fixture = std::string(fixture);
-      return response;
-    }
+    if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     std::string body = built_in_response(request, parsed);
     return parsed.stream ? stream_body(stream_from_response(body)) : json_body(std::move(body));
   }
@@ -347,11 +325,6 @@ public:
     } catch (const FixtureError&) {
       return response;  // the server reports the missing fixture when it plans the response
     }
-  }
-
-  std::vector<Header> standard_headers(const RecordedRequest& request,
-                                       std::chrono::milliseconds handling_time) const override {
-    return openai_standard_headers(request, handling_time);
   }
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fake_server.hpp"
+#include "provider_protocol.hpp"
 
 #include <chrono>
 #include <optional>
@@ -31,5 +32,25 @@ std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request
 
 // Request id, processing time, version and rate-limit headers as OpenAI sends them.
 std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time);
+
+// Auth and response headers as both OpenAI APIs handle them; each API adds its routes and replies.
+class OpenAIFamilyProtocol : public PostRoutedProtocol {
+public:
+  OpenAIFamilyProtocol(std::string_view name, std::string_view path_suffix, OpenAIErrorLayout layout)
+      : PostRoutedProtocol(name, path_suffix), layout_(layout) {}
+
+  std::optional<ScriptedResponse> check_auth(const RecordedRequest& request,
+                                             const FakeServerOptions& options) const override {
+    return check_openai_auth(request, options, layout_);
+  }
+
+  std::vector<Header> standard_headers(const RecordedRequest& request,
+                                       std::chrono::milliseconds handling_time) const override {
+    return openai_standard_headers(request, handling_time);
+  }
+
+protected:
+  const OpenAIErrorLayout layout_;
+};
 
 }  // namespace majordomo::fake

@@ -3,6 +3,8 @@
 
 #include "fake_server.hpp"
 
+#include <Poco/JSON/Object.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,6 +14,36 @@
 #include <vector>
 
 namespace majordomo::fake {
+
+// Shared by the protocol implementations.
+const std::string* find_header(const RecordedRequest& request, std::string_view name);  // first match, any case
+// The KEY of "Authorization: Bearer KEY" (the scheme in any case); empty when there is none.
+std::string_view bearer_key(const RecordedRequest& request);
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+std::string_view trim_blanks(std::string_view text);  // leading and trailing spaces and tabs
+bool ends_with(std::string_view text, std::string_view suffix);
+// A POST to a path ending in `suffix`: every protocol accepts any prefix, because users put
+// gateways and proxies in front (/v1/..., /gateway/openai/v1/...).
+bool is_post_to(std::string_view method, std::string_view path, std::string_view suffix);
+// The request body as a JSON object; throws a Poco::Exception when it is not JSON or not an object.
+Poco::JSON::Object::Ptr body_object(const RecordedRequest& request);
+// The string member `key`, or `fallback` when the object is null or the member is absent or not a string.
+std::string string_or(const Poco::JSON::Object::Ptr& object, const std::string& key, std::string fallback);
+// True only when `name` holds the JSON value true.
+bool is_true(const Poco::JSON::Object& object, const std::string& name);
+// The reply that replays `fixture`.
+ScriptedResponse fixture_reply(std::string_view fixture);
+bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
+int64_t unix_now();  // seconds, for the `created` fields of built-in replies
+// The text of a built-in reply from the pieces its stream sends.
+template <class Pieces>
+std::string joined(const Pieces& pieces) {
+  std::string text;
+  for (const auto& piece : pieces) text += piece;
+  return text;
+}
+// A rough stand-in for a tokenizer in built-in replies: about four bytes of body per token.
+int estimated_prompt_tokens(const RecordedRequest& request);
 
 class ProviderProtocol {
 public:
@@ -38,8 +70,25 @@ public:
     return response;
   }
   // Headers the real API puts on every response (request id, version); a scripted header of the same name wins.
-  virtual std::vector<Header> standard_headers(const RecordedRequest& request,
-                                               std::chrono::milliseconds handling_time) const = 0;
+  // None by default: DeepSeek and Cohere document no request-id or rate-limit headers (PROTOCOLS.md §0.5).
+  virtual std::vector<Header> standard_headers(const RecordedRequest& /*request*/,
+                                               std::chrono::milliseconds /*handling_time*/) const {
+    return {};
+  }
+};
+
+// The common route: POST to a path that ends in one suffix, whatever comes before it.
+class PostRoutedProtocol : public ProviderProtocol {
+public:
+  PostRoutedProtocol(std::string_view name, std::string_view path_suffix) : name_(name), path_suffix_(path_suffix) {}
+  std::string_view name() const override { return name_; }
+  bool matches(std::string_view method, std::string_view path) const override {
+    return is_post_to(method, path, path_suffix_);
+  }
+
+private:
+  std::string_view name_;         // a literal
+  std::string_view path_suffix_;  // a literal
 };
 
 std::unique_ptr<ProviderProtocol> make_openai_protocol();
@@ -54,14 +103,5 @@ std::unique_ptr<ProviderProtocol> make_acme_protocol();
 // Every provider the server speaks, in routing order (the first match wins).
 std::vector<std::unique_ptr<ProviderProtocol>> make_provider_protocols();
 
-// Shared by the protocol implementations.
-const std::string* find_header(const RecordedRequest& request, std::string_view name);  // first match, any case
-// The KEY of "Authorization: Bearer KEY" (the scheme in any case); empty when there is none.
-std::string_view bearer_key(const RecordedRequest& request);
-bool equals_ignoring_case(std::string_view a, std::string_view b);
-bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
-int64_t unix_now();  // seconds, for the `created` fields of built-in replies
-// A rough stand-in for a tokenizer in built-in replies: about four bytes of body per token.
-int estimated_prompt_tokens(const RecordedRequest& request);
 
 }  // namespace majordomo::fake

@@ -1,6 +1,9 @@
 // The list of providers the fake server speaks, and small helpers every protocol uses.
 #include "provider_protocol.hpp"
 
+#include <Poco/Exception.h>
+#include <Poco/JSON/Parser.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -34,18 +37,50 @@ const std::string* find_header(const RecordedRequest& request, std::string_view 
   return nullptr;
 }
 
+std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 std::string_view bearer_key(const RecordedRequest& request) {
-  const auto trim = [](std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-  };
   const std::string* authorization = find_header(request, "Authorization");
   if (authorization == nullptr) return {};
-  const std::string_view value = trim(*authorization);
+  const std::string_view value = trim_blanks(*authorization);
   const auto space = value.find(' ');
   if (space == std::string_view::npos || !equals_ignoring_case(value.substr(0, space), "bearer")) return {};
-  return trim(value.substr(space + 1));
+  return trim_blanks(value.substr(space + 1));
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+bool is_post_to(std::string_view method, std::string_view path, std::string_view suffix) {
+  return method == "POST" && ends_with(path, suffix);
+}
+
+Poco::JSON::Object::Ptr body_object(const RecordedRequest& request) {
+  Poco::JSON::Parser parser;
+  const auto root = parser.parse(request.body);
+  if (root.type() != typeid(Poco::JSON::Object::Ptr)) throw Poco::DataException("not an object");
+  return root.extract<Poco::JSON::Object::Ptr>();
+}
+
+std::string string_or(const Poco::JSON::Object::Ptr& object, const std::string& key, std::string fallback) {
+  if (object.isNull() || !object->has(key) || !object->get(key).isString()) return fallback;
+  return object->getValue<std::string>(key);
+}
+
+bool is_true(const Poco::JSON::Object& object, const std::string& name) {
+  const auto value = object.get(name);
+  return value.isBoolean() && value.extract<bool>();
+}
+
+ScriptedResponse fixture_reply(std::string_view fixture) {
+  ScriptedResponse response;
+  response.fixture = std::string(fixture);
+  return response;
 }
 
 int64_t unix_now() {
