@@ -5,6 +5,7 @@
 #include "resolution.hpp"
 #include "sent_requests.hpp"
 
+#include <majordomo/response_json.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 
 #include <Poco/UUIDGenerator.h>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -76,28 +78,17 @@ class CallSecrets {
     if (own_.held_by(value)) return std::string(kRedacted);
     return text(value);
   }
+  // For the core serialisation (response_json.hpp); valid while this object lives.
+  JsonTextFilters filters() const {
+    return {[this](std::string_view text) { return this->text(text); },
+            [this](std::string_view value) { return this->value(value); }};
+  }
 
  private:
   SecretValues own_;
   std::vector<const AttemptRecord*> records_;
 };
 
-void write_failed_attempts(JsonWriter& json, const std::vector<FailedAttempt>& attempts, const CallSecrets& secrets) {
-  json.raw("[");
-  bool first = true;
-  for (const auto& attempt : attempts) {
-    json.raw(first ? "{" : ",{");
-    first = false;
-    json.key("provider").string(secrets.value(attempt.provider));
-    json.raw(",").key("model").string(secrets.value(attempt.model));
-    json.raw(",").key("kind").string(to_string(attempt.kind));
-    json.raw(",").key("http_status").number(static_cast<int64_t>(attempt.http_status));
-    json.raw(",").key("message").string(secrets.text(attempt.message));
-    json.raw(",").key("waited_ms").number(attempt.waited_ms);
-    json.raw("}");
-  }
-  json.raw("]");
-}
 
 }  // namespace
 
@@ -125,12 +116,9 @@ Response outcome_of(const Response& response, bool with_text) {
 }
 
 std::string_view to_string(RowStatus status) noexcept {
-  switch (status) {
-    case RowStatus::ok: return "ok";
-    case RowStatus::error: return "error";
-    case RowStatus::abandoned: return "abandoned";
-  }
-  return "error";
+  constexpr std::string_view kNames[] = {"ok", "error", "abandoned"};  // in RowStatus order
+  const auto index = static_cast<std::size_t>(status);
+  return index < std::size(kNames) ? kNames[index] : "error";
 }
 
 RowBuilder::RowBuilder(std::string provider, std::string model, SecretValues target_secrets)
@@ -173,12 +161,9 @@ LogRecord RowBuilder::build(PendingCall& call) {
     history = &response.failed_attempts;
     std::string warnings;
     JsonWriter json(warnings);
-    json.raw("[");
-    for (std::size_t i = 0; i < response.warnings.size(); ++i) {
-      if (i > 0) json.raw(",");
-      json.string(secrets.text(response.warnings[i]));
-    }
-    json.raw("]");
+    json.begin_array();
+    for (const auto& warning : response.warnings) json.string(secrets.text(warning));
+    json.end_array();
     row.warnings = std::move(warnings);
     // A checked complete() went through complete_checked, whose outcome is the status already;
     // a streamed answer is checked by the caller after the stream ended, so here again.
@@ -197,8 +182,7 @@ LogRecord RowBuilder::build(PendingCall& call) {
   if (history != nullptr) {
     row.failed_attempt_count = static_cast<int64_t>(history->size());
     std::string attempts;
-    JsonWriter json(attempts);
-    write_failed_attempts(json, *history, secrets);
+    append_failed_attempts_json(attempts, *history, secrets.filters());
     row.failed_attempts = std::move(attempts);
   }
 
@@ -232,14 +216,9 @@ LogRecord RowBuilder::build(PendingCall& call) {
   }
   std::string metadata_json;
   JsonWriter json(metadata_json);
-  json.raw("{");
-  bool first = true;
-  for (const auto& header : metadata) {
-    if (!first) json.raw(",");
-    first = false;
-    json.key(log_text::valid_utf8(header.name)).string(secrets.value(header.value));
-  }
-  json.raw("}");
+  json.begin_object();
+  for (const auto& header : metadata) json.key(log_text::valid_utf8(header.name)).string(secrets.value(header.value));
+  json.end_object();
   row.metadata = std::move(metadata_json);
 
   // Provider text may carry any bytes; the databases accept UTF-8 only (text() makes it so, and
@@ -279,65 +258,59 @@ void RowBuilder::check_answer(const PendingCall& call, LogRecord& row) {
 
 std::pair<std::string, std::string> RowBuilder::bodies(const PendingCall& call, const LogRecord& row) const {
   const CallSecrets secrets(secrets_, call);
+  const JsonTextFilters filters = secrets.filters();
   const AttemptRecord* last = last_record(call);
   std::string request_text;
   JsonWriter json(request_text);
-  json.raw("{").key("request_id").string(row.request_id);
+  json.begin_object().key("request_id").string(row.request_id);
   if (last != nullptr && last->request) {
     // The request exactly as it went on the wire (redacted when it was recorded).
     const SentRequest& sent = *last->request;
-    json.raw(",").key("provider").string(secrets.value(last->provider));
-    json.raw(",").key("model").string(secrets.value(last->model));
-    json.raw(",").key("method").string(sent.method);
-    json.raw(",").key("url").string(secrets.text(sent.url));
-    json.raw(",").key("headers").raw("[");
-    bool first = true;
+    json.key("provider").string(secrets.value(last->provider));
+    json.key("model").string(secrets.value(last->model));
+    json.key("method").string(sent.method);
+    json.key("url").string(secrets.text(sent.url));
+    json.key("headers").begin_array();
     for (const auto& header : sent.headers) {
-      json.raw(first ? "{" : ",{");
-      first = false;
+      json.begin_object();
       json.key("name").string(log_text::valid_utf8(header.name));
-      json.raw(",").key("value").string(secrets.value(header.value));
-      json.raw("}");
+      json.key("value").string(secrets.value(header.value));
+      json.end_object();
     }
-    json.raw("],").key("body").string(secrets.text(sent.body));
+    json.end_array();
+    json.key("body").string(secrets.text(sent.body));
   } else {
-    json.raw(",").key("unavailable").string("no request was sent: the call failed before one was built");
+    json.key("unavailable").string("no request was sent: the call failed before one was built");
   }
-  json.raw("}\n");
+  json.end_object();
+  request_text += '\n';
 
   std::string response_text;
   JsonWriter out(response_text);
-  out.raw("{").key("request_id").string(row.request_id);
-  out.raw(",").key("status").string(row.status);
+  out.begin_object().key("request_id").string(row.request_id);
+  out.key("status").string(row.status);
   if (call.response) {
-    const Response& response = *call.response;
-    out.raw(",").key("response").raw("{");
-    out.key("content").string(secrets.text(response.content));
-    out.raw(",").key("reasoning").string(secrets.text(response.reasoning));
-    out.raw(",").key("provider").string(secrets.value(response.provider));
-    out.raw(",").key("model").string(secrets.value(response.model));
-    out.raw(",").key("stop_reason").string(to_string(response.stop_reason));
-    out.raw(",").key("raw_stop_reason").string(secrets.value(response.raw_stop_reason));
-    out.raw(",").key("request_id").string(secrets.value(response.request_id));
-    out.raw(",").key("served_by").string(row.served_by);
-    out.raw(",").key("usage").raw("{");
-    out.key("input_tokens").number(response.usage.input_tokens);
-    out.raw(",").key("output_tokens").number(response.usage.output_tokens);
-    out.raw(",").key("cached_tokens").number(response.usage.cached_tokens);
-    out.raw(",").key("cache_write_tokens").number(response.usage.cache_write_tokens);
-    out.raw(",").key("reasoning_tokens").number(response.usage.reasoning_tokens);
-    out.raw("}}");
+    // The answer object of `majordomo ask --output json` (response_json.hpp).
+    ResponseJsonOptions options;
+    options.filters = filters;
+    out.key("response").raw_value(response_json(*call.response, options));
   }
   if (call.error || row.status == "error") {
-    out.raw(",").key("error").raw("{");
+    out.key("error").begin_object();
     out.key("kind").string(row.error_kind);
-    out.raw(",").key("message").string(secrets.text(row.error_message));
-    out.raw(",").key("http_status").number(row.http_status);
-    if (call.error) out.raw(",").key("partial_content").string(secrets.text(call.error->partial_content));
-    out.raw("}");
+    out.key("message").string(secrets.text(row.error_message));
+    out.key("http_status");
+    if (row.http_status > 0) out.number(row.http_status); else out.null();
+    if (call.error) out.key("partial_content").string(secrets.text(call.error->partial_content));
+    out.end_object();
   }
-  out.raw(",").key("failed_attempts").raw(row.failed_attempts);
-  out.raw("}\n");
+  out.key("failed_attempts").raw_value(row.failed_attempts);
+  // Every attempt's outcome; the request of the last one is the request file.
+  std::string records;
+  append_records_json(records, records_of(call), filters, false);
+  out.key("records").raw_value(records);
+  out.end_object();
+  response_text += '\n';
   return {std::move(request_text), std::move(response_text)};
 }
 

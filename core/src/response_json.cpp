@@ -141,6 +141,73 @@ void append_failed_attempts_json(std::string& out, const std::vector<FailedAttem
   FilteredJson(out, filters).failed_attempts(attempts);
 }
 
+namespace {
+
+void write_sent_request(FilteredJson& filtered, const SentRequest& request) {
+  JsonWriter& json = filtered.json();
+  json.begin_object();
+  json.key("method").string(request.method);
+  filtered.text("url", request.url);
+  json.key("headers").begin_array();
+  for (const auto& header : request.headers) {
+    json.begin_object();
+    filtered.value("name", header.name);
+    filtered.value("value", header.value);
+    json.end_object();
+  }
+  json.end_array();
+  filtered.text("body", request.body);
+  filtered.value_or_null("proxy", request.proxy);
+  json.end_object();
+}
+
+}  // namespace
+
+void append_sent_request_json(std::string& out, const SentRequest& request, const JsonTextFilters& filters) {
+  FilteredJson filtered(out, filters);
+  write_sent_request(filtered, request);
+}
+
+void append_records_json(std::string& out, const std::vector<AttemptRecord>& records, const JsonTextFilters& filters,
+                         bool with_requests) {
+  FilteredJson filtered(out, filters);
+  JsonWriter& json = filtered.json();
+  json.begin_array();
+  for (const auto& record : records) {
+    json.begin_object();
+    filtered.value("provider", record.provider);
+    filtered.value("model", record.model);
+    json.key("operation").string(to_string(record.operation));
+    json.key("request");
+    if (with_requests && record.request) write_sent_request(filtered, *record.request); else json.null();
+    json.key("api_key_hash").string(record.api_key_hash);
+    json.key("metadata").begin_object();
+    for (const auto& header : record.metadata) filtered.value(header.name, header.value);
+    json.end_object();
+    json.key("error");
+    if (record.error) {
+      json.begin_object();
+      json.key("kind").string(to_string(*record.error));
+      filtered.http_status(record.http_status);
+      filtered.text("message", record.message);
+      json.end_object();
+    } else {
+      json.null();
+    }
+    filtered.value("request_id", record.request_id);
+    filtered.value("response_model", record.response_model);
+    json.key("stop_reason").string(to_string(record.stop_reason));
+    json.key("usage");
+    write_usage(json, record.usage);
+    json.key("cost");
+    write_cost(json, record.cost);
+    json.key("response_time_s").number(record.response_time.count());
+    json.key("waited_ms").number(record.waited_ms);
+    json.end_object();
+  }
+  json.end_array();
+}
+
 void append_usage_json(std::string& out, const Usage& usage) {
   JsonWriter json(out);
   write_usage(json, usage);

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,24 @@ inline std::string drain(ResponseStream& stream) {
   std::string text;
   for (std::string_view piece : stream) text.append(piece);
   return text;
+}
+
+// A cascade member at `base_url`; the options it leaves empty come from the cascade's shared ones.
+inline CascadeMember member_at(std::string provider, std::string model, std::string base_url,
+                               std::optional<std::string> api_key = std::nullopt) {
+  CascadeMember member;
+  member.provider = std::move(provider);
+  member.model = std::move(model);
+  member.base_url = std::move(base_url);
+  member.api_key = std::move(api_key);
+  return member;
+}
+
+// A fake server that answers its next request with `fixture` (e.g. a JSON answer that passes a check).
+inline void answer_next_with(fake::FakeProviderServer& server, std::string fixture) {
+  fake::ScriptedResponse answer;
+  answer.fixture = std::move(fixture);
+  server.push_response(std::move(answer));
 }
 
 // A JSON text that must be an object (request bodies, CLI output).

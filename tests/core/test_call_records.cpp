@@ -121,15 +121,9 @@ TEST_CASE("a record redacts a credential wherever the request carried it, and ke
 
 TEST_CASE("a cascade passes on every member's records, in order, for an answer and for an error", "[records]") {
   ProviderTestEnv env;
-  std::vector<CascadeMember> members(2);
-  members[0].provider = "openai";
-  members[0].model = "gpt-4o";
-  members[0].base_url = env.server.origin() + "/v1";
-  members[0].api_key = "sk-test-0000";
-  members[1].provider = "anthropic";
-  members[1].model = "claude-haiku-4-5";
-  members[1].base_url = env.server.origin();
-  members[1].api_key = "sk-ant-test-0000";
+  const std::vector<CascadeMember> members = {
+      majordomo::testing::member_at("openai", "gpt-4o", env.server.origin() + "/v1", "sk-test-0000"),
+      majordomo::testing::member_at("anthropic", "claude-haiku-4-5", env.server.origin(), "sk-ant-test-0000")};
   const auto cascade = env.host.get_cascade(members, ProviderTestEnv::single_attempt());
 
   SECTION("the second member answers") {
@@ -162,19 +156,12 @@ TEST_CASE("a cascade passes on every member's records, in order, for an answer a
 
 TEST_CASE("an answer refused by its check keeps its usage in the record, and a cascade moves on", "[records]") {
   ProviderTestEnv env;  // its OpenAI route answers text that is not JSON
-  fake::FakeServerOptions json_options = ProviderTestEnv::default_options();
-  fake::FakeProviderServer json_server{json_options};
+  fake::FakeProviderServer json_server{ProviderTestEnv::default_options()};
   json_server.start();
-  fake::ScriptedResponse answer;
-  answer.fixture = "openai/structured_output.json";
-  json_server.push_response(answer);
-  std::vector<CascadeMember> members(2);
-  members[0].provider = "openai";
-  members[0].model = "gpt-4o";
-  members[0].base_url = env.server.origin() + "/v1";
-  members[1].provider = "openai";
-  members[1].model = "gpt-4o-mini";
-  members[1].base_url = json_server.origin() + "/v1";
+  majordomo::testing::answer_next_with(json_server, "openai/structured_output.json");
+  std::vector<CascadeMember> members = {
+      majordomo::testing::member_at("openai", "gpt-4o", env.server.origin() + "/v1"),
+      majordomo::testing::member_at("openai", "gpt-4o-mini", json_server.origin() + "/v1")};
   ClientOptions shared = ProviderTestEnv::single_attempt();
   shared.api_key = "sk-test-0000";
   // A middleware that forwards only complete(): the check still reaches the cascade (it travels
@@ -219,6 +206,13 @@ TEST_CASE("the call log reads records: no dry run, and the body file holds the r
   CHECK(parsed->getValue<std::string>("body") == received[0].body);
   CHECK(parsed->getValue<std::string>("url") == env.server.origin() + "/v1/chat/completions");
   CHECK(request_file.find("sk-test-0000") == std::string::npos);
+  // The response file: the answer in the CLI's shape and every attempt's outcome.
+  const auto answer = majordomo::testing::parse_object(read_text(dir.path / "bodies" / rows[0].response_body_key));
+  CHECK(answer->getObject("response")->getValue<std::string>("content").size() > 0);
+  const auto records = answer->getArray("records");
+  REQUIRE(records->size() == 1);
+  CHECK(records->getObject(0)->isNull("error"));
+  CHECK(records->getObject(0)->getValue<std::string>("api_key_hash") == sha256_prefix16("sk-test-0000"));
 }
 
 TEST_CASE("layered applies layers innermost first and refuses a null LLM or layer result", "[records]") {

@@ -293,16 +293,9 @@ TEST_CASE("a logged cascade still fails over on a failed JSON check, and the row
   ProviderTestEnv env;  // its OpenAI route answers text that is not JSON
   fake::FakeProviderServer json_server{fixture_server_options()};
   json_server.start();
-  fake::ScriptedResponse answer;
-  answer.fixture = "openai/structured_output.json";
-  json_server.push_response(answer);
-  std::vector<CascadeMember> members(2);
-  members[0].provider = "openai";
-  members[0].model = "gpt-4o";
-  members[0].base_url = env.server.origin() + "/v1";
-  members[1].provider = "openai";
-  members[1].model = "gpt-4o-mini";
-  members[1].base_url = json_server.origin() + "/v1";
+  testing::answer_next_with(json_server, "openai/structured_output.json");
+  std::vector<CascadeMember> members = {testing::member_at("openai", "gpt-4o", env.server.origin() + "/v1"),
+                                        testing::member_at("openai", "gpt-4o-mini", json_server.origin() + "/v1")};
   ClientOptions shared;
   shared.api_key = kOpenAIKey;
   TempDir dir;

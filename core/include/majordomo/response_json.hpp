@@ -49,6 +49,18 @@ MAJORDOMO_API void append_error_json(std::string& out, const ErrorDetails& error
 MAJORDOMO_API void append_failed_attempts_json(std::string& out, const std::vector<FailedAttempt>& attempts,
                                                const JsonTextFilters& filters = {});
 
+// (0.4) A request as sent (call_record.hpp): {"method","url","headers":[{"name","value"}…],"body",
+// "proxy" (null when direct)}. Its fields are redacted already; the filters still apply.
+MAJORDOMO_API void append_sent_request_json(std::string& out, const SentRequest& request,
+                                            const JsonTextFilters& filters = {});
+
+// (0.4) Call records, in order: [{"provider","model","operation","request" (append_sent_request_json,
+// null when none or when `with_requests` is false),"api_key_hash","metadata":{name:value…},
+// "error" (null when the attempt answered, else {"kind","http_status","message"}),"request_id",
+// "response_model","stop_reason","usage":{…},"cost":{…},"response_time_s","waited_ms"}…]
+MAJORDOMO_API void append_records_json(std::string& out, const std::vector<AttemptRecord>& records,
+                                       const JsonTextFilters& filters = {}, bool with_requests = true);
+
 // {"input_tokens","output_tokens","cached_tokens","cache_write_tokens","reasoning_tokens"}
 MAJORDOMO_API void append_usage_json(std::string& out, const Usage& usage);
 
