@@ -116,6 +116,7 @@ class CascadeStreamSource final : public StreamSource {
         // After the first chunk the caller holds part of this member's answer: end with its error.
         if (delivered_) rethrow_with_history(error, log_.history(), {}, &log_.records());
         stream_->close();
+        stream_.reset();  // its records are in log_ now: response() must not show them twice
         log_.record_or_throw(error, current_);
       }
       open_from(current_ + 1);

@@ -42,17 +42,24 @@ std::string_view format_name(ResponseFormat format) {
 }
 
 // The last record of the call: the request that produced its answer or its final error.
-const AttemptRecord* last_record(const PendingCall& call) {
-  if (call.response && !call.response->records.empty()) return &call.response->records.back();
-  if (call.error && !call.error->records.empty()) return &call.error->records.back();
-  return nullptr;
-}
-
+// The records of the call: those of its final error when it failed (a stream's response may
+// lag behind its error), else those of its answer.
 const std::vector<AttemptRecord>& records_of(const PendingCall& call) {
   static const std::vector<AttemptRecord> none;
-  if (call.response && !call.response->records.empty()) return call.response->records;
   if (call.error) return call.error->records;
+  if (call.response) return call.response->records;
   return none;
+}
+
+// The last record of the call: the request that produced its answer or its final error. None
+// when the final error came from a provider that sent nothing (e.g. a cascade's last member
+// refused the request before sending): an earlier member's request did not end the call.
+const AttemptRecord* last_record(const PendingCall& call) {
+  const auto& records = records_of(call);
+  if (records.empty()) return nullptr;
+  const AttemptRecord& last = records.back();
+  if (call.error && !call.error->provider.empty() && call.error->provider != last.provider) return nullptr;
+  return &last;
 }
 
 // Every credential a call's text may quote: the log target's, the call's extra headers', and

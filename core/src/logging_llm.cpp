@@ -301,8 +301,9 @@ class LoggingStreamSource final : public StreamSource {
   const Response& response() const override { return inner_.response(); }
 
   void close() noexcept override {
-    record(RowStatus::abandoned);
+    // Closed first, so that the response recorded has its attempt ended (as cancelled).
     inner_.close();
+    record(RowStatus::abandoned);
   }
 
  private:

@@ -389,7 +389,7 @@ Response ProviderLLM::complete(const LLMRequest& request) {
       // The answer arrived and was paid for: its record keeps the usage and says why it was refused.
       AttemptRecord& last = response.records.back();
       last.error = refused.kind();
-      last.message = refused.details().message;
+      last.message = redact_credentials(last, refused.details().message);  // may quote the answer
       ErrorDetails details = refused.details();
       if (details.provider.empty()) details.provider = response.provider;
       if (details.request_id.empty()) details.request_id = response.request_id;

@@ -309,6 +309,9 @@ void ProviderStreamSource::refuse_failed_answer() {
         "so far is in partial_content",
         response_.raw_stop_reason, response_.usage.output_tokens);
   }
+  // The finish reason is server text: it may echo a credential.
+  owner_->scrub(details.message, &request_headers_);
+  details.provider_error_type = owner_->scrubbed_value(details.provider_error_type, &request_headers_);
   throw_error(std::move(details));
 }
 

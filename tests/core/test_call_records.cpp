@@ -215,6 +215,31 @@ TEST_CASE("the call log reads records: no dry run, and the body file holds the r
   CHECK(records->getObject(0)->getValue<std::string>("api_key_hash") == sha256_prefix16("sk-test-0000"));
 }
 
+TEST_CASE("an abandoned stream's attempt is recorded as cancelled, in the response and the call log", "[records][logging]") {
+  ProviderTestEnv env;
+  TempDir dir;
+  LoggingOptions options;
+  options.target = "sqlite:" + (dir.path / "calls.db").string();
+  options.bodies_dir = dir.path / "bodies";
+  {
+    const auto logged = layered(env.openai(), {logging_layer(options)});
+    ResponseStream stream = logged->get_response_stream("Hello");
+    REQUIRE(stream.next_text().has_value());
+    stream.close();
+    REQUIRE(stream.response().records.size() == 1);
+    CHECK(stream.response().records[0].error == ErrorKind::cancelled);
+  }
+  const auto rows = read_log(options.target, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "abandoned");
+  CHECK(rows[0].api_key_hash == sha256_prefix16("sk-test-0000"));
+  const auto answer = majordomo::testing::parse_object(read_text(dir.path / "bodies" / rows[0].response_body_key));
+  const auto records = answer->getArray("records");
+  REQUIRE(records->size() == 1);
+  REQUIRE_FALSE(records->getObject(0)->isNull("error"));
+  CHECK(records->getObject(0)->getObject("error")->getValue<std::string>("kind") == "cancelled");
+}
+
 TEST_CASE("layered applies layers innermost first and refuses a null LLM or layer result", "[records]") {
   ProviderTestEnv env;
   std::shared_ptr<CountingLLM> first, second;
