@@ -122,23 +122,11 @@ constexpr mj_header kRequiredHeaders[] = {
     {sdk::to_mj("anthropic-version"), sdk::to_mj("2023-06-01")},
 };
 
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_HEADER,
-    sdk::to_mj("anthropic"),
-    sdk::to_mj("Anthropic"),
-    sdk::to_mj(MAJORDOMO_VERSION_STRING),
-    sdk::to_mj("https://api.anthropic.com"),
-    sdk::to_mj("ANTHROPIC_API_KEY"),
-    sdk::to_mj("ANTHROPIC_BASE_URL"),
-    sdk::to_mj("x-api-key"),
-    kRequiredHeaders,
-    std::size(kRequiredHeaders),
-    nullptr,
-    0,
-    kModels,
-    std::size(kModels),
-};
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .auth_scheme = MJ_AUTH_HEADER, .id = "anthropic", .display_name = "Anthropic", .version = MAJORDOMO_VERSION_STRING,
+    .default_base_url = "https://api.anthropic.com", .api_key_env = "ANTHROPIC_API_KEY",
+    .base_url_env = "ANTHROPIC_BASE_URL", .auth_header = "x-api-key",
+    .required_headers = kRequiredHeaders, .models = kModels});
 
 // ---------------------------------------------------------------------------------------------
 // Response decoder

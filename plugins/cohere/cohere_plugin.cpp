@@ -63,23 +63,10 @@ constexpr mj_model_info kModels[] = {
 
 // CO_API_KEY is what Cohere's official SDKs read; they have no base-URL variable of their own
 // that all agree on, so COHERE_BASE_URL follows the other plugins' <PROVIDER>_BASE_URL pattern.
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_BEARER,
-    sdk::to_mj("cohere"),
-    sdk::to_mj("Cohere"),
-    sdk::to_mj(MAJORDOMO_VERSION_STRING),
-    sdk::to_mj("https://api.cohere.com"),
-    sdk::to_mj("CO_API_KEY"),
-    sdk::to_mj("COHERE_BASE_URL"),
-    mj_str{nullptr, 0},
-    nullptr,
-    0,
-    nullptr,
-    0,
-    kModels,
-    std::size(kModels),
-};
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .id = "cohere", .display_name = "Cohere", .version = MAJORDOMO_VERSION_STRING,
+    .default_base_url = "https://api.cohere.com", .api_key_env = "CO_API_KEY", .base_url_env = "COHERE_BASE_URL",
+    .models = kModels});
 
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)

@@ -55,23 +55,11 @@ constexpr mj_header kGatewayHeaders[] = {
     {sdk::to_mj("x-majordomo-provider"), sdk::to_mj("deepseek")},
 };
 
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_BEARER,
-    sdk::to_mj("deepseek"),
-    sdk::to_mj("DeepSeek"),
-    sdk::to_mj(MAJORDOMO_VERSION_STRING),
-    sdk::to_mj("https://api.deepseek.com"),
-    sdk::to_mj("DEEPSEEK_API_KEY"),
-    sdk::to_mj("DEEPSEEK_BASE_URL"),
-    mj_str{nullptr, 0},
-    nullptr,
-    0,
-    kGatewayHeaders,
-    std::size(kGatewayHeaders),
-    kModels,
-    std::size(kModels),
-};
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .id = "deepseek", .display_name = "DeepSeek", .version = MAJORDOMO_VERSION_STRING,
+    .default_base_url = "https://api.deepseek.com", .api_key_env = "DEEPSEEK_API_KEY",
+    .base_url_env = "DEEPSEEK_BASE_URL",
+    .gateway_headers = kGatewayHeaders, .models = kModels});
 
 // ---------------------------------------------------------------------------------------------
 // Wire format: the SDK's OpenAI-compatible codec with DeepSeek's differences (PROTOCOLS §2)

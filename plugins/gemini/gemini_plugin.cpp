@@ -82,25 +82,12 @@ constexpr mj_model_info kModels[] = {
     model_entry("gemma-3-27b-it", kTextOnlyCapabilities, -1.0, -1.0, -1.0, kNotPriced, 8'192),
 };
 
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_HEADER,
-    sdk::to_mj("gemini"),
-    sdk::to_mj("Google Gemini"),
-    sdk::to_mj(MAJORDOMO_VERSION_STRING),
-    // No API version here: the path carries it, as in the official SDK (PROTOCOLS.md §0.1).
-    sdk::to_mj("https://generativelanguage.googleapis.com"),
-    sdk::to_mj("GEMINI_API_KEY"),
-    sdk::to_mj("GOOGLE_GEMINI_BASE_URL"),
-    // The header, never the ?key= query: a URL ends up in logs and proxies' access records.
-    sdk::to_mj("x-goog-api-key"),
-    nullptr,
-    0,
-    nullptr,
-    0,
-    kModels,
-    std::size(kModels),
-};
+// No API version in the base URL: the path carries it, as in the official SDK (PROTOCOLS.md §0.1).
+// The key goes in a header, never the ?key= query: a URL ends up in logs and proxies' access records.
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .auth_scheme = MJ_AUTH_HEADER, .id = "gemini", .display_name = "Google Gemini", .version = MAJORDOMO_VERSION_STRING,
+    .default_base_url = "https://generativelanguage.googleapis.com", .api_key_env = "GEMINI_API_KEY",
+    .base_url_env = "GOOGLE_GEMINI_BASE_URL", .auth_header = "x-goog-api-key", .models = kModels});
 
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)

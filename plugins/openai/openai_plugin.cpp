@@ -70,23 +70,10 @@ constexpr mj_model_info kModels[] = {
     model_entry("gpt-4o-mini", kChatCapabilities, 0.15, 0.60, 0.075, kNotPriced, 16'384),
 };
 
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_BEARER,
-    sdk::to_mj("openai"),
-    sdk::to_mj("OpenAI"),
-    sdk::to_mj(MAJORDOMO_VERSION_STRING),
-    sdk::to_mj("https://api.openai.com/v1"),
-    sdk::to_mj("OPENAI_API_KEY"),
-    sdk::to_mj("OPENAI_BASE_URL"),
-    mj_str{nullptr, 0},
-    nullptr,
-    0,
-    nullptr,
-    0,
-    kModels,
-    std::size(kModels),
-};
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .id = "openai", .display_name = "OpenAI", .version = MAJORDOMO_VERSION_STRING,
+    .default_base_url = "https://api.openai.com/v1", .api_key_env = "OPENAI_API_KEY", .base_url_env = "OPENAI_BASE_URL",
+    .models = kModels});
 
 // ---------------------------------------------------------------------------------------------
 // Wire formats: the SDK's codecs (PROTOCOLS §1 and §1b)

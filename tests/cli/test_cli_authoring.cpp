@@ -87,7 +87,7 @@ TEST_CASE("plugin new writes CMakeLists.txt, NAME_plugin.cpp and README.md: the 
   CHECK(entries(dir) == std::vector<std::string>{"CMakeLists.txt", "README.md", "my-llm_plugin.cpp"});
 
   const std::string cmake = read_text(dir / "CMakeLists.txt");
-  CHECK_THAT(cmake, Catch::Contains("find_package(MajordomoSDK 0.2 REQUIRED)"));
+  CHECK_THAT(cmake, Catch::Contains("find_package(MajordomoSDK 0.4 REQUIRED)"));
   CHECK_THAT(cmake, Catch::Contains("majordomo_add_plugin(my-llm SOURCES my-llm_plugin.cpp)"));
   CHECK_THAT(cmake, Catch::Contains("project(majordomo_my_llm_plugin"));
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A plugin author's afternoon, with nothing but an install: installs the build into a temporary
 # prefix, builds the installed example plugin (share/majordomo/examples/acme) and a `majordomo
-# plugin new` skeleton out of tree with find_package(MajordomoSDK 0.2), and asks through the
+# plugin new` skeleton out of tree with find_package(MajordomoSDK 0.4), and asks through the
 # installed, unmodified CLI and the installed majordomo-fake on 127.0.0.1: JSON, stream, errors.
 # Every installed program runs with an empty environment (PATH and sanitizer options only).
 #   check_sdk_package.sh BUILD_DIR SOURCE_DIR [EXTRA_FLAGS]

@@ -72,23 +72,18 @@ constexpr mj_header kRequiredHeaders[] = {
     {sdk::to_mj("Acme-Version"), sdk::to_mj("2024-10-01")},
 };
 
-constexpr mj_provider_info kProviderInfo{
-    sizeof(mj_provider_info),
-    MJ_AUTH_HEADER,                         // the key goes in <auth_header>: <key>, not Bearer
-    sdk::to_mj(kProviderId),
-    sdk::to_mj(kDisplayName),
-    sdk::to_mj("0.1.0"),                    // this plugin's own version
-    sdk::to_mj("https://api.acme.example"), // used when neither --base-url nor ACME_BASE_URL is set
-    sdk::to_mj("ACME_API_KEY"),             // where the host reads the key when none is given
-    sdk::to_mj("ACME_BASE_URL"),            // where the host reads the base URL when none is given
-    sdk::to_mj("X-Acme-Key"),               // the auth header (redacted in dry runs and logs)
-    kRequiredHeaders,
-    std::size(kRequiredHeaders),
-    nullptr,                                // headers sent only through a gateway: none
-    0,
-    kModels,
-    std::size(kModels),
-};
+constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
+    .auth_scheme = MJ_AUTH_HEADER,              // the key goes in <auth_header>: <key>, not Bearer
+    .id = kProviderId,
+    .display_name = kDisplayName,
+    .version = "0.1.0",                         // this plugin's own version
+    .default_base_url = "https://api.acme.example",  // when neither --base-url nor ACME_BASE_URL is set
+    .api_key_env = "ACME_API_KEY",              // where the host reads the key when none is given
+    .base_url_env = "ACME_BASE_URL",            // where the host reads the base URL when none is given
+    .auth_header = "X-Acme-Key",                // the auth header (redacted in dry runs and logs)
+    .required_headers = kRequiredHeaders,
+    .models = kModels,                          // no gateway_headers: none sent only through a gateway
+});
 
 // ---------------------------------------------------------------------------------------------
 // 4. The wire format's vocabulary

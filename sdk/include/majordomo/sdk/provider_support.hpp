@@ -36,6 +36,43 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
                        max_output_tokens};
 }
 
+// What a provider says about itself, by name rather than by position: provider_entry() turns it
+// into the C ABI's description. Empty strings and spans become the ABI's "none". (0.4)
+struct ProviderFacts {
+  int32_t auth_scheme = MJ_AUTH_BEARER;       // MJ_AUTH_*
+  std::string_view id{};                        // lower-case [a-z0-9_-], unique among loaded plugins
+  std::string_view display_name{};
+  std::string_view version{};                   // the plugin's own semantic version
+  std::string_view default_base_url{};
+  std::string_view api_key_env{};
+  std::string_view base_url_env{};
+  std::string_view auth_header{};               // only for MJ_AUTH_HEADER
+  std::span<const mj_header> required_headers{};  // sent on every request
+  std::span<const mj_header> gateway_headers{};   // sent only when the base URL is not the default
+  std::span<const mj_model_info> models{};
+};
+
+// The mj_provider_info for `facts`. The spans' storage must outlive the plugin (constexpr arrays
+// at namespace scope do). (0.4)
+constexpr mj_provider_info provider_entry(const ProviderFacts& facts) noexcept {
+  const auto optional_str = [](std::string_view text) { return text.empty() ? mj_str{nullptr, 0} : to_mj(text); };
+  return mj_provider_info{sizeof(mj_provider_info),
+                          facts.auth_scheme,
+                          to_mj(facts.id),
+                          to_mj(facts.display_name),
+                          to_mj(facts.version),
+                          to_mj(facts.default_base_url),
+                          optional_str(facts.api_key_env),
+                          optional_str(facts.base_url_env),
+                          optional_str(facts.auth_header),
+                          facts.required_headers.empty() ? nullptr : facts.required_headers.data(),
+                          facts.required_headers.size(),
+                          facts.gateway_headers.empty() ? nullptr : facts.gateway_headers.data(),
+                          facts.gateway_headers.size(),
+                          facts.models.empty() ? nullptr : facts.models.data(),
+                          facts.models.size()};
+}
+
 // The catalog entry for `id`, or null when the model is not listed.
 inline const mj_model_info* find_model(std::span<const mj_model_info> models,
                                        std::string_view id) noexcept {
