@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& [url, via] : {std::pair<std::string_view, std::string_view>{fields[0], fields[1]},
                                  {resolved_base, proxy}}) {
     try {
-      (void)majordomo::sdk::detail_http::route_target(url, via);
+      (void)majordomo::sdk::http::route_target(url, via);
     } catch (const majordomo::sdk::ProviderError&) {
     }
   }

@@ -6,7 +6,7 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_ascii {
+namespace ascii {
 
 // HTTP names are ASCII: a locale-independent fold keeps "I" from turning into a dotless i.
 constexpr char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -32,6 +32,6 @@ constexpr bool media_type_is(std::string_view content_type, std::string_view typ
   return iequals(trim_blanks(content_type.substr(0, content_type.find(';'))), type);
 }
 
-}  // namespace detail_ascii
+}  // namespace ascii
 }  // namespace v1
 }  // namespace majordomo::sdk

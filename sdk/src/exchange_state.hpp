@@ -20,22 +20,30 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-using detail_http::Budget;
-using detail_http::ChunkStep;
-using detail_http::Framing;
-using detail_http::kDirectReadSize;
-using detail_http::protocol_error;
-using detail_http::route_target;
-using detail_http::Target;
+using http::Budget;
+using http::ChunkStep;
+using http::Framing;
+using http::kDirectReadSize;
+using http::protocol_error;
+using http::route_target;
+using http::Target;
 
-struct HttpTransport::Pool final : detail_http::ConnectionPool {
-  using detail_http::ConnectionPool::ConnectionPool;
+struct HttpTransport::Pool final : http::ConnectionPool {
+  using http::ConnectionPool::ConnectionPool;
   ~Pool() {
     if (tls_context != nullptr) tls->release_context(tls_context);
   }
   std::once_flag tls_once;
   const TlsApi* tls = nullptr;
-  detail_tls::TlsContext* tls_context = nullptr;
+  tls::TlsContext* tls_context = nullptr;
+
+  // The TLS module, with this pool's context made on the first https request; throws
+  // MJ_ERR_CONFIGURATION when the module is missing or the context cannot be made.
+  const TlsApi& tls_for(const TransportConfig& config);
+  // The most recent idle connection to `key` that is still quiet, or null. A readable idle
+  // connection was closed by its peer or holds something unasked; it would fail the request,
+  // maybe after the request left, so it is closed here, where that costs only a new connection.
+  std::unique_ptr<PooledConnection> take_quiet(const std::string& key);
 
   // The last URL sent to and what it parsed to: a provider sends to the same few URLs again and
   // again, and parsing costs several allocations.

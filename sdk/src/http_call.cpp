@@ -86,7 +86,7 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   // lost; decoded as a body it is the complete answer it is.
   const int status = exchange_->status();
   if (stream_ && status >= 200 && status < 300 &&
-      detail_ascii::media_type_is(exchange_->header("content-type"), "application/json")) {
+      ascii::media_type_is(exchange_->header("content-type"), "application/json")) {
     stream_ = false;
   }
 }
@@ -110,7 +110,7 @@ std::string printable(std::string_view text) {
 // The Content-Encoding of a body that cannot be read as text (none was asked for); empty if none.
 std::string_view unrequested_encoding(const HttpExchange& exchange) {
   const std::string_view encoding = exchange.header("content-encoding");
-  return detail_ascii::iequals(encoding, "identity") ? std::string_view{} : encoding;
+  return ascii::iequals(encoding, "identity") ? std::string_view{} : encoding;
 }
 
 }  // namespace

@@ -15,10 +15,10 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-using detail_ascii::iequals;
-using detail_http::map_error;
-using detail_http::Phase;
-using detail_http::ResponseHeader;
+using ascii::iequals;
+using http::map_error;
+using http::Phase;
+using http::ResponseHeader;
 
 HttpExchange::HttpExchange(std::unique_ptr<State> state) : state_(std::move(state)) {}
 

@@ -14,9 +14,9 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_http {
+namespace http {
 
-using detail_ascii::iequals;
+using ascii::iequals;
 
 namespace {
 
@@ -88,7 +88,7 @@ Target parse_url(std::string_view url) {
   target.path.append(rest);
 
   std::string lower_host(host);
-  for (char& c : lower_host) c = detail_ascii::fold(c);
+  for (char& c : lower_host) c = ascii::fold(c);
   // IPv6 literals keep their brackets in every message: "http://[::1]:1", never "http://::1:1".
   if (lower_host.find(':') != std::string::npos) lower_host = fmt::format("[{}]", lower_host);
   target.host_name = lower_host;
@@ -195,6 +195,6 @@ Target route_target(std::string_view url, std::string_view proxy_spec) {
   return target;
 }
 
-}  // namespace detail_http
+}  // namespace http
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -8,7 +8,7 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_http {
+namespace http {
 
 // The forward proxy a target is reached through (HttpRequestSpec::proxy, parsed).
 struct ProxyRoute {
@@ -40,6 +40,6 @@ struct Target {
 // URL itself (its query may carry a key) nor the proxy's password.
 Target route_target(std::string_view url, std::string_view proxy_spec);
 
-}  // namespace detail_http
+}  // namespace http
 }  // namespace v1
 }  // namespace majordomo::sdk

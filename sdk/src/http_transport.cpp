@@ -31,9 +31,9 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_http {
+namespace http {
 
-using detail_ascii::iequals;
+using ascii::iequals;
 
 std::string Budget::timeout_message(Phase phase, const Wait& wait) const {
   switch (wait.bound) {
@@ -122,9 +122,9 @@ bool is_stale_connection_error(const SocketError& error) {
   return error.fault() == SocketFault::reset || error.fault() == SocketFault::tls_closed;
 }
 
-}  // namespace detail_http
+}  // namespace http
 
-using namespace detail_http;  // this file's own helpers
+using namespace http;  // this file's own helpers
 
 TransportConfig TransportConfig::from(const mj_instance_config& config) {
   TransportConfig result;
@@ -163,7 +163,7 @@ std::size_t HttpTransport::connections_opened() const noexcept { return pool_->o
 std::size_t HttpTransport::idle_connections() const { return pool_->idle_count(); }
 
 
-namespace detail_http {
+namespace http {
 
 // The request's headers, checked once before any connection is taken.
 struct HeaderPlan {
@@ -204,7 +204,7 @@ constexpr std::size_t kPairwiseHeaderLimit = 16;
 
 std::string folded(std::string_view name) {
   std::string out(name);
-  for (char& c : out) c = detail_ascii::fold(c);
+  for (char& c : out) c = ascii::fold(c);
   return out;
 }
 
@@ -329,7 +329,30 @@ void open_tunnel(PooledConnection& tunnel, const Target& target, const Budget& b
     throw ProviderError(MJ_ERR_PROTOCOL, fmt::format("proxy {} sent data after its CONNECT answer", proxy.name));
 }
 
-}  // namespace detail_http
+}  // namespace http
+
+const TlsApi& HttpTransport::Pool::tls_for(const TransportConfig& config) {
+  std::call_once(tls_once, [&] {
+    const TlsApi& api = tls::tls_api();  // throws MJ_ERR_CONFIGURATION when the module is missing
+    tls::TlsError error;
+    tls_context = api.create_context(config.ca_file, config.verify_tls, error);
+    if (tls_context == nullptr) {
+      throw ProviderError(MJ_ERR_CONFIGURATION,
+                          fmt::format("cannot set up TLS (tls.ca_file '{}'): {}", config.ca_file, error.message));
+    }
+    tls = &api;
+  });
+  return *tls;
+}
+
+std::unique_ptr<PooledConnection> HttpTransport::Pool::take_quiet(const std::string& key) {
+  std::unique_ptr<PooledConnection> connection;
+  while ((connection = take(key)) != nullptr && connection->readable_now()) {
+    connection->drop();
+    connection.reset();
+  }
+  return connection;
+}
 
 std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request) {
   auto state = std::make_unique<HttpExchange::State>();
@@ -341,33 +364,11 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
   const Budget& budget = state->budget;
   const HeaderPlan plan = check_headers(request.headers);
 
-  const TlsApi* tls = nullptr;
-  if (target.secure) {
-    Pool& pool = *pool_;
-    std::call_once(pool.tls_once, [&] {
-      const TlsApi& api = detail_tls::tls_api();  // throws MJ_ERR_CONFIGURATION when the module is missing
-      detail_tls::TlsError error;
-      pool.tls_context = api.create_context(config_.ca_file, config_.verify_tls, error);
-      if (pool.tls_context == nullptr) {
-        throw ProviderError(MJ_ERR_CONFIGURATION,
-                            fmt::format("cannot set up TLS (tls.ca_file '{}'): {}", config_.ca_file, error.message));
-      }
-      pool.tls = &api;
-    });
-    tls = pool.tls;
-  }
+  const TlsApi* tls = target.secure ? &pool_->tls_for(config_) : nullptr;
 
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<PooledConnection> connection;
-    if (attempt == 0) {
-      // An idle connection has nothing to say: if it is readable, the peer closed it (EOF) or sent
-      // something unasked. Either way it would fail the request, maybe after the request left, so
-      // it is discarded now, while that costs nothing but a new connection.
-      while ((connection = pool_->take(target.pool_key)) != nullptr && connection->readable_now()) {
-        connection->drop();
-        connection.reset();
-      }
-    }
+    // A retry (after a stale reused connection) always opens a new one.
+    std::unique_ptr<PooledConnection> connection = attempt == 0 ? pool_->take_quiet(target.pool_key) : nullptr;
     const bool reused = connection != nullptr;
     // OpenSSL writes (handshake, request) with write(), which raises SIGPIPE on a reset peer.
     std::optional<SigpipeBlock> no_sigpipe;

@@ -19,12 +19,12 @@ inline namespace v1 {
 
 class PooledConnection;
 
-namespace detail_http {
+namespace http {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-using detail_socket::SocketError;
-using detail_tls::SocketFault;
+using net::SocketError;
+using tls::SocketFault;
 
 enum class Phase { connect, send, head, body };
 
@@ -161,6 +161,6 @@ HeadFacts parse_head(std::string_view head, std::vector<ResponseHeader>& headers
 HeadFacts receive_head(PooledConnection& connection, const Target& target, const Budget& budget,
                        milliseconds first_byte, Wait& wait);
 
-}  // namespace detail_http
+}  // namespace http
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -22,19 +22,19 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-using detail_http::Clock;
-using detail_http::kReadBufferSize;
-using detail_http::ResponseHeader;
-using detail_http::Wait;
-using detail_socket::PosixSocket;
-using detail_socket::SigpipeBlock;
-using detail_socket::SocketError;
-using detail_tls::SocketFault;
-using detail_tls::TlsApi;
+using http::Clock;
+using http::kReadBufferSize;
+using http::ResponseHeader;
+using http::Wait;
+using net::PosixSocket;
+using net::SigpipeBlock;
+using net::SocketError;
+using tls::SocketFault;
+using tls::TlsApi;
 using std::chrono::milliseconds;
 
 // One keep-alive connection: a plain or TLS socket, its read buffer, its request head buffer.
-// Outside detail_http because http.hpp forward-declares it in this namespace.
+// Outside namespace http because http.hpp forward-declares it in this namespace.
 class PooledConnection {
  public:
   explicit PooledConnection(PosixSocket plain) : plain_(std::move(plain)), in_(new char[kReadBufferSize]) {}
@@ -86,8 +86,8 @@ class PooledConnection {
 
   // The TLS handshake on this connected (maybe tunnelled) socket, bounded by `timeout`; SNI and
   // the certificate check use `host`. From here on the module reads and writes the descriptor.
-  void start_tls(const TlsApi& api, detail_tls::TlsContext* context, const std::string& host, milliseconds timeout) {
-    detail_tls::TlsError error;
+  void start_tls(const TlsApi& api, tls::TlsContext* context, const std::string& host, milliseconds timeout) {
+    tls::TlsError error;
     const auto limit = static_cast<int>(std::clamp<milliseconds::rep>(timeout.count(), 1, INT_MAX));
     secure_ = api.wrap(context, plain_.release(), host, limit, error);
     if (secure_ == nullptr) throw SocketError(error.fault, error.message);
@@ -196,13 +196,13 @@ class PooledConnection {
     const auto clamp = [](milliseconds value) {
       return static_cast<int>(std::min<milliseconds::rep>(value.count(), INT_MAX));
     };
-    detail_tls::TlsError error;
+    tls::TlsError error;
     if (!tls->set_timeouts(secure_, clamp(receive), clamp(send), error)) throw SocketError(error.fault, error.message);
   }
 
   std::size_t read_once(char* dst, std::size_t size) {
     if (secure_ == nullptr) return plain_.receive(dst, size);
-    detail_tls::TlsError error;
+    tls::TlsError error;
     const long n = tls->receive(secure_, dst, size, error);
     if (n < 0) throw SocketError(error.fault, error.message);
     return static_cast<std::size_t>(n);
@@ -210,14 +210,14 @@ class PooledConnection {
 
   std::size_t write_once(const char* bytes, std::size_t size) {
     if (secure_ == nullptr) return plain_.send(bytes, size);
-    detail_tls::TlsError error;
+    tls::TlsError error;
     const long n = tls->send(secure_, bytes, size, error);
     if (n <= 0) throw SocketError(error.fault, error.message);
     return static_cast<std::size_t>(n);
   }
 
   PosixSocket plain_;                          // the TCP socket until start_tls()
-  detail_tls::TlsSocket* secure_ = nullptr;    // after start_tls(): the module owns the descriptor
+  tls::TlsSocket* secure_ = nullptr;    // after start_tls(): the module owns the descriptor
   std::unique_ptr<char[]> in_;
   std::size_t pinned_ = 0;  // [0, pinned_): the current response head, which headers point into
   std::size_t begin_ = 0;   // [begin_, end_): received and not yet consumed
@@ -226,7 +226,7 @@ class PooledConnection {
   milliseconds send_armed_{-1};
 };
 
-namespace detail_http {
+namespace http {
 
 // Idle connections per origin. Shared by the transport and its exchanges, so an exchange that
 // outlives the transport can still hand its connection back (or close it).
@@ -317,6 +317,6 @@ class ConnectionPool {
   bool closed_ = false;
 };
 
-}  // namespace detail_http
+}  // namespace http
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -25,7 +25,7 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_socket {
+namespace net {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -275,6 +275,6 @@ SigpipeBlock::~SigpipeBlock() {
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
-}  // namespace detail_socket
+}  // namespace net
 }  // namespace v1
 }  // namespace majordomo::sdk

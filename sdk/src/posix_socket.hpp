@@ -13,9 +13,9 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_socket {
+namespace net {
 
-using detail_tls::SocketFault;
+using tls::SocketFault;
 
 // A failed socket operation: what it means (fault) and the system's or TLS library's words.
 class SocketError : public std::runtime_error {
@@ -94,6 +94,6 @@ class SigpipeBlock {
   bool active_ = false;
 };
 
-}  // namespace detail_socket
+}  // namespace net
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -12,10 +12,10 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_http {
+namespace http {
 
-using detail_ascii::iequals;
-using detail_ascii::trim_blanks;
+using ascii::iequals;
+using ascii::trim_blanks;
 
 namespace {
 
@@ -89,7 +89,7 @@ HeadFacts parse_head(std::string_view head, std::vector<ResponseHeader>& headers
     if (headers.size() == kMaxHeaderFields) protocol_error(target, "too many header fields");
     headers.push_back({name, value});
     // The three names that drive framing and pooling; a first-letter test skips the rest cheaply.
-    switch (detail_ascii::fold(name.front())) {
+    switch (ascii::fold(name.front())) {
       case 'c':
         if (iequals(name, "content-length")) {
           std::uint64_t length = 0;
@@ -198,6 +198,6 @@ HeadFacts receive_head(PooledConnection& connection, const Target& target, const
   }
 }
 
-}  // namespace detail_http
+}  // namespace http
 }  // namespace v1
 }  // namespace majordomo::sdk

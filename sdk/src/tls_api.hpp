@@ -16,7 +16,7 @@
 // struct_size stop a module from another SDK build from being used.
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_tls {
+namespace tls {
 
 inline constexpr std::uint32_t kTlsApiVersion = 2;
 inline constexpr const char* kTlsEntryName = "majordomo_tls_v2";
@@ -87,6 +87,6 @@ const TlsApi& tls_api();
 // Keeps the host's module path (the first non-empty one) as a candidate of tls_api()'s search.
 void remember_host_module(std::string_view path);
 
-}  // namespace detail_tls
+}  // namespace tls
 }  // namespace v1
 }  // namespace majordomo::sdk

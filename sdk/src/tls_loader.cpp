@@ -21,7 +21,7 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_tls {
+namespace tls {
 
 namespace {
 
@@ -125,9 +125,9 @@ const TlsApi& tls_api() {
   return *loaded.api;
 }
 
-}  // namespace detail_tls
+}  // namespace tls
 
-void use_host_tls_module(std::string_view path) { detail_tls::remember_host_module(path); }
+void use_host_tls_module(std::string_view path) { tls::remember_host_module(path); }
 
 }  // namespace v1
 }  // namespace majordomo::sdk

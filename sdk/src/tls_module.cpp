@@ -27,7 +27,7 @@
 // through SecureStreamSocket::attach.
 namespace majordomo::sdk {
 inline namespace v1 {
-namespace detail_tls {
+namespace tls {
 
 struct TlsContext {
   Poco::Net::Context::Ptr context;
@@ -196,14 +196,14 @@ const TlsApi api{kTlsApiVersion, sizeof(TlsApi), create_context, release_context
                  receive,        send,            pending,        fd,              abort, close};
 
 }  // namespace
-}  // namespace detail_tls
+}  // namespace tls
 }  // namespace v1
 }  // namespace majordomo::sdk
 
-extern "C" __attribute__((visibility("default"))) const majordomo::sdk::detail_tls::TlsApi* majordomo_tls_v2(
+extern "C" __attribute__((visibility("default"))) const majordomo::sdk::tls::TlsApi* majordomo_tls_v2(
     std::uint32_t caller_struct_size) {
-  using majordomo::sdk::detail_tls::TlsApi;
+  using majordomo::sdk::tls::TlsApi;
   // The table only grows by appending: a caller built against an older, smaller one can use it.
   if (caller_struct_size > sizeof(TlsApi)) return nullptr;
-  return &majordomo::sdk::detail_tls::api;
+  return &majordomo::sdk::tls::api;
 }
