@@ -67,6 +67,105 @@ long hex4(std::string_view text, std::size_t at) {
   return value;
 }
 
+// \uXXXX (a surrogate pair makes one code point) or the u flag's \u{X...}, starting at the
+// backslash at `i`: appended to `out` as RE2's \x{...}; returns the index after it.
+std::size_t translate_unicode_escape(std::string_view pattern, std::size_t i, std::string& out) {
+  if (i + 2 < pattern.size() && pattern[i + 2] == '{') {
+    const std::size_t close = pattern.find('}', i + 3);
+    if (close != std::string_view::npos) {
+      out += "\\x";
+      out.append(pattern.substr(i + 2, close - i - 1));
+      return close + 1;
+    }
+  }
+  long unit = hex4(pattern, i + 2);
+  if (unit < 0) {
+    out += 'u';  // Annex B: an incomplete \u is the letter u
+    return i + 2;
+  }
+  i += 6;
+  if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < pattern.size() && pattern[i] == '\\' && pattern[i + 1] == 'u') {
+    const long low = hex4(pattern, i + 2);
+    if (low >= 0xDC00 && low <= 0xDFFF) {
+      unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+      i += 6;
+    }
+  }
+  out += fmt::format("\\x{{{:X}}}", unit);
+  return i;
+}
+
+// The escape whose backslash is at `i` (not the pattern's last character), inside a character
+// class or not, appended to `out` in RE2's syntax; returns the index after it.
+std::size_t translate_escape(std::string_view pattern, std::size_t i, bool in_class, std::string& out,
+                             std::string_view provider) {
+  const char next = pattern[i + 1];
+  if (!in_class && next >= '1' && next <= '9') refuse_construct(pattern, "a backreference (\\1 ...)", provider);
+  if (!in_class && next == 'k' && i + 2 < pattern.size() && pattern[i + 2] == '<') {
+    refuse_construct(pattern, "a named backreference (\\k<name>)", provider);
+  }
+  if (next == 'u') return translate_unicode_escape(pattern, i, out);
+  if (next == 'c' && i + 2 < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i + 2]))) {
+    out += fmt::format("\\x{{{:X}}}", static_cast<int>(pattern[i + 2]) % 32);  // \cJ is U+000A
+    return i + 3;
+  }
+  if (next == '0' && (i + 2 == pattern.size() || !std::isdigit(static_cast<unsigned char>(pattern[i + 2])))) {
+    out += "\\x00";
+    return i + 2;
+  }
+  if (next == 's' || (next == 'S' && !in_class)) {
+    // RE2's \s is ASCII [\t\n\f\r ]; ECMA-262's also has \v and the Unicode spaces.
+    if (in_class) out += kEcmaSpaceClass;
+    else out += fmt::format("[{}{}]", next == 'S' ? "^" : "", kEcmaSpaceClass);
+    return i + 2;
+  }
+  if (next == 'v') {
+    out += "\\x0B";
+    return i + 2;
+  }
+  out += pattern[i];
+  out += next;
+  return i + 2;
+}
+
+// The '[' at `i` outside a class: ECMA-262's "[]" matches nothing and "[^]" any character (RE2
+// reads a ']' first in a class as a literal); otherwise a class opens. Returns the index after
+// what was appended, and whether a class is now open.
+std::size_t translate_class_start(std::string_view pattern, std::size_t i, std::string& out, bool& in_class) {
+  if (pattern.substr(i, 2) == "[]") {
+    out += "[^\\x00-\\x{10FFFF}]";
+    return i + 2;
+  }
+  if (pattern.substr(i, 3) == "[^]") {
+    out += "(?s:.)";
+    return i + 3;
+  }
+  in_class = true;
+  out += '[';
+  ++i;
+  if (i < pattern.size() && pattern[i] == '^') {
+    out += '^';
+    ++i;
+  }
+  return i;
+}
+
+// The '(' of a "(?" outside a class: refuses lookaround; a named group (?<name> becomes RE2's
+// (?P<name>, any other group stays. Returns the index after what it appended.
+std::size_t translate_group_start(std::string_view pattern, std::size_t i, std::string& out, std::string_view provider) {
+  const std::string_view rest = pattern.substr(i);
+  if (rest.starts_with("(?=")) refuse_construct(pattern, "a lookahead (?=...)", provider);
+  if (rest.starts_with("(?!")) refuse_construct(pattern, "a negative lookahead (?!...)", provider);
+  if (rest.starts_with("(?<=")) refuse_construct(pattern, "a lookbehind (?<=...)", provider);
+  if (rest.starts_with("(?<!")) refuse_construct(pattern, "a negative lookbehind (?<!...)", provider);
+  if (rest.starts_with("(?<")) {
+    out += "(?P<";
+    return i + 3;
+  }
+  out += '(';
+  return i + 1;
+}
+
 }  // namespace
 
 std::string ecma_pattern_to_re2(std::string_view pattern, std::string_view provider) {
@@ -81,114 +180,23 @@ std::string ecma_pattern_to_re2(std::string_view pattern, std::string_view provi
         throw_configuration_error(fmt::format("the JSON Schema's pattern '{}' ends with a lone backslash", pattern),
                                   std::string(provider));
       }
-      const char next = pattern[i + 1];
-      if (!in_class && next >= '1' && next <= '9') refuse_construct(pattern, "a backreference (\\1 ...)", provider);
-      if (!in_class && next == 'k' && i + 2 < pattern.size() && pattern[i + 2] == '<') {
-        refuse_construct(pattern, "a named backreference (\\k<name>)", provider);
-      }
-      if (next == 'u') {
-        // \uXXXX (a surrogate pair makes one code point), or \u{X...} of the u flag.
-        if (i + 2 < pattern.size() && pattern[i + 2] == '{') {
-          const std::size_t close = pattern.find('}', i + 3);
-          if (close != std::string_view::npos) {
-            out += "\\x";
-            out.append(pattern.substr(i + 2, close - i - 1));
-            i = close + 1;
-            continue;
-          }
-        }
-        long unit = hex4(pattern, i + 2);
-        if (unit >= 0) {
-          i += 6;
-          if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < pattern.size() && pattern[i] == '\\' && pattern[i + 1] == 'u') {
-            const long low = hex4(pattern, i + 2);
-            if (low >= 0xDC00 && low <= 0xDFFF) {
-              unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-              i += 6;
-            }
-          }
-          out += fmt::format("\\x{{{:X}}}", unit);
-          continue;
-        }
-        out += 'u';  // Annex B: an incomplete \u is the letter u
-        i += 2;
-        continue;
-      }
-      if (next == 'c' && i + 2 < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i + 2]))) {
-        out += fmt::format("\\x{{{:X}}}", static_cast<int>(pattern[i + 2]) % 32);  // \cJ is U+000A
-        i += 3;
-        continue;
-      }
-      if (next == '0' && (i + 2 == pattern.size() || !std::isdigit(static_cast<unsigned char>(pattern[i + 2])))) {
-        out += "\\x00";
-        i += 2;
-        continue;
-      }
-      if (next == 's' || (next == 'S' && !in_class)) {
-        // RE2's \s is ASCII [\t\n\f\r ]; ECMA-262's also has \v and the Unicode spaces.
-        if (in_class) out += kEcmaSpaceClass;
-        else out += fmt::format("[{}{}]", next == 'S' ? "^" : "", kEcmaSpaceClass);
-        i += 2;
-        continue;
-      }
-      if (next == 'v') {
-        out += "\\x0B";
-        i += 2;
-        continue;
-      }
-      out += c;
-      out += next;
-      i += 2;
-      continue;
-    }
-    if (in_class) {
+      i = translate_escape(pattern, i, in_class, out, provider);
+    } else if (in_class) {
       if (c == ']') in_class = false;
       out += c;
       ++i;
-      continue;
-    }
-    if (c == '[') {
-      // ECMA-262's "[]" matches nothing and "[^]" any character; RE2 reads a ']' first in a class
-      // as a literal.
-      if (pattern.substr(i, 2) == "[]") {
-        out += "[^\\x00-\\x{10FFFF}]";
-        i += 2;
-        continue;
-      }
-      if (pattern.substr(i, 3) == "[^]") {
-        out += "(?s:.)";
-        i += 3;
-        continue;
-      }
-      in_class = true;
-      out += c;
-      ++i;
-      if (i < pattern.size() && pattern[i] == '^') {
-        out += '^';
-        ++i;
-      }
-      continue;
-    }
-    if (c == '(' && pattern.substr(i, 2) == "(?") {
-      const std::string_view rest = pattern.substr(i);
-      if (rest.starts_with("(?=")) refuse_construct(pattern, "a lookahead (?=...)", provider);
-      if (rest.starts_with("(?!")) refuse_construct(pattern, "a negative lookahead (?!...)", provider);
-      if (rest.starts_with("(?<=")) refuse_construct(pattern, "a lookbehind (?<=...)", provider);
-      if (rest.starts_with("(?<!")) refuse_construct(pattern, "a negative lookbehind (?<!...)", provider);
-      if (rest.starts_with("(?<")) {
-        out += "(?P<";
-        i += 3;
-        continue;
-      }
-    }
-    if (c == '.') {
+    } else if (c == '[') {
+      i = translate_class_start(pattern, i, out, in_class);
+    } else if (c == '(' && pattern.substr(i, 2) == "(?") {
+      i = translate_group_start(pattern, i, out, provider);
+    } else if (c == '.') {
       // ECMA-262's '.' stops at every line terminator; RE2's only at '\n'.
       out += "[^\\n\\r\\x{2028}\\x{2029}]";
       ++i;
-      continue;
+    } else {
+      out += c;
+      ++i;
     }
-    out += c;
-    ++i;
   }
   return out;
 }
@@ -292,6 +300,12 @@ JsonValue RegexKeywords::State::rewrite(const JsonValue& node) {
       out.set(kFormatKeyword, JsonValue(formats.size() - 1));
     } else if (pattern_properties != nullptr && (key == "patternProperties" || key == "additionalProperties")) {
       continue;  // both go into the rule below
+    } else if (key == "id") {
+      // Draft 4's resolution scope, which valijson still reads: under an "id" of "tree", "$ref":
+      // "tree" looped while loading until the stack overflowed (found by fuzz_schema). Without it,
+      // every reference resolves within the document, as the reference checks here assume (no
+      // remote schema is ever fetched).
+      continue;
     } else if (key == "$ref" && value.is_string() && refers_to_root(value.as_string())) {
       out.set(key, JsonValue(fmt::format("#/{}", kRootAliasMember)));
     } else if (is_data_keyword(key)) {

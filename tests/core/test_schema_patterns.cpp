@@ -11,7 +11,7 @@
 #include <string>
 
 using namespace majordomo;
-using majordomo::testing::ProviderTestEnv;
+using namespace majordomo::testing;
 
 namespace {
 
@@ -23,44 +23,18 @@ const std::string kGroupSchema =
 const std::string kBacktrackingSchema =
     R"({"type":"object","properties":{"text":{"type":"string","pattern":"^([a-zA-Z0-9]+\\s?)*$"}},"required":["text"]})";
 
-std::string json_escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-fake::ScriptedResponse openai_answer(const std::string& content) {
-  fake::ScriptedResponse response;
-  response.content_type = "application/json";
-  response.body = R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,)"
-                  R"("message":{"role":"assistant","content":")" +
-                  json_escaped(content) +
-                  R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}})";
-  return response;
-}
-
 // The same answer as an OpenAI chat.completion.chunk stream, cut into pieces of 1000 bytes.
 fake::ScriptedResponse openai_stream(const std::string& content) {
   fake::ScriptedResponse response;
   response.content_type = "text/event-stream";
   for (std::size_t at = 0; at < content.size(); at += 1000) {
     response.body += R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,)"
-                     R"("delta":{"content":")" +
-                     json_escaped(content.substr(at, 1000)) + R"("},"finish_reason":null}]})" + "\n\n";
+                     R"("delta":{"content":)" +
+                     json_quoted(content.substr(at, 1000)) + R"(},"finish_reason":null}]})" + "\n\n";
   }
   response.body += R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,)"
                    R"("delta":{},"finish_reason":"stop"}]})"
                    "\n\ndata: [DONE]\n\n";
-  return response;
-}
-
-Response answer(std::string content) {
-  Response response;
-  response.provider = "test";
-  response.content = std::move(content);
   return response;
 }
 
@@ -103,7 +77,7 @@ std::string refusal(const std::string& schema) {
 }
 
 bool accepts(const std::string& pattern, const std::string& value_json) {
-  const JsonSchema schema(R"({"pattern":")" + json_escaped(pattern) + R"("})");
+  const JsonSchema schema(R"({"pattern":)" + json_quoted(pattern) + "}");
   return schema.accepts(JsonValue::parse(value_json));
 }
 
@@ -134,7 +108,7 @@ TEST_CASE("a group pattern checks a 12 000-character answer, JSON and stream", "
   }
   // Far longer strings too: RE2 neither recurses nor backtracks.
   const JsonSchema schema(kGroupSchema);
-  CHECK(schema.check(answer(R"({"word":")" + std::string(1'000'000, 'b') + R"("})")).value.at("word").as_string().size() ==
+  CHECK(schema.check(answer_only(R"({"word":")" + std::string(1'000'000, 'b') + R"("})")).value.at("word").as_string().size() ==
         1'000'000);
 }
 
@@ -142,26 +116,26 @@ TEST_CASE("a 12 000-character answer is checked on a thread with a 64 KiB stack"
   const JsonSchema schema(kGroupSchema);
   const std::string matching = R"({"word":")" + std::string(12'000, 'a') + R"("})";
   bool matched = false;
-  on_small_stack(64 * 1024, [&] { matched = schema.check(answer(matching)).value.at("word").as_string().size() == 12'000; });
+  on_small_stack(64 * 1024, [&] { matched = schema.check(answer_only(matching)).value.at("word").as_string().size() == 12'000; });
   CHECK(matched);
-  CHECK_THROWS_AS(on_small_stack(64 * 1024, [&] { (void)schema.check(answer(matching + "x")); }), ParseError);
+  CHECK_THROWS_AS(on_small_stack(64 * 1024, [&] { (void)schema.check(answer_only(matching + "x")); }), ParseError);
   CHECK_THROWS_AS(on_small_stack(64 * 1024,
                                  [&] {
-                                   (void)schema.check(answer(R"({"word":")" + std::string(12'000, 'a') + R"(c"})"));
+                                   (void)schema.check(answer_only(R"({"word":")" + std::string(12'000, 'a') + R"(c"})"));
                                  }),
                   SchemaMismatchError);
   // The same for a property name checked by patternProperties, and a date checked by "format".
   const JsonSchema names(R"({"type":"object","patternProperties":{"^(a|b)*$":{"type":"integer"}},)"
                          R"("additionalProperties":false})");
   CHECK_NOTHROW(on_small_stack(64 * 1024, [&] {
-    (void)names.check(answer(R"({")" + std::string(12'000, 'a') + R"(":1})"));
+    (void)names.check(answer_only(R"({")" + std::string(12'000, 'a') + R"(":1})"));
   }));
   CHECK_THROWS_AS(on_small_stack(64 * 1024,
-                                 [&] { (void)names.check(answer(R"({")" + std::string(12'000, 'a') + R"(c":1})")); }),
+                                 [&] { (void)names.check(answer_only(R"({")" + std::string(12'000, 'a') + R"(c":1})")); }),
                   SchemaMismatchError);
   const JsonSchema dates(R"({"type":"object","properties":{"day":{"type":"string","format":"date"}}})");
   CHECK_THROWS_AS(on_small_stack(64 * 1024,
-                                 [&] { (void)dates.check(answer(R"({"day":")" + std::string(12'000, '1') + R"("})")); }),
+                                 [&] { (void)dates.check(answer_only(R"({"day":")" + std::string(12'000, '1') + R"("})")); }),
                   SchemaMismatchError);
 }
 
@@ -243,6 +217,26 @@ TEST_CASE("patterns RE2 cannot run are a configuration error naming the construc
   CHECK(env.server.requests().empty());
 }
 
+TEST_CASE("an id keyword does not change what a reference resolves to", "[structured][patterns]") {
+  // Found by fuzz_schema: under this "id", valijson followed "$ref":"tree" while loading until the
+  // stack overflowed.
+  CHECK_NOTHROW(JsonSchema(R"({"id":"http:cst:1234/tree","type":"object","properties":{"meta":{"type":"string"},)"
+                           R"("nodes":{"properties":{"value":{"type":"number"},"subtree":{"$ref":"tree"}},)"
+                           R"("required":["value"]}}})"));
+  // The recursion still descends into the answer, whatever the id says.
+  for (const char* id : {"tree", "http:cst:1234/tree", "http://example.com/tree", "urn:tree"}) {
+    const JsonSchema tree(std::string(R"({"id":")") + id +
+                          R"(","type":"object","properties":{"value":{"type":"number"},)"
+                          R"("kids":{"type":"array","items":{"$ref":"#"}}},"required":["value"]})");
+    CHECK(tree.accepts(JsonValue::parse(R"({"value":1,"kids":[{"value":2,"kids":[{"value":3}]}]})")));
+    CHECK_FALSE(tree.accepts(JsonValue::parse(R"({"value":1,"kids":[{"value":2,"kids":[{"value":"x"}]}]})")));
+  }
+  // A property called "id" is a property like any other.
+  const JsonSchema named(R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})");
+  CHECK(named.accepts(JsonValue::parse(R"({"id":7})")));
+  CHECK_FALSE(named.accepts(JsonValue::parse(R"({"id":"seven"})")));
+}
+
 TEST_CASE("ECMA-262 pattern syntax is translated for RE2", "[structured][patterns]") {
   // Unicode property classes (std::regex had none) and \u escapes, also as a surrogate pair.
   CHECK(accepts("^\\p{L}+$", R"("Zoë")"));
@@ -286,7 +280,7 @@ TEST_CASE("patternProperties and additionalProperties keep their meaning under R
   CHECK_FALSE(tree.accepts(JsonValue::parse(R"({"name":1})")));
   // The mismatch message names the member's path.
   try {
-    (void)tree.check(answer(R"({"kid_a":{"n_7":"seven"}})"));
+    (void)tree.check(answer_only(R"({"kid_a":{"n_7":"seven"}})"));
     FAIL("no error");
   } catch (const SchemaMismatchError& error) {
     CHECK_THAT(error.what(), Catch::Contains("[kid_a]") && Catch::Contains("[n_7]"));
