@@ -100,25 +100,13 @@ class CallSecrets {
 }  // namespace
 
 Response outcome_of(const Response& response, bool with_text) {
-  Response out;
-  if (with_text) {
-    out.content = response.content;
-    out.reasoning = response.reasoning;
+  // A whole copy, so a field Response gains later reaches the row without a change here; the
+  // texts are dropped after (a copy of a few kilobytes, once per logged call).
+  Response out = response;
+  if (!with_text) {
+    std::string().swap(out.content);
+    std::string().swap(out.reasoning);
   }
-  out.usage = response.usage;
-  out.cost = response.cost;
-  out.response_time = response.response_time;
-  out.stop_reason = response.stop_reason;
-  out.raw_stop_reason = response.raw_stop_reason;
-  out.provider = response.provider;
-  out.model = response.model;
-  out.request_id = response.request_id;
-  out.served_by = response.served_by;
-  out.alias = response.alias;
-  out.attempts = response.attempts;
-  out.failed_attempts = response.failed_attempts;
-  out.warnings = response.warnings;
-  out.records = response.records;
   return out;
 }
 
@@ -130,6 +118,97 @@ std::string_view to_string(RowStatus status) noexcept {
 
 RowBuilder::RowBuilder(std::string provider, std::string model, SecretValues target_secrets)
     : provider_(std::move(provider)), model_(std::move(model)), secrets_(std::move(target_secrets)) {}
+
+namespace {
+
+// The tokens and what they cost: from the answer, or from the record of one refused after it
+// arrived (a failed check: it was paid for).
+void set_spending(LogRecord& row, const Usage& usage, const Cost& cost, StopReason stop_reason) {
+  row.input_tokens = usage.input_tokens;
+  row.output_tokens = usage.output_tokens;
+  row.cached_tokens = usage.cached_tokens;
+  row.cache_write_tokens = usage.cache_write_tokens;
+  row.reasoning_tokens = usage.reasoning_tokens;
+  if (cost.priced) {
+    row.input_cost = cost.input;
+    row.output_cost = cost.output;
+    row.total_cost = cost.total;
+  }
+  row.stop_reason = std::string(to_string(stop_reason));
+}
+
+// The answer's columns; the failed attempts before it.
+const std::vector<FailedAttempt>* set_answer(LogRecord& row, const PendingCall& call, const Response& response,
+                                             const CallSecrets& secrets) {
+  if (call.status == RowStatus::ok) {
+    row.served_by = response.served_by.empty() ? fmt::format("{}:{}", row.provider, row.model) : response.served_by;
+    row.attempts = response.attempts;
+  }
+  row.response_model = response.model;
+  row.alias = response.alias;
+  set_spending(row, response.usage, response.cost, response.stop_reason);
+  row.provider_request_id = response.request_id;
+  std::string warnings;
+  JsonWriter json(warnings);
+  json.begin_array();
+  for (const auto& warning : response.warnings) json.string(secrets.text(warning));
+  json.end_array();
+  row.warnings = std::move(warnings);
+  return &response.failed_attempts;
+}
+
+// The error's columns; the longer of the two histories (an error can know more attempts than
+// the partial answer before it).
+const std::vector<FailedAttempt>* set_error(LogRecord& row, const PendingCall& call,
+                                            const std::vector<FailedAttempt>* history) {
+  const ErrorDetails& error = *call.error;
+  row.error_kind = call.delivery_failed ? "output" : std::string(to_string(error.kind));
+  row.error_message = error.message;
+  row.http_status = error.http_status;
+  if (row.provider_request_id.empty()) row.provider_request_id = error.request_id;
+  return error.failed_attempts.size() > (history ? history->size() : 0) ? &error.failed_attempts : history;
+}
+
+// Who sent the request that ended the call, as its record says (the caller's extra headers are in
+// it already); for an LLM of the caller's own that keeps no records, the extra headers.
+void set_sender(LogRecord& row, const PendingCall& call, const CallSecrets& secrets) {
+  const AttemptRecord* last = last_record(call);
+  HeaderSet metadata;
+  if (last != nullptr) {
+    row.api_key_hash = last->api_key_hash;
+    metadata = last->metadata;
+    if (!call.response && last->stop_reason != StopReason::unknown) {
+      row.response_model = last->response_model;
+      set_spending(row, last->usage, last->cost, last->stop_reason);
+    }
+  } else {
+    row.api_key_hash = hash_of_auth(call.extra_headers, {});
+    for (const auto& header : call.extra_headers) {
+      if (is_metadata_header(header.name)) metadata.set(header.name, header.value);
+    }
+  }
+  std::string metadata_json;
+  JsonWriter json(metadata_json);
+  json.begin_object();
+  for (const auto& header : metadata) json.key(log_text::valid_utf8(header.name)).string(secrets.value(header.value));
+  json.end_object();
+  row.metadata = std::move(metadata_json);
+}
+
+// Provider text may carry any bytes and quote a credential; the databases accept UTF-8 only
+// (text() makes it so, and again after the cut, which may split a character).
+void scrub_provider_texts(LogRecord& row, const CallSecrets& secrets) {
+  row.error_message = secrets.text(row.error_message);
+  if (row.error_message.size() > RowBuilder::kMaxMessageBytes) {
+    row.error_message.resize(RowBuilder::kMaxMessageBytes);
+    row.error_message = log_text::valid_utf8(row.error_message);
+  }
+  for (std::string* value : {&row.response_model, &row.alias, &row.provider_request_id}) {
+    *value = secrets.value(*value);
+  }
+}
+
+}  // namespace
 
 LogRecord RowBuilder::build(PendingCall& call) {
   // Middleware above a provider may quote a caller's credential: every text column is scrubbed.
@@ -145,99 +224,22 @@ LogRecord RowBuilder::build(PendingCall& call) {
   row.response_time_s = call.elapsed_s;
   const std::vector<FailedAttempt>* history = nullptr;
   if (call.response) {
-    const Response& response = *call.response;
-    if (call.status == RowStatus::ok) {
-      row.served_by = response.served_by.empty() ? fmt::format("{}:{}", row.provider, row.model)
-                                                 : response.served_by;
-      row.attempts = response.attempts;
-    }
-    row.response_model = response.model;
-    row.alias = response.alias;
-    row.input_tokens = response.usage.input_tokens;
-    row.output_tokens = response.usage.output_tokens;
-    row.cached_tokens = response.usage.cached_tokens;
-    row.cache_write_tokens = response.usage.cache_write_tokens;
-    row.reasoning_tokens = response.usage.reasoning_tokens;
-    if (response.cost.priced) {
-      row.input_cost = response.cost.input;
-      row.output_cost = response.cost.output;
-      row.total_cost = response.cost.total;
-    }
-    row.stop_reason = std::string(to_string(response.stop_reason));
-    row.provider_request_id = response.request_id;
-    history = &response.failed_attempts;
-    std::string warnings;
-    JsonWriter json(warnings);
-    json.begin_array();
-    for (const auto& warning : response.warnings) json.string(secrets.text(warning));
-    json.end_array();
-    row.warnings = std::move(warnings);
+    history = set_answer(row, call, *call.response, secrets);
     // A checked complete() went through complete_checked, whose outcome is the status already;
     // a streamed answer is checked by the caller after the stream ended, so here again.
     if (call.operation == CallOperation::stream && call.status == RowStatus::ok && call.format != ResponseFormat::text) {
       check_answer(call, row);
     }
   }
-  if (call.error) {
-    const ErrorDetails& error = *call.error;
-    row.error_kind = call.delivery_failed ? "output" : std::string(to_string(error.kind));
-    row.error_message = error.message;
-    row.http_status = error.http_status;
-    if (row.provider_request_id.empty()) row.provider_request_id = error.request_id;
-    if (error.failed_attempts.size() > (history ? history->size() : 0)) history = &error.failed_attempts;
-  }
+  if (call.error) history = set_error(row, call, history);
   if (history != nullptr) {
     row.failed_attempt_count = static_cast<int64_t>(history->size());
     std::string attempts;
     append_failed_attempts_json(attempts, *history, secrets.filters());
     row.failed_attempts = std::move(attempts);
   }
-
-  // Who sent the request that ended the call, as its record says (the caller's extra headers
-  // are in it already); an LLM of the caller's own that keeps no records: the extra headers.
-  const AttemptRecord* last = last_record(call);
-  HeaderSet metadata;
-  if (last != nullptr) {
-    row.api_key_hash = last->api_key_hash;
-    metadata = last->metadata;
-    if (!call.response && last->stop_reason != StopReason::unknown) {
-      // An answer refused after it arrived (a failed check): it was paid for.
-      row.response_model = last->response_model;
-      row.input_tokens = last->usage.input_tokens;
-      row.output_tokens = last->usage.output_tokens;
-      row.cached_tokens = last->usage.cached_tokens;
-      row.cache_write_tokens = last->usage.cache_write_tokens;
-      row.reasoning_tokens = last->usage.reasoning_tokens;
-      if (last->cost.priced) {
-        row.input_cost = last->cost.input;
-        row.output_cost = last->cost.output;
-        row.total_cost = last->cost.total;
-      }
-      row.stop_reason = std::string(to_string(last->stop_reason));
-    }
-  } else {
-    row.api_key_hash = hash_of_auth(call.extra_headers, {});
-    for (const auto& header : call.extra_headers) {
-      if (is_metadata_header(header.name)) metadata.set(header.name, header.value);
-    }
-  }
-  std::string metadata_json;
-  JsonWriter json(metadata_json);
-  json.begin_object();
-  for (const auto& header : metadata) json.key(log_text::valid_utf8(header.name)).string(secrets.value(header.value));
-  json.end_object();
-  row.metadata = std::move(metadata_json);
-
-  // Provider text may carry any bytes; the databases accept UTF-8 only (text() makes it so, and
-  // again after the cut, which may split a character).
-  row.error_message = secrets.text(row.error_message);
-  if (row.error_message.size() > kMaxMessageBytes) {
-    row.error_message.resize(kMaxMessageBytes);
-    row.error_message = log_text::valid_utf8(row.error_message);
-  }
-  for (std::string* value : {&row.response_model, &row.alias, &row.provider_request_id}) {
-    *value = secrets.value(*value);
-  }
+  set_sender(row, call, secrets);
+  scrub_provider_texts(row, secrets);
   return row;
 }
 

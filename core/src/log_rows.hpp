@@ -47,6 +47,8 @@ SecretValues log_target_secrets(std::string_view target);
 // of the call's own extra headers, then made valid UTF-8.
 class RowBuilder {
  public:
+  static constexpr std::size_t kMaxMessageBytes = 4096;  // of error_message, after scrubbing
+
   RowBuilder(std::string provider, std::string model, SecretValues target_secrets);
 
   LogRecord build(PendingCall& call);
@@ -58,7 +60,6 @@ class RowBuilder {
  private:
   void check_answer(const PendingCall& call, LogRecord& row);
 
-  static constexpr std::size_t kMaxMessageBytes = 4096;
   static constexpr std::size_t kCachedSchemas = 16;
 
   std::string provider_;  // the wrapped LLM's, as asked for

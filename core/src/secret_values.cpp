@@ -104,6 +104,33 @@ bool inside_replacement(std::string_view text, std::size_t at, std::size_t end) 
   return false;
 }
 
+// The bytes of a truncation mark ("…" or "...") that ends `text`.
+std::size_t trailing_mark_bytes(std::string_view text) {
+  return text.ends_with("\xe2\x80\xa6") || text.ends_with("...") ? 3 : 0;
+}
+
+// A text cut short (a plugin keeps ~200 bytes of a server's message) may end inside a secret: the
+// longest tail, at the end or before a truncation mark, that begins some secret and starts at or
+// after `floor`. Returns where that tail starts, or text.size() when none does.
+
+std::size_t cut_secret_at_end(const std::vector<std::string>& secrets, std::string_view text, std::size_t floor) {
+  std::string_view body = text;
+  body.remove_suffix(trailing_mark_bytes(text));
+  std::size_t best = 0;
+  for (const auto& secret : secrets) {
+    // Short secrets are not scrubbed in prose at all; neither are their beginnings.
+    if (secret.size() < SecretValues::kAnywhereBytes || floor > body.size()) continue;
+    for (std::size_t n = std::min(secret.size() - 1, body.size() - floor);
+         n >= SecretValues::kTruncatedPrefixBytes && n > best; --n) {
+      if (body.ends_with(std::string_view(secret).substr(0, n))) {
+        best = n;
+        break;
+      }
+    }
+  }
+  return best > 0 ? body.size() - best : text.size();
+}
+
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
@@ -251,31 +278,9 @@ std::size_t SecretValues::scrub(std::string& text, std::size_t from, bool comple
     }
   }
 
-  // A text cut short (a plugin keeps ~200 bytes of a server's message) may end inside a secret: the
-  // longest tail, at the end or before a truncation mark, that begins some secret is redacted too.
-  std::size_t cut_at = 0;
-  std::size_t cut_end = 0;
-  if (complete) {
-    std::string_view body(text);
-    if (body.ends_with("\xe2\x80\xa6")) body.remove_suffix(3);  // "…"
-    else if (body.ends_with("...")) body.remove_suffix(3);
-    const std::size_t floor = std::max(from, copied);  // not inside what was already replaced
-    std::size_t best = 0;
-    for (const auto& secret : secrets_) {
-      // Short secrets are not scrubbed in prose at all; neither are their beginnings.
-      if (secret.size() < kAnywhereBytes || floor > body.size()) continue;
-      for (std::size_t n = std::min(secret.size() - 1, body.size() - floor); n >= kTruncatedPrefixBytes && n > best; --n) {
-        if (body.ends_with(std::string_view(secret).substr(0, n))) {
-          best = n;
-          break;
-        }
-      }
-    }
-    if (best > 0) {
-      cut_at = body.size() - best;
-      cut_end = body.size();
-    }
-  }
+  // A text cut short may end inside a secret (see cut_secret_at_end).
+  const std::size_t cut_at = complete ? cut_secret_at_end(secrets_, text, std::max(from, copied)) : text.size();
+  const std::size_t cut_end = cut_at < text.size() ? text.size() - trailing_mark_bytes(text) : 0;
   if (!replaced && cut_end == 0) return 0;
   if (!replaced) out.reserve(text.size());
   if (cut_end != 0) {

@@ -175,9 +175,8 @@ void note_failed_attempts(const majordomo::Response& response) {
   }
 }
 
-}  // namespace
-
-int run_ask(const Arguments& args) {
+// The argument combinations ask refuses before anything else happens (exit 2).
+void check_ask_arguments(const Arguments& args) {
   check_route(args);
   if (args.positional.size() != 1) {
     throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
@@ -193,21 +192,30 @@ int run_ask(const Arguments& args) {
   for (const auto& option : args.options) {
     if (args.api && option.first == "api") throw UsageError{"--api and --option api=... exclude each other"};
   }
-  std::string schema_name;
-  std::string schema_text;
-  if (args.schema_file) {
-    if (args.schema_name) {
-      schema_name = *args.schema_name;
-      if (schema_name.empty() || schema_name.size() > kMaxSchemaName ||
-          !std::all_of(schema_name.begin(), schema_name.end(), is_schema_name_char)) {
-        throw UsageError{"--schema-name takes 1 to 64 of A-Z a-z 0-9 _ -"};
-      }
-    } else {
-      schema_name = schema_name_from_file(*args.schema_file);
+}
+
+// --schema FILE and its name (--schema-name, else the file's stem), read before any plugin loads.
+struct SchemaArgument {
+  std::string name;
+  std::string text;
+};
+
+SchemaArgument read_schema_argument(const Arguments& args) {
+  SchemaArgument schema;
+  if (args.schema_name) {
+    schema.name = *args.schema_name;
+    if (schema.name.empty() || schema.name.size() > kMaxSchemaName ||
+        !std::all_of(schema.name.begin(), schema.name.end(), is_schema_name_char)) {
+      throw UsageError{"--schema-name takes 1 to 64 of A-Z a-z 0-9 _ -"};
     }
-    schema_text = read_schema_file(*args.schema_file);
+  } else {
+    schema.name = schema_name_from_file(*args.schema_file);
   }
-  const majordomo::Host host(host_options(args));
+  schema.text = read_schema_file(*args.schema_file);
+  return schema;
+}
+
+majordomo::ClientOptions client_options(const Arguments& args) {
   majordomo::ClientOptions client;
   client.api_key = args.api_key;
   client.base_url = args.base_url;
@@ -223,6 +231,16 @@ int run_ask(const Arguments& args) {
   if (args.idle_timeout) client.timeouts.idle = *args.idle_timeout;
   if (args.max_event_bytes) client.limits.max_event_bytes = *args.max_event_bytes;
   if (args.max_body_bytes) client.limits.max_body_bytes = *args.max_body_bytes;
+  return client;
+}
+
+}  // namespace
+
+int run_ask(const Arguments& args) {
+  check_ask_arguments(args);
+  const SchemaArgument schema_argument = args.schema_file ? read_schema_argument(args) : SchemaArgument{};
+  const majordomo::Host host(host_options(args));
+  majordomo::ClientOptions client = client_options(args);
   learn_secrets(args, &host);
   std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
 
@@ -237,10 +255,10 @@ int run_ask(const Arguments& args) {
   // Parsed before anything is sent: an unusable schema is a configuration error (exit 2).
   std::optional<majordomo::JsonSchema> schema;
   if (args.schema_file) {
-    schema.emplace(schema_text, llm->provider());
+    schema.emplace(schema_argument.text, llm->provider());
     request.format = majordomo::ResponseFormat::json_schema;
     request.schema_json = schema->text();
-    request.schema_name = schema_name;
+    request.schema_name = schema_argument.name;
   }
 
   if (args.dry_run) {
