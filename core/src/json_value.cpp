@@ -1,6 +1,8 @@
 // JsonValue: bounded parsing (simdjson's DOM), building, reading, comparing and writing JSON values.
 #include <majordomo/json_value.hpp>
 
+#include <majordomo/sdk/json_writer.hpp>
+
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -80,23 +82,7 @@ std::string describe(simdjson::error_code error) {
 
 void write_string(std::string& out, std::string_view text) {
   out += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
+  sdk::append_json_escaped(out, text);
   out += '"';
 }
 

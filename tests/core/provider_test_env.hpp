@@ -43,6 +43,41 @@ inline void answer_next_with(fake::FakeProviderServer& server, std::string fixtu
   server.push_response(std::move(answer));
 }
 
+// `text` as a JSON string literal, quotes included (escapes quotes, backslashes and newlines:
+// enough for the answers the tests write).
+inline std::string json_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// An OpenAI chat completion whose answer text is `content` (any text: it is escaped here).
+inline fake::ScriptedResponse openai_answer(std::string_view content) {
+  fake::ScriptedResponse response;
+  response.content_type = "application/json";
+  response.body = fmt::format(
+      R"({{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o",)"
+      R"("choices":[{{"index":0,"message":{{"role":"assistant","content":{}}},"finish_reason":"stop"}}],)"
+      R"("usage":{{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}}})",
+      json_quoted(content));
+  return response;
+}
+
+// A Response that carries only `content`, as a check_answer callback or a schema check sees one.
+inline Response answer_only(std::string content) {
+  Response response;
+  response.provider = "test";
+  response.content = std::move(content);
+  return response;
+}
+
 // A JSON text that must be an object (request bodies, CLI output).
 inline Poco::JSON::Object::Ptr parse_object(const std::string& json) {
   Poco::JSON::Parser parser;

@@ -76,16 +76,28 @@ class GatedSink final : public LogSink {
   std::vector<LogRecord> rows_;
 };
 
+// A logger over the fake OpenAI whose sink holds every batch at a gate until the test opens it.
+struct GatedLogger {
+  ProviderTestEnv env;
+  GatedSink* gate = nullptr;
+  std::unique_ptr<LoggingLLM> logger;
+
+  explicit GatedLogger(const LoggingOptions& options) {
+    auto sink = std::make_unique<GatedSink>();
+    gate = sink.get();
+    logger = std::make_unique<LoggingLLM>(env.openai(), std::move(sink), options);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a full queue drops the newest row and counts it, and flush writes the rest", "[logging]") {
-  ProviderTestEnv env;
-  auto sink = std::make_unique<GatedSink>();
-  GatedSink& gate = *sink;
   LoggingOptions options;
   options.queue_capacity = 2;
   options.max_batch = 1;
-  LoggingLLM logger(env.openai(), std::move(sink), options);
+  GatedLogger gated(options);
+  GatedSink& gate = *gated.gate;
+  LoggingLLM& logger = *gated.logger;
 
   (void)logger.get_response("first");  // taken by the writer, which then waits at the gate
   gate.wait_until_writing();
@@ -102,18 +114,17 @@ TEST_CASE("a full queue drops the newest row and counts it, and flush writes the
   CHECK(stats.written == 3);
   CHECK(stats.dropped == 1);
   CHECK(gate.rows().size() == 3);
-  CHECK(env.server.requests().size() == 4);
+  CHECK(gated.env.server.requests().size() == 4);
 }
 
 TEST_CASE("the block policy makes callers wait for room instead of dropping", "[logging]") {
-  ProviderTestEnv env;
-  auto sink = std::make_unique<GatedSink>();
-  GatedSink& gate = *sink;
   LoggingOptions options;
   options.queue_capacity = 1;
   options.max_batch = 1;
   options.overflow = LogOverflow::block;
-  LoggingLLM logger(env.openai(), std::move(sink), options);
+  GatedLogger gated(options);
+  GatedSink& gate = *gated.gate;
+  LoggingLLM& logger = *gated.logger;
   (void)logger.get_response("first");
   gate.wait_until_writing();
   std::thread callers([&] {
@@ -129,12 +140,11 @@ TEST_CASE("the block policy makes callers wait for room instead of dropping", "[
 }
 
 TEST_CASE("a row the sink refuses costs only itself: the batch is retried row by row", "[logging]") {
-  ProviderTestEnv env;
-  auto sink = std::make_unique<GatedSink>();
-  GatedSink& gate = *sink;
   LoggingOptions options;
   options.max_batch = 100;
-  LoggingLLM logger(env.openai(), std::move(sink), options);
+  GatedLogger gated(options);
+  GatedSink& gate = *gated.gate;
+  LoggingLLM& logger = *gated.logger;
   RequestOptions poisoned;
   poisoned.extra_headers.set("X-Majordomo-Note", "poison");
   (void)logger.get_response("first");  // the writer holds this one at the gate

@@ -10,7 +10,7 @@
 #include <string>
 
 using namespace majordomo;
-using majordomo::testing::ProviderTestEnv;
+using namespace majordomo::testing;
 
 namespace {
 
@@ -18,38 +18,6 @@ const std::string kLocationSchema =
     R"({"type":"object","properties":{"city":{"type":"string"},"temperature":{"type":"number"},)"
     R"("units":{"type":"string","enum":["c","f"]}},"required":["city","temperature","units"],)"
     R"("additionalProperties":false})";
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// An OpenAI chat completion whose answer text is `content`.
-fake::ScriptedResponse openai_answer(const std::string& content) {
-  fake::ScriptedResponse response;
-  response.content_type = "application/json";
-  response.body = fmt::format(
-      R"({{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o",)"
-      R"("choices":[{{"index":0,"message":{{"role":"assistant","content":{}}},"finish_reason":"stop"}}],)"
-      R"("usage":{{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}}})",
-      json_string(content));
-  return response;
-}
-
-Response answer(std::string content) {
-  Response response;
-  response.provider = "test";
-  response.content = std::move(content);
-  return response;
-}
 
 struct Location {
   std::string city;
@@ -207,8 +175,8 @@ TEST_CASE("the validator enforces the keywords structured output relies on", "[s
   for (const auto& row : rows) {
     CAPTURE(row.schema);
     const JsonSchema schema(row.schema);
-    CHECK_NOTHROW(schema.check(answer(row.valid)));
-    CHECK_THROWS_AS(schema.check(answer(row.invalid)), SchemaMismatchError);
+    CHECK_NOTHROW(schema.check(answer_only(row.valid)));
+    CHECK_THROWS_AS(schema.check(answer_only(row.invalid)), SchemaMismatchError);
   }
 }
 
@@ -243,7 +211,7 @@ fake::ScriptedResponse chat_chunks(const std::string& model, const std::string& 
     return fmt::format(
         "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"{}\",\"choices\":[{{\"index\":0,"
         "\"delta\":{{\"content\":{}}},\"finish_reason\":{}}}]{}}}\n\n",
-        model, json_string(delta), finish, usage);
+        model, json_quoted(delta), finish, usage);
   };
   for (std::size_t at = 0; at < text.size(); at += 6) response.body += chunk(text.substr(at, 6), "null", "");
   response.body += chunk("", "\"stop\"", R"(,"usage":{"prompt_tokens":5,"completion_tokens":9,"total_tokens":14})");
@@ -262,7 +230,7 @@ fake::ScriptedResponse cohere_chunks(const std::string& text) {
   event("content-start", R"({"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}})");
   for (std::size_t at = 0; at < text.size(); at += 6) {
     event("content-delta", fmt::format(R"({{"type":"content-delta","index":0,"delta":{{"message":{{"content":{{"text":{}}}}}}}}})",
-                                       json_string(text.substr(at, 6))));
+                                       json_quoted(text.substr(at, 6))));
   }
   event("content-end", R"({"type":"content-end","index":0})");
   event("message-end", R"({"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"tokens":{"input_tokens":5,"output_tokens":9}}}})");
@@ -276,7 +244,7 @@ fake::ScriptedResponse anthropic_text_answer(const std::string& content) {
   response.body = fmt::format(
       R"({{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{{"type":"text","text":{}}}],)"
       R"("stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":5,"output_tokens":5}}}})",
-      json_string(content));
+      json_quoted(content));
   return response;
 }
 

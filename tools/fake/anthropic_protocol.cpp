@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view message_fixture = "anthropic/message.json";
 constexpr std::string_view message_stream_fixture = "anthropic/message_stream.sse";
 // What the built-in replies say, in the pieces the built-in stream sends them.
-constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (anthropic)."};
+constexpr auto built_in_pieces = built_in_reply_pieces(" (anthropic).");
 constexpr int built_in_output_tokens = 9;
 
 // The real API sends compact error bodies with the request id inside (PROTOCOLS.md §3.4).

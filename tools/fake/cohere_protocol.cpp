@@ -21,7 +21,7 @@ constexpr std::string_view chat_fixture = "cohere/chat.json";
 constexpr std::string_view chat_stream_fixture = "cohere/chat_stream.sse";
 constexpr std::string_view chat_path = "/v2/chat";
 // What the built-in replies say, in the pieces the built-in stream sends them.
-constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (cohere)."};
+constexpr auto built_in_pieces = built_in_reply_pieces(" (cohere).");
 constexpr int built_in_output_tokens = 9;
 
 // Cohere's error bodies are an id and a message, nothing else (PROTOCOLS.md §5.4).

@@ -2,6 +2,7 @@
 #include "provider_protocol.hpp"
 
 #include "json_text.hpp"
+#include "openai_wire.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -21,7 +22,7 @@ constexpr std::string_view chat_completion_fixture = "deepseek/chat_completion.j
 constexpr std::string_view chat_stream_fixture = "deepseek/chat_completion_stream.sse";
 constexpr std::string_view chat_path = "/chat/completions";
 // What the built-in replies say, in the pieces the built-in stream sends them.
-constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (deepseek)."};
+constexpr auto built_in_pieces = built_in_reply_pieces(" (deepseek).");
 constexpr int built_in_completion_tokens = 9;
 
 // DeepSeek's error envelope is compact, and its `code` is invalid_request_error whatever the
@@ -40,10 +41,8 @@ std::string redact(std::string_view key) {
   return fmt::format("****{}", key.size() > 4 ? key.substr(key.size() - 4) : std::string_view{});
 }
 
-struct ChatRequest {
-  std::string model = "deepseek-flash";
-  bool stream = false;
-};
+using ChatRequest = ChatCompletionsBody;
+constexpr std::string_view default_model = "deepseek-flash";
 
 // The model named in a JSON body, or nothing when the body is not a JSON object naming one.
 std::optional<std::string> model_of(const RecordedRequest& request) {
@@ -130,18 +129,13 @@ public:
   }
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
-    ChatRequest chat;
-    try {
-      const auto object = body_object(request);
-      chat.model = string_or(object, "model", chat.model);
-      chat.stream = is_true(*object, "stream");
-    } catch (const Poco::Exception&) {
+    const std::optional<ChatRequest> chat = read_chat_completions_body(request, default_model);
+    if (!chat) {
       return deepseek_error(400, "Failed to deserialize the JSON body into the target type", "invalid_request_error");
     }
-
-    const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
+    const std::string_view fixture = chat->stream ? chat_stream_fixture : chat_completion_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);
-    return chat.stream ? built_in_stream(request, chat) : built_in_completion(request, chat);
+    return chat->stream ? built_in_stream(request, *chat) : built_in_completion(request, *chat);
   }
 };
 

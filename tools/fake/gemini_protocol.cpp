@@ -24,7 +24,7 @@ constexpr std::string_view stream_fixture = "gemini/stream_generate_content.sse"
 constexpr std::string_view generate_method = ":generateContent";
 constexpr std::string_view stream_method = ":streamGenerateContent";
 // What the built-in replies say, in the pieces the built-in stream sends them.
-constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", " (gemini)."};
+constexpr auto built_in_pieces = built_in_reply_pieces(" (gemini).");
 constexpr int built_in_output_tokens = 9;
 
 // The google.rpc.Status envelope of PROTOCOLS.md §4.4; `reason` adds an ErrorInfo detail.

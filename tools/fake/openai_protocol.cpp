@@ -21,7 +21,7 @@ namespace {
 constexpr std::string_view chat_completion_fixture = "openai/chat_completion.json";
 constexpr std::string_view chat_stream_fixture = "openai/chat_completion_stream.sse";
 // What the built-in replies say, in the pieces the built-in stream sends them.
-constexpr std::string_view built_in_pieces[] = {"Hello", " from", " majordomo", "-fake", "."};
+constexpr auto built_in_pieces = built_in_reply_pieces(".");
 constexpr int built_in_completion_tokens = 7;
 
 // Shows enough of a wrong key to recognise it, the way the real API does.
@@ -30,11 +30,8 @@ std::string redact(std::string_view key) {
   return fmt::format("{}{}{}", key.substr(0, 3), std::string(key.size() - 7, '*'), key.substr(key.size() - 4));
 }
 
-struct ChatRequest {
-  std::string model = "gpt-4o-mini";
-  bool stream = false;
-  bool include_usage = false;
-};
+using ChatRequest = ChatCompletionsBody;
+constexpr std::string_view default_model = "gpt-4o-mini";
 
 std::string built_in_usage(int prompt_tokens) {
   return fmt::format(
@@ -86,25 +83,31 @@ public:
   OpenAIProtocol() : OpenAIFamilyProtocol("openai", "/chat/completions", OpenAIErrorLayout::chat) {}
 
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
-    ChatRequest chat;
-    try {
-      const auto object = body_object(request);
-      chat.model = string_or(object, "model", chat.model);
-      chat.stream = is_true(*object, "stream");
-      if (const auto stream_options = object->getObject("stream_options"); !stream_options.isNull()) {
-        chat.include_usage = is_true(*stream_options, "include_usage");
-      }
-    } catch (const Poco::Exception&) {
-      return openai_invalid_json(OpenAIErrorLayout::chat);
-    }
-
-    const std::string_view fixture = chat.stream ? chat_stream_fixture : chat_completion_fixture;
+    const std::optional<ChatRequest> chat = read_chat_completions_body(request, default_model);
+    if (!chat) return openai_invalid_json(OpenAIErrorLayout::chat);
+    const std::string_view fixture = chat->stream ? chat_stream_fixture : chat_completion_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);
-    return chat.stream ? built_in_stream(request, chat) : built_in_completion(request, chat);
+    return chat->stream ? built_in_stream(request, *chat) : built_in_completion(request, *chat);
   }
 };
 
 }  // namespace
+
+std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequest& request,
+                                                              std::string_view default_model) {
+  ChatCompletionsBody chat;
+  try {
+    const auto object = body_object(request);
+    chat.model = string_or(object, "model", std::string(default_model));
+    chat.stream = is_true(*object, "stream");
+    if (const auto stream_options = object->getObject("stream_options"); !stream_options.isNull()) {
+      chat.include_usage = is_true(*stream_options, "include_usage");
+    }
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+  return chat;
+}
 
 ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,
                               std::optional<std::string_view> code, OpenAIErrorLayout layout) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,17 @@ std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request
 
 // Request id, processing time, version and rate-limit headers as OpenAI sends them.
 std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time);
+
+// What the fake reads from a Chat Completions body (OpenAI's, and DeepSeek's copy of it).
+struct ChatCompletionsBody {
+  std::string model;           // the caller's, else the default given to the reader
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+// The body's fields; nothing when the body is not a JSON object.
+std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequest& request,
+                                                              std::string_view default_model);
 
 // Auth and response headers as both OpenAI APIs handle them; each API adds its routes and replies.
 class OpenAIFamilyProtocol : public PostRoutedProtocol {

@@ -5,6 +5,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,11 @@ bool is_true(const Poco::JSON::Object& object, const std::string& name);
 ScriptedResponse fixture_reply(std::string_view fixture);
 bool fixture_exists(const FakeServerOptions& options, std::string_view relative_path);
 int64_t unix_now();  // seconds, for the `created` fields of built-in replies
+// The pieces a built-in stream sends: "Hello from majordomo-fake" and then `ending` (e.g.
+// " (cohere)."), so that a reply says which protocol answered.
+constexpr std::array<std::string_view, 5> built_in_reply_pieces(std::string_view ending) {
+  return {"Hello", " from", " majordomo", "-fake", ending};
+}
 // The text of a built-in reply from the pieces its stream sends.
 template <class Pieces>
 std::string joined(const Pieces& pieces) {
