@@ -2,6 +2,7 @@
 #include "schema_patterns.hpp"
 
 #include "json_value_adapter.hpp"
+#include "schema_references.hpp"
 
 #include <majordomo/errors.hpp>
 
@@ -46,13 +47,6 @@ constexpr std::string_view kEcmaSpaceClass =
                   "checks patterns with) cannot run; rewrite the pattern without it",
                   pattern, construct),
       std::string(provider));
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The 4-digit hex number at `at` of `text`, or -1.
@@ -253,26 +247,6 @@ struct RegexKeywords::State {
   JsonValue rewrite_map(const JsonValue& map);
 };
 
-namespace {
-
-// Whether valijson resolves `ref` to the document's root: "#", "#/", "", "name.json", …
-bool refers_to_root(std::string_view ref) {
-  const std::size_t hash = ref.find('#');
-  if (ref.substr(0, hash).find("://") != std::string_view::npos) return false;
-  if (hash == std::string_view::npos) return true;
-  return ref.find_first_not_of('/', hash + 1) == std::string_view::npos;
-}
-
-bool is_data_keyword(std::string_view key) {
-  return key == "enum" || key == "const" || key == "default" || key == "examples";
-}
-
-bool is_schema_map_keyword(std::string_view key) {
-  return key == "properties" || key == "definitions" || key == "$defs" || key == "dependencies";
-}
-
-}  // namespace
-
 JsonValue RegexKeywords::State::rewrite_map(const JsonValue& map) {
   JsonValue out = JsonValue::object();
   for (const auto& [name, value] : map.as_object()) out.set(name, rewrite(value));
@@ -300,12 +274,6 @@ JsonValue RegexKeywords::State::rewrite(const JsonValue& node) {
       out.set(kFormatKeyword, JsonValue(formats.size() - 1));
     } else if (pattern_properties != nullptr && (key == "patternProperties" || key == "additionalProperties")) {
       continue;  // both go into the rule below
-    } else if (key == "id") {
-      // Draft 4's resolution scope, which valijson still reads: under an "id" of "tree", "$ref":
-      // "tree" looped while loading until the stack overflowed (found by fuzz_schema). Without it,
-      // every reference resolves within the document, as the reference checks here assume (no
-      // remote schema is ever fetched).
-      continue;
     } else if (key == "$ref" && value.is_string() && refers_to_root(value.as_string())) {
       out.set(key, JsonValue(fmt::format("#/{}", kRootAliasMember)));
     } else if (is_data_keyword(key)) {
@@ -483,149 +451,6 @@ void add_keyword_builders(valijson::SchemaParser& parser, const RegexKeywords::S
   parser.addConstraintBuilder(kFormatKeyword, new KeywordBuilder<FormatConstraint>(state));
 }
 
-// The node valijson resolves the reference `ref` to in `root`, as it does: a URI part without
-// "://" is ignored (valijson fetches only those), the pointer after '#' loses its trailing '/'s,
-// its tokens are unescaped (~1, ~0, %XX); no '#' means the root. nullptr: remote, or no such node.
-const JsonValue* resolve_reference(const JsonValue& root, std::string_view ref) {
-  const std::size_t hash = ref.find('#');
-  const std::string_view uri = ref.substr(0, hash);
-  if (uri.find("://") != std::string_view::npos) return nullptr;
-  std::string_view pointer = hash == std::string_view::npos ? std::string_view() : ref.substr(hash + 1);
-  while (!pointer.empty() && pointer.back() == '/') pointer.remove_suffix(1);
-  if (!pointer.empty() && pointer.front() != '/') return nullptr;
-  const JsonValue* node = &root;
-  std::size_t start = 0;
-  while (start < pointer.size()) {
-    const std::size_t end = std::min(pointer.find('/', start + 1), pointer.size());
-    std::string token;
-    const std::string_view raw = pointer.substr(start + 1, end - start - 1);
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
-        token += raw[++i] == '1' ? '/' : '~';
-      } else if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 && hex_value(raw[i + 2]) >= 0) {
-        token += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
-        i += 2;
-      } else {
-        token += raw[i];
-      }
-    }
-    if (token.empty()) {
-      // valijson skips empty tokens ("#/a//b" is "#/a/b").
-    } else if (node->is_array()) {
-      // An index is read as valijson reads it, with std::stoul: "1d" is 1, " +1" too.
-      std::size_t index = 0;
-      try {
-        index = std::stoul(token);
-      } catch (const std::exception&) {
-        return nullptr;
-      }
-      if (index >= node->size()) return nullptr;
-      node = &node->at(index);
-    } else {
-      node = node->find(token);
-      if (node == nullptr) return nullptr;
-    }
-    start = end;
-  }
-  return node;
-}
-
-// valijson matches every "$ref" against a URN pattern with std::regex, which recurses once per
-// character: a longer reference is refused before it gets there.
-constexpr std::size_t kLongestReference = 1024;
-
-// The schemas valijson applies to the same value as `node` (so without descending into the
-// answer): its $ref target, allOf/anyOf/oneOf members, not, if/then/else, schema dependencies.
-std::vector<const JsonValue*> same_value_schemas(const JsonValue& root, const JsonValue& node) {
-  std::vector<const JsonValue*> out;
-  if (const JsonValue* ref = node.find("$ref"); ref != nullptr && ref->is_string()) {
-    if (const JsonValue* target = resolve_reference(root, ref->as_string())) out.push_back(target);
-  }
-  for (const char* key : {"allOf", "anyOf", "oneOf"}) {
-    if (const JsonValue* list = node.find(key); list != nullptr && list->is_array()) {
-      for (const auto& member : list->as_array()) out.push_back(&member);
-    }
-  }
-  for (const char* key : {"not", "if", "then", "else"}) {
-    if (const JsonValue* schema = node.find(key)) out.push_back(schema);
-  }
-  if (const JsonValue* dependencies = node.find("dependencies"); dependencies != nullptr && dependencies->is_object()) {
-    for (const auto& member : dependencies->as_object()) out.push_back(&member.value);
-  }
-  return out;
-}
-
-// valijson recurses without end through a loop of those edges ({"$ref":"#"}, or
-// {"oneOf":[{"$ref":"#"}]}: the same value checked against the same schema again), while loading
-// the schema or while checking an answer. Such a loop is refused; recursion that descends into
-// the answer (properties, items, …) is bounded by the answer's depth and stays allowed. Depth-first
-// search with an explicit stack: a schema may chain thousands of definitions.
-void refuse_reference_cycles(const JsonValue& root, std::string_view provider) {
-  std::vector<const JsonValue*> objects;
-  std::vector<const JsonValue*> pending{&root};
-  while (!pending.empty()) {
-    const JsonValue* node = pending.back();
-    pending.pop_back();
-    if (node->is_array()) {
-      for (const auto& element : node->as_array()) pending.push_back(&element);
-      continue;
-    }
-    if (!node->is_object()) continue;
-    objects.push_back(node);
-    if (const JsonValue* ref = node->find("$ref"); ref != nullptr && ref->is_string() &&
-                                                   ref->as_string().size() > kLongestReference) {
-      throw_configuration_error(fmt::format("the JSON Schema has a $ref longer than {} bytes", kLongestReference),
-                                std::string(provider));
-    }
-    if (const JsonValue* ref = node->find("$ref"); ref != nullptr && ref->is_string() &&
-                                                   ref->as_string().find("x-majordomo-") != std::string::npos) {
-      throw_configuration_error("the JSON Schema's $ref names x-majordomo-…, which is reserved", std::string(provider));
-    }
-    for (const auto& member : node->as_object()) {
-      // The rewrite's own members: a schema using them could point into them (found by fuzz_schema).
-      if (member.name.starts_with("x-majordomo-")) {
-        throw_configuration_error("the JSON Schema uses the reserved name '" + member.name + "'", std::string(provider));
-      }
-      if (!is_data_keyword(member.name)) pending.push_back(&member.value);
-    }
-  }
-  enum class Mark : std::uint8_t { open, done };
-  std::unordered_map<const JsonValue*, Mark> marks;
-  for (const JsonValue* start : objects) {
-    if (marks.count(start) != 0) continue;
-    // Each frame: a schema and the index of its next edge to follow.
-    std::vector<std::pair<const JsonValue*, std::size_t>> path{{start, 0}};
-    std::vector<std::vector<const JsonValue*>> edges{same_value_schemas(root, *start)};
-    marks[start] = Mark::open;
-    while (!path.empty()) {
-      auto& [node, next] = path.back();
-      if (next == edges.back().size()) {
-        marks[node] = Mark::done;
-        path.pop_back();
-        edges.pop_back();
-        continue;
-      }
-      const JsonValue* target = edges.back()[next++];
-      if (!target->is_object()) continue;
-      const auto mark = marks.find(target);
-      if (mark != marks.end() && mark->second == Mark::open) {
-        const JsonValue* ref = node->find("$ref");
-        throw_configuration_error(
-            fmt::format("the JSON Schema refers back to itself without descending into the answer (a reference "
-                        "cycle{}{}{}); validation would never end: break the cycle",
-                        ref != nullptr && ref->is_string() ? " through $ref '" : "",
-                        ref != nullptr && ref->is_string() ? ref->as_string() : "",
-                        ref != nullptr && ref->is_string() ? "'" : ""),
-            std::string(provider));
-      }
-      if (mark != marks.end()) continue;
-      marks[target] = Mark::open;
-      path.emplace_back(target, 0);
-      edges.push_back(same_value_schemas(root, *target));
-    }
-  }
-}
-
 }  // namespace
 
 bool RegexKeywords::State::validate_subschema(std::size_t index, const Adapter& target,
@@ -660,10 +485,11 @@ bool RegexKeywords::State::validate_subschema(std::size_t index, const Adapter& 
 
 RegexKeywords::RegexKeywords(const JsonValue& schema, std::string_view provider) : state_(std::make_unique<State>()) {
   state_->provider = std::string(provider);
-  // On the caller's document, so that messages quote its references (the rewrite keeps cycles:
+  // Before the rewrite, so that messages quote the caller's references (the rewrite keeps cycles:
   // its alias of the root and hoisted sub-schemas are copies).
-  refuse_reference_cycles(schema, provider);
-  JsonValue root = state_->rewrite(schema);
+  const JsonValue scoped = without_resolution_scope(schema);
+  refuse_reference_cycles(scoped, provider);
+  JsonValue root = state_->rewrite(scoped);
   if (root.is_object()) {
     // The alias "#" now points to; a copy of the root as rewritten (itself without alias).
     const JsonValue alias = root;

@@ -231,6 +231,16 @@ TEST_CASE("an id keyword does not change what a reference resolves to", "[struct
     CHECK(tree.accepts(JsonValue::parse(R"({"value":1,"kids":[{"value":2,"kids":[{"value":3}]}]})")));
     CHECK_FALSE(tree.accepts(JsonValue::parse(R"({"value":1,"kids":[{"value":2,"kids":[{"value":"x"}]}]})")));
   }
+  // A reference that names the root's own id resolves within the document, as before.
+  const JsonSchema absolute(R"({"id":"http://example.com/s.json#","definitions":{"a":{"type":"integer"}},)"
+                            R"("properties":{"n":{"$ref":"http://example.com/s.json#/definitions/a"}}})");
+  CHECK(absolute.accepts(JsonValue::parse(R"({"n":1})")));
+  CHECK_FALSE(absolute.accepts(JsonValue::parse(R"({"n":"x"})")));
+  CHECK_THAT(refusal(R"({"id":"http://example.com/s.json","$ref":"http://example.com/s.json#"})"), Catch::Contains("cycle"));
+  // An "id" that valijson does not read as a scope (an object) stays, and can be referred to.
+  const JsonSchema member(R"({"id":{"type":"integer"},"properties":{"n":{"$ref":"#/id"}}})");
+  CHECK(member.accepts(JsonValue::parse(R"({"n":1})")));
+  CHECK_FALSE(member.accepts(JsonValue::parse(R"({"n":"x"})")));
   // A property called "id" is a property like any other.
   const JsonSchema named(R"({"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]})");
   CHECK(named.accepts(JsonValue::parse(R"({"id":7})")));
