@@ -100,13 +100,27 @@ class CallSecrets {
 }  // namespace
 
 Response outcome_of(const Response& response, bool with_text) {
-  // A whole copy, so a field Response gains later reaches the row without a change here; the
-  // texts are dropped after (a copy of a few kilobytes, once per logged call).
-  Response out = response;
-  if (!with_text) {
-    std::string().swap(out.content);
-    std::string().swap(out.reasoning);
+  // Member by member, so that an answer's text (up to the body limit) is copied only when a body
+  // file or a check needs it. A member added to Response must be added here.
+  Response out;
+  if (with_text) {
+    out.content = response.content;
+    out.reasoning = response.reasoning;
   }
+  out.usage = response.usage;
+  out.cost = response.cost;
+  out.response_time = response.response_time;
+  out.stop_reason = response.stop_reason;
+  out.raw_stop_reason = response.raw_stop_reason;
+  out.provider = response.provider;
+  out.model = response.model;
+  out.request_id = response.request_id;
+  out.served_by = response.served_by;
+  out.alias = response.alias;
+  out.attempts = response.attempts;
+  out.failed_attempts = response.failed_attempts;
+  out.warnings = response.warnings;
+  out.records = response.records;
   return out;
 }
 

@@ -124,8 +124,8 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   secrets_.add(api_key);
   secrets_.add_headers(instance_headers_, auth_header_);
   secrets_.add_url_userinfo(proxy_.url);  // the password, and the Basic form the proxy receives
-  record_parts_ = instance_record_parts(instance_headers_, auth_header_, secrets_);
   shared_secrets_ = std::make_shared<const SecretValues>(secrets_);
+  record_parts_ = instance_record_parts(instance_headers_, auth_header_, shared_secrets_);
 
   std::vector<mj_header> option_pairs;
   option_pairs.reserve(options.provider_options.size());

@@ -112,7 +112,6 @@ std::size_t trailing_mark_bytes(std::string_view text) {
 // A text cut short (a plugin keeps ~200 bytes of a server's message) may end inside a secret: the
 // longest tail, at the end or before a truncation mark, that begins some secret and starts at or
 // after `floor`. Returns where that tail starts, or text.size() when none does.
-
 std::size_t cut_secret_at_end(const std::vector<std::string>& secrets, std::string_view text, std::size_t floor) {
   std::string_view body = text;
   body.remove_suffix(trailing_mark_bytes(text));

@@ -7,8 +7,10 @@
 
 namespace majordomo {
 InstanceRecordParts instance_record_parts(const HeaderSet& instance_headers, std::string_view auth_header,
-                                          const SecretValues& secrets) {
+                                          std::shared_ptr<const SecretValues> shared_secrets) {
+  const SecretValues& secrets = *shared_secrets;
   InstanceRecordParts parts;
+  parts.secrets = std::move(shared_secrets);
   parts.api_key_hash = hash_of_auth(instance_headers, auth_header);
   for (const auto& header : instance_headers) {
     if (is_metadata_header(header.name)) parts.metadata.set(header.name, secrets.scrubbed_value(header.value));
@@ -17,14 +19,42 @@ InstanceRecordParts instance_record_parts(const HeaderSet& instance_headers, std
   return parts;
 }
 
+namespace {
+
+// A request's part, scrubbed. It was sent whole, so a tail that only begins a secret is not one
+// (scrub's check for text cut short is for server text).
+std::string scrubbed_whole(const SecretValues& secrets, std::string_view text) {
+  std::string out(text);
+  secrets.scrub(out, 0, false);
+  return out;
+}
+
+std::string shown_url(std::string_view url, const InstanceRecordParts& instance,
+                      const std::shared_ptr<const SecretValues>& secrets) {
+  // Only with the instance's own secrets: a call that adds credentials scrubs with more.
+  if (secrets != instance.secrets) return scrubbed_whole(*secrets, resolution::redact_url(url));
+  InstanceRecordParts::UrlMemo& memo = *instance.url_memo;
+  {
+    const std::lock_guard lock(memo.mutex);
+    if (memo.url == url && !memo.shown.empty()) return memo.shown;
+  }
+  std::string shown = scrubbed_whole(*secrets, resolution::redact_url(url));
+  const std::lock_guard lock(memo.mutex);
+  memo.url.assign(url);
+  memo.shown = shown;
+  return shown;
+}
+
+}  // namespace
+
 AttemptRecord record_template(std::string provider, std::string model, CallOperation operation, std::string_view url,
                               std::string_view body, const HeaderSet& extra_headers, std::string_view auth_header,
                               std::string_view proxy, const InstanceRecordParts& instance,
                               std::shared_ptr<const SecretValues> shared_secrets) {
   const SecretValues& secrets = *shared_secrets;
   auto sent = std::make_shared<SentRequest>();
-  sent->url = secrets.scrubbed(resolution::redact_url(url));
-  sent->body = secrets.scrubbed(body);
+  sent->url = shown_url(url, instance, shared_secrets);
+  sent->body = scrubbed_whole(secrets, body);
   sent->proxy.assign(proxy);
   AttemptRecord record;
   record.provider = std::move(provider);

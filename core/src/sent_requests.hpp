@@ -6,6 +6,7 @@
 #include <majordomo/call_record.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -25,9 +26,20 @@ struct InstanceRecordParts {
   std::string api_key_hash;
   HeaderSet metadata;
   HeaderSet redacted_headers;  // the instance's headers as a SentRequest shows them
+  std::shared_ptr<const SecretValues> secrets;  // the instance's own
+
+  // The last URL a call of this instance sent to, as a record shows it (redacted, scrubbed of the
+  // instance's secrets): an instance sends to the same few URLs, and redacting costs more than
+  // the rest of the record. Shared by the calls of every thread.
+  struct UrlMemo {
+    std::mutex mutex;
+    std::string url;
+    std::string shown;
+  };
+  std::unique_ptr<UrlMemo> url_memo = std::make_unique<UrlMemo>();
 };
 InstanceRecordParts instance_record_parts(const HeaderSet& instance_headers, std::string_view auth_header,
-                                          const SecretValues& secrets);
+                                          std::shared_ptr<const SecretValues> secrets);
 
 // The record every attempt of one call starts from: who sends what. `secrets` are the instance's
 // plus those of `extra_headers`; the body and URL are scrubbed of all of them, and the record

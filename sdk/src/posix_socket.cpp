@@ -190,7 +190,7 @@ PosixSocket PosixSocket::connect(const std::string& host, std::uint16_t port, mi
   // the wait (and so off the call's deadline), and a lookup that outlasted it ends the attempt.
   const Clock::time_point deadline = Clock::now() + std::max(timeout, milliseconds(1));
   const Address address = resolve(host, port);
-  if (Clock::now() >= deadline) throw SocketError(SocketFault::timeout, "connect timed out (in the name lookup)");
+  if (Clock::now() >= deadline) throw SocketError(SocketFault::timeout, "connect timed out");
   PosixSocket socket(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!socket.valid()) throw_errno(errno);
   // Non-blocking, so that the wait for the handshake is ours to bound; EINTR leaves the connect

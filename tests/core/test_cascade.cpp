@@ -97,7 +97,7 @@ std::string openai_error(std::string_view type) {
 }
 
 // An OpenAI chat completion whose answer text is `content` (no quotes or backslashes in it).
-fake::ScriptedResponse openai_answer(std::string_view content) {
+fake::ScriptedResponse scripted_openai_answer(std::string_view content) {
   return scripted(200,
                   fmt::format(R"({{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o",)"
                               R"("choices":[{{"index":0,"message":{{"role":"assistant","content":"{}"}},)"
@@ -148,8 +148,8 @@ void script_first_member(ProviderTestEnv& env, ErrorKind kind, Mode mode, LLMReq
         env.server.push_response(cut);
         return;
       }
-      case ErrorKind::parse: env.server.push_response(openai_answer("this is not JSON")); return;
-      case ErrorKind::schema_mismatch: env.server.push_response(openai_answer(R"({\"city\":\"Paris\"})")); return;
+      case ErrorKind::parse: env.server.push_response(scripted_openai_answer("this is not JSON")); return;
+      case ErrorKind::schema_mismatch: env.server.push_response(scripted_openai_answer(R"({\"city\":\"Paris\"})")); return;
       default: FAIL("no script for this kind"); return;
     }
   }
@@ -465,7 +465,7 @@ TEST_CASE("the JSON conveniences on a cascade fail over on an answer that fails 
   book.path_contains = "/v2/chat";
 
   SECTION("get_json_schema_response: a mismatch") {
-    env.server.push_response(openai_answer(R"({\"city\":\"Paris\"})"));
+    env.server.push_response(scripted_openai_answer(R"({\"city\":\"Paris\"})"));
     env.server.push_response(book);
     const JsonResponse answer = cascade->get_json_schema_response("Name a book.", kTitleSchema, "Book");
     CHECK(answer.response.served_by == "cohere:command-a-03-2025");
@@ -474,7 +474,7 @@ TEST_CASE("the JSON conveniences on a cascade fail over on an answer that fails 
     CHECK(answer.response.failed_attempts[0].kind == ErrorKind::schema_mismatch);
   }
   SECTION("get_json_response: not JSON") {
-    env.server.push_response(openai_answer("no JSON here"));
+    env.server.push_response(scripted_openai_answer("no JSON here"));
     env.server.push_response(book);
     const JsonResponse answer = cascade->get_json_response("Name a book as JSON.");
     CHECK(answer.response.served_by == "cohere:command-a-03-2025");
@@ -482,7 +482,7 @@ TEST_CASE("the JSON conveniences on a cascade fail over on an answer that fails 
     CHECK(answer.response.failed_attempts[0].kind == ErrorKind::parse);
   }
   SECTION("plain text is not checked: no fail-over") {
-    env.server.push_response(openai_answer("no JSON here"));
+    env.server.push_response(scripted_openai_answer("no JSON here"));
     CHECK(cascade->get_response("hi").served_by == "openai:gpt-4o");
     CHECK(env.server.requests().size() == 1);
   }
