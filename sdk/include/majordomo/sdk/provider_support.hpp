@@ -37,7 +37,8 @@ constexpr mj_model_info model_entry(std::string_view id, uint32_t capabilities, 
 }
 
 // What a provider says about itself, by name rather than by position: provider_entry() turns it
-// into the C ABI's description. Empty strings and spans become the ABI's "none". (0.4)
+// into the C ABI's description. An empty api_key_env, base_url_env or auth_header, and an empty
+// span, become the ABI's "none" (a null pointer); the other strings are required. (0.4)
 struct ProviderFacts {
   int32_t auth_scheme = MJ_AUTH_BEARER;       // MJ_AUTH_*
   std::string_view id{};                        // lower-case [a-z0-9_-], unique among loaded plugins
