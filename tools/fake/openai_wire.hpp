@@ -1,4 +1,4 @@
-// What the fake's two OpenAI protocols (Chat Completions, Responses) share: error bodies, auth, response headers.
+// What the fake's OpenAI-shaped protocols share: error bodies, auth, response headers, the Chat Completions body reader (DeepSeek's too).
 #pragma once
 
 #include "fake_server.hpp"
