@@ -4,6 +4,7 @@
 #include "attempt_history.hpp"
 #include "call_deadline.hpp"
 #include "provider_stream.hpp"
+#include "request_turns.hpp"
 #include "sent_requests.hpp"
 #include "usage_check.hpp"
 
@@ -126,6 +127,8 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   secrets_.add_url_userinfo(proxy_.url);  // the password, and the Basic form the proxy receives
   shared_secrets_ = std::make_shared<const SecretValues>(secrets_);
   record_parts_ = instance_record_parts(instance_headers_, auth_header_, shared_secrets_);
+  plugin_label_ = plugin_->label();
+  receiver_ = RequestReceiver{provider, plugin_label_, raw.request_features, model_, info.find_model(model_)};
 
   std::vector<mj_header> option_pairs;
   option_pairs.reserve(options.provider_options.size());
@@ -261,26 +264,11 @@ void ProviderLLM::throw_status(mj_status* status, std::string partial_content,
 ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool stream) const {
   const std::string& provider = plugin_->info.provider_id;
   const RequestOptions& options = request.options;
-  if (request.messages.empty()) {
-    throw_configuration_error("a request needs at least one message (the prompt)", provider);
-  }
-  std::vector<mj_message> messages;
-  messages.reserve(request.messages.size());
-  for (const auto& message : request.messages) {
-    require_utf8(message.content, "the prompt", provider);
-    messages.push_back(mj_message{
-        message.role == Message::Role::assistant ? MJ_ROLE_ASSISTANT : MJ_ROLE_USER, 0,
-        to_mj(message.content)});
-  }
+  const RequestTurns turns(request, receiver_);
   mj_request raw{};
   raw.struct_size = sizeof(raw);
   raw.model = to_mj(model_);
-  if (options.system) {
-    require_utf8(*options.system, "the system prompt", provider);
-    raw.system = to_mj(*options.system);
-  }
-  raw.messages = messages.data();
-  raw.message_count = messages.size();
+  turns.fill(raw);
   if (stream) raw.flags |= MJ_REQUEST_STREAM;
   if (options.temperature) {
     if (!std::isfinite(*options.temperature) || *options.temperature < 0) {
@@ -330,7 +318,7 @@ ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool str
       status != nullptr) {
     throw_status(status, {}, {}, &options.extra_headers);
   }
-  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_.get()}), {}, {}};
+  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_.get()}), {}, {}, turns.tool_schemas()};
   const std::optional<mj_prepared> fields = read_plugin_struct(raw_prepared, MJ_PREPARED_V1_SIZE);
   if (!fields || !(fields->path.size == 0 || fields->path.data != nullptr) ||
       !(fields->body.size == 0 || fields->body.data != nullptr)) {

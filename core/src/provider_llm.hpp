@@ -3,6 +3,7 @@
 
 #include "plugin_boundary.hpp"
 #include "plugin_library.hpp"
+#include "request_turns.hpp"
 #include "resolution.hpp"
 #include "secret_values.hpp"
 #include "sent_requests.hpp"
@@ -59,6 +60,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
     PreparedPtr prepared;  // owns the plugin's memory that `fields` points into
     mj_prepared fields{};  // read through the boundary
     std::string url;
+    std::shared_ptr<const ToolSchemas> tools;  // the request's tools, to check the calls in the answer
   };
   BuiltRequest build(const LLMRequest& request, bool stream) const;
   ResolvedRequest prepare(const LLMRequest& request, bool stream) const;
@@ -104,6 +106,8 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   std::string alias_;
   std::vector<std::string> warnings_;
   resolution::ResolvedProxy proxy_;  // empty url: direct
+  std::string plugin_label_;  // plugin_->label(), which receiver_ refers to
+  RequestReceiver receiver_;  // who requests go to, to refuse what they cannot take (views into members)
   InstanceRecordParts record_parts_;  // what every call record of the instance repeats
   std::shared_ptr<const SecretValues> shared_secrets_;  // secrets_, for the records of calls without secret extra headers
   mj_instance* instance_ = nullptr;

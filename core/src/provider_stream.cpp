@@ -2,6 +2,7 @@
 #include "provider_stream.hpp"
 
 #include "attempt_history.hpp"
+#include "tool_call_check.hpp"
 #include "usage_check.hpp"
 
 #include <majordomo/errors.hpp>
@@ -110,6 +111,7 @@ void ProviderStreamSource::send() {
   // records go on: the last one is this attempt's, in progress (an abandoned stream shows it).
   std::vector<AttemptRecord> records = std::move(response_.records);
   if (!history_.empty()) response_ = Response{};
+  tool_call_ended_.clear();
   records.push_back(template_);
   response_.records = std::move(records);
   attempt_open_ = true;
@@ -267,6 +269,12 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
         if (event.request_id.size > 0) response_.request_id = owner_->scrubbed_value(view(event.request_id), &request_headers_);
         if (event.model.size > 0) response_.model = owner_->scrubbed_value(view(event.model), &request_headers_);
         break;
+      case MJ_EVENT_TOOL_CALL_START:
+      case MJ_EVENT_TOOL_CALL_ARGUMENTS:
+      case MJ_EVENT_TOOL_CALL_END:
+      case MJ_EVENT_CONTINUATION:
+        if (on_tool_event(event, chunk)) return true;
+        break;
       default:
         break;  // an event type from a newer plugin: nothing this host can show
     }
@@ -274,7 +282,57 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
   return false;
 }
 
+bool ProviderStreamSource::on_tool_event(const mj_event& event, StreamChunk& chunk) {
+  if (event.type == MJ_EVENT_CONTINUATION) {
+    response_.continuation.provider = owner_->provider();
+    response_.continuation.items.emplace_back(view(event.text));
+    return false;
+  }
+  // A plugin older than 0.5 has no such events; one whose event lacks the fields is broken.
+  if (!MJ_HAS_FIELD(&event, mj_event, tool_name) || !sound(event.tool_call_id) || !sound(event.tool_name) ||
+      event.tool_index < 0) {
+    release_call();
+    owner_->throw_plugin_fault("call_next", "it returned a tool call event without a sound call index, id or name",
+                               &request_headers_, response_.content);
+  }
+  const auto index = static_cast<std::size_t>(event.tool_index);
+  std::vector<ToolCall>& calls = response_.tool_calls;
+  if (event.type == MJ_EVENT_TOOL_CALL_START) {
+    if (index != calls.size()) {
+      release_call();
+      owner_->throw_plugin_fault("call_next",
+                                 fmt::format("it started tool call {} while {} were started (calls are numbered "
+                                             "from 0 in order)", index, calls.size()),
+                                 &request_headers_, response_.content);
+    }
+    ToolCall call;
+    // Server text: a hostile server may echo a credential in an id or a name.
+    call.id = owner_->scrubbed_value(view(event.tool_call_id), &request_headers_);
+    call.name = owner_->scrubbed_value(view(event.tool_name), &request_headers_);
+    call.arguments.assign(view(event.text));
+    calls.push_back(std::move(call));
+    tool_call_ended_.push_back(false);
+    chunk = StreamChunk{StreamChunk::Kind::tool_call_start, view(event.text), index};
+    return true;
+  }
+  if (index >= calls.size()) {
+    release_call();
+    owner_->throw_plugin_fault("call_next", fmt::format("it sent an event for tool call {}, never started", index),
+                               &request_headers_, response_.content);
+  }
+  if (event.type == MJ_EVENT_TOOL_CALL_ARGUMENTS) {
+    if (event.text.size == 0) return false;
+    calls[index].arguments.append(view(event.text));
+    chunk = StreamChunk{StreamChunk::Kind::tool_call_arguments, view(event.text), index};
+    return true;
+  }
+  tool_call_ended_[index] = true;
+  chunk = StreamChunk{StreamChunk::Kind::tool_call_end, {}, index};
+  return true;
+}
+
 void ProviderStreamSource::finish() {
+  check_tool_calls(response_, tool_call_ended_, built_.tools.get());
   response_.response_time = std::chrono::steady_clock::now() - started_;
   owner_->price(response_);
   refuse_failed_answer();

@@ -50,6 +50,8 @@ class ProviderStreamSource final : public StreamSource {
   // (null: the attempt produced the answer).
   void record_attempt(const ErrorDetails* error, int64_t waited_ms);
   bool next_event(StreamChunk& chunk);
+  // The MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events: true when `chunk` was filled.
+  bool on_tool_event(const mj_event& event, StreamChunk& chunk);
   void finish();
   // An answer the provider itself ended as failed (a finish reason such as DeepSeek's
   // insufficient_system_resource, Cohere's ERROR or TIMEOUT, Gemini's MALFORMED_FUNCTION_CALL) is
@@ -71,6 +73,7 @@ class ProviderStreamSource final : public StreamSource {
   std::chrono::steady_clock::time_point started_;
   Response response_;
   std::vector<FailedAttempt> history_;  // the attempts that failed and were retried
+  std::vector<bool> tool_call_ended_;   // per response_.tool_calls: its END event arrived
   bool delivered_ = false;              // a chunk reached the caller of a stream: no more retries
   bool resend_ = false;
 };

@@ -3,6 +3,7 @@
 
 #include "log_text.hpp"
 
+#include <majordomo/json_value.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 
 #include <cstdint>
@@ -19,6 +20,7 @@ class FilteredJson {
 
   JsonWriter& json() { return json_; }
   JsonWriter& text(std::string_view text) { return json_.string(apply(filters_.text, text)); }
+  std::string filtered_text(std::string_view text) const { return apply(filters_.text, text); }
   JsonWriter& text(std::string_view key, std::string_view text) { json_.key(key); return this->text(text); }
   JsonWriter& value(std::string_view key, std::string_view value) {
     return json_.key(key).string(apply(filters_.value, value));
@@ -79,6 +81,43 @@ void write_cost(JsonWriter& json, const Cost& cost) {
   json.end_object();
 }
 
+// (0.5) `arguments` is the parsed JSON value when the arguments are one object (filtered as text,
+// then checked again), else their text as a string; `problem` is null or what the host found.
+void write_tool_calls(FilteredJson& filtered, const std::vector<ToolCall>& calls) {
+  JsonWriter& json = filtered.json();
+  json.begin_array();
+  for (const ToolCall& call : calls) {
+    json.begin_object();
+    filtered.value("id", call.id);
+    filtered.value("name", call.name);
+    json.key("arguments");
+    bool written = false;
+    if (call.problem == ToolCallProblem::none || call.problem == ToolCallProblem::schema_mismatch ||
+        call.problem == ToolCallProblem::unknown_tool) {
+      try {
+        const JsonValue value = JsonValue::parse(call.arguments);
+        json.raw_value(JsonValue::parse(filtered.filtered_text(value.to_json())).to_json());
+        written = true;
+      } catch (const Error&) {  // the filter broke the JSON: the text below is still shown
+      }
+    }
+    if (!written) filtered.text(call.arguments);
+    json.key("problem");
+    if (call.problem == ToolCallProblem::none) {
+      json.null();
+    } else {
+      json.string(to_string(call.problem));
+    }
+    if (call.problem_detail.empty()) {
+      json.key("problem_detail").null();
+    } else {
+      filtered.text("problem_detail", call.problem_detail);
+    }
+    json.end_object();
+  }
+  json.end_array();
+}
+
 }  // namespace
 
 void append_response_json(std::string& out, const Response& response, const ResponseJsonOptions& options) {
@@ -106,6 +145,8 @@ void append_response_json(std::string& out, const Response& response, const Resp
   json.key("warnings").begin_array();
   for (const auto& warning : response.warnings) filtered.text(warning);
   json.end_array();
+  json.key("tool_calls");  // (0.5) always present, [] when none
+  write_tool_calls(filtered, response.tool_calls);
   json.end_object();
 }
 

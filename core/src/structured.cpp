@@ -249,11 +249,9 @@ JsonResponse JsonSchema::check(Response response) const {
     // json_text follows value, so re-parsing it gives what was checked; content stays raw.
     out.json_text = out.value.to_json();
   }
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  bool valid = false;
+  std::string violations;
   try {
-    valid = validator.validate(parsed_->schema, json_schema::JsonValueAdapter(out.value), &results);
+    violations = violations_of(out.value);
   } catch (const std::exception& error) {
     // Whatever the validator throws, the caller gets a typed error that keeps the answer.
     throw_answer_error(ErrorKind::schema_mismatch, out.response,
@@ -261,22 +259,30 @@ JsonResponse JsonSchema::check(Response response) const {
                                    "({}); the raw text is in partial_content",
                                    error.what()));
   }
-  if (!valid) {
-    std::string violations;
-    std::size_t shown = 0;
-    for (const auto& violation : results) {
-      if (shown == kReportedViolations) break;
-      violations += fmt::format("{}{}: {}", shown == 0 ? "" : "; ", violation_path(violation.context),
-                                violation.description);
-      ++shown;
-    }
-    if (results.numErrors() > shown) violations += fmt::format("; and {} more", results.numErrors() - shown);
+  if (!violations.empty()) {
     throw_answer_error(ErrorKind::schema_mismatch, out.response,
                        fmt::format("the model's answer does not match the JSON Schema ({}); the raw "
                                    "text is in partial_content",
                                    violations));
   }
   return out;
+}
+
+std::string JsonSchema::violations_of(const JsonValue& value) const {
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  if (validator.validate(parsed_->schema, json_schema::JsonValueAdapter(value), &results)) return {};
+  std::string violations;
+  std::size_t shown = 0;
+  for (const auto& violation : results) {
+    if (shown == kReportedViolations) break;
+    violations += fmt::format("{}{}: {}", shown == 0 ? "" : "; ", violation_path(violation.context),
+                              violation.description);
+    ++shown;
+  }
+  if (results.numErrors() > shown) violations += fmt::format("; and {} more", results.numErrors() - shown);
+  if (violations.empty()) violations = "the validator gave no reason";  // refused all the same
+  return violations;
 }
 
 bool JsonSchema::accepts(const JsonValue& value) const {

@@ -29,7 +29,8 @@ constexpr std::string_view kDisplayName = "DeepSeek";
 
 // JSON schema is claimed because build() emulates it: DeepSeek only has json_object, so the
 // schema goes into the system prompt and the host checks the answer against it.
-constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
+// Tool calls: the chat API's function calling (PROTOCOLS §2); DeepSeek takes no images.
+constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_TOOLS;
 constexpr uint32_t kReasonerCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // DeepSeek caches prompts on disk automatically and bills no cache writes.
 using sdk::kNotPriced;
@@ -59,7 +60,8 @@ constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .id = "deepseek", .display_name = "DeepSeek", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://api.deepseek.com", .api_key_env = "DEEPSEEK_API_KEY",
     .base_url_env = "DEEPSEEK_BASE_URL",
-    .gateway_headers = kGatewayHeaders, .models = kModels});
+    .gateway_headers = kGatewayHeaders, .models = kModels,
+    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------
 // Wire format: the SDK's OpenAI-compatible codec with DeepSeek's differences (PROTOCOLS §2)
@@ -87,6 +89,9 @@ constexpr sdk::ChatCompletionsFlavour kFlavour{
     .extra_finish_reasons = kFinishReasons,
     // DeepSeek documents no request id header [?]; OpenAI-compatible gateways in front send this.
     .request_id_header = "x-request-id",
+    // Thinking is switched, not graded (PROTOCOLS §2).
+    .reasoning_effort_field = false,
+    .thinking_switch = true,
 };
 
 }  // namespace

@@ -33,8 +33,9 @@ constexpr std::string_view kDisplayName = "OpenAI";
 // Catalog
 // ---------------------------------------------------------------------------------------------
 
-// MJ_CAP_TOOLS is not claimed yet: tool calls do not cross ABI v1's canonical request.
-constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
+// Every listed model takes tools and images (the model pages' "Modalities" and "Features").
+constexpr uint32_t kChatCapabilities =
+    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_TOOLS | MJ_CAP_IMAGES;
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
 // Prompt caching is automatic. The GPT-6 generation bills cache writes; older models bill none,
 // so their write price is "not priced" and the host bills such tokens, never reported, as input.
@@ -73,7 +74,9 @@ constexpr mj_model_info kModels[] = {
 constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .id = "openai", .display_name = "OpenAI", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://api.openai.com/v1", .api_key_env = "OPENAI_API_KEY", .base_url_env = "OPENAI_BASE_URL",
-    .models = kModels});
+    .models = kModels,
+    // The Responses API refuses what it does not map yet (responses_api.hpp).
+    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------
 // Wire formats: the SDK's codecs (PROTOCOLS §1 and §1b)

@@ -8,12 +8,15 @@
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
 #include <majordomo/sdk/str.hpp>
+#include <majordomo/sdk/turns.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace majordomo::sdk {
 inline namespace v1 {
@@ -35,6 +38,43 @@ ondemand::object open_body_object(ondemand::parser& parser, std::string_view jso
   return open_root_object(parser, json, document, provider, what);
 }
 
+// One element of `tool_calls`: a whole call in a body, a fragment in a stream chunk (the first
+// fragment of a call carries its id and name). Views point into the parser's string buffer.
+struct ToolCallPiece {
+  int64_t index = 0;  // the server's number for the call; a body's calls are in array order
+  std::string_view id, name, arguments;
+  bool has_name = false;
+};
+
+// More calls than any model makes in one answer: a server sending more is broken or hostile.
+constexpr std::size_t kMaxToolCalls = 1024;
+
+simdjson::error_code read_tool_call_piece(ondemand::value& value, ToolCallPiece& piece, std::string_view provider) {
+  bool has_id = false, has_arguments = false;
+  return for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+    if (key == "index") return field.get_int64().get(piece.index);
+    if (key == "id") return read_optional_string(field, piece.id, has_id);
+    if (key != "function") return simdjson::SUCCESS;
+    return for_each_field_if_object(field, [&](ondemand::raw_json_string name, ondemand::value& member) {
+      if (name == "name") return read_optional_string(member, piece.name, piece.has_name);
+      if (name != "arguments") return simdjson::SUCCESS;
+      ondemand::json_type type{};
+      if (auto error = member.type().get(type)) return error;
+      // Some compatible servers send the arguments as an object rather than as its text.
+      if (type == ondemand::json_type::object) {
+        ondemand::object object;
+        if (auto error = member.get_object().get(object)) return error;
+        return object.raw_json().get(piece.arguments);
+      }
+      if (type != ondemand::json_type::string && type != ondemand::json_type::null) {
+        throw ProviderError(MJ_ERR_PARSE, fmt::format("{} tool call arguments are neither a string nor an object",
+                                                      provider));
+      }
+      return read_optional_string(member, piece.arguments, has_arguments);
+    });
+  });
+}
+
 // The parts of one `choices[]` element we use. Views point into the parser's string buffer.
 struct ChoiceFields {
   int64_t index = 0;  // always sent; a missing index can only mean the single choice
@@ -51,6 +91,7 @@ struct ChoiceFields {
   // thinking (DeepSeek reasoner, vLLM) answers with it and "content": null.
   bool reasoning_present = false;
   bool has_tool_calls = false;  // tool_calls or function_call, non-null
+  std::vector<ToolCallPiece> tool_calls;  // (0.5) in the order sent
 };
 
 // `message_key` is "message" in a body and "delta" in a stream chunk; both carry the same fields.
@@ -74,7 +115,23 @@ simdjson::error_code read_choice(ondemand::value& value, std::string_view messag
       choice.reasoning_present = choice.has_reasoning;
     } else if (key == "reasoning_content") {
       return read_non_null(field, choice.reasoning_present);
-    } else if (key == "tool_calls" || key == "function_call") {
+    } else if (key == "tool_calls") {
+      bool non_null = false;
+      if (auto error = read_non_null(field, non_null)) return error;
+      choice.has_tool_calls = choice.has_tool_calls || non_null;
+      if (!non_null) return simdjson::SUCCESS;
+      return for_each_element(field, [&](ondemand::value& element) {
+        if (choice.tool_calls.size() == kMaxToolCalls) {
+          throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} tool calls in one answer", provider,
+                                                        kMaxToolCalls));
+        }
+        ToolCallPiece piece;
+        piece.index = static_cast<int64_t>(choice.tool_calls.size());
+        if (auto error = read_tool_call_piece(element, piece, provider)) return error;
+        choice.tool_calls.push_back(piece);
+        return simdjson::SUCCESS;
+      });
+    } else if (key == "function_call") {
       bool non_null = false;
       if (auto error = read_non_null(field, non_null)) return error;
       choice.has_tool_calls = choice.has_tool_calls || non_null;
@@ -141,6 +198,14 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     } else if (choice.has_refusal && !choice.refusal.empty()) {
       sink.text(choice.refusal);
     }
+    for (std::size_t i = 0; i < choice.tool_calls.size(); ++i) {
+      const ToolCallPiece& call = choice.tool_calls[i];
+      if (!call.has_name || call.name.empty()) {
+        throw ProviderError(MJ_ERR_PARSE, fmt::format("{} tool call {} has no function name", provider, i));
+      }
+      sink.tool_call_start(static_cast<int32_t>(i), call.id, call.name, call.arguments);
+      sink.tool_call_end(static_cast<int32_t>(i));
+    }
     if (choice.has_refusal) {
       // A refused Structured Outputs request still says finish_reason "stop": the refusal wins.
       sink.stop(MJ_STOP_CONTENT_FILTER, "refusal");
@@ -171,7 +236,13 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
         refused_ = true;
         sink.text(answer.refusal);
       }
+      for (const ToolCallPiece& piece : answer.tool_calls) on_tool_call_piece(piece, sink);
       if (answer.has_finish_reason) {
+        // A call the length cap cut stays open: the host reports it as cut off.
+        if (answer.finish_reason != "length") {
+          for (std::size_t i = ended_calls_; i < stream_calls_.size(); ++i) sink.tool_call_end(static_cast<int32_t>(i));
+        }
+        ended_calls_ = stream_calls_.size();
         if (refused_) {
           sink.stop(MJ_STOP_CONTENT_FILTER, "refusal");
         } else {
@@ -241,8 +312,32 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     return fields;
   }
 
+  // A fragment of a streamed call: the first of a server index starts a call (numbered densely
+  // from 0, whatever numbers the server uses), the others carry pieces of its arguments.
+  void on_tool_call_piece(const ToolCallPiece& piece, EventSink& sink) {
+    const auto known = std::find(stream_calls_.begin(), stream_calls_.end(), piece.index);
+    if (known != stream_calls_.end()) {
+      if (!piece.arguments.empty()) {
+        sink.tool_call_arguments(static_cast<int32_t>(known - stream_calls_.begin()), piece.arguments);
+      }
+      return;
+    }
+    if (!piece.has_name || piece.name.empty()) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} stream continued tool call {} before naming it",
+                                                    flavour_.display_name, piece.index));
+    }
+    if (stream_calls_.size() == kMaxToolCalls) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} tool calls in one answer",
+                                                    flavour_.display_name, kMaxToolCalls));
+    }
+    stream_calls_.push_back(piece.index);
+    sink.tool_call_start(static_cast<int32_t>(stream_calls_.size() - 1), piece.id, piece.name, piece.arguments);
+  }
+
   ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   const ChatCompletionsFlavour& flavour_;
+  std::vector<int64_t> stream_calls_;  // the server's index of each call started, in order
+  std::size_t ended_calls_ = 0;        // calls before this one were ended by a finish_reason
   UsageFieldNames usage_names_;
   bool model_seen_ = false;  // META(model) once per stream, from the first chunk that names it
   bool refused_ = false;     // a streamed refusal turns the final stop into content_filter
@@ -265,7 +360,57 @@ constexpr std::string_view kJsonSchemaInstruction =
     "Respond with a single JSON object and nothing else. The JSON object must conform to this "
     "JSON Schema:\n";
 
+// reasoning_effort and the thinking switch, as the flavour has them (ChatCompletionsFlavour).
+void append_reasoning_fields(JsonWriter& json, const mj_request& request, const ChatCompletionsFlavour& flavour) {
+  const int32_t effort = reasoning_effort(request);
+  const int32_t thinking = thinking_mode(request);
+  if (effort == MJ_EFFORT_DEFAULT && thinking == MJ_THINKING_DEFAULT) return;
+  const auto refuse = [&](std::string_view what) {
+    throw ProviderError(MJ_ERR_UNSUPPORTED, fmt::format("{} takes no {}; leave it out", flavour.display_name, what));
+  };
+  if (thinking == MJ_THINKING_BUDGET) refuse("thinking budget (set a reasoning effort instead)");
+  if (effort != MJ_EFFORT_DEFAULT) {
+    if (!flavour.reasoning_effort_field) refuse("reasoning effort");
+    json.raw(",").key("reasoning_effort").string(effort_name(effort));
+  }
+  if (thinking == MJ_THINKING_DEFAULT) return;
+  if (flavour.thinking_switch) {
+    json.raw(R"(,"thinking":{"type":)").string(thinking == MJ_THINKING_OFF ? "disabled" : "enabled").raw("}");
+  } else if (thinking == MJ_THINKING_OFF) {
+    if (!flavour.reasoning_effort_field) refuse("switch to turn thinking off");
+    if (effort != MJ_EFFORT_DEFAULT) refuse("reasoning effort together with thinking off");
+    json.raw(R"(,"reasoning_effort":"none")");
+  }
+  // Thinking on without a switch is what a reasoning model does anyway.
+}
+
 }  // namespace
+
+void append_chat_tool_fields(JsonWriter& json, const mj_request& request) {
+  const std::size_t count = tool_count(request);
+  if (count == 0) return;
+  json.raw(R"(,"tools":[)");
+  for (std::size_t i = 0; i < count; ++i) {
+    const mj_tool tool = tool_at(request, i);
+    if (i > 0) json.raw(",");
+    json.raw(R"({"type":"function","function":{"name":)").string(view(tool.name));
+    if (tool.description.size > 0) json.raw(R"(,"description":)").string(view(tool.description));
+    json.raw(R"(,"parameters":)").raw(view(tool.parameters_json));  // the host checked it is one object
+    if (tool.flags & MJ_TOOL_STRICT) json.raw(R"(,"strict":true)");
+    json.raw("}}");
+  }
+  json.raw("]");
+  switch (request.tool_choice) {
+    case MJ_TOOL_CHOICE_NONE: json.raw(R"(,"tool_choice":"none")"); break;
+    case MJ_TOOL_CHOICE_REQUIRED: json.raw(R"(,"tool_choice":"required")"); break;
+    case MJ_TOOL_CHOICE_NAMED:
+      json.raw(R"(,"tool_choice":{"type":"function","function":{"name":)").string(view(request.tool_choice_name)).raw("}}");
+      break;
+    default: break;  // auto: the server's default
+  }
+  if (request.parallel_tool_calls == MJ_TRISTATE_ON) json.raw(R"(,"parallel_tool_calls":true)");
+  if (request.parallel_tool_calls == MJ_TRISTATE_OFF) json.raw(R"(,"parallel_tool_calls":false)");
+}
 
 Prepared build_chat_completions_request(const mj_request& request,
                                         const ChatCompletionsFlavour& flavour) {
@@ -316,6 +461,8 @@ Prepared build_chat_completions_request(const mj_request& request,
     // front of them drop usage from streams without it.
     json.raw(R"(,"stream":true,"stream_options":{"include_usage":true})");
   }
+  append_chat_tool_fields(json, request);
+  append_reasoning_fields(json, request, flavour);
   if (prompted_json || request.response_format == MJ_FORMAT_JSON_OBJECT) {
     json.raw(R"(,"response_format":{"type":"json_object"})");
   } else if (request.response_format == MJ_FORMAT_JSON_SCHEMA) {

@@ -2,6 +2,7 @@
 #include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/str.hpp>
+#include <majordomo/sdk/turns.hpp>
 
 #include <fmt/format.h>
 
@@ -11,7 +12,83 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
+namespace {
+
+// A user turn's content: a string when it is all text, else text and image_url parts.
+void append_user_content(JsonWriter& json, const mj_turn& turn) {
+  if (text_only(turn)) {
+    json.string(joined_text(turn));
+    return;
+  }
+  json.begin_array();
+  for (std::size_t i = 0; i < turn.part_count; ++i) {
+    const mj_part part = part_at(turn, i);
+    json.begin_object();
+    if (part.type == MJ_PART_TEXT) {
+      json.key("type").string("text").key("text").string(view(part.text));
+    } else if (part.type == MJ_PART_IMAGE_URL || part.type == MJ_PART_IMAGE_DATA) {
+      json.key("type").string("image_url").key("image_url").begin_object().key("url");
+      if (part.type == MJ_PART_IMAGE_URL) {
+        json.string(view(part.text));
+      } else {
+        std::string url = "data:";
+        url.append(view(part.media_type)).append(";base64,").append(view(part.text));
+        json.string(url);
+      }
+      json.end_object();
+    } else {
+      throw ProviderError(MJ_ERR_UNSUPPORTED, fmt::format("content part type {} is not known to this plugin", part.type));
+    }
+    json.end_object();
+  }
+  json.end_array();
+}
+
+void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index) {
+  json.begin_object();
+  switch (turn.role) {
+    case MJ_ROLE_USER:
+      json.key("role").string("user").key("content");
+      append_user_content(json, turn);
+      break;
+    case MJ_ROLE_ASSISTANT: {
+      json.key("role").string("assistant").key("content");
+      const std::string text = joined_text(turn);
+      // A turn of tool calls only has null content, as the APIs answer it.
+      if (text.empty() && turn.tool_call_count > 0) {
+        json.null();
+      } else {
+        json.string(text);
+      }
+      if (turn.tool_call_count > 0) {
+        json.key("tool_calls").begin_array();
+        for (std::size_t c = 0; c < turn.tool_call_count; ++c) {
+          const mj_tool_call call = tool_call_at(turn, c);
+          json.begin_object().key("id").string(view(call.id)).key("type").string("function");
+          json.key("function").begin_object().key("name").string(view(call.name));
+          json.key("arguments").string(view(call.arguments)).end_object().end_object();
+        }
+        json.end_array();
+      }
+      break;
+    }
+    case MJ_ROLE_TOOL:
+      json.key("role").string("tool").key("tool_call_id").string(view(turn.tool_call_id));
+      json.key("content").string(joined_text(turn));
+      break;
+    default:
+      throw ProviderError(MJ_ERR_CONFIGURATION, fmt::format("turn {} has unknown role {}", index, turn.role));
+  }
+  json.end_object();
+}
+
+}  // namespace
+
 void append_chat_turns(JsonWriter& json, const mj_request& request) {
+  if (has_turns(request)) {
+    for (std::size_t i = 0; i < request.turn_count; ++i) append_chat_turn(json, turn_at(request, i), i);
+    return;
+  }
   for (std::size_t i = 0; i < request.message_count; ++i) {
     const mj_message& message = request.messages[i];
     std::string_view role;

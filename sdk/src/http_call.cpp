@@ -58,6 +58,35 @@ void EventSink::meta(std::string_view request_id, std::string_view model) {
   events_.push_back(event);
 }
 
+void EventSink::tool_call_start(int32_t index, std::string_view id, std::string_view name,
+                                std::string_view arguments) {
+  mj_event event = make_event(MJ_EVENT_TOOL_CALL_START);
+  event.tool_index = index;
+  event.tool_call_id = to_mj(id);
+  event.tool_name = to_mj(name);
+  event.text = to_mj(arguments);
+  events_.push_back(event);
+}
+
+void EventSink::tool_call_arguments(int32_t index, std::string_view piece) {
+  mj_event event = make_event(MJ_EVENT_TOOL_CALL_ARGUMENTS);
+  event.tool_index = index;
+  event.text = to_mj(piece);
+  events_.push_back(event);
+}
+
+void EventSink::tool_call_end(int32_t index) {
+  mj_event event = make_event(MJ_EVENT_TOOL_CALL_END);
+  event.tool_index = index;
+  events_.push_back(event);
+}
+
+void EventSink::continuation(std::string_view item) {
+  mj_event event = make_event(MJ_EVENT_CONTINUATION);
+  event.text = to_mj(item);
+  events_.push_back(event);
+}
+
 bool EventSink::pop(mj_event& out) {
   if (head_ == events_.size()) return false;
   out = events_[head_++];

@@ -9,6 +9,7 @@
 #include <majordomo/sdk/responses_api.hpp>
 #include <majordomo/sdk/sse.hpp>
 #include <majordomo/sdk/str.hpp>
+#include <majordomo/sdk/turns.hpp>
 
 #include <fmt/format.h>
 
@@ -325,6 +326,14 @@ Prepared build_responses_request(const mj_request& request, const ResponsesApiFl
                     kResponsesMinOutputTokens, request.max_tokens));
   }
 
+  // (0.5) Not mapped for this API yet: refused rather than sent without them.
+  if (has_tools_or_images(request) || reasoning_effort(request) != MJ_EFFORT_DEFAULT ||
+      thinking_mode(request) != MJ_THINKING_DEFAULT) {
+    throw ProviderError(MJ_ERR_UNSUPPORTED,
+                        fmt::format("{} through the Responses API does not take tools, images or reasoning controls "
+                                    "in this version; use the Chat Completions API (the default)",
+                                    flavour.display_name));
+  }
   Prepared prepared;
   prepared.path = "/responses";
   std::string& body = prepared.body;

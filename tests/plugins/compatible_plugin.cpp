@@ -16,7 +16,7 @@ namespace sdk = majordomo::sdk;
 constexpr mj_provider_info kInfo{
     sizeof(mj_provider_info), MJ_AUTH_BEARER, sdk::to_mj("selfhosted"), sdk::to_mj("Self-hosted"),
     sdk::to_mj("0.1.0"), sdk::to_mj("http://127.0.0.1:8000/v1"), sdk::to_mj("SELFHOSTED_API_KEY"),
-    sdk::to_mj("SELFHOSTED_BASE_URL"), mj_str{nullptr, 0}, nullptr, 0, nullptr, 0, nullptr, 0,
+    sdk::to_mj("SELFHOSTED_BASE_URL"), mj_str{nullptr, 0}, nullptr, 0, nullptr, 0, nullptr, 0, 0, 0,
 };
 
 // What such a server typically differs in: no max_completion_tokens, no json_schema, reasoning in

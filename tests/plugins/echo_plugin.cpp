@@ -91,7 +91,9 @@ class EchoProvider {
     static const mj_provider_info provider{
         sizeof(mj_provider_info), MJ_AUTH_HEADER, to_mj(MJ_TEST_PROVIDER_ID), to_mj("Echo (test)"),
         to_mj("9.9.9"), to_mj("http://127.0.0.1:9/echo"), to_mj("ECHO_TEST_API_KEY"),
-        to_mj("ECHO_TEST_BASE_URL"), to_mj("X-Echo-Key"), kRequired, 1, nullptr, 0, kModels, 1};
+        to_mj("ECHO_TEST_BASE_URL"), to_mj("X-Echo-Key"), kRequired, 1, nullptr, 0, kModels, 1,
+        0,  /* request_features: none, so the host refuses tools and images to it */
+        0};
     return provider;
   }
 

@@ -11,8 +11,24 @@
 namespace majordomo::cli {
 namespace {
 
+// (0.5) Text output: one line per tool call after the answer text, "tool call NAME [ID]: ARGUMENTS",
+// and what is wrong with it, if anything.
+void print_tool_calls(const majordomo::Response& answer) {
+  for (const majordomo::ToolCall& call : answer.tool_calls) {
+    std::string line = "tool call " + call.name;
+    if (!call.id.empty()) line += " [" + call.id + "]";
+    line += ": " + call.arguments;
+    if (call.problem != majordomo::ToolCallProblem::none) {
+      line += " (" + std::string(majordomo::to_string(call.problem)) + ": " + call.problem_detail + ")";
+    }
+    write_stdout(printable_answer(line) + "\n", answer);
+  }
+}
+
 void print_answer_line(std::string_view text, const majordomo::Response& answer) {
-  write_stdout(printable_answer(text) + "\n", answer);
+  // A turn of tool calls only has no text: no empty line before the calls.
+  if (!text.empty() || answer.tool_calls.empty()) write_stdout(printable_answer(text) + "\n", answer);
+  print_tool_calls(answer);
 }
 
 // After a streamed answer ended: the check of --schema or --json (as the caller of a stream does
@@ -50,7 +66,8 @@ class PrintingStreamSource final : public majordomo::StreamSource {
     }
     if (!plan_.json_output) {
       printer_.finish(response);
-      write_stdout("\n", response);
+      if (!response.content.empty() || response.tool_calls.empty()) write_stdout("\n", response);
+      print_tool_calls(response);
     }
     deliver_end(plan_, response);
     return false;

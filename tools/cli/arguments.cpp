@@ -25,6 +25,11 @@ constexpr std::string_view kUsage = R"(usage:
                 [--timeout SECONDS]   the whole call: every attempt and wait (default 600)
                 [--connect-timeout SECONDS] [--first-byte-timeout SECONDS] [--idle-timeout SECONDS]
                 [--max-event-bytes N] [--max-body-bytes N]   response limits (4 MiB, 64 MiB)
+                [--messages FILE]   the conversation so far (JSON; docs/cli.md); PROMPT is then optional
+                [--tools FILE] [--tool-choice auto|none|required|NAME]   functions the model may call
+                [--image PATH_OR_URL]...   images for the PROMPT
+                [--reasoning-effort minimal|low|medium|high|max] [--thinking off|on|TOKENS]
+                [--no-prompt-cache]
                 PROMPT
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
   majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
@@ -135,6 +140,13 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--idle-timeout") args.idle_timeout = parse_seconds(arg, value());
     else if (arg == "--max-event-bytes") args.max_event_bytes = parse_byte_limit(arg, value());
     else if (arg == "--max-body-bytes") args.max_body_bytes = parse_byte_limit(arg, value());
+    else if (arg == "--messages") args.messages_file = value();
+    else if (arg == "--tools") args.tools_file = value();
+    else if (arg == "--tool-choice") args.tool_choice = value();
+    else if (arg == "--image") args.images.push_back(value());
+    else if (arg == "--reasoning-effort") args.reasoning_effort = value();
+    else if (arg == "--thinking") args.thinking = value();
+    else if (arg == "--no-prompt-cache") args.no_prompt_cache = true;
     else if (arg == "--option") {
       const std::string pair = value();
       const auto eq = pair.find('=');

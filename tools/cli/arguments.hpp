@@ -40,6 +40,11 @@ struct Arguments {
   std::vector<std::string> positional;
   bool stream = false, json = false, dry_run = false, json_output = false;
   bool fail_on_truncation = false;
+  // (0.5) The conversation: --messages, --tools, --tool-choice, --image, --reasoning-effort,
+  // --thinking, --no-prompt-cache.
+  std::optional<std::string> messages_file, tools_file, tool_choice, reasoning_effort, thinking;
+  std::vector<std::string> images;
+  bool no_prompt_cache = false;
 };
 
 // The whole usage text, printed by --help and after a usage error.

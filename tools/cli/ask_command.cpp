@@ -1,6 +1,7 @@
 // `majordomo ask`: one request to a provider, a cascade or an alias; dry runs, schemas, streams and the call log.
 #include "answer_printer.hpp"
 #include "commands.hpp"
+#include "conversation_arguments.hpp"
 #include "json_output.hpp"
 #include "safe_output.hpp"
 
@@ -178,10 +179,9 @@ void note_failed_attempts(const majordomo::Response& response) {
 // The argument combinations ask refuses before anything else happens (exit 2).
 void check_ask_arguments(const Arguments& args) {
   check_route(args);
-  if (args.positional.size() != 1) {
-    throw UsageError{args.positional.empty() ? "ask needs a PROMPT"
-                                             : "ask takes exactly one PROMPT (quote it)"};
-  }
+  if (args.positional.size() > 1) throw UsageError{"ask takes exactly one PROMPT (quote it)"};
+  if (args.positional.empty() && !args.messages_file) throw UsageError{"ask needs a PROMPT (or --messages FILE)"};
+  if (args.tool_choice && !args.tools_file) throw UsageError{"--tool-choice needs --tools FILE"};
   if (args.schema_name && !args.schema_file) throw UsageError{"--schema-name needs --schema FILE"};
   if (args.log_bodies && !args.log_target) throw UsageError{"--log-bodies needs --log TARGET"};
   if (args.schema_file && args.json) throw UsageError{"--schema and --json exclude each other"};
@@ -244,7 +244,8 @@ int run_ask(const Arguments& args) {
   learn_secrets(args, &host);
   std::shared_ptr<majordomo::LLM> llm = route_llm(args, host, std::move(client));
 
-  majordomo::LLMRequest request = majordomo::LLMRequest::from_prompt(args.positional[0]);
+  majordomo::LLMRequest request;
+  apply_conversation_arguments(args, request);
   request.options.system = args.system;
   request.options.max_tokens = args.max_tokens;
   request.options.fail_on_truncation = args.fail_on_truncation;

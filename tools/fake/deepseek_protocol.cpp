@@ -133,6 +133,9 @@ public:
     if (!chat) {
       return deepseek_error(400, "Failed to deserialize the JSON body into the target type", "invalid_request_error");
     }
+    if (chat->tool_call) {
+      return chat_tool_call_reply(request, *chat, "fake-deepseek-", built_in_usage(estimated_prompt_tokens(request)));
+    }
     const std::string_view fixture = chat->stream ? chat_stream_fixture : chat_completion_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     return chat->stream ? built_in_stream(request, *chat) : built_in_completion(request, *chat);

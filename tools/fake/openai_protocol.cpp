@@ -3,6 +3,7 @@
 
 #include "json_text.hpp"
 #include "openai_wire.hpp"
+#include "schema_example.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -85,11 +86,43 @@ public:
   ScriptedResponse default_response(const RecordedRequest& request, const FakeServerOptions& options) const override {
     const std::optional<ChatRequest> chat = read_chat_completions_body(request, default_model);
     if (!chat) return openai_invalid_json(OpenAIErrorLayout::chat);
+    if (chat->tool_call) {
+      return chat_tool_call_reply(request, *chat, "chatcmpl-fake", built_in_usage(estimated_prompt_tokens(request)));
+    }
     const std::string_view fixture = chat->stream ? chat_stream_fixture : chat_completion_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);
     return chat->stream ? built_in_stream(request, *chat) : built_in_completion(request, *chat);
   }
 };
+
+// The call to answer with (ChatCompletionsBody::tool_call), from tools, tool_choice and the last message.
+std::optional<PlannedToolCall> planned_tool_call(const Poco::JSON::Object& body) {
+  const auto tools = body.getArray("tools");
+  if (tools.isNull() || tools->size() == 0) return std::nullopt;
+  if (const auto messages = body.getArray("messages"); !messages.isNull() && messages->size() > 0) {
+    const auto last = messages->getObject(static_cast<unsigned>(messages->size() - 1));
+    if (!last.isNull() && last->optValue<std::string>("role", "") == "tool") return std::nullopt;
+  }
+  std::string wanted;
+  if (body.has("tool_choice")) {
+    const Poco::Dynamic::Var choice = body.get("tool_choice");
+    if (choice.isString() && choice.toString() == "none") return std::nullopt;
+    if (const auto named = body.getObject("tool_choice"); !named.isNull()) {
+      if (const auto function = named->getObject("function"); !function.isNull()) {
+        wanted = function->optValue<std::string>("name", "");
+      }
+    }
+  }
+  for (unsigned i = 0; i < tools->size(); ++i) {
+    const auto tool = tools->getObject(i);
+    const auto function = tool.isNull() ? nullptr : tool->getObject("function");
+    if (function.isNull()) continue;
+    const std::string name = function->optValue<std::string>("name", "");
+    if (!wanted.empty() && name != wanted) continue;
+    return PlannedToolCall{name, schema_example(function->get("parameters"))};
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -103,10 +136,52 @@ std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequ
     if (const auto stream_options = object->getObject("stream_options"); !stream_options.isNull()) {
       chat.include_usage = is_true(*stream_options, "include_usage");
     }
+    chat.tool_call = planned_tool_call(*object);
   } catch (const Poco::Exception&) {
     return std::nullopt;
   }
   return chat;
+}
+
+ScriptedResponse chat_tool_call_reply(const RecordedRequest& request, const ChatCompletionsBody& chat,
+                                      std::string_view id_prefix, std::string_view usage_json) {
+  const PlannedToolCall& call = *chat.tool_call;
+  const std::string call_id = fmt::format("call_fake{}", request.seq);
+  ScriptedResponse response;
+  if (!chat.stream) {
+    response.content_type = "application/json";
+    response.body = fmt::format(
+        R"({{"id":"{}{}","object":"chat.completion","created":{},"model":{},"choices":[{{"index":0,"message":)"
+        R"({{"role":"assistant","content":null,"tool_calls":[{{"id":"{}","type":"function","function":)"
+        R"({{"name":{},"arguments":{}}}}}],"refusal":null,"annotations":[]}},"logprobs":null,)"
+        R"("finish_reason":"tool_calls"}}],"usage":{}}})" "\n",
+        id_prefix, request.seq, unix_now(), json_quote(chat.model), call_id, json_quote(call.name),
+        json_quote(call.arguments), usage_json);
+    return response;
+  }
+  const std::string prefix = fmt::format(R"({{"id":"{}{}","object":"chat.completion.chunk","created":{},"model":{},)",
+                                         id_prefix, request.seq, unix_now(), json_quote(chat.model));
+  const auto chunk = [&](std::string_view delta, std::string_view finish_reason) {
+    return fmt::format("data: {}\"choices\":[{{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":{}}}]}}\n\n",
+                       prefix, delta, finish_reason);
+  };
+  response.content_type = "text/event-stream; charset=utf-8";
+  response.body = chunk(fmt::format(R"({{"role":"assistant","content":null,"tool_calls":[{{"index":0,"id":"{}",)"
+                                    R"("type":"function","function":{{"name":{},"arguments":""}}}}]}})",
+                                    call_id, json_quote(call.name)),
+                        "null");
+  // Two pieces, split inside the JSON text, as real streams split it.
+  const std::size_t half = call.arguments.size() / 2;
+  for (const std::string_view piece : {std::string_view(call.arguments).substr(0, half),
+                                       std::string_view(call.arguments).substr(half)}) {
+    response.body += chunk(fmt::format(R"({{"tool_calls":[{{"index":0,"function":{{"arguments":{}}}}}]}})",
+                                       json_quote(piece)),
+                           "null");
+  }
+  response.body += chunk("{}", R"("tool_calls")");
+  if (chat.include_usage) response.body += fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", prefix, usage_json);
+  response.body += "data: [DONE]\n\n";
+  return response;
 }
 
 ScriptedResponse openai_error(int status, std::string_view message, std::string_view type,

@@ -34,12 +34,29 @@ std::optional<ScriptedResponse> check_openai_auth(const RecordedRequest& request
 // Request id, processing time, version and rate-limit headers as OpenAI sends them.
 std::vector<Header> openai_standard_headers(const RecordedRequest& request, std::chrono::milliseconds handling_time);
 
+// The tool call the fake answers a request with: of the named tool_choice, else of the first
+// tool, with arguments made from its parameters schema (schema_example).
+struct PlannedToolCall {
+  std::string name;
+  std::string arguments;  // compact JSON text
+};
+
 // What the fake reads from a Chat Completions body (OpenAI's, and DeepSeek's copy of it).
 struct ChatCompletionsBody {
   std::string model;           // the caller's, else the default given to the reader
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // Set when the body lists tools, tool_choice is not "none" and the last message is not a tool
+  // result: the model "calls" a tool. After a tool result it answers with text, so an offline
+  // conversation loop runs to its end.
+  std::optional<PlannedToolCall> tool_call;
 };
+
+// The tool call as a Chat Completions reply: a body with `tool_calls` and finish_reason
+// "tool_calls", or a stream of its fragments (id and name first, then the arguments in two
+// pieces) ending with a usage chunk and [DONE]. `id_prefix` starts the response id ("chatcmpl-").
+ScriptedResponse chat_tool_call_reply(const RecordedRequest& request, const ChatCompletionsBody& chat,
+                                      std::string_view id_prefix, std::string_view usage_json);
 
 // The body's fields; nothing when the body is not a JSON object.
 std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequest& request,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <majordomo/export.hpp>
+#include <majordomo/conversation.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
 #include <majordomo/json_value.hpp>
@@ -22,12 +23,6 @@ namespace majordomo {
 
 enum class ResponseFormat { text, json_object, json_schema };
 
-struct Message {
-  enum class Role { user, assistant };
-  Role role = Role::user;
-  std::string content;
-};
-
 // A provider-neutral request: what LLM implementations and middleware pass along.
 struct MAJORDOMO_API LLMRequest {
   std::vector<Message> messages;
@@ -46,6 +41,11 @@ struct MAJORDOMO_API LLMRequest {
   // Not run for streams (the caller checks a streamed answer after its end). May be called from
   // the thread that called complete() only.
   std::function<void(const Response&)> check_answer;
+  // (0.5) Functions the model may call (conversation.hpp). A plugin or model that cannot take
+  // tools refuses the request with UnsupportedError before sending.
+  std::vector<ToolDefinition> tools{};
+  ToolChoice tool_choice{};
+  std::optional<bool> parallel_tool_calls{};  // several calls in one answer; unset: the provider's default
 
   [[nodiscard]] static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
 };
@@ -73,9 +73,13 @@ struct MAJORDOMO_API ResolvedRequest {
 };
 
 struct StreamChunk {
-  enum class Kind { text, reasoning };
+  // (0.5) The tool_call_* kinds: a call of response().tool_calls[tool_index] began (its id and
+  // name are set there; text: the first piece of its arguments), a further piece of its
+  // arguments' JSON arrived, or its arguments are complete.
+  enum class Kind { text, reasoning, tool_call_start, tool_call_arguments, tool_call_end };
   Kind kind = Kind::text;
   std::string_view text;  // valid until the next call on the stream
+  std::size_t tool_index = 0;  // (0.5) the tool_call_* kinds
 };
 
 // What a ResponseStream pulls from. Implemented by provider-bound LLMs and by middleware.

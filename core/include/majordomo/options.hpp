@@ -63,6 +63,22 @@ struct ClientOptions {
   ResponseLimits limits;  // (0.3)
 };
 
+// How hard a reasoning model thinks (0.5). Mapped per provider (docs/conversations.md); a level
+// the provider lacks becomes its nearest one, and a model without reasoning is refused with
+// UnsupportedError before sending.
+enum class ReasoningEffort { unset, minimal, low, medium, high, max };
+
+// Thinking on or off, or on within a token budget (0.5), where the provider has the switch.
+struct Thinking {
+  enum class Mode { unset, off, on, budget };
+  Mode mode = Mode::unset;
+  int64_t budget_tokens = 0;  // Mode::budget: > 0
+
+  [[nodiscard]] static Thinking off() { return Thinking{Mode::off, 0}; }
+  [[nodiscard]] static Thinking on() { return Thinking{Mode::on, 0}; }
+  [[nodiscard]] static Thinking budget(int64_t tokens) { return Thinking{Mode::budget, tokens}; }
+};
+
 struct RequestOptions {
   std::optional<std::string> system;
   std::optional<double> temperature;
@@ -75,6 +91,12 @@ struct RequestOptions {
   // request would be cut again. (An answer the provider ended as failed, stop reason error, always
   // throws ServerError.)
   bool fail_on_truncation = false;
+  ReasoningEffort reasoning_effort = ReasoningEffort::unset;  // (0.5)
+  Thinking thinking{};                                        // (0.5)
+  // (0.5) The provider's prompt caching: on, a plugin that marks cache breakpoints itself
+  // (Anthropic) marks the system prompt and the conversation so far; off, it marks none.
+  // Providers that cache on their own (OpenAI, Gemini, DeepSeek) are unaffected.
+  bool prompt_cache = true;
 };
 
 }  // namespace majordomo

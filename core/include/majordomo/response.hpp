@@ -3,6 +3,7 @@
 
 #include <majordomo/export.hpp>
 #include <majordomo/call_record.hpp>
+#include <majordomo/conversation.hpp>
 #include <majordomo/errors.hpp>
 
 #include <chrono>
@@ -36,6 +37,11 @@ struct Response {
   // one the request that produced this answer. Filled by the provider-bound LLM; middleware
   // passes them on and prepends its own history (call_record.hpp).
   std::vector<AttemptRecord> records;
+  // (0.5) The calls the model made, in order (stop reason tool_use). Each call's arguments were
+  // checked: a problem is reported on the call (ToolCall::problem), never dropped.
+  std::vector<ToolCall> tool_calls;
+  // (0.5) What the provider needs back to continue the conversation (Message::assistant copies it).
+  Continuation continuation;
 };
 
 }  // namespace majordomo

@@ -38,6 +38,9 @@ class MAJORDOMO_API JsonSchema {
   // throws (std::exception). For checking the validator itself, e.g. against the
   // JSON-Schema-Test-Suite.
   [[nodiscard]] bool accepts(const JsonValue& value) const;
+  // (0.5) The first violations of `value`, as check() words them ("/path: what; …"); empty when
+  // the schema accepts it. Throws what the validator throws (std::exception).
+  [[nodiscard]] std::string violations_of(const JsonValue& value) const;
 
  private:
   struct Parsed;

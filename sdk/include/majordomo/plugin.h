@@ -32,6 +32,12 @@
  *       constants and MJ_HAS_FIELD (no layout change: they name what v1 already was).
  *  0.3  MJ_ERR_PROTOCOL; mj_call_params.time_left_ms (the call's deadline);
  *       mj_instance_config.max_event_bytes and max_body_bytes (response limits).
+ *  0.5  Conversations: mj_request.turns, tools, tool_choice, parallel_tool_calls, reasoning_effort,
+ *       thinking and thinking_budget_tokens (with mj_turn, mj_part, mj_tool_call and mj_tool, all
+ *       sized structs); MJ_REQUEST_NO_PROMPT_CACHE; mj_provider_info.request_features with the
+ *       MJ_FEATURE_* bits (a plugin without them is never sent what it would misread);
+ *       MJ_CAP_IMAGES; the MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events with
+ *       mj_event.tool_index, tool_call_id and tool_name.
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -127,7 +133,19 @@ enum {
   MJ_CAP_JSON_MODE = 1u << 1,
   MJ_CAP_JSON_SCHEMA = 1u << 2,
   MJ_CAP_REASONING = 1u << 3,
-  MJ_CAP_TOOLS = 1u << 4
+  MJ_CAP_TOOLS = 1u << 4,
+  MJ_CAP_IMAGES = 1u << 5  /* (0.5) image parts in user turns */
+};
+
+/* (0.5) What a plugin can read of a request beyond ABI v1's text turns: mj_provider_info's
+ * request_features. The host sends a request that needs a feature only to a plugin that declares
+ * it, and refuses it with MJ_ERR_UNSUPPORTED otherwise, before sending: a plugin built before
+ * 0.5 (whose mj_provider_info ends before the field) declares none. A plugin declaring a feature
+ * must map it, or refuse it per request with MJ_ERR_UNSUPPORTED; never drop it silently. */
+enum {
+  MJ_FEATURE_TOOLS = 1u << 0,     /* mj_request.tools and tool_choice, tool turns, assistant tool calls */
+  MJ_FEATURE_IMAGES = 1u << 1,    /* MJ_PART_IMAGE_URL and MJ_PART_IMAGE_DATA parts */
+  MJ_FEATURE_REASONING = 1u << 2  /* mj_request.reasoning_effort, thinking, thinking_budget_tokens */
 };
 
 /* One catalog entry. Prices are USD per million tokens; a negative price means "not priced". */
@@ -163,6 +181,9 @@ typedef struct mj_provider_info {
   const mj_model_info* models;
   size_t model_count;
   /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.5) MJ_FEATURE_* bits: what this plugin reads of a request beyond text turns. */
+  uint32_t request_features;
+  uint32_t reserved0;
 } mj_provider_info;
 #define MJ_PROVIDER_INFO_V1_SIZE 168u
 
@@ -192,7 +213,11 @@ typedef struct mj_instance_config {
 } mj_instance_config;
 #define MJ_INSTANCE_CONFIG_V1_SIZE 72u
 
-enum { MJ_ROLE_USER = 1, MJ_ROLE_ASSISTANT = 2 };
+enum {
+  MJ_ROLE_USER = 1,
+  MJ_ROLE_ASSISTANT = 2,
+  MJ_ROLE_TOOL = 3  /* (0.5) mj_turn only: the application's result of one tool call */
+};
 
 typedef struct mj_message {
   int32_t role;                 /* MJ_ROLE_* */
@@ -203,7 +228,104 @@ typedef struct mj_message {
 enum {
   MJ_REQUEST_STREAM = 1u << 0,
   MJ_REQUEST_HAS_TEMPERATURE = 1u << 1,
-  MJ_REQUEST_HAS_TOP_P = 1u << 2
+  MJ_REQUEST_HAS_TOP_P = 1u << 2,
+  /* (0.5) The caller turned the provider's prompt caching off: a plugin that marks cache
+   * breakpoints itself (Anthropic's cache_control) leaves them out. Providers that cache on their
+   * own, without a request field, are unaffected. An older plugin never marks any. */
+  MJ_REQUEST_NO_PROMPT_CACHE = 1u << 3
+};
+
+/* (0.5) One piece of a turn's content. Host-owned, valid during request_build only. */
+enum {
+  MJ_PART_TEXT = 1,       /* text: the text */
+  MJ_PART_IMAGE_URL = 2,  /* text: an https:, http: or data: URL the provider fetches or decodes */
+  MJ_PART_IMAGE_DATA = 3  /* text: the image's bytes in base64 (RFC 4648, padded, no line
+                             breaks), encoded by the host; media_type: e.g. "image/png" */
+};
+
+typedef struct mj_part {
+  uint32_t struct_size;
+  int32_t type;                 /* MJ_PART_* */
+  mj_str text;
+  mj_str media_type;            /* MJ_PART_IMAGE_DATA: the image's MIME type; empty otherwise */
+  /* ---- ABI v1 (since 0.5): do not change above this line; add fields below, at the end. ---- */
+} mj_part;
+#define MJ_PART_V1_SIZE 40u
+
+/* (0.5) A call the model made to one of the request's tools: in an assistant turn of the
+ * history, the call as the model made it earlier. */
+typedef struct mj_tool_call {
+  uint32_t struct_size;
+  uint32_t reserved0;
+  mj_str id;                    /* the provider's call id; may be empty (Gemini has none) */
+  mj_str name;
+  mj_str arguments;             /* one JSON object as text, checked by the host */
+  /* ---- ABI v1 (since 0.5): do not change above this line; add fields below, at the end. ---- */
+} mj_tool_call;
+#define MJ_TOOL_CALL_V1_SIZE 56u
+
+enum { MJ_TURN_TOOL_ERROR = 1u << 0 }; /* a tool turn reporting that the call failed */
+
+/* (0.5) One turn of the conversation, in order. A user turn has text and image parts; an assistant
+ * turn text parts, tool calls and its continuation items; a tool turn the result of one call as
+ * text parts (often JSON text), with the call's id and the tool's name. Several tool turns in a
+ * row answer the calls of the assistant turn before them, in any order. */
+typedef struct mj_turn {
+  uint32_t struct_size;
+  int32_t role;                 /* MJ_ROLE_USER, MJ_ROLE_ASSISTANT or MJ_ROLE_TOOL */
+  const mj_part* parts;         /* strided by parts[0].struct_size */
+  size_t part_count;
+  const mj_tool_call* tool_calls; /* assistant turns; strided by tool_calls[0].struct_size */
+  size_t tool_call_count;
+  mj_str tool_call_id;          /* tool turns: the id of the call answered */
+  mj_str tool_name;             /* tool turns: the name of the tool called */
+  uint32_t flags;               /* MJ_TURN_* */
+  uint32_t reserved0;
+  /* Assistant turns: the continuation items this provider's plugin emitted with the answer
+   * (MJ_EVENT_CONTINUATION), in order and byte for byte. The host passes only items that the same
+   * provider id produced; after a fail-over to another provider they are left out. */
+  const mj_str* continuation;
+  size_t continuation_count;
+  /* ---- ABI v1 (since 0.5): do not change above this line; add fields below, at the end. ---- */
+} mj_turn;
+#define MJ_TURN_V1_SIZE 96u
+
+/* (0.5) A function the model may call. */
+enum { MJ_TOOL_STRICT = 1u << 0 }; /* ask the provider to hold the arguments to the schema */
+
+typedef struct mj_tool {
+  uint32_t struct_size;
+  uint32_t flags;               /* MJ_TOOL_* */
+  mj_str name;                  /* 1-64 of a-z A-Z 0-9 _ - (checked by the host) */
+  mj_str description;           /* may be empty */
+  mj_str parameters_json;       /* a JSON Schema, one JSON object as text (checked by the host) */
+  /* ---- ABI v1 (since 0.5): do not change above this line; add fields below, at the end. ---- */
+} mj_tool;
+#define MJ_TOOL_V1_SIZE 56u
+
+enum {
+  MJ_TOOL_CHOICE_AUTO = 0,      /* the model decides (also the provider's default) */
+  MJ_TOOL_CHOICE_NONE = 1,      /* no call, though tools are listed */
+  MJ_TOOL_CHOICE_REQUIRED = 2,  /* at least one call */
+  MJ_TOOL_CHOICE_NAMED = 3      /* a call of tool_choice_name */
+};
+
+enum { MJ_TRISTATE_DEFAULT = 0, MJ_TRISTATE_ON = 1, MJ_TRISTATE_OFF = 2 };
+
+enum {
+  MJ_EFFORT_DEFAULT = 0,        /* not sent: the model's default */
+  MJ_EFFORT_MINIMAL = 1,
+  MJ_EFFORT_LOW = 2,
+  MJ_EFFORT_MEDIUM = 3,
+  MJ_EFFORT_HIGH = 4,
+  MJ_EFFORT_MAX = 5
+};
+
+enum {
+  MJ_THINKING_DEFAULT = 0,      /* not sent */
+  MJ_THINKING_OFF = 1,
+  MJ_THINKING_ON = 2,           /* on, the budget left to the provider */
+  MJ_THINKING_BUDGET = 3        /* on, at most thinking_budget_tokens */
 };
 
 enum { MJ_FORMAT_TEXT = 0, MJ_FORMAT_JSON_OBJECT = 1, MJ_FORMAT_JSON_SCHEMA = 2 };
@@ -224,6 +346,20 @@ typedef struct mj_request {
   mj_str schema_json;           /* MJ_FORMAT_JSON_SCHEMA: JSON text the host checked is one object */
   mj_str schema_name;
   /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.5) The whole conversation. The host fills `turns` for every request to a plugin whose
+   * mj_provider_info declares any MJ_FEATURE_*, and still fills `messages` with the user and
+   * assistant text of the same turns, so a plugin may read either when the request has no tool
+   * turn and no image; `system` keeps the system prompt (system turns are folded into it). */
+  const mj_turn* turns;         /* strided by turns[0].struct_size */
+  size_t turn_count;
+  const mj_tool* tools;         /* strided by tools[0].struct_size; sent only with MJ_FEATURE_TOOLS */
+  size_t tool_count;
+  int32_t tool_choice;          /* MJ_TOOL_CHOICE_* */
+  int32_t parallel_tool_calls;  /* MJ_TRISTATE_*: several calls in one answer */
+  mj_str tool_choice_name;      /* MJ_TOOL_CHOICE_NAMED: one of the tools' names */
+  int32_t reasoning_effort;     /* MJ_EFFORT_* */
+  int32_t thinking;             /* MJ_THINKING_* */
+  int64_t thinking_budget_tokens; /* MJ_THINKING_BUDGET: > 0 */
 } mj_request;
 #define MJ_REQUEST_V1_SIZE 120u
 
@@ -273,7 +409,18 @@ enum {
   MJ_EVENT_REASONING = 2, /* text: a piece of reasoning/thinking, not part of the answer */
   MJ_EVENT_USAGE = 3,     /* usage: counts so far; a later USAGE event replaces an earlier one */
   MJ_EVENT_STOP = 4,      /* stop_reason normalised, text = the provider's raw value */
-  MJ_EVENT_META = 5       /* request_id and/or model (empty fields: unchanged) */
+  MJ_EVENT_META = 5,      /* request_id and/or model (empty fields: unchanged) */
+  /* (0.5) Tool calls, each numbered by tool_index from 0 in the answer's order. A plugin sends
+   * them only for a request that listed tools, and a host older than 0.5 skips them. */
+  MJ_EVENT_TOOL_CALL_START = 6,     /* tool_index, tool_call_id, tool_name; text: the first
+                                       piece of the arguments (may be empty) */
+  MJ_EVENT_TOOL_CALL_ARGUMENTS = 7, /* tool_index; text: the next piece of the arguments' JSON */
+  MJ_EVENT_TOOL_CALL_END = 8,       /* tool_index: that call's arguments are complete. A call
+                                       that never gets one was cut off (the stop reason says why) */
+  /* (0.5) text: one item of provider-only data the provider needs back to continue the
+   * conversation (a thinking block's signature, a reasoning item). Opaque to the host, which
+   * returns it in mj_turn.continuation of the assistant turn, to this provider only. */
+  MJ_EVENT_CONTINUATION = 9
 };
 
 /* Normalised stop reasons. */
@@ -307,6 +454,11 @@ typedef struct mj_event {
   mj_str request_id;
   mj_str model;
   /* ---- ABI v1: do not change above this line; add fields below, at the end. ---- */
+  /* (0.5) The MJ_EVENT_TOOL_CALL_* events' call. */
+  int32_t tool_index;
+  int32_t reserved1;
+  mj_str tool_call_id;
+  mj_str tool_name;
 } mj_event;
 #define MJ_EVENT_V1_SIZE 104u
 
@@ -558,6 +710,53 @@ MJ_FROZEN_AT(mj_plugin_answer, failure_capacity, 40);
 MJ_FROZEN_AT(mj_instance_config, max_event_bytes, 72);
 MJ_FROZEN_AT(mj_instance_config, max_body_bytes, 80);
 MJ_FROZEN_AT(mj_call_params, time_left_ms, 72);
+/* Added in 0.5. */
+MJ_FROZEN_AT(mj_provider_info, request_features, 168);
+MJ_FROZEN_AT(mj_provider_info, reserved0, 172);
+MJ_FROZEN_AT(mj_part, struct_size, 0);
+MJ_FROZEN_AT(mj_part, type, 4);
+MJ_FROZEN_AT(mj_part, text, 8);
+MJ_FROZEN_AT(mj_part, media_type, 24);
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_part, media_type) == MJ_PART_V1_SIZE, "MJ_PART_V1_SIZE is the end of its first fields");
+MJ_FROZEN_AT(mj_tool_call, struct_size, 0);
+MJ_FROZEN_AT(mj_tool_call, reserved0, 4);
+MJ_FROZEN_AT(mj_tool_call, id, 8);
+MJ_FROZEN_AT(mj_tool_call, name, 24);
+MJ_FROZEN_AT(mj_tool_call, arguments, 40);
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_tool_call, arguments) == MJ_TOOL_CALL_V1_SIZE, "MJ_TOOL_CALL_V1_SIZE is the end of its first fields");
+MJ_FROZEN_AT(mj_turn, struct_size, 0);
+MJ_FROZEN_AT(mj_turn, role, 4);
+MJ_FROZEN_AT(mj_turn, parts, 8);
+MJ_FROZEN_AT(mj_turn, part_count, 16);
+MJ_FROZEN_AT(mj_turn, tool_calls, 24);
+MJ_FROZEN_AT(mj_turn, tool_call_count, 32);
+MJ_FROZEN_AT(mj_turn, tool_call_id, 40);
+MJ_FROZEN_AT(mj_turn, tool_name, 56);
+MJ_FROZEN_AT(mj_turn, flags, 72);
+MJ_FROZEN_AT(mj_turn, reserved0, 76);
+MJ_FROZEN_AT(mj_turn, continuation, 80);
+MJ_FROZEN_AT(mj_turn, continuation_count, 88);
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_turn, continuation_count) == MJ_TURN_V1_SIZE, "MJ_TURN_V1_SIZE is the end of its first fields");
+MJ_FROZEN_AT(mj_tool, struct_size, 0);
+MJ_FROZEN_AT(mj_tool, flags, 4);
+MJ_FROZEN_AT(mj_tool, name, 8);
+MJ_FROZEN_AT(mj_tool, description, 24);
+MJ_FROZEN_AT(mj_tool, parameters_json, 40);
+MJ_STATIC_ASSERT(MJ_FIELD_END(mj_tool, parameters_json) == MJ_TOOL_V1_SIZE, "MJ_TOOL_V1_SIZE is the end of its first fields");
+MJ_FROZEN_AT(mj_request, turns, 120);
+MJ_FROZEN_AT(mj_request, turn_count, 128);
+MJ_FROZEN_AT(mj_request, tools, 136);
+MJ_FROZEN_AT(mj_request, tool_count, 144);
+MJ_FROZEN_AT(mj_request, tool_choice, 152);
+MJ_FROZEN_AT(mj_request, parallel_tool_calls, 156);
+MJ_FROZEN_AT(mj_request, tool_choice_name, 160);
+MJ_FROZEN_AT(mj_request, reasoning_effort, 176);
+MJ_FROZEN_AT(mj_request, thinking, 180);
+MJ_FROZEN_AT(mj_request, thinking_budget_tokens, 184);
+MJ_FROZEN_AT(mj_event, tool_index, 104);
+MJ_FROZEN_AT(mj_event, reserved1, 108);
+MJ_FROZEN_AT(mj_event, tool_call_id, 112);
+MJ_FROZEN_AT(mj_event, tool_name, 128);
 #endif
 
 #endif /* MAJORDOMO_PLUGIN_H */

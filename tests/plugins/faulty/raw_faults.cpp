@@ -43,7 +43,7 @@ constexpr mj_str kProviderId = str("raw-faults");
 
 const mj_provider_info kInfo = {sizeof(mj_provider_info), MJ_AUTH_NONE, kProviderId, str("Raw faults (test)"),
                                 str("1.0.0"), str("http://127.0.0.1:9/raw"), str(""), str(""), str(""),
-                                nullptr, 0, nullptr, 0, kModels, 1};
+                                nullptr, 0, nullptr, 0, kModels, 1, 0, 0};
 
 void fault_if(const std::string& fault, std::string_view where) {
   if (fault == where) throw std::runtime_error("raw plugin failure in " + std::string(where) + " (key sk-raw-secret-123)");

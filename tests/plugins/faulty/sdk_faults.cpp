@@ -52,7 +52,7 @@ class FaultyProvider {
     static const mj_provider_info provider{
         sizeof(mj_provider_info), MJ_AUTH_NONE, to_mj("sdk-faults"), to_mj("SDK faults (test)"), to_mj("1.0.0"),
         to_mj("http://127.0.0.1:9/v1"), to_mj(""), to_mj("SDK_FAULTS_BASE_URL"), to_mj(""), nullptr, 0, nullptr, 0,
-        kModels, 1};
+        kModels, 1, 0, 0};
     return provider;
   }
 

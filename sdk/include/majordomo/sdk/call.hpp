@@ -26,6 +26,12 @@ class EventSink {
   void usage(const mj_usage& usage);
   void stop(int32_t normalised, std::string_view raw);
   void meta(std::string_view request_id, std::string_view model);
+  // (0.5) Tool calls, numbered from 0 in the answer's order (plugin.h, MJ_EVENT_TOOL_CALL_*), and
+  // provider-only continuation items.
+  void tool_call_start(int32_t index, std::string_view id, std::string_view name, std::string_view arguments = {});
+  void tool_call_arguments(int32_t index, std::string_view piece);
+  void tool_call_end(int32_t index);
+  void continuation(std::string_view item);
 
   bool empty() const noexcept { return head_ == events_.size(); }
   // Moves the oldest pending event into `out`; false when none is pending.

@@ -55,6 +55,12 @@ struct ChatCompletionsFlavour {
   std::span<const FinishReasonName> extra_finish_reasons = {};
   // Response header carrying the request id (empty: none).
   std::string_view request_id_header = "x-request-id";
+  // (0.5) How the server takes reasoning controls: OpenAI's `reasoning_effort` field (thinking
+  // off is effort "none"), and/or a `thinking: {"type":"enabled"|"disabled"}` switch (DeepSeek).
+  // A control the server has no field for is refused with MJ_ERR_UNSUPPORTED; neither takes a
+  // thinking budget.
+  bool reasoning_effort_field = true;
+  bool thinking_switch = false;
 };
 
 // The request body for POST {base}/chat/completions. Throws MJ_ERR_CONFIGURATION for requests
@@ -68,6 +74,11 @@ std::unique_ptr<ResponseDecoder> make_chat_completions_decoder(ParserPool::Lease
                                                                const ChatCompletionsFlavour& flavour);
 
 // ---- Pieces shared with other OpenAI-style APIs (the Responses API) ----
+
+// (0.5) Appends `,"tools":[…]`, `,"tool_choice":…` and `,"parallel_tool_calls":…` as the request
+// sets them, in the Chat Completions shape (a nested `function` object). Tools sent to a server
+// go with their schema as given; MJ_TOOL_STRICT adds `"strict":true`.
+void append_chat_tool_fields(JsonWriter& json, const mj_request& request);
 
 // Appends `,"temperature":…` and `,"top_p":…` when the request sets them: both APIs name them so.
 void append_sampling_fields(JsonWriter& json, const mj_request& request);

@@ -12,6 +12,10 @@ inline namespace v1 {
 // Appends {"role":"user"|"assistant","content":"…"} for each of request.messages as values of the
 // array scope the writer is in (0.4; JsonWriter::begin_array() places the commas). Roles other
 // than user and assistant are an MJ_ERR_CONFIGURATION naming the message's index.
+// (0.5) A request with turns (turns.hpp) is written from them instead, in the Chat Completions
+// shape: user content as a string, or text and image_url parts (inline images as data: URLs);
+// assistant turns with tool_calls ({"id","type":"function","function":{"name","arguments"}}) and
+// null content when they have no text; tool turns as {"role":"tool","tool_call_id","content"}.
 void append_chat_turns(JsonWriter& json, const mj_request& request);
 
 // The same into an array written by hand: the turns separated by commas, and a leading comma

@@ -51,6 +51,10 @@ struct ProviderFacts {
   std::span<const mj_header> required_headers{};  // sent on every request
   std::span<const mj_header> gateway_headers{};   // sent only when the base URL is not the default
   std::span<const mj_model_info> models{};
+  // (0.5) MJ_FEATURE_* bits: what the plugin maps of a request beyond text turns. Declare only
+  // what build() maps (or refuses per request with MJ_ERR_UNSUPPORTED): the host sends requests
+  // that need the others to no plugin.
+  uint32_t request_features = 0;
 };
 
 // The mj_provider_info for `facts`. The spans' storage must outlive the plugin (constexpr arrays
@@ -71,7 +75,9 @@ constexpr mj_provider_info provider_entry(const ProviderFacts& facts) noexcept {
                           facts.gateway_headers.empty() ? nullptr : facts.gateway_headers.data(),
                           facts.gateway_headers.size(),
                           facts.models.empty() ? nullptr : facts.models.data(),
-                          facts.models.size()};
+                          facts.models.size(),
+                          facts.request_features,
+                          0u};
 }
 
 // The catalog entry for `id`, or null when the model is not listed.
