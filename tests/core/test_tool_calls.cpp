@@ -1,0 +1,300 @@
+// Tool calls on every provider that takes them: recorded fixtures, a two-turn loop through LLM, Cascade and Logging.
+#include "logging_test_env.hpp"
+#include "tool_call_table.hpp"
+
+#include <majordomo/logging.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace majordomo;
+using namespace majordomo::testing;
+
+namespace {
+
+// What a stream delivered of its tool calls, rebuilt from the chunks alone.
+struct StreamedCalls {
+  std::vector<std::string> arguments;  // per call, the start's text and every piece after it
+  std::vector<bool> ended;
+};
+
+Response drain(ResponseStream stream, StreamedCalls* seen = nullptr) {
+  StreamChunk chunk;
+  while (stream.next(chunk)) {
+    if (seen == nullptr) continue;
+    switch (chunk.kind) {
+      case StreamChunk::Kind::tool_call_start:
+        REQUIRE(chunk.tool_index == seen->arguments.size());
+        REQUIRE(chunk.tool_index == stream.response().tool_calls.size() - 1);
+        seen->arguments.emplace_back(chunk.text);
+        seen->ended.push_back(false);
+        break;
+      case StreamChunk::Kind::tool_call_arguments:
+        REQUIRE(chunk.tool_index < seen->arguments.size());
+        seen->arguments[chunk.tool_index].append(chunk.text);
+        break;
+      case StreamChunk::Kind::tool_call_end:
+        REQUIRE(chunk.tool_index < seen->ended.size());
+        seen->ended[chunk.tool_index] = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return stream.response();
+}
+
+Response ask(LLM& llm, const LLMRequest& request, bool stream) {
+  return stream ? drain(llm.stream(request)) : llm.complete(request);
+}
+
+LLMRequest weather_request() {
+  LLMRequest request;
+  request.messages.push_back(Message::user("What is the weather in Paris?"));
+  request.tools.push_back(weather_tool());
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("every tool-call fixture decodes to the calls it records, in order", "[tools]") {
+  for (const ToolRow& row : tool_rows()) {
+    for (const ToolFixture& fixture : row.fixtures) {
+      DYNAMIC_SECTION(row.provider.name << " " << fixture.file) {
+        ProviderTestEnv env;
+        const auto llm = row.provider.llm(env);
+        env.push_fixture(fixture.file);
+        LLMRequest request = weather_request();
+        StreamedCalls seen;
+        const Response answer = fixture.stream ? drain(llm->stream(request), &seen) : llm->complete(request);
+        REQUIRE(answer.tool_calls.size() == fixture.calls.size());
+        for (std::size_t i = 0; i < fixture.calls.size(); ++i) {
+          const ToolCall& call = answer.tool_calls[i];
+          CHECK(call.id == fixture.calls[i].id);
+          CHECK(call.name == fixture.calls[i].name);
+          CHECK(JsonValue::parse(call.arguments) == JsonValue::parse(fixture.calls[i].arguments_json));
+          // Not in the request's tools: reported, never dropped.
+          CHECK(call.problem == (call.name == "get_weather" ? ToolCallProblem::none : ToolCallProblem::unknown_tool));
+          if (fixture.stream) {
+            REQUIRE(i < seen.arguments.size());
+            CHECK(seen.arguments[i] == call.arguments);  // the pieces add up to the call
+            CHECK(seen.ended[i]);
+          }
+        }
+        CHECK(answer.stop_reason == fixture.stop);
+        CHECK(answer.content == fixture.text);
+      }
+    }
+  }
+}
+
+TEST_CASE("a two-turn tool loop runs through LLM, Cascade and Logging, JSON and stream", "[tools]") {
+  for (const ToolRow& row : tool_rows()) {
+    for (const bool stream : {false, true}) {
+      for (const std::string wrapper : {"llm", "cascade", "logging"}) {
+        DYNAMIC_SECTION(row.provider.name << (stream ? " stream " : " json ") << wrapper) {
+          ProviderTestEnv env;
+          TempDir dir;
+          std::shared_ptr<LLM> llm = row.provider.llm(env);
+          std::shared_ptr<LoggingLLM> logger;
+          if (wrapper == "cascade") {
+            // The first member refuses connections: the call fails over to the row's provider.
+            CascadeMember dead;
+            dead.provider = row.provider.id;
+            dead.model = row.provider.model;
+            dead.api_key = row.provider.api_key;
+            dead.base_url = "http://127.0.0.1:1" + row.provider.version_path;
+            dead.provider_options = row.provider.provider_options;
+            CascadeMember live = dead;
+            live.base_url = env.server.origin() + row.provider.version_path;
+            llm = env.host.get_cascade({dead, live}, ProviderTestEnv::single_attempt());
+          } else if (wrapper == "logging") {
+            LoggingOptions options;
+            options.target = "sqlite:" + (dir.path / "calls.db").string();
+            options.overflow = LogOverflow::block;
+            logger = std::make_shared<LoggingLLM>(llm, options);
+            llm = logger;
+          }
+          LLMRequest request = weather_request();
+          const Response first = ask(*llm, request, stream);
+          REQUIRE(first.tool_calls.size() == 1);
+          const ToolCall& call = first.tool_calls[0];
+          CHECK(call.name == "get_weather");
+          CHECK(call.problem == ToolCallProblem::none);
+          CHECK(JsonValue::parse(call.arguments).find("city") != nullptr);
+          CHECK(first.stop_reason == StopReason::tool_use);
+
+          request.messages.push_back(Message::assistant(first));
+          request.messages.push_back(Message::tool_result(call, R"({"temp_c":21})"));
+          const Response second = ask(*llm, request, stream);
+          CHECK_FALSE(second.content.empty());
+          CHECK(second.tool_calls.empty());
+          CHECK(second.stop_reason != StopReason::tool_use);
+
+          const auto recorded = env.server.requests();
+          REQUIRE(recorded.size() == 2);
+          row.check_tools_request(parse_object(recorded[0].body));
+          row.check_result_request(parse_object(recorded[1].body), call);
+          if (logger) {
+            logger->close();
+            CHECK(logger->stats().written == 2);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a tool request is refused before sending when the plugin or the model cannot take it", "[tools]") {
+  ProviderTestEnv env;
+  SECTION("a plugin that declares no tool support is refused with unsupported, and still serves plain requests") {
+    const auto anthropic = env.anthropic();
+    const auto error = thrown_by<UnsupportedError>([&] { (void)anthropic->complete(weather_request()); });
+    CHECK_THAT(error.what(), Catch::Contains("does not take tools"));
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("images to a plugin that takes none (DeepSeek) are refused naming it") {
+    LLMRequest request;
+    request.messages.push_back(Message::user("What is this?"));
+    request.messages.back().parts.push_back(ContentPart::image_from_bytes("\x89PNG", "image/png"));
+    const auto error = thrown_by<UnsupportedError>([&] { (void)env.deepseek()->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("deepseek plugin") && Catch::Contains("does not take images"));
+    CHECK(env.server.requests().empty());
+  }
+  SECTION("reasoning controls on a model whose catalog entry lacks reasoning are refused naming the model") {
+    LLMRequest request = LLMRequest::from_prompt("hi");
+    request.options.reasoning_effort = ReasoningEffort::high;
+    const auto error = thrown_by<UnsupportedError>(
+        [&] { (void)env.provider_llm("openai", "gpt-4o-mini", env.openai_options())->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("model 'gpt-4o-mini'") && Catch::Contains("reasoning"));
+    CHECK(env.server.requests().empty());
+  }
+}
+
+TEST_CASE("a malformed conversation is refused before sending, naming the message and the remedy", "[tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  LLMRequest request = weather_request();
+  ToolCall made{"call_1", "get_weather", R"({"city":"Paris"})", ToolCallProblem::none, {}};
+  SECTION("a tool result with no call before it") {
+    request.messages.push_back(Message::tool_result(made, "21"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("message 1") && Catch::Contains("no assistant message"));
+  }
+  SECTION("a tool result for a call the assistant did not make") {
+    Message assistant;
+    assistant.role = Message::Role::assistant;
+    assistant.tool_calls.push_back(made);
+    request.messages.push_back(assistant);
+    ToolCall other = made;
+    other.id = "call_2";
+    request.messages.push_back(Message::tool_result(other, "21"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("message 2") && Catch::Contains("call_2"));
+  }
+  SECTION("arguments in the history that are not a JSON object") {
+    Message assistant;
+    assistant.role = Message::Role::assistant;
+    made.arguments = "[1,2]";
+    assistant.tool_calls.push_back(made);
+    request.messages.push_back(assistant);
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("not one JSON object"));
+  }
+  SECTION("a system message after the conversation started") {
+    request.messages.push_back(Message::system("late"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("system message after the conversation started"));
+  }
+  SECTION("tools named twice, a bad name, an unusable schema, a tool_choice naming no tool") {
+    SECTION("twice") { request.tools.push_back(weather_tool()); }
+    SECTION("bad name") { request.tools[0].name = "get weather"; }
+    SECTION("schema") { request.tools[0].parameters_json = R"({"type":"object","properties":{"a":{"$ref":"#/nowhere"}}})"; }
+    SECTION("choice") { request.tool_choice = ToolChoice::tool("nope"); }
+    (void)thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+  }
+  SECTION("an image that is neither a known type nor a URL") {
+    request.messages[0].parts.push_back(ContentPart::image_from_bytes("x", "image/tiff"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("image/tiff"));
+  }
+  CHECK(env.server.requests().empty());
+}
+
+TEST_CASE("arguments that are not JSON, miss the schema or name no tool are reported on the call", "[tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  const auto answer_with = [&](std::string_view name, std::string_view arguments, std::string_view finish) {
+    fake::ScriptedResponse response;
+    response.content_type = "application/json";
+    response.body = fmt::format(
+        R"({{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{{"index":0,"message":{{"role":"assistant",)"
+        R"("content":null,"tool_calls":[{{"id":"call_9","type":"function","function":{{"name":{},"arguments":{}}}}}]}},)"
+        R"("finish_reason":{}}}],"usage":{{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}}})",
+        json_quoted(name), json_quoted(arguments), json_quoted(finish));
+    env.server.push_response(response);
+    return llm->complete(weather_request());
+  };
+  SECTION("not JSON") {
+    const Response answer = answer_with("get_weather", "{\"city\":", "tool_calls");
+    CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::unparsable);
+    CHECK(answer.tool_calls.at(0).arguments == "{\"city\":");
+  }
+  SECTION("cut off by the output cap") {
+    const Response answer = answer_with("get_weather", "{\"city\":\"Par", "length");
+    CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::cut_off);
+    CHECK(answer.stop_reason == StopReason::max_tokens);
+    CHECK_THAT(answer.tool_calls.at(0).problem_detail, Catch::Contains("max_tokens"));
+  }
+  SECTION("against the schema") {
+    const Response answer = answer_with("get_weather", R"({"unit":"k"})", "tool_calls");
+    CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::schema_mismatch);
+    CHECK_THAT(answer.tool_calls.at(0).problem_detail, Catch::Contains("city"));
+  }
+  SECTION("a tool the request did not list") {
+    const Response answer = answer_with("launch", "{}", "tool_calls");
+    CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::unknown_tool);
+  }
+  SECTION("empty arguments are an empty object") {
+    const Response answer = answer_with("get_weather", "", "tool_calls");
+    CHECK(answer.tool_calls.at(0).arguments == "{}");
+    CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::schema_mismatch);  // city is required
+  }
+}
+
+TEST_CASE("a stream cut by the output cap inside a call's arguments reports the call as cut off", "[tools][stream]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  const auto chunk = [](std::string_view delta, std::string_view finish) {
+    return fmt::format(R"(data: {{"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{{"index":0,"delta":{},"finish_reason":{}}}]}})"
+                       "\n\n",
+                       delta, finish);
+  };
+  response.body = chunk(R"({"role":"assistant","content":null,"tool_calls":[{"index":3,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]})", "null") +
+                  chunk(R"({"tool_calls":[{"index":3,"function":{"arguments":"{\"city\":\"Pa"}}]})", "null") +
+                  chunk("{}", R"("length")") + "data: [DONE]\n\n";
+  env.server.push_response(response);
+  StreamedCalls seen;
+  const Response answer = drain(llm->stream(weather_request()), &seen);
+  REQUIRE(answer.tool_calls.size() == 1);
+  CHECK(answer.tool_calls[0].id == "call_a");  // the server's index 3 is call 0
+  CHECK(answer.tool_calls[0].problem == ToolCallProblem::cut_off);
+  CHECK(answer.tool_calls[0].arguments == "{\"city\":\"Pa");
+  CHECK_FALSE(seen.ended.at(0));
+  CHECK(answer.stop_reason == StopReason::max_tokens);
+}
+
+TEST_CASE("a stream that continues a call it never named is a parse error", "[tools][stream]") {
+  ProviderTestEnv env;
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  response.body =
+      R"(data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]},"finish_reason":null}]})"
+      "\n\ndata: [DONE]\n\n";
+  env.server.push_response(response);
+  (void)thrown_by<ParseError>([&] { (void)drain(env.openai()->stream(weather_request())); });
+}
