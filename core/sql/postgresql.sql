@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS majordomo_calls (
   metadata JSONB NOT NULL,
   request_body_key TEXT NOT NULL,
   response_body_key TEXT NOT NULL,
-  provider_request_id TEXT NOT NULL
+  provider_request_id TEXT NOT NULL,
+  tool_calls JSONB NOT NULL DEFAULT '[]',
+  request_extras JSONB NOT NULL DEFAULT '{}'
 );
+-- Added in 0.5: a table made by an older majordomo grows them here.
+ALTER TABLE majordomo_calls ADD COLUMN IF NOT EXISTS tool_calls JSONB NOT NULL DEFAULT '[]';
+ALTER TABLE majordomo_calls ADD COLUMN IF NOT EXISTS request_extras JSONB NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS majordomo_calls_created_at ON majordomo_calls (created_at);

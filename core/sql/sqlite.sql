@@ -1,5 +1,6 @@
 -- The call log of LoggingLLM in SQLite. majordomo runs this when it opens "sqlite:PATH";
--- columns only ever grow. Text columns are '' when they do not apply; costs are NULL when unpriced.
+-- columns only ever grow: a column added later (tool_calls and request_extras, 0.5) is also added
+-- to an older file's table when majordomo opens it (SQLite has no ADD COLUMN IF NOT EXISTS). Text columns are '' when they do not apply; costs are NULL when unpriced.
 CREATE TABLE IF NOT EXISTS majordomo_calls (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   request_id TEXT NOT NULL UNIQUE,
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS majordomo_calls (
   metadata TEXT NOT NULL,
   request_body_key TEXT NOT NULL,
   response_body_key TEXT NOT NULL,
-  provider_request_id TEXT NOT NULL
+  provider_request_id TEXT NOT NULL,
+  tool_calls TEXT NOT NULL DEFAULT '[]',
+  request_extras TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS majordomo_calls_created_at ON majordomo_calls (created_at);

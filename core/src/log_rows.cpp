@@ -1,6 +1,8 @@
 // The call log's rows: columns and body files read from the call records, all scrubbed of secrets.
 #include "log_rows.hpp"
 
+#include "log_conversation.hpp"
+
 #include "log_text.hpp"
 #include "resolution.hpp"
 #include "sent_requests.hpp"
@@ -121,6 +123,8 @@ Response outcome_of(const Response& response, bool with_text) {
   out.failed_attempts = response.failed_attempts;
   out.warnings = response.warnings;
   out.records = response.records;
+  out.tool_calls = response.tool_calls;  // their arguments are counted for the row and kept for the body file
+  out.continuation = response.continuation;
   return out;
 }
 
@@ -168,6 +172,7 @@ const std::vector<FailedAttempt>* set_answer(LogRecord& row, const PendingCall& 
   for (const auto& warning : response.warnings) json.string(secrets.text(warning));
   json.end_array();
   row.warnings = std::move(warnings);
+  row.tool_calls = tool_calls_json(response.tool_calls, [&](std::string_view value) { return secrets.text(value); });
   return &response.failed_attempts;
 }
 
@@ -236,6 +241,7 @@ LogRecord RowBuilder::build(PendingCall& call) {
   row.format = std::string(format_name(call.format));
   row.status = std::string(to_string(call.status));
   row.response_time_s = call.elapsed_s;
+  row.request_extras = call.request_extras;  // names, hashes and sizes the caller chose: nothing to scrub
   const std::vector<FailedAttempt>* history = nullptr;
   if (call.response) {
     history = set_answer(row, call, *call.response, secrets);

@@ -33,6 +33,7 @@ struct PendingCall {
   bool delivery_failed = false;       // the caller could not pass the answer on (DeliveryError)
   HeaderSet extra_headers;
   std::string schema_json;            // a streamed json_schema answer is checked again here
+  std::string request_extras = "{}";  // (0.5) LogRecord::request_extras, made on the caller's thread
 };
 
 // The outcome's fields a row needs; the answer text only when asked for.

@@ -80,10 +80,11 @@ constexpr std::string_view kColumns[] = {
     "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens",
     "input_cost", "output_cost", "total_cost", "stop_reason", "attempts", "failed_attempt_count",
     "failed_attempts", "warnings", "api_key_hash", "metadata", "request_body_key", "response_body_key",
-    "provider_request_id"};
+    "provider_request_id", "tool_calls", "request_extras"};
 
 bool is_json_column(std::string_view column) {
-  return column == "failed_attempts" || column == "warnings" || column == "metadata";
+  return column == "failed_attempts" || column == "warnings" || column == "metadata" || column == "tool_calls" ||
+         column == "request_extras";
 }
 
 void register_connectors() {
@@ -309,11 +310,27 @@ class DatabaseSink final : public LogSink {
       session_->begin();
       const auto script = target_.dialect == Dialect::sqlite ? log_schema::sqlite : log_schema::postgresql;
       for (const auto& statement : statements_of(script)) *session_ << statement, now;
+      if (target_.dialect == Dialect::sqlite) add_missing_sqlite_columns();
       session_->commit();
     } catch (const std::exception& error) {
       session_.reset();
       throw_configuration_error(fmt::format("cannot open the call log {}: {}", target_.shown,
                                             database_error(target_, error)));
+    }
+  }
+
+  // A file made by an older majordomo lacks the columns added since (0.5); SQLite's ALTER TABLE
+  // has no IF NOT EXISTS, so the table's columns are read first.
+  void add_missing_sqlite_columns() {
+    Poco::Data::Statement select(*session_);
+    select << "PRAGMA table_info(majordomo_calls)", now;
+    Poco::Data::RecordSet columns(select);
+    std::vector<std::string> names;
+    for (std::size_t row = 0; row < columns.rowCount(); ++row) names.push_back(columns.value("name", row).convert<std::string>());
+    const std::pair<std::string_view, std::string_view> added[] = {{"tool_calls", "'[]'"}, {"request_extras", "'{}'"}};
+    for (const auto& [name, empty] : added) {
+      if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+      *session_ << fmt::format("ALTER TABLE majordomo_calls ADD COLUMN {} TEXT NOT NULL DEFAULT {}", name, empty), now;
     }
   }
 
@@ -327,7 +344,7 @@ class DatabaseSink final : public LogSink {
         use(r.reasoning_tokens), use(input_cost_), use(output_cost_), use(total_cost_),
         use(r.stop_reason), use(r.attempts), use(r.failed_attempt_count), use(r.failed_attempts),
         use(r.warnings), use(r.api_key_hash), use(r.metadata), use(r.request_body_key),
-        use(r.response_body_key), use(r.provider_request_id);
+        use(r.response_body_key), use(r.provider_request_id), use(r.tool_calls), use(r.request_extras);
   }
 
   LogTarget target_;
@@ -419,6 +436,8 @@ std::vector<LogRecord> read_log(std::string_view text, std::size_t count) {
       row.request_body_key = column_value<std::string>(rows, "request_body_key");
       row.response_body_key = column_value<std::string>(rows, "response_body_key");
       row.provider_request_id = column_value<std::string>(rows, "provider_request_id");
+      row.tool_calls = column_value<std::string>(rows, "tool_calls");
+      row.request_extras = column_value<std::string>(rows, "request_extras");
       out.push_back(std::move(row));
     }
   } catch (const Error&) {

@@ -1,6 +1,7 @@
 // LoggingLLM: captures each call's outcome on the caller's thread and turns it into a row on a writer thread.
 #include <majordomo/logging.hpp>
 
+#include "log_conversation.hpp"
 #include "log_rows.hpp"
 #include "log_text.hpp"
 
@@ -52,6 +53,7 @@ struct LoggingLLM::Writer {
     call.operation = operation;
     call.format = request.format;
     call.extra_headers = request.options.extra_headers;
+    call.request_extras = log_rows::request_extras_json(request);
     // A streamed structured answer is checked again by the writer (log_rows.cpp).
     if (operation == CallOperation::stream && request.format == ResponseFormat::json_schema) {
       call.schema_json = request.schema_json;

@@ -318,7 +318,7 @@ ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool str
       status != nullptr) {
     throw_status(status, {}, {}, &options.extra_headers);
   }
-  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_.get()}), {}, {}, turns.tool_schemas()};
+  BuiltRequest built{PreparedPtr(raw_prepared, PreparedRelease{plugin_.get()}), {}, {}, turns.tool_schemas(), {}};
   const std::optional<mj_prepared> fields = read_plugin_struct(raw_prepared, MJ_PREPARED_V1_SIZE);
   if (!fields || !(fields->path.size == 0 || fields->path.data != nullptr) ||
       !(fields->body.size == 0 || fields->body.data != nullptr)) {
@@ -326,6 +326,7 @@ ProviderLLM::BuiltRequest ProviderLLM::build(const LLMRequest& request, bool str
   }
   built.fields = *fields;
   built.url = resolution::join_url(endpoint_.base_url, view(built.fields.path));
+  built.recorded_body = turns.body_without_images(view(built.fields.body));
   return built;
 }
 
@@ -356,7 +357,8 @@ std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& reques
   std::shared_ptr<const SecretValues> secrets =
       adds_secrets(&extra, auth_header_) ? std::make_shared<const SecretValues>(secrets_for(&extra)) : shared_secrets_;
   AttemptRecord record = record_template(plugin_->info.provider_id, model_, stream ? CallOperation::stream : CallOperation::complete,
-                                         built.url, view(built.fields.body), extra, auth_header_, proxy_.redacted,
+                                         built.url, built.recorded_body.empty() ? view(built.fields.body) : built.recorded_body,
+                                         extra, auth_header_, proxy_.redacted,
                                          record_parts_, std::move(secrets));
   auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), std::move(built), extra, stream,
                                                        request.options.fail_on_truncation, deadline, std::move(record));

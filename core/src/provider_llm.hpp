@@ -61,6 +61,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
     mj_prepared fields{};  // read through the boundary
     std::string url;
     std::shared_ptr<const ToolSchemas> tools;  // the request's tools, to check the calls in the answer
+    std::string recorded_body;  // the body without image bytes, for call records; empty: the body as sent
   };
   BuiltRequest build(const LLMRequest& request, bool stream) const;
   ResolvedRequest prepare(const LLMRequest& request, bool stream) const;

@@ -61,6 +61,16 @@ bool is_json_object(std::string_view json, std::string& error) {
   return true;
 }
 
+// Field by field, not aggregate initialisation: a struct may gain fields at its end.
+mj_part make_part(int32_t type, mj_str text, mj_str media_type = {}) {
+  mj_part part{};
+  part.struct_size = sizeof(mj_part);
+  part.type = type;
+  part.text = text;
+  part.media_type = media_type;
+  return part;
+}
+
 constexpr std::array<std::string_view, 4> kImageTypes{"image/png", "image/jpeg", "image/gif", "image/webp"};
 
 }  // namespace
@@ -157,14 +167,14 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
   const std::string what = fmt::format("message {}", index);
   require_utf8(message.content, what, provider);
   if (!message.content.empty() || message.parts.empty()) {
-    parts_.push_back(mj_part{sizeof(mj_part), MJ_PART_TEXT, to_mj(message.content), {}});
+    parts_.push_back(make_part(MJ_PART_TEXT, to_mj(message.content)));
     v1_text = message.content;
   }
   for (std::size_t p = 0; p < message.parts.size(); ++p) {
     const ContentPart& part = message.parts[p];
     if (part.kind == ContentPart::Kind::text) {
       require_utf8(part.text, what, provider);
-      parts_.push_back(mj_part{sizeof(mj_part), MJ_PART_TEXT, to_mj(part.text), {}});
+      parts_.push_back(make_part(MJ_PART_TEXT, to_mj(part.text)));
       v1_text += part.text;
       continue;
     }
@@ -184,7 +194,8 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
                provider);
       }
       require_utf8(url, what, provider);
-      parts_.push_back(mj_part{sizeof(mj_part), MJ_PART_IMAGE_URL, to_mj(part.text), {}});
+      if (url.starts_with("data:")) image_texts_.push_back(url);
+      parts_.push_back(make_part(MJ_PART_IMAGE_URL, to_mj(part.text)));
       continue;
     }
     if (std::find(kImageTypes.begin(), kImageTypes.end(), part.media_type) == kImageTypes.end()) {
@@ -198,7 +209,8 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
       refuse(ErrorKind::configuration, fmt::format("message {} part {}: the image has no bytes", index, p), provider);
     }
     const std::string& encoded = texts_.emplace_back(base64_encode(part.data));
-    parts_.push_back(mj_part{sizeof(mj_part), MJ_PART_IMAGE_DATA, to_mj(encoded), to_mj(part.media_type)});
+    image_texts_.push_back(encoded);
+    parts_.push_back(make_part(MJ_PART_IMAGE_DATA, to_mj(encoded), to_mj(part.media_type)));
   }
 }
 
@@ -226,8 +238,12 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
                          index, c, call.name, error),
              provider);
     }
-    calls_.push_back(mj_tool_call{sizeof(mj_tool_call), 0, to_mj(call.id), to_mj(call.name),
-                                  mj_str{arguments.data(), arguments.size()}});
+    mj_tool_call raw{};
+    raw.struct_size = sizeof(mj_tool_call);
+    raw.id = to_mj(call.id);
+    raw.name = to_mj(call.name);
+    raw.arguments = mj_str{arguments.data(), arguments.size()};
+    calls_.push_back(raw);
   }
   // Continuation data goes back only to the provider that wrote it (conversation.hpp).
   if (message.continuation.provider == receiver_.provider) {
@@ -310,8 +326,13 @@ void RequestTurns::add_tools(const LLMRequest& request) {
     }
     schemas_->names.push_back(tool.name);
     schemas_->schemas.emplace_back(tool.parameters_json, provider);  // throws ConfigurationError when unusable
-    tools_.push_back(mj_tool{sizeof(mj_tool), tool.strict ? static_cast<uint32_t>(MJ_TOOL_STRICT) : 0u,
-                             to_mj(tool.name), to_mj(tool.description), to_mj(tool.parameters_json)});
+    mj_tool raw{};
+    raw.struct_size = sizeof(mj_tool);
+    raw.flags = tool.strict ? static_cast<uint32_t>(MJ_TOOL_STRICT) : 0u;
+    raw.name = to_mj(tool.name);
+    raw.description = to_mj(tool.description);
+    raw.parameters_json = to_mj(tool.parameters_json);
+    tools_.push_back(raw);
   }
   switch (request.tool_choice.mode) {
     case ToolChoice::Mode::automatic: tool_choice_ = MJ_TOOL_CHOICE_AUTO; break;
@@ -378,6 +399,19 @@ void RequestTurns::require_capability(uint32_t capability, std::string_view what
                      "can (majordomo models {})",
                      receiver_.model, receiver_.provider, what, receiver_.provider),
          receiver_.provider);
+}
+
+std::string RequestTurns::body_without_images(std::string_view body) const {
+  if (image_texts_.empty()) return {};
+  std::string out(body);
+  for (const std::string_view image : image_texts_) {
+    // Base64 and data: URLs hold no character JSON escapes: they appear in the body as they are.
+    const std::string placeholder = fmt::format("[image omitted: {} characters]", image.size());
+    for (std::size_t at = out.find(image); at != std::string::npos; at = out.find(image, at + placeholder.size())) {
+      out.replace(at, image.size(), placeholder);
+    }
+  }
+  return out;
 }
 
 void RequestTurns::fill(mj_request& raw) const {

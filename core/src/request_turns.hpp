@@ -45,6 +45,9 @@ class RequestTurns {
   void fill(mj_request& raw) const;
   // The tools' parsed schemas; null when the request lists none.
   std::shared_ptr<const ToolSchemas> tool_schemas() const { return schemas_; }
+  // `body` with every image's bytes (base64, or a data: URL) replaced by a short placeholder: what
+  // call records keep, so that no log or body file holds an image. Empty when there are none.
+  std::string body_without_images(std::string_view body) const;
 
  private:
   void add_system(const Message& message, std::size_t index);
@@ -63,6 +66,7 @@ class RequestTurns {
   std::string system_;
   bool system_set_ = false;
   std::deque<std::string> texts_;  // joined v1 texts and base64 images: stable addresses
+  std::vector<std::string_view> image_texts_;  // as they appear in a body: base64 or data: URLs
   std::vector<mj_message> messages_;
   std::vector<mj_turn> turns_;
   std::vector<mj_part> parts_;

@@ -3,7 +3,8 @@
 #   cmake -DSOURCE=<plugin.h> -DOUTPUT=<copy> -P grow_header.cmake
 file(READ "${SOURCE}" header)
 foreach(name mj_status mj_model_info mj_provider_info mj_instance_config mj_request mj_prepared
-             mj_call_params mj_event mj_host_offer mj_plugin_answer mj_plugin_v1)
+             mj_call_params mj_event mj_host_offer mj_plugin_answer mj_plugin_v1
+             mj_part mj_tool_call mj_turn mj_tool)
   string(FIND "${header}" "\n} ${name};" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "grow_header.cmake: struct ${name} not found in ${SOURCE}")

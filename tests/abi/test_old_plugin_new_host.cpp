@@ -95,6 +95,35 @@ TEST_CASE("a plugin that reads only the v1 call params is refused a proxy, not s
   CHECK_THROWS_AS(host.get_llm_instance("frozen-echo-0-1", "frozen-1", options), ConfigurationError);
 }
 
+TEST_CASE("a plugin built before 0.5 is refused tools, images and reasoning, and still answers plain requests", "[abi]") {
+  Host host = frozen_plugin_host();
+  for (const std::string id : {"frozen-echo", "frozen-echo-0-1"}) {
+    DYNAMIC_SECTION("plugin " << id) {
+      auto llm = host.get_llm_instance(id, "frozen-1", frozen_options());
+      LLMRequest with_tools = LLMRequest::from_prompt("hello");
+      with_tools.tools.push_back(ToolDefinition{"get_weather", "", R"({"type":"object"})", false});
+      LLMRequest with_image = LLMRequest::from_prompt("hello");
+      with_image.messages[0].parts.push_back(ContentPart::image_from_url("https://example.com/a.png"));
+      LLMRequest with_thinking = LLMRequest::from_prompt("hello");
+      with_thinking.options.thinking = Thinking::budget(2048);
+      for (const LLMRequest* request : {&with_tools, &with_image, &with_thinking}) {
+        try {
+          (void)llm->complete(*request);
+          FAIL("sent a request the plugin would misread");
+        } catch (const UnsupportedError& error) {
+          CHECK_THAT(error.what(), Catch::Contains("declares no support"));
+        }
+      }
+      // A system message and text parts need nothing new: they reach it as ABI v1 text.
+      LLMRequest plain;
+      plain.messages.push_back(Message::system("be brief"));
+      plain.messages.push_back(Message::user("hel"));
+      plain.messages.back().parts.push_back(ContentPart::from_text("lo"));
+      CHECK_THAT(llm->complete(plain).content, Catch::StartsWith("hello | offer="));
+    }
+  }
+}
+
 TEST_CASE("today's plugins answer through this host too", "[abi]") {
   majordomo::fake::FakeProviderServer server{majordomo::fake::FakeServerOptions{}};
   server.start();
@@ -114,4 +143,19 @@ TEST_CASE("today's plugins answer through this host too", "[abi]") {
   std::string text;
   for (std::string_view piece : stream) text.append(piece);
   CHECK_FALSE(text.empty());
+
+  // (0.5) Turns, parts, calls and tools reach the plugin strided by the host's struct sizes (larger
+  // than the plugin's own in the grown host): a whole tool loop.
+  LLMRequest request = LLMRequest::from_prompt("weather?");
+  request.tools.push_back(ToolDefinition{"get_weather", "weather", R"({"type":"object","properties":{"city":{"type":"string"}}})", false});
+  const Response first = llm->complete(request);
+  REQUIRE(first.tool_calls.size() == 1);
+  CHECK(first.tool_calls[0].name == "get_weather");
+  request.messages.push_back(Message::assistant(first));
+  request.messages.push_back(Message::tool_result(first.tool_calls[0], "sunny"));
+  const Response second = llm->complete(request);
+  CHECK(second.tool_calls.empty());
+  CHECK_FALSE(second.content.empty());
+  const auto sent = server.requests().back().body;
+  CHECK_THAT(sent, Catch::Contains(R"("role":"tool","tool_call_id":")" + first.tool_calls[0].id + R"(","content":"sunny")"));
 }

@@ -37,6 +37,12 @@ inline std::string sha256_prefix16(const std::string& key) {
   return Poco::DigestEngine::digestToHex(engine.digest()).substr(0, 16);
 }
 
+inline std::string sha256_hex(const std::string& bytes) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(bytes);
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

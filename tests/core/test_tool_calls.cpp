@@ -140,10 +140,50 @@ TEST_CASE("a two-turn tool loop runs through LLM, Cascade and Logging, JSON and 
           if (logger) {
             logger->close();
             CHECK(logger->stats().written == 2);
+            // In call order: the call, then the answer after the result.
+            const auto rows = read_log("sqlite:" + (dir.path / "calls.db").string(), 2);
+            REQUIRE(rows.size() == 2);
+            CHECK(rows[0].tool_calls == fmt::format(R"([{{"id":{},"name":"get_weather","problem":null,"arguments_bytes":{}}}])",
+                                                    json_quoted(call.id), call.arguments.size()));
+            CHECK(rows[0].request_extras == R"({"tools":["get_weather"],"tool_choice":"auto"})");
+            CHECK(rows[1].tool_calls == "[]");
           }
         }
       }
     }
+  }
+}
+
+TEST_CASE("the call log keeps an image's type, size and hash, never its bytes", "[tools][logging]") {
+  ProviderTestEnv env;
+  TempDir dir;
+  LoggingOptions options;
+  options.target = "sqlite:" + (dir.path / "calls.db").string();
+  options.bodies_dir = dir.path / "bodies";
+  options.overflow = LogOverflow::block;
+  const auto logger = std::make_shared<LoggingLLM>(env.openai(), options);
+  const std::string image = "\x89PNG\r\n\x1a\n the image's own bytes, which must stay out of every log";
+  LLMRequest request;
+  request.messages.push_back(Message::user("What is in this picture?"));
+  request.messages.back().parts.push_back(ContentPart::image_from_bytes(image, "image/png"));
+  request.messages.back().parts.push_back(ContentPart::image_from_url("https://example.com/cat.png"));
+  request.options.prompt_cache = false;
+  const Response answer = logger->complete(request);
+  // The request went out with the bytes; the record shows a placeholder.
+  const auto recorded = env.server.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK_THAT(recorded[0].body, Catch::Contains("data:image/png;base64,"));
+  REQUIRE_FALSE(answer.records.empty());
+  CHECK_THAT(answer.records.back().request->body, Catch::Contains("[image omitted: ") &&
+                                                     !Catch::Contains("data:image/png;base64,iVBOR"));
+  logger->close();
+  const auto rows = read_log(options.target, 1);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].request_extras ==
+        fmt::format(R"({{"images":[{{"media_type":"image/png","bytes":{},"sha256":"{}"}},{{"url":"https://example.com/cat.png"}}],"prompt_cache":false}})",
+                    image.size(), sha256_hex(image)));
+  for (const auto& entry : std::filesystem::directory_iterator(*options.bodies_dir)) {
+    CHECK_THAT(read_text(entry.path()), !Catch::Contains("iVBOR"));  // base64 of the PNG signature
   }
 }
 

@@ -59,7 +59,7 @@ struct SentRequest {
   std::string method = "POST";
   std::string url;
   HeaderSet headers;  // in the order sent
-  std::string body;
+  std::string body;   // (0.5) with each image's bytes replaced by "[image omitted: N characters]"
   std::string proxy;  // the forward proxy, its password redacted; empty: a direct connection
 };
 

@@ -58,6 +58,13 @@ struct LogRecord {
   std::string request_body_key;     // file names under LoggingOptions::bodies_dir, when kept
   std::string response_body_key;
   std::string provider_request_id;
+  // (0.5) JSON array of the answer's tool calls: {"id","name","problem","arguments_bytes"} (the
+  // arguments themselves are answer text: they are in the response body file, when kept).
+  std::string tool_calls = "[]";
+  // (0.5) JSON object of what the request asked beyond text, each key only when used: "tools"
+  // (names offered), "tool_choice", "images" ([{"media_type","bytes","sha256"}] or {"url"}: never
+  // the bytes), "reasoning_effort", "thinking", "prompt_cache" (false when turned off).
+  std::string request_extras = "{}";
 };
 
 // Thrown by a caller's own delivery of an answer (0.3): the answer arrived but could not be passed
