@@ -1,7 +1,8 @@
 // Cohere provider plugin: builds Chat v2 requests and decodes their JSON and SSE responses.
+#include "cohere_tools.hpp"
+
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/call.hpp>
-#include <majordomo/sdk/chat_messages.hpp>
 #include <majordomo/sdk/errors.hpp>
 #include <majordomo/sdk/http.hpp>
 #include <majordomo/sdk/http_provider.hpp>
@@ -42,9 +43,14 @@ constexpr std::string_view kDisplayName = "Cohere";
 // Catalog
 // ---------------------------------------------------------------------------------------------
 
-// Tools are not claimed: tool calls do not cross ABI v1's canonical request.
-constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA;
+// Every listed chat model takes tools (docs.cohere.com tool-use pages: Command R 08-2024 and
+// newer, Command R7B, Command A); only the vision model takes images, and only the reasoning
+// model reasons (docs/providers.md, "Tools, images and reasoning (0.5)").
+constexpr uint32_t kChatCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_TOOLS;
 constexpr uint32_t kReasoningCapabilities = kChatCapabilities | MJ_CAP_REASONING;
+// Command A Vision: images and streaming are what its model page documents; tools and JSON
+// modes are not claimed for it, so the host refuses them before sending.
+constexpr uint32_t kVisionCapabilities = MJ_CAP_STREAMING | MJ_CAP_IMAGES;
 // Cohere publishes no separate cached-input or cache-write prices.
 using sdk::kNotPriced;
 
@@ -52,10 +58,13 @@ using sdk::kNotPriced;
 // and the model pages of docs.cohere.com for command-a-03-2025 and command-r-08-2024. The other
 // rows were confirmed against secondary price tables only. Output caps from the model pages:
 // Command A 8K (32K for the reasoning model), Command R family 4K. command-a-plus-05-2026 is not
-// listed: no price for it could be verified.
+// listed: no price for it could be verified. command-a-vision-07-2025 is listed for what it can
+// take (the host refuses images to every other model) but not priced: its costs read as unknown;
+// its 8K output cap is from Cohere's announcement of the model.
 constexpr mj_model_info kModels[] = {
     model_entry("command-a-03-2025", kChatCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 8'000),
     model_entry("command-a-reasoning-08-2025", kReasoningCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 32'000),
+    model_entry("command-a-vision-07-2025", kVisionCapabilities, kNotPriced, kNotPriced, kNotPriced, kNotPriced, 8'000),
     model_entry("command-r-plus-08-2024", kChatCapabilities, 2.50, 10.00, kNotPriced, kNotPriced, 4'000),
     model_entry("command-r-08-2024", kChatCapabilities, 0.15, 0.60, kNotPriced, kNotPriced, 4'000),
     model_entry("command-r7b-12-2024", kChatCapabilities, 0.0375, 0.15, kNotPriced, kNotPriced, 4'000),
@@ -66,7 +75,7 @@ constexpr mj_model_info kModels[] = {
 constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .id = "cohere", .display_name = "Cohere", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://api.cohere.com", .api_key_env = "CO_API_KEY", .base_url_env = "COHERE_BASE_URL",
-    .models = kModels});
+    .models = kModels, .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)
@@ -197,6 +206,7 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     if (!has_message) {
       throw sdk::ProviderError(MJ_ERR_PARSE, "Cohere response has no message");
     }
+    tools_.finish(has_finish_reason && finish_reason == "MAX_TOKENS", sink);
     if (has_id) sink.meta(id, {});
     if (has_finish_reason) sink.stop(normalise_finish_reason(finish_reason), finish_reason);
     if (has_usage) sink.usage(usage);
@@ -214,9 +224,16 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     // (a proxy that strips it) changes nothing.
     std::string_view type;
     bool has_type = false;
+    int64_t index = 0;
+    bool has_index = false;
+    StreamToolCall call;  // tool-call-start and tool-call-delta: acted on once `index` is known
     sdk::read_root_fields(root, kDisplayName, "stream event",
-        [&](ondemand::raw_json_string key, ondemand::value& field) {
+        [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
       if (key == "type") return read_optional_string(field, type, has_type);
+      if (key == "index") {
+        has_index = true;
+        return field.get_int64().get(index);
+      }
       if (key == "id") {
         std::string_view id;
         bool has_id = false;
@@ -228,10 +245,11 @@ class ChatDecoder final : public sdk::ResponseDecoder {
       } else if (key == "delta") {
         // `type` precedes `delta` in every recorded event; an event that names its type after
         // the delta is decoded by the delta's own keys, which do not overlap between types.
-        return read_delta(field, has_type ? type : std::string_view{}, sink);
+        return read_delta(field, has_type ? type : std::string_view{}, call, sink);
       }
       return simdjson::SUCCESS;
     });
+    on_tool_call_event(has_type ? type : std::string_view{}, has_index, index, call, sink);
     return true;
   }
 
@@ -283,13 +301,46 @@ class ChatDecoder final : public sdk::ResponseDecoder {
   }
 
  private:
-  // `message.content[]` (text and thinking blocks); tool plans, tool calls and citations are
-  // not part of ABI v1's events and are skipped.
+  // What a tool-call-start or tool-call-delta event's `delta.message.tool_calls` held.
+  struct StreamToolCall {
+    ToolCallPiece piece{};
+    bool present = false;
+  };
+
+  // A stream's tool-call events, by the server's `index` (PROTOCOLS §5.3). An event without a
+  // type (a proxy that strips it) is a start when it names the function, else more arguments.
+  void on_tool_call_event(std::string_view type, bool has_index, int64_t index, const StreamToolCall& call,
+                          sdk::EventSink& sink) {
+    const bool end = type == "tool-call-end";
+    if (!end && !call.present) return;
+    if (!has_index) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Cohere stream sent a tool call event without an index");
+    }
+    if (end) {
+      tools_.end(index, sink);
+    } else if (type == "tool-call-start" || (type.empty() && call.piece.has_name)) {
+      tools_.start(index, call.piece, sink);
+    } else {
+      tools_.arguments(index, call.piece.arguments, sink);
+    }
+  }
+
+  // `message.content[]` (text and thinking blocks), `tool_plan` and `tool_calls`; citations are
+  // not part of the ABI's events and are skipped.
   simdjson::error_code read_message(ondemand::value& value, sdk::EventSink& sink, bool& present) {
     ondemand::object message;
     if (auto error = value.get_object().get(message)) return error;
     present = true;
     return sdk::for_each_field(message, [&](ondemand::raw_json_string key, ondemand::value& content) {
+      if (key == "tool_plan") return read_tool_plan(content, "message.tool_plan");
+      if (key == "tool_calls") {
+        return sdk::for_each_element_if_array(content, [&](ondemand::value& element) {
+          ToolCallPiece piece;
+          if (auto error = read_tool_call_piece(element, piece)) return error;
+          tools_.whole_call(piece, sink);
+          return simdjson::SUCCESS;
+        });
+      }
       if (key != "content") return simdjson::SUCCESS;
       return sdk::for_each_element_if_array(content, [&](ondemand::value& block) {
         ContentFields fields;
@@ -301,13 +352,24 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     });
   }
 
-  // content-delta: `delta.message.content.{text|thinking}`; message-end: `delta.finish_reason`,
-  // `delta.usage`, `delta.error`. Other event types are ignored.
-  simdjson::error_code read_delta(ondemand::value& value, std::string_view type,
+  // A tool plan, whole or a piece: text, or null for none.
+  simdjson::error_code read_tool_plan(ondemand::value& value, std::string_view field) {
+    std::string_view plan;
+    bool has_plan = false;
+    sdk::read_answer_text(value, plan, has_plan, kDisplayName, field, true);
+    if (has_plan) tools_.add_plan(plan);
+    return simdjson::SUCCESS;
+  }
+
+  // content-delta: `delta.message.content.{text|thinking}`; tool-plan-delta:
+  // `delta.message.tool_plan`; tool-call-start and tool-call-delta: `delta.message.tool_calls`;
+  // message-end: `delta.finish_reason`, `delta.usage`, `delta.error`. Other event types are ignored.
+  simdjson::error_code read_delta(ondemand::value& value, std::string_view type, StreamToolCall& call,
                                   sdk::EventSink& sink) {
-    const bool content_delta = type.empty() || type == "content-delta";
+    const bool message_delta = type.empty() || type == "content-delta" || type == "tool-plan-delta" ||
+                               type == "tool-call-start" || type == "tool-call-delta";
     const bool message_end = type.empty() || type == "message-end";
-    if (!content_delta && !message_end) return simdjson::SUCCESS;
+    if (!message_delta && !message_end) return simdjson::SUCCESS;
     std::string_view finish_reason;
     std::string_view failure;
     bool has_finish_reason = false;
@@ -316,7 +378,7 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     bool has_usage = false;
     const simdjson::error_code error = sdk::for_each_field(value,
         [&](ondemand::raw_json_string key, ondemand::value& field) {
-      if (content_delta && key == "message") return read_delta_message(field, sink);
+      if (message_delta && key == "message") return read_delta_message(field, type, call, sink);
       if (message_end && key == "finish_reason") return read_optional_string(field, finish_reason, has_finish_reason);
       if (message_end && key == "usage") return read_usage(field, usage, has_usage);
       if (message_end && key == "error") return read_optional_string(field, failure, has_failure);
@@ -325,6 +387,8 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     if (error != simdjson::SUCCESS) return error;
     if (has_finish_reason) {
       message_ended_ = true;
+      // A call the output cap cut stays open: the host reports it as cut off.
+      tools_.finish(finish_reason == "MAX_TOKENS", sink);
       if (has_usage) sink.usage(usage);
       if (finish_reason == "ERROR" && has_failure && !failure.empty()) {
         // A failure during generation (PROTOCOLS §5.3): the text so far stays with the error.
@@ -338,12 +402,24 @@ class ChatDecoder final : public sdk::ResponseDecoder {
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code read_delta_message(ondemand::value& value, sdk::EventSink& sink) {
+  simdjson::error_code read_delta_message(ondemand::value& value, std::string_view type, StreamToolCall& call,
+                                          sdk::EventSink& sink) {
+    const bool any = type.empty();
     return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& content) {
-      if (key != "content") return simdjson::SUCCESS;
-      ondemand::json_type type{};
-      if (auto error = content.type().get(type)) return error;
-      if (type != ondemand::json_type::object) return simdjson::SUCCESS;
+      if ((any || type == "tool-plan-delta") && key == "tool_plan") {
+        return read_tool_plan(content, "delta.message.tool_plan");
+      }
+      if ((any || type == "tool-call-start" || type == "tool-call-delta") && key == "tool_calls") {
+        ondemand::json_type json_type{};
+        if (auto error = content.type().get(json_type)) return error;
+        if (json_type != ondemand::json_type::object) return simdjson::SUCCESS;  // message-start's []
+        call.present = true;
+        return read_tool_call_piece(content, call.piece);
+      }
+      if (!(any || type == "content-delta") || key != "content") return simdjson::SUCCESS;
+      ondemand::json_type content_type{};
+      if (auto error = content.type().get(content_type)) return error;
+      if (content_type != ondemand::json_type::object) return simdjson::SUCCESS;
       ContentFields fields;
       if (auto error = read_content(content, fields)) return error;
       emit_content(fields, sink);
@@ -354,6 +430,7 @@ class ChatDecoder final : public sdk::ResponseDecoder {
   sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   bool id_seen_ = false;           // META(request id) once, from message-start
   bool message_ended_ = false;     // message-end arrived: the answer is complete
+  ToolCallEvents tools_;           // (0.5) the answer's tool calls and tool plan
 };
 
 }  // namespace
@@ -381,7 +458,9 @@ class CohereProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
       json.raw(R"({"role":"system","content":)").string(system).raw("}");
       first_message = false;
     }
-    sdk::append_chat_turns(json, request, first_message);
+    // Turns in Cohere's own shape: the Chat Completions one, with tool plans and without null
+    // content (cohere_tools.cpp).
+    append_messages(json, request, first_message);
     body.push_back(']');
 
     if (request.max_tokens > 0) json.raw(R"(,"max_tokens":)").number(request.max_tokens);
@@ -412,6 +491,10 @@ class CohereProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
       default:
         sdk::throw_unknown_response_format(request.response_format);
     }
+    append_tool_fields(json, request);
+    // Thinking off is not sent to a listed model without reasoning: it has none to turn off.
+    const mj_model_info* listed = sdk::find_model(kModels, model);
+    append_thinking_field(json, request, listed == nullptr || (listed->capabilities & MJ_CAP_REASONING) != 0);
     body.push_back('}');
     return prepared;
   }

@@ -75,6 +75,37 @@ inline void check_chat_result_request(const Poco::JSON::Object::Ptr& body, const
   CHECK(result->getValue<std::string>("content") == R"({"temp_c":21})");
 }
 
+// Cohere Chat v2: tools as in Chat Completions (no per-tool strict, `strict_tools` only when asked,
+// `tool_choice` left out for auto); the assistant message carries the answer's tool plan back and
+// no `content` beside its calls; a JSON object result is the tool message's content string.
+inline void check_cohere_tools_request(const Poco::JSON::Object::Ptr& body) {
+  check_chat_tools_request(body);
+  CHECK_FALSE(body->has("strict_tools"));
+  CHECK_FALSE(body->has("tool_choice"));
+  CHECK_FALSE(body->has("response_format"));
+}
+
+inline void check_cohere_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  const auto messages = body->getArray("messages");
+  REQUIRE(messages);
+  REQUIRE(messages->size() == 3);
+  const auto assistant = messages->getObject(1);
+  CHECK(assistant->getValue<std::string>("role") == "assistant");
+  CHECK_FALSE(assistant->has("content"));
+  // The plan the fake's answer made, round-tripped as a continuation item.
+  CHECK(assistant->optValue<std::string>("tool_plan", "") == "I will use the get_weather tool.");
+  const auto sent = assistant->getArray("tool_calls")->getObject(0);
+  CHECK(sent->getValue<std::string>("id") == call.id);
+  CHECK(sent->getValue<std::string>("type") == "function");
+  CHECK(sent->getObject("function")->getValue<std::string>("name") == call.name);
+  CHECK(JsonValue::parse(sent->getObject("function")->getValue<std::string>("arguments")) ==
+        JsonValue::parse(call.arguments));
+  const auto result = messages->getObject(2);
+  CHECK(result->getValue<std::string>("role") == "tool");
+  CHECK(result->getValue<std::string>("tool_call_id") == call.id);
+  CHECK(result->getValue<std::string>("content") == R"({"temp_c":21})");
+}
+
 inline const std::vector<ToolRow>& tool_rows() {
   static const std::vector<ToolRow> rows = {
       {provider_row("openai"), check_chat_tools_request, check_chat_result_request,
@@ -84,6 +115,15 @@ inline const std::vector<ToolRow>& tool_rows() {
          {{"call_JMW1whyEaYG438VE1OIflxA2", "GetWeatherArgs", R"({"city":"Edinburgh","country":"GB","units":"c"})"},
           {"call_DNYTawLBoN8fj3KN6qU9N1Ou", "get_stock_price", R"({"ticker":"AAPL","exchange":"NASDAQ"})"}}}}},
       {provider_row("deepseek"), check_chat_tools_request, check_chat_result_request, {}},
+      // Read off the fixtures: a tool plan and two streamed calls; a reasoning model's thinking
+      // block and two whole calls. Neither has answer text.
+      {provider_row("cohere"), check_cohere_tools_request, check_cohere_result_request,
+       {{"cohere/chat_stream_tool_plan_and_calls.sse", true,
+         {{"query_daily_sales_report_j3f0adww9pmr", "query_daily_sales_report", R"({"day":"2023-09-29"})"},
+          {"query_product_catalog_c66nf11r6s8g", "query_product_catalog", R"({"category":"Electronics"})"}}},
+        {"cohere/chat_tool_calls_thinking.json", false,
+         {{"query_daily_sales_report_hgxxmkby3wta", "query_daily_sales_report", R"({"day":"2023-09-29"})"},
+          {"query_product_catalog_rpg0z5h8yyz2", "query_product_catalog", R"({"category":"Electronics"})"}}}}},
   };
   return rows;
 }
