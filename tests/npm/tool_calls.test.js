@@ -1,0 +1,208 @@
+// Tool calls through the official SDKs and through `majordomo ask`: the same fixtures give the same calls, the fake's own calls parse, and the bodies match.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import OpenAI from 'openai';
+import { CohereClientV2 } from 'cohere-ai';
+
+import { apiKey, origin, replies, testOptions, timeoutMs } from './fake_env.js';
+
+const run = promisify(execFile);
+// The majordomo CLI of this build (ctest sets it); without it these checks cannot run.
+const cli = process.env.MAJORDOMO_CLI;
+assert.ok(cli, 'MAJORDOMO_CLI is not set: ctest passes the build\'s majordomo binary');
+
+const prompt = 'What is the weather in Paris?';
+const weather = {
+  name: 'get_weather',
+  description: 'The current weather in a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'] },
+};
+const work = mkdtempSync(path.join(tmpdir(), 'majordomo-tools-'));
+const toolsFile = path.join(work, 'tools.json');
+writeFileSync(toolsFile, JSON.stringify([weather]));
+
+// A path prefix of this check's own, so that a queued reply reaches only its requests (the SDK
+// checks of the other files share the fake).
+function prefix() {
+  return `/tools-${randomUUID()}`;
+}
+
+async function queue(fixture, pathPrefix) {
+  const response = await fetch(`${origin}/_fake/responses`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ fixture, path_contains: `${pathPrefix}/` }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  assert.equal(response.status, 200, `POST /_fake/responses refused ${fixture}: ${await response.text()}`);
+}
+
+async function recordedBodies(pathPrefix) {
+  const response = await fetch(`${origin}/_fake/requests`, { signal: AbortSignal.timeout(timeoutMs) });
+  const records = await response.json();
+  return records.filter((record) => record.uri.startsWith(`${pathPrefix}/`)).map((record) => JSON.parse(record.body));
+}
+
+// `majordomo ask … --output json` and its answer.
+async function ask(provider, args) {
+  const { stdout } = await run(cli, ['ask', '--provider', provider.id, '--model', provider.model, '--api-key', apiKey,
+                                     '--timeout', '20', ...args], { timeout: 30_000 });
+  return JSON.parse(stdout);
+}
+
+function callsOf(answer) {
+  return answer.tool_calls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments }));
+}
+
+// Each provider: where its SDK and the CLI point, and how its SDK gives the calls of an answer.
+const providers = {
+  openai: {
+    id: 'openai', model: 'gpt-4o', suffix: '/v1',
+    tools: [{ type: 'function', function: weather }],
+    sdk: (base) => new OpenAI({ apiKey, baseURL: base, maxRetries: 0, timeout: timeoutMs }),
+    async calls(client, stream, extra = {}) {
+      const params = { model: this.model, messages: [{ role: 'user', content: prompt }], tools: this.tools, ...extra };
+      // The SDK's own accumulating helper assembles a streamed answer's calls.
+      const completion = stream ? await client.chat.completions.stream(params).finalChatCompletion()
+                                : await client.chat.completions.create(params);
+      const message = completion.choices[0].message;
+      return {
+        message,
+        calls: (message.tool_calls ?? []).map((call) => ({
+          id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments),
+        })),
+      };
+    },
+    // The next request after the answer: its tool call answered.
+    async answerResult(client, message, call) {
+      const completion = await client.chat.completions.create({
+        model: this.model, tools: this.tools,
+        messages: [{ role: 'user', content: prompt }, message, { role: 'tool', tool_call_id: call.id, content: '{"temp_c":21}' }],
+      });
+      return completion.choices[0].message.content;
+    },
+    fixtures: ['openai/chat_completion_tool_calls.json', 'openai/stream_parallel_tool_calls.sse'],
+  },
+  deepseek: {
+    id: 'deepseek', model: 'deepseek-flash', suffix: '',
+    tools: [{ type: 'function', function: weather }],
+    sdk: (base) => new OpenAI({ apiKey, baseURL: base, maxRetries: 0, timeout: timeoutMs }),
+    calls(client, stream, extra) { return providers.openai.calls.call(this, client, stream, extra); },
+    answerResult(client, message, call) { return providers.openai.answerResult.call(this, client, message, call); },
+    fixtures: [],
+  },
+  cohere: {
+    id: 'cohere', model: 'command-a-03-2025', suffix: '',
+    tools: [{ type: 'function', function: weather }],
+    sdk: (base) => new CohereClientV2({ token: apiKey, baseUrl: base, maxRetries: 0, timeoutInSeconds: timeoutMs / 1000 }),
+    async calls(client, stream) {
+      const params = { model: this.model, messages: [{ role: 'user', content: prompt }], tools: this.tools };
+      if (!stream) {
+        const response = await client.chat(params);
+        return {
+          message: response.message,
+          calls: (response.message.toolCalls ?? []).map((call) => ({
+            id: call.id, name: call.function.name, arguments: JSON.parse(call.function.arguments),
+          })),
+        };
+      }
+      // The SDK hands out typed events; the calls are put together from them as its docs show.
+      const calls = [];
+      let plan = '';
+      for await (const event of await client.chatStream(params)) {
+        if (event.type === 'tool-plan-delta') plan += event.delta.message.toolPlan;
+        if (event.type === 'tool-call-start') {
+          const call = event.delta.message.toolCalls;
+          calls.push({ id: call.id, name: call.function.name, text: call.function.arguments ?? '' });
+        }
+        if (event.type === 'tool-call-delta') calls[calls.length - 1].text += event.delta.message.toolCalls.function.arguments;
+      }
+      return {
+        message: { role: 'assistant', toolPlan: plan, toolCalls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.text } })) },
+        calls: calls.map((c) => ({ id: c.id, name: c.name, arguments: JSON.parse(c.text) })),
+      };
+    },
+    async answerResult(client, message, call) {
+      const response = await client.chat({
+        model: this.model, tools: this.tools,
+        messages: [{ role: 'user', content: prompt }, { role: 'assistant', toolPlan: message.toolPlan, toolCalls: message.toolCalls },
+                   { role: 'tool', toolCallId: call.id, content: '{"temp_c":21}' }],
+      });
+      return response.message.content?.[0]?.text;
+    },
+    fixtures: ['cohere/chat_tool_calls_thinking.json', 'cohere/chat_stream_tool_plan_and_calls.sse'],
+  },
+};
+
+for (const provider of Object.values(providers)) {
+  if (replies === 'fixtures') {
+    for (const fixture of provider.fixtures) {
+      const stream = fixture.endsWith('.sse');
+      test(`${fixture}: the official SDK and majordomo ask --output json give the same calls`, testOptions, async () => {
+        const pathPrefix = prefix();
+        const base = `${origin}${pathPrefix}${provider.suffix}`;
+        await queue(fixture, pathPrefix);
+        const fromSdk = (await provider.calls(provider.sdk(base), stream)).calls;
+        await queue(fixture, pathPrefix);
+        const answer = await ask(provider, ['--base-url', base, '--tools', toolsFile, '--output', 'json',
+                                            ...(stream ? ['--stream'] : []), prompt]);
+        assert.ok(fromSdk.length > 0, 'the fixture holds calls');
+        assert.deepEqual(callsOf(answer), fromSdk);
+        assert.equal(answer.stop_reason, 'tool_use');
+      });
+    }
+  }
+
+  for (const stream of [false, true]) {
+    test(`${provider.id} ${stream ? 'stream' : 'JSON'}: the official SDK parses the fake's tool call and continues after the result`,
+         testOptions, async () => {
+      const pathPrefix = prefix();
+      const client = provider.sdk(`${origin}${pathPrefix}${provider.suffix}`);
+      const { message, calls } = await provider.calls(client, stream);
+      assert.equal(calls.length, 1);
+      assert.equal(calls[0].name, 'get_weather');
+      assert.equal(typeof calls[0].arguments.city, 'string');
+      const text = await provider.answerResult(client, message, calls[0]);
+      assert.ok(typeof text === 'string' && text.length > 0, 'no text after the tool result');
+    });
+  }
+}
+
+// The same conversation built with the SDK and given to majordomo: the bodies agree on every
+// field of the conversation (messages, tools, tool_choice, reasoning).
+test('openai: majordomo sends tools, a tool result, an image and reasoning as the official SDK does', testOptions, async () => {
+  const pathPrefix = prefix();
+  const base = `${origin}${pathPrefix}/v1`;
+  const image = Buffer.from('\x89PNG\r\n\x1a\n not really an image', 'latin1');
+  const imagePath = path.join(work, 'picture.png');
+  writeFileSync(imagePath, image);
+  const history = [
+    { role: 'user', content: prompt },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: '{"temp_c":21}' },
+  ];
+  const question = 'And what is in this picture?';
+  await providers.openai.sdk(base).chat.completions.create({
+    model: 'gpt-5', tools: providers.openai.tools, tool_choice: 'required', reasoning_effort: 'low',
+    messages: [...history, { role: 'user', content: [{ type: 'text', text: question },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${image.toString('base64')}` } }] }],
+  });
+  const messagesFile = path.join(work, 'messages.json');
+  writeFileSync(messagesFile, JSON.stringify([
+    history[0],
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } }] },
+    history[2],
+  ]));
+  await run(cli, ['ask', '--provider', 'openai', '--model', 'gpt-5', '--api-key', apiKey, '--base-url', base,
+                  '--messages', messagesFile, '--tools', toolsFile, '--tool-choice', 'required',
+                  '--reasoning-effort', 'low', '--image', imagePath, '--output', 'json', question], { timeout: 30_000 });
+  const [fromSdk, fromMajordomo] = await recordedBodies(pathPrefix);
+  for (const field of ['model', 'messages', 'tools', 'tool_choice', 'reasoning_effort']) {
+    assert.deepEqual(fromMajordomo[field], fromSdk[field], `field ${field} differs`);
+  }
+});
