@@ -37,6 +37,29 @@ inline CliRun run_program(const std::string& program, const std::vector<std::str
   return result;
 }
 
+// run_program with `input` written to its standard input, which is then closed (chat reads it).
+inline CliRun run_program_with_input(const std::string& program, const std::vector<std::string>& args,
+                                     const Poco::Process::Env& env, const std::string& input) {
+  Poco::Pipe in_pipe, out_pipe, err_pipe;
+  Poco::ProcessHandle handle = Poco::Process::launch(program, args, ".", &in_pipe, &out_pipe, &err_pipe, env);
+  std::thread writer([&] {
+    Poco::PipeOutputStream in(in_pipe);
+    in << input;
+    in.close();
+  });
+  CliRun result;
+  std::thread err_reader([&] {
+    Poco::PipeInputStream err(err_pipe);
+    Poco::StreamCopier::copyToString(err, result.err);
+  });
+  Poco::PipeInputStream out(out_pipe);
+  Poco::StreamCopier::copyToString(out, result.out);
+  err_reader.join();
+  writer.join();
+  result.exit_code = handle.wait();
+  return result;
+}
+
 // Runs the CLI with a clean provider environment (no key or base URL from the caller's shell).
 // `extra_env` is set on top of that (e.g. the key and base URL variables of one provider).
 inline CliRun run_cli(const std::vector<std::string>& args, const Poco::Process::Env& extra_env = {}) {

@@ -31,6 +31,8 @@ constexpr std::string_view kUsage = R"(usage:
                 [--reasoning-effort minimal|low|medium|high|max] [--thinking off|on|TOKENS]
                 [--no-prompt-cache]
                 PROMPT
+  majordomo chat (--provider NAME --model MODEL | --cascade ... | --alias NAME) [ask options but PROMPT]
+                an interactive conversation on standard input: /system, /image, /reset, /exit
   majordomo ask --cascade PROVIDER:MODEL,PROVIDER:MODEL,... [ask options] PROMPT
   majordomo ask --alias NAME [--catalog FILE]... [ask options] PROMPT
   majordomo plugins [--plugin-dir DIR]... [--output text|json]

@@ -2,6 +2,7 @@
 #include "answer_printer.hpp"
 #include "commands.hpp"
 #include "conversation_arguments.hpp"
+#include "llm_route.hpp"
 #include "json_output.hpp"
 #include "safe_output.hpp"
 
@@ -121,49 +122,6 @@ std::shared_ptr<majordomo::LoggingLLM> open_call_log(const Arguments& args, std:
   return std::make_shared<majordomo::LoggingLLM>(std::move(llm), std::move(options));
 }
 
-// --cascade and --alias replace --provider/--model: checks that exactly one way is given.
-void check_route(const Arguments& args) {
-  if (args.cascade && args.alias) throw UsageError{"--cascade and --alias exclude each other"};
-  if (args.cascade || args.alias) {
-    if (args.provider || args.model) {
-      throw UsageError{fmt::format("{} replaces --provider and --model", args.cascade ? "--cascade" : "--alias")};
-    }
-    return;
-  }
-  if (!args.provider) throw UsageError{"ask needs --provider (or --cascade, or --alias)"};
-  if (!args.model) throw UsageError{"ask needs --model"};
-}
-
-// The LLM that ask talks to: one provider, a cascade or a catalog alias, with the shared options.
-std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo::Host& host,
-                                          majordomo::ClientOptions client) {
-  std::vector<majordomo::CascadeMember> members;
-  if (args.cascade) members = majordomo::parse_cascade_members(*args.cascade);
-  else if (args.alias) members = host.alias_members(*args.alias);
-  else {
-    members.emplace_back();
-    members.back().provider = *args.provider;
-    members.back().model = *args.model;
-  }
-  if (args.dry_run && !client.api_key) {
-    // A dry run shows the request shape; it must work without a real key configured.
-    for (const auto& member : members) {
-      const auto* plugin = host.find_plugin(member.provider);
-      if (plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
-        client.api_key = "dry-run-placeholder-key";
-        print_message("note: no API key configured; the dry run shows where it would go");
-        break;
-      }
-    }
-  }
-  std::shared_ptr<majordomo::LLM> llm;
-  if (args.cascade) llm = host.get_cascade(std::move(members), std::move(client));
-  else if (args.alias) llm = host.get_alias(*args.alias, std::move(client));
-  else llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
-  for (const auto& warning : llm->warnings()) print_message(fmt::format("warning: {}", warning));
-  return llm;
-}
-
 // Text output: each retry and fail-over before the answer, on stderr (JSON output has them in
 // failed_attempts).
 void note_failed_attempts(const majordomo::Response& response) {
@@ -215,6 +173,51 @@ SchemaArgument read_schema_argument(const Arguments& args) {
   return schema;
 }
 
+}  // namespace
+
+// --cascade and --alias replace --provider/--model: checks that exactly one way is given.
+void check_route(const Arguments& args) {
+  if (args.cascade && args.alias) throw UsageError{"--cascade and --alias exclude each other"};
+  if (args.cascade || args.alias) {
+    if (args.provider || args.model) {
+      throw UsageError{fmt::format("{} replaces --provider and --model", args.cascade ? "--cascade" : "--alias")};
+    }
+    return;
+  }
+  if (!args.provider) throw UsageError{"ask needs --provider (or --cascade, or --alias)"};
+  if (!args.model) throw UsageError{"ask needs --model"};
+}
+
+// The LLM that ask talks to: one provider, a cascade or a catalog alias, with the shared options.
+std::shared_ptr<majordomo::LLM> route_llm(const Arguments& args, const majordomo::Host& host,
+                                          majordomo::ClientOptions client) {
+  std::vector<majordomo::CascadeMember> members;
+  if (args.cascade) members = majordomo::parse_cascade_members(*args.cascade);
+  else if (args.alias) members = host.alias_members(*args.alias);
+  else {
+    members.emplace_back();
+    members.back().provider = *args.provider;
+    members.back().model = *args.model;
+  }
+  if (args.dry_run && !client.api_key) {
+    // A dry run shows the request shape; it must work without a real key configured.
+    for (const auto& member : members) {
+      const auto* plugin = host.find_plugin(member.provider);
+      if (plugin != nullptr && (plugin->api_key_env.empty() || std::getenv(plugin->api_key_env.c_str()) == nullptr)) {
+        client.api_key = "dry-run-placeholder-key";
+        print_message("note: no API key configured; the dry run shows where it would go");
+        break;
+      }
+    }
+  }
+  std::shared_ptr<majordomo::LLM> llm;
+  if (args.cascade) llm = host.get_cascade(std::move(members), std::move(client));
+  else if (args.alias) llm = host.get_alias(*args.alias, std::move(client));
+  else llm = host.get_llm_instance(*args.provider, *args.model, std::move(client));
+  for (const auto& warning : llm->warnings()) print_message(fmt::format("warning: {}", warning));
+  return llm;
+}
+
 majordomo::ClientOptions client_options(const Arguments& args) {
   majordomo::ClientOptions client;
   client.api_key = args.api_key;
@@ -233,8 +236,6 @@ majordomo::ClientOptions client_options(const Arguments& args) {
   if (args.max_body_bytes) client.limits.max_body_bytes = *args.max_body_bytes;
   return client;
 }
-
-}  // namespace
 
 int run_ask(const Arguments& args) {
   check_ask_arguments(args);

@@ -1,4 +1,4 @@
-// majordomo: the command-line client (ask, plugins, models, logs, plugin new, --version) over the public C++ API.
+// majordomo: the command-line client (ask, chat, plugins, models, logs, plugin new, --version) over the public C++ API.
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     args = parse_arguments(argc, argv);
     learn_secrets(args, nullptr);
     if (args.command == "ask") return run_ask(args);
+    if (args.command == "chat") return run_chat(args);
     if (args.command == "plugins") return run_plugins(args);
     if (args.command == "models") return run_models(args);
     if (args.command == "logs") return run_logs(args);
