@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ using sdk::read_optional_string;
 constexpr std::size_t kMaxToolCalls = 1024;
 // Blocks open at once in a stream; the API streams one block at a time.
 constexpr std::size_t kMaxOpenBlocks = 1024;
+// Thinking blocks in one answer: a model writes a handful.
+constexpr std::size_t kMaxContinuationItems = 1024;
 // One thinking block's text and signature together: far above a 128K-token output.
 constexpr std::size_t kMaxThinkingBlockBytes = std::size_t{32} << 20;
 
@@ -241,9 +244,9 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
       sink.tool_call_start(call, fields.id, fields.name, fields.input);
       sink.tool_call_end(call);
     } else if (fields.type == "thinking") {
-      sink.continuation(thinking_item(fields.thinking, fields.signature));
+      emit_continuation(thinking_item(fields.thinking, fields.signature), sink);
     } else if (fields.type == "redacted_thinking") {
-      sink.continuation(redacted_thinking_item(fields.data));
+      emit_continuation(redacted_thinking_item(fields.data), sink);
     }
   }
 
@@ -257,6 +260,15 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
                                fmt::format("Anthropic sent more than {} tool calls in one answer", kMaxToolCalls));
     }
     return static_cast<int32_t>(calls_++);
+  }
+
+  // The sink keeps a view of the item until the host has read it, so the decoder keeps the text.
+  void emit_continuation(std::string item, sdk::EventSink& sink) {
+    if (continuation_items_.size() == kMaxContinuationItems) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic sent more than {} thinking blocks in one answer",
+                                                         kMaxContinuationItems));
+    }
+    sink.continuation(continuation_items_.emplace_back(std::move(item)));
   }
 
   OpenBlock* open_block(int64_t index) noexcept {
@@ -323,8 +335,8 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     if (open == nullptr) return;
     switch (open->kind) {
       case OpenBlock::Kind::tool_call: sink.tool_call_end(open->call); break;
-      case OpenBlock::Kind::thinking: sink.continuation(thinking_item(open->thinking, open->signature)); break;
-      case OpenBlock::Kind::redacted_thinking: sink.continuation(redacted_thinking_item(open->data)); break;
+      case OpenBlock::Kind::thinking: emit_continuation(thinking_item(open->thinking, open->signature), sink); break;
+      case OpenBlock::Kind::redacted_thinking: emit_continuation(redacted_thinking_item(open->data), sink); break;
     }
     open_blocks_.erase(open_blocks_.begin() + (open - open_blocks_.data()));
   }
@@ -351,6 +363,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
   WireUsage usage_;  // the stream's running counts: message_start's input side, then deltas
   std::size_t calls_ = 0;  // tool calls started so far
   std::vector<OpenBlock> open_blocks_;
+  std::deque<std::string> continuation_items_;  // a deque: the sink's views must stay valid
 };
 
 }  // namespace
