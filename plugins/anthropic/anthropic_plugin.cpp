@@ -13,7 +13,10 @@
 #include <majordomo/sdk/provider_support.hpp>
 #include <majordomo/sdk/schema_dialects.hpp>
 #include <majordomo/sdk/sse.hpp>
+#include <majordomo/sdk/turns.hpp>
 
+#include "anthropic_decoder.hpp"
+#include "anthropic_request.hpp"
 #include "anthropic_wire.hpp"
 
 #include <fmt/format.h>
@@ -45,10 +48,11 @@ using sdk::read_optional_string;
 
 // JSON mode is claimed because build() emulates it with a system-prompt instruction (Anthropic has
 // no JSON mode). JSON-schema output is native (output_config.format) on the models listed in
-// kNativeOutputModels and a forced tool call on the others, so every model claims it. General
-// tool use is not wired up, so MJ_CAP_TOOLS is not claimed.
-constexpr uint32_t kThinkingCapabilities =
-    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
+// kNativeOutputModels and a forced tool call on the others, so every model claims it. Every
+// listed model takes tools and images (the provider's models overview lists vision and tool use
+// for all current Claude models).
+constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA |
+                                           MJ_CAP_REASONING | MJ_CAP_TOOLS | MJ_CAP_IMAGES;
 
 // USD per 1M tokens, standard tier, read 2026-11 through the project's search index.
 // Official: the model overview pages platform.claude.com/docs/en/models/<model>/overview (Opus
@@ -126,197 +130,8 @@ constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .auth_scheme = MJ_AUTH_HEADER, .id = "anthropic", .display_name = "Anthropic", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://api.anthropic.com", .api_key_env = "ANTHROPIC_API_KEY",
     .base_url_env = "ANTHROPIC_BASE_URL", .auth_header = "x-api-key",
-    .required_headers = kRequiredHeaders, .models = kModels});
-
-// ---------------------------------------------------------------------------------------------
-// Response decoder
-// ---------------------------------------------------------------------------------------------
-
-class MessagesDecoder final : public sdk::ResponseDecoder {
- public:
-  MessagesDecoder(sdk::ParserPool::Lease parser, bool tool_answer)
-      : parser_(std::move(parser)), tool_answer_(tool_answer) {}
-
-  std::string_view request_id_header() const override { return "request-id"; }
-
-  void on_body(std::string_view body, sdk::EventSink& sink) override {
-    ondemand::document document;
-    ondemand::object root =
-        sdk::open_root_object(*parser_, body, document, kDisplayName, "response");
-
-    std::string_view model;
-    std::string_view stop_reason;
-    std::string_view request_id;
-    bool has_model = false;
-    bool has_stop_reason = false;
-    bool has_request_id = false;
-    bool has_content = false;
-    WireUsage usage;
-    bool has_usage = false;
-    ErrorFields error_fields;
-    bool has_error = false;
-    sdk::read_root_fields(root, kDisplayName, "response", [&](ondemand::raw_json_string key, ondemand::value& field) {
-      if (key == "model") return read_optional_string(field, model, has_model);
-      if (key == "content") {
-        // Emitted while iterating: the views live in the parser's string buffer until the next
-        // document, and the blocks' order is the answer's order.
-        has_content = true;  // anything but an array fails the walk below
-        return sdk::for_each_element(field, [&](ondemand::value& block) {
-          TextFields fields;
-          if (auto error = read_text_fields(block, fields)) return error;
-          emit_text_fields(fields, sink, tool_answer_);
-          return simdjson::SUCCESS;
-        });
-      }
-      if (key == "stop_reason") return read_optional_string(field, stop_reason, has_stop_reason);
-      if (key == "usage") return read_usage(field, usage, has_usage);
-      if (key == "error") return read_error(field, error_fields, has_error);
-      if (key == "request_id") return read_optional_string(field, request_id, has_request_id);
-      return simdjson::SUCCESS;
-    });
-    if (has_error) throw_in_band_error(error_fields, request_id, "response");
-    if (!has_content) {
-      throw sdk::ProviderError(MJ_ERR_PARSE, "Anthropic response has no content array");
-    }
-
-    if (has_model && !model.empty()) sink.meta({}, model);
-    if (has_stop_reason) sink.stop(stop_kind(stop_reason), stop_reason);
-    if (has_usage) sink.usage(usage.normalised());
-  }
-
-  bool on_event(const sdk::SseEvent& event, sdk::EventSink& sink) override {
-    if (event.type == "ping" || event.data.empty()) return true;
-
-    ondemand::document document;
-    ondemand::object root =
-        sdk::open_root_object(*parser_, event.data, document, kDisplayName, "stream event");
-
-    // Fields are collected first and acted on afterwards: JSON does not promise that "type"
-    // comes before the fields it gives meaning to.
-    std::string_view type;
-    bool has_type = false;
-    std::string_view model;
-    bool has_model = false;
-    WireUsage usage;
-    bool has_usage = false;
-    TextFields block;  // content_block of content_block_start
-    TextFields delta;  // delta of content_block_delta and message_delta
-    ErrorFields error_fields;
-    bool has_error = false;
-    std::string_view request_id;
-    bool has_request_id = false;
-    sdk::read_root_fields(root, kDisplayName, "stream event",
-        [&](ondemand::raw_json_string key, ondemand::value& field) {
-      if (key == "type") return read_optional_string(field, type, has_type);
-      if (key == "message") return read_message_start(field, model, has_model, usage, has_usage);
-      if (key == "content_block") return read_text_fields(field, block);
-      if (key == "delta") return read_text_fields(field, delta);
-      if (key == "usage") return read_usage(field, usage, has_usage);
-      if (key == "error") return read_error(field, error_fields, has_error);
-      if (key == "request_id") return read_optional_string(field, request_id, has_request_id);
-      return simdjson::SUCCESS;
-    });
-    // The data's type is authoritative; the `event:` line names the same thing.
-    const std::string_view name = has_type ? type : event.type;
-
-    if (name == "content_block_delta") {
-      emit_text_fields(delta, sink, tool_answer_);
-    } else if (name == "content_block_start") {
-      block.input = {};  // a streamed tool_use starts with an empty input; the deltas carry it
-      emit_text_fields(block, sink, tool_answer_);
-    } else if (name == "message_start") {
-      if (has_model && !model.empty()) sink.meta({}, model);
-      if (has_usage) {
-        usage_.merge(usage);
-        sink.usage(usage_.normalised());
-      }
-    } else if (name == "message_delta") {
-      if (delta.has_stop_reason) {
-        sink.stop(stop_kind(delta.stop_reason), delta.stop_reason);
-      }
-      if (has_usage) {
-        usage_.merge(usage);  // cumulative counts: a merge, never a sum
-        sink.usage(usage_.normalised());
-      }
-    } else if (name == "message_stop") {
-      return false;
-    } else if (name == "error" || has_error) {
-      // After HTTP 200 an error event ends the stream without message_stop: never a success.
-      throw_in_band_error(error_fields, request_id, "stream");
-    }
-    return true;  // content_block_stop, ping with data, and event types added later
-  }
-
-  void on_stream_end(bool terminator_seen, sdk::EventSink& /*sink*/) override {
-    if (!terminator_seen) {
-      throw sdk::ProviderError(
-          MJ_ERR_CONNECTION,
-          "Anthropic stream ended before message_stop: the connection was closed mid-response");
-    }
-  }
-
-  [[noreturn]] void on_error_status(const sdk::HttpExchange& exchange,
-                                    std::string_view body) override {
-    const int status = exchange.status();
-    const int32_t status_kind = sdk::error_kind_for_http_status(status);
-    const int64_t retry_after = sdk::retry_after_ms(exchange);
-
-    sdk::ErrorBody error_body(body);
-    ErrorFields fields;
-    bool parsed = false;
-    std::string_view body_request_id;
-    bool has_body_request_id = false;
-    ondemand::object root;
-    if (error_body.open_object(*parser_, root)) {
-      // The walk stops at the first unreadable field; what was read by then is used.
-      (void)sdk::for_each_field(root, [&](ondemand::raw_json_string key, ondemand::value& field) {
-        if (key == "error") {
-          parsed = sdk::read_error_object(field, fields) == simdjson::SUCCESS &&
-                   (fields.has_message || fields.has_type);
-        } else if (key == "request_id") {
-          return read_optional_string(field, body_request_id, has_body_request_id);
-        }
-        return simdjson::SUCCESS;
-      });
-    }
-
-    // The body and the header carry the same id; the body survives proxies that drop headers.
-    std::string request_id(has_body_request_id && !body_request_id.empty()
-                               ? body_request_id
-                               : exchange.header("request-id"));
-    std::string message = sdk::error_status_message(
-        kDisplayName, status, body,
-        parsed ? std::optional<std::string_view>(
-                     fields.has_message && !fields.message.empty() ? fields.message : fields.type)
-               : std::nullopt);
-    throw sdk::ProviderError(parsed ? error_kind_for_type(fields.type, status_kind) : status_kind,
-                             std::move(message), status,
-                             parsed ? std::string(fields.type) : std::string{},
-                             std::move(request_id), retry_after);
-  }
-
- private:
-  // A forced tool call is how a structured answer ends, not a request to run a tool.
-  int32_t stop_kind(std::string_view reason) const noexcept {
-    if (tool_answer_ && reason == "tool_use") return MJ_STOP_END_TURN;
-    return normalise_stop_reason(reason);
-  }
-
-  // message_start's `message`: a Message with empty content; only its model and usage matter.
-  static simdjson::error_code read_message_start(ondemand::value& value, std::string_view& model,
-                                                 bool& has_model, WireUsage& usage,
-                                                 bool& has_usage) {
-    return sdk::for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
-      if (key == "model") return read_optional_string(field, model, has_model);
-      if (key == "usage") return read_usage(field, usage, has_usage);
-      return simdjson::SUCCESS;
-    });
-  }
-
-  sdk::ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
-  bool tool_answer_;  // a forced-tool structured call: the tool's input is the answer text
-  WireUsage usage_;  // the stream's running counts: message_start's input side, then deltas
-};
+    .required_headers = kRequiredHeaders, .models = kModels,
+    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------
 // Request building
@@ -361,7 +176,8 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
     sdk::JsonWriter json(body);
 
     json.raw(R"({"model":)").string(model);
-    json.raw(R"(,"max_tokens":)").number(max_tokens_for(request, model));
+    const int64_t max_tokens = max_tokens_for(request, model);
+    json.raw(R"(,"max_tokens":)").number(max_tokens);
     // The system prompt is a top-level field: the Messages API has no system role.
     const std::string_view system = sdk::view(request.system);
     if (json_object) {
@@ -373,20 +189,7 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
       json.raw(R"(,"system":)").string(system);
     }
 
-    json.raw(R"(,"messages":[)");
-    for (std::size_t i = 0; i < request.message_count; ++i) {
-      const mj_message& message = request.messages[i];
-      if (i > 0) body.push_back(',');
-      switch (message.role) {
-        case MJ_ROLE_USER: json.raw(R"({"role":"user","content":)"); break;
-        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"assistant","content":)"); break;
-        default:
-          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                                   fmt::format("message {} has unknown role {}", i, message.role));
-      }
-      json.string(sdk::view(message.content)).raw("}");
-    }
-    body.push_back(']');
+    append_messages(json, request);
 
     if (request.flags & MJ_REQUEST_HAS_TEMPERATURE) {
       json.raw(R"(,"temperature":)").number(request.temperature);
@@ -395,11 +198,13 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
       json.raw(R"(,"top_p":)").number(request.top_p);
     }
     if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
-    if (!structured.output_schema.empty()) {
-      json.raw(R"(,"output_config":{"format":{"type":"json_schema","schema":)")
-          .raw(structured.output_schema)
-          .raw("}}");
-    } else if (!structured.tool_name.empty()) {
+    append_thinking(json, request, max_tokens);
+    append_output_config(json, request, structured.output_schema);
+    // Automatic caching: the API puts the breakpoint on the last cacheable block and moves it
+    // forward as the conversation grows (docs/providers.md).
+    if ((request.flags & MJ_REQUEST_NO_PROMPT_CACHE) == 0) json.raw(R"(,"cache_control":{"type":"ephemeral"})");
+    append_tool_fields(json, request);
+    if (!structured.tool_name.empty()) {
       // The caller's schema as it is: tool input schemas take JSON Schema without the
       // restrictions of output_config. tool_choice must stay the body's last member.
       json.raw(R"(,"tools":[{"name":)")
@@ -421,7 +226,7 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
     const auto choice = body.rfind(kForcedToolChoice);
     const bool tool_answer = choice != std::string_view::npos && body.ends_with("\"}}") &&
                              body.find('}', choice + kForcedToolChoice.size()) == body.size() - 2;
-    return open_call(params, std::make_unique<MessagesDecoder>(lease_parser(), tool_answer));
+    return open_call(params, make_messages_decoder(lease_parser(), tool_answer));
   }
 
  private:
@@ -440,6 +245,15 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
     if (has_native_output(model)) {
       plan.output_schema = sdk::anthropic_output_schema(schema);
       return plan;
+    }
+    // The forced call would be one more tool and a tool_choice that overrides the caller's.
+    if (sdk::tool_count(request) > 0) {
+      throw sdk::ProviderError(
+          MJ_ERR_UNSUPPORTED,
+          fmt::format("anthropic model '{}' takes structured output as a forced tool call, which cannot be "
+                      "combined with the request's tools: use a model with native structured output (e.g. "
+                      "claude-sonnet-4-5), or leave the response format or the tools out",
+                      model));
     }
     if (!sdk::has_object_root(schema)) {
       throw sdk::ProviderError(

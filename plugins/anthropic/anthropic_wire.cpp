@@ -51,6 +51,14 @@ simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields
     } else if (key == "partial_json") {
       bool present = false;
       return read_optional_string(field, fields.partial_json, present);
+    } else if (key == "id" || key == "name" || key == "signature" || key == "data") {
+      // Strings where they matter (tool_use, thinking, redacted_thinking); null reads as absent.
+      std::string_view& out = key == "id"     ? fields.id
+                              : key == "name" ? fields.name
+                              : key == "signature" ? fields.signature
+                                                   : fields.data;
+      bool present = false;
+      return read_optional_string(field, out, present);
     }
     return simdjson::SUCCESS;
   });

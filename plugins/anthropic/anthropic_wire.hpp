@@ -60,6 +60,10 @@ struct TextFields {
   std::string_view stop_reason;  // message_delta's delta only
   std::string_view input;        // a tool_use block's input, as raw JSON
   std::string_view partial_json; // an input_json_delta's piece of that input
+  std::string_view id;           // a tool_use block's call id
+  std::string_view name;         // a tool_use block's tool name
+  std::string_view signature;    // a thinking block's signature, or a signature_delta's
+  std::string_view data;         // a redacted_thinking block's encrypted thinking
   bool has_type = false;
   bool has_text = false;
   bool has_thinking = false;

@@ -1,11 +1,12 @@
 // Anthropic through the host over loopback: catalog, thinking, cache pricing, stop reasons, splits, error events,
 // the version header, the body and the fake's Messages route. Shared scenarios: test_provider_conformance.cpp.
-#include "provider_table.hpp"
+#include "tool_call_table.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -407,4 +408,267 @@ TEST_CASE("anthropic-version is sent once and an instance or request value overr
     CHECK(ProviderTestEnv::only_header(overridden, "anthropic-version") == "2027-01-01");
     CHECK(ProviderTestEnv::only_header(overridden, "x-api-key") == "sk-ant-test-0000");
   }
+}
+
+// ---- 0.5: tools, images, reasoning, caching and continuation ----
+
+namespace {
+
+// The recorded body of one request sent through `llm`.
+Poco::JSON::Object::Ptr sent_body(ProviderTestEnv& env, LLM& llm, const LLMRequest& request, bool stream = false) {
+  const auto recorded = only_request(env, [&] {
+    if (stream) {
+      ResponseStream answer = llm.stream(request);
+      (void)drain(answer);
+    } else {
+      (void)llm.complete(request);
+    }
+  });
+  return parse_object(recorded.body);
+}
+
+std::string stringified(const Poco::JSON::Object::Ptr& object) {
+  std::ostringstream out;
+  object->stringify(out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("images go as image blocks: bytes and data: URLs as base64 sources, other URLs as url sources",
+          "[anthropic][images]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  LLMRequest request;
+  request.messages.push_back(Message::user("What is in these?"));
+  auto& parts = request.messages.back().parts;
+  parts.push_back(ContentPart::image_from_bytes(std::string("\x89PNG\r\n", 6), "image/png"));
+  parts.push_back(ContentPart::image_from_url("https://example.com/cat.jpg"));
+  parts.push_back(ContentPart::image_from_url("data:image/gif;base64,R0lGODlh"));
+  const auto body = sent_body(env, *llm, request);
+  const auto blocks = body->getArray("messages")->getObject(0)->getArray("content");
+  REQUIRE(blocks);
+  REQUIRE(blocks->size() == 4);
+  CHECK(blocks->getObject(0)->getValue<std::string>("text") == "What is in these?");
+  const auto source = [&](unsigned i) {
+    CHECK(blocks->getObject(i)->getValue<std::string>("type") == "image");
+    return blocks->getObject(i)->getObject("source");
+  };
+  CHECK(source(1)->getValue<std::string>("type") == "base64");
+  CHECK(source(1)->getValue<std::string>("media_type") == "image/png");
+  CHECK(source(1)->getValue<std::string>("data") == "iVBORw0K");  // the bytes, base64-encoded by the host
+  CHECK(source(2)->getValue<std::string>("type") == "url");
+  CHECK(source(2)->getValue<std::string>("url") == "https://example.com/cat.jpg");
+  CHECK(source(3)->getValue<std::string>("type") == "base64");
+  CHECK(source(3)->getValue<std::string>("media_type") == "image/gif");
+  CHECK(source(3)->getValue<std::string>("data") == "R0lGODlh");
+}
+
+TEST_CASE("reasoning controls map to thinking and output_config.effort", "[anthropic][reasoning]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  struct Row { Thinking thinking; ReasoningEffort effort; const char* thinking_json; const char* effort_name; };
+  const Row rows[] = {
+      {Thinking::budget(2048), ReasoningEffort::unset, R"({"budget_tokens":2048,"type":"enabled"})", nullptr},
+      {Thinking::on(), ReasoningEffort::unset, R"({"type":"adaptive"})", nullptr},
+      {Thinking::off(), ReasoningEffort::unset, R"({"type":"disabled"})", nullptr},
+      {Thinking{}, ReasoningEffort::minimal, nullptr, "low"},  // the API's lowest level
+      {Thinking{}, ReasoningEffort::medium, nullptr, "medium"},
+      {Thinking::on(), ReasoningEffort::max, R"({"type":"adaptive"})", "max"},
+  };
+  for (const Row& row : rows) {
+    for (const bool stream : {false, true}) {
+      CAPTURE(row.thinking_json, row.effort_name, stream);
+      LLMRequest request = LLMRequest::from_prompt("hi");
+      request.options.thinking = row.thinking;
+      request.options.reasoning_effort = row.effort;
+      request.options.max_tokens = 4096;
+      const auto body = sent_body(env, *llm, request, stream);
+      CHECK(body->has("thinking") == (row.thinking_json != nullptr));
+      if (row.thinking_json != nullptr) {
+        CHECK(JsonValue::parse(stringified(body->getObject("thinking"))) == JsonValue::parse(row.thinking_json));
+      }
+      CHECK(body->has("output_config") == (row.effort_name != nullptr));
+      if (row.effort_name != nullptr) {
+        CHECK(body->getObject("output_config")->getValue<std::string>("effort") == row.effort_name);
+      }
+    }
+  }
+
+  SECTION("effort and native structured output share one output_config") {
+    LLMRequest request = LLMRequest::from_prompt("Two green teas.");
+    request.format = ResponseFormat::json_schema;
+    request.schema_json = R"({"type":"object","properties":{"quantity":{"type":"integer"}},"required":["quantity"]})";
+    request.options.reasoning_effort = ReasoningEffort::high;
+    const auto recorded = only_request(env, [&] { (void)llm->complete(request); });
+    CHECK(recorded.body.find("\"output_config\"") == recorded.body.rfind("\"output_config\""));
+    const auto config = parse_object(recorded.body)->getObject("output_config");
+    CHECK(config->getValue<std::string>("effort") == "high");
+    CHECK(config->getObject("format")->getValue<std::string>("type") == "json_schema");
+  }
+}
+
+TEST_CASE("a thinking budget the API would refuse is refused before sending, naming the rule",
+          "[anthropic][reasoning]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  LLMRequest request = LLMRequest::from_prompt("hi");
+  SECTION("below 1024") {
+    request.options.thinking = Thinking::budget(1023);
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("at least 1024") && Catch::Contains("1023"));
+  }
+  SECTION("not below max_tokens (the default 8192 here)") {
+    request.options.thinking = Thinking::budget(8192);
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("below max_tokens (8192)") && Catch::Contains("raise max_tokens"));
+  }
+  CHECK(env.server.requests().empty());
+}
+
+TEST_CASE("prompt caching is on by default and off with prompt_cache = false", "[anthropic][cache]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  for (const bool stream : {false, true}) {
+    CAPTURE(stream);
+    LLMRequest request = LLMRequest::from_prompt("hi");
+    auto body = sent_body(env, *llm, request, stream);
+    REQUIRE(body->getObject("cache_control"));
+    CHECK(stringified(body->getObject("cache_control")) == R"({"type":"ephemeral"})");
+    request.options.prompt_cache = false;
+    body = sent_body(env, *llm, request, stream);
+    CHECK_FALSE(body->has("cache_control"));
+  }
+}
+
+TEST_CASE("thinking blocks come back first, unchanged, in the next request's assistant turn",
+          "[anthropic][continuation]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  SECTION("streamed thinking with a signature_delta") {
+    env.push_fixture("anthropic/stream_thinking.sse");
+    ResponseStream stream = llm->get_response_stream("hey");
+    (void)drain(stream);
+    const Response answer = stream.response();
+    CHECK(answer.continuation.provider == "anthropic");
+    REQUIRE(answer.continuation.items.size() == 1);
+    LLMRequest next;
+    next.messages = {Message::user("hey"), Message::assistant(answer), Message::user("And you?")};
+    const auto assistant = sent_body(env, *llm, next)->getArray("messages")->getObject(1);
+    const auto blocks = assistant->getArray("content");
+    REQUIRE(blocks);
+    REQUIRE(blocks->size() == 2);
+    const auto thinking = blocks->getObject(0);
+    CHECK(thinking->getValue<std::string>("type") == "thinking");
+    CHECK(thinking->getValue<std::string>("thinking") == kThinkingText);
+    CHECK(thinking->getValue<std::string>("signature").rfind("ErUBCkYIARgCIkACJWxzySUOJzOl", 0) == 0);
+    CHECK(thinking->getValue<std::string>("signature").ends_with("+2b/pA=="));
+    CHECK(blocks->getObject(1)->getValue<std::string>("text") == kGreetingText);
+  }
+  SECTION("a body's thinking and redacted_thinking blocks before its tool call") {
+    env.server.push_response(json_body(
+        R"({"model":"claude-sonnet-4-5","id":"msg_r","type":"message","role":"assistant","content":[)"
+        R"({"type":"thinking","thinking":"Need \"weather\".","signature":"c2ln"},)"
+        R"({"type":"redacted_thinking","data":"ZW5j"},)"
+        R"({"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}],)"
+        R"("stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":5}})"));
+    LLMRequest request;
+    request.messages.push_back(Message::user("Weather in Paris?"));
+    request.tools.push_back(weather_tool());
+    const Response answer = llm->complete(request);
+    REQUIRE(answer.tool_calls.size() == 1);
+    CHECK(answer.reasoning == "Need \"weather\".");
+    REQUIRE(answer.continuation.items.size() == 2);
+    request.messages.push_back(Message::assistant(answer));
+    request.messages.push_back(Message::tool_result(answer.tool_calls[0], "18C"));
+    const auto blocks = sent_body(env, *llm, request)->getArray("messages")->getObject(1)->getArray("content");
+    REQUIRE(blocks);
+    REQUIRE(blocks->size() == 3);
+    CHECK(stringified(blocks->getObject(0)) ==
+          R"({"signature":"c2ln","thinking":"Need \"weather\".","type":"thinking"})");
+    CHECK(stringified(blocks->getObject(1)) == R"({"data":"ZW5j","type":"redacted_thinking"})");
+    CHECK(blocks->getObject(2)->getValue<std::string>("type") == "tool_use");
+  }
+  SECTION("an item that is not a thinking block is refused before sending") {
+    Response forged;
+    forged.content = "ok";
+    forged.continuation = {"anthropic", {R"({"type":"text","text":"x"}],"model":"other")"}};
+    LLMRequest request;
+    request.messages = {Message::user("a"), Message::assistant(forged), Message::user("b")};
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("not an Anthropic thinking block"));
+    CHECK(env.server.requests().empty());
+  }
+}
+
+TEST_CASE("tool results of one round share one user message, with a user turn after them",
+          "[anthropic][tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  LLMRequest request;
+  request.tools.push_back(weather_tool());
+  request.messages.push_back(Message::user("Paris and Rome?"));
+  Message calls;
+  calls.role = Message::Role::assistant;
+  calls.tool_calls = {{"toolu_a", "get_weather", R"({"city":"Paris"})", ToolCallProblem::none, {}},
+                      {"toolu_b", "get_weather", R"({"city":"Rome"})", ToolCallProblem::none, {}}};
+  request.messages.push_back(calls);
+  request.messages.push_back(Message::tool_result(calls.tool_calls[0], "18C"));
+  request.messages.push_back(Message::tool_result(calls.tool_calls[1], "no such city", true));
+  request.messages.push_back(Message::user("Thanks."));
+  const auto messages = sent_body(env, *llm, request)->getArray("messages");
+  REQUIRE(messages->size() == 3);
+  const auto sent_calls = messages->getObject(1)->getArray("content");
+  REQUIRE(sent_calls->size() == 2);
+  CHECK(sent_calls->getObject(1)->getValue<std::string>("id") == "toolu_b");
+  CHECK(stringified(sent_calls->getObject(1)->getObject("input")) == R"({"city":"Rome"})");
+  const auto results = messages->getObject(2);
+  CHECK(results->getValue<std::string>("role") == "user");
+  const auto blocks = results->getArray("content");
+  REQUIRE(blocks->size() == 3);
+  CHECK(blocks->getObject(0)->getValue<std::string>("tool_use_id") == "toolu_a");
+  CHECK_FALSE(blocks->getObject(0)->getValue<bool>("is_error"));
+  CHECK(blocks->getObject(1)->getValue<std::string>("tool_use_id") == "toolu_b");
+  CHECK(blocks->getObject(1)->getValue<std::string>("content") == "no such city");
+  CHECK(blocks->getObject(1)->getValue<bool>("is_error"));
+  CHECK(blocks->getObject(2)->getValue<std::string>("type") == "text");
+  CHECK(blocks->getObject(2)->getValue<std::string>("text") == "Thanks.");
+}
+
+TEST_CASE("tool_choice and parallel calls map onto Anthropic's tool_choice", "[anthropic][tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.anthropic();
+  struct Row { ToolChoice choice; std::optional<bool> parallel; const char* expected; };
+  const Row rows[] = {
+      {ToolChoice{ToolChoice::Mode::required, {}}, std::nullopt, R"({"type":"any"})"},
+      {ToolChoice::tool("get_weather"), std::nullopt, R"({"type":"tool","name":"get_weather"})"},
+      {ToolChoice{ToolChoice::Mode::none, {}}, false, R"({"type":"none"})"},
+      {ToolChoice{}, false, R"({"type":"auto","disable_parallel_tool_use":true})"},
+      {ToolChoice{ToolChoice::Mode::required, {}}, false, R"({"type":"any","disable_parallel_tool_use":true})"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.expected);
+    LLMRequest request = LLMRequest::from_prompt("Weather in Paris?");
+    request.tools.push_back(weather_tool());
+    request.tool_choice = row.choice;
+    request.parallel_tool_calls = row.parallel;
+    const auto body = sent_body(env, *llm, request);
+    REQUIRE(body->getObject("tool_choice"));
+    CHECK(JsonValue::parse(stringified(body->getObject("tool_choice"))) == JsonValue::parse(row.expected));
+  }
+}
+
+TEST_CASE("tool input for a block that is not an open tool_use block is a parse error", "[anthropic][tools][stream]") {
+  ProviderTestEnv env;
+  env.server.push_response(sse_body(
+      stream_prologue() +
+      sse_event("content_block_delta",
+                R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}})") +
+      sse_event("message_stop", R"({"type":"message_stop"})")));
+  LLMRequest request = LLMRequest::from_prompt("hi");
+  request.tools.push_back(weather_tool());
+  (void)thrown_by<ParseError>([&] {
+    ResponseStream stream = env.anthropic()->stream(request);
+    (void)drain(stream);
+  });
 }

@@ -1,5 +1,6 @@
 // Tool calls on every provider that takes them: recorded fixtures, a two-turn loop through LLM, Cascade and Logging.
 #include "logging_test_env.hpp"
+#include "plugin_dirs.hpp"
 #include "tool_call_table.hpp"
 
 #include <majordomo/logging.hpp>
@@ -74,13 +75,19 @@ TEST_CASE("every tool-call fixture decodes to the calls it records, in order", "
           const ToolCall& call = answer.tool_calls[i];
           CHECK(call.id == fixture.calls[i].id);
           CHECK(call.name == fixture.calls[i].name);
-          CHECK(JsonValue::parse(call.arguments) == JsonValue::parse(fixture.calls[i].arguments_json));
-          // Not in the request's tools: reported, never dropped.
-          CHECK(call.problem == (call.name == "get_weather" ? ToolCallProblem::none : ToolCallProblem::unknown_tool));
+          const bool cut_off = fixture.problem == ToolCallProblem::cut_off;
+          if (cut_off) {
+            CHECK(call.arguments == fixture.calls[i].arguments_json);  // as received: not JSON
+          } else {
+            CHECK(JsonValue::parse(call.arguments) == JsonValue::parse(fixture.calls[i].arguments_json));
+          }
+          // Not in the request's tools, or not as its schema says: reported, never dropped.
+          CHECK(call.problem == fixture.problem.value_or(call.name == "get_weather" ? ToolCallProblem::none
+                                                                                    : ToolCallProblem::unknown_tool));
           if (fixture.stream) {
             REQUIRE(i < seen.arguments.size());
             CHECK(seen.arguments[i] == call.arguments);  // the pieces add up to the call
-            CHECK(seen.ended[i]);
+            CHECK(seen.ended[i] == !cut_off);  // a call the cap cut never ends
           }
         }
         CHECK(answer.stop_reason == fixture.stop);
@@ -190,10 +197,14 @@ TEST_CASE("the call log keeps an image's type, size and hash, never its bytes", 
 TEST_CASE("a tool request is refused before sending when the plugin or the model cannot take it", "[tools]") {
   ProviderTestEnv env;
   SECTION("a plugin that declares no tool support is refused with unsupported, and still serves plain requests") {
-    const auto anthropic = env.anthropic();
-    const auto error = thrown_by<UnsupportedError>([&] { (void)anthropic->complete(weather_request()); });
+    // The test echo plugin declares no MJ_FEATURE_*: every bundled provider now takes tools.
+    Host host(only_plugin_dirs({MAJORDOMO_TEST_GOOD_PLUGIN_DIR}));
+    ClientOptions options;
+    options.api_key = "echo-key-0000";
+    const auto echo = host.get_llm_instance("echo", "echo-1", options);
+    const auto error = thrown_by<UnsupportedError>([&] { (void)echo->complete(weather_request()); });
     CHECK_THAT(error.what(), Catch::Contains("does not take tools"));
-    CHECK(env.server.requests().empty());
+    CHECK(echo->get_response("plain").content == "plain");
   }
   SECTION("images to a plugin that takes none (DeepSeek) are refused naming it") {
     LLMRequest request;

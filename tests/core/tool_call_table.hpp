@@ -4,6 +4,8 @@
 #include "provider_table.hpp"
 
 #include <functional>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,9 @@ struct ToolFixture {
   std::vector<ExpectedCall> calls{};
   StopReason stop = StopReason::tool_use;
   std::string text{};  // the answer text beside the calls
+  // What the host finds wrong with every call; unset: none for get_weather, unknown_tool for
+  // other names. A cut_off call's arguments_json is the exact text received, not JSON.
+  std::optional<ToolCallProblem> problem{};
 };
 
 struct ToolRow {
@@ -75,6 +80,51 @@ inline void check_chat_result_request(const Poco::JSON::Object::Ptr& body, const
   CHECK(result->getValue<std::string>("content") == R"({"temp_c":21})");
 }
 
+// Anthropic Messages: tools with input_schema; the call as a tool_use block of the assistant's
+// content with its input as an object; the result as a tool_result block of a user message.
+inline void check_anthropic_tools_request(const Poco::JSON::Object::Ptr& body) {
+  const auto tools = body->getArray("tools");
+  REQUIRE(tools);
+  REQUIRE(tools->size() == 1);
+  const auto tool = tools->getObject(0);
+  CHECK(tool->getValue<std::string>("name") == "get_weather");
+  CHECK(tool->getValue<std::string>("description") == "The current weather in a city");
+  CHECK(tool->getObject("input_schema")->getValue<std::string>("type") == "object");
+  CHECK_FALSE(tool->has("type"));  // a client tool has no type; server tools do
+  CHECK_FALSE(body->has("tool_choice"));  // auto, the API's default
+  REQUIRE(body->getObject("cache_control"));
+  CHECK(body->getObject("cache_control")->getValue<std::string>("type") == "ephemeral");
+}
+
+inline void check_anthropic_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  const auto messages = body->getArray("messages");
+  REQUIRE(messages);
+  REQUIRE(messages->size() == 3);
+  const auto assistant = messages->getObject(1);
+  CHECK(assistant->getValue<std::string>("role") == "assistant");
+  const auto blocks = assistant->getArray("content");
+  REQUIRE(blocks);
+  REQUIRE(blocks->size() == 1);
+  const auto tool_use = blocks->getObject(0);
+  CHECK(tool_use->getValue<std::string>("type") == "tool_use");
+  CHECK(tool_use->getValue<std::string>("id") == call.id);
+  CHECK(tool_use->getValue<std::string>("name") == call.name);
+  REQUIRE(tool_use->getObject("input"));  // an object, not the arguments' text
+  std::ostringstream input;
+  tool_use->getObject("input")->stringify(input);
+  CHECK(JsonValue::parse(input.str()) == JsonValue::parse(call.arguments));
+  const auto result = messages->getObject(2);
+  CHECK(result->getValue<std::string>("role") == "user");
+  const auto results = result->getArray("content");
+  REQUIRE(results);
+  REQUIRE(results->size() == 1);
+  const auto block = results->getObject(0);
+  CHECK(block->getValue<std::string>("type") == "tool_result");
+  CHECK(block->getValue<std::string>("tool_use_id") == call.id);
+  CHECK(block->getValue<std::string>("content") == R"({"temp_c":21})");
+  CHECK_FALSE(block->getValue<bool>("is_error"));
+}
+
 // Cohere Chat v2: tools as in Chat Completions (no per-tool strict, `strict_tools` only when asked,
 // `tool_choice` left out for auto); the assistant message carries the answer's tool plan back and
 // no `content` beside its calls; a JSON object result is the tool message's content string.
@@ -115,6 +165,28 @@ inline const std::vector<ToolRow>& tool_rows() {
          {{"call_JMW1whyEaYG438VE1OIflxA2", "GetWeatherArgs", R"({"city":"Edinburgh","country":"GB","units":"c"})"},
           {"call_DNYTawLBoN8fj3KN6qU9N1Ou", "get_stock_price", R"({"ticker":"AAPL","exchange":"NASDAQ"})"}}}}},
       {provider_row("deepseek"), check_chat_tools_request, check_chat_result_request, {}},
+      // The recorded calls name a `location`, where weather_tool() requires `city`.
+      {provider_row("anthropic"), check_anthropic_tools_request, check_anthropic_result_request,
+       {{"anthropic/message_text_and_tool_use.json", false,
+         {{"toolu_01LRanfq6DmHn1yDTB4d1SAh", "get_weather", R"({"location":"San Francisco, CA","units":"f"})"}},
+         StopReason::tool_use,
+         "I'll get the weather for each of those cities. Let me start by checking San Francisco.",
+         ToolCallProblem::schema_mismatch},
+        {"anthropic/stream_tool_use_padded.sse", true,
+         {{"toolu_018acGYLtfR52q9yDbWaEdQZ", "get_weather", R"({"location":"San Francisco, CA","units":"f"})"}},
+         StopReason::tool_use, "", ToolCallProblem::schema_mismatch},
+        {"anthropic/stream_max_tokens_partial_tool_input.sse", true,
+         {{"toolu_01EKqbqmZrGRXy18eN7m9kvY", "make_file",
+           "{\"filename\": \"taxes.txt\", \"lines_of_text\": [\n\"# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH "
+           "MULTIPLE W-2s\",\n\"\",\n\"## INTRODUCTION\",\n\"\",\n\"Filing taxes"}},
+         StopReason::max_tokens,
+         "I'll create a comprehensive tax guide for someone with multiple W2s and save it in a file called "
+         "taxes.txt. Let me do that for you now.",
+         ToolCallProblem::cut_off},
+        {"anthropic/stream_thinking.sse", true, {}, StopReason::end_turn,
+         "Hello! I'm Assistant, an AI here to help you. How can I assist you today? Feel free to ask questions or "
+         "let me know what you're looking for, and I'll do my best to help.",
+         std::nullopt}}},
       // Read off the fixtures: a tool plan and two streamed calls; a reasoning model's thinking
       // block and two whole calls. Neither has answer text.
       {provider_row("cohere"), check_cohere_tools_request, check_cohere_result_request,

@@ -50,7 +50,8 @@ struct MessagesRequest {
   std::string model;
   bool stream = false;
   // Structured output: the JSON answer (output_config.format, or the input of a forced tool call)
-  // and, for a forced tool call, the tool's name.
+  // and, for a forced tool call, the tool's name. A request with tools that the model would call
+  // (plan_tool_use) is answered the same way: a tool_use block of that tool.
   std::string json_answer;
   std::string forced_tool;
 };
@@ -200,6 +201,7 @@ public:
       }
       messages.stream = is_true(*object, "stream");
       if (auto refusal = read_structured(request, *object, messages)) return *refusal;
+      if (messages.forced_tool.empty()) plan_tool_use(*object, messages);
     } catch (const Poco::Exception&) {
       return anthropic_error(request, 400, "invalid_request_error",
                              "There was an error parsing the body of your request: it is not valid JSON");
@@ -246,6 +248,37 @@ public:
     }
     return anthropic_error(request, 400, "invalid_request_error",
                            fmt::format("tool_choice names the tool '{}', which is not in tools", name));
+  }
+
+  // A request with tools, whose tool_choice allows a call and whose last message is not the
+  // application's tool results, gets a call of the first tool (tool_choice any or auto; a named
+  // tool was planned by read_structured), its input made from the tool's input_schema.
+  static void plan_tool_use(const Poco::JSON::Object& object, MessagesRequest& messages) {
+    const auto tools = object.getArray("tools");
+    if (tools.isNull() || tools->size() == 0) return;
+    if (const auto choice = object.getObject("tool_choice"); !choice.isNull()) {
+      if (choice->optValue<std::string>("type", "") == "none") return;
+    }
+    if (last_message_has_tool_result(object)) return;
+    const auto first = tools->getObject(0);
+    if (first.isNull() || !first->getObject("input_schema")) return;
+    messages.forced_tool = first->optValue<std::string>("name", "");
+    if (messages.forced_tool.empty()) return;
+    messages.json_answer = schema_example(first->get("input_schema"));
+  }
+
+  static bool last_message_has_tool_result(const Poco::JSON::Object& object) {
+    const auto list = object.getArray("messages");
+    if (list.isNull() || list->size() == 0) return false;
+    const auto last = list->getObject(static_cast<unsigned>(list->size() - 1));
+    if (last.isNull() || last->optValue<std::string>("role", "") != "user") return false;
+    const auto content = last->getArray("content");
+    if (content.isNull()) return false;  // a string: plain text
+    for (unsigned i = 0; i < content->size(); ++i) {
+      const auto block = content->getObject(i);
+      if (!block.isNull() && block->optValue<std::string>("type", "") == "tool_result") return true;
+    }
+    return false;
   }
 
   std::vector<Header> standard_headers(const RecordedRequest& request,
