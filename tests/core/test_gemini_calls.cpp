@@ -604,3 +604,51 @@ TEST_CASE("tool_choice: none is NONE, required is ANY, a named tool is ANY with 
     CHECK(env.server.requests().empty());
   }
 }
+
+TEST_CASE("the fake answers Gemini functions with a signed functionCall, and a functionResponse with text",
+          "[gemini][fake][tools]") {
+  ProviderTestEnv env;
+  Poco::Net::HTTPClientSession session("127.0.0.1", env.server.port());
+  Poco::Net::HTTPResponse response;
+  const std::vector<fake::Header> key = {{"x-goog-api-key", "AIza-x"}};
+  const std::string generate = "/v1beta/models/gemini-2.5-flash:generateContent";
+  const std::string tools =
+      R"("tools":[{"functionDeclarations":[{"name":"first"},{"name":"lookup","parameters":{"type":"OBJECT",)"
+      R"("properties":{"q":{"type":"STRING"}},"required":["q"]}}]}])";
+  const std::string ask = R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}],)";
+
+  // Named by allowedFunctionNames: that function, with arguments that fit its parameters.
+  std::string body = post_to_fake(
+      session, generate, key,
+      ask + tools + R"(,"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["lookup"]}}})",
+      response);
+  REQUIRE(response.getStatus() == 200);
+  const auto candidate = parse_object(body)->getArray("candidates")->getObject(0);
+  CHECK(candidate->getValue<std::string>("finishReason") == "STOP");
+  const auto part = candidate->getObject("content")->getArray("parts")->getObject(0);
+  CHECK(part->getObject("functionCall")->getValue<std::string>("name") == "lookup");
+  CHECK(part->getObject("functionCall")->getObject("args")->has("q"));
+  CHECK_FALSE(part->getObject("functionCall")->has("id"));
+  CHECK_FALSE(part->getValue<std::string>("thoughtSignature").empty());
+
+  // Streamed: one CRLF-framed chunk with the first function, which has no parameters.
+  body = post_to_fake(session, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", key, ask + tools + "}",
+                      response);
+  CHECK(response.getContentType() == "text/event-stream");
+  REQUIRE(body.starts_with("data: "));
+  REQUIRE(body.ends_with("\r\n\r\n"));
+  const auto streamed = parse_object(body.substr(6, body.size() - 10))->getArray("candidates")->getObject(0);
+  const auto call = streamed->getObject("content")->getArray("parts")->getObject(0)->getObject("functionCall");
+  CHECK(call->getValue<std::string>("name") == "first");
+  CHECK(call->getObject("args")->size() == 0);
+
+  // Mode NONE, or a last content that answers a call: text.
+  for (const std::string& request :
+       {ask + tools + R"(,"toolConfig":{"functionCallingConfig":{"mode":"NONE"}}})",
+        R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"name":"first","args":{}}}]},)"
+        R"({"role":"user","parts":[{"functionResponse":{"name":"first","response":{"ok":true}}}]}],)" + tools + "}"}) {
+    body = post_to_fake(session, generate, key, request, response);
+    CHECK(response.getStatus() == 200);
+    CHECK(body == fixture_text("gemini/generate_content.json"));
+  }
+}
