@@ -562,6 +562,26 @@ TEST_CASE("parallel calls without ids decode in order; their results share one u
   CHECK(answered->getObject("response")->getValue<int>("temp_c") == 21);
 }
 
+TEST_CASE("a functionCall without a name, args that are no object, or over 1024 calls are parse errors",
+          "[gemini][tools][errors]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  const auto answer_with = [](const std::string& parts) {
+    return R"({"candidates":[{"content":{"parts":[)" + parts + R"(],"role":"model"},"finishReason":"STOP","index":0}]})";
+  };
+  std::string many;
+  for (int i = 0; i <= 1024; ++i) many += std::string(i > 0 ? "," : "") + R"({"functionCall":{"name":"get_weather"}})";
+  for (const std::string& parts : {std::string(R"({"functionCall":{"args":{}}})"),
+                                   std::string(R"({"functionCall":{"name":"get_weather","args":"Paris"}})"), many}) {
+    env.server.push_response(json_body(answer_with(parts)));
+    (void)thrown_by<ParseError>([&] { (void)llm->complete(tools_request()); });
+  }
+  // 1024 calls are still an answer.
+  many.erase(many.rfind(','));
+  env.server.push_response(json_body(answer_with(many)));
+  CHECK(llm->complete(tools_request()).tool_calls.size() == 1024);
+}
+
 TEST_CASE("tool_choice: none is NONE, required is ANY, a named tool is ANY with allowedFunctionNames", "[gemini][tools]") {
   ProviderTestEnv env;
   const auto llm = env.gemini();
