@@ -15,12 +15,14 @@
 #include <majordomo/sdk/sse.hpp>
 
 #include "gemini_errors.hpp"
+#include "gemini_request.hpp"
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -45,10 +47,12 @@ constexpr std::string_view kDisplayName = "Gemini";
 // ---------------------------------------------------------------------------------------------
 
 // JSON mode is native (responseMimeType), JSON-schema output is responseSchema with the caller's
-// schema rewritten (sdk/schema_dialects.hpp). Tools are not wired up, so they are not claimed.
-constexpr uint32_t kThinkingCapabilities =
-    MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA | MJ_CAP_REASONING;
-// Gemma models served by the Gemini API answer text only: the service refuses JSON mode for them.
+// schema rewritten (sdk/schema_dialects.hpp). Function calling and image input (0.5) are taken by
+// every Gemini model listed (gemini_request.cpp maps them).
+constexpr uint32_t kThinkingCapabilities = MJ_CAP_STREAMING | MJ_CAP_JSON_MODE | MJ_CAP_JSON_SCHEMA |
+                                           MJ_CAP_REASONING | MJ_CAP_TOOLS | MJ_CAP_IMAGES;
+// Gemma models served by the Gemini API answer text only: the service refuses JSON mode for them,
+// and function calling is not claimed for them either, so tool requests are refused before sending.
 constexpr uint32_t kTextOnlyCapabilities = MJ_CAP_STREAMING;
 
 // Gemini has no cache-write premium (explicit caches are billed per hour of storage instead),
@@ -87,7 +91,8 @@ constexpr mj_model_info kModels[] = {
 constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .auth_scheme = MJ_AUTH_HEADER, .id = "gemini", .display_name = "Google Gemini", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://generativelanguage.googleapis.com", .api_key_env = "GEMINI_API_KEY",
-    .base_url_env = "GOOGLE_GEMINI_BASE_URL", .auth_header = "x-goog-api-key", .models = kModels});
+    .base_url_env = "GOOGLE_GEMINI_BASE_URL", .auth_header = "x-goog-api-key", .models = kModels,
+    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)
@@ -145,13 +150,62 @@ struct ChunkOutcome {
   bool saw_function_call = false;
 };
 
+// The calls of one answer, numbered across its chunks, and the texts built while decoding one
+// step, which the sink's events point into until the next step (hence a deque: no moves).
+struct CallNumbering {
+  std::size_t started = 0;
+  std::deque<std::string> texts;
+};
+
+// functionCall {name, args, id?}: views into the parser's buffers.
+struct FunctionCallFields {
+  std::string_view name;
+  std::string_view id;
+  std::string_view args;  // the raw JSON text of the args object; empty when absent or null
+  bool has_name = false;
+  bool has_id = false;
+};
+
+simdjson::error_code read_function_call(ondemand::value& value, FunctionCallFields& call) {
+  return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
+    if (key == "name") return read_optional_string(field, call.name, call.has_name);
+    if (key == "id") return read_optional_string(field, call.id, call.has_id);
+    if (key != "args") return simdjson::SUCCESS;
+    ondemand::json_type type{};
+    if (auto error = field.type().get(type)) return error;
+    if (type == ondemand::json_type::null) return simdjson::SUCCESS;
+    if (type != ondemand::json_type::object) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Gemini functionCall args is not a JSON object");
+    }
+    ondemand::object object;
+    if (auto error = field.get_object().get(object)) return error;
+    return object.raw_json().get(call.args);
+  });
+}
+
+// The args as compact JSON text, kept in `numbering.texts` ("{}" when the model sent none).
+std::string_view compact_arguments(std::string_view args, CallNumbering& numbering) {
+  if (args.empty()) return "{}";
+  std::string& out = numbering.texts.emplace_back(args.size() + simdjson::SIMDJSON_PADDING, '\0');
+  std::size_t length = 0;
+  if (simdjson::minify(args.data(), args.size(), out.data(), length) != simdjson::SUCCESS) {
+    throw sdk::ProviderError(MJ_ERR_PARSE, "Gemini functionCall args could not be read");
+  }
+  out.resize(length);
+  return out;
+}
+
 // One part of candidates[0].content.parts. Fields are collected before anything is emitted:
-// JSON does not promise that "thought" comes before "text".
+// JSON does not promise that "thought" comes before "text", or the signature after the call.
 simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
-                               ChunkOutcome& outcome) {
+                               ChunkOutcome& outcome, CallNumbering& numbering) {
   std::string_view text;
   bool has_text = false;
   bool thought = false;
+  FunctionCallFields call;
+  bool has_call = false;
+  std::string_view signature;
+  bool has_signature = false;
   const simdjson::error_code error = sdk::for_each_field_if_object(value,
       [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "text") {
@@ -160,10 +214,32 @@ simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
       bool flag = false;
       if (field.get_bool().get(flag) == simdjson::SUCCESS) thought = flag;
     } else if (key == "functionCall") {
-      outcome.saw_function_call = true;
+      has_call = true;
+      return read_function_call(field, call);
+    } else if (key == "thoughtSignature") {
+      return read_optional_string(field, signature, has_signature);
     }
+    return simdjson::SUCCESS;
   });
   if (error != simdjson::SUCCESS) return error;
+  if (has_call) {
+    if (!call.has_name || call.name.empty()) {
+      throw sdk::ProviderError(MJ_ERR_PARSE, "Gemini sent a functionCall part without a function name");
+    }
+    if (numbering.started == kMaxToolCalls) {
+      throw sdk::ProviderError(MJ_ERR_PARSE,
+                               fmt::format("Gemini answer makes more than {} function calls", kMaxToolCalls));
+    }
+    outcome.saw_function_call = true;
+    // Each functionCall part arrives whole, in the body and in a stream chunk alike.
+    const auto index = static_cast<int32_t>(numbering.started++);
+    sink.tool_call_start(index, call.id, call.name, compact_arguments(call.args, numbering));
+    sink.tool_call_end(index);
+    if (!signature.empty()) {
+      sink.continuation(numbering.texts.emplace_back(call_signature_item(static_cast<std::size_t>(index), signature)));
+    }
+    return simdjson::SUCCESS;
+  }
   if (has_text && !text.empty()) {
     // Thought parts are summaries of the model's thinking, never part of the answer (§4.2).
     if (thought) {
@@ -172,20 +248,23 @@ simdjson::error_code read_part(ondemand::value& value, sdk::EventSink& sink,
       sink.text(text);
     }
   }
+  // A signature on a text part (or on a part of its own, at a stream's end) goes back on the
+  // model turn's text part.
+  if (!signature.empty()) sink.continuation(numbering.texts.emplace_back(text_signature_item(signature)));
   return simdjson::SUCCESS;
 }
 
 // A candidate: its parts are emitted while iterating (the views live in the parser's string
 // buffer until the next document, and the parts' order is the answer's order).
 simdjson::error_code read_candidate(ondemand::value& value, sdk::EventSink& sink,
-                                    ChunkOutcome& outcome) {
+                                    ChunkOutcome& outcome, CallNumbering& numbering) {
   return sdk::for_each_field_if_object(value, [&](ondemand::raw_json_string key, ondemand::value& field) {
     if (key == "content") {
       // `content` may lack `parts` entirely, e.g. when MAX_TOKENS hit during thinking (§4.2).
       return sdk::for_each_field_if_object(field, [&](ondemand::raw_json_string content_key, ondemand::value& parts) {
         if (content_key != "parts") return simdjson::SUCCESS;
         return sdk::for_each_element_if_array(parts,
-            [&](ondemand::value& part) { return read_part(part, sink, outcome); });
+            [&](ondemand::value& part) { return read_part(part, sink, outcome, numbering); });
       });
     }
     if (key == "finishReason") return read_optional_string(field, outcome.finish_reason, outcome.has_finish_reason);
@@ -311,6 +390,7 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
 
   // One GenerateContentResponse: a whole answer, or one stream chunk holding only the new text.
   ChunkOutcome decode(std::string_view json, std::string_view what, sdk::EventSink& sink) {
+    numbering_.texts.clear();  // the previous step's events are drained by now
     ondemand::document document;
     ondemand::object root = sdk::open_root_object(*parser_, json, document, kDisplayName, what);
 
@@ -332,7 +412,7 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
           if (!first) return simdjson::SUCCESS;
           first = false;
           outcome.has_candidates = true;
-          return read_candidate(candidate, sink, outcome);
+          return read_candidate(candidate, sink, outcome, numbering_);
         });
       }
       if (key == "promptFeedback") return read_prompt_feedback(field, outcome);
@@ -373,6 +453,7 @@ class GenerateContentDecoder final : public sdk::ResponseDecoder {
   bool meta_sent_ = false;
   // A functionCall part may arrive a chunk before the finishReason that ends the turn.
   bool saw_function_call_ = false;
+  CallNumbering numbering_;  // (0.5) function calls across the stream's chunks
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -434,30 +515,22 @@ class GeminiProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
     body.reserve(sdk::estimated_body_size(request, 200));
     sdk::JsonWriter json(body);
 
-    json.raw(R"({"contents":[)");
-    for (std::size_t i = 0; i < request.message_count; ++i) {
-      const mj_message& message = request.messages[i];
-      if (i > 0) body.push_back(',');
-      switch (message.role) {
-        case MJ_ROLE_USER: json.raw(R"({"role":"user","parts":[{"text":)"); break;
-        case MJ_ROLE_ASSISTANT: json.raw(R"({"role":"model","parts":[{"text":)"); break;
-        default:
-          throw sdk::ProviderError(MJ_ERR_CONFIGURATION,
-                                   fmt::format("message {} has unknown role {}", i, message.role));
-      }
-      json.string(sdk::view(message.content)).raw("}]}");
-    }
-    body.push_back(']');
+    // Built before the body: a reasoning combination Gemini cannot express is refused first.
+    const std::string thinking = thinking_config(request, model);
+
+    json.raw(R"({"contents":)");
+    append_contents(json, request);
 
     // The system prompt is a top-level field: Gemini has no system role.
     if (const std::string_view system = sdk::view(request.system); !system.empty()) {
       json.raw(R"(,"systemInstruction":{"parts":[{"text":)").string(system).raw("}]}");
     }
+    append_tool_fields(json, request);
 
     const bool has_temperature = (request.flags & MJ_REQUEST_HAS_TEMPERATURE) != 0;
     const bool has_top_p = (request.flags & MJ_REQUEST_HAS_TOP_P) != 0;
     const bool has_max_tokens = request.max_tokens > 0;
-    if (has_temperature || has_top_p || has_max_tokens || json_object || json_schema) {
+    if (has_temperature || has_top_p || has_max_tokens || json_object || json_schema || !thinking.empty()) {
       json.raw(R"(,"generationConfig":{)");
       bool first = true;
       const auto field = [&](std::string_view name) {
@@ -486,6 +559,11 @@ class GeminiProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
       if (json_schema) {
         field("responseSchema");
         json.raw(response_schema);
+      }
+      // includeThoughts stays unset, as before 0.5: thought summaries are not asked for.
+      if (!thinking.empty()) {
+        field("thinkingConfig");
+        json.raw(thinking);
       }
       body.push_back('}');
     }

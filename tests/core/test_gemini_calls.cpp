@@ -1,6 +1,8 @@
 // Gemini through the host over loopback: catalog, thought parts, splits, finish reasons, in-band and RetryInfo
-// errors, the body and the fake's Gemini route. Shared scenarios: test_provider_conformance.cpp.
+// errors, the body, the fake's Gemini route, and (0.5) tools, images, thinking and thought signatures.
+// Shared scenarios: test_provider_conformance.cpp; the tool loop and the fixture: test_tool_calls.cpp.
 #include "provider_table.hpp"
+#include "tool_call_table.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -312,4 +314,361 @@ TEST_CASE("the fake speaks Gemini on its own: key header or query, alt=sse, fixt
 TEST_CASE("without fixtures the fake's built-in Gemini reply carries a response id of its own", "[gemini][fake]") {
   ProviderTestEnv env(fake::FakeServerOptions{});  // no fixtures dir: built-in replies
   CHECK(env.gemini()->get_response("hi").request_id.rfind("fakeResp", 0) == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 0.5: tools, images and reasoning controls (docs/providers.md, "Tools, images and reasoning")
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// The whole answer of a stream, read to its end.
+Response collected(ResponseStream stream) {
+  StreamChunk chunk;
+  while (stream.next(chunk)) {
+  }
+  return stream.response();
+}
+
+// The body of the last request the fake received.
+Poco::JSON::Object::Ptr last_body(const ProviderTestEnv& env) {
+  const auto recorded = env.server.requests();
+  REQUIRE_FALSE(recorded.empty());
+  return parse_object(recorded.back().body);
+}
+
+ToolDefinition time_tool() {
+  ToolDefinition tool;
+  tool.name = "get_time";
+  tool.description = "The local time in a city";
+  tool.parameters_json = R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})";
+  return tool;
+}
+
+LLMRequest tools_request() {
+  LLMRequest request;
+  request.messages.push_back(Message::user("Weather and time in Paris?"));
+  request.tools = {weather_tool(), time_tool()};
+  return request;
+}
+
+// The generationConfig.thinkingConfig the request was sent with.
+Poco::JSON::Object::Ptr sent_thinking(const ProviderTestEnv& env) {
+  const auto config = last_body(env)->getObject("generationConfig");
+  REQUIRE(config);
+  const auto thinking = config->getObject("thinkingConfig");
+  REQUIRE(thinking);
+  CHECK_FALSE(thinking->has("includeThoughts"));  // as before 0.5: no thought summaries asked for
+  return thinking;
+}
+
+}  // namespace
+
+TEST_CASE("images: bytes as inlineData, https URLs as fileData, base64 data: URLs decoded", "[gemini][images]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  LLMRequest request;
+  request.messages.push_back(Message::user("What are these?"));
+  auto& parts = request.messages.back().parts;
+  parts.push_back(ContentPart::image_from_bytes("\x89PNG", "image/png"));
+  parts.push_back(ContentPart::image_from_url("https://example.com/cat.JPG?size=large"));
+  parts.push_back(ContentPart::image_from_url("https://example.com/render"));
+  parts.push_back(ContentPart::image_from_url("data:image/webp;base64,UklGRg=="));
+  for (const bool stream : {false, true}) {
+    CAPTURE(stream);
+    const Response answer = stream ? collected(llm->stream(request)) : llm->complete(request);
+    CHECK_FALSE(answer.content.empty());
+    const auto sent = last_body(env)->getArray("contents")->getObject(0)->getArray("parts");
+    REQUIRE(sent->size() == 5);
+    CHECK(sent->getObject(0)->getValue<std::string>("text") == "What are these?");
+    const auto bytes = sent->getObject(1)->getObject("inlineData");
+    REQUIRE(bytes);
+    CHECK(bytes->getValue<std::string>("mimeType") == "image/png");
+    CHECK(bytes->getValue<std::string>("data") == "iVBORw==");  // the host's base64 of the 4 bytes
+    const auto url = sent->getObject(2)->getObject("fileData");
+    REQUIRE(url);
+    CHECK(url->getValue<std::string>("fileUri") == "https://example.com/cat.JPG?size=large");
+    CHECK(url->getValue<std::string>("mimeType") == "image/jpeg");  // from the extension
+    const auto bare = sent->getObject(3)->getObject("fileData");
+    REQUIRE(bare);
+    CHECK_FALSE(bare->has("mimeType"));  // nothing to tell it by: the service finds out
+    const auto decoded = sent->getObject(4)->getObject("inlineData");
+    REQUIRE(decoded);
+    CHECK(decoded->getValue<std::string>("mimeType") == "image/webp");
+    CHECK(decoded->getValue<std::string>("data") == "UklGRg==");
+  }
+
+  SECTION("an http URL or a data: URL not in base64 is refused before sending, naming the remedy") {
+    const std::size_t before = env.server.requests().size();
+    for (const char* url : {"http://example.com/cat.png", "data:image/svg+xml,%3Csvg%3E"}) {
+      CAPTURE(url);
+      LLMRequest refused;
+      refused.messages.push_back(Message::user("What is this?"));
+      refused.messages.back().parts.push_back(ContentPart::image_from_url(url));
+      const auto error = thrown_by<UnsupportedError>([&] { (void)llm->complete(refused); });
+      CHECK_THAT(error.what(), Catch::Contains("bytes"));
+    }
+    CHECK(env.server.requests().size() == before);
+  }
+  SECTION("Gemma takes no images: refused naming the model") {
+    const auto gemma = env.gemini(env.gemini_options(), "gemma-3-27b-it");
+    const auto error = thrown_by<UnsupportedError>([&] { (void)gemma->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("gemma-3-27b-it") && Catch::Contains("images"));
+  }
+}
+
+TEST_CASE("thinking and effort map to thinkingConfig: budget, -1 for on, 0 for off, thinkingLevel", "[gemini][reasoning]") {
+  ProviderTestEnv env;
+  LLMRequest request = LLMRequest::from_prompt("Think.");
+  SECTION("thinking controls on a 2.5 model are budgets") {
+    const auto llm = env.gemini();
+    request.options.thinking = Thinking::budget(1024);
+    (void)llm->complete(request);
+    CHECK(sent_thinking(env)->getValue<int64_t>("thinkingBudget") == 1024);
+    request.options.thinking = Thinking::on();
+    (void)llm->complete(request);
+    CHECK(sent_thinking(env)->getValue<int64_t>("thinkingBudget") == -1);
+    request.options.thinking = Thinking::off();
+    (void)collected(llm->stream(request));
+    CHECK(sent_thinking(env)->getValue<int64_t>("thinkingBudget") == 0);
+    CHECK_FALSE(sent_thinking(env)->has("thinkingLevel"));
+
+    request.options.thinking = {};
+    request.options.reasoning_effort = ReasoningEffort::high;
+    const auto error = thrown_by<UnsupportedError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("gemini-2.5-flash") && Catch::Contains("thinking budget"));
+    CHECK(env.server.requests().size() == 3);
+  }
+  SECTION("an effort on Gemini 3 and later is a thinkingLevel; max is high") {
+    const auto llm = env.gemini(env.gemini_options(), "gemini-3-flash-preview");
+    const std::vector<std::pair<ReasoningEffort, std::string>> levels = {
+        {ReasoningEffort::minimal, "minimal"}, {ReasoningEffort::low, "low"}, {ReasoningEffort::medium, "medium"},
+        {ReasoningEffort::high, "high"}, {ReasoningEffort::max, "high"}};
+    for (const auto& [effort, level] : levels) {
+      CAPTURE(level);
+      request.options.reasoning_effort = effort;
+      (void)llm->complete(request);
+      CHECK(sent_thinking(env)->getValue<std::string>("thinkingLevel") == level);
+      CHECK_FALSE(sent_thinking(env)->has("thinkingBudget"));
+    }
+    // "On" goes with a level (which turns thinking on anyway); off or a budget contradicts it.
+    request.options.thinking = Thinking::on();
+    (void)llm->complete(request);
+    CHECK(sent_thinking(env)->getValue<std::string>("thinkingLevel") == "high");
+    CHECK_FALSE(sent_thinking(env)->has("thinkingBudget"));
+    const std::size_t sent = env.server.requests().size();
+    for (const Thinking thinking : {Thinking::off(), Thinking::budget(512)}) {
+      request.options.thinking = thinking;
+      const auto error = thrown_by<UnsupportedError>([&] { (void)llm->complete(request); });
+      CHECK_THAT(error.what(), Catch::Contains("not both"));
+    }
+    CHECK(env.server.requests().size() == sent);
+  }
+}
+
+TEST_CASE("a call's thoughtSignature comes back on its functionCall part, a text's on the text", "[gemini][tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  LLMRequest request = tools_request();
+  for (const bool stream : {false, true}) {
+    CAPTURE(stream);
+    const std::string answer =
+        R"({"candidates":[{"content":{"parts":[{"text":"Checking.","thoughtSignature":"dGV4dFNpZw=="},)"
+        R"({"functionCall":{"id":"fc-1","name":"get_weather","args":{"city": "Paris"}},"thoughtSignature":"Y2FsbFNpZw=="}],)"
+        R"("role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.5-flash"})";
+    env.server.push_response(stream ? sse_body(chunk(answer)) : json_body(answer));
+    const Response first = stream ? collected(llm->stream(request)) : llm->complete(request);
+    CHECK(first.content == "Checking.");
+    REQUIRE(first.tool_calls.size() == 1);
+    CHECK(first.tool_calls[0].id == "fc-1");
+    CHECK(first.tool_calls[0].arguments == R"({"city":"Paris"})");  // compact JSON text of args
+    CHECK(first.stop_reason == StopReason::tool_use);
+    CHECK(first.continuation.provider == "gemini");
+    CHECK(first.continuation.items == std::vector<std::string>{R"({"text":true,"thoughtSignature":"dGV4dFNpZw=="})",
+                                                                R"({"call":0,"thoughtSignature":"Y2FsbFNpZw=="})"});
+
+    LLMRequest next = request;
+    next.messages.push_back(Message::assistant(first));
+    next.messages.push_back(Message::tool_result(first.tool_calls[0], "sunny"));
+    const Response second = stream ? collected(llm->stream(next)) : llm->complete(next);
+    CHECK(second.tool_calls.empty());
+    const auto contents = last_body(env)->getArray("contents");
+    REQUIRE(contents->size() == 3);
+    const auto model = contents->getObject(1)->getArray("parts");
+    REQUIRE(model->size() == 2);
+    CHECK(model->getObject(0)->getValue<std::string>("text") == "Checking.");
+    CHECK(model->getObject(0)->getValue<std::string>("thoughtSignature") == "dGV4dFNpZw==");
+    CHECK(model->getObject(1)->getObject("functionCall")->getValue<std::string>("id") == "fc-1");
+    CHECK(model->getObject(1)->getValue<std::string>("thoughtSignature") == "Y2FsbFNpZw==");
+    const auto result = contents->getObject(2)->getArray("parts")->getObject(0)->getObject("functionResponse");
+    CHECK(result->getValue<std::string>("id") == "fc-1");
+    CHECK(result->getObject("response")->getValue<std::string>("result") == "sunny");  // text is wrapped
+  }
+
+  SECTION("continuation data the plugin did not write is refused naming the item") {
+    Message assistant;
+    assistant.role = Message::Role::assistant;
+    assistant.tool_calls.push_back(ToolCall{"", "get_weather", R"({"city":"Paris"})", ToolCallProblem::none, {}});
+    SECTION("not JSON") { assistant.continuation = Continuation{"gemini", {"opaque"}}; }
+    SECTION("a call the turn lacks") { assistant.continuation = Continuation{"gemini", {R"({"call":3,"thoughtSignature":"x"})"}}; }
+    request.messages.push_back(assistant);
+    request.messages.push_back(Message::tool_result(assistant.tool_calls[0], "sunny"));
+    const std::size_t before = env.server.requests().size();
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("continuation item 0"));
+    CHECK(env.server.requests().size() == before);
+  }
+}
+
+TEST_CASE("parallel calls without ids decode in order; their results share one user content", "[gemini][tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  LLMRequest request = tools_request();
+  const std::string first_chunk =
+      R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}],"role":"model"},"index":0}]})";
+  const std::string second_chunk =
+      R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_time"}}],"role":"model"},"finishReason":"STOP","index":0}]})";
+  env.server.push_response(sse_body(chunk(first_chunk) + chunk(second_chunk)));
+  const Response first = collected(llm->stream(request));
+  REQUIRE(first.tool_calls.size() == 2);
+  CHECK(first.tool_calls[0].name == "get_weather");
+  CHECK(first.tool_calls[0].id.empty());
+  CHECK(first.tool_calls[1].name == "get_time");
+  CHECK(first.tool_calls[1].arguments == "{}");  // no args: an empty object
+  CHECK(first.tool_calls[1].problem == ToolCallProblem::schema_mismatch);  // city is required
+  CHECK(first.stop_reason == StopReason::tool_use);
+  CHECK(first.continuation.empty());  // nothing signed
+
+  request.messages.push_back(Message::assistant(first));
+  request.messages.push_back(Message::tool_result(first.tool_calls[1], "the time is unknown", true));
+  request.messages.push_back(Message::tool_result(first.tool_calls[0], R"({"temp_c":21})"));
+  const Response second = llm->complete(request);
+  CHECK(second.tool_calls.empty());
+  const auto contents = last_body(env)->getArray("contents");
+  REQUIRE(contents->size() == 3);  // user, model, one user content with both results
+  const auto model = contents->getObject(1)->getArray("parts");
+  REQUIRE(model->size() == 2);
+  CHECK_FALSE(model->getObject(0)->has("thoughtSignature"));
+  CHECK_FALSE(model->getObject(0)->getObject("functionCall")->has("id"));
+  const auto results = contents->getObject(2);
+  CHECK(results->getValue<std::string>("role") == "user");
+  const auto parts = results->getArray("parts");
+  REQUIRE(parts->size() == 2);
+  const auto failed = parts->getObject(0)->getObject("functionResponse");
+  CHECK(failed->getValue<std::string>("name") == "get_time");
+  CHECK(failed->getObject("response")->getValue<std::string>("error") == "the time is unknown");
+  const auto answered = parts->getObject(1)->getObject("functionResponse");
+  CHECK(answered->getValue<std::string>("name") == "get_weather");
+  CHECK(answered->getObject("response")->getValue<int>("temp_c") == 21);
+}
+
+TEST_CASE("a functionCall without a name, args that are no object, or over 1024 calls are parse errors",
+          "[gemini][tools][errors]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  const auto answer_with = [](const std::string& parts) {
+    return R"({"candidates":[{"content":{"parts":[)" + parts + R"(],"role":"model"},"finishReason":"STOP","index":0}]})";
+  };
+  std::string many;
+  for (int i = 0; i <= 1024; ++i) many += std::string(i > 0 ? "," : "") + R"({"functionCall":{"name":"get_weather"}})";
+  for (const std::string& parts : {std::string(R"({"functionCall":{"args":{}}})"),
+                                   std::string(R"({"functionCall":{"name":"get_weather","args":"Paris"}})"), many}) {
+    env.server.push_response(json_body(answer_with(parts)));
+    (void)thrown_by<ParseError>([&] { (void)llm->complete(tools_request()); });
+  }
+  // 1024 calls are still an answer.
+  many.erase(many.rfind(','));
+  env.server.push_response(json_body(answer_with(many)));
+  CHECK(llm->complete(tools_request()).tool_calls.size() == 1024);
+}
+
+TEST_CASE("tool_choice: none is NONE, required is ANY, a named tool is ANY with allowedFunctionNames", "[gemini][tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.gemini();
+  LLMRequest request = tools_request();
+  const auto calling_config = [&] {
+    const auto config = last_body(env)->getObject("toolConfig");
+    REQUIRE(config);
+    return config->getObject("functionCallingConfig");
+  };
+  SECTION("none: no call") {
+    request.tool_choice.mode = ToolChoice::Mode::none;
+    const Response answer = llm->complete(request);
+    CHECK(answer.tool_calls.empty());
+    CHECK(calling_config()->getValue<std::string>("mode") == "NONE");
+  }
+  SECTION("required: a call of the first tool") {
+    request.tool_choice.mode = ToolChoice::Mode::required;
+    const Response answer = collected(llm->stream(request));
+    REQUIRE(answer.tool_calls.size() == 1);
+    CHECK(answer.tool_calls[0].name == "get_weather");
+    CHECK(calling_config()->getValue<std::string>("mode") == "ANY");
+    CHECK_FALSE(calling_config()->has("allowedFunctionNames"));
+  }
+  SECTION("named: a call of that tool") {
+    request.tool_choice = ToolChoice::tool("get_time");
+    const Response answer = llm->complete(request);
+    REQUIRE(answer.tool_calls.size() == 1);
+    CHECK(answer.tool_calls[0].name == "get_time");
+    CHECK(answer.tool_calls[0].problem == ToolCallProblem::none);
+    CHECK(calling_config()->getValue<std::string>("mode") == "ANY");
+    const auto allowed = calling_config()->getArray("allowedFunctionNames");
+    REQUIRE(allowed);
+    REQUIRE(allowed->size() == 1);
+    CHECK(allowed->getElement<std::string>(0) == "get_time");
+  }
+  SECTION("parallel calls off: Gemini has no switch, refused before sending") {
+    request.parallel_tool_calls = false;
+    const auto error = thrown_by<UnsupportedError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("parallel"));
+    CHECK(env.server.requests().empty());
+  }
+}
+
+TEST_CASE("the fake answers Gemini functions with a signed functionCall, and a functionResponse with text",
+          "[gemini][fake][tools]") {
+  ProviderTestEnv env;
+  Poco::Net::HTTPClientSession session("127.0.0.1", env.server.port());
+  Poco::Net::HTTPResponse response;
+  const std::vector<fake::Header> key = {{"x-goog-api-key", "AIza-x"}};
+  const std::string generate = "/v1beta/models/gemini-2.5-flash:generateContent";
+  const std::string tools =
+      R"("tools":[{"functionDeclarations":[{"name":"first"},{"name":"lookup","parameters":{"type":"OBJECT",)"
+      R"("properties":{"q":{"type":"STRING"}},"required":["q"]}}]}])";
+  const std::string ask = R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}],)";
+
+  // Named by allowedFunctionNames: that function, with arguments that fit its parameters.
+  std::string body = post_to_fake(
+      session, generate, key,
+      ask + tools + R"(,"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["lookup"]}}})",
+      response);
+  REQUIRE(response.getStatus() == 200);
+  const auto candidate = parse_object(body)->getArray("candidates")->getObject(0);
+  CHECK(candidate->getValue<std::string>("finishReason") == "STOP");
+  const auto part = candidate->getObject("content")->getArray("parts")->getObject(0);
+  CHECK(part->getObject("functionCall")->getValue<std::string>("name") == "lookup");
+  CHECK(part->getObject("functionCall")->getObject("args")->has("q"));
+  CHECK_FALSE(part->getObject("functionCall")->has("id"));
+  CHECK_FALSE(part->getValue<std::string>("thoughtSignature").empty());
+
+  // Streamed: one CRLF-framed chunk with the first function, which has no parameters.
+  body = post_to_fake(session, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", key, ask + tools + "}",
+                      response);
+  CHECK(response.getContentType() == "text/event-stream");
+  REQUIRE(body.starts_with("data: "));
+  REQUIRE(body.ends_with("\r\n\r\n"));
+  const auto streamed = parse_object(body.substr(6, body.size() - 10))->getArray("candidates")->getObject(0);
+  const auto call = streamed->getObject("content")->getArray("parts")->getObject(0)->getObject("functionCall");
+  CHECK(call->getValue<std::string>("name") == "first");
+  CHECK(call->getObject("args")->size() == 0);
+
+  // Mode NONE, or a last content that answers a call: text.
+  for (const std::string& request :
+       {ask + tools + R"(,"toolConfig":{"functionCallingConfig":{"mode":"NONE"}}})",
+        R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"name":"first","args":{}}}]},)"
+        R"({"role":"user","parts":[{"functionResponse":{"name":"first","response":{"ok":true}}}]}],)" + tools + "}"}) {
+    body = post_to_fake(session, generate, key, request, response);
+    CHECK(response.getStatus() == 200);
+    CHECK(body == fixture_text("gemini/generate_content.json"));
+  }
 }

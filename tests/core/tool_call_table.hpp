@@ -156,6 +156,53 @@ inline void check_cohere_result_request(const Poco::JSON::Object::Ptr& body, con
   CHECK(result->getValue<std::string>("content") == R"({"temp_c":21})");
 }
 
+// Gemini: the tools as functionDeclarations with parameters in its Schema dialect (upper-case
+// type names), the call as a functionCall part of the model turn with its args as an object and
+// the thoughtSignature it came with, the result as a functionResponse part of a user turn.
+inline void check_gemini_tools_request(const Poco::JSON::Object::Ptr& body) {
+  const auto tools = body->getArray("tools");
+  REQUIRE(tools);
+  REQUIRE(tools->size() == 1);
+  const auto declarations = tools->getObject(0)->getArray("functionDeclarations");
+  REQUIRE(declarations);
+  REQUIRE(declarations->size() == 1);
+  const auto function = declarations->getObject(0);
+  CHECK(function->getValue<std::string>("name") == "get_weather");
+  CHECK(function->getValue<std::string>("description") == "The current weather in a city");
+  const auto parameters = function->getObject("parameters");
+  REQUIRE(parameters);
+  CHECK(parameters->getValue<std::string>("type") == "OBJECT");
+  CHECK(parameters->getObject("properties")->getObject("city")->getValue<std::string>("type") == "STRING");
+  CHECK_FALSE(body->has("toolConfig"));  // auto is the service's default
+}
+
+inline void check_gemini_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  const auto contents = body->getArray("contents");
+  REQUIRE(contents);
+  REQUIRE(contents->size() == 3);
+  const auto model = contents->getObject(1);
+  CHECK(model->getValue<std::string>("role") == "model");
+  const auto model_parts = model->getArray("parts");
+  REQUIRE(model_parts->size() == 1);  // the call only: the answer had no text
+  const auto part = model_parts->getObject(0);
+  const auto sent = part->getObject("functionCall");
+  REQUIRE(sent);
+  CHECK(sent->getValue<std::string>("name") == call.name);
+  CHECK(sent->has("id") == !call.id.empty());
+  if (!call.id.empty()) CHECK(sent->getValue<std::string>("id") == call.id);
+  std::ostringstream args;
+  sent->getObject("args")->stringify(args);  // an object, not the arguments' text
+  CHECK(JsonValue::parse(args.str()) == JsonValue::parse(call.arguments));
+  // The fake signs every call it makes; the signature comes back on the same part.
+  CHECK_THAT(part->optValue<std::string>("thoughtSignature", ""), Catch::StartsWith("ZmFrZVNpZw"));
+  const auto results = contents->getObject(2);
+  CHECK(results->getValue<std::string>("role") == "user");
+  const auto response = results->getArray("parts")->getObject(0)->getObject("functionResponse");
+  REQUIRE(response);
+  CHECK(response->getValue<std::string>("name") == "get_weather");
+  CHECK(response->getObject("response")->getValue<int>("temp_c") == 21);  // a JSON object result goes as is
+}
+
 inline const std::vector<ToolRow>& tool_rows() {
   static const std::vector<ToolRow> rows = {
       {provider_row("openai"), check_chat_tools_request, check_chat_result_request,
@@ -196,6 +243,9 @@ inline const std::vector<ToolRow>& tool_rows() {
         {"cohere/chat_tool_calls_thinking.json", false,
          {{"query_daily_sales_report_hgxxmkby3wta", "query_daily_sales_report", R"({"day":"2023-09-29"})"},
           {"query_product_catalog_rpg0z5h8yyz2", "query_product_catalog", R"({"category":"Electronics"})"}}}}},
+      // Gemini gives no call id here; the finishReason is STOP, turned into tool_use by the call.
+      {provider_row("gemini"), check_gemini_tools_request, check_gemini_result_request,
+       {{"gemini/stream_function_call_thought_signature.sse", true, {{"", "getWeather", R"({"location":"Tokyo"})"}}}}},
   };
   return rows;
 }

@@ -117,6 +117,76 @@ ScriptedResponse built_in_stream(const RecordedRequest& request, const std::stri
   return response;
 }
 
+// A function call the fake answers with: the function's name and arguments from its schema.
+struct PlannedFunctionCall {
+  std::string name;
+  std::string args;  // compact JSON object text
+};
+
+// Whether the content's parts hold a functionResponse: the application answered a call.
+bool answers_a_call(const Poco::JSON::Object::Ptr& content) {
+  const auto parts = content.isNull() ? nullptr : content->getArray("parts");
+  if (parts.isNull()) return false;
+  for (unsigned i = 0; i < parts->size(); ++i) {
+    const auto part = parts->getObject(i);
+    if (!part.isNull() && part->has("functionResponse")) return true;
+  }
+  return false;
+}
+
+// The call to make for a request that offers functions, as the real service would: none when the
+// mode is NONE or the last content answers a call; else the first allowed function, with
+// arguments generated from its parameters schema.
+std::optional<PlannedFunctionCall> planned_function_call(const Poco::JSON::Object& body) {
+  const auto tools = body.getArray("tools");
+  if (tools.isNull() || tools->size() == 0) return std::nullopt;
+  if (const auto contents = body.getArray("contents"); !contents.isNull() && contents->size() > 0) {
+    if (answers_a_call(contents->getObject(static_cast<unsigned>(contents->size() - 1)))) return std::nullopt;
+  }
+  std::string wanted;
+  if (const auto config = body.getObject("toolConfig"); !config.isNull()) {
+    if (const auto calling = config->getObject("functionCallingConfig"); !calling.isNull()) {
+      if (calling->optValue<std::string>("mode", "") == "NONE") return std::nullopt;
+      if (const auto allowed = calling->getArray("allowedFunctionNames"); !allowed.isNull() && allowed->size() > 0) {
+        wanted = allowed->getElement<std::string>(0);
+      }
+    }
+  }
+  for (unsigned t = 0; t < tools->size(); ++t) {
+    const auto tool = tools->getObject(t);
+    const auto declarations = tool.isNull() ? nullptr : tool->getArray("functionDeclarations");
+    if (declarations.isNull()) continue;
+    for (unsigned d = 0; d < declarations->size(); ++d) {
+      const auto declaration = declarations->getObject(d);
+      if (declaration.isNull()) continue;
+      const std::string name = declaration->optValue<std::string>("name", "");
+      if (!wanted.empty() && name != wanted) continue;
+      // A function without parameters leaves the schema out; parametersJsonSchema is the
+      // ordinary-JSON-Schema alternative the API also takes.
+      const char* schema_key = declaration->has("parameters") ? "parameters" : "parametersJsonSchema";
+      return PlannedFunctionCall{name, declaration->has(schema_key) ? schema_example(declaration->get(schema_key)) : "{}"};
+    }
+  }
+  return std::nullopt;
+}
+
+// A functionCall answer, JSON or one SSE chunk, with a thoughtSignature on the part as Gemini 2.5
+// and later send it (fixtures/gemini/stream_function_call_thought_signature.sse); no call id, as
+// in the fixture.
+ScriptedResponse function_call_reply(const RecordedRequest& request, const std::string& model,
+                                     const PlannedFunctionCall& call, bool stream) {
+  const std::string answer = fmt::format(
+      R"({{"candidates":[{{"content":{{"parts":[{{"functionCall":{{"name":{},"args":{}}},"thoughtSignature":"ZmFrZVNpZw{:04}"}}],)"
+      R"("role":"model"}},"finishReason":"STOP","index":0,"finishMessage":"Model generated function call(s)."}}],{},)"
+      R"("modelVersion":{},"responseId":"{}"}})",
+      json_quote(call.name), call.args, request.seq % 10000, usage_json(request, 14), json_quote(model),
+      built_in_response_id(request));
+  ScriptedResponse response;
+  response.content_type = stream ? "text/event-stream" : "application/json";
+  response.body = stream ? "data: " + answer + "\r\n\r\n" : answer;
+  return response;
+}
+
 class GeminiProtocol final : public ProviderProtocol {
 public:
   std::string_view name() const override { return "gemini"; }
@@ -152,8 +222,10 @@ public:
     const std::string model = model_of(path);
     if (model.empty()) return gemini_error(404, "NOT_FOUND", "models/ is not found for API version v1beta");
     Poco::Dynamic::Var response_schema;
+    std::optional<PlannedFunctionCall> call;
     try {
       const auto object = body_object(request);
+      call = planned_function_call(*object);
       // The one field the real API requires.
       if (object->getArray("contents").isNull()) {
         return gemini_error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified");
@@ -175,6 +247,8 @@ public:
     } catch (const Poco::Exception&) {
       return gemini_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
     }
+
+    if (call) return function_call_reply(request, model, *call, stream);
 
     // Structured output: one value that fits the schema, as the real service constrains it.
     if (!response_schema.isEmpty()) {
