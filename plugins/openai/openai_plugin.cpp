@@ -75,7 +75,7 @@ constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .id = "openai", .display_name = "OpenAI", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://api.openai.com/v1", .api_key_env = "OPENAI_API_KEY", .base_url_env = "OPENAI_BASE_URL",
     .models = kModels,
-    // The Responses API refuses what it does not map yet (responses_api.hpp).
+    // Both APIs map tools, images and reasoning controls (chat_completions.hpp, responses_api.hpp).
     .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING});
 
 // ---------------------------------------------------------------------------------------------

@@ -13,14 +13,36 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace majordomo::sdk {
 inline namespace v1 {
 namespace {
 
 namespace ondemand = simdjson::ondemand;
+
+// More calls or continuation items than any model makes in one answer: a server sending more is
+// broken or hostile.
+constexpr std::size_t kMaxToolCalls = 1024;
+constexpr std::size_t kMaxContinuationItems = 1024;
+
+// What an output item says beside its content parts. Views point into the parser's string buffer,
+// and `raw` into the document itself: both stay valid until the step's events are drained.
+struct ItemFields {
+  std::string_view type, id, call_id, name, arguments, status;
+  std::string_view raw;  // the whole item as JSON text: a reasoning item goes back as it came
+  bool has_name = false;
+  bool has_encrypted_content = false;  // a non-empty encrypted_content string
+};
+
+// A call is complete when its item says so; without a status, unless the Response was cut off.
+bool call_complete(const ItemFields& call, std::string_view response_status) noexcept {
+  if (!call.status.empty()) return call.status == "completed";
+  return response_status != "incomplete";
+}
 
 // What a Response object (a body, or the `response` of a stream event) tells beyond its text.
 struct ResponseSummary {
@@ -36,6 +58,10 @@ struct ResponseSummary {
   bool has_usage = false;
   bool function_call = false;  // a function_call item: the model wants a tool
   bool refusal = false;        // a refusal content part
+  // (0.5) What `output[]` holds beside text, in order: the calls, and the reasoning items that
+  // carry encrypted content (the continuation items).
+  std::vector<ItemFields> calls;
+  std::vector<std::string_view> continuation;
 };
 
 // Where the texts of a Response object go: into a sink, or nowhere (a stream that already
@@ -85,22 +111,74 @@ simdjson::error_code read_part(ondemand::value& value, ResponseSummary& summary,
   return simdjson::SUCCESS;
 }
 
-// One `output[]` item. Any item's `content` and `summary` parts are read whatever its type comes
-// before or after them: only message and reasoning items carry such parts.
-simdjson::error_code read_item(ondemand::value& value, ResponseSummary& summary, const TextTargets& to) {
-  return for_each_field(value, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
-    if (key == "type") {
-      std::string_view type;
-      bool present = false;
-      const simdjson::error_code error = read_optional_string(field, type, present);
-      if (type == "function_call") summary.function_call = true;
-      return error;
-    }
+// One `output[]` item (of a Response, or the `item` of a stream event). Any item's `content` and
+// `summary` parts are read whatever its type: only message and reasoning items carry such parts.
+simdjson::error_code read_item(ondemand::value& value, ResponseSummary& summary, const TextTargets& to,
+                               ItemFields& item) {
+  ondemand::object object;
+  if (auto error = value.get_object().get(object)) return error;
+  if (auto error = object.raw_json().get(item.raw)) return error;
+  bool empty = false;
+  if (auto error = object.reset().get(empty)) return error;  // raw_json consumed it: read it again
+  return for_each_field(object, [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+    bool present = false;
+    if (key == "type") return read_optional_string(field, item.type, present);
     if (key == "content" || key == "summary") {
       return for_each_element_if_array(field, [&](ondemand::value& part) { return read_part(part, summary, to); });
     }
+    if (key == "id") return read_optional_string(field, item.id, present);
+    if (key == "call_id") return read_optional_string(field, item.call_id, present);
+    if (key == "name") return read_optional_string(field, item.name, item.has_name);
+    if (key == "arguments") return read_optional_string(field, item.arguments, present);
+    if (key == "status") return read_optional_string(field, item.status, present);
+    if (key == "encrypted_content") {
+      std::string_view content;
+      const simdjson::error_code error = read_optional_string(field, content, present);
+      item.has_encrypted_content = !content.empty();
+      return error;
+    }
     return simdjson::SUCCESS;
   });
+}
+
+// A function_call item must name its function: a call of nothing cannot be answered.
+void check_call_named(const ItemFields& call, std::string_view provider) {
+  if (!call.has_name || call.name.empty()) {
+    throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent a function_call item without a name", provider));
+  }
+}
+
+// Keeps what a whole Response's item means beside its text: a call, or a continuation item.
+void note_item(const ItemFields& item, ResponseSummary& summary) {
+  if (item.type == "function_call") {
+    summary.function_call = true;
+    check_call_named(item, summary.provider);
+    if (summary.calls.size() == kMaxToolCalls) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} function calls in one answer",
+                                                    summary.provider, kMaxToolCalls));
+    }
+    summary.calls.push_back(item);
+  } else if (item.type == "reasoning" && item.has_encrypted_content) {
+    // Without encrypted content a reasoning item cannot be sent back (store is false: the server
+    // kept nothing to look its id up in), so only self-contained ones are continuation items.
+    if (summary.continuation.size() == kMaxContinuationItems) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} reasoning items in one answer",
+                                                    summary.provider, kMaxContinuationItems));
+    }
+    summary.continuation.push_back(item.raw);
+  }
+}
+
+// A whole Response's calls and continuation items, as events: each call starts and, unless it
+// was cut off, ends at once.
+void emit_items(const ResponseSummary& summary, EventSink& sink) {
+  for (const std::string_view item : summary.continuation) sink.continuation(item);
+  for (std::size_t i = 0; i < summary.calls.size(); ++i) {
+    const ItemFields& call = summary.calls[i];
+    const auto index = static_cast<int32_t>(i);
+    sink.tool_call_start(index, call.call_id, call.name, call.arguments);
+    if (call_complete(call, summary.status)) sink.tool_call_end(index);
+  }
 }
 
 simdjson::error_code read_response(ondemand::object& response, ResponseSummary& summary,
@@ -119,7 +197,12 @@ simdjson::error_code read_response(ondemand::object& response, ResponseSummary& 
       });
     }
     if (key == "output") {
-      return for_each_element_if_array(field, [&](ondemand::value& item) { return read_item(item, summary, to); });
+      return for_each_element_if_array(field, [&](ondemand::value& value) {
+        ItemFields item;
+        if (auto error = read_item(value, summary, to, item)) return error;
+        note_item(item, summary);
+        return simdjson::SUCCESS;
+      });
     }
     if (key == "usage") {
       return read_openai_usage(field, kResponsesUsageFields, summary.usage, summary.has_usage, summary.provider);
@@ -175,6 +258,22 @@ bool is_terminal(std::string_view type) noexcept {
   return type == "response.completed" || type == "response.incomplete" || type == "response.failed";
 }
 
+// The events about output items and function-call arguments.
+bool is_item_event(std::string_view type) noexcept {
+  return type == "response.output_item.added" || type == "response.output_item.done" ||
+         type == "response.function_call_arguments.delta" || type == "response.function_call_arguments.done";
+}
+
+// What one such event says: its item, or the item it continues and the arguments (a delta's
+// piece, or the done event's whole text).
+struct CallEventFields {
+  ItemFields item;
+  std::string_view item_id;
+  std::string_view arguments;
+  int64_t output_index = 0;
+  bool has_output_index = false;
+};
+
 class ResponsesDecoder final : public ResponseDecoder {
  public:
   ResponsesDecoder(ParserPool::Lease parser, const ResponsesApiFlavour& flavour)
@@ -199,6 +298,7 @@ class ResponsesDecoder final : public ResponseDecoder {
       throw ProviderError(MJ_ERR_PARSE, fmt::format("{} response has no status", provider));
     }
     if (!summary.model.empty()) sink.meta({}, summary.model);
+    if (summary.status != "failed") emit_items(summary, sink);
     finish(summary, provider, "response failed", sink);
   }
 
@@ -215,15 +315,20 @@ class ResponsesDecoder final : public ResponseDecoder {
     summary.provider = provider;
     OpenAIErrorFields error_fields;
     bool has_error = false;
+    // A function call's events: the keys after `type` come in any order (2026 captures sort
+    // them), so they are acted on once the whole event is read.
+    CallEventFields call_event;
     read_root_fields(root, provider, "stream event",
         [&](ondemand::raw_json_string key, ondemand::value& field) -> simdjson::error_code {
+      bool present = false;
       if (key == "type") {
-        bool present = false;
         return type.empty() ? read_optional_string(field, type, present) : simdjson::SUCCESS;
       }
       if (key == "delta") {
         std::string_view delta;
-        bool present = false;
+        if (type == "response.function_call_arguments.delta") {
+          return read_optional_string(field, call_event.arguments, present);
+        }
         if (is_text_delta(type)) {
           read_answer_text(field, delta, present, provider, "delta", false);
         } else if (auto error = read_optional_string(field, delta, present)) {
@@ -241,7 +346,16 @@ class ResponsesDecoder final : public ResponseDecoder {
                              is_terminal(type) && !reasoning_seen_ ? &sink : nullptr};
         return read_response(response, summary, to);
       }
-      if (key == "item") return read_item(field, summary, TextTargets{});
+      if (key == "item") return read_item(field, summary, TextTargets{}, call_event.item);
+      if (is_item_event(type)) {
+        if (key == "output_index") {
+          call_event.has_output_index = true;
+          return field.get_int64().get(call_event.output_index);
+        }
+        if (key == "item_id") return read_optional_string(field, call_event.item_id, present);
+        if (key == "arguments") return read_optional_string(field, call_event.arguments, present);
+        return simdjson::SUCCESS;
+      }
       if (type != "error") return simdjson::SUCCESS;
       // Both shapes of the `error` event: flat {code, message, param} and nested {error:{…}}.
       if (key == "error") return read_null_or_error(field, error_fields, has_error);
@@ -256,14 +370,21 @@ class ResponsesDecoder final : public ResponseDecoder {
       return simdjson::SUCCESS;
     });
 
-    if (summary.function_call) function_call_ = true;
     if (!model_seen_ && !summary.model.empty()) {
       model_seen_ = true;
       sink.meta({}, summary.model);
     }
     if (type == "error") throw_failed(error_fields, provider, "stream error");
+    if (is_item_event(type)) on_item_event(type, call_event, sink);
     if (is_terminal(type)) {
-      summary.function_call = summary.function_call || function_call_;
+      if (!items_seen_) {
+        // A server that announced no items: the terminal Response is the only account of them.
+        if (summary.status != "failed") emit_items(summary, sink);
+      } else if (type == "response.completed") {
+        // A completed Response has complete items, whether or not their done events came.
+        for (std::size_t i = 0; i < stream_calls_.size(); ++i) end_call(i, sink);
+      }
+      summary.function_call = summary.function_call || !stream_calls_.empty();
       summary.refusal = summary.refusal || refused_;
       if (!summary.has_status) {
         // A terminal event names its outcome even when its snapshot leaves the status out.
@@ -305,74 +426,118 @@ class ResponsesDecoder final : public ResponseDecoder {
     // Function-call argument deltas and built-in tool events carry no answer text.
   }
 
+  // The events of output items: function calls are numbered densely from 0 in the order they
+  // are announced, whatever output_index the server gives them (a reasoning or message item
+  // before them takes an index too); reasoning items with encrypted content are continuation.
+  void on_item_event(std::string_view type, const CallEventFields& event, EventSink& sink) {
+    const ItemFields& item = event.item;
+    const bool item_event = type == "response.output_item.added" || type == "response.output_item.done";
+    if (item_event) items_seen_ = true;
+    if (item_event && item.type == "reasoning") {
+      if (type == "response.output_item.done" && item.has_encrypted_content) {
+        if (continuation_items_ == kMaxContinuationItems) {
+          throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} reasoning items in one answer",
+                                                        flavour_.display_name, kMaxContinuationItems));
+        }
+        ++continuation_items_;
+        sink.continuation(item.raw);
+      }
+      return;
+    }
+    if (item_event && item.type != "function_call") return;
+    std::size_t call = find_call(event);
+    if (call == stream_calls_.size()) {
+      // An item announced only by its done event still counts; an argument event for an item
+      // never announced cannot be placed.
+      if (!item_event) {
+        throw ProviderError(MJ_ERR_PARSE, fmt::format("{} stream continued a function call it never announced",
+                                                      flavour_.display_name));
+      }
+      start_call(event, sink);
+      if (type == "response.output_item.added") return;
+    } else if (type == "response.output_item.added") {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} stream announced the same function call twice",
+                                                    flavour_.display_name));
+    }
+    StreamCall& state = stream_calls_[call];
+    if (type == "response.function_call_arguments.delta") {
+      if (state.ended) {
+        throw ProviderError(MJ_ERR_PARSE, fmt::format("{} stream continued a function call after its end",
+                                                      flavour_.display_name));
+      }
+      add_arguments(call, event.arguments, sink);
+      return;
+    }
+    // The done events carry the whole arguments: a server that sent no deltas is read from them.
+    const std::string_view whole = item_event ? item.arguments : event.arguments;
+    if (state.argument_bytes == 0 && !state.ended) add_arguments(call, whole, sink);
+    // An item cut off by the output cap is done with status incomplete: the call stays open.
+    if (type == "response.output_item.done" && !item.status.empty() && item.status != "completed") return;
+    end_call(call, sink);
+  }
+
+  std::size_t find_call(const CallEventFields& event) const {
+    const std::string_view item_id = event.item.id.empty() ? event.item_id : event.item.id;
+    for (std::size_t i = 0; i < stream_calls_.size(); ++i) {
+      const StreamCall& call = stream_calls_[i];
+      if (event.has_output_index && call.has_output_index) {
+        if (call.output_index == event.output_index) return i;
+      } else if (!item_id.empty() && call.item_id == item_id) {
+        return i;
+      }
+    }
+    return stream_calls_.size();
+  }
+
+  void start_call(const CallEventFields& event, EventSink& sink) {
+    const ItemFields& item = event.item;
+    check_call_named(item, flavour_.display_name);
+    if (stream_calls_.size() == kMaxToolCalls) {
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} sent more than {} function calls in one answer",
+                                                    flavour_.display_name, kMaxToolCalls));
+    }
+    StreamCall call;
+    call.output_index = event.output_index;
+    call.has_output_index = event.has_output_index;
+    call.item_id.assign(item.id);
+    call.argument_bytes = item.arguments.size();
+    stream_calls_.push_back(std::move(call));
+    sink.tool_call_start(static_cast<int32_t>(stream_calls_.size() - 1), item.call_id, item.name, item.arguments);
+  }
+
+  void add_arguments(std::size_t call, std::string_view piece, EventSink& sink) {
+    if (piece.empty()) return;
+    stream_calls_[call].argument_bytes += piece.size();
+    sink.tool_call_arguments(static_cast<int32_t>(call), piece);
+  }
+
+  void end_call(std::size_t call, EventSink& sink) {
+    if (stream_calls_[call].ended) return;
+    stream_calls_[call].ended = true;
+    sink.tool_call_end(static_cast<int32_t>(call));
+  }
+
+  // One function call of the stream, by the server's numbers.
+  struct StreamCall {
+    int64_t output_index = 0;
+    bool has_output_index = false;
+    std::string item_id{};  // the fc_… id, for events that name the item without an index
+    std::size_t argument_bytes = 0;
+    bool ended = false;
+  };
+
   ParserPool::Lease parser_;
   const ResponsesApiFlavour& flavour_;
+  std::vector<StreamCall> stream_calls_;
+  std::size_t continuation_items_ = 0;
+  bool items_seen_ = false;  // an output_item event came: the terminal Response repeats what they said
   bool model_seen_ = false;
   bool text_seen_ = false;
   bool reasoning_seen_ = false;
   bool refused_ = false;
-  bool function_call_ = false;
 };
 
 }  // namespace
-
-Prepared build_responses_request(const mj_request& request, const ResponsesApiFlavour& flavour) {
-  const std::string_view model = validated_model(request, flavour.provider_id);
-  if (request.max_tokens > 0 && request.max_tokens < kResponsesMinOutputTokens) {
-    throw ProviderError(
-        MJ_ERR_CONFIGURATION,
-        fmt::format("the Responses API takes max_tokens of at least {} (got {}): raise it, or "
-                    "use the Chat Completions API (the default)",
-                    kResponsesMinOutputTokens, request.max_tokens));
-  }
-
-  // (0.5) Not mapped for this API yet: refused rather than sent without them.
-  if (has_tools_or_images(request) || reasoning_effort(request) != MJ_EFFORT_DEFAULT ||
-      thinking_mode(request) != MJ_THINKING_DEFAULT) {
-    throw ProviderError(MJ_ERR_UNSUPPORTED,
-                        fmt::format("{} through the Responses API does not take tools, images or reasoning controls "
-                                    "in this version; use the Chat Completions API (the default)",
-                                    flavour.display_name));
-  }
-  Prepared prepared;
-  prepared.path = "/responses";
-  std::string& body = prepared.body;
-  body.reserve(estimated_body_size(request, 192));
-  JsonWriter json(body);
-
-  json.raw(R"({"model":)").string(model);
-  if (const std::string_view system = view(request.system); !system.empty()) {
-    json.raw(R"(,"instructions":)").string(system);
-  }
-  // Message items with plain-string content: accepted for user and assistant turns alike.
-  json.raw(R"(,"input":[)");
-  append_chat_turns(json, request, true);
-  body.push_back(']');
-
-  append_sampling_fields(json, request);
-  if (request.max_tokens > 0) {
-    json.raw(R"(,"max_output_tokens":)").number(request.max_tokens);
-  }
-  // Stored responses are kept server-side (the default); nothing here continues one.
-  json.raw(R"(,"store":false)");
-  if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
-  switch (request.response_format) {
-    case MJ_FORMAT_TEXT: break;
-    case MJ_FORMAT_JSON_OBJECT:
-      json.raw(R"(,"text":{"format":{"type":"json_object"}})");
-      break;
-    case MJ_FORMAT_JSON_SCHEMA:
-      // Flat: the schema members sit in `format` itself, not in a json_schema object.
-      json.raw(R"(,"text":{"format":{"type":"json_schema",)");
-      append_strict_json_schema_members(json, request, flavour.display_name);
-      json.raw("}}");
-      break;
-    default:
-      throw_unknown_response_format(request.response_format);
-  }
-  body.push_back('}');
-  return prepared;
-}
 
 std::unique_ptr<ResponseDecoder> make_responses_decoder(ParserPool::Lease parser,
                                                         const ResponsesApiFlavour& flavour) {

@@ -63,7 +63,7 @@ LLMRequest weather_request() {
 TEST_CASE("every tool-call fixture decodes to the calls it records, in order", "[tools]") {
   for (const ToolRow& row : tool_rows()) {
     for (const ToolFixture& fixture : row.fixtures) {
-      DYNAMIC_SECTION(row.provider.name << " " << fixture.file) {
+      DYNAMIC_SECTION(row.provider.name << " " << fixture.file << (fixture.stream ? " stream" : " json")) {
         ProviderTestEnv env;
         const auto llm = row.provider.llm(env);
         env.push_fixture(fixture.file);

@@ -203,6 +203,44 @@ inline void check_gemini_result_request(const Poco::JSON::Object::Ptr& body, con
   CHECK(response->getObject("response")->getValue<int>("temp_c") == 21);  // a JSON object result goes as is
 }
 
+// OpenAI's Responses API: flat tools with `strict` always sent, encrypted reasoning asked for (store
+// is false); the call goes back as a function_call item and its result as a function_call_output
+// item, both in `input`.
+inline void check_responses_tools_request(const Poco::JSON::Object::Ptr& body) {
+  const auto tools = body->getArray("tools");
+  REQUIRE(tools);
+  REQUIRE(tools->size() == 1);
+  const auto tool = tools->getObject(0);
+  CHECK(tool->getValue<std::string>("type") == "function");
+  CHECK_FALSE(tool->has("function"));
+  CHECK(tool->getValue<std::string>("name") == "get_weather");
+  CHECK(tool->getValue<std::string>("description") == "The current weather in a city");
+  CHECK(tool->getObject("parameters")->getValue<std::string>("type") == "object");
+  CHECK(tool->getValue<bool>("strict") == false);
+  const auto include = body->getArray("include");
+  REQUIRE(include);
+  REQUIRE(include->size() == 1);
+  CHECK(include->getElement<std::string>(0) == "reasoning.encrypted_content");
+  CHECK(body->getValue<bool>("store") == false);
+}
+
+inline void check_responses_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  const auto input = body->getArray("input");
+  REQUIRE(input);
+  REQUIRE(input->size() == 3);
+  CHECK(input->getObject(0)->getValue<std::string>("role") == "user");
+  const auto sent = input->getObject(1);
+  CHECK(sent->getValue<std::string>("type") == "function_call");
+  CHECK(sent->getValue<std::string>("call_id") == call.id);
+  CHECK(sent->getValue<std::string>("name") == call.name);
+  CHECK(JsonValue::parse(sent->getValue<std::string>("arguments")) == JsonValue::parse(call.arguments));
+  const auto result = input->getObject(2);
+  CHECK(result->getValue<std::string>("type") == "function_call_output");
+  CHECK(result->getValue<std::string>("call_id") == call.id);
+  CHECK(result->getValue<std::string>("output") == R"({"temp_c":21})");
+  CHECK_FALSE(body->has("messages"));
+}
+
 inline const std::vector<ToolRow>& tool_rows() {
   static const std::vector<ToolRow> rows = {
       {provider_row("openai"), check_chat_tools_request, check_chat_result_request,
@@ -246,6 +284,12 @@ inline const std::vector<ToolRow>& tool_rows() {
       // Gemini gives no call id here; the finishReason is STOP, turned into tool_use by the call.
       {provider_row("gemini"), check_gemini_tools_request, check_gemini_result_request,
        {{"gemini/stream_function_call_thought_signature.sse", true, {{"", "getWeather", R"({"location":"Tokyo"})"}}}}},
+      // One recorded stream; asked for without streaming, the fake serves its terminal Response.
+      {provider_row("openai-responses"), check_responses_tools_request, check_responses_result_request,
+       {{"openai/responses_stream_function_call.sse", true,
+         {{"call_0UFGPwrziw5rbinYp7rthrTb", "get_weather_at_location", R"({"location":"San Francisco, CA"})"}}},
+        {"openai/responses_stream_function_call.sse", false,
+         {{"call_0UFGPwrziw5rbinYp7rthrTb", "get_weather_at_location", R"({"location":"San Francisco, CA"})"}}}}},
   };
   return rows;
 }

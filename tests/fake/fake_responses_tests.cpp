@@ -231,3 +231,62 @@ TEST_CASE("Responses: built-in answers without fixtures, the stream built from t
   CHECK(events.back().name == "response.completed");
   CHECK(output_text(events.back().data->getObject("response")) == output_text(json));
 }
+
+TEST_CASE("Responses: a request with tools gets a function_call, JSON and stream; a tool result gets text",
+          "[fake][responses][tools]") {
+  FakeProviderServer server(with_fixtures());
+  server.start();
+  const std::string tools =
+      R"("tools":[{"type":"function","name":"get_time","parameters":{"type":"object","properties":{}},"strict":false},)"
+      R"({"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},)"
+      R"("required":["city"]},"strict":false}])";
+  const std::string ask = R"({"model":"gpt-4o","input":[{"role":"user","content":"Weather?"}],)" + tools;
+
+  SECTION("JSON: the first tool, unless tool_choice names another") {
+    const auto first = parse(post(server, "/v1/responses", ask + "}").body);
+    CHECK(first->getValue<std::string>("status") == "completed");
+    CHECK(first->getArray("output")->getObject(0)->getValue<std::string>("name") == "get_time");
+    const auto named = parse(
+        post(server, "/v1/responses", ask + R"(,"tool_choice":{"type":"function","name":"get_weather"}})").body);
+    const auto call = named->getArray("output")->getObject(0);
+    CHECK(call->getValue<std::string>("type") == "function_call");
+    CHECK(call->getValue<std::string>("name") == "get_weather");
+    CHECK(call->getValue<std::string>("call_id").rfind("call_", 0) == 0);
+    CHECK(parse(call->getValue<std::string>("arguments"))->has("city"));
+  }
+  SECTION("stream: the real event sequence, sequence numbers from 0, the arguments in pieces") {
+    const Answer answer =
+        post(server, "/v1/responses", ask + R"(,"tool_choice":{"type":"function","name":"get_weather"},"stream":true})");
+    CHECK(answer.content_type == "text/event-stream; charset=utf-8");
+    const auto events = events_of(answer.body);
+    std::vector<std::string> names;
+    std::string arguments;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      CAPTURE(i);
+      CHECK(events[i].data->getValue<int>("sequence_number") == static_cast<int>(i));
+      names.push_back(events[i].name);
+      if (events[i].name == "response.function_call_arguments.delta") {
+        arguments += events[i].data->getValue<std::string>("delta");
+      }
+    }
+    const std::vector<std::string> expected = {
+        "response.created", "response.in_progress", "response.output_item.added",
+        "response.function_call_arguments.delta", "response.function_call_arguments.delta",
+        "response.function_call_arguments.done", "response.output_item.done", "response.completed"};
+    CHECK(names == expected);
+    REQUIRE(events.size() == expected.size());
+    const auto added = events[2].data->getObject("item");
+    CHECK(added->getValue<std::string>("type") == "function_call");
+    CHECK(added->getValue<std::string>("arguments").empty());
+    CHECK(events[5].data->getValue<std::string>("arguments") == arguments);
+    CHECK(parse(arguments)->has("city"));  // an example of the schema's arguments
+  }
+  SECTION("after a function_call_output, or with tool_choice none, the answer is text") {
+    const std::string result =
+        R"({"model":"gpt-4o","input":[{"role":"user","content":"Weather?"},)"
+        R"({"type":"function_call","call_id":"call_1","name":"get_time","arguments":"{}"},)"
+        R"({"type":"function_call_output","call_id":"call_1","output":"noon"}],)" + tools + "}";
+    CHECK(post(server, "/v1/responses", result).body == fixture_text("openai/responses.json"));
+    CHECK(post(server, "/v1/responses", ask + R"(,"tool_choice":"none"})").body == fixture_text("openai/responses.json"));
+  }
+}

@@ -4,6 +4,7 @@
 #include "json_text.hpp"
 #include "openai_wire.hpp"
 #include "response_plan.hpp"
+#include "schema_example.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -54,7 +55,36 @@ struct ResponsesRequest {
   std::optional<std::string> instructions;
   std::optional<int64_t> max_output_tokens;
   bool stream = false;
+  // Set when the body lists function tools, tool_choice is not "none" and the last input item is
+  // not a function_call_output: the model "calls" a tool. After a result it answers with text, so
+  // an offline conversation loop runs to its end.
+  std::optional<PlannedToolCall> tool_call;
 };
+
+// The call to answer with: of the tool tool_choice names ({"type":"function","name"}), else of
+// the first function tool, with arguments made from its parameters schema. Tools are flat here.
+std::optional<PlannedToolCall> planned_tool_call(const Object& body) {
+  const auto tools = body.getArray("tools");
+  if (tools.isNull() || tools->size() == 0) return std::nullopt;
+  if (const auto input = body.getArray("input"); !input.isNull() && input->size() > 0) {
+    const auto last = input->getObject(static_cast<unsigned>(input->size() - 1));
+    if (!last.isNull() && last->optValue<std::string>("type", "") == "function_call_output") return std::nullopt;
+  }
+  std::string wanted;
+  if (body.has("tool_choice")) {
+    const Poco::Dynamic::Var choice = body.get("tool_choice");
+    if (choice.isString() && choice.toString() == "none") return std::nullopt;
+    if (const auto named = body.getObject("tool_choice"); !named.isNull()) wanted = named->optValue<std::string>("name", "");
+  }
+  for (unsigned i = 0; i < tools->size(); ++i) {
+    const auto tool = tools->getObject(i);
+    if (tool.isNull() || tool->optValue<std::string>("type", "") != "function") continue;
+    const std::string name = tool->optValue<std::string>("name", "");
+    if (!wanted.empty() && name != wanted) continue;
+    return PlannedToolCall{name, schema_example(tool->get("parameters"))};
+  }
+  return std::nullopt;
+}
 
 // Throws Poco::Exception when the body is not a JSON object.
 ResponsesRequest parse_request(const std::string& body) {
@@ -67,6 +97,7 @@ ResponsesRequest parse_request(const std::string& body) {
   if (const auto cap = object->get("max_output_tokens"); cap.isInteger()) request.max_output_tokens = cap.convert<int64_t>();
   const auto stream = object->get("stream");
   request.stream = stream.isBoolean() && stream.extract<bool>();
+  request.tool_call = planned_tool_call(*object);
   return request;
 }
 
@@ -172,7 +203,11 @@ std::string stream_from_response(const std::string& json) {
     if (type == "function_call") {
       const std::string arguments = string_or(item, "arguments", "");
       const std::string where = fmt::format(R"(,"item_id":{}{})", json_quote(string_or(item, "id", "")), location);
-      events.emit("response.function_call_arguments.delta", fmt::format(R"({},"delta":{})", where, json_quote(arguments)));
+      // Two pieces, split inside the JSON text, as real streams split it.
+      const std::size_t half = arguments.size() / 2;
+      for (const std::string& piece : {arguments.substr(0, half), arguments.substr(half)}) {
+        events.emit("response.function_call_arguments.delta", fmt::format(R"({},"delta":{})", where, json_quote(piece)));
+      }
       events.emit("response.function_call_arguments.done", fmt::format(R"({},"arguments":{})", where, json_quote(arguments)));
     }
     events.emit("response.output_item.done", fmt::format(R"({},"item":{})", location, compact(item)));
@@ -252,6 +287,27 @@ std::string built_in_response(const RecordedRequest& request, const ResponsesReq
       input_tokens + built_in_output_tokens);
 }
 
+// The Response of a model that calls a tool: one completed function_call item, status completed.
+std::string built_in_tool_call_response(const RecordedRequest& request, const ResponsesRequest& parsed) {
+  const PlannedToolCall& call = *parsed.tool_call;
+  const int input_tokens = estimated_prompt_tokens(request);
+  return fmt::format(
+      "{{\n  \"id\": \"resp_fake{0}\",\n  \"object\": \"response\",\n  \"created_at\": {1},\n  \"status\": \"completed\",\n"
+      "  \"background\": false,\n  \"error\": null,\n  \"incomplete_details\": null,\n  \"instructions\": {2},\n"
+      "  \"max_output_tokens\": {3},\n  \"model\": {4},\n  \"output\": [\n    {{\n      \"id\": \"fc_fake{0}\",\n"
+      "      \"type\": \"function_call\",\n      \"status\": \"completed\",\n      \"arguments\": {5},\n"
+      "      \"call_id\": \"call_fake{0}\",\n      \"name\": {6}\n    }}\n  ],\n  \"parallel_tool_calls\": true,\n"
+      "  \"store\": false,\n  \"text\": {{\n    \"format\": {{\n      \"type\": \"text\"\n    }}\n  }},\n"
+      "  \"tool_choice\": \"auto\",\n"
+      "  \"usage\": {{\n    \"input_tokens\": {7},\n    \"input_tokens_details\": {{\n      \"cached_tokens\": 0\n    }},\n"
+      "    \"output_tokens\": {8},\n    \"output_tokens_details\": {{\n      \"reasoning_tokens\": 0\n    }},\n"
+      "    \"total_tokens\": {9}\n  }},\n  \"metadata\": {{}}\n}}",
+      request.seq, unix_now(), parsed.instructions ? json_quote(*parsed.instructions) : std::string("null"),
+      parsed.max_output_tokens ? std::to_string(*parsed.max_output_tokens) : std::string("null"),
+      json_quote(parsed.model), json_quote(call.arguments), json_quote(call.name), input_tokens,
+      built_in_output_tokens, input_tokens + built_in_output_tokens);
+}
+
 ScriptedResponse json_body(std::string body) {
   ScriptedResponse response;
   response.content_type = "application/json";
@@ -284,6 +340,12 @@ public:
                                       "{}, but got {} instead.",
                                       min_output_tokens, *parsed.max_output_tokens),
                           "invalid_request_error", "integer_below_min_value", OpenAIErrorLayout::responses);
+    }
+    if (parsed.tool_call) {
+      // The stream is built from the same Response: output_item.added, two argument deltas,
+      // function_call_arguments.done, output_item.done, response.completed (stream_from_response).
+      std::string body = built_in_tool_call_response(request, parsed);
+      return parsed.stream ? stream_body(stream_from_response(body)) : json_body(std::move(body));
     }
     const std::string_view fixture = parsed.stream ? responses_stream_fixture : responses_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);

@@ -30,6 +30,13 @@ inline constexpr int64_t kResponsesMinOutputTokens = 16;
 // JSON-schema output, `store: false` (every call is stateless), `stream: true` when streaming.
 // Throws MJ_ERR_CONFIGURATION before sending for what the API would reject: a cap below 16, a
 // JSON-schema format without a schema or with a bad name.
+// (0.5) A request with turns (turns.hpp) is written from them: user content as a string, or
+// input_text and input_image parts (inline images as data: URLs); an assistant turn as its
+// continuation items (below), its text as output_text parts and one function_call item per call;
+// a tool turn as a function_call_output item. Tools go flat ({"type":"function","name",…,
+// "strict"}, strict always explicit), with tool_choice, parallel_tool_calls and
+// include ["reasoning.encrypted_content"]; reasoning controls as reasoning.effort ("none" for
+// thinking off). A thinking budget is refused with MJ_ERR_UNSUPPORTED.
 Prepared build_responses_request(const mj_request& request, const ResponsesApiFlavour& flavour);
 
 // A decoder for one Responses call. Text is the `output_text` of every message item in order;
@@ -38,6 +45,10 @@ Prepared build_responses_request(const mj_request& request, const ResponsesApiFl
 // value; `status: failed`, `response.failed` and `error` events are typed errors (what was
 // streamed before stays the partial content). A stream ends at its terminal event; a stream
 // closed before one is MJ_ERR_CONNECTION.
+// (0.5) function_call items are tool calls numbered from 0 in output order (a call cut off by the
+// output cap gets no end), and stop the answer with MJ_STOP_TOOL_USE; each reasoning item that
+// carries encrypted_content is one continuation item: the item's JSON object as the server sent
+// it, which build_responses_request puts back into `input` before the assistant turn's items.
 std::unique_ptr<ResponseDecoder> make_responses_decoder(ParserPool::Lease parser,
                                                         const ResponsesApiFlavour& flavour);
 
