@@ -75,6 +75,27 @@ JSON
 "$bin/majordomo" ask --provider gemini --model gemini-2.5-flash --api-key demo-not-a-real-key \
   --base-url "$origin" --schema "$work/city.json" "Which city has the Golden Gate Bridge?"
 
+step "tools: the model calls a function on every provider, and the call is checked against its schema" \
+  "majordomo ask --tools weather.json --output json ..."
+cat >"$work/weather.json" <<'JSON'
+[{"name":"get_weather","description":"The current weather in a city",
+  "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]
+JSON
+for provider in openai:gpt-4o:/v1 anthropic:claude-haiku-4-5: gemini:gemini-2.5-flash: deepseek:deepseek-flash: cohere:command-a-03-2025:; do
+  IFS=: read -r name model suffix <<<"$provider"
+  "$bin/majordomo" ask --provider "$name" --model "$model" --api-key demo-not-a-real-key \
+    --base-url "$origin$suffix" --tools "$work/weather.json" --output json "What is the weather in Paris?" |
+    jq -c --arg p "$name" '{provider: $p, stop_reason, tool_calls: [.tool_calls[] | {name, arguments, problem}]}'
+done
+cat >"$work/conversation.json" <<'JSON'
+[{"role":"user","content":"What is the weather in Paris?"},
+ {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","name":"get_weather","arguments":{"city":"Paris"}}]},
+ {"role":"tool","tool_call_id":"call_1","content":{"temp_c":21,"sky":"clear"}}]
+JSON
+echo "... and after the tool's result, the answer:"
+"$bin/majordomo" ask --provider openai --model gpt-4o --api-key demo-not-a-real-key --base-url "$origin/v1" \
+  --tools "$work/weather.json" --messages "$work/conversation.json"
+
 step "a cascade through one gateway: Anthropic is overloaded, OpenAI answers" \
   "majordomo ask --cascade anthropic:claude-haiku-4-5,openai:gpt-4o --base-url $origin/gateway ..."
 curl -fsS -X POST "$origin/_fake/responses" \

@@ -57,8 +57,11 @@ Message Message::assistant(const Response& answer) {
   message.content = answer.content;
   message.tool_calls.reserve(answer.tool_calls.size());
   for (const ToolCall& call : answer.tool_calls) {
-    // The history carries the call as made; the host's findings about it stay in the Response.
-    message.tool_calls.push_back(ToolCall{call.id, call.name, call.arguments, ToolCallProblem::none, {}});
+    // The history carries the call as made; the host's findings about it stay in the Response. A
+    // call whose arguments are not one JSON object (cut off, unparsable) goes back with {}, the
+    // only form every provider takes, so that the application can answer it with an error result.
+    const bool whole = call.problem != ToolCallProblem::unparsable && call.problem != ToolCallProblem::cut_off;
+    message.tool_calls.push_back(ToolCall{call.id, call.name, whole ? call.arguments : "{}", ToolCallProblem::none, {}});
   }
   message.continuation = answer.continuation;
   return message;

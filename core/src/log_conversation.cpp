@@ -52,7 +52,14 @@ void write_image(JsonWriter& json, const ContentPart& part) {
     json.key("data_url_bytes").number(static_cast<int64_t>(part.text.size()));
     json.key("sha256").string(sha256_hex(part.text));
   } else {
-    json.key("url").string(part.text);
+    // A signed URL's query and a user:password are credentials: the log keeps the rest.
+    std::string url = part.text.substr(0, part.text.find_first_of("?#"));
+    if (const auto scheme = url.find("://"); scheme != std::string::npos) {
+      const auto at = url.find('@', scheme + 3);
+      const auto slash = url.find('/', scheme + 3);
+      if (at != std::string::npos && (slash == std::string::npos || at < slash)) url.erase(scheme + 3, at - scheme - 2);
+    }
+    json.key("url").string(url);
   }
   json.end_object();
 }

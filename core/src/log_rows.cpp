@@ -241,7 +241,7 @@ LogRecord RowBuilder::build(PendingCall& call) {
   row.format = std::string(format_name(call.format));
   row.status = std::string(to_string(call.status));
   row.response_time_s = call.elapsed_s;
-  row.request_extras = call.request_extras;  // names, hashes and sizes the caller chose: nothing to scrub
+  row.request_extras = secrets.text(call.request_extras);  // an image URL may carry a credential
   const std::vector<FailedAttempt>* history = nullptr;
   if (call.response) {
     history = set_answer(row, call, *call.response, secrets);

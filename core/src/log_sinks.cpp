@@ -227,11 +227,19 @@ std::string insert_sql(Dialect dialect) {
   return fmt::format("INSERT INTO majordomo_calls ({}) VALUES ({})", names, values);
 }
 
-std::string select_sql(Dialect dialect, std::size_t count) {
+// The 0.5 columns: a log written only by an older majordomo lacks them until a 0.5 writer opens
+// it, and reading it must still work (the rows then read "[]" and "{}").
+bool added_in_0_5(std::string_view column) { return column == "tool_calls" || column == "request_extras"; }
+
+std::string select_sql(Dialect dialect, std::size_t count, bool has_0_5_columns) {
   std::string names;
   for (std::size_t i = 0; i < std::size(kColumns); ++i) {
     const std::string_view column = kColumns[i];
     if (i > 0) names += ", ";
+    if (!has_0_5_columns && added_in_0_5(column)) {
+      names += fmt::format("'{}' AS {}", column == "tool_calls" ? "[]" : "{}", column);
+      continue;
+    }
     if (dialect == Dialect::postgresql && column == "created_at") {
       names += "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at";
     } else if (dialect == Dialect::postgresql && is_json_column(column)) {
@@ -398,8 +406,19 @@ std::vector<LogRecord> read_log(std::string_view text, std::size_t count) {
     if (target.dialect == Dialect::postgresql) probe_postgresql(target);
     Poco::Data::Session session(target.dialect == Dialect::sqlite ? "SQLite" : "PostgreSQL", target.connection,
                                 kSqliteOpenTimeoutSeconds);
+    bool has_0_5_columns = false;
+    {
+      Poco::Data::Statement probe(session);
+      probe << (target.dialect == Dialect::sqlite
+                    ? "SELECT count(*) FROM pragma_table_info('majordomo_calls') WHERE name = 'request_extras'"
+                    : "SELECT count(*) FROM information_schema.columns WHERE table_name = 'majordomo_calls' AND "
+                      "column_name = 'request_extras'"),
+          now;
+      Poco::Data::RecordSet found(probe);
+      has_0_5_columns = found.moveFirst() && found.value(0).convert<int64_t>() > 0;
+    }
     Poco::Data::Statement select(session);
-    select << select_sql(target.dialect, count), now;
+    select << select_sql(target.dialect, count, has_0_5_columns), now;
     Poco::Data::RecordSet rows(select);
     for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
       LogRecord row;

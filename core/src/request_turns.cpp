@@ -194,7 +194,13 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
                provider);
       }
       require_utf8(url, what, provider);
-      if (url.starts_with("data:")) image_texts_.push_back(url);
+      if (url.starts_with("data:")) {
+        // Plugins that decode a data: URL send only what follows the comma.
+        image_texts_.push_back(url);
+        if (const auto comma = url.find(','); comma != std::string_view::npos && url.size() - comma > 64) {
+          image_texts_.push_back(url.substr(comma + 1));
+        }
+      }
       parts_.push_back(make_part(MJ_PART_IMAGE_URL, to_mj(part.text)));
       continue;
     }
@@ -371,7 +377,13 @@ void RequestTurns::add_reasoning(const RequestOptions& options) {
   }
   switch (options.thinking.mode) {
     case Thinking::Mode::unset: thinking_ = MJ_THINKING_DEFAULT; break;
-    case Thinking::Mode::off: thinking_ = MJ_THINKING_OFF; break;
+    case Thinking::Mode::off:
+      // A listed model without reasoning has none to turn off: nothing is sent (OpenAI's older
+      // models refuse reasoning_effort "none").
+      thinking_ = receiver_.catalog_entry != nullptr && (receiver_.catalog_entry->capabilities & MJ_CAP_REASONING) == 0
+                      ? MJ_THINKING_DEFAULT
+                      : MJ_THINKING_OFF;
+      break;
     case Thinking::Mode::on: thinking_ = MJ_THINKING_ON; break;
     case Thinking::Mode::budget:
       if (options.thinking.budget_tokens <= 0) {

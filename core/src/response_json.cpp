@@ -147,6 +147,18 @@ void append_response_json(std::string& out, const Response& response, const Resp
   json.end_array();
   json.key("tool_calls");  // (0.5) always present, [] when none
   write_tool_calls(filtered, response.tool_calls);
+  // (0.5) What the provider needs back to continue (thinking signatures): null when none. A
+  // --messages assistant turn takes it as it is.
+  json.key("continuation");
+  if (response.continuation.empty()) {
+    json.null();
+  } else {
+    json.begin_object();
+    filtered.value("provider", response.continuation.provider);
+    json.key("items").begin_array();
+    for (const std::string& item : response.continuation.items) filtered.text(item);
+    json.end_array().end_object();
+  }
   json.end_object();
 }
 

@@ -12,7 +12,14 @@
 namespace majordomo {
 namespace {
 
-void check_one(ToolCall& call, bool cut_here, const ToolSchemas* tools) {
+void check_one(ToolCall& call, bool cut_here, bool ended, const ToolSchemas* tools) {
+  if (cut_here && !ended) {
+    // The cap hit before the call's end: whatever arrived, even text that parses or nothing at
+    // all, is not the whole call.
+    call.problem = ToolCallProblem::cut_off;
+    call.problem_detail = "the answer reached max_tokens inside this call's arguments; raise max_tokens";
+    return;
+  }
   if (call.arguments.empty()) call.arguments = "{}";
   JsonValue value;
   try {
@@ -55,8 +62,9 @@ void check_tool_calls(Response& response, const std::vector<bool>& ended, const 
   const bool stopped_at_cap = response.stop_reason == StopReason::max_tokens;
   for (std::size_t i = 0; i < response.tool_calls.size(); ++i) {
     // Only the call being written when the cap hit can be cut; one the plugin ended is whole.
-    const bool cut_here = stopped_at_cap && (i >= ended.size() || !ended[i] || i + 1 == response.tool_calls.size());
-    check_one(response.tool_calls[i], cut_here, tools);
+    const bool was_ended = i < ended.size() && ended[i];
+    const bool cut_here = stopped_at_cap && (!was_ended || i + 1 == response.tool_calls.size());
+    check_one(response.tool_calls[i], cut_here, was_ended, tools);
   }
   if (response.stop_reason == StopReason::end_turn || response.stop_reason == StopReason::unknown) {
     response.stop_reason = StopReason::tool_use;

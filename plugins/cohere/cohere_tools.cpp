@@ -23,36 +23,8 @@ using sdk::view;
 
 [[noreturn]] void refuse(std::string message) { throw ProviderError(MJ_ERR_UNSUPPORTED, std::move(message)); }
 
-// A user turn's content: a string when it is all text, else text and image_url blocks; inline
-// images as data: URLs, which Cohere takes as well as http(s) ones (docs.cohere.com image-inputs).
-void append_user_content(sdk::JsonWriter& json, const mj_turn& turn) {
-  if (sdk::text_only(turn)) {
-    json.string(sdk::joined_text(turn));
-    return;
-  }
-  json.begin_array();
-  for (std::size_t i = 0; i < turn.part_count; ++i) {
-    const mj_part part = sdk::part_at(turn, i);
-    json.begin_object();
-    if (part.type == MJ_PART_TEXT) {
-      json.key("type").string("text").key("text").string(view(part.text));
-    } else if (part.type == MJ_PART_IMAGE_URL || part.type == MJ_PART_IMAGE_DATA) {
-      json.key("type").string("image_url").key("image_url").begin_object().key("url");
-      if (part.type == MJ_PART_IMAGE_URL) {
-        json.string(view(part.text));
-      } else {
-        std::string url = "data:";
-        url.append(view(part.media_type)).append(";base64,").append(view(part.text));
-        json.string(url);
-      }
-      json.end_object();
-    } else {
-      refuse(fmt::format("content part type {} is not known to the Cohere plugin; upgrade the plugin", part.type));
-    }
-    json.end_object();
-  }
-  json.end_array();
-}
+// A user turn's content: Cohere takes the Chat shape, inline images as data: URLs as well as
+// http(s) ones (docs.cohere.com image-inputs): the SDK's append_chat_user_content.
 
 // The tool plan an assistant turn carried when Cohere made it (continuation items this plugin
 // emitted). Items of another kind, from a newer plugin, are not this version's to send.
@@ -78,7 +50,7 @@ void append_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t index) 
   switch (turn.role) {
     case MJ_ROLE_USER:
       json.key("role").string("user").key("content");
-      append_user_content(json, turn);
+      sdk::append_chat_user_content(json, turn);
       break;
     case MJ_ROLE_ASSISTANT: {
       json.key("role").string("assistant");

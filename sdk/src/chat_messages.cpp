@@ -12,10 +12,7 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-namespace {
-
-// A user turn's content: a string when it is all text, else text and image_url parts.
-void append_user_content(JsonWriter& json, const mj_turn& turn) {
+void append_chat_user_content(JsonWriter& json, const mj_turn& turn) {
   if (text_only(turn)) {
     json.string(joined_text(turn));
     return;
@@ -27,14 +24,7 @@ void append_user_content(JsonWriter& json, const mj_turn& turn) {
     if (part.type == MJ_PART_TEXT) {
       json.key("type").string("text").key("text").string(view(part.text));
     } else if (part.type == MJ_PART_IMAGE_URL || part.type == MJ_PART_IMAGE_DATA) {
-      json.key("type").string("image_url").key("image_url").begin_object().key("url");
-      if (part.type == MJ_PART_IMAGE_URL) {
-        json.string(view(part.text));
-      } else {
-        std::string url = "data:";
-        url.append(view(part.media_type)).append(";base64,").append(view(part.text));
-        json.string(url);
-      }
+      json.key("type").string("image_url").key("image_url").begin_object().key("url").string(image_url(part));
       json.end_object();
     } else {
       throw ProviderError(MJ_ERR_UNSUPPORTED, fmt::format("content part type {} is not known to this plugin", part.type));
@@ -44,12 +34,14 @@ void append_user_content(JsonWriter& json, const mj_turn& turn) {
   json.end_array();
 }
 
+namespace {
+
 void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index) {
   json.begin_object();
   switch (turn.role) {
     case MJ_ROLE_USER:
       json.key("role").string("user").key("content");
-      append_user_content(json, turn);
+      append_chat_user_content(json, turn);
       break;
     case MJ_ROLE_ASSISTANT: {
       json.key("role").string("assistant").key("content");

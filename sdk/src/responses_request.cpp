@@ -34,12 +34,8 @@ void append_user_content(JsonWriter& json, const mj_turn& turn) {
     json.begin_object();
     if (part.type == MJ_PART_TEXT) {
       json.key("type").string("input_text").key("text").string(view(part.text));
-    } else if (part.type == MJ_PART_IMAGE_URL) {
-      json.key("type").string("input_image").key("image_url").string(view(part.text)).key("detail").string("auto");
-    } else if (part.type == MJ_PART_IMAGE_DATA) {
-      std::string url = "data:";
-      url.append(view(part.media_type)).append(";base64,").append(view(part.text));
-      json.key("type").string("input_image").key("image_url").string(url).key("detail").string("auto");
+    } else if (part.type == MJ_PART_IMAGE_URL || part.type == MJ_PART_IMAGE_DATA) {
+      json.key("type").string("input_image").key("image_url").string(image_url(part)).key("detail").string("auto");
     } else {
       throw ProviderError(MJ_ERR_UNSUPPORTED, fmt::format("content part type {} is not known to this plugin", part.type));
     }

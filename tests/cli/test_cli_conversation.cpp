@@ -59,7 +59,7 @@ TEST_CASE("ask --tools prints the call, and --output json lists it with parsed a
   }
 }
 
-TEST_CASE("ask --messages continues a conversation with a tool result; flags reach the body", "[cli][tools]") {
+TEST_CASE("ask --messages continues a conversation with a tool result, and the flags reach the body", "[cli][tools]") {
   CliFakeEnv env("sk-cli-0000");
   Poco::TemporaryFile tools, messages, image;
   const std::string tools_path = write_file(tools, kTools);

@@ -167,7 +167,7 @@ TEST_CASE("Cohere images go to the vision model as image_url blocks, and text-on
   }
 }
 
-TEST_CASE("Cohere thinking is off, on or a token budget; a reasoning effort is refused", "[cohere][reasoning]") {
+TEST_CASE("Cohere thinking is off, on or a token budget, and a reasoning effort is refused", "[cohere][reasoning]") {
   ProviderTestEnv env;
   const auto reasoner = env.cohere(env.cohere_options(), "command-a-reasoning-08-2025");
   LLMRequest request = LLMRequest::from_prompt("Think.");
@@ -303,7 +303,7 @@ TEST_CASE("Cohere tool choice, strictness, parallel calls and response_format be
   }
 }
 
-TEST_CASE("a Cohere stream cut by MAX_TOKENS inside a call leaves it cut off; hostile tool events are parse errors",
+TEST_CASE("a Cohere stream cut by MAX_TOKENS inside a call leaves it cut off, and hostile tool events are parse errors",
           "[cohere][tools][stream]") {
   ProviderTestEnv env;
   const auto llm = env.cohere();

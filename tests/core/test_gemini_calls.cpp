@@ -520,7 +520,7 @@ TEST_CASE("a call's thoughtSignature comes back on its functionCall part, a text
   }
 }
 
-TEST_CASE("parallel calls without ids decode in order; their results share one user content", "[gemini][tools]") {
+TEST_CASE("parallel calls without ids decode in order, and their results share one user content", "[gemini][tools]") {
   ProviderTestEnv env;
   const auto llm = env.gemini();
   LLMRequest request = tools_request();

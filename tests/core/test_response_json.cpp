@@ -55,7 +55,7 @@ TEST_CASE("response_json writes the answer object of ask --output json", "[respo
         R"("attempts":2,"failed_attempts":[{"provider":"anthropic","model":"m-1","kind":"overloaded",)"
         R"("http_status":529,"message":"busy","waited_ms":412},{"provider":"anthropic","model":"m-1",)"
         R"("kind":"connection","http_status":null,"message":"refused","waited_ms":0}],)"
-        R"("warnings":["model renamed","second"]})");
+        R"("warnings":["model renamed","second"],"tool_calls":[],"continuation":null})");
 }
 
 TEST_CASE("response_json of a bare answer: nulls for unpriced cost, served_by and alias, no reasoning",
@@ -66,7 +66,8 @@ TEST_CASE("response_json of a bare answer: nulls for unpriced cost, served_by an
         R"({"content":"x","provider":"","model":"","stop_reason":"unknown","raw_stop_reason":"",)"
         R"("usage":{"input_tokens":0,"output_tokens":0,"cached_tokens":0,"cache_write_tokens":0,)"
         R"("reasoning_tokens":0},"cost":{"input":null,"output":null,"total":null},"response_time_s":0,)"
-        R"("request_id":"","served_by":null,"alias":null,"attempts":1,"failed_attempts":[],"warnings":[]})");
+        R"("request_id":"","served_by":null,"alias":null,"attempts":1,"failed_attempts":[],"warnings":[],)"
+        R"("tool_calls":[],"continuation":null})");
 }
 
 TEST_CASE("response_json passes texts and values through the caller's filters", "[response_json]") {
@@ -78,13 +79,33 @@ TEST_CASE("response_json passes texts and values through the caller's filters", 
   response.failed_attempts.resize(1);
   response.warnings.resize(1);
   response.served_by.clear();
+  // (0.5) Arguments are filtered as text and kept as a JSON value while they stay JSON; this
+  // filter breaks them, so they are shown as their (filtered) text.
+  response.tool_calls.push_back(majordomo::ToolCall{"call_1", "get_weather", R"({"city":"Paris"})",
+                                                    majordomo::ToolCallProblem::none, {}});
+  response.continuation = majordomo::Continuation{"anthropic", {"signed"}};
   CHECK(majordomo::response_json(response, options) ==
         R"({"content":"t:{\"checked\":true}","provider":"v:openai","model":"v:gpt-x","stop_reason":"end_turn",)"
         R"("raw_stop_reason":"v:stop","reasoning":"t:think","usage":{"input_tokens":12,"output_tokens":7,)"
         R"("cached_tokens":3,"cache_write_tokens":1,"reasoning_tokens":2},"cost":{"input":0.25,"output":0.5,)"
         R"("total":0.75},"response_time_s":1.5,"request_id":"v:req_1","served_by":null,"alias":"v:fast",)"
         R"("attempts":2,"failed_attempts":[{"provider":"v:anthropic","model":"v:m-1","kind":"overloaded",)"
-        R"("http_status":529,"message":"t:busy","waited_ms":412}],"warnings":["t:model renamed"]})");
+        R"("http_status":529,"message":"t:busy","waited_ms":412}],"warnings":["t:model renamed"],)"
+        R"("tool_calls":[{"id":"v:call_1","name":"v:get_weather","arguments":"t:{\"city\":\"Paris\"}",)"
+        R"("problem":null,"problem_detail":null}],"continuation":{"provider":"v:anthropic","items":["t:signed"]}})");
+}
+
+TEST_CASE("response_json writes tool calls' arguments as JSON values, and their problems", "[response_json][tools]") {
+  majordomo::Response response;
+  response.tool_calls.push_back(majordomo::ToolCall{"call_1", "get_weather", R"({"city": "Paris"})",
+                                                    majordomo::ToolCallProblem::none, {}});
+  response.tool_calls.push_back(majordomo::ToolCall{"", "get_weather", R"({"city":)",
+                                                    majordomo::ToolCallProblem::cut_off, "raise max_tokens"});
+  const std::string json = majordomo::response_json(response);
+  CHECK_THAT(json, Catch::EndsWith(
+      R"("tool_calls":[{"id":"call_1","name":"get_weather","arguments":{"city":"Paris"},"problem":null,)"
+      R"("problem_detail":null},{"id":"","name":"get_weather","arguments":"{\"city\":","problem":"cut_off",)"
+      R"("problem_detail":"raise max_tokens"}],"continuation":null})"));
 }
 
 TEST_CASE("response_json without filters replaces invalid UTF-8 and NUL", "[response_json]") {

@@ -298,6 +298,13 @@ TEST_CASE("arguments that are not JSON, miss the schema or name no tool are repo
     CHECK(answer.tool_calls.at(0).problem == ToolCallProblem::cut_off);
     CHECK(answer.stop_reason == StopReason::max_tokens);
     CHECK_THAT(answer.tool_calls.at(0).problem_detail, Catch::Contains("max_tokens"));
+    // The call can be answered: the history carries it with {}, and the request goes out.
+    LLMRequest next = weather_request();
+    next.messages.push_back(Message::assistant(answer));
+    CHECK(next.messages.back().tool_calls.at(0).arguments == "{}");
+    next.messages.push_back(Message::tool_result(answer.tool_calls[0], "cut off: raise max_tokens", true));
+    env.server.push_response(openai_answer("Sorry, retrying."));
+    CHECK(llm->complete(next).content == "Sorry, retrying.");
   }
   SECTION("against the schema") {
     const Response answer = answer_with("get_weather", R"({"unit":"k"})", "tool_calls");
@@ -337,6 +344,21 @@ TEST_CASE("a stream cut by the output cap inside a call's arguments reports the 
   CHECK(answer.tool_calls[0].arguments == "{\"city\":\"Pa");
   CHECK_FALSE(seen.ended.at(0));
   CHECK(answer.stop_reason == StopReason::max_tokens);
+}
+
+TEST_CASE("a stream cut by the output cap before any argument reports the call as cut off", "[tools][stream]") {
+  ProviderTestEnv env;
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  response.body =
+      R"(data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_b","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]})"
+      "\n\n"
+      R"(data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"length"}]})"
+      "\n\ndata: [DONE]\n\n";
+  env.server.push_response(response);
+  const Response answer = drain(env.openai()->stream(weather_request()));
+  REQUIRE(answer.tool_calls.size() == 1);
+  CHECK(answer.tool_calls[0].problem == ToolCallProblem::cut_off);  // not an empty object that looks whole
 }
 
 TEST_CASE("a stream that continues a call it never named is a parse error", "[tools][stream]") {

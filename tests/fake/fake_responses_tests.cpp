@@ -232,7 +232,7 @@ TEST_CASE("Responses: built-in answers without fixtures, the stream built from t
   CHECK(output_text(events.back().data->getObject("response")) == output_text(json));
 }
 
-TEST_CASE("Responses: a request with tools gets a function_call, JSON and stream; a tool result gets text",
+TEST_CASE("Responses: a request with tools gets a function_call, JSON and stream, and a tool result gets text",
           "[fake][responses][tools]") {
   FakeProviderServer server(with_fixtures());
   server.start();

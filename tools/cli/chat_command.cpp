@@ -109,7 +109,13 @@ class ChatSession {
         const majordomo::Response answer = ask();
         history_.push_back(majordomo::Message::assistant(answer));
         if (answer.tool_calls.empty()) return;
-        if (round == kMaxToolRounds || !answer_tool_calls(answer)) return;
+        if (round == kMaxToolRounds || !answer_tool_calls(answer)) {
+          // Calls left unanswered would make every later request invalid: the turn is forgotten.
+          history_.resize(before);
+          print_message(round == kMaxToolRounds ? "the model kept calling tools; this message was forgotten"
+                                                : "input ended before every tool result; this message was forgotten");
+          return;
+        }
       }
     } catch (const majordomo::Error& error) {
       // The failed turn is forgotten, so the conversation can go on from where it was.

@@ -82,7 +82,10 @@ void read_content(const JsonValue& message, majordomo::Message& out, const std::
   }
 }
 
+void read_continuation(const JsonValue& message, majordomo::Message& out, const std::string& where);
+
 void read_tool_calls(const JsonValue& message, majordomo::Message& out, const std::string& where) {
+  read_continuation(message, out, where);  // an answer without calls may carry some too
   const JsonValue* calls = message.find("tool_calls");
   if (calls == nullptr || calls->is_null()) return;
   if (!calls->is_array()) throw UsageError{fmt::format("{}: \"tool_calls\" must be an array", where)};
@@ -104,6 +107,9 @@ void read_tool_calls(const JsonValue& message, majordomo::Message& out, const st
     }
     out.tool_calls.push_back(std::move(parsed));
   }
+}
+
+void read_continuation(const JsonValue& message, majordomo::Message& out, const std::string& where) {
   if (const JsonValue* continuation = message.find("continuation"); continuation != nullptr && !continuation->is_null()) {
     if (!continuation->is_object()) throw UsageError{fmt::format("{}: \"continuation\" must be an object", where)};
     out.continuation.provider = string_member(*continuation, "provider", where);

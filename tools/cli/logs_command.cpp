@@ -74,6 +74,8 @@ int run_logs(const Arguments& args) {
       text("request_body_key", row.request_body_key);
       text("response_body_key", row.response_body_key);
       text("provider_request_id", row.provider_request_id);
+      json.key("tool_calls").raw_value(row.tool_calls);          // (0.5)
+      json.key("request_extras").raw_value(row.request_extras);  // (0.5)
       json.end_object();
     }
     json.end_array().end_object();

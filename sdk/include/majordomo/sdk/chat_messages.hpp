@@ -18,6 +18,11 @@ inline namespace v1 {
 // null content when they have no text; tool turns as {"role":"tool","tool_call_id","content"}.
 void append_chat_turns(JsonWriter& json, const mj_request& request);
 
+// (0.5) A user turn's `content` as a value: a string when the turn is all text, else an array of
+// {"type":"text","text"} and {"type":"image_url","image_url":{"url"}} parts (inline images as
+// data: URLs). A part type this SDK does not know is an MJ_ERR_UNSUPPORTED.
+void append_chat_user_content(JsonWriter& json, const mj_turn& turn);
+
 // The same into an array written by hand: the turns separated by commas, and a leading comma
 // unless `first` (a system message may already open the array). Inside a scope, as above.
 void append_chat_turns(JsonWriter& json, const mj_request& request, bool first);

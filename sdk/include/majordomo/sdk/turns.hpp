@@ -66,6 +66,15 @@ inline std::string joined_text(const mj_turn& turn) {
   return text;
 }
 
+// An image part as one URL: the URL it carries, or its bytes as a data: URL (data:<type>;base64,…),
+// the form Chat-style APIs take inline images in.
+inline std::string image_url(const mj_part& part) {
+  if (part.type == MJ_PART_IMAGE_URL) return std::string(view(part.text));
+  std::string url = "data:";
+  url.append(view(part.media_type)).append(";base64,").append(view(part.text));
+  return url;
+}
+
 // Whether every part of the turn is text (a plain string content will do).
 inline bool text_only(const mj_turn& turn) {
   for (std::size_t i = 0; i < turn.part_count; ++i) {
