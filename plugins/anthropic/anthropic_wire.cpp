@@ -46,8 +46,25 @@ simdjson::error_code read_text_fields(ondemand::value& value, TextFields& fields
     } else if (key == "stop_reason") {
       return read_optional_string(field, fields.stop_reason, fields.has_stop_reason);
     } else if (key == "input") {
-      ondemand::object input;
-      if (field.get_object().get(input) == simdjson::SUCCESS) return input.raw_json().get(fields.input);
+      // An object as its text; anything else too, so that the host reports the call's arguments
+      // as not an object instead of an empty call (never dropped).
+      ondemand::json_type type{};
+      if (auto error = field.type().get(type)) return error;
+      if (type == ondemand::json_type::object) {
+        ondemand::object input;
+        if (auto error = field.get_object().get(input)) return error;
+        return input.raw_json().get(fields.input);
+      }
+      if (type == ondemand::json_type::array) {
+        ondemand::array input;
+        if (auto error = field.get_array().get(input)) return error;
+        return input.raw_json().get(fields.input);
+      }
+      fields.input = field.raw_json_token();
+      while (!fields.input.empty() && (fields.input.back() == ' ' || fields.input.back() == '\n' ||
+                                       fields.input.back() == '\r' || fields.input.back() == '\t')) {
+        fields.input.remove_suffix(1);
+      }
     } else if (key == "partial_json") {
       bool present = false;
       return read_optional_string(field, fields.partial_json, present);

@@ -316,6 +316,12 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
   // from 0, whatever numbers the server uses), the others carry pieces of its arguments.
   void on_tool_call_piece(const ToolCallPiece& piece, EventSink& sink) {
     const auto known = std::find(stream_calls_.begin(), stream_calls_.end(), piece.index);
+    if (known != stream_calls_.end() && !piece.id.empty() &&
+        piece.id != stream_call_ids_[static_cast<std::size_t>(known - stream_calls_.begin())]) {
+      // A new call under an index in use: joining it to the earlier call would corrupt both.
+      throw ProviderError(MJ_ERR_PARSE, fmt::format("{} stream reused tool call index {} for another call",
+                                                    flavour_.display_name, piece.index));
+    }
     if (known != stream_calls_.end()) {
       if (!piece.arguments.empty()) {
         sink.tool_call_arguments(static_cast<int32_t>(known - stream_calls_.begin()), piece.arguments);
@@ -331,12 +337,14 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
                                                     flavour_.display_name, kMaxToolCalls));
     }
     stream_calls_.push_back(piece.index);
+    stream_call_ids_.emplace_back(piece.id);
     sink.tool_call_start(static_cast<int32_t>(stream_calls_.size() - 1), piece.id, piece.name, piece.arguments);
   }
 
   ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   const ChatCompletionsFlavour& flavour_;
   std::vector<int64_t> stream_calls_;  // the server's index of each call started, in order
+  std::vector<std::string> stream_call_ids_;  // and its id (copied: the parser's buffer moves on)
   std::size_t ended_calls_ = 0;        // calls before this one were ended by a finish_reason
   UsageFieldNames usage_names_;
   bool model_seen_ = false;  // META(model) once per stream, from the first chunk that names it

@@ -371,3 +371,33 @@ TEST_CASE("a stream that continues a call it never named is a parse error", "[to
   env.server.push_response(response);
   (void)thrown_by<ParseError>([&] { (void)drain(env.openai()->stream(weather_request())); });
 }
+
+TEST_CASE("a stream that reuses a call's index for another call is a parse error, not one merged call", "[tools][stream]") {
+  ProviderTestEnv env;
+  const auto chunk = [](std::string_view id, std::string_view arguments) {
+    return fmt::format(R"(data: {{"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{{"index":0,"delta":{{"tool_calls":[{{"index":0,"id":"{}","type":"function","function":{{"name":"get_weather","arguments":{}}}}}]}},"finish_reason":null}}]}})"
+                       "\n\n",
+                       id, json_quoted(arguments));
+  };
+  fake::ScriptedResponse response;
+  response.content_type = "text/event-stream";
+  response.body = chunk("call_a", R"({"city":"A"})") + chunk("call_b", R"({"city":"B"})") + "data: [DONE]\n\n";
+  env.server.push_response(response);
+  const auto error = thrown_by<ParseError>([&] { (void)drain(env.openai()->stream(weather_request())); });
+  CHECK_THAT(error.what(), Catch::Contains("reused tool call index 0"));
+}
+
+TEST_CASE("an Anthropic tool_use whose input is not an object is reported, never an empty call", "[tools][anthropic]") {
+  ProviderTestEnv env;
+  fake::ScriptedResponse response;
+  response.content_type = "application/json";
+  response.body =
+      R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[)"
+      R"({"type":"tool_use","id":"toolu_1","name":"get_weather","input":"Paris"}],"stop_reason":"tool_use",)"
+      R"("usage":{"input_tokens":5,"output_tokens":5}})";
+  env.server.push_response(response);
+  const Response answer = env.anthropic()->complete(weather_request());
+  REQUIRE(answer.tool_calls.size() == 1);
+  CHECK(answer.tool_calls[0].arguments == R"("Paris")");
+  CHECK(answer.tool_calls[0].problem == ToolCallProblem::unparsable);
+}

@@ -59,11 +59,16 @@ class ChatSession {
       std::cerr << prompt;
       std::cerr.flush();
     }
+    // Read a byte at a time up to the bound, so that input without line breaks never grows memory.
     std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
-    if (line.size() > kMaxLineBytes) {
-      print_message(fmt::format("a line of {} bytes is more than chat takes ({}); it was not sent", line.size(),
-                                kMaxLineBytes));
+    bool too_long = false;
+    int c = 0;
+    while ((c = std::cin.get()) != std::char_traits<char>::eof() && c != '\n') {
+      if (line.size() < kMaxLineBytes) line.push_back(static_cast<char>(c)); else too_long = true;
+    }
+    if (c == std::char_traits<char>::eof() && line.empty() && !too_long) return std::nullopt;
+    if (too_long) {
+      print_message(fmt::format("a line of more than {} bytes is more than chat takes; it was not sent", kMaxLineBytes));
       return std::string();
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
