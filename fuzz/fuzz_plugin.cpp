@@ -83,7 +83,8 @@ void check_str(const mj_str& text, const char* what) {
 
 // Input: split points (fuzz_input.hpp) and a mode byte, then the response body. Mode bit 0:
 // stream; bits 1-2: status 200, 400, 429, 500; bits 3-4: Content-Length, chunked (one chunk per
-// piece), until close, chunked; bit 5: the Responses API instance (OpenAI); bit 6: a JSON Schema request.
+// piece), until close, chunked; bit 5: the Responses API instance (OpenAI); bit 6: a JSON Schema request;
+// bit 7: a request with a tool (0.5).
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto input = majordomo::fuzz::split_input(data, size);
   if (input.payload.empty()) return 0;
@@ -126,6 +127,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.model = loaded.table->info->model_count > 0 ? loaded.table->info->models[0].id : str("fuzz-model");
   request.messages = &message;
   request.message_count = 1;
+  // Bit 7 (0.5): a request with one tool, through the turns a current host sends, so that the
+  // decoders run their tool-call paths as they do for a tool request.
+  mj_part part{};
+  part.struct_size = sizeof part;
+  part.type = MJ_PART_TEXT;
+  part.text = str("Say hello");
+  mj_turn turn{};
+  turn.struct_size = sizeof turn;
+  turn.role = MJ_ROLE_USER;
+  turn.parts = &part;
+  turn.part_count = 1;
+  mj_tool tool{};
+  tool.struct_size = sizeof tool;
+  tool.name = str("get_weather");
+  tool.parameters_json = str(R"({"type":"object","properties":{"city":{"type":"string"}}})");
+  if ((mode & 128) != 0 && loaded.table->info->struct_size >= MJ_FIELD_END(mj_provider_info, request_features) &&
+      (loaded.table->info->request_features & MJ_FEATURE_TOOLS) != 0) {
+    request.turns = &turn;
+    request.turn_count = 1;
+    request.tools = &tool;
+    request.tool_count = 1;
+  }
   if ((mode & 64) != 0) {
     request.response_format = MJ_FORMAT_JSON_SCHEMA;
     request.schema_json = str(R"({"type":"object","properties":{"a":{"type":"string"}},"required":["a"]})");
@@ -155,13 +178,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   // Bounded: every event comes from input bytes, and a stop ends the response.
+  int32_t calls_started = 0;  // the tool-call numbering contract (plugin.h, 0.5)
   for (std::size_t events = 0; events < (1u << 20); ++events) {
     mj_event event{};
     event.struct_size = sizeof event;
     mj_status* failure = nullptr;
     const int32_t result = loaded.table->call_next(call, &event, &failure);
     if (result == 1) {
-      if (event.type < MJ_EVENT_TEXT || event.type > MJ_EVENT_META) broken("unknown event type");
+      if (event.type < MJ_EVENT_TEXT || event.type > MJ_EVENT_CONTINUATION) broken("unknown event type");
+      if (event.type >= MJ_EVENT_TOOL_CALL_START && event.type <= MJ_EVENT_TOOL_CALL_END) {
+        check_str(event.tool_call_id, "tool call id");
+        check_str(event.tool_name, "tool name");
+        if (event.type == MJ_EVENT_TOOL_CALL_START) {
+          if (event.tool_index != calls_started) broken("a tool call started out of order");
+          ++calls_started;
+        } else if (event.tool_index < 0 || event.tool_index >= calls_started) {
+          broken("an event for a tool call never started");
+        }
+      }
       check_str(event.text, "event text");
       check_str(event.request_id, "event request_id");
       check_str(event.model, "event model");

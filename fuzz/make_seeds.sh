@@ -48,8 +48,11 @@ for file in "$fixtures"/*/*.json "$fixtures"/*/*.sse; do
     mode=$((stream | status_bits))
     { printf '\x00'; byte "$mode"; cat "$file"; } > "$out/plugin_$provider/$name"
     { printf '\x01\x00\x10'; byte "$((mode | 8))"; cat "$file"; } > "$out/plugin_$provider/$name.chunked"
+    # Every fixture also as the answer to a tool request (0.5), the Responses ones through that API.
     case "$(basename "$file")" in
-      responses*) { printf '\x00'; byte "$((mode | 32))"; cat "$file"; } > "$out/plugin_$provider/$name.responses" ;;
+      responses*) { printf '\x00'; byte "$((mode | 32))"; cat "$file"; } > "$out/plugin_$provider/$name.responses"
+                  { printf '\x00'; byte "$((mode | 32 | 128))"; cat "$file"; } > "$out/plugin_$provider/$name.responses.tools" ;;
+      *) { printf '\x00'; byte "$((mode | 128))"; cat "$file"; } > "$out/plugin_$provider/$name.tools" ;;
     esac
   fi
   # JsonValue: every JSON fixture.

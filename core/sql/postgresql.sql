@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS majordomo_calls (
   tool_calls JSONB NOT NULL DEFAULT '[]',
   request_extras JSONB NOT NULL DEFAULT '{}'
 );
--- Added in 0.5: a table made by an older majordomo grows them here.
+-- Added in 0.5: a table made by an older majordomo grows them here. majordomo runs these only when
+-- the column is missing (ALTER TABLE locks the table before it looks).
 ALTER TABLE majordomo_calls ADD COLUMN IF NOT EXISTS tool_calls JSONB NOT NULL DEFAULT '[]';
 ALTER TABLE majordomo_calls ADD COLUMN IF NOT EXISTS request_extras JSONB NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS majordomo_calls_created_at ON majordomo_calls (created_at);

@@ -317,7 +317,15 @@ class DatabaseSink final : public LogSink {
       }
       session_->begin();
       const auto script = target_.dialect == Dialect::sqlite ? log_schema::sqlite : log_schema::postgresql;
-      for (const auto& statement : statements_of(script)) *session_ << statement, now;
+      const std::vector<std::string> present =
+          target_.dialect == Dialect::postgresql ? postgresql_columns() : std::vector<std::string>{};
+      for (const auto& statement : statements_of(script)) {
+        // ALTER TABLE takes an exclusive lock before it looks for the column: on a shared log
+        // every start would queue behind readers and stall every writer. Only a missing column
+        // is added.
+        if (adds_present_column(statement, present)) continue;
+        *session_ << statement, now;
+      }
       if (target_.dialect == Dialect::sqlite) add_missing_sqlite_columns();
       session_->commit();
     } catch (const std::exception& error) {
@@ -325,6 +333,25 @@ class DatabaseSink final : public LogSink {
       throw_configuration_error(fmt::format("cannot open the call log {}: {}", target_.shown,
                                             database_error(target_, error)));
     }
+  }
+
+  // The columns majordomo_calls has now (none when it does not exist yet).
+  std::vector<std::string> postgresql_columns() {
+    Poco::Data::Statement select(*session_);
+    select << "SELECT column_name FROM information_schema.columns WHERE table_name = 'majordomo_calls'", now;
+    Poco::Data::RecordSet columns(select);
+    std::vector<std::string> names;
+    for (std::size_t row = 0; row < columns.rowCount(); ++row) names.push_back(columns.value(0, row).convert<std::string>());
+    return names;
+  }
+
+  static bool adds_present_column(std::string_view statement, const std::vector<std::string>& present) {
+    constexpr std::string_view kAdd = "ALTER TABLE majordomo_calls ADD COLUMN IF NOT EXISTS ";
+    const auto first = statement.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || statement.substr(first, kAdd.size()) != kAdd) return false;
+    const std::string_view rest = statement.substr(first + kAdd.size());
+    const std::string_view column = rest.substr(0, rest.find(' '));
+    return std::find(present.begin(), present.end(), column) != present.end();
   }
 
   // A file made by an older majordomo lacks the columns added since (0.5); SQLite's ALTER TABLE
