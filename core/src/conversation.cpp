@@ -63,7 +63,7 @@ Message Message::assistant(const Response& answer) {
     const bool whole = call.problem != ToolCallProblem::unparsable && call.problem != ToolCallProblem::cut_off;
     message.tool_calls.push_back(ToolCall{call.id, call.name, whole ? call.arguments : "{}", ToolCallProblem::none, {}});
   }
-  message.continuation = answer.continuation;
+  message.continuation = answer.continuation;  // with the provider and model asked, also without items
   return message;
 }
 

@@ -117,6 +117,11 @@ void ProviderStreamSource::send() {
   attempt_open_ = true;
   response_.provider = owner_->provider();
   response_.model = owner_->model_;
+  // Who answered, also when no items come: continuation data goes back to this provider and the
+  // model asked (a server may report a dated model name), and a call without an id keeps it
+  // empty only for this provider (request_turns.cpp).
+  response_.continuation.provider = response_.provider;
+  response_.continuation.model = owner_->model_;
   if (!owner_->alias_.empty()) response_.alias = owner_->alias_;
   if (!owner_->warnings_.empty()) response_.warnings = owner_->warnings_;
   response_.attempts = static_cast<int>(history_.size()) + 1;
@@ -284,7 +289,6 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
 
 bool ProviderStreamSource::on_tool_event(const mj_event& event, StreamChunk& chunk) {
   if (event.type == MJ_EVENT_CONTINUATION) {
-    response_.continuation.provider = owner_->provider();
     response_.continuation.items.emplace_back(view(event.text));
     return false;
   }

@@ -222,9 +222,16 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
 
 void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
   const std::string_view provider = receiver_.provider;
+  // Continuation data goes back only to the provider and model that wrote it (conversation.hpp);
+  // an empty model is any of the provider's (a history written before 0.5 kept none).
+  const Continuation& from = message.continuation;
+  const bool same_provider = from.provider == receiver_.provider;
+  const bool same_model = same_provider && (from.model.empty() || from.model == receiver_.model);
   if (!message.tool_calls.empty()) {
     require_feature(MJ_FEATURE_TOOLS, "tool calls in the history");
     last_assistant_ = &message;
+    last_call_ids_.clear();
+    last_answered_.assign(message.tool_calls.size(), false);
   }
   for (std::size_t c = 0; c < message.tool_calls.size(); ++c) {
     const ToolCall& call = message.tool_calls[c];
@@ -244,16 +251,21 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
                          index, c, call.name, error),
              provider);
     }
+    // Every provider but Gemini needs an id to pair a result with its call. A call Gemini made
+    // has none, so when it goes to another provider (after a fail-over) it gets one here, the
+    // same for the call and its result within this request.
+    mj_str id = to_mj(call.id);
+    if (call.id.empty() && !same_provider) id = to_mj(texts_.emplace_back(fmt::format("mj_call_{}_{}", index, c)));
+    last_call_ids_.push_back(id);
     mj_tool_call raw{};
     raw.struct_size = sizeof(mj_tool_call);
-    raw.id = to_mj(call.id);
+    raw.id = id;
     raw.name = to_mj(call.name);
     raw.arguments = mj_str{arguments.data(), arguments.size()};
     calls_.push_back(raw);
   }
-  // Continuation data goes back only to the provider that wrote it (conversation.hpp).
-  if (message.continuation.provider == receiver_.provider) {
-    for (const std::string& item : message.continuation.items) continuation_.push_back(to_mj(item));
+  if (same_model) {
+    for (const std::string& item : from.items) continuation_.push_back(to_mj(item));
   }
 }
 
@@ -265,24 +277,35 @@ void RequestTurns::add_tool_result(const Message& message, std::size_t index, mj
            fmt::format("message {} is a tool result, but no assistant message with tool calls comes before it", index),
            provider);
   }
-  const ToolCall* answered = nullptr;
-  for (const ToolCall& call : last_assistant_->tool_calls) {
-    const bool id_matches = !message.tool_call_id.empty() && call.id == message.tool_call_id;
-    const bool name_matches = message.tool_call_id.empty() && call.id.empty() && call.name == message.tool_name;
-    if (id_matches || name_matches) {
-      answered = &call;
-      break;
+  // By id; a result without one (to a call Gemini made) answers the first call of its tool name
+  // not yet answered, so parallel calls of one tool pair up in order.
+  const std::vector<ToolCall>& calls = last_assistant_->tool_calls;
+  std::size_t answered = calls.size();
+  for (std::size_t c = 0; c < calls.size() && answered == calls.size(); ++c) {
+    const ToolCall& call = calls[c];
+    if (message.tool_call_id.empty() ? (call.id.empty() && call.name == message.tool_name && !last_answered_[c])
+                                     : call.id == message.tool_call_id) {
+      answered = c;
     }
   }
-  if (answered == nullptr) {
+  if (answered == calls.size() && message.tool_call_id.empty()) {
+    refuse(ErrorKind::configuration,
+           fmt::format("message {} answers a call of '{}' without a tool_call_id, but the assistant message before "
+                       "it has no unanswered call of that name without an id; set tool_call_id, or answer each call "
+                       "once (Message::tool_result does both)",
+                       index, message.tool_name.substr(0, 64)),
+           provider);
+  }
+  if (answered == calls.size()) {
     refuse(ErrorKind::configuration,
            fmt::format("message {} answers tool call '{}' ('{}'), which the assistant message before it did not "
                        "make; set tool_call_id to one of that message's call ids (Message::tool_result does)",
                        index, message.tool_call_id.substr(0, 64), message.tool_name.substr(0, 64)),
            provider);
   }
-  turn.tool_call_id = to_mj(answered->id);
-  turn.tool_name = to_mj(answered->name);
+  last_answered_[answered] = true;
+  turn.tool_call_id = last_call_ids_[answered];
+  turn.tool_name = to_mj(calls[answered].name);
   if (message.is_error) turn.flags |= MJ_TURN_TOOL_ERROR;
 }
 

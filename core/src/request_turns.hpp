@@ -78,6 +78,8 @@ class RequestTurns {
   };
   std::vector<Spans> spans_;
   const Message* last_assistant_ = nullptr;  // the latest assistant message with tool calls
+  std::vector<mj_str> last_call_ids_;          // its calls' ids as sent (made here when empty)
+  std::vector<bool> last_answered_;            // which of its calls a result answered
   std::vector<mj_tool> tools_;
   std::shared_ptr<ToolSchemas> schemas_;
   int32_t tool_choice_ = MJ_TOOL_CHOICE_AUTO;

@@ -155,6 +155,7 @@ void append_response_json(std::string& out, const Response& response, const Resp
   } else {
     json.begin_object();
     filtered.value("provider", response.continuation.provider);
+    filtered.value("model", response.continuation.model);  // (0.5)
     json.key("items").begin_array();
     for (const std::string& item : response.continuation.items) filtered.text(item);
     json.end_array().end_object();

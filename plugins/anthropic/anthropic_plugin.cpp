@@ -201,8 +201,12 @@ class AnthropicProvider : public sdk::OptionlessHttpProvider<kProviderInfo> {
     append_thinking(json, request, max_tokens);
     append_output_config(json, request, structured.output_schema);
     // Automatic caching: the API puts the breakpoint on the last cacheable block and moves it
-    // forward as the conversation grows (docs/providers.md).
-    if ((request.flags & MJ_REQUEST_NO_PROMPT_CACHE) == 0) json.raw(R"(,"cache_control":{"type":"ephemeral"})");
+    // forward as the conversation grows (docs/providers.md). Only for a 0.5 host: an older one
+    // cannot send MJ_REQUEST_NO_PROMPT_CACHE, and a cache write costs more than plain input.
+    const bool host_can_refuse_caching = MJ_HAS_FIELD(&request, mj_request, thinking_budget_tokens);
+    if (host_can_refuse_caching && (request.flags & MJ_REQUEST_NO_PROMPT_CACHE) == 0) {
+      json.raw(R"(,"cache_control":{"type":"ephemeral"})");
+    }
     append_tool_fields(json, request);
     if (!structured.tool_name.empty()) {
       // The caller's schema as it is: tool input schemas take JSON Schema without the

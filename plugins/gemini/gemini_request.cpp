@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -106,6 +107,22 @@ void append_user_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t in
   json.end_array().end_object();
 }
 
+constexpr std::string_view kPlaceholderSignature = "skip_thought_signature_validator";
+
+// Gemini 3 and later check the signatures of function calls; 1.x, 2.x and names without a
+// version (gemini-exp-*) do not.
+bool validates_thought_signatures(std::string_view model) {
+  if (model.starts_with("models/")) model.remove_prefix(7);
+  if (!model.starts_with("gemini-")) return false;
+  model.remove_prefix(7);
+  unsigned major = 0;
+  std::size_t digits = 0;
+  for (; digits < model.size() && digits < 4 && model[digits] >= '0' && model[digits] <= '9'; ++digits) {
+    major = major * 10 + static_cast<unsigned>(model[digits] - '0');
+  }
+  return digits > 0 && major >= 3;
+}
+
 // The signatures of one model turn, read back from the continuation items this plugin wrote.
 struct TurnSignatures {
   std::string text;                // the text part's, if any
@@ -150,8 +167,17 @@ TurnSignatures read_signatures(const mj_turn& turn, std::size_t turn_index, dom:
 // A model turn as Gemini answered it: the text (joined, one part), then one functionCall part per
 // call, each with the thoughtSignature it came with. Parts are otherwise sent back as the host
 // holds them (PROTOCOLS.md §4.1: "send model parts back as received").
-void append_model_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t index, dom::parser& parser) {
-  const TurnSignatures signatures = read_signatures(turn, index, parser);
+void append_model_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t index, dom::parser& parser,
+                       bool validates_signatures) {
+  TurnSignatures signatures = read_signatures(turn, index, parser);
+  // Gemini 3 refuses (400) a model turn whose first functionCall lacks a signature, which is
+  // what calls made by another provider or model look like; Google documents this placeholder
+  // for them ("thought signatures" page). Older models take the turn without one.
+  const bool unsigned_calls = std::all_of(signatures.calls.begin(), signatures.calls.end(),
+                                          [](const std::string& signature) { return signature.empty(); });
+  if (validates_signatures && turn.tool_call_count > 0 && unsigned_calls) {
+    signatures.calls.front() = std::string(kPlaceholderSignature);
+  }
   json.begin_object().key("role").string("model").key("parts").begin_array();
   const std::string text = sdk::joined_text(turn);
   // A text part also carries a text signature when the answer had no text to put it on.
@@ -208,6 +234,7 @@ void append_function_response(sdk::JsonWriter& json, const mj_turn& turn, std::s
 
 void append_turns(sdk::JsonWriter& json, const mj_request& request) {
   dom::parser parser;
+  const bool validates_signatures = validates_thought_signatures(sdk::view(request.model));
   bool in_results = false;  // consecutive tool turns share one user content
   for (std::size_t i = 0; i < request.turn_count; ++i) {
     const mj_turn turn = sdk::turn_at(request, i);
@@ -221,7 +248,7 @@ void append_turns(sdk::JsonWriter& json, const mj_request& request) {
     in_results = false;
     switch (turn.role) {
       case MJ_ROLE_USER: append_user_turn(json, turn, i); break;
-      case MJ_ROLE_ASSISTANT: append_model_turn(json, turn, i, parser); break;
+      case MJ_ROLE_ASSISTANT: append_model_turn(json, turn, i, parser, validates_signatures); break;
       default:
         throw sdk::ProviderError(MJ_ERR_CONFIGURATION, fmt::format("turn {} has unknown role {}", i, turn.role));
     }

@@ -75,6 +75,21 @@ struct V1Host {
     int32_t http_status = 0;
   };
 
+  // The body the plugin builds for a v1-sized request of one user message.
+  std::string build_body(const char* model) {
+    mj_message message{MJ_ROLE_USER, 0, str("Say hello")};
+    auto request = v1_struct<mj_request>(MJ_REQUEST_V1_SIZE);
+    request->model = str(model);
+    request->max_tokens = 256;
+    request->messages = &message;
+    request->message_count = 1;
+    mj_prepared* prepared = nullptr;
+    REQUIRE(table->request_build(instance, request.get(), &prepared) == nullptr);
+    std::string body(view(prepared->body));
+    table->prepared_release(prepared);
+    return body;
+  }
+
   Outcome call(const std::string& origin, bool stream) {
     mj_message message{MJ_ROLE_USER, 0, str("Say hello")};
     auto request = v1_struct<mj_request>(MJ_REQUEST_V1_SIZE);
@@ -149,4 +164,34 @@ TEST_CASE("today's openai plugin answers a host that offers only the v1 struct s
   const V1Host::Outcome refused = host.call(server.origin(), false);
   CHECK(refused.error_kind == MJ_ERR_RATE_LIMITED);
   CHECK(refused.http_status == 429);
+}
+
+// A server may answer with tool calls that the host never asked for (it could not: v1 has no
+// tools). Their events must not reach past the v1 event the host gave (AddressSanitizer), and the
+// answer's text still arrives.
+TEST_CASE("today's openai plugin keeps tool-call events inside a v1 host's event", "[abi][tools]") {
+  majordomo::fake::FakeServerOptions options;
+  options.fixtures_dir = MAJORDOMO_TEST_FIXTURES;
+  majordomo::fake::FakeProviderServer server(options);
+  server.start();
+  V1Host host(std::string(MAJORDOMO_TEST_PLUGIN_DIR) + "/libmajordomo-openai.so");
+  for (const bool stream : {false, true}) {
+    INFO((stream ? "stream" : "json"));
+    majordomo::fake::ScriptedResponse calls;
+    calls.fixture = stream ? "openai/stream_parallel_tool_calls.sse" : "openai/chat_completion_tool_calls.json";
+    server.push_response(calls);
+    const V1Host::Outcome outcome = host.call(server.origin(), stream);
+    CHECK(outcome.error_kind == MJ_OK);
+    CHECK(outcome.output_tokens > 0);
+  }
+  CHECK(server.requests().size() == 2);
+}
+
+// A host from before 0.5 cannot send MJ_REQUEST_NO_PROMPT_CACHE, so it cannot turn Anthropic's
+// cache breakpoint off: the plugin marks none for it, as the plugins it was built with did.
+TEST_CASE("today's anthropic plugin marks no cache breakpoint for a host that cannot turn it off", "[abi]") {
+  V1Host host(std::string(MAJORDOMO_TEST_PLUGIN_DIR) + "/libmajordomo-anthropic.so");
+  const std::string body = host.build_body("claude-haiku-4-5");
+  CHECK(body.find("\"messages\"") != std::string::npos);
+  CHECK(body.find("cache_control") == std::string::npos);
 }

@@ -83,7 +83,9 @@ TEST_CASE("response_json passes texts and values through the caller's filters", 
   // filter breaks them, so they are shown as their (filtered) text.
   response.tool_calls.push_back(majordomo::ToolCall{"call_1", "get_weather", R"({"city":"Paris"})",
                                                     majordomo::ToolCallProblem::none, {}});
-  response.continuation = majordomo::Continuation{"anthropic", {"signed"}};
+  response.continuation.provider = "anthropic";
+  response.continuation.model = "claude-haiku-4-5";
+  response.continuation.items = {"signed"};
   CHECK(majordomo::response_json(response, options) ==
         R"({"content":"t:{\"checked\":true}","provider":"v:openai","model":"v:gpt-x","stop_reason":"end_turn",)"
         R"("raw_stop_reason":"v:stop","reasoning":"t:think","usage":{"input_tokens":12,"output_tokens":7,)"
@@ -92,7 +94,7 @@ TEST_CASE("response_json passes texts and values through the caller's filters", 
         R"("attempts":2,"failed_attempts":[{"provider":"v:anthropic","model":"v:m-1","kind":"overloaded",)"
         R"("http_status":529,"message":"t:busy","waited_ms":412}],"warnings":["t:model renamed"],)"
         R"("tool_calls":[{"id":"v:call_1","name":"v:get_weather","arguments":"t:{\"city\":\"Paris\"}",)"
-        R"("problem":null,"problem_detail":null}],"continuation":{"provider":"v:anthropic","items":["t:signed"]}})");
+        R"("problem":null,"problem_detail":null}],"continuation":{"provider":"v:anthropic","model":"v:claude-haiku-4-5","items":["t:signed"]}})");
 }
 
 TEST_CASE("response_json writes tool calls' arguments as JSON values, and their problems", "[response_json][tools]") {

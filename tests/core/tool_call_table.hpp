@@ -46,6 +46,9 @@ struct ToolRow {
   std::function<void(const Poco::JSON::Object::Ptr& body)> check_tools_request;
   std::function<void(const Poco::JSON::Object::Ptr& body, const ToolCall& call)> check_result_request;
   std::vector<ToolFixture> fixtures;
+  // The second request when the call came from another provider (after a fail-over), where that
+  // differs: no continuation data of this provider's. Unset: check_result_request.
+  std::function<void(const Poco::JSON::Object::Ptr& body, const ToolCall& call)> check_foreign_result_request{};
 };
 
 // OpenAI Chat Completions and its compatible servers (DeepSeek): tools nested under `function`,
@@ -135,15 +138,17 @@ inline void check_cohere_tools_request(const Poco::JSON::Object::Ptr& body) {
   CHECK_FALSE(body->has("response_format"));
 }
 
-inline void check_cohere_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+// `plan`: the tool_plan the assistant turn must carry ("": none, as for a call another provider made).
+inline void check_cohere_result_shape(const Poco::JSON::Object::Ptr& body, const ToolCall& call,
+                                      const std::string& plan) {
   const auto messages = body->getArray("messages");
   REQUIRE(messages);
   REQUIRE(messages->size() == 3);
   const auto assistant = messages->getObject(1);
   CHECK(assistant->getValue<std::string>("role") == "assistant");
   CHECK_FALSE(assistant->has("content"));
-  // The plan the fake's answer made, round-tripped as a continuation item.
-  CHECK(assistant->optValue<std::string>("tool_plan", "") == "I will use the get_weather tool.");
+  CHECK(assistant->has("tool_plan") == !plan.empty());
+  CHECK(assistant->optValue<std::string>("tool_plan", "") == plan);
   const auto sent = assistant->getArray("tool_calls")->getObject(0);
   CHECK(sent->getValue<std::string>("id") == call.id);
   CHECK(sent->getValue<std::string>("type") == "function");
@@ -154,6 +159,15 @@ inline void check_cohere_result_request(const Poco::JSON::Object::Ptr& body, con
   CHECK(result->getValue<std::string>("role") == "tool");
   CHECK(result->getValue<std::string>("tool_call_id") == call.id);
   CHECK(result->getValue<std::string>("content") == R"({"temp_c":21})");
+}
+
+// The plan the fake's answer made, round-tripped as a continuation item.
+inline void check_cohere_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  check_cohere_result_shape(body, call, "I will use the get_weather tool.");
+}
+
+inline void check_cohere_foreign_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  check_cohere_result_shape(body, call, "");
 }
 
 // Gemini: the tools as functionDeclarations with parameters in its Schema dialect (upper-case
@@ -176,7 +190,11 @@ inline void check_gemini_tools_request(const Poco::JSON::Object::Ptr& body) {
   CHECK_FALSE(body->has("toolConfig"));  // auto is the service's default
 }
 
-inline void check_gemini_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+// `signature`: what the call's part must carry back: the fake's (it signs every call it makes),
+// or, for a call another provider made, none or Gemini 3's documented placeholder.
+template <typename SignatureMatcher>
+void check_gemini_result_shape(const Poco::JSON::Object::Ptr& body, const ToolCall& call,
+                               const SignatureMatcher& signature) {
   const auto contents = body->getArray("contents");
   REQUIRE(contents);
   REQUIRE(contents->size() == 3);
@@ -193,14 +211,23 @@ inline void check_gemini_result_request(const Poco::JSON::Object::Ptr& body, con
   std::ostringstream args;
   sent->getObject("args")->stringify(args);  // an object, not the arguments' text
   CHECK(JsonValue::parse(args.str()) == JsonValue::parse(call.arguments));
-  // The fake signs every call it makes; the signature comes back on the same part.
-  CHECK_THAT(part->optValue<std::string>("thoughtSignature", ""), Catch::StartsWith("ZmFrZVNpZw"));
+  CHECK_THAT(part->optValue<std::string>("thoughtSignature", ""), signature);
   const auto results = contents->getObject(2);
   CHECK(results->getValue<std::string>("role") == "user");
   const auto response = results->getArray("parts")->getObject(0)->getObject("functionResponse");
   REQUIRE(response);
   CHECK(response->getValue<std::string>("name") == "get_weather");
   CHECK(response->getObject("response")->getValue<int>("temp_c") == 21);  // a JSON object result goes as is
+  CHECK(response->has("id") == !call.id.empty());
+}
+
+inline void check_gemini_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  check_gemini_result_shape(body, call, Catch::StartsWith("ZmFrZVNpZw"));
+}
+
+// gemini-2.5 checks no signatures: a call another provider made goes without one.
+inline void check_gemini_foreign_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  check_gemini_result_shape(body, call, Catch::Equals(""));
 }
 
 // OpenAI's Responses API: flat tools with `strict` always sent, encrypted reasoning asked for (store
@@ -280,10 +307,12 @@ inline const std::vector<ToolRow>& tool_rows() {
           {"query_product_catalog_c66nf11r6s8g", "query_product_catalog", R"({"category":"Electronics"})"}}},
         {"cohere/chat_tool_calls_thinking.json", false,
          {{"query_daily_sales_report_hgxxmkby3wta", "query_daily_sales_report", R"({"day":"2023-09-29"})"},
-          {"query_product_catalog_rpg0z5h8yyz2", "query_product_catalog", R"({"category":"Electronics"})"}}}}},
+          {"query_product_catalog_rpg0z5h8yyz2", "query_product_catalog", R"({"category":"Electronics"})"}}}},
+       check_cohere_foreign_result_request},
       // Gemini gives no call id here; the finishReason is STOP, turned into tool_use by the call.
       {provider_row("gemini"), check_gemini_tools_request, check_gemini_result_request,
-       {{"gemini/stream_function_call_thought_signature.sse", true, {{"", "getWeather", R"({"location":"Tokyo"})"}}}}},
+       {{"gemini/stream_function_call_thought_signature.sse", true, {{"", "getWeather", R"({"location":"Tokyo"})"}}}},
+       check_gemini_foreign_result_request},
       // One recorded stream; asked for without streaming, the fake serves its terminal Response.
       {provider_row("openai-responses"), check_responses_tools_request, check_responses_result_request,
        {{"openai/responses_stream_function_call.sse", true,

@@ -113,6 +113,7 @@ void read_continuation(const JsonValue& message, majordomo::Message& out, const 
   if (const JsonValue* continuation = message.find("continuation"); continuation != nullptr && !continuation->is_null()) {
     if (!continuation->is_object()) throw UsageError{fmt::format("{}: \"continuation\" must be an object", where)};
     out.continuation.provider = string_member(*continuation, "provider", where);
+    out.continuation.model = string_member(*continuation, "model", where);
     if (const JsonValue* items = continuation->find("items"); items != nullptr && items->is_array()) {
       for (const JsonValue& item : items->as_array()) {
         if (!item.is_string()) throw UsageError{fmt::format("{}: continuation items are strings", where)};

@@ -42,7 +42,10 @@ enum class ToolCallProblem {
 // A call of one of the request's tools: in a Response, what the model asked for; in an assistant
 // Message of the history, the call as the model made it.
 struct ToolCall {
-  std::string id{};         // the provider's call id; empty when the provider gives none (Gemini)
+  // The provider's call id; empty when the provider gives none (Gemini). Sent to another
+  // provider, a call without one gets an id made by the host, and a tool result without a
+  // tool_call_id answers the next unanswered call of its tool_name.
+  std::string id{};
   std::string name{};
   std::string arguments{};  // one JSON object as text ("{}" when the model sent none)
   // Response side only: what the host found wrong with the arguments, and the details.
@@ -51,11 +54,13 @@ struct ToolCall {
 };
 
 // Provider-only data a provider needs back to continue the conversation (thinking signatures,
-// reasoning items): opaque items, returned only to the provider that produced them. After a
-// fail-over to another provider they are left out, which that provider does not need.
+// reasoning items): opaque items, returned only to the provider and model that produced them
+// (signatures are tied to the model). After a fail-over to another provider or model they are
+// left out; docs/conversations.md says what each provider does without them.
 struct Continuation {
-  std::string provider{};             // the provider id that produced the items
+  std::string provider{};             // the provider id that produced the answer
   std::vector<std::string> items{};   // in order, byte for byte
+  std::string model{};                // the model asked; empty: any model of `provider`
   [[nodiscard]] bool empty() const noexcept { return items.empty(); }
 };
 
