@@ -36,7 +36,8 @@ constexpr std::size_t kMaxToolCalls = 1024;
 constexpr std::size_t kMaxOpenBlocks = 1024;
 // Thinking blocks in one answer: a model writes a handful.
 constexpr std::size_t kMaxContinuationItems = 1024;
-// One thinking block's text and signature together: far above a 128K-token output.
+// One thinking block's text and signature together: far above a 128K-token output. All blocks
+// of an answer together, gathered or emitted, are bounded by the sink's RetainedBytesBudget.
 constexpr std::size_t kMaxThinkingBlockBytes = std::size_t{32} << 20;
 
 // Continuation items are the blocks as the API sends them back: a thinking block with its
@@ -235,6 +236,8 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     Kind kind = Kind::tool_call;
     int32_t call = 0;
     std::string thinking{}, signature{}, data{};
+
+    std::size_t gathered_bytes() const noexcept { return thinking.size() + signature.size() + data.size(); }
   };
 
   // A body's tool_use, thinking and redacted_thinking blocks, each whole.
@@ -283,16 +286,19 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
     if (block.type == "tool_use" && !tool_answer_) {
       open.call = next_call(block);
     } else if (block.type == "thinking") {
+      sink.retained().charge(block.thinking.size() + block.signature.size());
       open.kind = OpenBlock::Kind::thinking;
       open.thinking.assign(block.thinking);
       open.signature.assign(block.signature);
     } else if (block.type == "redacted_thinking") {
+      sink.retained().charge(block.data.size());
       open.kind = OpenBlock::Kind::redacted_thinking;
       open.data.assign(block.data);
     } else {
       return;  // text and block types read from their deltas, or not at all
     }
     if (open_block(index) != nullptr || open_blocks_.size() == kMaxOpenBlocks) {
+      sink.retained().refund(open.gathered_bytes());
       throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic stream started content block {} while it or "
                                                          "{} others were still open",
                                                          index, kMaxOpenBlocks));
@@ -324,6 +330,7 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
       throw sdk::ProviderError(MJ_ERR_PARSE, fmt::format("Anthropic thinking block {} is larger than {} MiB",
                                                          index, kMaxThinkingBlockBytes >> 20));
     }
+    sink.retained().charge(piece.size());
     gathered.append(piece);
   }
 
@@ -333,6 +340,8 @@ class MessagesDecoder final : public sdk::ResponseDecoder {
   void on_block_stop(int64_t index, sdk::EventSink& sink) {
     OpenBlock* open = open_block(index);
     if (open == nullptr) return;
+    // The item built below is charged as it is emitted; the gathered copy is freed with the block.
+    sink.retained().refund(open->gathered_bytes());
     switch (open->kind) {
       case OpenBlock::Kind::tool_call: sink.tool_call_end(open->call); break;
       case OpenBlock::Kind::thinking: emit_continuation(thinking_item(open->thinking, open->signature), sink); break;

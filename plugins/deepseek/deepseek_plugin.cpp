@@ -92,6 +92,9 @@ constexpr sdk::ChatCompletionsFlavour kFlavour{
     // Thinking is switched, not graded (PROTOCOLS §2).
     .reasoning_effort_field = false,
     .thinking_switch = true,
+    // Thinking mode with tools needs the reasoning of a tool-call turn back in every later
+    // request, or DeepSeek answers 400 (api-docs.deepseek.com/guides/thinking_mode, "Tool Calls").
+    .reasoning_continuation = true,
 };
 
 }  // namespace

@@ -192,7 +192,13 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     }
     if (!fields.model.empty()) sink.meta({}, fields.model);
     // Reasoning first, as the model produced it; it never goes into the answer.
-    if (choice.has_reasoning && !choice.reasoning.empty()) sink.reasoning(choice.reasoning);
+    if (choice.has_reasoning && !choice.reasoning.empty()) {
+      sink.reasoning(choice.reasoning);
+      if (flavour_.reasoning_continuation && !choice.tool_calls.empty()) {
+        reasoning_item_.assign(kReasoningContentItemPrefix).append(choice.reasoning);
+        sink.continuation(reasoning_item_);
+      }
+    }
     if (choice.has_content && !choice.content.empty()) {
       sink.text(choice.content);
     } else if (choice.has_refusal && !choice.refusal.empty()) {
@@ -230,7 +236,10 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     }
     if (fields.has_answer) {
       const ChoiceFields& answer = fields.answer;
-      if (answer.has_reasoning && !answer.reasoning.empty()) sink.reasoning(answer.reasoning);
+      if (answer.has_reasoning && !answer.reasoning.empty()) {
+        sink.reasoning(answer.reasoning);
+        if (flavour_.reasoning_continuation) gather_reasoning(answer.reasoning, sink);
+      }
       if (answer.has_content && !answer.content.empty()) sink.text(answer.content);
       if (answer.has_refusal && !answer.refusal.empty()) {
         refused_ = true;
@@ -243,6 +252,7 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
           for (std::size_t i = ended_calls_; i < stream_calls_.size(); ++i) sink.tool_call_end(static_cast<int32_t>(i));
         }
         ended_calls_ = stream_calls_.size();
+        if (flavour_.reasoning_continuation) finish_reasoning(sink);
         if (refused_) {
           sink.stop(MJ_STOP_CONTENT_FILTER, "refusal");
         } else {
@@ -341,8 +351,30 @@ class ChatCompletionsDecoder final : public ResponseDecoder {
     sink.tool_call_start(static_cast<int32_t>(stream_calls_.size() - 1), piece.id, piece.name, piece.arguments);
   }
 
+  // A streamed answer's reasoning, kept while it arrives (charged to the call's budget): it
+  // becomes the continuation item if the answer makes calls (reasoning_continuation).
+  void gather_reasoning(std::string_view piece, EventSink& sink) {
+    if (reasoning_emitted_) return;
+    sink.retained().charge(piece.size());
+    if (reasoning_item_.empty()) reasoning_item_.assign(kReasoningContentItemPrefix);
+    reasoning_item_.append(piece);
+  }
+
+  void finish_reasoning(EventSink& sink) {
+    if (reasoning_emitted_ || reasoning_item_.empty()) return;
+    sink.retained().refund(reasoning_item_.size() - kReasoningContentItemPrefix.size());
+    if (stream_calls_.empty()) {
+      reasoning_item_.clear();  // no call to go back with: nothing points at it yet
+      return;
+    }
+    reasoning_emitted_ = true;  // the sink's event points at the item until the call ends
+    sink.continuation(reasoning_item_);
+  }
+
   ParserPool::Lease parser_;  // from the instance's pool: buffers survive between calls
   const ChatCompletionsFlavour& flavour_;
+  std::string reasoning_item_;  // (reasoning_continuation) the item, alive until drained
+  bool reasoning_emitted_ = false;
   std::vector<int64_t> stream_calls_;  // the server's index of each call started, in order
   std::vector<std::string> stream_call_ids_;  // and its id (copied: the parser's buffer moves on)
   std::size_t ended_calls_ = 0;        // calls before this one were ended by a finish_reason
@@ -456,8 +488,10 @@ Prepared build_chat_completions_request(const mj_request& request,
     json.raw(R"({"role":"system","content":)").string(system).raw("}");
     first_message = false;
   }
-  // Only answer text goes back as history: reasoning is never sent (DeepSeek R1 rejects it).
-  append_chat_turns(json, request, first_message);
+  // Reasoning goes back only where the flavour says (DeepSeek's tool loop); R1 rejected it.
+  ChatTurnOptions turn_options;
+  turn_options.reasoning_content = flavour.reasoning_continuation;
+  append_chat_turns(json, request, first_message, turn_options);
   body.push_back(']');
 
   append_sampling_fields(json, request);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace majordomo::sdk {
@@ -36,7 +37,26 @@ void append_chat_user_content(JsonWriter& json, const mj_turn& turn) {
 
 namespace {
 
-void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index) {
+// The reasoning an assistant turn made its calls after, from the items the codec emitted with
+// the answer (DeepSeek needs it back in every later request of the conversation).
+void append_reasoning_content(JsonWriter& json, const mj_turn& turn, std::size_t index) {
+  const std::size_t count = turn.continuation != nullptr ? turn.continuation_count : 0;
+  std::string reasoning;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view item = view(turn.continuation[i]);
+    // Items come back only from this plugin's answers; anything else would go out unchecked.
+    if (!item.starts_with(kReasoningContentItemPrefix)) {
+      throw ProviderError(MJ_ERR_CONFIGURATION,
+                          fmt::format("continuation item {} of message {} is not a reasoning_content item: pass "
+                                      "back the items of the Response unchanged",
+                                      i, index));
+    }
+    reasoning.append(item.substr(kReasoningContentItemPrefix.size()));
+  }
+  if (!reasoning.empty()) json.key("reasoning_content").string(reasoning);
+}
+
+void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index, const ChatTurnOptions& options) {
   json.begin_object();
   switch (turn.role) {
     case MJ_ROLE_USER:
@@ -52,6 +72,7 @@ void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index) 
       } else {
         json.string(text);
       }
+      if (options.reasoning_content) append_reasoning_content(json, turn, index);
       if (turn.tool_call_count > 0) {
         json.key("tool_calls").begin_array();
         for (std::size_t c = 0; c < turn.tool_call_count; ++c) {
@@ -74,11 +95,9 @@ void append_chat_turn(JsonWriter& json, const mj_turn& turn, std::size_t index) 
   json.end_object();
 }
 
-}  // namespace
-
-void append_chat_turns(JsonWriter& json, const mj_request& request) {
+void append_chat_turns_with(JsonWriter& json, const mj_request& request, const ChatTurnOptions& options) {
   if (has_turns(request)) {
-    for (std::size_t i = 0; i < request.turn_count; ++i) append_chat_turn(json, turn_at(request, i), i);
+    for (std::size_t i = 0; i < request.turn_count; ++i) append_chat_turn(json, turn_at(request, i), i, options);
     return;
   }
   for (std::size_t i = 0; i < request.message_count; ++i) {
@@ -95,13 +114,23 @@ void append_chat_turns(JsonWriter& json, const mj_request& request) {
   }
 }
 
+}  // namespace
+
+void append_chat_turns(JsonWriter& json, const mj_request& request) {
+  append_chat_turns_with(json, request, ChatTurnOptions{});
+}
+
 void append_chat_turns(JsonWriter& json, const mj_request& request, bool first) {
+  append_chat_turns(json, request, first, ChatTurnOptions{});
+}
+
+void append_chat_turns(JsonWriter& json, const mj_request& request, bool first, const ChatTurnOptions& options) {
   if (json.in_scope()) {  // the caller's array scope places the commas; `first` says nothing more
-    append_chat_turns(json, request);
+    append_chat_turns_with(json, request, options);
     return;
   }
   json.resume_array(!first);  // an array the caller opened by hand
-  append_chat_turns(json, request);
+  append_chat_turns_with(json, request, options);
   json.suspend_array();
 }
 

@@ -26,6 +26,25 @@ mj_event make_event(int32_t type) noexcept {
 
 }  // namespace
 
+void RetainedBytesBudget::set_limit(std::size_t limit, std::string_view origin) {
+  limit_ = limit;
+  origin_.assign(origin);
+}
+
+void RetainedBytesBudget::charge(std::size_t bytes) {
+  if (bytes <= limit_ && used_ <= limit_ - bytes) {
+    used_ += bytes;
+    return;
+  }
+  throw ProviderError(MJ_ERR_PARSE,
+                      fmt::format("{} sent an answer keeping more than {} bytes of tool calls and continuation data "
+                                  "such as thinking, signatures and reasoning items (the max_body_bytes limit bounds "
+                                  "what one answer keeps, as it bounds a whole body); raise "
+                                  "ClientOptions::limits.max_body_bytes (CLI --max-body-bytes)",
+                                  origin_.empty() ? std::string_view("the server") : std::string_view(origin_),
+                                  limit_));
+}
+
 void EventSink::text(std::string_view delta) {
   mj_event event = make_event(MJ_EVENT_TEXT);
   event.text = to_mj(delta);
@@ -60,6 +79,7 @@ void EventSink::meta(std::string_view request_id, std::string_view model) {
 
 void EventSink::tool_call_start(int32_t index, std::string_view id, std::string_view name,
                                 std::string_view arguments) {
+  retained_.charge(id.size() + name.size() + arguments.size());
   mj_event event = make_event(MJ_EVENT_TOOL_CALL_START);
   event.tool_index = index;
   event.tool_call_id = to_mj(id);
@@ -69,6 +89,7 @@ void EventSink::tool_call_start(int32_t index, std::string_view id, std::string_
 }
 
 void EventSink::tool_call_arguments(int32_t index, std::string_view piece) {
+  retained_.charge(piece.size());
   mj_event event = make_event(MJ_EVENT_TOOL_CALL_ARGUMENTS);
   event.tool_index = index;
   event.text = to_mj(piece);
@@ -82,6 +103,7 @@ void EventSink::tool_call_end(int32_t index) {
 }
 
 void EventSink::continuation(std::string_view item) {
+  retained_.charge(item.size());
   mj_event event = make_event(MJ_EVENT_CONTINUATION);
   event.text = to_mj(item);
   events_.push_back(event);
@@ -109,6 +131,7 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   sse_.set_max_event_bytes(transport.config().max_event_bytes);
   max_body_bytes_ = transport.config().max_body_bytes;
   exchange_ = transport.send(spec);
+  sink_.retained().set_limit(max_body_bytes_, exchange_->origin());
   refuse_unusable_response(*exchange_);
   // Some OpenAI-compatible servers ignore "stream": true and answer with one JSON document. Fed
   // to the SSE parser it would look like a stream without its terminator, and the answer would be

@@ -1,6 +1,7 @@
 // DeepSeek through the host over loopback: reasoning, queue-wait blank lines, finish reasons, splits, the body,
-// the gateway header and the fake's routing. Shared scenarios: test_provider_conformance.cpp.
+// the gateway header, the fake's routing, and reasoning sent back in a tool loop. Shared scenarios: test_provider_conformance.cpp.
 #include "provider_table.hpp"
+#include "tool_call_table.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -174,4 +175,51 @@ TEST_CASE("the fake routes OpenAI and DeepSeek apart on a shared path", "[deepse
   REQUIRE(recorded.size() == 2);
   CHECK(recorded[0].protocol == "openai");
   CHECK(recorded[1].protocol == "deepseek");
+}
+
+TEST_CASE("DeepSeek's reasoning before tool calls goes back on that assistant message, and only then",
+          "[deepseek][continuation]") {
+  ProviderTestEnv env;
+  const auto llm = env.deepseek();
+  LLMRequest request;
+  request.messages.push_back(Message::user("Weather in Paris?"));
+  request.tools.push_back(weather_tool());
+  // A body whose reasoning must survive JSON escaping both ways.
+  const std::string reasoning = "Need \"weather\" for Paris.\nCall it.";
+  SECTION("a body with reasoning_content and tool_calls") {
+    env.server.push_response(json_body(
+        R"({"id":"u1","object":"chat.completion","model":"deepseek-flash","choices":[{"index":0,"message":)"
+        R"({"role":"assistant","content":null,"reasoning_content":"Need \"weather\" for Paris.\nCall it.",)"
+        R"("tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather",)"
+        R"("arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}],)"
+        R"("usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})"));
+    const Response answer = llm->complete(request);
+    REQUIRE(answer.tool_calls.size() == 1);
+    CHECK(answer.reasoning == reasoning);
+    CHECK(answer.continuation.provider == "deepseek");
+    REQUIRE(answer.continuation.items.size() == 1);
+    CHECK(answer.continuation.items[0] == "reasoning_content:" + reasoning);
+    request.messages.push_back(Message::assistant(answer));
+    request.messages.push_back(Message::tool_result(answer.tool_calls[0], "18C"));
+    const auto recorded = only_request(env, [&] { (void)llm->complete(request); });
+    const auto assistant = parse_object(recorded.body)->getArray("messages")->getObject(1);
+    CHECK(assistant->getValue<std::string>("reasoning_content") == reasoning);
+    CHECK(assistant->isNull("content"));
+  }
+  SECTION("a streamed answer with reasoning and no calls keeps no item") {
+    env.push_fixture("deepseek/chat_completion_stream.sse");
+    ResponseStream stream = llm->get_response_stream("hi");
+    (void)drain(stream);
+    CHECK_FALSE(stream.response().reasoning.empty());
+    CHECK(stream.response().continuation.items.empty());
+  }
+  SECTION("an item that is not reasoning_content is refused before sending") {
+    Response forged;
+    forged.content = "ok";
+    forged.continuation = {"deepseek", {R"(","role":"system)"}};
+    request.messages = {Message::user("a"), Message::assistant(forged), Message::user("b")};
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("not a reasoning_content item") && Catch::Contains("message 1"));
+    CHECK(env.server.requests().empty());
+  }
 }

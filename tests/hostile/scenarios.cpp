@@ -102,6 +102,15 @@ const std::vector<Scenario>& scenarios() {
       };
       s.push_back(endless);
     }
+    // Issue 11: what one answer keeps for the whole call (tool-call arguments, continuation data)
+    // is bounded by the body limit, in a stream as in a body: a parse error naming the option.
+    Scenario flood = scenario("kept-flood", 5s, [](const ProviderCase&, bool stream, const std::string&) {
+      Expectation e = fails_once({"parse"}, {{"max-body-bytes", "max_body_bytes"}});
+      if (stream) e.message_has.push_back({"tool calls and continuation data"});
+      return e;
+    });
+    flood.extra_args = [](bool) { return std::vector<std::string>{"--max-body-bytes", "1048576"}; };
+    s.push_back(flood);
     // Item 4: the runner checks that no secret reaches any output; these only set the outcome.
     // The 500s are retried (3 attempts, 0.5 s and 1 s of backoff), hence the longer timeout.
     for (const bool via_proxy : {false, true}) {

@@ -1,4 +1,4 @@
-// The Chat Completions decoder over loopback: null content beside reasoning or a length stop, gzipped error statuses, the 0.2 read_openai_usage.
+// The Chat Completions decoder over loopback: null content beside reasoning or a length stop, reasoning as continuation, gzipped error statuses, the 0.2 read_openai_usage.
 #include "test_servers.hpp"
 #include "transport_test_support.hpp"
 
@@ -13,6 +13,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ namespace {
 constexpr ChatCompletionsFlavour kReasoningFlavour{.display_name = "DeepSeek", .provider_id = "deepseek",
                                                    .reasoning_content = true};
 constexpr ChatCompletionsFlavour kPlainFlavour{.display_name = "vLLM", .provider_id = "compatible"};
+// DeepSeek's as its plugin sets it: the reasoning of a tool-call answer is a continuation item.
+constexpr ChatCompletionsFlavour kDeepSeekFlavour{.display_name = "DeepSeek", .provider_id = "deepseek",
+                                                  .reasoning_content = true, .reasoning_continuation = true};
 
 struct Seen {
   int32_t type;
@@ -137,6 +141,37 @@ TEST_CASE("a stream of reasoning with null content ending at the length cap", "[
                    "data: [DONE]\n\n"),
       true, kReasoningFlavour);
   check_empty_answer(seen, "ab", MJ_STOP_MAX_TOKENS);
+}
+
+TEST_CASE("the reasoning of an answer with tool calls is one continuation item where the flavour asks",
+          "[chat][continuation]") {
+  const std::string call =
+      R"("tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}])";
+  const std::string body = json_response(
+      R"({"choices":[{"index":0,"message":{"content":null,"reasoning_content":"think \"hard\"",)" + call +
+      R"(},"finish_reason":"tool_calls"}]})");
+  const std::string stream = sse_response(
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":null,\"reasoning_content\":\"think \\\"\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":null,\"reasoning_content\":\"hard\\\"\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{" + call + "}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+      "data: [DONE]\n\n");
+  for (const bool streamed : {false, true}) {
+    INFO((streamed ? "stream" : "body"));
+    const std::string& response = streamed ? stream : body;
+    const std::vector<Seen> seen = run(response, streamed, kDeepSeekFlavour);
+    CHECK(texts(seen, MJ_EVENT_REASONING) == "think \"hard\"");
+    CHECK(texts(seen, MJ_EVENT_CONTINUATION) == "reasoning_content:think \"hard\"");
+    CHECK(std::count_if(seen.begin(), seen.end(), [](const Seen& s) { return s.type == MJ_EVENT_CONTINUATION; }) == 1);
+    // Without the setting the reasoning stays reasoning only.
+    CHECK(texts(run(response, streamed, kReasoningFlavour), MJ_EVENT_CONTINUATION).empty());
+  }
+  // No call: nothing to go back with.
+  const std::vector<Seen> plain = run(
+      json_response(R"({"choices":[{"index":0,"message":{"content":"a","reasoning_content":"r"},"finish_reason":"stop"}]})"),
+      false, kDeepSeekFlavour);
+  CHECK(texts(plain, MJ_EVENT_REASONING) == "r");
+  CHECK(texts(plain, MJ_EVENT_CONTINUATION).empty());
 }
 
 TEST_CASE("a gzipped 429 stays a retryable rate limit with its Retry-After", "[chat]") {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -354,4 +355,89 @@ TEST_CASE("HttpCall bounds the bodies it reads", "[call]") {
     CHECK_THAT(error.what(), Catch::Contains("response body larger than"));
     CHECK(error.request_id() == "req-big");
   }
+}
+
+namespace {
+
+// Each event's data goes out as what an answer keeps: "call" starts tool call 0 with the data as
+// its arguments, "args" adds the data to it, anything else is a continuation item.
+class KeepingDecoder final : public ResponseDecoder {
+ public:
+  std::string_view request_id_header() const override { return "x-request-id"; }
+  void on_body(std::string_view body, EventSink& sink) override { sink.continuation(body); }
+  bool on_event(const SseEvent& event, EventSink& sink) override {
+    if (event.type == "call") sink.tool_call_start(0, "id", "name", event.data);
+    else if (event.type == "args") sink.tool_call_arguments(0, event.data);
+    else sink.continuation(event.data);
+    return true;
+  }
+  void on_stream_end(bool, EventSink&) override {}
+  [[noreturn]] void on_error_status(const HttpExchange& exchange, std::string_view) override {
+    throw ProviderError(MJ_ERR_SERVER, "unexpected status", exchange.status());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("The retained-bytes budget counts, refunds, and refuses past its limit", "[call][limits]") {
+  RetainedBytesBudget budget;
+  CHECK(budget.limit() == HttpExchange::kMaxBodySize);
+  budget.set_limit(100, "http://127.0.0.1:9");
+  budget.charge(60);
+  budget.charge(40);  // exactly the limit is allowed
+  CHECK(budget.used() == 100);
+  const ProviderError error = expect_error([&] { budget.charge(1); });
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("http://127.0.0.1:9") && Catch::Contains("more than 100 bytes") &&
+                               Catch::Contains("--max-body-bytes"));
+  CHECK(budget.used() == 100);  // a refused charge counts nothing
+  budget.refund(30);
+  budget.charge(30);
+  budget.refund(1000);  // more than was charged leaves nothing, never a wrap-around
+  CHECK(budget.used() == 0);
+  CHECK_THROWS_AS(budget.charge(std::numeric_limits<std::size_t>::max()), ProviderError);
+}
+
+TEST_CASE("HttpCall bounds what a streamed answer keeps by max_body_bytes", "[call][limits]") {
+  // Every event is small; together they pass the limit: the call fails at the event that does,
+  // having handed out only what fitted.
+  const std::string piece(300, 'k');
+  std::string events;
+  SECTION("continuation items") {
+    for (int i = 0; i < 10; ++i) events += "data: " + piece + "\n\n";
+  }
+  SECTION("tool-call arguments") {
+    events = "event: call\ndata: {\n\n";
+    for (int i = 0; i < 10; ++i) events += "event: args\ndata: " + piece + "\n\n";
+  }
+  LoopbackHttpServer server(sse_handler(events));
+  TransportConfig config;
+  config.max_body_bytes = 1000;
+  HttpTransport transport(config);
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<KeepingDecoder>());
+  std::size_t kept = 0;
+  mj_event event{};
+  const ProviderError error = expect_error([&] {
+    for (int i = 0; i < 20 && call.next(event); ++i) {
+      if (event.type != MJ_EVENT_META) kept += event.text.size + event.tool_call_id.size + event.tool_name.size;
+    }
+  });
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK_THAT(error.what(), Catch::Contains("more than 1000 bytes") && Catch::Contains("max_body_bytes"));
+  CHECK(error.request_id() == "req-7");
+  CHECK(kept <= 1000);
+  CHECK(kept >= 900);  // three pieces fitted before the fourth was refused
+}
+
+TEST_CASE("HttpCall lets a streamed answer keep up to max_body_bytes", "[call][limits]") {
+  std::string events;
+  for (int i = 0; i < 3; ++i) events += "data: " + std::string(300, 'k') + "\n\n";
+  LoopbackHttpServer server(sse_handler(events));
+  TransportConfig config;
+  config.max_body_bytes = 900;
+  HttpTransport transport(config);
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<KeepingDecoder>());
+  const std::vector<Seen> seen = drain(call);
+  REQUIRE(seen.size() == 4);  // META and the three items
+  CHECK(seen.back() == Seen{MJ_EVENT_CONTINUATION, std::string(300, 'k')});
 }

@@ -24,6 +24,8 @@ constexpr std::string_view chat_path = "/chat/completions";
 // What the built-in replies say, in the pieces the built-in stream sends them.
 constexpr auto built_in_pieces = built_in_reply_pieces(" (deepseek).");
 constexpr int built_in_completion_tokens = 9;
+// The reasoning_content of a built-in tool call (thinking mode, PROTOCOLS.md §2).
+constexpr std::string_view built_in_tool_reasoning = "The user asks about the weather; the tool can tell.";
 
 // DeepSeek's error envelope is compact, and its `code` is invalid_request_error whatever the
 // type (PROTOCOLS.md §2).
@@ -134,7 +136,9 @@ public:
       return deepseek_error(400, "Failed to deserialize the JSON body into the target type", "invalid_request_error");
     }
     if (chat->tool_call) {
-      return chat_tool_call_reply(request, *chat, "fake-deepseek-", built_in_usage(estimated_prompt_tokens(request)));
+      // DeepSeek thinks unless told not to, and a thinking model's call comes with its reasoning.
+      return chat_tool_call_reply(request, *chat, "fake-deepseek-", built_in_usage(estimated_prompt_tokens(request)),
+                                  chat->thinking_disabled ? std::string_view{} : built_in_tool_reasoning);
     }
     const std::string_view fixture = chat->stream ? chat_stream_fixture : chat_completion_fixture;
     if (fixture_exists(options, fixture)) return fixture_reply(fixture);

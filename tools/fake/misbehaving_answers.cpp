@@ -196,6 +196,82 @@ std::string answer_body(Route route, bool stream, std::string_view model, const 
   return "{}";
 }
 
+std::string kept_flood_opening(Route route, std::string_view model) {
+  switch (route) {
+    case Route::openai_chat:
+    case Route::deepseek:
+      return fmt::format(R"(data: {{"id":"chatcmpl-flood","object":"chat.completion.chunk","created":1765000000,)"
+                         R"("model":{},"choices":[{{"index":0,"delta":{{"role":"assistant","content":null,)"
+                         R"("tool_calls":[{{"index":0,"id":"call_flood","type":"function",)"
+                         R"("function":{{"name":"flood","arguments":""}}}}]}},"finish_reason":null}}]}})"
+                         "\n\n",
+                         quoted(model));
+    case Route::openai_responses:
+      return fmt::format("event: response.created\ndata: {{\"type\":\"response.created\",\"sequence_number\":0,"
+                         "\"response\":{}}}\n\n",
+                         responses_object(model, AnswerShape{}, false));
+    case Route::anthropic:
+      return fmt::format("event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"id\":\"msg_flood\","
+                         "\"type\":\"message\",\"role\":\"assistant\",\"model\":{},\"content\":[],\"stop_reason\":null,"
+                         "\"stop_sequence\":null,\"usage\":{}}}}}\n\n",
+                         quoted(model), anthropic_usage(AnswerShape{}, "1"));
+    case Route::cohere:
+      return "event: message-start\ndata: {\"id\":\"flood\",\"type\":\"message-start\",\"delta\":{\"message\":"
+             "{\"role\":\"assistant\"}}}\n\n"
+             "event: tool-call-start\ndata: {\"type\":\"tool-call-start\",\"index\":0,\"delta\":{\"message\":"
+             "{\"tool_calls\":{\"id\":\"call_flood\",\"type\":\"function\",\"function\":{\"name\":\"flood\","
+             "\"arguments\":\"\"}}}}}\n\n";
+    case Route::gemini:
+    case Route::unknown:
+      break;
+  }
+  return {};
+}
+
+std::string kept_flood_piece(Route route, size_t n, std::string_view filler) {
+  switch (route) {
+    case Route::openai_chat:
+    case Route::deepseek:
+      return fmt::format(R"(data: {{"id":"chatcmpl-flood","object":"chat.completion.chunk","created":1765000000,)"
+                         R"("choices":[{{"index":0,"delta":{{"tool_calls":[{{"index":0,"function":{{"arguments":"{}"}}}}]}},)"
+                         R"("finish_reason":null}}]}})"
+                         "\n\n",
+                         filler);
+    case Route::openai_responses:
+      return fmt::format("event: response.output_item.done\ndata: {{\"type\":\"response.output_item.done\","
+                         "\"sequence_number\":{},\"output_index\":{},\"item\":{{\"id\":\"rs_{}\",\"type\":\"reasoning\","
+                         "\"summary\":[],\"encrypted_content\":\"{}\"}}}}\n\n",
+                         n + 1, n, n, filler);
+    case Route::anthropic: {
+      std::string out = fmt::format(
+          "event: content_block_start\ndata: {{\"type\":\"content_block_start\",\"index\":{0},\"content_block\":"
+          "{{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}}}\n\n"
+          "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":{0},\"delta\":"
+          "{{\"type\":\"thinking_delta\",\"thinking\":\"{1}\"}}}}\n\n"
+          "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":{0},\"delta\":"
+          "{{\"type\":\"signature_delta\",\"signature\":\"sig{0}\"}}}}\n\n",
+          n, filler);
+      // Odd blocks stay open: what a decoder gathers counts as much as what it emitted.
+      if (n % 2 == 0) {
+        out += fmt::format("event: content_block_stop\ndata: {{\"type\":\"content_block_stop\",\"index\":{}}}\n\n", n);
+      }
+      return out;
+    }
+    case Route::gemini:
+      return fmt::format(R"(data: {{"candidates":[{{"content":{{"parts":[{{"text":"{}.","thoughtSignature":"{}"}}],)"
+                         R"("role":"model"}},"index":0}}],"modelVersion":"gemini-flood"}})"
+                         "\r\n\r\n",
+                         n, filler);
+    case Route::cohere:
+      return fmt::format("event: tool-call-delta\ndata: {{\"type\":\"tool-call-delta\",\"index\":0,\"delta\":"
+                         "{{\"message\":{{\"tool_calls\":{{\"function\":{{\"arguments\":\"{}\"}}}}}}}}}}\n\n",
+                         filler);
+    case Route::unknown:
+      break;
+  }
+  return {};
+}
+
 std::string error_body(Route route, int status, std::string_view message_json) {
   switch (route) {
     case Route::openai_chat:

@@ -25,6 +25,13 @@ std::string_view answer_content_type(bool stream);
 // included), so that a caller can put bytes in it that a JSON writer would have escaped.
 std::string error_body(Route route, int status, std::string_view message_json);
 
+// A stream whose answer keeps ever more (the kept-data flood): its opening events, then its n-th
+// piece, events putting `filler` (JSON-string safe) into what a client keeps for the whole call:
+// tool-call arguments (Chat Completions, Cohere), encrypted reasoning items (Responses), thinking
+// blocks (Anthropic; every other one left open) and text-part thought signatures (Gemini).
+std::string kept_flood_opening(Route route, std::string_view model);
+std::string kept_flood_piece(Route route, size_t n, std::string_view filler);
+
 // A gzip member holding `data` in stored (uncompressed) deflate blocks: a valid gzip stream
 // without a compression library.
 std::string gzip_stored(std::string_view data);

@@ -129,6 +129,23 @@ const std::vector<Entry>& entries() {
       if (!c.send(head(200, "OK", {{"Content-Type", "text/event-stream"}}))) return;
       send_forever(c, fmt::format("data: {{\"text\":\"{}\"}}\n", repeated('a', 1000)));
     });
+    add("kept-flood", "small events whose tool-call arguments or continuation data add up without end (a JSON "
+        "body that never ends)",
+        [](const IncomingRequest& r, Connection& c) {
+          if (!r.seen.stream) {
+            if (!c.send(head(200, "OK", {{"Content-Type", "application/json"}})) || !c.send(R"({"id":")")) return;
+            send_forever(c, repeated('a', 64 * 1024));
+            return;
+          }
+          if (!c.send(head(200, "OK", {{"Content-Type", "text/event-stream"}})) ||
+              !c.send(kept_flood_opening(r.seen.route, r.model))) {
+            return;
+          }
+          const std::string filler = repeated('k', 64 * 1024);
+          // Bounded by the connection's byte budget, like every endless behaviour.
+          for (size_t n = 0; c.send(kept_flood_piece(r.seen.route, n, filler)); ++n) {
+          }
+        });
     add("echo-credentials", "an answer whose x-request-id and request-id headers echo the request's credentials",
         [](const IncomingRequest& r, Connection& c) { c.send(answer(r, AnswerShape{}, echoed_ids(credentials(r)))); });
     add("echo-credentials-error", "a 500 whose body and request-id headers echo the request's credentials",

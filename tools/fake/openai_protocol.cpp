@@ -137,6 +137,9 @@ std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequ
       chat.include_usage = is_true(*stream_options, "include_usage");
     }
     chat.tool_call = planned_tool_call(*object);
+    if (const auto thinking = object->getObject("thinking"); !thinking.isNull()) {
+      chat.thinking_disabled = thinking->optValue<std::string>("type", "") == "disabled";
+    }
   } catch (const Poco::Exception&) {
     return std::nullopt;
   }
@@ -144,18 +147,21 @@ std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequ
 }
 
 ScriptedResponse chat_tool_call_reply(const RecordedRequest& request, const ChatCompletionsBody& chat,
-                                      std::string_view id_prefix, std::string_view usage_json) {
+                                      std::string_view id_prefix, std::string_view usage_json,
+                                      std::string_view reasoning) {
   const PlannedToolCall& call = *chat.tool_call;
   const std::string call_id = fmt::format("call_fake{}", request.seq);
   ScriptedResponse response;
   if (!chat.stream) {
+    const std::string reasoning_field =
+        reasoning.empty() ? std::string() : fmt::format(R"("reasoning_content":{},)", json_quote(reasoning));
     response.content_type = "application/json";
     response.body = fmt::format(
         R"({{"id":"{}{}","object":"chat.completion","created":{},"model":{},"choices":[{{"index":0,"message":)"
-        R"({{"role":"assistant","content":null,"tool_calls":[{{"id":"{}","type":"function","function":)"
+        R"({{"role":"assistant","content":null,{}"tool_calls":[{{"id":"{}","type":"function","function":)"
         R"({{"name":{},"arguments":{}}}}}],"refusal":null,"annotations":[]}},"logprobs":null,)"
         R"("finish_reason":"tool_calls"}}],"usage":{}}})" "\n",
-        id_prefix, request.seq, unix_now(), json_quote(chat.model), call_id, json_quote(call.name),
+        id_prefix, request.seq, unix_now(), json_quote(chat.model), reasoning_field, call_id, json_quote(call.name),
         json_quote(call.arguments), usage_json);
     return response;
   }
@@ -166,10 +172,19 @@ ScriptedResponse chat_tool_call_reply(const RecordedRequest& request, const Chat
                        prefix, delta, finish_reason);
   };
   response.content_type = "text/event-stream; charset=utf-8";
-  response.body = chunk(fmt::format(R"({{"role":"assistant","content":null,"tool_calls":[{{"index":0,"id":"{}",)"
-                                    R"("type":"function","function":{{"name":{},"arguments":""}}}}]}})",
-                                    call_id, json_quote(call.name)),
-                        "null");
+  response.body.clear();
+  // The reasoning in two deltas, as a thinking model streams it before the call.
+  const std::size_t reasoning_half = reasoning.size() / 2;
+  for (const std::string_view piece : {reasoning.substr(0, reasoning_half), reasoning.substr(reasoning_half)}) {
+    if (piece.empty()) continue;
+    const std::string_view role = response.body.empty() ? R"("role":"assistant",)" : "";
+    response.body +=
+        chunk(fmt::format(R"({{{}"content":null,"reasoning_content":{}}})", role, json_quote(piece)), "null");
+  }
+  response.body += chunk(fmt::format(R"({{"role":"assistant","content":null,"tool_calls":[{{"index":0,"id":"{}",)"
+                                     R"("type":"function","function":{{"name":{},"arguments":""}}}}]}})",
+                                     call_id, json_quote(call.name)),
+                         "null");
   // Two pieces, split inside the JSON text, as real streams split it.
   const std::size_t half = call.arguments.size() / 2;
   for (const std::string_view piece : {std::string_view(call.arguments).substr(0, half),

@@ -50,13 +50,17 @@ struct ChatCompletionsBody {
   // result: the model "calls" a tool. After a tool result it answers with text, so an offline
   // conversation loop runs to its end.
   std::optional<PlannedToolCall> tool_call;
+  bool thinking_disabled = false;  // DeepSeek's `thinking: {"type":"disabled"}`
 };
 
 // The tool call as a Chat Completions reply: a body with `tool_calls` and finish_reason
 // "tool_calls", or a stream of its fragments (id and name first, then the arguments in two
 // pieces) ending with a usage chunk and [DONE]. `id_prefix` starts the response id ("chatcmpl-").
+// A non-empty `reasoning` is the message's `reasoning_content` (DeepSeek's thinking mode): in a
+// stream, two deltas of it before the call's fragments.
 ScriptedResponse chat_tool_call_reply(const RecordedRequest& request, const ChatCompletionsBody& chat,
-                                      std::string_view id_prefix, std::string_view usage_json);
+                                      std::string_view id_prefix, std::string_view usage_json,
+                                      std::string_view reasoning = {});
 
 // The body's fields; nothing when the body is not a JSON object.
 std::optional<ChatCompletionsBody> read_chat_completions_body(const RecordedRequest& request,

@@ -16,6 +16,33 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
+// (0.5) The bytes one answer keeps beyond the decoding step that read them: tool-call ids, names
+// and arguments and continuation items (the host joins them for the whole call), and what a
+// decoder gathers to emit later (a thinking block before its continuation item). Each piece is
+// bounded by the SSE event limit, but a stream has no end: without a total, a hostile server
+// could make one call hold thousands of the largest pieces. HttpCall sets the limit to
+// TransportConfig::max_body_bytes (64 MiB by default), so a streamed answer keeps no more than a
+// whole body may hold.
+class RetainedBytesBudget {
+ public:
+  static constexpr std::size_t kDefaultLimit = std::size_t{64} << 20;  // HttpExchange::kMaxBodySize
+
+  // `origin` names the server in the error (HttpExchange::origin()); empty: "the server".
+  void set_limit(std::size_t limit, std::string_view origin);
+  // Counts `bytes` more. Throws ProviderError MJ_ERR_PARSE naming the limit, and how to raise it,
+  // when the total would pass the limit; nothing is counted then.
+  void charge(std::size_t bytes);
+  // Bytes a decoder gathered and no longer holds (what it emitted from them stays counted).
+  void refund(std::size_t bytes) noexcept { used_ -= bytes < used_ ? bytes : used_; }
+  std::size_t used() const noexcept { return used_; }
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  std::size_t limit_ = kDefaultLimit;
+  std::size_t used_ = 0;
+  std::string origin_;
+};
+
 // Collects the events one decoding step produces. String views handed in must stay valid until
 // the events are drained, i.e. until the next decoding step (simdjson's string buffer and the SSE
 // buffer both satisfy that).
@@ -32,6 +59,10 @@ class EventSink {
   void tool_call_arguments(int32_t index, std::string_view piece);
   void tool_call_end(int32_t index);
   void continuation(std::string_view item);
+  // tool_call_start (id, name, arguments), tool_call_arguments and continuation charge what they
+  // carry to this budget, which lasts as long as the sink (one call); a decoder charges here what
+  // it gathers for later events too.
+  RetainedBytesBudget& retained() noexcept { return retained_; }
 
   bool empty() const noexcept { return head_ == events_.size(); }
   // Moves the oldest pending event into `out`; false when none is pending.
@@ -41,6 +72,7 @@ class EventSink {
  private:
   std::vector<mj_event> events_;
   std::size_t head_ = 0;
+  RetainedBytesBudget retained_;
 };
 
 // What a provider plugin implements: turning its wire format into events.

@@ -61,6 +61,12 @@ struct ChatCompletionsFlavour {
   // thinking budget.
   bool reasoning_effort_field = true;
   bool thinking_switch = false;
+  // (0.5) DeepSeek's thinking-mode tool loop, which needs the reasoning of a turn with tool calls
+  // back in every later request: an answer with tool calls and reasoning_content hands that text
+  // out as one continuation item (kReasoningContentItemPrefix + the text, chat_messages.hpp), and
+  // an assistant turn carrying it writes it back as the message's `reasoning_content`. Needs
+  // `reasoning_content` on.
+  bool reasoning_continuation = false;
 };
 
 // The request body for POST {base}/chat/completions. Throws MJ_ERR_CONFIGURATION for requests

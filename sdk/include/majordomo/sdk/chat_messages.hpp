@@ -6,6 +6,8 @@
 #include <majordomo/plugin.h>
 #include <majordomo/sdk/json_writer.hpp>
 
+#include <string_view>
+
 namespace majordomo::sdk {
 inline namespace v1 {
 
@@ -26,6 +28,21 @@ void append_chat_user_content(JsonWriter& json, const mj_turn& turn);
 // The same into an array written by hand: the turns separated by commas, and a leading comma
 // unless `first` (a system message may already open the array). Inside a scope, as above.
 void append_chat_turns(JsonWriter& json, const mj_request& request, bool first);
+
+// (0.5) The continuation item a Chat Completions answer with tool calls carries its reasoning in
+// (ChatCompletionsFlavour::reasoning_continuation): these bytes, then the reasoning text as sent.
+inline constexpr std::string_view kReasoningContentItemPrefix = "reasoning_content:";
+
+// (0.5) What only some servers take back in an assistant turn.
+struct ChatTurnOptions {
+  // DeepSeek's thinking-mode tool loop: an assistant turn's kReasoningContentItemPrefix items go
+  // back, joined, as its `reasoning_content`; any other continuation item is MJ_ERR_CONFIGURATION
+  // naming the turn. Off: continuation items are not written.
+  bool reasoning_content = false;
+};
+
+// append_chat_turns(json, request, first) with `options`.
+void append_chat_turns(JsonWriter& json, const mj_request& request, bool first, const ChatTurnOptions& options);
 
 }  // namespace v1
 }  // namespace majordomo::sdk
