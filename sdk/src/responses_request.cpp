@@ -61,8 +61,11 @@ void append_continuation_item(JsonWriter& json, std::string_view item, std::size
 }
 
 // One turn as input items. An assistant turn is its continuation items (the reasoning items the
-// model produced before its text and calls), then its text as output_text parts (input_text is a
-// 400 there), then one function_call item per call; a tool turn is a function_call_output item.
+// model produced before its text and calls), then its text as a message with string content, then
+// one function_call item per call; a tool turn is a function_call_output item. The string is the
+// only assistant text the official SDKs' input types build (EasyInputMessage; their output_text
+// part is an output message's, which needs the server's id and status), and input_text parts
+// there are a 400 (PROTOCOLS §1b.1).
 void append_turn_items(JsonWriter& json, const mj_turn& turn, std::size_t index,
                        std::optional<simdjson::dom::parser>& parser, std::string_view provider) {
   switch (turn.role) {
@@ -76,12 +79,10 @@ void append_turn_items(JsonWriter& json, const mj_turn& turn, std::size_t index,
         append_continuation_item(json, view(turn.continuation[c]), index, parser, provider);
       }
       const std::string text = joined_text(turn);
-      // A turn of calls alone has no message item: an empty output_text part would be a turn
-      // the model never produced.
+      // A turn of calls alone has no message item: an empty text would be a turn the model never
+      // produced.
       if (!text.empty() || turn.tool_call_count == 0) {
-        json.begin_object().key("role").string("assistant").key("content").begin_array();
-        json.begin_object().key("type").string("output_text").key("text").string(text).end_object();
-        json.end_array().end_object();
+        json.begin_object().key("role").string("assistant").key("content").string(text).end_object();
       }
       for (std::size_t c = 0; c < turn.tool_call_count; ++c) {
         const mj_tool_call call = tool_call_at(turn, c);

@@ -32,7 +32,7 @@ inline constexpr int64_t kResponsesMinOutputTokens = 16;
 // JSON-schema format without a schema or with a bad name.
 // (0.5) A request with turns (turns.hpp) is written from them: user content as a string, or
 // input_text and input_image parts (inline images as data: URLs); an assistant turn as its
-// continuation items (below), its text as output_text parts and one function_call item per call;
+// continuation items (below), its text as string content and one function_call item per call;
 // a tool turn as a function_call_output item. Tools go flat ({"type":"function","name",…,
 // "strict"}, strict always explicit), with tool_choice, parallel_tool_calls and
 // include ["reasoning.encrypted_content"]; reasoning controls as reasoning.effort ("none" for
