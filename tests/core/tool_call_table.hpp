@@ -93,6 +93,12 @@ inline void check_deepseek_result_request(const Poco::JSON::Object::Ptr& body, c
         "The user asks about the weather; the tool can tell.");
 }
 
+// A call another provider made comes with no reasoning of DeepSeek's to send back.
+inline void check_deepseek_foreign_result_request(const Poco::JSON::Object::Ptr& body, const ToolCall& call) {
+  check_chat_result_request(body, call);
+  CHECK_FALSE(body->getArray("messages")->getObject(1)->has("reasoning_content"));
+}
+
 // Anthropic Messages: tools with input_schema; the call as a tool_use block of the assistant's
 // content with its input as an object; the result as a tool_result block of a user message.
 inline void check_anthropic_tools_request(const Poco::JSON::Object::Ptr& body) {
@@ -286,7 +292,8 @@ inline const std::vector<ToolRow>& tool_rows() {
         {"openai/stream_parallel_tool_calls.sse", true,
          {{"call_JMW1whyEaYG438VE1OIflxA2", "GetWeatherArgs", R"({"city":"Edinburgh","country":"GB","units":"c"})"},
           {"call_DNYTawLBoN8fj3KN6qU9N1Ou", "get_stock_price", R"({"ticker":"AAPL","exchange":"NASDAQ"})"}}}}},
-      {provider_row("deepseek"), check_chat_tools_request, check_deepseek_result_request, {}},
+      {provider_row("deepseek"), check_chat_tools_request, check_deepseek_result_request, {},
+       check_deepseek_foreign_result_request},
       // The recorded calls name a `location`, where weather_tool() requires `city`.
       {provider_row("anthropic"), check_anthropic_tools_request, check_anthropic_result_request,
        {{"anthropic/message_text_and_tool_use.json", false,
