@@ -225,8 +225,9 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
   // Continuation data goes back only to the provider and model that wrote it (conversation.hpp);
   // an empty model is any of the provider's (a history written before 0.5 kept none).
   const Continuation& from = message.continuation;
-  const bool same_provider = from.provider == receiver_.provider;
-  const bool same_model = same_provider && (from.model.empty() || from.model == receiver_.model);
+  const bool same_model =
+      from.provider == receiver_.provider && (from.model.empty() || from.model == receiver_.model);
+  const bool keeps_missing_ids = (receiver_.features & MJ_FEATURE_CALLS_WITHOUT_IDS) != 0;
   if (!message.tool_calls.empty()) {
     require_feature(MJ_FEATURE_TOOLS, "tool calls in the history");
     last_assistant_ = &message;
@@ -255,7 +256,9 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
     // has none, so when it goes to another provider (after a fail-over) it gets one here, the
     // same for the call and its result within this request.
     mj_str id = to_mj(call.id);
-    if (call.id.empty() && !same_provider) id = to_mj(texts_.emplace_back(fmt::format("mj_call_{}_{}", index, c)));
+    if (call.id.empty() && !keeps_missing_ids) {
+      id = to_mj(texts_.emplace_back(fmt::format("mj_call_{}_{}", index, c)));
+    }
     last_call_ids_.push_back(id);
     mj_tool_call raw{};
     raw.struct_size = sizeof(mj_tool_call);

@@ -140,7 +140,6 @@ TEST_CASE("results without call ids answer a tool's calls in order, and no call 
   LLMRequest request = weather_request();
   Message made;
   made.role = Message::Role::assistant;
-  made.continuation.provider = "gemini";  // as Message::assistant records a Gemini answer
   made.tool_calls.push_back(ToolCall{"", "get_weather", R"({"city":"Paris"})", ToolCallProblem::none, {}});
   made.tool_calls.push_back(ToolCall{"", "get_weather", R"({"city":"Rome"})", ToolCallProblem::none, {}});
   request.messages.push_back(made);
@@ -162,6 +161,19 @@ TEST_CASE("results without call ids answer a tool's calls in order, and no call 
     CHECK(messages->getObject(2)->getValue<std::string>("content") == "21");
     CHECK(messages->getObject(3)->getValue<std::string>("tool_call_id") == "mj_call_1_1");
     CHECK(messages->getObject(3)->getValue<std::string>("content") == "25");
+  }
+  SECTION("sent to Gemini, which pairs them by order, the calls and results keep no id") {
+    (void)env.gemini()->complete(request);
+    const auto recorded = env.server.requests();
+    REQUIRE(recorded.size() == 1);
+    const auto contents = parse_object(recorded[0].body)->getArray("contents");
+    REQUIRE(contents->size() == 3);
+    const auto calls = contents->getObject(1)->getArray("parts");
+    REQUIRE(calls->size() == 2);
+    CHECK_FALSE(calls->getObject(0)->getObject("functionCall")->has("id"));
+    const auto results = contents->getObject(2)->getArray("parts");
+    REQUIRE(results->size() == 2);
+    CHECK_FALSE(results->getObject(1)->getObject("functionResponse")->has("id"));
   }
   SECTION("a third result for two calls is refused before sending") {
     request.messages.push_back(Message::tool_result(made.tool_calls[0], "22"));

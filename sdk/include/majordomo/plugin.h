@@ -37,7 +37,7 @@
  *       sized structs); MJ_REQUEST_NO_PROMPT_CACHE; mj_provider_info.request_features with the
  *       MJ_FEATURE_* bits (a plugin without them is never sent what it would misread);
  *       MJ_CAP_IMAGES; the MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events with
- *       mj_event.tool_index, tool_call_id and tool_name.
+ *       mj_event.tool_index, tool_call_id and tool_name; MJ_FEATURE_CALLS_WITHOUT_IDS.
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -145,7 +145,12 @@ enum {
 enum {
   MJ_FEATURE_TOOLS = 1u << 0,     /* mj_request.tools and tool_choice, tool turns, assistant tool calls */
   MJ_FEATURE_IMAGES = 1u << 1,    /* MJ_PART_IMAGE_URL and MJ_PART_IMAGE_DATA parts */
-  MJ_FEATURE_REASONING = 1u << 2  /* mj_request.reasoning_effort, thinking, thinking_budget_tokens */
+  MJ_FEATURE_REASONING = 1u << 2, /* mj_request.reasoning_effort, thinking, thinking_budget_tokens */
+  /* Not a feature the host checks: the provider pairs tool calls and results without ids
+   * (Gemini), so the host sends a call that has none as it is. Without this bit, the host gives
+   * every call without an id one of its own (the same on the result that answers it), so a
+   * plugin that declares MJ_FEATURE_TOOLS without it always sees non-empty call ids. */
+  MJ_FEATURE_CALLS_WITHOUT_IDS = 1u << 3
 };
 
 /* One catalog entry. Prices are USD per million tokens; a negative price means "not priced". */
