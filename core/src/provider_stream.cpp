@@ -117,9 +117,9 @@ void ProviderStreamSource::send() {
   attempt_open_ = true;
   response_.provider = owner_->provider();
   response_.model = owner_->model_;
-  // Who answered, also when no items come: continuation data goes back to this provider and the
-  // model asked (a server may report a dated model name), and a call without an id keeps it
-  // empty only for this provider (request_turns.cpp).
+  // Who answered, also when no items come: continuation data goes back to this provider (and
+  // the model asked, not the dated name a server may report, where the plugin ties it to the
+  // model; request_turns.cpp).
   response_.continuation.provider = response_.provider;
   response_.continuation.model = owner_->model_;
   if (!owner_->alias_.empty()) response_.alias = owner_->alias_;

@@ -139,6 +139,8 @@ void RequestTurns::add_turn(const Message& message, std::size_t index) {
     case Message::Role::tool: turn.role = MJ_ROLE_TOOL; break;
     case Message::Role::system: break;  // folded into the system prompt by the caller
   }
+  // Results answer the assistant message right before them: any other turn ends that loop.
+  if (message.role != Message::Role::tool) last_assistant_ = nullptr;
   add_parts(message, index, v1_text);
   if (message.role != Message::Role::assistant && (!message.tool_calls.empty() || !message.continuation.empty())) {
     refuse(ErrorKind::configuration,
@@ -222,11 +224,14 @@ void RequestTurns::add_parts(const Message& message, std::size_t index, std::str
 
 void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
   const std::string_view provider = receiver_.provider;
-  // Continuation data goes back only to the provider and model that wrote it (conversation.hpp);
-  // an empty model is any of the provider's (a history written before 0.5 kept none).
-  const Continuation& from = message.continuation;
-  const bool same_model =
-      from.provider == receiver_.provider && (from.model.empty() || from.model == receiver_.model);
+  // Continuation data goes back only to the provider that wrote it, and to the same model when
+  // the plugin says its data is tied to the model (conversation.hpp). An empty model is any of
+  // the provider's (a hand-written history).
+  const Continuation& continuation = message.continuation;
+  const bool per_model = (receiver_.features & MJ_FEATURE_CONTINUATION_PER_MODEL) != 0;
+  const bool continuation_fits =
+      continuation.provider == receiver_.provider &&
+      (!per_model || continuation.model.empty() || continuation.model == receiver_.model);
   const bool keeps_missing_ids = (receiver_.features & MJ_FEATURE_CALLS_WITHOUT_IDS) != 0;
   if (!message.tool_calls.empty()) {
     require_feature(MJ_FEATURE_TOOLS, "tool calls in the history");
@@ -253,7 +258,7 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
              provider);
     }
     // Every provider but Gemini needs an id to pair a result with its call. A call Gemini made
-    // has none, so when it goes to another provider (after a fail-over) it gets one here, the
+    // has none, so sent to a plugin without MJ_FEATURE_CALLS_WITHOUT_IDS it gets one here, the
     // same for the call and its result within this request.
     mj_str id = to_mj(call.id);
     if (call.id.empty() && !keeps_missing_ids) {
@@ -267,8 +272,8 @@ void RequestTurns::add_tool_calls(const Message& message, std::size_t index) {
     raw.arguments = mj_str{arguments.data(), arguments.size()};
     calls_.push_back(raw);
   }
-  if (same_model) {
-    for (const std::string& item : from.items) continuation_.push_back(to_mj(item));
+  if (continuation_fits) {
+    for (const std::string& item : continuation.items) continuation_.push_back(to_mj(item));
   }
 }
 
@@ -277,7 +282,9 @@ void RequestTurns::add_tool_result(const Message& message, std::size_t index, mj
   require_feature(MJ_FEATURE_TOOLS, "tool results");
   if (last_assistant_ == nullptr) {
     refuse(ErrorKind::configuration,
-           fmt::format("message {} is a tool result, but no assistant message with tool calls comes before it", index),
+           fmt::format("message {} is a tool result, but no assistant message with tool calls comes right before it "
+                       "(results follow the assistant message whose calls they answer, before any other message)",
+                       index),
            provider);
   }
   // By id; a result without one (to a call Gemini made) answers the first call of its tool name
@@ -290,6 +297,13 @@ void RequestTurns::add_tool_result(const Message& message, std::size_t index, mj
                                      : call.id == message.tool_call_id) {
       answered = c;
     }
+  }
+  if (answered < calls.size() && last_answered_[answered]) {
+    refuse(ErrorKind::configuration,
+           fmt::format("message {} answers tool call '{}' a second time; providers take one result per call, so "
+                       "put everything in one result",
+                       index, message.tool_call_id.substr(0, 64)),
+           provider);
   }
   if (answered == calls.size() && message.tool_call_id.empty()) {
     refuse(ErrorKind::configuration,

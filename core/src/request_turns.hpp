@@ -65,7 +65,7 @@ class RequestTurns {
   const RequestReceiver& receiver_;
   std::string system_;
   bool system_set_ = false;
-  std::deque<std::string> texts_;  // joined v1 texts and base64 images: stable addresses
+  std::deque<std::string> texts_;  // joined v1 texts, base64 images, host-made call ids: stable addresses
   std::vector<std::string_view> image_texts_;  // as they appear in a body: base64 or data: URLs
   std::vector<mj_message> messages_;
   std::vector<mj_turn> turns_;

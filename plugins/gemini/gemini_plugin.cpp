@@ -92,7 +92,8 @@ constexpr mj_provider_info kProviderInfo = sdk::provider_entry({
     .auth_scheme = MJ_AUTH_HEADER, .id = "gemini", .display_name = "Google Gemini", .version = MAJORDOMO_VERSION_STRING,
     .default_base_url = "https://generativelanguage.googleapis.com", .api_key_env = "GEMINI_API_KEY",
     .base_url_env = "GOOGLE_GEMINI_BASE_URL", .auth_header = "x-goog-api-key", .models = kModels,
-    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING | MJ_FEATURE_CALLS_WITHOUT_IDS});
+    .request_features = MJ_FEATURE_TOOLS | MJ_FEATURE_IMAGES | MJ_FEATURE_REASONING | MJ_FEATURE_CALLS_WITHOUT_IDS |
+                        MJ_FEATURE_CONTINUATION_PER_MODEL});
 
 // ---------------------------------------------------------------------------------------------
 // Decoding helpers (simdjson On-Demand, error codes only)

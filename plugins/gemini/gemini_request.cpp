@@ -109,18 +109,13 @@ void append_user_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t in
 
 constexpr std::string_view kPlaceholderSignature = "skip_thought_signature_validator";
 
-// Gemini 3 and later check the signatures of function calls; 1.x, 2.x and names without a
-// version (gemini-exp-*) do not.
+// Gemini 3 and later check the signatures of function calls; 1.x and 2.x do not. A name
+// without a version (gemini-flash-latest) may point at a Gemini 3 model, so it gets the
+// placeholder too, which Google documents for exactly such calls.
 bool validates_thought_signatures(std::string_view model) {
   if (model.starts_with("models/")) model.remove_prefix(7);
-  if (!model.starts_with("gemini-")) return false;
-  model.remove_prefix(7);
-  unsigned major = 0;
-  std::size_t digits = 0;
-  for (; digits < model.size() && digits < 4 && model[digits] >= '0' && model[digits] <= '9'; ++digits) {
-    major = major * 10 + static_cast<unsigned>(model[digits] - '0');
-  }
-  return digits > 0 && major >= 3;
+  return !(model.starts_with("gemini-1.") || model.starts_with("gemini-2.") || model.starts_with("gemini-2-") ||
+           model.starts_with("gemini-1-") || model.starts_with("gemini-exp-"));
 }
 
 // The signatures of one model turn, read back from the continuation items this plugin wrote.

@@ -37,8 +37,8 @@ void RetainedBytesBudget::charge(std::size_t bytes) {
     return;
   }
   throw ProviderError(MJ_ERR_PARSE,
-                      fmt::format("{} sent an answer keeping more than {} bytes of tool calls and continuation data "
-                                  "such as thinking, signatures and reasoning items (the max_body_bytes limit bounds "
+                      fmt::format("{} sent an answer keeping more than {} bytes of text, reasoning, tool calls and "
+                                  "continuation data such as signatures (the max_body_bytes limit bounds "
                                   "what one answer keeps, as it bounds a whole body); raise "
                                   "ClientOptions::limits.max_body_bytes (CLI --max-body-bytes)",
                                   origin_.empty() ? std::string_view("the server") : std::string_view(origin_),
@@ -46,12 +46,14 @@ void RetainedBytesBudget::charge(std::size_t bytes) {
 }
 
 void EventSink::text(std::string_view delta) {
+  retained_.charge(delta.size());  // the host joins the answer's text for the whole call
   mj_event event = make_event(MJ_EVENT_TEXT);
   event.text = to_mj(delta);
   events_.push_back(event);
 }
 
 void EventSink::reasoning(std::string_view delta) {
+  retained_.charge(delta.size());
   mj_event event = make_event(MJ_EVENT_REASONING);
   event.text = to_mj(delta);
   events_.push_back(event);

@@ -588,6 +588,12 @@ TEST_CASE("thinking blocks come back first, unchanged, in the next request's ass
           R"({"signature":"c2ln","thinking":"Need \"weather\".","type":"thinking"})");
     CHECK(stringified(blocks->getObject(1)) == R"({"data":"ZW5j","type":"redacted_thinking"})");
     CHECK(blocks->getObject(2)->getValue<std::string>("type") == "tool_use");
+    // Another Claude model (a cascade's next member) gets them too: the API drops a block the
+    // model cannot read, while a tool loop without them is refused when thinking is on.
+    const auto other_model = env.anthropic(env.anthropic_options(), "claude-sonnet-4-5");
+    const auto to_other = sent_body(env, *other_model, request)->getArray("messages")->getObject(1)->getArray("content");
+    REQUIRE(to_other);
+    CHECK(to_other->size() == 3);
   }
   SECTION("an item that is not a thinking block is refused before sending") {
     Response forged;

@@ -13,53 +13,6 @@
 using namespace majordomo;
 using namespace majordomo::testing;
 
-namespace {
-
-// What a stream delivered of its tool calls, rebuilt from the chunks alone.
-struct StreamedCalls {
-  std::vector<std::string> arguments;  // per call, the start's text and every piece after it
-  std::vector<bool> ended;
-};
-
-Response drain(ResponseStream stream, StreamedCalls* seen = nullptr) {
-  StreamChunk chunk;
-  while (stream.next(chunk)) {
-    if (seen == nullptr) continue;
-    switch (chunk.kind) {
-      case StreamChunk::Kind::tool_call_start:
-        REQUIRE(chunk.tool_index == seen->arguments.size());
-        REQUIRE(chunk.tool_index == stream.response().tool_calls.size() - 1);
-        seen->arguments.emplace_back(chunk.text);
-        seen->ended.push_back(false);
-        break;
-      case StreamChunk::Kind::tool_call_arguments:
-        REQUIRE(chunk.tool_index < seen->arguments.size());
-        seen->arguments[chunk.tool_index].append(chunk.text);
-        break;
-      case StreamChunk::Kind::tool_call_end:
-        REQUIRE(chunk.tool_index < seen->ended.size());
-        seen->ended[chunk.tool_index] = true;
-        break;
-      default:
-        break;
-    }
-  }
-  return stream.response();
-}
-
-Response ask(LLM& llm, const LLMRequest& request, bool stream) {
-  return stream ? drain(llm.stream(request)) : llm.complete(request);
-}
-
-LLMRequest weather_request() {
-  LLMRequest request;
-  request.messages.push_back(Message::user("What is the weather in Paris?"));
-  request.tools.push_back(weather_tool());
-  return request;
-}
-
-}  // namespace
-
 TEST_CASE("every tool-call fixture decodes to the calls it records, in order", "[tools]") {
   for (const ToolRow& row : tool_rows()) {
     for (const ToolFixture& fixture : row.fixtures) {
@@ -69,7 +22,7 @@ TEST_CASE("every tool-call fixture decodes to the calls it records, in order", "
         env.push_fixture(fixture.file);
         LLMRequest request = weather_request();
         StreamedCalls seen;
-        const Response answer = fixture.stream ? drain(llm->stream(request), &seen) : llm->complete(request);
+        const Response answer = fixture.stream ? drain_answer(llm->stream(request), &seen) : llm->complete(request);
         REQUIRE(answer.tool_calls.size() == fixture.calls.size());
         for (std::size_t i = 0; i < fixture.calls.size(); ++i) {
           const ToolCall& call = answer.tool_calls[i];
@@ -108,15 +61,8 @@ TEST_CASE("a two-turn tool loop runs through LLM, Cascade and Logging, JSON and 
           std::shared_ptr<LoggingLLM> logger;
           if (wrapper == "cascade") {
             // The first member refuses connections: the call fails over to the row's provider.
-            CascadeMember dead;
-            dead.provider = row.provider.id;
-            dead.model = row.provider.model;
-            dead.api_key = row.provider.api_key;
-            dead.base_url = "http://127.0.0.1:1" + row.provider.version_path;
-            dead.provider_options = row.provider.provider_options;
-            CascadeMember live = dead;
-            live.base_url = env.server.origin() + row.provider.version_path;
-            llm = env.host.get_cascade({dead, live}, ProviderTestEnv::single_attempt());
+            llm = env.host.get_cascade({dead_member(row.provider), live_member(row.provider, env)},
+                                       ProviderTestEnv::single_attempt());
           } else if (wrapper == "logging") {
             LoggingOptions options;
             options.target = "sqlite:" + (dir.path / "calls.db").string();
@@ -125,7 +71,7 @@ TEST_CASE("a two-turn tool loop runs through LLM, Cascade and Logging, JSON and 
             llm = logger;
           }
           LLMRequest request = weather_request();
-          const Response first = ask(*llm, request, stream);
+          const Response first = ask_answer(*llm, request, stream);
           REQUIRE(first.tool_calls.size() == 1);
           const ToolCall& call = first.tool_calls[0];
           CHECK(call.name == "get_weather");
@@ -135,7 +81,7 @@ TEST_CASE("a two-turn tool loop runs through LLM, Cascade and Logging, JSON and 
 
           request.messages.push_back(Message::assistant(first));
           request.messages.push_back(Message::tool_result(call, R"({"temp_c":21})"));
-          const Response second = ask(*llm, request, stream);
+          const Response second = ask_answer(*llm, request, stream);
           CHECK_FALSE(second.content.empty());
           CHECK(second.tool_calls.empty());
           CHECK(second.stop_reason != StopReason::tool_use);
@@ -337,7 +283,7 @@ TEST_CASE("a stream cut by the output cap inside a call's arguments reports the 
                   chunk("{}", R"("length")") + "data: [DONE]\n\n";
   env.server.push_response(response);
   StreamedCalls seen;
-  const Response answer = drain(llm->stream(weather_request()), &seen);
+  const Response answer = drain_answer(llm->stream(weather_request()), &seen);
   REQUIRE(answer.tool_calls.size() == 1);
   CHECK(answer.tool_calls[0].id == "call_a");  // the server's index 3 is call 0
   CHECK(answer.tool_calls[0].problem == ToolCallProblem::cut_off);
@@ -356,7 +302,7 @@ TEST_CASE("a stream cut by the output cap before any argument reports the call a
       R"(data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"length"}]})"
       "\n\ndata: [DONE]\n\n";
   env.server.push_response(response);
-  const Response answer = drain(env.openai()->stream(weather_request()));
+  const Response answer = drain_answer(env.openai()->stream(weather_request()));
   REQUIRE(answer.tool_calls.size() == 1);
   CHECK(answer.tool_calls[0].problem == ToolCallProblem::cut_off);  // not an empty object that looks whole
 }
@@ -369,7 +315,7 @@ TEST_CASE("a stream that continues a call it never named is a parse error", "[to
       R"(data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]},"finish_reason":null}]})"
       "\n\ndata: [DONE]\n\n";
   env.server.push_response(response);
-  (void)thrown_by<ParseError>([&] { (void)drain(env.openai()->stream(weather_request())); });
+  (void)thrown_by<ParseError>([&] { (void)drain_answer(env.openai()->stream(weather_request())); });
 }
 
 TEST_CASE("a stream that reuses a call's index for another call is a parse error, not one merged call", "[tools][stream]") {
@@ -383,7 +329,7 @@ TEST_CASE("a stream that reuses a call's index for another call is a parse error
   response.content_type = "text/event-stream";
   response.body = chunk("call_a", R"({"city":"A"})") + chunk("call_b", R"({"city":"B"})") + "data: [DONE]\n\n";
   env.server.push_response(response);
-  const auto error = thrown_by<ParseError>([&] { (void)drain(env.openai()->stream(weather_request())); });
+  const auto error = thrown_by<ParseError>([&] { (void)drain_answer(env.openai()->stream(weather_request())); });
   CHECK_THAT(error.what(), Catch::Contains("reused tool call index 0"));
 }
 

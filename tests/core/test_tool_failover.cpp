@@ -12,42 +12,6 @@ using namespace majordomo::testing;
 
 namespace {
 
-Response drain(ResponseStream stream) {
-  StreamChunk chunk;
-  std::size_t chunks = 0;
-  while (stream.next(chunk)) ++chunks;
-  CHECK(chunks > 0);
-  return stream.response();
-}
-
-Response ask(LLM& llm, const LLMRequest& request, bool stream) {
-  return stream ? drain(llm.stream(request)) : llm.complete(request);
-}
-
-LLMRequest weather_request() {
-  LLMRequest request;
-  request.messages.push_back(Message::user("What is the weather in Paris?"));
-  request.tools.push_back(weather_tool());
-  return request;
-}
-
-// A member that refuses connections: the cascade moves on to the next one.
-CascadeMember dead_member(const ProviderRow& row) {
-  CascadeMember member;
-  member.provider = row.id;
-  member.model = row.model;
-  member.api_key = row.api_key;
-  member.base_url = "http://127.0.0.1:1" + row.version_path;
-  member.provider_options = row.provider_options;
-  return member;
-}
-
-CascadeMember live_member(const ProviderRow& row, const ProviderTestEnv& env) {
-  CascadeMember member = dead_member(row);
-  member.base_url = env.server.origin() + row.version_path;
-  return member;
-}
-
 const ToolRow& tool_row(std::string_view name) {
   for (const ToolRow& row : tool_rows()) {
     if (row.provider.name == name) return row;
@@ -76,12 +40,12 @@ TEST_CASE("a call one provider made is answered through another after a fail-ove
         DYNAMIC_SECTION(made_by.provider.name << " to " << answered_by.provider.name << (stream ? " stream" : " json")) {
           ProviderTestEnv env;
           LLMRequest request = weather_request();
-          const Response first = ask(*made_by.provider.llm(env), request, stream);
+          const Response first = ask_answer(*made_by.provider.llm(env), request, stream);
           answer_call(request, first);
           // The conversation's own provider is down; the cascade's second member takes over.
           const auto cascade = env.host.get_cascade(
               {dead_member(made_by.provider), live_member(answered_by.provider, env)}, ProviderTestEnv::single_attempt());
-          const Response second = ask(*cascade, request, stream);
+          const Response second = ask_answer(*cascade, request, stream);
           CHECK(second.provider == answered_by.provider.id);
           CHECK_FALSE(second.content.empty());
           CHECK(second.tool_calls.empty());
@@ -181,4 +145,27 @@ TEST_CASE("results without call ids answer a tool's calls in order, and no call 
     CHECK_THAT(error.what(), Catch::Contains("message 4") && Catch::Contains("get_weather"));
     CHECK(env.server.requests().empty());
   }
+}
+
+TEST_CASE("a result answers a call of the assistant message right before it, and each call once", "[tools]") {
+  ProviderTestEnv env;
+  const auto llm = env.openai();
+  LLMRequest request = weather_request();
+  Message made;
+  made.role = Message::Role::assistant;
+  made.tool_calls.push_back(ToolCall{"call_1", "get_weather", R"({"city":"Paris"})", ToolCallProblem::none, {}});
+  request.messages.push_back(made);
+  request.messages.push_back(Message::tool_result(made.tool_calls[0], "21"));
+  SECTION("the same call answered twice") {
+    request.messages.push_back(Message::tool_result(made.tool_calls[0], "22"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("message 3") && Catch::Contains("a second time"));
+  }
+  SECTION("a result after the conversation moved on") {
+    request.messages.push_back(Message::user("And tomorrow?"));
+    request.messages.push_back(Message::tool_result(made.tool_calls[0], "22"));
+    const auto error = thrown_by<ConfigurationError>([&] { (void)llm->complete(request); });
+    CHECK_THAT(error.what(), Catch::Contains("message 4") && Catch::Contains("no assistant message"));
+  }
+  CHECK(env.server.requests().empty());
 }

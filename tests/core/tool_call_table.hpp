@@ -22,6 +22,67 @@ inline ToolDefinition weather_tool() {
   return tool;
 }
 
+// What a stream delivered of its tool calls, rebuilt from the chunks alone.
+struct StreamedCalls {
+  std::vector<std::string> arguments;  // per call, the start's text and every piece after it
+  std::vector<bool> ended;
+};
+
+inline Response drain_answer(ResponseStream stream, StreamedCalls* seen = nullptr) {
+  StreamChunk chunk;
+  while (stream.next(chunk)) {
+    if (seen == nullptr) continue;
+    switch (chunk.kind) {
+      case StreamChunk::Kind::tool_call_start:
+        REQUIRE(chunk.tool_index == seen->arguments.size());
+        REQUIRE(chunk.tool_index == stream.response().tool_calls.size() - 1);
+        seen->arguments.emplace_back(chunk.text);
+        seen->ended.push_back(false);
+        break;
+      case StreamChunk::Kind::tool_call_arguments:
+        REQUIRE(chunk.tool_index < seen->arguments.size());
+        seen->arguments[chunk.tool_index].append(chunk.text);
+        break;
+      case StreamChunk::Kind::tool_call_end:
+        REQUIRE(chunk.tool_index < seen->ended.size());
+        seen->ended[chunk.tool_index] = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return stream.response();
+}
+
+inline Response ask_answer(LLM& llm, const LLMRequest& request, bool stream) {
+  return stream ? drain_answer(llm.stream(request)) : llm.complete(request);
+}
+
+inline LLMRequest weather_request() {
+  LLMRequest request;
+  request.messages.push_back(Message::user("What is the weather in Paris?"));
+  request.tools.push_back(weather_tool());
+  return request;
+}
+
+
+// A member that refuses connections: the cascade moves on to the next one.
+inline CascadeMember dead_member(const ProviderRow& row) {
+  CascadeMember member;
+  member.provider = row.id;
+  member.model = row.model;
+  member.api_key = row.api_key;
+  member.base_url = "http://127.0.0.1:1" + row.version_path;
+  member.provider_options = row.provider_options;
+  return member;
+}
+
+inline CascadeMember live_member(const ProviderRow& row, const ProviderTestEnv& env) {
+  CascadeMember member = dead_member(row);
+  member.base_url = env.server.origin() + row.version_path;
+  return member;
+}
+
 // A call the model made, as a fixture records it.
 struct ExpectedCall {
   std::string id{}, name{}, arguments_json{};  // arguments compared as JSON values

@@ -368,6 +368,8 @@ class KeepingDecoder final : public ResponseDecoder {
   bool on_event(const SseEvent& event, EventSink& sink) override {
     if (event.type == "call") sink.tool_call_start(0, "id", "name", event.data);
     else if (event.type == "args") sink.tool_call_arguments(0, event.data);
+    else if (event.type == "text") sink.text(event.data);
+    else if (event.type == "reasoning") sink.reasoning(event.data);
     else sink.continuation(event.data);
     return true;
   }
@@ -409,6 +411,9 @@ TEST_CASE("HttpCall bounds what a streamed answer keeps by max_body_bytes", "[ca
   SECTION("tool-call arguments") {
     events = "event: call\ndata: {\n\n";
     for (int i = 0; i < 10; ++i) events += "event: args\ndata: " + piece + "\n\n";
+  }
+  SECTION("answer text and reasoning, which the host joins for the whole call too") {
+    for (int i = 0; i < 10; ++i) events += std::string(i % 2 ? "event: text" : "event: reasoning") + "\ndata: " + piece + "\n\n";
   }
   LoopbackHttpServer server(sse_handler(events));
   TransportConfig config;

@@ -100,6 +100,8 @@ TEST_CASE("events under the limit pass, the limit comes from the instance config
   const std::string event = "data: " + std::string(2000, 'z') + "\n\n";
   RawServer server(endless_stream("", event, event.size() * 3, sent));
   config.struct_size = sizeof(config);
+  // A stream's events each pass max_event_bytes; together they may keep up to max_body_bytes.
+  config.max_body_bytes = event.size() * 3;
   HttpTransport transport(TransportConfig::from(config));
   const std::string url = server.url();
   HttpCall call(transport, call_params(url, true), std::make_unique<TextDecoder>());

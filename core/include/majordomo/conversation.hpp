@@ -42,9 +42,9 @@ enum class ToolCallProblem {
 // A call of one of the request's tools: in a Response, what the model asked for; in an assistant
 // Message of the history, the call as the model made it.
 struct ToolCall {
-  // The provider's call id; empty when the provider gives none (Gemini). Sent to another
-  // provider, a call without one gets an id made by the host, and a tool result without a
-  // tool_call_id answers the next unanswered call of its tool_name.
+  // The provider's call id; empty when the provider gives none (Gemini). Sent to a provider
+  // that needs ids (every one but Gemini), a call without one gets an id made by the host, and
+  // a tool result without a tool_call_id answers the first unanswered call of its tool_name.
   std::string id{};
   std::string name{};
   std::string arguments{};  // one JSON object as text ("{}" when the model sent none)
@@ -54,9 +54,9 @@ struct ToolCall {
 };
 
 // Provider-only data a provider needs back to continue the conversation (thinking signatures,
-// reasoning items): opaque items, returned only to the provider and model that produced them
-// (signatures are tied to the model). After a fail-over to another provider or model they are
-// left out; docs/conversations.md says what each provider does without them.
+// reasoning items): opaque items, returned only to the provider that produced them, and only to
+// the same model where the provider ties them to it (Gemini). Left out, after a fail-over, they
+// are not needed: docs/conversations.md says what each provider does without them.
 struct Continuation {
   std::string provider{};             // the provider id that produced the answer
   std::vector<std::string> items{};   // in order, byte for byte

@@ -37,7 +37,8 @@
  *       sized structs); MJ_REQUEST_NO_PROMPT_CACHE; mj_provider_info.request_features with the
  *       MJ_FEATURE_* bits (a plugin without them is never sent what it would misread);
  *       MJ_CAP_IMAGES; the MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events with
- *       mj_event.tool_index, tool_call_id and tool_name; MJ_FEATURE_CALLS_WITHOUT_IDS.
+ *       mj_event.tool_index, tool_call_id and tool_name; MJ_FEATURE_CALLS_WITHOUT_IDS and
+ *       MJ_FEATURE_CONTINUATION_PER_MODEL.
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -150,7 +151,12 @@ enum {
    * (Gemini), so the host sends a call that has none as it is. Without this bit, the host gives
    * every call without an id one of its own (the same on the result that answers it), so a
    * plugin that declares MJ_FEATURE_TOOLS without it always sees non-empty call ids. */
-  MJ_FEATURE_CALLS_WITHOUT_IDS = 1u << 3
+  MJ_FEATURE_CALLS_WITHOUT_IDS = 1u << 3,
+  /* Not a feature the host checks: this plugin's continuation items are tied to the model that
+   * wrote them (Gemini's thought signatures), so the host sends them only to that model. Without
+   * this bit they go to any model of the provider (Anthropic's thinking blocks, which the API
+   * drops when the model cannot read them). */
+  MJ_FEATURE_CONTINUATION_PER_MODEL = 1u << 4
 };
 
 /* One catalog entry. Prices are USD per million tokens; a negative price means "not priced". */

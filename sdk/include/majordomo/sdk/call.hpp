@@ -16,8 +16,9 @@
 namespace majordomo::sdk {
 inline namespace v1 {
 
-// (0.5) The bytes one answer keeps beyond the decoding step that read them: tool-call ids, names
-// and arguments and continuation items (the host joins them for the whole call), and what a
+// (0.5) The bytes one answer keeps beyond the decoding step that read them: text, reasoning,
+// tool-call ids, names and arguments and continuation items (the host joins them for the whole
+// call), and what a
 // decoder gathers to emit later (a thinking block before its continuation item). Each piece is
 // bounded by the SSE event limit, but a stream has no end: without a total, a hostile server
 // could make one call hold thousands of the largest pieces. HttpCall sets the limit to
