@@ -88,9 +88,27 @@ constexpr sdk::ChatCompletionsFlavour kChatFlavour{
     .provider_id = "openai",
 };
 
+// Whether a model reasons: as its catalog entry says, or for an unlisted one by its name: the o
+// series and gpt-5 onwards do, except the -chat models (gpt-5-chat-latest), which do not.
+bool model_reasons(std::string_view model) {
+  for (const mj_model_info& entry : kModels) {
+    if (sdk::view(entry.id) == model) return (entry.capabilities & MJ_CAP_REASONING) != 0;
+  }
+  if (model.find("-chat") != std::string_view::npos) return false;
+  if (model.size() >= 2 && model[0] == 'o' && model[1] >= '1' && model[1] <= '9') return true;
+  if (!model.starts_with("gpt-")) return false;
+  model.remove_prefix(4);
+  unsigned major = 0;
+  for (std::size_t i = 0; i < model.size() && i < 3 && model[i] >= '0' && model[i] <= '9'; ++i) {
+    major = major * 10 + static_cast<unsigned>(model[i] - '0');
+  }
+  return major >= 5;
+}
+
 constexpr sdk::ResponsesApiFlavour kResponsesFlavour{
     .display_name = kDisplayName,
     .provider_id = "openai",
+    .model_reasons = model_reasons,
 };
 
 enum class Api { chat_completions, responses };

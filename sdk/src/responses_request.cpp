@@ -112,7 +112,7 @@ void append_input_items(JsonWriter& json, const mj_request& request, std::string
 
 // `tools` (flat: no nested `function` object, unlike Chat Completions), `tool_choice` and
 // `parallel_tool_calls`.
-void append_tool_fields(JsonWriter& json, const mj_request& request) {
+void append_tool_fields(JsonWriter& json, const mj_request& request, bool ask_encrypted_reasoning) {
   const std::size_t count = tool_count(request);
   if (count == 0) return;
   json.raw(R"(,"tools":[)");
@@ -139,8 +139,9 @@ void append_tool_fields(JsonWriter& json, const mj_request& request) {
   if (request.parallel_tool_calls == MJ_TRISTATE_ON) json.raw(R"(,"parallel_tool_calls":true)");
   if (request.parallel_tool_calls == MJ_TRISTATE_OFF) json.raw(R"(,"parallel_tool_calls":false)");
   // store is false, so a reasoning item can only be sent back with its encrypted content; a
-  // reasoning model that calls a tool needs its reasoning back with the tool's result.
-  json.raw(R"(,"include":["reasoning.encrypted_content"])");
+  // reasoning model that calls a tool needs its reasoning back with the tool's result. Other
+  // models answer the request for it with a 400 ("Encrypted content is not supported").
+  if (ask_encrypted_reasoning) json.raw(R"(,"include":["reasoning.encrypted_content"])");
 }
 
 // `reasoning.effort`: the effort level by name (MJ_EFFORT_MAX as "max", PROTOCOLS §1b.1), or
@@ -198,7 +199,7 @@ Prepared build_responses_request(const mj_request& request, const ResponsesApiFl
   // Nothing is kept on the server: every call carries its whole conversation.
   json.raw(R"(,"store":false)");
   if (request.flags & MJ_REQUEST_STREAM) json.raw(R"(,"stream":true)");
-  append_tool_fields(json, request);
+  append_tool_fields(json, request, flavour.model_reasons == nullptr || flavour.model_reasons(model));
   append_reasoning_field(json, request, flavour.display_name);
   switch (request.response_format) {
     case MJ_FORMAT_TEXT: break;

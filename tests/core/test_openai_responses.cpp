@@ -364,6 +364,20 @@ TEST_CASE("Responses reasoning controls: effort by name, thinking off as none, a
   }
 }
 
+TEST_CASE("Responses asks for encrypted reasoning only from models that reason", "[openai][responses][tools]") {
+  ProviderTestEnv env;
+  // Listed models by their catalog entry; unlisted ones by name (o series, gpt-5 onwards, not -chat).
+  const std::pair<std::string_view, bool> models[] = {
+      {"gpt-5", true}, {"o3", true}, {"gpt-4o", false}, {"gpt-4.1-mini", false},
+      {"o4-mini-2025-04-16", true}, {"gpt-7-preview", true}, {"gpt-5-chat-latest", false}, {"gpt-3.5-turbo", false}};
+  for (const auto& [model, reasons] : models) {
+    CAPTURE(model);
+    env.server.clear_requests();
+    (void)responses_model(env, model)->complete(weather_question());
+    CHECK(recorded_body(env, 0)->has("include") == reasons);
+  }
+}
+
 TEST_CASE("Responses tool_choice and parallel_tool_calls map to the API's own values",
           "[openai][responses][tools]") {
   ProviderTestEnv env;

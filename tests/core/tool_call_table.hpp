@@ -307,9 +307,9 @@ inline void check_gemini_foreign_result_request(const Poco::JSON::Object::Ptr& b
   check_gemini_result_shape(body, call, Catch::Equals(""));
 }
 
-// OpenAI's Responses API: flat tools with `strict` always sent, encrypted reasoning asked for (store
-// is false); the call goes back as a function_call item and its result as a function_call_output
-// item, both in `input`.
+// OpenAI's Responses API: flat tools with `strict` always sent, encrypted reasoning asked for only
+// from a model that reasons (store is false); the call goes back as a function_call item and its
+// result as a function_call_output item, both in `input`.
 inline void check_responses_tools_request(const Poco::JSON::Object::Ptr& body) {
   const auto tools = body->getArray("tools");
   REQUIRE(tools);
@@ -321,10 +321,8 @@ inline void check_responses_tools_request(const Poco::JSON::Object::Ptr& body) {
   CHECK(tool->getValue<std::string>("description") == "The current weather in a city");
   CHECK(tool->getObject("parameters")->getValue<std::string>("type") == "object");
   CHECK(tool->getValue<bool>("strict") == false);
-  const auto include = body->getArray("include");
-  REQUIRE(include);
-  REQUIRE(include->size() == 1);
-  CHECK(include->getElement<std::string>(0) == "reasoning.encrypted_content");
+  // The row's gpt-4o does not reason, and answers a request for encrypted reasoning with a 400.
+  CHECK_FALSE(body->has("include"));
   CHECK(body->getValue<bool>("store") == false);
 }
 

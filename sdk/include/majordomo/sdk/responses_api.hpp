@@ -20,6 +20,10 @@ struct ResponsesApiFlavour {
   std::string_view display_name = {};  // "OpenAI": starts every error message
   std::string_view provider_id = {};   // "openai": names the provider in configuration errors
   std::string_view request_id_header = "x-request-id";
+  // (0.5) Whether a model reasons, so that a request with tools asks for its encrypted reasoning
+  // (include ["reasoning.encrypted_content"]); other models refuse that with a 400. Null: every
+  // model is asked.
+  bool (*model_reasons)(std::string_view model) = nullptr;
 };
 
 // The smallest output cap the Responses API accepts (a smaller one is a 400).
@@ -34,8 +38,8 @@ inline constexpr int64_t kResponsesMinOutputTokens = 16;
 // input_text and input_image parts (inline images as data: URLs); an assistant turn as its
 // continuation items (below), its text as string content and one function_call item per call;
 // a tool turn as a function_call_output item. Tools go flat ({"type":"function","name",…,
-// "strict"}, strict always explicit), with tool_choice, parallel_tool_calls and
-// include ["reasoning.encrypted_content"]; reasoning controls as reasoning.effort ("none" for
+// "strict"}, strict always explicit), with tool_choice, parallel_tool_calls and, for a model
+// that reasons, include ["reasoning.encrypted_content"]; reasoning controls as reasoning.effort ("none" for
 // thinking off). A thinking budget is refused with MJ_ERR_UNSUPPORTED.
 Prepared build_responses_request(const mj_request& request, const ResponsesApiFlavour& flavour);
 
