@@ -109,11 +109,13 @@ void append_user_turn(sdk::JsonWriter& json, const mj_turn& turn, std::size_t in
 
 constexpr std::string_view kPlaceholderSignature = "skip_thought_signature_validator";
 
-// Gemini 3 and later check the signatures of function calls; 1.x and 2.x do not. A name
-// without a version (gemini-flash-latest) may point at a Gemini 3 model, so it gets the
-// placeholder too, which Google documents for exactly such calls.
+// Gemini 3 and later check the signatures of function calls; 1.x and 2.x do not, nor do the
+// other models the API serves (gemma-*). A name without a version (gemini-flash-latest) may
+// point at a Gemini 3 model, so it gets the placeholder too, which Google documents for exactly
+// such calls.
 bool validates_thought_signatures(std::string_view model) {
   if (model.starts_with("models/")) model.remove_prefix(7);
+  if (!model.starts_with("gemini-")) return false;
   return !(model.starts_with("gemini-1.") || model.starts_with("gemini-2.") || model.starts_with("gemini-2-") ||
            model.starts_with("gemini-1-") || model.starts_with("gemini-exp-"));
 }
