@@ -18,12 +18,11 @@ inline namespace v1 {
 
 // (0.5) The bytes one answer keeps beyond the decoding step that read them: text, reasoning,
 // tool-call ids, names and arguments and continuation items (the host joins them for the whole
-// call), and what a
-// decoder gathers to emit later (a thinking block before its continuation item). Each piece is
-// bounded by the SSE event limit, but a stream has no end: without a total, a hostile server
-// could make one call hold thousands of the largest pieces. HttpCall sets the limit to
-// TransportConfig::max_body_bytes (64 MiB by default), so a streamed answer keeps no more than a
-// whole body may hold.
+// call), and what a decoder gathers to emit later (a thinking block before its continuation
+// item). Each piece is bounded by the SSE event limit, but a stream has no end: without a total,
+// a hostile server could make one call hold thousands of the largest pieces. HttpCall sets the
+// limit to TransportConfig::max_body_bytes (64 MiB by default), so a streamed answer keeps no
+// more than a whole body may hold.
 class RetainedBytesBudget {
  public:
   static constexpr std::size_t kDefaultLimit = std::size_t{64} << 20;  // HttpExchange::kMaxBodySize
@@ -60,8 +59,8 @@ class EventSink {
   void tool_call_arguments(int32_t index, std::string_view piece);
   void tool_call_end(int32_t index);
   void continuation(std::string_view item);
-  // tool_call_start (id, name, arguments), tool_call_arguments and continuation charge what they
-  // carry to this budget, which lasts as long as the sink (one call); a decoder charges here what
+  // text, reasoning, tool_call_start (id, name, arguments), tool_call_arguments and continuation
+  // charge what they carry to this budget, which lasts as long as the sink (one call); a decoder charges here what
   // it gathers for later events too.
   RetainedBytesBudget& retained() noexcept { return retained_; }
 
