@@ -40,6 +40,9 @@ constexpr std::string_view kUsage = R"(usage:
   majordomo logs [--db sqlite:PATH|postgresql://...] [--last N] [--output text|json]
   majordomo plugin new NAME [--dir DIR] [--output text|json]   a provider plugin to build and change
   majordomo --version [--output text|json]
+  majordomo serve --config FILE [--listen HOST:PORT] [--port-file FILE] [--plugin-dir DIR]...
+                an OpenAI- and Anthropic-compatible HTTP gateway (docs/gateway.md); SIGTERM drains
+                and exits 0, SIGHUP reloads keys, providers, cascades and catalog
 
 --cascade tries the members in order, moving on when one fails on the provider's side;
 --alias takes a name from a catalog file (--catalog, else $MAJORDOMO_CATALOG).
@@ -136,6 +139,9 @@ Arguments parse_arguments(int argc, char** argv) {
     else if (arg == "--db") args.log_db = value();
     else if (arg == "--last") args.log_last = parse_number<int64_t>(arg, value());
     else if (arg == "--dir") args.dir = value();
+    else if (arg == "--config") args.config_file = value();
+    else if (arg == "--listen") args.listen = value();
+    else if (arg == "--port-file") args.port_file = value();
     else if (arg == "--timeout") args.deadline = parse_seconds(arg, value());
     else if (arg == "--connect-timeout") args.connect_timeout = parse_seconds(arg, value());
     else if (arg == "--first-byte-timeout") args.first_byte_timeout = parse_seconds(arg, value());

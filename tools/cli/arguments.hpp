@@ -37,6 +37,7 @@ struct Arguments {
   std::vector<std::pair<std::string, std::string>> headers, request_headers, options;
   std::vector<std::string> plugin_dirs;
   std::optional<std::string> dir;  // plugin new --dir
+  std::optional<std::string> config_file, listen, port_file;  // serve (0.6)
   std::vector<std::string> positional;
   bool stream = false, json = false, dry_run = false, json_output = false;
   bool fail_on_truncation = false;

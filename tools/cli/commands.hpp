@@ -13,5 +13,6 @@ int run_logs(const Arguments& args);
 int run_version(const Arguments& args);  // majordomo --version (added in 0.2)
 int run_plugin(const Arguments& args);   // majordomo plugin new (added in 0.2)
 int run_chat(const Arguments& args);     // majordomo chat: an interactive conversation (added in 0.5)
+int run_serve(const Arguments& args);    // majordomo serve: the HTTP gateway (added in 0.6)
 
 }  // namespace majordomo::cli

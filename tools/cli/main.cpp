@@ -1,4 +1,4 @@
-// majordomo: the command-line client (ask, chat, plugins, models, logs, plugin new, --version) over the public C++ API.
+// majordomo: the command-line client (ask, chat, plugins, models, logs, plugin new, serve, --version) over the public C++ API.
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     if (args.command == "plugins") return run_plugins(args);
     if (args.command == "models") return run_models(args);
     if (args.command == "logs") return run_logs(args);
+    if (args.command == "serve") return run_serve(args);
     if (args.command == "plugin") return run_plugin(args);
     if (args.command == "--version") return run_version(args);
     if (args.command == "--help" || args.command == "-h" || args.command == "help") return print_usage();

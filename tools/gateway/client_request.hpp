@@ -4,6 +4,7 @@
 #include <majordomo/majordomo.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -1,0 +1,222 @@
+// majordomo serve over loopback: endpoints, keys, limits, routing to every provider, cascades and metadata, against the fake server.
+#include "gateway_test_env.hpp"
+
+#include <majordomo/majordomo.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace majordomo;
+using namespace majordomo::testing;
+
+namespace {
+
+const std::string kProviders[][2] = {{"openai", "gpt-4o"},
+                                     {"anthropic", "claude-haiku-4-5"},
+                                     {"gemini", "gemini-2.5-flash"},
+                                     {"deepseek", "deepseek-chat"},
+                                     {"cohere", "command-a-03-2025"}};
+
+// The text of every `data:` line of an SSE body, in order.
+std::vector<std::string> sse_data(const std::string& body) {
+  std::vector<std::string> out;
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("data: ")) out.push_back(line.substr(6));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gateway: /healthz, /readyz and /metrics answer without a key, other paths 404 in OpenAI's shape", "[gateway]") {
+  GatewayTestEnv env;
+  CHECK(env.send("GET", "/healthz").status == 200);
+  CHECK(env.send("GET", "/readyz").body == "ready\n");
+  const GatewayReply metrics = env.send("GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK_THAT(metrics.header("content-type"), Catch::Matchers::StartsWith("text/plain; version=0.0.4"));
+  CHECK_THAT(metrics.body, Catch::Matchers::Contains("# TYPE majordomo_gateway_requests_total counter"));
+  CHECK_THAT(metrics.body, Catch::Matchers::Contains("process_open_fds "));
+  const GatewayReply missing = env.send("GET", "/v2/nothing");
+  CHECK(missing.status == 404);
+  CHECK(JsonValue::parse(missing.body).at("error").at("message").as_string().find("/v1/chat/completions") !=
+        std::string::npos);
+}
+
+TEST_CASE("gateway: a missing or wrong key is 401 in the client's shape, and the key never reaches the provider", "[gateway]") {
+  GatewayTestEnv env;
+  const GatewayReply none = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"));
+  CHECK(none.status == 401);
+  CHECK(JsonValue::parse(none.body).at("error").at("type").as_string() == "authentication_error");
+  const GatewayReply wrong = env.send("POST", "/v1/messages", messages_body("anthropic/claude-haiku-4-5"),
+                                      {{"x-api-key", "mjk-not-a-key"}});
+  CHECK(wrong.status == 401);
+  CHECK(JsonValue::parse(wrong.body).at("type").as_string() == "error");
+  CHECK(env.server.requests().empty());
+
+  // The Anthropic SDK sends its key as x-api-key; the gateway key then stays here.
+  const GatewayReply ok = env.send("POST", "/v1/messages", messages_body("anthropic/claude-haiku-4-5"),
+                                   {{"x-api-key", std::string(kGatewayKey)}, {"anthropic-version", "2023-06-01"}});
+  REQUIRE(ok.status == 200);
+  const auto sent = env.server.requests();
+  REQUIRE(sent.size() == 1);
+  for (const auto& header : sent[0].headers) CHECK(header.value.find(kGatewayKey) == std::string::npos);
+  CHECK(env.access_log().find(kGatewayKey) == std::string::npos);
+  CHECK(env.access_log().find("sk-ant-test-0000") == std::string::npos);
+}
+
+TEST_CASE("gateway: OpenAI-shaped JSON requests reach every provider and come back as chat.completion objects", "[gateway]") {
+  GatewayTestEnv env;
+  for (const auto& [provider, model] : kProviders) {
+    const std::string name = provider + "/" + model;
+    INFO(name);
+    const GatewayReply reply = env.post("/v1/chat/completions", chat_body(name));
+    REQUIRE(reply.status == 200);
+    const JsonValue answer = JsonValue::parse(reply.body);
+    CHECK(answer.at("object").as_string() == "chat.completion");
+    CHECK(answer.at("model").as_string() == name);
+    CHECK_FALSE(answer.at("choices").at(0).at("message").at("content").as_string().empty());
+    CHECK(answer.at("usage").at("prompt_tokens").as_integer() > 0);
+    CHECK(reply.header("x-majordomo-served-by").starts_with(provider + ":"));
+    CHECK(env.server.requests().back().protocol.starts_with(provider));
+  }
+}
+
+TEST_CASE("gateway: streamed requests are relayed as events in both shapes, ending as each SDK expects", "[gateway]") {
+  GatewayTestEnv env;
+  for (const auto& [provider, model] : kProviders) {
+    const std::string name = provider + "/" + model;
+    INFO(name);
+    const GatewayReply chat = env.post("/v1/chat/completions", chat_body(name, true));
+    REQUIRE(chat.status == 200);
+    CHECK_THAT(chat.header("content-type"), Catch::Matchers::StartsWith("text/event-stream"));
+    const auto data = sse_data(chat.body);
+    REQUIRE(data.size() >= 3);
+    CHECK(data.back() == "[DONE]");
+    CHECK(JsonValue::parse(data[data.size() - 2]).at("usage").at("completion_tokens").as_integer() > 0);
+
+    const GatewayReply messages = env.post("/v1/messages", messages_body(name, true));
+    REQUIRE(messages.status == 200);
+    CHECK_THAT(messages.body, Catch::Matchers::StartsWith("event: message_start\n"));
+    CHECK_THAT(messages.body, Catch::Matchers::EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+  }
+}
+
+TEST_CASE("gateway: GET /v1/models lists provider/model ids and cascades, only those the key may use", "[gateway]") {
+  const std::string keys = fmt::format(R"([{{"name": "team-a", "sha256": "{}"}},
+      {{"name": "team-b", "sha256": "{}", "models": ["anthropic/*", "fast"]}}])",
+                                       hex_sha256(kGatewayKey), hex_sha256(kOtherGatewayKey));
+  GatewayTestEnv env(keys, R"("cascades": {"fast": ["openai/gpt-4o", "anthropic/claude-haiku-4-5"]})");
+  const JsonValue all = JsonValue::parse(env.post("/v1/models", "").body);
+  (void)all;
+  const GatewayReply listed = env.send("GET", "/v1/models", {}, {{"Authorization", fmt::format("Bearer {}", kGatewayKey)}});
+  REQUIRE(listed.status == 200);
+  std::vector<std::string> ids;
+  for (const JsonValue& model : JsonValue::parse(listed.body).at("data").as_array()) ids.push_back(model.at("id").as_string());
+  CHECK(std::find(ids.begin(), ids.end(), "openai/gpt-4o") != ids.end());
+  CHECK(std::find(ids.begin(), ids.end(), "anthropic/claude-haiku-4-5") != ids.end());
+  CHECK(std::find(ids.begin(), ids.end(), "fast") != ids.end());
+
+  const GatewayReply limited = env.send("GET", "/v1/models", {}, {{"X-Majordomo-Key", std::string(kOtherGatewayKey)}});
+  REQUIRE(limited.status == 200);
+  for (const JsonValue& model : JsonValue::parse(limited.body).at("data").as_array()) {
+    const std::string& id = model.at("id").as_string();
+    CHECK((id.starts_with("anthropic/") || id == "fast"));
+  }
+  // team-b may not use OpenAI directly: 403, the SDK's PermissionDeniedError.
+  const GatewayReply refused = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"),
+                                        {{"X-Majordomo-Key", std::string(kOtherGatewayKey)}});
+  CHECK(refused.status == 403);
+  CHECK(env.send("GET", "/v1/models").status == 401);
+}
+
+TEST_CASE("gateway: an unknown model is 404, a bad body 400 naming the field, an oversized one 413", "[gateway]") {
+  GatewayTestEnv env({}, R"("limits": {"max_request_bytes": 4096})");
+  const GatewayReply unknown = env.post("/v1/chat/completions", chat_body("nowhere/model-x"));
+  CHECK(unknown.status == 404);
+  CHECK_THAT(unknown.body, Catch::Matchers::Contains("GET /v1/models"));
+  const GatewayReply bad = env.post("/v1/chat/completions", R"({"model":"openai/gpt-4o","messages":"hello"})");
+  CHECK(bad.status == 400);
+  CHECK(JsonValue::parse(bad.body).at("error").at("param").as_string() == "messages");
+  const GatewayReply big = env.post("/v1/chat/completions", chat_body(std::string(5000, 'm')));
+  CHECK(big.status == 413);
+  CHECK(env.server.requests().empty());
+}
+
+TEST_CASE("gateway: over a key's request rate or daily budget the answer is 429 with Retry-After", "[gateway]") {
+  const std::string keys = fmt::format(R"([{{"name": "slow", "sha256": "{}", "requests_per_minute": 2}},
+      {{"name": "poor", "sha256": "{}", "usd_per_day": 0.000001}}])",
+                                       hex_sha256(kGatewayKey), hex_sha256(kOtherGatewayKey));
+  GatewayTestEnv env(keys);
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 200);
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 200);
+  const GatewayReply limited = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"));
+  CHECK(limited.status == 429);
+  CHECK(std::stoi(limited.header("retry-after")) >= 1);
+  CHECK(std::stoi(limited.header("retry-after")) <= 60);
+  CHECK(env.server.requests().size() == 2);
+
+  const std::vector<std::pair<std::string, std::string>> poor = {{"X-Majordomo-Key", std::string(kOtherGatewayKey)}};
+  CHECK(env.send("POST", "/v1/messages", messages_body("anthropic/claude-haiku-4-5"), poor).status == 200);
+  const GatewayReply broke = env.send("POST", "/v1/messages", messages_body("anthropic/claude-haiku-4-5"), poor);
+  CHECK(broke.status == 429);
+  CHECK(JsonValue::parse(broke.body).at("error").at("type").as_string() == "rate_limit_error");
+  const int retry_after = std::stoi(broke.header("retry-after"));
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 86'400);
+  const std::string metrics = env.send("GET", "/metrics").body;
+  CHECK_THAT(metrics, Catch::Matchers::Contains(R"(majordomo_gateway_refusals_total{endpoint="messages",code="429",reason="limit"} 1)"));
+}
+
+TEST_CASE("gateway: a cascade alias fails over, and says who served", "[gateway]") {
+  GatewayTestEnv env({}, R"("cascades": {"fast": ["openai/gpt-4o", "anthropic/claude-haiku-4-5"]})");
+  fake::ScriptedResponse down;
+  down.status = 503;
+  down.body = R"({"error":{"message":"down for a test","type":"server_error"}})";
+  down.path_contains = "/chat/completions";
+  env.server.push_response(down);
+  const GatewayReply reply = env.post("/v1/chat/completions", chat_body("fast"));
+  REQUIRE(reply.status == 200);
+  CHECK(reply.header("x-majordomo-served-by") == "anthropic:claude-haiku-4-5");
+  CHECK(JsonValue::parse(reply.body).at("model").as_string() == "fast");
+}
+
+TEST_CASE("gateway: X-Majordomo-* headers go upstream as metadata, the key headers do not", "[gateway]") {
+  GatewayTestEnv env;
+  const GatewayReply reply = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"),
+                                      {{"X-Majordomo-Feature", "summaries"}, {"X-Majordomo-Provider-Key", "sk-client"}});
+  CHECK(reply.status == 403);  // pass-through is off for openai
+  CHECK(env.server.requests().empty());
+  REQUIRE(env.post("/v1/chat/completions", chat_body("openai/gpt-4o"), {{"X-Majordomo-Feature", "summaries"}}).status == 200);
+  const auto sent = env.server.requests();
+  REQUIRE(sent.size() == 1);
+  bool feature = false;
+  for (const auto& header : sent[0].headers) {
+    if (header_name_equals(header.name, "X-Majordomo-Feature")) feature = header.value == "summaries";
+    CHECK_FALSE(header_name_equals(header.name, "X-Majordomo-Key"));
+    if (header_name_equals(header.name, "Authorization")) CHECK(header.value == "Bearer sk-test-0000");
+  }
+  CHECK(feature);
+}
+
+TEST_CASE("gateway: an upstream error comes back with the status the client's SDK maps to its own class", "[gateway]") {
+  GatewayTestEnv env;
+  const std::pair<int, int> cases[] = {{429, 429}, {400, 400}, {500, 502}, {401, 502}};
+  for (const auto& [upstream, expected] : cases) {
+    INFO(upstream);
+    fake::ScriptedResponse failure;
+    failure.status = upstream;
+    failure.body = R"({"error":{"message":"scripted failure","type":"test_error"}})";
+    failure.path_contains = "/chat/completions";
+    env.server.push_response(failure);
+    const GatewayReply reply = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"));
+    CHECK(reply.status == expected);
+    CHECK_THAT(JsonValue::parse(reply.body).at("error").at("message").as_string(), Catch::Matchers::Contains("scripted failure"));
+  }
+}

@@ -1,0 +1,75 @@
+// majordomo serve: runs the gateway until SIGTERM or SIGINT (drain, exit 0); SIGHUP reloads its configuration.
+#include "commands.hpp"
+#include "safe_output.hpp"
+
+#include "gateway_server.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <pthread.h>
+
+namespace majordomo::cli {
+namespace {
+
+gateway::GatewayConfig configuration(const Arguments& args) {
+  gateway::GatewayConfig config = gateway::read_gateway_config(*args.config_file);
+  if (args.listen) {
+    (void)gateway::parse_listen_address(*args.listen, "--listen");
+    config.listen = *args.listen;
+  }
+  // --plugin-dir directories are searched before the file's plugin_dirs.
+  std::vector<std::filesystem::path> dirs(args.plugin_dirs.begin(), args.plugin_dirs.end());
+  dirs.insert(dirs.end(), config.plugin_dirs.begin(), config.plugin_dirs.end());
+  config.plugin_dirs = std::move(dirs);
+  return config;
+}
+
+// Written whole or not at all (a rename), so a script polling for it never reads half a number.
+void write_port_file(const std::string& path, uint16_t port) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << port << '\n';
+    if (!out) throw UsageError{fmt::format("--port-file: cannot write {}", path)};
+  }
+  std::filesystem::rename(partial, path);
+}
+
+}  // namespace
+
+int run_serve(const Arguments& args) {
+  if (!args.config_file) throw UsageError{"serve needs --config FILE (its keys are in docs/gateway.md)"};
+  // Blocked before any thread exists, so that every thread inherits the mask and only the
+  // sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  gateway::GatewayServer server(configuration(args), [&args] { return configuration(args); });
+  server.start();
+  if (args.port_file) write_port_file(*args.port_file, server.port());
+  print_message(fmt::format("serve: listening on {} (SIGTERM or Ctrl-C stops, SIGHUP reloads)", server.origin()));
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      const std::string problem = server.reload();
+      print_message(problem.empty() ? std::string("serve: configuration reloaded")
+                                    : fmt::format("serve: reload refused, the running configuration stays: {}", problem));
+      continue;
+    }
+    print_message("serve: stopping: finishing the requests in flight");
+    server.shutdown();
+    print_message("serve: stopped");
+    return 0;
+  }
+}
+
+}  // namespace majordomo::cli

@@ -1,0 +1,366 @@
+// The gateway's call path: a client's OpenAI- or Anthropic-shaped request through keys, limits and routes to an LLM, and its answer back.
+#include "anthropic_messages_shape.hpp"
+#include "gateway_state.hpp"
+#include "openai_chat_shape.hpp"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <istream>
+#include <random>
+
+namespace majordomo::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string_view endpoint_name(ClientShape shape) {
+  return shape == ClientShape::openai ? "chat_completions" : "messages";
+}
+
+void send_error(Poco::Net::HTTPServerResponse& response, ClientShape shape, const ClientError& error) {
+  if (error.retry_after_s) response.set("Retry-After", std::to_string(*error.retry_after_s));
+  send_body(response, error.status, "application/json", error_json_for(shape, error));
+}
+
+ClientError refusal(int status, std::string message, std::string code = {}) {
+  ClientError error;
+  error.status = status;
+  error.message = std::move(message);
+  error.code = std::move(code);
+  return error;
+}
+
+// The status a client's SDK turns into the matching exception class. A provider refusing the
+// gateway's own credentials is the gateway's failure (502), not the client's (401): the client's
+// key was fine. With the client's own provider key it is the client's.
+ClientError client_error_of(const Error& error, ClientShape shape, bool client_provider_key) {
+  ClientError out;
+  out.message = error.what();
+  out.code = error.provider_error_type();
+  switch (error.kind()) {
+    case ErrorKind::authentication: out.status = client_provider_key ? 401 : 502; break;
+    case ErrorKind::permission: out.status = client_provider_key ? 403 : 502; break;
+    case ErrorKind::not_found: out.status = 404; break;
+    case ErrorKind::bad_request:
+    case ErrorKind::unsupported:
+    case ErrorKind::configuration: out.status = 400; break;
+    case ErrorKind::rate_limited: out.status = 429; break;
+    case ErrorKind::overloaded: out.status = shape == ClientShape::anthropic ? 529 : 503; break;
+    case ErrorKind::timeout: out.status = 504; break;
+    case ErrorKind::cancelled: out.status = 499; break;
+    default: out.status = 502; break;
+  }
+  if (error.retry_after_ms() && (out.status == 429 || out.status >= 503)) {
+    out.retry_after_s = std::max<int64_t>(1, (*error.retry_after_ms() + 999) / 1000);
+  }
+  return out;
+}
+
+std::string answer_id(GatewayState& state, ClientShape shape) {
+  // A random process prefix keeps ids of several gateway processes apart; the counter keeps them
+  // unique within one.
+  static const uint64_t prefix = std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}();
+  const uint64_t serial = state.next_answer.fetch_add(1, std::memory_order_relaxed);
+  return fmt::format("{}{:016x}{:08x}", shape == ClientShape::openai ? "chatcmpl-" : "msg_", prefix, serial);
+}
+
+// The client's X-Majordomo-* headers travel upstream as extra headers (the gateway metadata the
+// call log records), except the two that carry keys.
+void forward_metadata_headers(const Poco::Net::HTTPServerRequest& request, HeaderSet& out) {
+  for (const auto& [name, value] : request) {
+    if (name.size() <= 12 || !header_name_equals(std::string_view(name).substr(0, 12), "x-majordomo-")) continue;
+    if (header_name_equals(name, "x-majordomo-key") || header_name_equals(name, "x-majordomo-provider-key")) continue;
+    out.set(name, value);
+  }
+}
+
+// The body, at most `limit` bytes; nullopt when it is longer.
+std::optional<std::string> read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
+  const auto declared = request.getContentLength64();
+  if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH && static_cast<uint64_t>(declared) > limit) {
+    return std::nullopt;
+  }
+  std::string body;
+  body.reserve(declared > 0 ? static_cast<std::size_t>(declared) + 64 : 4096);
+  std::istream& in = request.stream();
+  char buffer[16384];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    body.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (body.size() > limit) return std::nullopt;
+  }
+  return body;
+}
+
+int socket_of(Poco::Net::HTTPServerRequest& request) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  return impl == nullptr ? -1 : impl->socket().impl()->sockfd();
+}
+
+double cost_of_records(const std::vector<AttemptRecord>& records) {
+  double total = 0;
+  for (const AttemptRecord& record : records) total += record.cost.total;
+  return total;
+}
+
+// One call's bookkeeping: metrics, the key's spend and the access log line, written once.
+struct CallAccount {
+  CallAccount(GatewayState& gateway, ClientShape client_shape) : state(gateway), shape(client_shape) {}
+  GatewayState& state;
+  ClientShape shape;
+  const GatewayKey* key = nullptr;
+  std::string client_model;
+  std::string remote;
+  Clock::time_point started = Clock::now();
+  CallLabels labels;
+  CallOutcome outcome;
+  std::string served_by;
+  std::string id;
+
+  void finish() {
+    outcome.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
+    if (key != nullptr) state.key_limits.charge(*key, outcome.cost_usd);
+    state.metrics.record(labels, outcome);
+    state.access_log.write(fmt::format(
+        "{} {} {} {} key={} model={} served_by={} stream={} ms={:.1f} in={} out={} usd={} id={}{}{}", remote,
+        "POST", shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages", outcome.status,
+        labels.key, client_model, served_by.empty() ? "-" : served_by, outcome.stream ? 1 : 0,
+        outcome.duration_s * 1000, outcome.usage.input_tokens, outcome.usage.output_tokens, outcome.cost_usd, id,
+        outcome.error_kind.empty() ? "" : " error=", outcome.error_kind));
+  }
+  void from_response(const Response& answer) {
+    outcome.usage = answer.usage;
+    outcome.cost_usd = answer.cost.total;
+    served_by = answer.served_by.empty() ? answer.provider + ":" + answer.model : answer.served_by;
+    const std::size_t colon = served_by.find(':');
+    if (colon != std::string::npos) {
+      labels.provider = served_by.substr(0, colon);
+      labels.model = served_by.substr(colon + 1);
+    }
+  }
+  void from_error(const Error& error, int status) {
+    outcome.status = status;
+    outcome.error_kind = std::string(to_string(error.kind()));
+    outcome.cost_usd = cost_of_records(error.details().records);
+  }
+};
+
+void answer_complete(GatewayState& state, ClientShape shape, const Route& route, const ClientRequest& call,
+                     const AnswerLabel& label, Poco::Net::HTTPServerResponse& response, CallAccount& account,
+                     bool client_provider_key) {
+  try {
+    const Response answer = route.llm->complete(call.request);
+    account.from_response(answer);
+    const std::string body = shape == ClientShape::openai ? openai_chat::completion_json(answer, label)
+                                                          : anthropic_messages::message_json(answer, label);
+    if (!account.served_by.empty()) response.set("X-Majordomo-Served-By", account.served_by);
+    send_body(response, 200, "application/json", body);
+  } catch (const Error& error) {
+    const ClientError client_error = client_error_of(error, shape, client_provider_key);
+    account.from_error(error, client_error.status);
+    send_error(response, shape, client_error);
+  }
+  (void)state;
+}
+
+// Relays a stream event by event: the head goes out with the first event (so a failure before
+// it is still an HTTP error the SDK raises as its own typed error), and every event is flushed
+// as it arrives. A client that hangs up ends the upstream call.
+void answer_stream(GatewayState& state, ClientShape shape, const Route& route, const ClientRequest& call,
+                   const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
+                   Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
+  account.outcome.stream = true;
+  std::atomic<bool> client_gone{false};
+  const DisconnectWatch::Registration watched =
+      state.disconnects.watch(socket_of(request), [&client_gone] { client_gone.store(true); });
+  std::optional<openai_chat::ChunkEncoder> openai_events;
+  std::optional<anthropic_messages::EventEncoder> anthropic_events;
+  if (shape == ClientShape::openai) openai_events.emplace(label, call.include_usage);
+  else anthropic_events.emplace(label);
+
+  std::optional<ResponseStream> stream;
+  std::ostream* out = nullptr;
+  std::string events;
+  StreamChunk chunk;
+  state.metrics.stream_opened();
+  try {
+    stream.emplace(route.llm->stream(call.request));
+    for (;;) {
+      const bool more = stream->next(chunk);
+      events.clear();
+      if (more) {
+        if (openai_events) openai_events->chunk(chunk, stream->response(), events);
+        else anthropic_events->chunk(chunk, stream->response(), events);
+      } else {
+        account.from_response(stream->response());
+        if (openai_events) openai_events->finish(stream->response(), events);
+        else anthropic_events->finish(stream->response(), events);
+      }
+      if (out == nullptr) {
+        account.outcome.first_token_s = std::chrono::duration<double>(Clock::now() - account.started).count();
+        response.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+        response.setContentType("text/event-stream");
+        response.set("Cache-Control", "no-cache");
+        response.set("X-Accel-Buffering", "no");  // nginx in front must not hold events back
+        if (!stream->response().served_by.empty()) response.set("X-Majordomo-Served-By", stream->response().served_by);
+        response.setChunkedTransferEncoding(true);
+        out = &response.send();
+      }
+      out->write(events.data(), static_cast<std::streamsize>(events.size()));
+      out->flush();
+      if (!out->good() || client_gone.load()) {
+        stream->close();  // the client is gone: the upstream connection is closed now
+        account.outcome.status = 499;
+        account.outcome.error_kind = "cancelled";
+        account.from_response(stream->response());
+        break;
+      }
+      if (!more) break;
+    }
+  } catch (const Error& error) {
+    const ClientError client_error = client_error_of(error, shape, client_provider_key);
+    account.from_error(error, client_error.status);
+    if (out == nullptr) {
+      send_error(response, shape, client_error);
+    } else {
+      events.clear();
+      if (openai_events) openai_events->error(client_error, events);
+      else anthropic_events->error(client_error, events);
+      out->write(events.data(), static_cast<std::streamsize>(events.size()));
+      out->flush();
+    }
+  }
+  state.metrics.stream_closed();
+}
+
+}  // namespace
+
+std::string error_json_for(ClientShape shape, const ClientError& error) {
+  return shape == ClientShape::openai ? openai_chat::error_json(error) : anthropic_messages::error_json(error);
+}
+
+void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+               std::string_view body) {
+  response.setStatus(std::to_string(status));
+  response.setReason(Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)));
+  if (status == 529) response.setReason("Overloaded");
+  if (status == 499) response.setReason("Client Closed Request");
+  response.setContentType(std::string(content_type));
+  response.sendBuffer(body.data(), body.size());
+}
+
+const GatewayKey* authenticate(const GatewayState&, const Generation& generation,
+                               const Poco::Net::HTTPServerRequest& request, std::string& problem) {
+  std::string_view text;
+  const std::string& authorization = request.get("Authorization", "");
+  if (authorization.size() > 7 && header_name_equals(std::string_view(authorization).substr(0, 7), "bearer ")) {
+    text = std::string_view(authorization).substr(7);
+  } else if (request.has("X-Majordomo-Key")) {
+    text = request.get("X-Majordomo-Key");
+  } else if (request.has("x-api-key")) {
+    text = request.get("x-api-key");  // what the Anthropic SDKs send their apiKey as
+  }
+  if (text.empty()) {
+    problem = "no gateway key: send it as Authorization: Bearer <key> (the SDK's apiKey), X-Majordomo-Key or x-api-key";
+    return nullptr;
+  }
+  const GatewayKey* key = generation.keys.find(text);
+  if (key == nullptr) problem = "the gateway key is not valid (keys are listed by SHA-256 under gateway_keys)";
+  return key;
+}
+
+void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response) {
+  const std::string_view endpoint = endpoint_name(shape);
+  const std::shared_ptr<const Generation> generation = state.generation();
+  CallAccount account(state, shape);
+  account.remote = request.clientAddress().host().toString();
+  account.labels.endpoint = std::string(endpoint);
+  const auto refuse = [&](const ClientError& error, std::string_view reason) {
+    state.metrics.record_refusal(endpoint, error.status, reason);
+    state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
+                                       shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages",
+                                       error.status, account.key ? account.key->name : "-", reason));
+    send_error(response, shape, error);
+  };
+
+  if (!generation->keys.anonymous()) {
+    std::string problem;
+    account.key = authenticate(state, *generation, request, problem);
+    if (account.key == nullptr) return refuse(refusal(401, problem, "invalid_api_key"), "key");
+  }
+  account.labels.key = account.key ? account.key->name : "anonymous";
+
+  const std::optional<std::string> body = read_body(request, state.limits.max_request_bytes);
+  if (!body) {
+    return refuse(refusal(413, fmt::format("the request body is over the gateway's limit of {} bytes "
+                                           "(limits.max_request_bytes)", state.limits.max_request_bytes)),
+                  "too_large");
+  }
+  ClientRequest call;
+  try {
+    call = shape == ClientShape::openai ? openai_chat::read_request(*body) : anthropic_messages::read_request(*body);
+  } catch (const ClientRefusal& bad) {
+    ClientError error = refusal(bad.status(), bad.what());
+    error.param = bad.param();
+    return refuse(error, "bad_request");
+  }
+  account.client_model = call.model;
+  if (account.key != nullptr && !KeyTable::allows(*account.key, call.model)) {
+    return refuse(refusal(403, fmt::format("gateway key '{}' may not use model '{}'", account.key->name, call.model),
+                          "model_not_allowed"),
+                  "model");
+  }
+  std::optional<std::string> provider_key;
+  if (request.has("X-Majordomo-Provider-Key")) {
+    if (!generation->routes.allows_key_pass_through(call.model)) {
+      return refuse(refusal(403, fmt::format("model '{}': this gateway does not take provider keys from clients "
+                                             "(providers.<id>.key_pass_through)", call.model)),
+                    "pass_through");
+    }
+    provider_key = request.get("X-Majordomo-Provider-Key");
+  }
+  std::optional<Route> route;
+  try {
+    route = generation->routes.find(call.model, provider_key);
+  } catch (const Error& error) {
+    return refuse(client_error_of(error, shape, provider_key.has_value()), "route");
+  }
+  if (!route) {
+    return refuse(refusal(404, fmt::format("the model '{}' does not exist here: use \"provider/model\" with a "
+                                           "configured provider, a cascade or a catalog alias (GET /v1/models)",
+                                           call.model), "model_not_found"),
+                  "model_not_found");
+  }
+  account.labels.provider = route->provider;
+  account.labels.model = route->model;
+  if (account.key != nullptr) {
+    if (const auto limited = state.key_limits.admit(*account.key)) {
+      ClientError error = refusal(429, limited->message, "rate_limit_exceeded");
+      error.retry_after_s = limited->retry_after_s;
+      return refuse(error, "limit");
+    }
+  }
+  forward_metadata_headers(request, call.request.options.extra_headers);
+
+  AnswerLabel label;
+  label.id = answer_id(state, shape);
+  label.created = static_cast<int64_t>(std::time(nullptr));
+  label.model = call.model;
+  account.id = label.id;
+  response.set("X-Request-Id", label.id);
+  if (state.draining.load()) response.setKeepAlive(false);
+  if (call.stream) {
+    answer_stream(state, shape, *route, call, label, request, response, account, provider_key.has_value());
+  } else {
+    answer_complete(state, shape, *route, call, label, response, account, provider_key.has_value());
+  }
+  account.finish();
+}
+
+}  // namespace majordomo::gateway

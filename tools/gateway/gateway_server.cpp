@@ -1,0 +1,346 @@
+// GatewayServer: Poco's HTTP server under the gateway's endpoints, its shared state, reloads and graceful shutdown.
+#include "gateway_server.hpp"
+
+#include "gateway_state.hpp"
+
+#include <majordomo/sdk/json_writer.hpp>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <ctime>
+
+namespace majordomo::gateway {
+namespace {
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+std::string_view path_of(const std::string& uri) {
+  const std::size_t query = uri.find('?');
+  return std::string_view(uri).substr(0, query);
+}
+
+// GET /v1/models in a form both SDKs read: OpenAI's list ({object, data[{id, object, created,
+// owned_by}]}) with the fields Anthropic's adds ({type, display_name, created_at}, has_more,
+// first_id, last_id).
+std::string models_json(const std::vector<RoutableModel>& models) {
+  std::string out;
+  sdk::JsonWriter json(out);
+  json.begin_object().key("object").string("list").key("data").begin_array();
+  for (const RoutableModel& model : models) {
+    json.begin_object();
+    json.key("id").string(model.id).key("object").string("model").key("type").string("model");
+    json.key("created").number(int64_t{0}).key("created_at").string("1970-01-01T00:00:00Z");
+    json.key("owned_by").string(model.owned_by).key("display_name").string(model.id);
+    json.end_object();
+  }
+  json.end_array();
+  json.key("has_more").boolean(false);
+  json.key("first_id").string_or_null(models.empty() ? std::string_view() : std::string_view(models.front().id));
+  json.key("last_id").string_or_null(models.empty() ? std::string_view() : std::string_view(models.back().id));
+  json.end_object();
+  return out;
+}
+
+void serve_models(GatewayState& state, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+  const std::shared_ptr<const Generation> generation = state.generation();
+  const bool anthropic = request.has("anthropic-version");
+  const ClientShape shape = anthropic ? ClientShape::anthropic : ClientShape::openai;
+  if (!generation->keys.anonymous()) {
+    std::string problem;
+    const GatewayKey* key = authenticate(state, *generation, request, problem);
+    if (key == nullptr) {
+      ClientError error;
+      error.status = 401;
+      error.message = problem;
+      state.metrics.record_refusal("models", 401, "key");
+      send_body(response, 401, "application/json", error_json_for(shape, error));
+      return;
+    }
+    std::vector<RoutableModel> allowed;
+    for (RoutableModel& model : generation->routes.models()) {
+      if (KeyTable::allows(*key, model.id)) allowed.push_back(std::move(model));
+    }
+    send_body(response, 200, "application/json", models_json(allowed));
+    return;
+  }
+  send_body(response, 200, "application/json", models_json(generation->routes.models()));
+}
+
+class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit GatewayHandler(std::shared_ptr<GatewayState> state) : state_(std::move(state)) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    GatewayState& state = *state_;
+    state.request_began();
+    try {
+      dispatch(state, request, response);
+    } catch (const std::exception& error) {
+      // The client went away mid-answer, or a bug: the connection cannot be trusted further.
+      response.setKeepAlive(false);
+      if (!response.sent()) {
+        try {
+          send_body(response, 500, "application/json",
+                    fmt::format(R"({{"error":{{"message":"gateway failure","type":"server_error"}}}})"));
+        } catch (...) {
+        }
+      }
+    }
+    state.request_ended();
+  }
+
+ private:
+  static void dispatch(GatewayState& state, Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) {
+    if (state.draining.load()) response.setKeepAlive(false);
+    const std::string_view path = path_of(request.getURI());
+    const std::string& method = request.getMethod();
+    if (method == "POST" && path == "/v1/chat/completions") return serve_llm_call(state, ClientShape::openai, request, response);
+    if (method == "POST" && path == "/v1/messages") return serve_llm_call(state, ClientShape::anthropic, request, response);
+    if (method == "GET" && path == "/v1/models") return serve_models(state, request, response);
+    if (method == "GET" && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
+    if (method == "GET" && path == "/readyz") {
+      std::string problem = state.draining.load() ? "shutting down" : state.call_log.problem();
+      if (problem.empty()) return send_body(response, 200, "text/plain", "ready\n");
+      return send_body(response, 503, "text/plain", fmt::format("not ready: {}\n", problem));
+    }
+    if (method == "GET" && path == "/metrics") {
+      return send_body(response, 200, "text/plain; version=0.0.4; charset=utf-8",
+                       state.metrics.exposition(state.call_log.metrics() + process_metrics()));
+    }
+    const ClientShape shape = path.starts_with("/v1/messages") ? ClientShape::anthropic : ClientShape::openai;
+    ClientError error;
+    error.status = 404;
+    error.message = fmt::format("no endpoint {} {} here (POST /v1/chat/completions, POST /v1/messages, GET "
+                                "/v1/models, /healthz, /readyz, /metrics)",
+                                method == "GET" || method == "POST" ? method : "this method", path.size() > 200 ? "…" : path);
+    state.metrics.record_refusal("other", 404, "no_endpoint");
+    send_body(response, 404, "application/json", error_json_for(shape, error));
+  }
+
+  std::shared_ptr<GatewayState> state_;
+};
+
+class GatewayHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit GatewayHandlerFactory(std::shared_ptr<GatewayState> state) : state_(std::move(state)) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new GatewayHandler(state_);
+  }
+
+ private:
+  std::shared_ptr<GatewayState> state_;
+};
+
+RouteWrapper wrapper_for(GatewayState& state) {
+  return [&state](std::shared_ptr<LLM> llm) { return state.call_log.wrap(std::move(llm)); };
+}
+
+}  // namespace
+
+// ---- CallLog, AccessLog, GatewayState ----
+
+CallLog::CallLog(const GatewayConfig& config) : enabled_(!config.log.empty()) {
+  options_.target = config.log;
+  options_.bodies_dir = config.log_bodies_dir;
+  // A gateway must not stall its clients on a slow database: a full queue drops rows, counted.
+  options_.overflow = LogOverflow::drop_newest;
+  // Opened once now so that a bad target stops the start, with the sink's own message.
+  if (enabled_) (void)open_log_sink(options_.target);
+}
+
+std::shared_ptr<LLM> CallLog::wrap(std::shared_ptr<LLM> llm) {
+  if (!enabled_) return llm;
+  auto logged = std::make_shared<LoggingLLM>(std::move(llm), options_);
+  const std::lock_guard lock(mutex_);
+  loggers_.push_back(logged);
+  return logged;
+}
+
+void CallLog::flush() {
+  const std::lock_guard lock(mutex_);
+  for (const auto& logger : loggers_) logger->flush();
+}
+
+std::string CallLog::metrics() const {
+  if (!enabled_) return {};
+  LoggingStats total;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto& logger : loggers_) {
+      const LoggingStats stats = logger->stats();
+      total.recorded += stats.recorded;
+      total.written += stats.written;
+      total.dropped += stats.dropped;
+      total.failed += stats.failed;
+    }
+  }
+  return fmt::format(
+      "# HELP majordomo_gateway_log_rows_total Call log rows, by what became of them.\n"
+      "# TYPE majordomo_gateway_log_rows_total counter\n"
+      "majordomo_gateway_log_rows_total{{outcome=\"written\"}} {}\n"
+      "majordomo_gateway_log_rows_total{{outcome=\"dropped\"}} {}\n"
+      "majordomo_gateway_log_rows_total{{outcome=\"failed\"}} {}\n",
+      total.written, total.dropped, total.failed);
+}
+
+std::string CallLog::problem() const {
+  if (!enabled_) return {};
+  const std::lock_guard lock(mutex_);
+  for (const auto& logger : loggers_) {
+    const LoggingStats stats = logger->stats();
+    if (!stats.last_error.empty()) return fmt::format("the call log: {}", stats.last_error);
+  }
+  return {};
+}
+
+AccessLog::AccessLog(const std::string& target) {
+  if (target == "off") return;
+  if (target == "stderr" || target.empty()) {
+    file_ = stderr;
+    return;
+  }
+  file_ = std::fopen(target.c_str(), "a");
+  if (file_ == nullptr) throw_configuration_error(fmt::format("access_log: cannot append to {}", target));
+  owned_ = true;
+}
+
+AccessLog::~AccessLog() {
+  if (owned_) std::fclose(file_);
+}
+
+void AccessLog::write(std::string_view line) {
+  if (file_ == nullptr) return;
+  const std::string text = fmt::format("{} {}\n", utc_now(), line);
+  const std::lock_guard lock(mutex_);
+  std::fwrite(text.data(), 1, text.size(), file_);
+  std::fflush(file_);
+}
+
+GatewayState::GatewayState(const GatewayConfig& config)
+    : limits(config), call_log(config), access_log(config.access_log) {}
+
+std::shared_ptr<const Generation> GatewayState::generation() const {
+  const std::lock_guard lock(generation_mutex_);
+  return generation_;
+}
+
+void GatewayState::replace_generation(std::shared_ptr<const Generation> next) {
+  const std::lock_guard lock(generation_mutex_);
+  generation_ = std::move(next);
+}
+
+void GatewayState::request_began() {
+  metrics.request_began();
+  const std::lock_guard lock(idle_mutex_);
+  ++in_flight_;
+}
+
+void GatewayState::request_ended() {
+  metrics.request_ended();
+  const std::lock_guard lock(idle_mutex_);
+  if (--in_flight_ == 0) idle_.notify_all();
+}
+
+bool GatewayState::wait_idle(std::chrono::seconds grace) {
+  std::unique_lock lock(idle_mutex_);
+  return idle_.wait_for(lock, grace, [&] { return in_flight_ == 0; });
+}
+
+// ---- GatewayServer ----
+
+struct GatewayServer::Listener {
+  std::unique_ptr<Poco::ThreadPool> threads;  // destroyed after the server, whose threads run in it
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+};
+
+GatewayServer::GatewayServer(GatewayConfig config, std::function<GatewayConfig()> reread)
+    : config_(std::move(config)), reread_(std::move(reread)) {}
+
+GatewayServer::~GatewayServer() {
+  try {
+    shutdown();
+  } catch (...) {
+  }
+}
+
+void GatewayServer::start() {
+  // A client that hangs up mid-answer makes the next write raise SIGPIPE, whose default action
+  // would end the gateway: the write fails with EPIPE instead, and the call is ended.
+  std::signal(SIGPIPE, SIG_IGN);
+  state_ = std::make_shared<GatewayState>(config_);
+  state_->replace_generation(std::make_shared<const Generation>(config_, wrapper_for(*state_)));
+  const ListenAddress address = parse_listen_address(config_.listen, "listen");
+  auto listener = std::make_unique<Listener>();
+  try {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(address.host, address.port), 1024);
+    port_ = socket.address().port();
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout.count(), 0));
+    params->setTimeout(Poco::Timespan(config_.client_timeout.count(), 0));
+    params->setMaxThreads(static_cast<int>(config_.max_connections));
+    params->setMaxQueued(static_cast<int>(config_.max_queued));
+    listener->threads = std::make_unique<Poco::ThreadPool>(4, static_cast<int>(config_.max_connections), 60);
+    listener->server = std::make_unique<Poco::Net::HTTPServer>(new GatewayHandlerFactory(state_), *listener->threads,
+                                                               socket, params);
+    listener->server->start();
+  } catch (const Poco::Exception& error) {
+    throw_configuration_error(fmt::format("listen: cannot listen on {}: {}", config_.listen, error.displayText()));
+  }
+  listener_ = std::move(listener);
+}
+
+std::string GatewayServer::origin() const {
+  const ListenAddress address = parse_listen_address(config_.listen, "listen");
+  const bool ipv6 = address.host.find(':') != std::string::npos;
+  const std::string host = address.host == "0.0.0.0" ? "127.0.0.1" : address.host;
+  return fmt::format("http://{}{}{}:{}", ipv6 ? "[" : "", host, ipv6 ? "]" : "", port_);
+}
+
+std::string GatewayServer::reload() {
+  if (!state_) return "the gateway is not running";
+  try {
+    GatewayConfig next = reread_ ? reread_() : config_;
+    state_->replace_generation(std::make_shared<const Generation>(next, wrapper_for(*state_)));
+    state_->access_log.write("reload: configuration reloaded (keys, providers, cascades, catalog)");
+    return {};
+  } catch (const std::exception& error) {
+    state_->access_log.write(fmt::format("reload: refused, the running configuration stays: {}", error.what()));
+    return error.what();
+  }
+}
+
+void GatewayServer::shutdown() {
+  if (!listener_) return;
+  state_->draining.store(true);
+  listener_->server->stop();  // no new connections
+  const bool drained = state_->wait_idle(config_.shutdown_grace);
+  state_->access_log.write(drained ? "shutdown: every request finished"
+                                   : "shutdown: grace period over, closing the requests still in flight");
+  listener_->server->stopAll(true);
+  listener_->threads->joinAll();
+  listener_.reset();
+  state_->call_log.flush();
+}
+
+}  // namespace majordomo::gateway
