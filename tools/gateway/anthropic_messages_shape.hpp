@@ -3,6 +3,7 @@
 
 #include "client_request.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -39,9 +40,17 @@ class EventEncoder {
   void error(const ClientError& error, std::string& out);
 
  private:
+  enum class Block { none, text, thinking, tool_use };
+  void start(const Response& so_far, std::string& out);
+  void open(Block kind, std::string_view content_block, std::string& out);
+  void close(std::string& out);
+  void replay_continuation(const Response& so_far, std::string& out);
+
   AnswerLabel label_;
   bool started_ = false;
-  // The helper adds what block bookkeeping it needs here.
+  Block open_ = Block::none;        // the kind of the block open now
+  std::size_t next_index_ = 0;      // the index the next block gets (blocks are numbered densely)
+  std::size_t items_seen_ = 0;      // continuation items already turned into signatures or blocks
 };
 
 }  // namespace majordomo::gateway::anthropic_messages
