@@ -53,7 +53,7 @@ TEST_CASE("gateway: a missing or wrong key is 401 in the client's shape, and the
   GatewayTestEnv env;
   const GatewayReply none = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"));
   CHECK(none.status == 401);
-  CHECK(JsonValue::parse(none.body).at("error").at("type").as_string() == "authentication_error");
+  CHECK(JsonValue::parse(none.body).at("error").at("code").as_string() == "invalid_api_key");  // as OpenAI answers a bad key
   const GatewayReply wrong = env.send("POST", "/v1/messages", messages_body("anthropic/claude-haiku-4-5"),
                                       {{"x-api-key", "mjk-not-a-key"}});
   CHECK(wrong.status == 401);
@@ -113,19 +113,19 @@ TEST_CASE("gateway: GET /v1/models lists provider/model ids and cascades, only t
       {{"name": "team-b", "sha256": "{}", "models": ["anthropic/*", "fast"]}}])",
                                        hex_sha256(kGatewayKey), hex_sha256(kOtherGatewayKey));
   GatewayTestEnv env(keys, R"("cascades": {"fast": ["openai/gpt-4o", "anthropic/claude-haiku-4-5"]})");
-  const JsonValue all = JsonValue::parse(env.post("/v1/models", "").body);
-  (void)all;
   const GatewayReply listed = env.send("GET", "/v1/models", {}, {{"Authorization", fmt::format("Bearer {}", kGatewayKey)}});
   REQUIRE(listed.status == 200);
   std::vector<std::string> ids;
-  for (const JsonValue& model : JsonValue::parse(listed.body).at("data").as_array()) ids.push_back(model.at("id").as_string());
+  const JsonValue listed_models = JsonValue::parse(listed.body);
+  for (const JsonValue& model : listed_models.at("data").as_array()) ids.push_back(model.at("id").as_string());
   CHECK(std::find(ids.begin(), ids.end(), "openai/gpt-4o") != ids.end());
   CHECK(std::find(ids.begin(), ids.end(), "anthropic/claude-haiku-4-5") != ids.end());
   CHECK(std::find(ids.begin(), ids.end(), "fast") != ids.end());
 
   const GatewayReply limited = env.send("GET", "/v1/models", {}, {{"X-Majordomo-Key", std::string(kOtherGatewayKey)}});
   REQUIRE(limited.status == 200);
-  for (const JsonValue& model : JsonValue::parse(limited.body).at("data").as_array()) {
+  const JsonValue limited_models = JsonValue::parse(limited.body);
+  for (const JsonValue& model : limited_models.at("data").as_array()) {
     const std::string& id = model.at("id").as_string();
     CHECK((id.starts_with("anthropic/") || id == "fast"));
   }
@@ -219,4 +219,26 @@ TEST_CASE("gateway: an upstream error comes back with the status the client's SD
     CHECK(reply.status == expected);
     CHECK_THAT(JsonValue::parse(reply.body).at("error").at("message").as_string(), Catch::Matchers::Contains("scripted failure"));
   }
+}
+
+TEST_CASE("gateway: a request refused before its body was read does not spoil the connection for the next one", "[gateway]") {
+  GatewayTestEnv env;
+  // One session, as an SDK's keep-alive pool reuses it: a 401 (body unread), then a good request.
+  Poco::Net::HTTPClientSession session("127.0.0.1", env.gateway->port());
+  session.setTimeout(Poco::Timespan(30, 0));
+  const auto ask = [&](const std::string& key) {
+    const std::string body = chat_body("openai/gpt-4o");
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, "/v1/chat/completions", Poco::Net::HTTPMessage::HTTP_1_1);
+    request.set("Authorization", "Bearer " + key);
+    request.setContentType("application/json");
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::string text;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), text);
+    return static_cast<int>(response.getStatus());
+  };
+  CHECK(ask("mjk-wrong") == 401);
+  CHECK(ask(std::string(kGatewayKey)) == 200);
+  CHECK(ask(std::string(kGatewayKey)) == 200);
 }

@@ -257,7 +257,8 @@ void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_
 const GatewayKey* authenticate(const GatewayState&, const Generation& generation,
                                const Poco::Net::HTTPServerRequest& request, std::string& problem) {
   std::string_view text;
-  const std::string& authorization = request.get("Authorization", "");
+  static const std::string kNone;
+  const std::string& authorization = request.get("Authorization", kNone);  // a literal default would dangle
   if (authorization.size() > 7 && header_name_equals(std::string_view(authorization).substr(0, 7), "bearer ")) {
     text = std::string_view(authorization).substr(7);
   } else if (request.has("X-Majordomo-Key")) {
@@ -281,7 +282,10 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   CallAccount account(state, shape);
   account.remote = request.clientAddress().host().toString();
   account.labels.endpoint = std::string(endpoint);
+  bool body_read = false;
   const auto refuse = [&](const ClientError& error, std::string_view reason) {
+    // An unread (or partly read) body would be taken for the next request on this connection.
+    if (!body_read) response.setKeepAlive(false);
     state.metrics.record_refusal(endpoint, error.status, reason);
     state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
                                        shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages",
@@ -302,6 +306,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
                                            "(limits.max_request_bytes)", state.limits.max_request_bytes)),
                   "too_large");
   }
+  body_read = true;
   ClientRequest call;
   try {
     call = shape == ClientShape::openai ? openai_chat::read_request(*body) : anthropic_messages::read_request(*body);

@@ -133,6 +133,7 @@ class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
                                 "/v1/models, /healthz, /readyz, /metrics)",
                                 method == "GET" || method == "POST" ? method : "this method", path.size() > 200 ? "…" : path);
     state.metrics.record_refusal("other", 404, "no_endpoint");
+    response.setKeepAlive(false);  // its body, if any, is not read
     send_body(response, 404, "application/json", error_json_for(shape, error));
   }
 
