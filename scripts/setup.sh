@@ -12,6 +12,7 @@ packages=(
   openssl ca-certificates curl jq
   squid nginx-light   # test-only: a real forward proxy and API gateway on loopback (tests/core/test_proxies.cpp)
   libpq-dev postgresql  # the call log's PostgreSQL sink; its tests start a throwaway cluster
+  prometheus  # test-only: a real Prometheus scrapes the gateway's /metrics (tests/gateway)
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk hyperfine time util-linux valgrind)

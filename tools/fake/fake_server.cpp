@@ -267,9 +267,9 @@ void FakeProviderServer::start() {
     if (tls) {
       Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options_.tls_key_file,
                                                                options_.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
-      socket = Poco::Net::SecureServerSocket(address, 64, context);
+      socket = Poco::Net::SecureServerSocket(address, 1024, context);
     } else {
-      socket = Poco::Net::ServerSocket(address, 64);
+      socket = Poco::Net::ServerSocket(address, 1024);
     }
     port_ = socket.address().port();
 
@@ -278,9 +278,11 @@ void FakeProviderServer::start() {
     params->setMaxKeepAliveRequests(1'000'000);
     params->setKeepAliveTimeout(Poco::Timespan(60, 0));
     params->setTimeout(Poco::Timespan(60, 0));
-    params->setMaxThreads(64);
+    // A thread per connection, and a client's keep-alive pool holds its connections (and so
+    // threads) while idle: the gateway's load test keeps several hundred open at once.
+    params->setMaxThreads(1024);
     params->setMaxQueued(256);
-    listener->threads = std::make_unique<Poco::ThreadPool>(2, 64);
+    listener->threads = std::make_unique<Poco::ThreadPool>(2, 1024);
     listener->server = std::make_unique<Poco::Net::HTTPServer>(new FakeRequestHandlerFactory(state_),
                                                                *listener->threads, socket, params);
     listener->server->start();

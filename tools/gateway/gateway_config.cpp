@@ -198,7 +198,7 @@ std::vector<std::filesystem::path> paths_at(const JsonValue& value, const Place&
 void read_limits(const JsonValue& value, const Place& place, GatewayConfig& config) {
   only_known(object_at(value, place), place,
              {"max_connections", "max_queued", "max_request_bytes", "keep_alive_timeout_s", "client_timeout_s",
-              "shutdown_grace_s"});
+              "shutdown_grace_s", "idle_thread_s"});
   if (const JsonValue* v = value.find("max_connections")) {
     config.max_connections = static_cast<std::size_t>(count_at(*v, place.at("max_connections"), 2, 65'536));
   }
@@ -213,6 +213,9 @@ void read_limits(const JsonValue& value, const Place& place, GatewayConfig& conf
   }
   if (const JsonValue* v = value.find("client_timeout_s")) {
     config.client_timeout = std::chrono::seconds(count_at(*v, place.at("client_timeout_s"), 1, 86'400));
+  }
+  if (const JsonValue* v = value.find("idle_thread_s")) {
+    config.idle_thread_timeout = std::chrono::seconds(count_at(*v, place.at("idle_thread_s"), 1, 3600));
   }
   if (const JsonValue* v = value.find("shutdown_grace_s")) {
     config.shutdown_grace = std::chrono::seconds(count_at(*v, place.at("shutdown_grace_s"), 0, 3600));

@@ -50,6 +50,7 @@ struct GatewayConfig {
   std::chrono::seconds keep_alive_timeout{60};
   std::chrono::seconds client_timeout{300};     // a client's silence while the gateway reads its request
   std::chrono::seconds shutdown_grace{30};      // SIGTERM: how long in-flight requests may finish
+  std::chrono::seconds idle_thread_timeout{60}; // a connection thread idle this long is ended
 };
 
 // Reads and checks the configuration file. Every error is a ConfigurationError naming the file,

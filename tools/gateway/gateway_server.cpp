@@ -16,7 +16,10 @@
 #include <Poco/ThreadPool.h>
 #include <fmt/format.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <ctime>
 
 namespace majordomo::gateway {
@@ -271,6 +274,28 @@ bool GatewayState::wait_idle(std::chrono::seconds grace) {
 struct GatewayServer::Listener {
   std::unique_ptr<Poco::ThreadPool> threads;  // destroyed after the server, whose threads run in it
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  // Poco's pool ends idle threads only when it hands out a thread; a burst of streams would leave
+  // hundreds behind on a quiet gateway. This thread asks it to collect them now and then.
+  std::thread reaper;
+  std::mutex reaper_mutex;
+  std::condition_variable reaper_wake;
+  bool stopping = false;
+
+  void start_reaper(std::chrono::seconds idle) {
+    const auto period = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(500), idle / 2);
+    reaper = std::thread([this, period] {
+      std::unique_lock lock(reaper_mutex);
+      while (!reaper_wake.wait_for(lock, period, [this] { return stopping; })) threads->collect();
+    });
+  }
+  void stop_reaper() {
+    {
+      const std::lock_guard lock(reaper_mutex);
+      stopping = true;
+    }
+    reaper_wake.notify_all();
+    if (reaper.joinable()) reaper.join();
+  }
 };
 
 GatewayServer::GatewayServer(GatewayConfig config, std::function<GatewayConfig()> reread)
@@ -301,10 +326,12 @@ void GatewayServer::start() {
     params->setTimeout(Poco::Timespan(config_.client_timeout.count(), 0));
     params->setMaxThreads(static_cast<int>(config_.max_connections));
     params->setMaxQueued(static_cast<int>(config_.max_queued));
-    listener->threads = std::make_unique<Poco::ThreadPool>(4, static_cast<int>(config_.max_connections), 60);
+    listener->threads = std::make_unique<Poco::ThreadPool>(4, static_cast<int>(config_.max_connections),
+                                                          static_cast<int>(config_.idle_thread_timeout.count()));
     listener->server = std::make_unique<Poco::Net::HTTPServer>(new GatewayHandlerFactory(state_), *listener->threads,
                                                                socket, params);
     listener->server->start();
+    listener->start_reaper(config_.idle_thread_timeout);
   } catch (const Poco::Exception& error) {
     throw_configuration_error(fmt::format("listen: cannot listen on {}: {}", config_.listen, error.displayText()));
   }
@@ -339,6 +366,7 @@ void GatewayServer::shutdown() {
   state_->access_log.write(drained ? "shutdown: every request finished"
                                    : "shutdown: grace period over, closing the requests still in flight");
   listener_->server->stopAll(true);
+  listener_->stop_reaper();
   listener_->threads->joinAll();
   listener_.reset();
   state_->call_log.flush();

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Load on one `majordomo serve`: 256 concurrent streams and 20 000 JSON requests with no error, and no file-descriptor or thread growth after the load; RSS reported.
+#   tests/gateway/load.sh CLI FAKE_BINARY [STREAMS] [REQUESTS]
+set -euo pipefail
+cli="${1:?usage: load.sh CLI FAKE_BINARY [STREAMS] [REQUESTS]}"
+fake="${2:?usage: load.sh CLI FAKE_BINARY [STREAMS] [REQUESTS]}"
+streams="${3:-256}"
+requests="${4:-20000}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/gateway_children.sh"
+begin_gateway_work
+start_fake "$fake"
+gateway_access_log=off  # a line per request would only slow the load down
+# Idle connection threads end after 1 s here (60 s by default), so "back to where it was" is seen quickly.
+write_gateway_config "$work/gateway.json" '"limits": {"idle_thread_s": 1}'
+start_gateway "$cli" "$work/gateway.json"
+
+load() {
+  node "$here/load_client.mjs" "$1" "$gateway_origin" "$gateway_key" "$2" "$3" || {
+    echo "FAIL: $1 load had errors" >&2; tail -5 "$work/gateway.err" >&2; exit 1; }
+}
+# Threads idle past limits.idle_thread_s are ended by the gateway: wait (bounded) until at most `limit`.
+settle_threads() {
+  local limit="$1" threads=""
+  for _ in $(seq 1 100); do
+    threads="$(metric process_threads)"
+    [ "$threads" -le "$limit" ] && { echo "$threads"; return 0; }
+    sleep 0.1
+  done
+  echo "$threads"
+}
+# The client has exited, but the gateway closes its side of each connection when its thread reads
+# EOF: wait (bounded) until its descriptors are back to at most `limit`.
+settle_fds() {
+  local limit="$1" fds=""
+  for _ in $(seq 1 100); do
+    fds="$(metric process_open_fds)"
+    [ "$fds" -le "$limit" ] && { echo "$fds"; return 0; }
+    sleep 0.1
+  done
+  echo "$fds"
+}
+
+load json 50 10  # warm-up: every route's plugin instance and connection pool exists
+fds_before="$(settle_fds 1000000)"
+threads_before="$(metric process_threads)"
+echo "before: fds=$fds_before threads=$threads_before"
+
+load stream "$streams" "$streams"
+load json "$requests" 64
+fds_after_first="$(settle_fds 1000000)"
+threads_after_first="$(settle_threads "$((threads_before + 2))")"
+echo "after one round: fds=$fds_after_first threads=$threads_after_first"
+# A second round must not grow anything: a leak per request or per stream would show here. (The
+# first round grows the upstream keep-alive pools to their working size; that is not a leak.)
+load stream "$streams" "$streams"
+load json "$((requests / 10))" 64
+# Upstream keep-alive pools keep up to 16 idle connections per route (5 routes here): what may stay
+# open after the load is that, not more.
+pool_bound=$((5 * 16))
+fds_after_second="$(settle_fds "$((fds_before + pool_bound))")"
+threads_after_second="$(settle_threads "$((threads_before + 2))")"
+rss="$(metric process_resident_memory_bytes)"
+echo "after two rounds: fds=$fds_after_second threads=$threads_after_second rss_mib=$((rss / 1048576))"
+
+[ "$fds_after_second" -le "$((fds_before + pool_bound))" ] || { echo "FAIL: file descriptors grew: $fds_before before the load, $fds_after_second after (the upstream pools account for at most $pool_bound)" >&2; exit 1; }
+[ "$threads_after_second" -le "$((threads_before + 2))" ] || { echo "FAIL: threads grew: $threads_before before the load, $threads_after_second after" >&2; exit 1; }
+in_flight="$(metric majordomo_gateway_requests_in_flight)"
+[ "$in_flight" = 1 ] || { echo "FAIL: $in_flight requests still in flight (only the metrics request should be)" >&2; exit 1; }
+stop_gateway_checked
+echo "ok: $((2 * streams)) streams and $((requests + requests / 10)) requests without an error; fds $fds_before -> $fds_after_second, threads $threads_after_first -> $threads_after_second, RSS $((rss / 1048576)) MiB"
