@@ -6,7 +6,7 @@ fixtures="$1" out="$2" source="$3"
 rm -rf "$out"
 mkdir -p "$out"
 for target in sse_decoder http_response json_value schema catalog headers url_proxy \
-              plugin_openai plugin_anthropic plugin_gemini plugin_deepseek plugin_cohere; do
+              plugin_openai plugin_anthropic plugin_gemini plugin_deepseek plugin_cohere gateway_requests; do
   mkdir -p "$out/$target"
 done
 [ -d "$fixtures" ] || { echo "make_seeds: no fixtures at $fixtures: seeds are the built-in ones only" >&2; }
@@ -85,4 +85,11 @@ printf 'x-api-key\0abc\r\ndef\0Content-Length\05\0' > "$out/headers/bad"
 # URLs: base URL NUL proxy NUL no_proxy.
 printf 'http://127.0.0.1:8080/v1\0http://user:pass@127.0.0.1:3128\0localhost,.example.com' > "$out/url_proxy/basic"
 printf 'https://[::1]:443/v1?key=abc\0http://[::1]\010.0.0.0/8,*' > "$out/url_proxy/ipv6"
+# Gateway request bodies: OpenAI Chat and Anthropic Messages requests as the official SDKs send them.
+g="$out/gateway_requests"
+printf '%s' '{"model":"openai/gpt-4o","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"temperature":0.2,"max_completion_tokens":64,"stream":true,"stream_options":{"include_usage":true}}' > "$g/openai-text"
+printf '%s' '{"model":"fast","messages":[{"role":"user","content":[{"type":"text","text":"What is it?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"auto"}}]},{"role":"assistant","content":null,"reasoning_content":"r","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":[{"type":"text","text":"sunny"}]}],"tools":[{"type":"function","function":{"name":"get","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"strict":true}}],"tool_choice":{"type":"function","function":{"name":"get"}},"parallel_tool_calls":false,"response_format":{"type":"json_schema","json_schema":{"name":"out","schema":{"type":"object"},"strict":true}},"reasoning_effort":"low","n":1,"user":"u"}' > "$g/openai-tools"
+printf '%s' '{"model":"anthropic/claude-sonnet-4-5","max_tokens":1024,"system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"Hi"}],"stream":true,"metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":2048}}' > "$g/anthropic-text"
+printf '%s' '{"model":"claude","max_tokens":512,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"Weather?"}]},{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"},{"type":"redacted_thinking","data":"d"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get","input":{"city":"Paris"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"sunny"},{"type":"image","source":{"type":"url","url":"https://x.test/a.png"}}],"is_error":false},{"type":"text","text":"and?"}]}],"tools":[{"name":"get","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"output_config":{"effort":"high"},"temperature":0.5}' > "$g/anthropic-tools"
+
 echo "make_seeds: $n fixtures -> $out"

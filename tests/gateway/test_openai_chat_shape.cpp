@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace oc = majordomo::gateway::openai_chat;
@@ -433,4 +434,21 @@ TEST_CASE("openai stream: an empty answer and a mid-stream error", "[gateway][op
   encoder.error(error, out);
   CHECK(out == "data: {\"error\":{\"message\":\"upstream failed\",\"type\":\"server_error\",\"param\":null,"
                "\"code\":null}}\n\n");
+}
+
+// Hidden (run with "[.bench]"): the translation's cost per request, for a typical tool-loop body.
+TEST_CASE("openai request: per-request cost", "[.bench]") {
+  const std::string body = with_messages(
+      R"([{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Weather in Paris?"},)"
+      R"({"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get",)"
+      R"("arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"sunny, 21C"}])",
+      R"(,"tools":[{"type":"function","function":{"name":"get","description":"Weather","parameters":{"type":)"
+      R"("object","properties":{"city":{"type":"string"}},"required":["city"]}}}],"temperature":0.2,"stream":true)");
+  constexpr int kRounds = 20000;
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t messages = 0;
+  for (int i = 0; i < kRounds; ++i) messages += oc::read_request(body).request.messages.size();
+  const std::chrono::duration<double, std::micro> spent = std::chrono::steady_clock::now() - start;
+  WARN("read_request: " << spent.count() / kRounds << " us per " << body.size() << "-byte request");
+  CHECK(messages == 4u * kRounds);
 }
