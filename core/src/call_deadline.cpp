@@ -60,4 +60,17 @@ void throw_deadline_passed(const CallDeadline& deadline, std::string provider, s
   throw_error(std::move(details));
 }
 
+void throw_call_cancelled(std::string provider, std::string_view when, std::vector<FailedAttempt> failed_attempts,
+                          std::string partial_content, std::string request_id, std::vector<AttemptRecord> records) {
+  ErrorDetails details;
+  details.kind = ErrorKind::cancelled;
+  details.message = fmt::format("the {} call was cancelled by its caller (CallCancellation::cancel) {}", provider, when);
+  details.provider = std::move(provider);
+  details.failed_attempts = std::move(failed_attempts);
+  details.partial_content = std::move(partial_content);
+  details.request_id = std::move(request_id);
+  details.records = std::move(records);
+  throw_error(std::move(details));
+}
+
 }  // namespace majordomo

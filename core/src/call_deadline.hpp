@@ -1,4 +1,4 @@
-// CallDeadline: the one end point of a whole call (Timeouts::deadline), shared by its attempts, waits and members.
+// CallDeadline: the one end point of a whole call (Timeouts::deadline), shared by its attempts, waits and members; and the error of a call its caller cancelled.
 #pragma once
 
 #include <majordomo/errors.hpp>
@@ -48,5 +48,11 @@ std::string seconds_text(std::chrono::milliseconds duration);
                                         std::string_view cause, std::vector<FailedAttempt> failed_attempts,
                                         std::string partial_content = {}, std::string request_id = {},
                                         std::vector<AttemptRecord> records = {});
+
+// (0.6) Throws CancelledError: "the <provider> call was cancelled by its caller (CallCancellation::cancel)
+// <when>", with `failed_attempts` as its history and what arrived so far.
+[[noreturn]] void throw_call_cancelled(std::string provider, std::string_view when,
+                                       std::vector<FailedAttempt> failed_attempts, std::string partial_content = {},
+                                       std::string request_id = {}, std::vector<AttemptRecord> records = {});
 
 }  // namespace majordomo

@@ -129,13 +129,12 @@ Response outcome_of(const Response& response, bool with_text) {
 }
 
 std::string_view to_string(RowStatus status) noexcept {
-  constexpr std::string_view kNames[] = {"ok", "error", "abandoned"};  // in RowStatus order
+  constexpr std::string_view kNames[] = {"ok", "error", "abandoned", "cancelled"};  // in RowStatus order
   const auto index = static_cast<std::size_t>(status);
   return index < std::size(kNames) ? kNames[index] : "error";
 }
 
-RowBuilder::RowBuilder(std::string provider, std::string model, SecretValues target_secrets)
-    : provider_(std::move(provider)), model_(std::move(model)), secrets_(std::move(target_secrets)) {}
+RowBuilder::RowBuilder(SecretValues target_secrets) : secrets_(std::move(target_secrets)) {}
 
 namespace {
 
@@ -210,6 +209,10 @@ void set_sender(LogRecord& row, const PendingCall& call, const CallSecrets& secr
   JsonWriter json(metadata_json);
   json.begin_object();
   for (const auto& header : metadata) json.key(log_text::valid_utf8(header.name)).string(secrets.value(header.value));
+  // (0.6) The caller's labels, never sent: a header that went on the wire keeps its name.
+  for (const auto& [name, value] : call.log_metadata) {
+    if (!metadata.contains(name)) json.key(log_text::valid_utf8(name)).string(secrets.value(value));
+  }
   json.end_object();
   row.metadata = std::move(metadata_json);
 }
@@ -235,8 +238,8 @@ LogRecord RowBuilder::build(PendingCall& call) {
   LogRecord row;
   row.request_id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   row.created_at = utc_text(call.started_at);
-  row.provider = provider_;
-  row.model = model_;
+  row.provider = call.provider;
+  row.model = call.model;
   row.operation = std::string(to_string(call.operation));
   row.format = std::string(format_name(call.format));
   row.status = std::string(to_string(call.status));

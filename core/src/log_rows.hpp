@@ -17,11 +17,13 @@
 namespace majordomo::log_rows {
 
 // How a logged call ended: the row's status column.
-enum class RowStatus { ok, error, abandoned };
+enum class RowStatus { ok, error, abandoned, cancelled };  // cancelled: (0.6) ErrorKind::cancelled
 std::string_view to_string(RowStatus status) noexcept;
 
 // What the caller's thread hands to the writer: copies of the outcome, no formatting yet.
 struct PendingCall {
+  std::string provider;  // (0.6) the logging LLM's wrapped LLM's, as asked for: loggers may share a writer
+  std::string model;
   std::chrono::system_clock::time_point started_at;
   std::chrono::steady_clock::time_point started;
   double elapsed_s = 0;
@@ -34,6 +36,7 @@ struct PendingCall {
   HeaderSet extra_headers;
   std::string schema_json;            // a streamed json_schema answer is checked again here
   std::string request_extras = "{}";  // (0.5) LogRecord::request_extras, made on the caller's thread
+  std::map<std::string, std::string> log_metadata;  // (0.6) LLMRequest::log_metadata
 };
 
 // The outcome's fields a row needs; the answer text only when asked for.
@@ -50,7 +53,7 @@ class RowBuilder {
  public:
   static constexpr std::size_t kMaxMessageBytes = 4096;  // of error_message, after scrubbing
 
-  RowBuilder(std::string provider, std::string model, SecretValues target_secrets);
+  explicit RowBuilder(SecretValues target_secrets);
 
   LogRecord build(PendingCall& call);
   // The texts of <request_id>.request.json and <request_id>.response.json.
@@ -63,8 +66,6 @@ class RowBuilder {
 
   static constexpr std::size_t kCachedSchemas = 16;
 
-  std::string provider_;  // the wrapped LLM's, as asked for
-  std::string model_;
   SecretValues secrets_;  // of the log target
   std::map<std::string, JsonSchema> schemas_;
 };

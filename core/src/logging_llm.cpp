@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -24,12 +25,12 @@ using Clock = std::chrono::steady_clock;
 DeliveryError::DeliveryError(const std::string& message, Response answer)
     : std::runtime_error(message), answer_(std::move(answer)) {}
 
-// The bounded queue, its writer thread and the sink. Shared by the LoggingLLM and its open
-// streams, so a stream that outlives the LoggingLLM still has somewhere to report (a dropped row).
+// The bounded queue, its writer thread and the sink. Shared by the LoggingLLMs that write to it
+// (0.6) and their open streams, so a stream that outlives its LoggingLLM still has somewhere to
+// report (a dropped row).
 struct LoggingLLM::Writer {
-  Writer(const LLM& inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
-      : sink_(std::move(sink)), options_(std::move(options)),
-        rows_(std::string(inner.provider()), std::string(inner.model()), log_rows::log_target_secrets(options_.target)) {
+  Writer(std::unique_ptr<LogSink> sink, LoggingOptions options)
+      : sink_(std::move(sink)), options_(std::move(options)), rows_(log_rows::log_target_secrets(options_.target)) {
     if (options_.queue_capacity == 0) throw_configuration_error("the logging queue_capacity must be at least 1");
     if (options_.max_batch == 0) throw_configuration_error("the logging max_batch must be at least 1");
     if (options_.bodies_dir) {
@@ -45,9 +46,16 @@ struct LoggingLLM::Writer {
   }
   ~Writer() { close(); }
 
-  // What the caller's thread captures before calling the wrapped LLM.
-  PendingCall begin(CallOperation operation, const LLMRequest& request) const {
+  // (0.6) The LoggingLLMs writing here: the last one to go closes the log.
+  void add_logger() noexcept { loggers_.fetch_add(1); }
+  bool remove_logger() noexcept { return loggers_.fetch_sub(1) == 1; }
+
+  // What the caller's thread captures before calling the wrapped LLM `inner`.
+  PendingCall begin(CallOperation operation, const LLMRequest& request, const LLM& inner) const {
     PendingCall call;
+    call.provider.assign(inner.provider());
+    call.model.assign(inner.model());
+    call.log_metadata = request.log_metadata;
     call.started_at = std::chrono::system_clock::now();
     call.started = Clock::now();
     call.operation = operation;
@@ -87,7 +95,8 @@ struct LoggingLLM::Writer {
     try {
       throw;
     } catch (const Error& error) {
-      finish(std::move(call), RowStatus::error, response, &error.details());
+      const RowStatus status = error.kind() == ErrorKind::cancelled ? RowStatus::cancelled : RowStatus::error;
+      finish(std::move(call), status, response, &error.details());
     } catch (const DeliveryError& error) {
       // The answer arrived (its usage and cost count) but the caller could not pass it on.
       ErrorDetails details;
@@ -274,6 +283,7 @@ struct LoggingLLM::Writer {
   bool stopped_ = false;
   std::mutex join_mutex_;
   std::thread thread_;
+  std::atomic<int> loggers_{1};
 };
 
 namespace {
@@ -282,8 +292,10 @@ namespace {
 // caller abandons it.
 class LoggingStreamSource final : public StreamSource {
  public:
-  LoggingStreamSource(std::shared_ptr<LoggingLLM::Writer> writer, ResponseStream inner, PendingCall call)
-      : writer_(std::move(writer)), inner_(std::move(inner)), call_(std::move(call)) {}
+  LoggingStreamSource(std::shared_ptr<LoggingLLM::Writer> writer, ResponseStream inner, PendingCall call,
+                      std::shared_ptr<CallCancellation> cancellation)
+      : writer_(std::move(writer)), inner_(std::move(inner)), call_(std::move(call)),
+        cancellation_(std::move(cancellation)) {}
   ~LoggingStreamSource() override { close(); }
 
   bool next(StreamChunk& chunk) override {
@@ -305,7 +317,9 @@ class LoggingStreamSource final : public StreamSource {
   void close() noexcept override {
     // Closed first, so that the response recorded has its attempt ended (as cancelled).
     inner_.close();
-    record(RowStatus::abandoned);
+    // A caller that cancels a call and then drops its stream cancelled it; one that only drops
+    // the stream abandoned it.
+    record(cancellation_ && cancellation_->cancelled() ? RowStatus::cancelled : RowStatus::abandoned);
   }
 
  private:
@@ -318,6 +332,7 @@ class LoggingStreamSource final : public StreamSource {
   std::shared_ptr<LoggingLLM::Writer> writer_;
   ResponseStream inner_;
   PendingCall call_;
+  std::shared_ptr<CallCancellation> cancellation_;  // the request's (0.6)
   bool recorded_ = false;
 };
 
@@ -329,14 +344,21 @@ LoggingLLM::LoggingLLM(std::shared_ptr<LLM> inner, LoggingOptions options)
 LoggingLLM::LoggingLLM(std::shared_ptr<LLM> inner, std::unique_ptr<LogSink> sink, LoggingOptions options)
     : ForwardingLLM(std::move(inner)) {
   if (!sink) throw_configuration_error("LoggingLLM needs a sink");
-  writer_ = std::make_shared<Writer>(*this->inner(), std::move(sink), std::move(options));
+  writer_ = std::make_shared<Writer>(std::move(sink), std::move(options));
 }
 
-LoggingLLM::~LoggingLLM() { close(); }
+LoggingLLM::LoggingLLM(std::shared_ptr<LLM> inner, const LoggingLLM& same_log_as)
+    : ForwardingLLM(std::move(inner)), writer_(same_log_as.writer_) {
+  writer_->add_logger();
+}
+
+LoggingLLM::~LoggingLLM() {
+  if (writer_->remove_logger()) writer_->close();
+}
 
 
 Response LoggingLLM::complete(const LLMRequest& request) {
-  PendingCall call = writer_->begin(CallOperation::complete, request);
+  PendingCall call = writer_->begin(CallOperation::complete, request, *inner());
   try {
     Response response = inner()->complete(request);
     writer_->finish(std::move(call), RowStatus::ok, &response, nullptr);
@@ -348,10 +370,11 @@ Response LoggingLLM::complete(const LLMRequest& request) {
 }
 
 ResponseStream LoggingLLM::stream(const LLMRequest& request) {
-  PendingCall call = writer_->begin(CallOperation::stream, request);
+  PendingCall call = writer_->begin(CallOperation::stream, request, *inner());
   try {
     ResponseStream inner = this->inner()->stream(request);
-    return ResponseStream(std::make_unique<LoggingStreamSource>(writer_, std::move(inner), std::move(call)));
+    return ResponseStream(
+        std::make_unique<LoggingStreamSource>(writer_, std::move(inner), std::move(call), request.cancellation));
   } catch (...) {
     writer_->finish_failed(std::move(call), nullptr);
     throw;

@@ -78,6 +78,7 @@ ProviderLLM::ProviderLLM(std::shared_ptr<const LoadedPlugin> plugin, std::string
   if (options.timeouts.deadline.count() > 0) deadline_ = options.timeouts.deadline;
   plugin_reads_time_left_ =
       plugin_->call_params_size >= offsetof(mj_call_params, time_left_ms) + sizeof(mj_call_params::time_left_ms);
+  plugin_reads_cancel_fd_ = plugin_->call_params_size >= MJ_FIELD_END(mj_call_params, cancel_fd);
   endpoint_ = resolution::resolve_base_url(options.base_url, info.base_url_env,
                                            info.default_base_url, provider);
   std::string api_key;
@@ -352,6 +353,9 @@ std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& reques
     throw_deadline_passed(deadline, plugin_->info.provider_id, fmt::format("the {} call", provider()),
                           " before its first attempt", {});
   }
+  if (request.cancellation && request.cancellation->cancelled()) {
+    throw_call_cancelled(plugin_->info.provider_id, "before its first attempt", {});
+  }
   BuiltRequest built = build(request, stream);
   const HeaderSet& extra = request.options.extra_headers;
   std::shared_ptr<const SecretValues> secrets =
@@ -361,7 +365,8 @@ std::unique_ptr<ProviderStreamSource> ProviderLLM::open(const LLMRequest& reques
                                          extra, auth_header_, proxy_.redacted,
                                          record_parts_, std::move(secrets));
   auto source = std::make_unique<ProviderStreamSource>(shared_from_this(), std::move(built), extra, stream,
-                                                       request.options.fail_on_truncation, deadline, std::move(record));
+                                                       request.options.fail_on_truncation, deadline, std::move(record),
+                                                       request.cancellation);
   source->start();
   return source;
 }

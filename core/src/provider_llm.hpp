@@ -103,6 +103,7 @@ class ProviderLLM final : public LLM, public std::enable_shared_from_this<Provid
   RetryPolicy retry_;
   std::chrono::milliseconds deadline_{0};  // Timeouts::deadline; 0: none
   bool plugin_reads_time_left_ = false;    // its call_params_size reaches time_left_ms (0.3)
+  bool plugin_reads_cancel_fd_ = false;    // its call_params_size reaches cancel_fd (0.6)
   std::shared_ptr<const std::vector<ModelInfo>> catalog_;
   std::string alias_;
   std::vector<std::string> warnings_;

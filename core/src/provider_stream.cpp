@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <thread>
@@ -31,10 +32,11 @@ double jitter() {
 
 ProviderStreamSource::ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
                      HeaderSet request_headers, bool stream, bool fail_on_truncation, CallDeadline deadline,
-                     AttemptRecord record_template)
+                     AttemptRecord record_template, std::shared_ptr<CallCancellation> cancellation)
     : owner_(std::move(owner)), built_(std::move(built)),
       request_headers_(std::move(request_headers)), stream_(stream),
-      fail_on_truncation_(fail_on_truncation), deadline_(deadline), template_(std::move(record_template)) {
+      fail_on_truncation_(fail_on_truncation), deadline_(deadline), cancellation_(std::move(cancellation)),
+      template_(std::move(record_template)) {
   // The same layering as HeaderSet::merge, as views: instance headers a per-request header
   // replaces are left out, then the per-request ones follow. Nothing is copied.
   wire_headers_.reserve(owner_->instance_headers_.size() + request_headers_.size());
@@ -54,6 +56,9 @@ void ProviderStreamSource::start() {
     try {
       send();
       return;
+    } catch (const CancelRequested&) {
+      throw_cancelled(nullptr, history_.empty() ? std::string("before its first attempt")
+                                                : fmt::format("before attempt {}", history_.size() + 1));
     } catch (const Error& error) {
       retry_or_throw(error);
     }
@@ -73,6 +78,9 @@ bool ProviderStreamSource::next(StreamChunk& chunk) {
     } catch (const DeadlinePassed&) {
       release_call();
       throw_deadline(nullptr, {});
+    } catch (const CancelRequested&) {
+      release_call();
+      throw_cancelled(nullptr, fmt::format("during attempt {}", history_.size() + 1));
     } catch (const Error& error) {
       release_call();
       retry_or_throw(error);
@@ -107,6 +115,7 @@ void ProviderStreamSource::release_call() noexcept {
 
 // One attempt: a fresh response and a new call with the prepared request.
 void ProviderStreamSource::send() {
+  if (cancel_requested()) throw CancelRequested{};
   // The first attempt fills the source's fresh Response; only a retry has one to start over. The
   // records go on: the last one is this attempt's, in progress (an abandoned stream shows it).
   std::vector<AttemptRecord> records = std::move(response_.records);
@@ -137,6 +146,12 @@ void ProviderStreamSource::send() {
   // An older plugin does not read the field (call_params_size); it is bounded by its instance's
   // total timeout (clamped to the deadline) and by the checks here between attempts and events.
   if (owner_->plugin_reads_time_left_) params.time_left_ms = deadline_.time_left_ms();
+  // (0.6) A plugin that watches the descriptor stops waiting at once; an older one is stopped by
+  // the checks around call_next.
+  if (owner_->plugin_reads_cancel_fd_ && cancellation_ && cancellation_->descriptor() >= 0) {
+    params.flags |= static_cast<uint32_t>(MJ_CALL_CANCEL_FD);
+    params.cancel_fd = cancellation_->descriptor();
+  }
   started_ = std::chrono::steady_clock::now();
   mj_call* raw_call = nullptr;
   const auto call_open = owner_->plugin_->table.call_open;
@@ -151,6 +166,9 @@ void ProviderStreamSource::send() {
 // Returns after waiting when the policy allows another attempt; otherwise throws `error` with
 // the attempts before it.
 void ProviderStreamSource::retry_or_throw(const Error& error) {
+  // Whatever ended the attempt (the plugin's MJ_ERR_CANCELLED, or an error an older plugin met
+  // meanwhile), a call its caller cancelled ends as cancelled: never retried, never a timeout.
+  if (cancel_requested()) throw_cancelled(&error, fmt::format("during attempt {}", history_.size() + 1));
   const RetryPolicy& policy = owner_->retry_;
   std::optional<std::chrono::milliseconds> wait;
   if (!delivered_) wait = policy.delay_before_retry(error.details(), static_cast<int>(history_.size()) + 1, jitter());
@@ -169,13 +187,43 @@ void ProviderStreamSource::retry_or_throw(const Error& error) {
   }
   history_.push_back(failed_attempt(error.details(), std::string(owner_->provider()), owner_->model_, wait->count()));
   record_attempt(&error.details(), wait->count());
-  if (policy.wait) {
-    policy.wait(*wait);
-  } else {
-    std::this_thread::sleep_for(*wait);
-  }
+  sleep_before_retry(*wait);
   // A policy's own wait may have run longer than asked.
   if (deadline_.passed()) throw_deadline(nullptr, {});
+}
+
+void ProviderStreamSource::sleep_before_retry(std::chrono::milliseconds wait) {
+  const auto slept_from = std::chrono::steady_clock::now();
+  if (owner_->retry_.wait) {
+    owner_->retry_.wait(wait);
+  } else if (cancellation_) {
+    cancellation_->wait_for(wait);
+  } else {
+    std::this_thread::sleep_for(wait);
+  }
+  if (!cancel_requested()) return;
+  // Cut short: the records say how long the call really waited.
+  const auto slept = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - slept_from);
+  const int64_t waited_ms = std::min<int64_t>(wait.count(), slept.count());
+  response_.records.back().waited_ms = waited_ms;
+  history_.back().waited_ms = waited_ms;
+  throw_cancelled(nullptr, fmt::format("during the wait before attempt {}", history_.size() + 1));
+}
+
+void ProviderStreamSource::throw_cancelled(const Error* last, const std::string& when) {
+  if (attempt_open_) {
+    ErrorDetails cut;
+    cut.kind = ErrorKind::cancelled;
+    cut.http_status = last != nullptr ? last->http_status() : 0;
+    cut.message = last != nullptr && last->kind() == ErrorKind::cancelled
+                      ? last->details().message
+                      : std::string("the caller cancelled the call during this attempt");
+    record_attempt(&cut, 0);
+  }
+  std::string request_id = response_.request_id;
+  if (request_id.empty() && last != nullptr) request_id = last->request_id();
+  throw_call_cancelled(std::string(owner_->provider()), when, history_, response_.content, std::move(request_id),
+                       response_.records);
 }
 
 // The call's timeout error: `last` (when given) is the attempt the deadline ended, recorded
@@ -227,8 +275,9 @@ void ProviderStreamSource::record_attempt(const ErrorDetails* error, int64_t wai
 bool ProviderStreamSource::next_event(StreamChunk& chunk) {
   const auto call_next = owner_->plugin_->table.call_next;
   while (call_ != nullptr) {
-    // Between events: a plugin that cannot see time_left_ms, or a stream that keeps sending
-    // events, stops here once the deadline has passed.
+    // Between events: a plugin that cannot see time_left_ms or cancel_fd, or a stream that keeps
+    // sending events, stops here once the deadline has passed or the call was cancelled.
+    if (cancel_requested()) throw CancelRequested{};
     if (deadline_.passed()) throw DeadlinePassed{};
     mj_event event{};
     event.struct_size = sizeof(mj_event);
@@ -244,6 +293,8 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
       finish();
       return false;
     }
+    // An event that arrived after cancel() is not handed on: the caller asked for nothing more.
+    if (cancel_requested()) throw CancelRequested{};
     if (!sound(event.text) || !sound(event.request_id) || !sound(event.model)) {
       release_call();
       owner_->throw_plugin_fault("call_next", "it returned an event with a null string of non-zero size",

@@ -5,11 +5,13 @@
 #include "provider_llm.hpp"
 
 #include <majordomo/call_record.hpp>
+#include <majordomo/cancellation.hpp>
 #include <majordomo/llm.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace majordomo {
@@ -21,7 +23,7 @@ class ProviderStreamSource final : public StreamSource {
  public:
   ProviderStreamSource(std::shared_ptr<ProviderLLM> owner, ProviderLLM::BuiltRequest built,
                        HeaderSet request_headers, bool stream, bool fail_on_truncation, CallDeadline deadline,
-                       AttemptRecord record_template);
+                       AttemptRecord record_template, std::shared_ptr<CallCancellation> cancellation);
   ~ProviderStreamSource() override { close(); }
   // Sends the request, retrying per the policy; throws the last error when it gives up.
   void start();
@@ -35,6 +37,16 @@ class ProviderStreamSource final : public StreamSource {
   // Thrown by next_event when the deadline passed between two events; not an Error, so that it
   // never reaches retry_or_throw.
   struct DeadlinePassed {};
+  // Thrown where the call finds its cancellation raised (before an attempt, between events);
+  // likewise not an Error.
+  struct CancelRequested {};
+
+  bool cancel_requested() const noexcept { return cancellation_ && cancellation_->cancelled(); }
+  // The call's CancelledError: the attempt in progress (if any) is recorded as cancelled, with
+  // `last`'s message when the plugin reported the cancellation itself; `when` ends the message.
+  [[noreturn]] void throw_cancelled(const Error* last, const std::string& when);
+  // The backoff wait before the next attempt: the policy's own, or a sleep that cancel() ends.
+  void sleep_before_retry(std::chrono::milliseconds wait);
 
   // Closes the plugin's call, if one is open; the attempt's outcome is recorded by the caller.
   void release_call() noexcept;
@@ -67,6 +79,7 @@ class ProviderStreamSource final : public StreamSource {
   bool stream_;
   bool fail_on_truncation_;
   CallDeadline deadline_;  // the whole call's end, shared by every attempt and wait
+  std::shared_ptr<CallCancellation> cancellation_;  // LLMRequest::cancellation; keeps its descriptor open
   const AttemptRecord template_;        // who sends what: every attempt's record starts as a copy
   bool attempt_open_ = false;           // response_.records.back() is an attempt still in progress
   mj_call* call_ = nullptr;

@@ -130,6 +130,11 @@ HttpCall::HttpCall(HttpTransport& transport, const mj_call_params& params,
   if (MJ_HAS_FIELD(&params, mj_call_params, proxy)) spec.proxy = view(params.proxy);
   if (MJ_HAS_FIELD(&params, mj_call_params, time_left_ms) && params.time_left_ms > 0)
     spec.time_left = std::chrono::milliseconds(params.time_left_ms);
+  // (0.6) The flag, not the value, says a descriptor was sent: 0 is stdin, and what an older
+  // host's struct reads as.
+  if (MJ_HAS_FIELD(&params, mj_call_params, cancel_fd) && (params.flags & MJ_CALL_CANCEL_FD) != 0 &&
+      params.cancel_fd >= 0)
+    spec.cancel_fd = params.cancel_fd;
   sse_.set_max_event_bytes(transport.config().max_event_bytes);
   max_body_bytes_ = transport.config().max_body_bytes;
   exchange_ = transport.send(spec);

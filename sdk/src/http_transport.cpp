@@ -11,6 +11,8 @@
 #include "posix_socket.hpp"
 #include "tls_api.hpp"
 
+#include <poll.h>
+
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Timestamp.h>
@@ -70,11 +72,36 @@ std::string Budget::timeout_message(Phase phase, const Wait& wait) const {
                      origin, limit);
 }
 
+namespace {
+
+const char* doing_in(Phase phase) noexcept {
+  switch (phase) {
+    case Phase::connect: return "connecting to";
+    case Phase::send: return "sending the request to";
+    case Phase::head: return "waiting for the response head from";
+    case Phase::body: return "reading the response body from";
+  }
+  return "talking to";
+}
+
+// Before the one wait that cannot watch the cancel descriptor (the TLS handshake, inside the
+// module): a call cancelled already does not start it.
+void throw_if_cancelled(int cancel_fd) {
+  if (cancel_fd < 0) return;
+  pollfd probe{cancel_fd, POLLIN, 0};
+  if (::poll(&probe, 1, 0) > 0) throw SocketError(SocketFault::cancelled, "cancelled");
+}
+
+}  // namespace
+
 ProviderError map_error(const SocketError& error, Phase phase, const Wait& wait, const Budget& budget,
                         const Target& target) {
   const std::string& host = target.host_name;
   const std::string& origin = target.origin;
   switch (error.fault()) {
+    case SocketFault::cancelled:
+      return ProviderError(MJ_ERR_CANCELLED, fmt::format("the call was cancelled by its caller while {} {}; the "
+                                                         "connection was closed", doing_in(phase), origin));
     case SocketFault::timeout:
       return ProviderError(MJ_ERR_TIMEOUT, budget.timeout_message(phase, wait));
     case SocketFault::tls_certificate_name:
@@ -104,14 +131,7 @@ ProviderError map_error(const SocketError& error, Phase phase, const Wait& wait,
     case SocketFault::other:
       break;
   }
-  const char* doing = "connection to";
-  switch (phase) {
-    case Phase::connect: doing = "connecting to"; break;
-    case Phase::send: doing = "sending the request to"; break;
-    case Phase::head: doing = "waiting for the response head from"; break;
-    case Phase::body: doing = "reading the response body from"; break;
-  }
-  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing, origin, error.what()));
+  return ProviderError(MJ_ERR_CONNECTION, fmt::format("{} {} failed: {}", doing_in(phase), origin, error.what()));
 }
 
 // How writing to a connection the server already closed fails (reset, aborted, EPIPE, or a TLS
@@ -272,8 +292,9 @@ PosixSocket connect_proxy(const Target& target, const Budget& budget, millisecon
   const ProxyRoute& proxy = *target.proxy;
   const Wait wait = budget.wait_for(connect_timeout);
   try {
-    return PosixSocket::connect(proxy.host, proxy.port, wait.limit);
+    return PosixSocket::connect(proxy.host, proxy.port, wait.limit, budget.cancel_fd);
   } catch (const SocketError& error) {
+    if (error.fault() == SocketFault::cancelled) throw;  // reported as any cancelled wait is
     if (error.fault() == SocketFault::timeout) {
       if (wait.bound != Bound::phase)
         throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("{} (connecting through proxy {})",
@@ -310,6 +331,7 @@ void open_tunnel(PooledConnection& tunnel, const Target& target, const Budget& b
     throw ProviderError(error.kind(), fmt::format("proxy {} did not open a tunnel to {}: {}; {}", proxy.name,
                                                   authority, error.what(), kProxyRemedy));
   } catch (const SocketError& error) {
+    if (error.fault() == SocketFault::cancelled) throw;
     if (error.fault() == SocketFault::timeout)
       throw ProviderError(MJ_ERR_TIMEOUT, fmt::format("proxy {} did not answer CONNECT {}: {}; {}", proxy.name,
                                                       authority, budget.timeout_message(Phase::head, wait),
@@ -359,7 +381,8 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
   state->target = pool_->target_for(request.url, request.proxy);
   state->pool = pool_;
   state->idle_timeout = config_.idle_timeout;
-  state->budget = Budget::starting_now(config_.total_timeout, request.time_left, state->target->origin);
+  state->budget = Budget::starting_now(config_.total_timeout, request.time_left, state->target->origin,
+                                       request.cancel_fd);
   const Target& target = *state->target;
   const Budget& budget = state->budget;
   const HeaderPlan plan = check_headers(request.headers);
@@ -382,12 +405,14 @@ std::unique_ptr<HttpExchange> HttpTransport::send(const HttpRequestSpec& request
           connection = std::make_unique<PooledConnection>(connect_proxy(target, budget, config_.connect_timeout));
           if (tls != nullptr) open_tunnel(*connection, target, budget, config_.first_byte_timeout);
         } else {
-          connection = std::make_unique<PooledConnection>(PosixSocket::connect(target.host, target.port, wait.limit));
+          connection = std::make_unique<PooledConnection>(
+              PosixSocket::connect(target.host, target.port, wait.limit, budget.cancel_fd));
         }
         if (tls != nullptr) {
           // TLS to the origin (inside the tunnel, if any): SNI and the certificate check use its
           // name; the handshake gets a connect timeout of its own, as with Poco before.
           wait = budget.wait_for(config_.connect_timeout);
+          throw_if_cancelled(budget.cancel_fd);
           connection->start_tls(*tls, pool_->tls_context, target.host, wait.limit);
         }
         pool_->opened.fetch_add(1);

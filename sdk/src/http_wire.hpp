@@ -38,6 +38,7 @@ struct Wait {
   Clock::time_point start{};      // when the wait was computed: limit runs from here
   Bound bound = Bound::phase;
   milliseconds phase_limit{0};    // the phase's configured timeout, for its message
+  int cancel_fd = -1;             // (0.6) the call's cancel descriptor, watched with the socket; -1: none
   Clock::time_point until() const noexcept { return start + limit; }
 };
 
@@ -49,11 +50,14 @@ struct Budget {
   milliseconds call_left{0};  // what was left of the call's deadline; 0: the call has none
   bool call_bound = false;    // deadline comes from call_left, not from total
   std::string_view origin;    // for messages; the exchange's Target outlives the budget
+  int cancel_fd = -1;         // (0.6) HttpRequestSpec::cancel_fd, handed to every wait
 
-  static Budget starting_now(milliseconds total_timeout, milliseconds time_left, std::string_view origin) {
+  static Budget starting_now(milliseconds total_timeout, milliseconds time_left, std::string_view origin,
+                             int cancel_fd = -1) {
     Budget budget;
     budget.total = total_timeout;
     budget.origin = origin;
+    budget.cancel_fd = cancel_fd;
     const Clock::time_point now = Clock::now();
     budget.deadline = now + total_timeout;
     if (time_left > milliseconds(0) && time_left < total_timeout) {
@@ -92,6 +96,7 @@ struct Budget {
     Wait wait;
     wait.start = now;
     wait.phase_limit = phase_limit;
+    wait.cancel_fd = cancel_fd;
     if (left <= milliseconds(0)) {
       wait.bound = call_bound ? Bound::call_deadline : Bound::total;
       throw ProviderError(MJ_ERR_TIMEOUT, timeout_message(Phase::body, wait));

@@ -111,6 +111,11 @@ class PooledConnection {
         receive_armed_ = armed;
       }
       try {
+        // (0.6) A cancellable call waits in poll, on the socket and the cancel descriptor at once;
+        // bytes the TLS module holds already need no wait.
+        if (wait.cancel_fd >= 0 && !(secure_ != nullptr && tls->pending(secure_) > 0) &&
+            !net::wait_ready(descriptor(), POLLIN, wait.cancel_fd, left))
+          throw SocketError(SocketFault::timeout, "Timeout");
         return read_once(dst, size);
       } catch (const SocketError& error) {
         if (error.fault() != SocketFault::timeout) throw;
@@ -140,6 +145,8 @@ class PooledConnection {
           send_armed_ = armed;
         }
         try {
+          if (wait.cancel_fd >= 0 && !net::wait_ready(descriptor(), POLLOUT, wait.cancel_fd, left))
+            throw SocketError(SocketFault::timeout, "Timeout");
           bytes.remove_prefix(write_once(bytes.data(), bytes.size()));
         } catch (const SocketError& error) {
           if (error.fault() != SocketFault::timeout || secure_ != nullptr) throw;  // plain: retried if time is left
@@ -157,13 +164,16 @@ class PooledConnection {
   bool readable_now() noexcept {
     if (buffered() > 0) return true;
     if (secure_ != nullptr && tls->pending(secure_) > 0) return true;
-    pollfd probe{secure_ != nullptr ? tls->fd(secure_) : plain_.fd(), POLLIN, 0};
+    pollfd probe{descriptor(), POLLIN, 0};
     if (probe.fd < 0) return true;  // a socket that cannot even be polled is no better than a closed one
     int ready = 0;
     for (int attempt = 0; attempt < 8 && (ready = ::poll(&probe, 1, 0)) < 0 && errno == EINTR; ++attempt) {
     }
     return ready != 0;  // readable, closed, failed, or cannot even be polled
   }
+
+  // The socket's descriptor (the TLS module's once it owns it); -1 when there is none.
+  int descriptor() noexcept { return secure_ != nullptr ? tls->fd(secure_) : plain_.fd(); }
 
   // Closes without a TLS goodbye: nothing is written, so it neither blocks nor raises SIGPIPE.
   void drop() noexcept {

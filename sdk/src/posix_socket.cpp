@@ -163,6 +163,21 @@ SocketFault fault_of_errno(int error) noexcept {
 
 void throw_errno(int error) { throw SocketError(fault_of_errno(error), errno_text(error)); }
 
+bool wait_ready(int fd, short events, int cancel_fd, milliseconds limit) {
+  const Clock::time_point until = Clock::now() + limit;
+  pollfd probes[2] = {{fd, events, 0}, {cancel_fd, POLLIN, 0}};
+  const nfds_t count = cancel_fd >= 0 ? 2 : 1;
+  for (;;) {
+    const auto left = std::max(std::chrono::ceil<milliseconds>(until - Clock::now()), milliseconds(0));
+    const int ready = ::poll(probes, count, static_cast<int>(std::min<milliseconds::rep>(left.count(), INT_MAX)));
+    if (ready < 0 && errno != EINTR) throw_errno(errno);
+    // The cancellation is looked at first: a stream that keeps sending must still stop.
+    if (ready > 0 && count == 2 && probes[1].revents != 0) throw SocketError(SocketFault::cancelled, "cancelled");
+    if (ready > 0) return true;
+    if (ready == 0) return false;  // poll waited all that was left
+  }
+}
+
 PosixSocket::PosixSocket(PosixSocket&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       receive_timeout_(other.receive_timeout_),
@@ -185,7 +200,7 @@ void PosixSocket::close() noexcept {
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
 }
 
-PosixSocket PosixSocket::connect(const std::string& host, std::uint16_t port, milliseconds timeout) {
+PosixSocket PosixSocket::connect(const std::string& host, std::uint16_t port, milliseconds timeout, int cancel_fd) {
   // Counted from before the lookup: getaddrinfo takes no timeout, but the time it took comes off
   // the wait (and so off the call's deadline), and a lookup that outlasted it ends the attempt.
   const Clock::time_point deadline = Clock::now() + std::max(timeout, milliseconds(1));
@@ -197,15 +212,9 @@ PosixSocket PosixSocket::connect(const std::string& host, std::uint16_t port, mi
   // running in the kernel, so it is waited for like EINPROGRESS.
   if (::connect(socket.fd_, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
     if (errno != EINPROGRESS && errno != EINTR) throw_errno(errno);
-    pollfd probe{socket.fd_, POLLOUT, 0};
-    for (;;) {
-      const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-      if (left <= milliseconds(0)) throw SocketError(SocketFault::timeout, "connect timed out");
-      const int ready = ::poll(&probe, 1, static_cast<int>(std::min<milliseconds::rep>(left.count(), INT_MAX)));
-      if (ready > 0) break;
-      if (ready < 0 && errno != EINTR) throw_errno(errno);
-      // 0 (time is up) and EINTR: the deadline check above decides.
-    }
+    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+    if (left <= milliseconds(0) || !wait_ready(socket.fd_, POLLOUT, cancel_fd, left))
+      throw SocketError(SocketFault::timeout, "connect timed out");
     int error = 0;
     socklen_t length = sizeof(error);
     if (::getsockopt(socket.fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) throw_errno(errno);

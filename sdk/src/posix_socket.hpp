@@ -31,6 +31,12 @@ class SocketError : public std::runtime_error {
 SocketFault fault_of_errno(int error) noexcept;
 [[noreturn]] void throw_errno(int error);
 
+// (0.6) Waits until `fd` is ready for `events` (POLLIN or POLLOUT; an error or hang-up counts as
+// ready, for the read or write to report it) or until `limit` from now has passed: true when
+// ready, false when the time is up. When `cancel_fd` (>= 0) is readable first, or at once, throws
+// SocketError with SocketFault::cancelled. A signal resumes the wait for what is left of it.
+bool wait_ready(int fd, short events, int cancel_fd, std::chrono::milliseconds limit);
+
 // One connected TCP socket, owned: closed by the destructor unless released. Blocking once
 // connected; every wait is bounded by the timeouts set on it (the kernel's SO_RCVTIMEO and
 // SO_SNDTIMEO, i.e. one system call per read as with Poco before, not a poll plus a read).
@@ -47,8 +53,10 @@ class PosixSocket {
   // Resolves `host` (an IP literal without DNS; a name through getaddrinfo, IPv4 preferred as
   // Poco did) and connects, waiting at most `timeout`; TCP_NODELAY is set (head and body leave in
   // one segment, and Nagle would hold a second send back). Throws SocketError: timeout, refused,
-  // unresolved ("Host not found: <host>"…), or the connect's errno.
-  static PosixSocket connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+  // unresolved ("Host not found: <host>"…), or the connect's errno; cancelled once `cancel_fd`
+  // (>= 0) is readable while the handshake is waited for (0.6; the name lookup is not watched).
+  static PosixSocket connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+                             int cancel_fd = -1);
 
   // Both ≥ 1 ms (0 would mean "forever" to the kernel).
   void set_receive_timeout(std::chrono::milliseconds timeout);

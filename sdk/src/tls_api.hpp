@@ -35,6 +35,7 @@ enum class SocketFault : int {
   tls_certificate_untrusted,  // the chain does not lead to a trusted CA
   tls_closed,             // the peer closed the connection without a TLS goodbye
   tls_other,
+  cancelled,              // (0.6) the call's cancel descriptor became readable; transport only
 };
 
 // A failure reported by the module: `message` is the library's own text (e.g. OpenSSL's reason).

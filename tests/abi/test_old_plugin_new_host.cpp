@@ -159,3 +159,32 @@ TEST_CASE("today's plugins answer through this host too", "[abi]") {
   const auto sent = server.requests().back().body;
   CHECK_THAT(sent, Catch::Contains(R"("role":"tool","tool_call_id":")" + first.tool_calls[0].id + R"(","content":"sunny")"));
 }
+
+TEST_CASE("a plugin built before 0.6 cannot see the cancel descriptor and is cancelled between two of its events",
+          "[abi][cancel]") {
+  Host host = frozen_plugin_host();
+  for (const std::string id : {"frozen-echo", "frozen-echo-0-1"}) {
+  DYNAMIC_SECTION("plugin " << id) {
+  auto llm = host.get_llm_instance(id, "frozen-1", frozen_options());
+  auto cancellation = std::make_shared<CallCancellation>();
+  LLMRequest request = LLMRequest::from_prompt("streamed");
+  request.cancellation = cancellation;
+  ResponseStream stream = llm->stream(request);
+  StreamChunk chunk;
+  REQUIRE(stream.next(chunk));
+  CHECK_THAT(std::string(chunk.text), Catch::StartsWith("streamed | offer="));
+  // The plugin has its usage and stop events still to give: the host closes the call instead.
+  cancellation->cancel();
+  try {
+    (void)stream.next(chunk);
+    FAIL("no error");
+  } catch (const CancelledError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("cancelled by its caller"));
+    CHECK_THAT(error.partial_content(), Catch::StartsWith("streamed | offer="));
+    REQUIRE(error.details().records.size() == 1);
+    CHECK(error.details().records.back().error == ErrorKind::cancelled);
+  }
+  CHECK(stream.response().usage.output_tokens == 0);
+  }
+  }
+}

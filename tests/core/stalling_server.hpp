@@ -1,4 +1,4 @@
-// A loopback HTTP server that never finishes an answer: silent after the request, or SSE keep-alive comments forever.
+// A loopback HTTP server that never finishes an answer (silent, SSE keep-alive comments, one chunk then silence) or always answers 503.
 #pragma once
 
 #include <arpa/inet.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cerrno>
 #include <cstdint>
 #include <mutex>
@@ -20,14 +22,17 @@
 
 namespace majordomo::testing {
 
-// What the deadline tests need from a server that holds a call open: it accepts every
-// connection and reads the request head, then either says nothing (`silent`) or sends a 200
-// text/event-stream head followed by ": keep-alive" comments every 100 ms (`keep_alive`), until
-// the client goes away or the server stops. Each connection has its own thread; stop() (also the
-// destructor) wakes and joins them all.
+// What the deadline and cancellation tests need from a server that holds a call open: it accepts
+// every connection and reads the request head, then either says nothing (`silent`), sends a 200
+// text/event-stream head followed by ": keep-alive" comments every 100 ms (`keep_alive`), or sends
+// that head and one OpenAI chunk whose text is kFirstChunk, then nothing (`first_chunk`), until
+// the client goes away or the server stops; `unavailable` answers every request with a 503 and
+// closes. Each connection has its own thread; stop() (also the destructor) wakes and joins them all.
+// The counters can be waited for (bounded), so a test synchronises on what the server saw.
 class StallingServer {
  public:
-  enum class Mode { silent, keep_alive };
+  enum class Mode { silent, keep_alive, first_chunk, unavailable };
+  static constexpr std::string_view kFirstChunk = "first words";
 
   explicit StallingServer(Mode mode) : mode_(mode) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -60,6 +65,25 @@ class StallingServer {
   }
   // Connections accepted so far (one per attempt: nothing is ever answered, so none is reused).
   int connections() const noexcept { return connections_.load(); }
+  // Request heads read so far, and connections the client closed (not the server's stop()).
+  int requests() const {
+    const std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  int closed_by_client() const {
+    const std::lock_guard lock(mutex_);
+    return closed_by_client_;
+  }
+  // Waits at most `limit` for `count` request heads, or for `count` connections the client closed;
+  // false when the time ran out first.
+  bool wait_for_requests(int count, std::chrono::milliseconds limit) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, [&] { return requests_ >= count; });
+  }
+  bool wait_for_closed(int count, std::chrono::milliseconds limit) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, [&] { return closed_by_client_ >= count; });
+  }
 
   void stop() {
     if (stopping_.exchange(true)) return;
@@ -106,6 +130,24 @@ class StallingServer {
       if (n <= 0) break;
       head.append(buffer, static_cast<std::size_t>(n));
     }
+    count(requests_);
+    if (mode_ == Mode::unavailable) {
+      constexpr std::string_view unavailable =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+          "Content-Length: 75\r\n\r\n"
+          R"({"error":{"message":"busy","type":"server_error","param":null,"code":null}})";
+      send_all(client, unavailable);
+      ::close(client);
+      return;
+    }
+    if (mode_ == Mode::first_chunk) {
+      const std::string answer =
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+          "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\","
+          "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + std::string(kFirstChunk) +
+          "\"},\"finish_reason\":null}]}\n\n";
+      send_all(client, answer);
+    }
     if (mode_ == Mode::keep_alive) {
       constexpr std::string_view response_head =
           "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
@@ -124,7 +166,16 @@ class StallingServer {
         if (::recv(client, buffer, sizeof(buffer), 0) <= 0) break;
       }
     }
+    if (!stopping_.load()) count(closed_by_client_);
     ::close(client);
+  }
+
+  void count(int& counter) {
+    {
+      const std::lock_guard lock(mutex_);
+      ++counter;
+    }
+    changed_.notify_all();
   }
 
   static bool send_all(int fd, std::string_view data) {
@@ -143,7 +194,10 @@ class StallingServer {
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  int requests_ = 0;
+  int closed_by_client_ = 0;
   std::vector<std::thread> handlers_;
   std::thread acceptor_;
 };

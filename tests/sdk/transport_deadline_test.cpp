@@ -136,6 +136,7 @@ TEST_CASE("the export glue tells the host it reads time_left_ms", "[transport][d
   REQUIRE(majordomo::sdk::Exporter<GlueProvider>::entry(&offer, &answer) == MJ_ENTRY_ACCEPTED);
   CHECK(answer.call_params_size == sizeof(mj_call_params));
   CHECK(answer.call_params_size >= MJ_FIELD_END(mj_call_params, time_left_ms));
+  CHECK(answer.call_params_size >= MJ_FIELD_END(mj_call_params, cancel_fd));  // 0.6
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <majordomo/export.hpp>
+#include <majordomo/cancellation.hpp>
 #include <majordomo/conversation.hpp>
 #include <majordomo/errors.hpp>
 #include <majordomo/headers.hpp>
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +48,14 @@ struct MAJORDOMO_API LLMRequest {
   std::vector<ToolDefinition> tools{};
   ToolChoice tool_choice{};
   std::optional<bool> parallel_tool_calls{};  // several calls in one answer; unset: the provider's default
+  // (0.6) Ends the call when another thread calls cancel() on it (cancellation.hpp): the call then
+  // throws CancelledError and its connection is closed at once. It travels with the request
+  // through every middleware, like `deadline`; empty: the call cannot be cancelled.
+  std::shared_ptr<CallCancellation> cancellation{};
+  // (0.6) Labels the caller puts on the call log's row (LoggingLLM merges them into the metadata
+  // column, e.g. which gateway key made the call). Never sent to the provider, never in a call
+  // record; a label named like an X-Majordomo-* header that was sent gives way to the header.
+  std::map<std::string, std::string> log_metadata{};
 
   [[nodiscard]] static LLMRequest from_prompt(std::string_view prompt, const RequestOptions& options = {});
 };

@@ -35,7 +35,9 @@ struct LogRecord {
   std::string alias;
   std::string operation;            // "complete" or "stream"
   std::string format;               // "text", "json_object" or "json_schema"
-  std::string status;               // "ok", "error", or "abandoned" (a stream closed early)
+  // "ok", "error", "abandoned" (a stream closed early) or (0.6) "cancelled" (the call ended with
+  // ErrorKind::cancelled: its caller cancelled it through LLMRequest::cancellation)
+  std::string status;
   std::string error_kind;           // an ErrorKind name, or "output" (0.3: a DeliveryError), for status "error"
   std::string error_message;
   int64_t http_status = 0;          // of the final error; 0 when none
@@ -54,7 +56,9 @@ struct LogRecord {
   std::string failed_attempts = "[]";
   std::string warnings = "[]";      // JSON array of strings
   std::string api_key_hash;         // first 16 hex digits of SHA-256 of the API key used
-  std::string metadata = "{}";      // JSON object: the request's X-Majordomo-* headers
+  // JSON object: the request's X-Majordomo-* headers as sent, and (0.6) the caller's
+  // LLMRequest::log_metadata labels (never sent; a header sent wins over a label of its name)
+  std::string metadata = "{}";
   std::string request_body_key;     // file names under LoggingOptions::bodies_dir, when kept
   std::string response_body_key;
   std::string provider_request_id;
@@ -139,12 +143,22 @@ struct LoggingStats {
 //  - flush() returns once every row queued before it is stored or counted as failed; close()
 //    flushes and stops the writer; destruction closes. Rows of streams still open at close()
 //    are counted as dropped when those streams end.
+//  - (0.6) Loggers made with the `same_log_as` constructor share one log: its queue, writer
+//    thread, sink (one database connection) and options. Each row names the provider and model
+//    of the LLM its own logger wraps. flush(), close() and stats() act on the shared log, through
+//    any of them: flush() waits for the rows of all, stats() counts the rows of all, and close()
+//    ends the log for all (rows that come later are counted as dropped). Destroying a logger
+//    closes the log only when it was the last one sharing it.
 class MAJORDOMO_API LoggingLLM final : public ForwardingLLM {
  public:
   // Opens options.target now (ConfigurationError before any call when it cannot be opened).
   LoggingLLM(std::shared_ptr<LLM> inner, LoggingOptions options = {});
   // Writes to the given sink instead of options.target.
   LoggingLLM(std::shared_ptr<LLM> inner, std::unique_ptr<LogSink> sink, LoggingOptions options = {});
+  // (0.6) Writes to the log of `same_log_as` (above): e.g. a gateway wraps one LLM per routed
+  // model and keeps one queue, one writer thread and one database connection for all of them.
+  // Thread-safe with calls running on `same_log_as`.
+  LoggingLLM(std::shared_ptr<LLM> inner, const LoggingLLM& same_log_as);
   ~LoggingLLM() override;
   LoggingLLM(const LoggingLLM&) = delete;
   LoggingLLM& operator=(const LoggingLLM&) = delete;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <majordomo/call_record.hpp>
+#include <majordomo/cancellation.hpp>
 #include <majordomo/cascade.hpp>
 #include <majordomo/error_kind.hpp>
 #include <majordomo/errors.hpp>

@@ -39,6 +39,8 @@
  *       MJ_CAP_IMAGES; the MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events with
  *       mj_event.tool_index, tool_call_id and tool_name; MJ_FEATURE_CALLS_WITHOUT_IDS and
  *       MJ_FEATURE_CONTINUATION_PER_MODEL.
+ *  0.6  Cancellation: mj_call_params.cancel_fd with the MJ_CALL_CANCEL_FD flag (a descriptor that
+ *       becomes readable when the host's caller cancels the call; the plugin adds it to every wait).
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -385,7 +387,13 @@ typedef struct mj_prepared {
 } mj_prepared;
 #define MJ_PREPARED_V1_SIZE 40u
 
-enum { MJ_CALL_STREAM = 1u << 0 };
+enum {
+  MJ_CALL_STREAM = 1u << 0,
+  /* (0.6) mj_call_params.cancel_fd holds a descriptor to watch. A flag rather than a sentinel
+   * value: a field a host did not send reads as 0, which is a valid descriptor (stdin), while an
+   * older host never sets this bit. */
+  MJ_CALL_CANCEL_FD = 1u << 1
+};
 
 /* A resolved request, ready to send. Host-owned; valid during call_open only. */
 typedef struct mj_call_params {
@@ -411,6 +419,17 @@ typedef struct mj_call_params {
    * plugin is bounded by its instance timeouts alone, and the host checks the deadline between
    * attempts. */
   int64_t time_left_ms;
+  /* (0.6) Valid only when flags has MJ_CALL_CANCEL_FD: a descriptor, owned by the host and open
+   * until call_close returns, that becomes readable (POLLIN) once the host's caller cancels this
+   * call, and stays readable. The plugin adds it to every wait of the call (connect, TLS, writing
+   * the request, waiting for the head and for each read of the body, in call_open and every
+   * call_next) and, once it is readable, stops waiting and fails with MJ_ERR_CANCELLED; the host
+   * then closes the call, and the plugin closes its connection rather than pooling it. The plugin
+   * never reads, writes or closes the descriptor. The host sends it only to a plugin whose
+   * call_params_size reaches it; an older plugin is cancelled only between two of its events
+   * (the host checks before and after each call_next and closes the call). */
+  int32_t cancel_fd;
+  uint32_t reserved1;
 } mj_call_params;
 
 #define MJ_CALL_PARAMS_V1_SIZE 56u /* as first shipped, without `proxy` */

@@ -205,6 +205,9 @@ MJ_FROZEN_AT(mj_event, tool_index, 104);
 MJ_FROZEN_AT(mj_event, reserved1, 108);
 MJ_FROZEN_AT(mj_event, tool_call_id, 112);
 MJ_FROZEN_AT(mj_event, tool_name, 128);
+/* Added in 0.6. */
+MJ_FROZEN_AT(mj_call_params, cancel_fd, 80);
+MJ_FROZEN_AT(mj_call_params, reserved1, 84);
 #endif
 
 #endif /* MAJORDOMO_PLUGIN_LAYOUT_H */

@@ -106,8 +106,10 @@ class Call {
 };
 
 // A Call over HTTP: sends on construction (throws ProviderError), then decodes lazily in next().
-// It honours mj_call_params.proxy and time_left_ms (the call's deadline, 0.3) and the transport's
-// response limits (TransportConfig::max_event_bytes, max_body_bytes).
+// It honours mj_call_params.proxy, time_left_ms (the call's deadline, 0.3) and cancel_fd (the
+// call's cancellation, 0.6: every network wait of the call ends with MJ_ERR_CANCELLED once the
+// descriptor is readable) and the transport's response limits (TransportConfig::max_event_bytes,
+// max_body_bytes).
 // The first event is always MJ_EVENT_META with the request id header, when present; errors
 // thrown after the send carry that id too unless the decoder set one. A streaming request
 // answered with a 2xx application/json body is decoded with on_body, as servers that ignore

@@ -58,6 +58,12 @@ struct HttpRequestSpec {
   // deadline. The exchange then ends with MJ_ERR_TIMEOUT once the earlier of this and
   // total_timeout has passed, across send() and every read (0.3).
   std::chrono::milliseconds time_left{0};
+  // (0.6) A descriptor that becomes readable when the call is cancelled (mj_call_params.cancel_fd
+  // under MJ_CALL_CANCEL_FD), watched by every wait of the exchange: connect, writing the request,
+  // the response head and each body read. Once it is readable the exchange ends with
+  // MJ_ERR_CANCELLED and its connection is closed. Not watched inside the TLS handshake or name
+  // resolution, which their own timeouts bound. Never read or closed here; -1: none.
+  int cancel_fd = -1;
 };
 
 class PooledConnection;  // defined in the implementation
@@ -78,7 +84,8 @@ class HttpExchange {
   std::string_view header(std::string_view name) const;
   // Reads up to `size` body bytes; returns 0 at the end of the body. Applies the idle and total
   // timeouts and the call's deadline. Throws ProviderError: MJ_ERR_TIMEOUT, MJ_ERR_CONNECTION (the
-  // connection failed or closed mid-body), MJ_ERR_PROTOCOL (malformed chunk framing).
+  // connection failed or closed mid-body), MJ_ERR_PROTOCOL (malformed chunk framing),
+  // MJ_ERR_CANCELLED (HttpRequestSpec::cancel_fd became readable, 0.6).
   std::size_t read_some(char* dst, std::size_t size);
   // Largest 2xx body read_all accepts by default (TransportConfig::max_body_bytes is what HttpCall
   // uses): far above any real completion, low enough that a broken or hostile server cannot make
@@ -153,7 +160,7 @@ class HttpTransport {
   // billable), so a connection lost while waiting for the head is an error, never a resend.
   // Non-2xx statuses do not throw.
   // Throws ProviderError: MJ_ERR_CONFIGURATION (bad URL, e.g. an empty port), MJ_ERR_TIMEOUT,
-  // MJ_ERR_CONNECTION, MJ_ERR_PROTOCOL (a malformed response head).
+  // MJ_ERR_CONNECTION, MJ_ERR_PROTOCOL (a malformed response head), MJ_ERR_CANCELLED (0.6).
   std::unique_ptr<HttpExchange> send(const HttpRequestSpec& request);
 
   const TransportConfig& config() const noexcept { return config_; }

@@ -157,9 +157,9 @@ struct PreparedBox : mj_prepared {
 // answer MJ_ENTRY_FAILED with the reason; one thrown by a destructor is dropped), and every host
 // struct reaches the class through `widen`, so the class may read every field of the header it
 // was compiled with: a field the host did not send is zero (test with MJ_HAS_FIELD when zero is a
-// meaningful value). The entry declares that the plugin reads mj_call_params.proxy and
-// time_left_ms: open() must hand the params to an HttpCall (which honours both), or honour the
-// proxy and the call's deadline itself.
+// meaningful value). The entry declares that the plugin reads mj_call_params.proxy, time_left_ms
+// and (0.6) cancel_fd: open() must hand the params to an HttpCall (which honours all three), or
+// honour the proxy, the call's deadline and its cancellation itself.
 template <class Provider>
 struct Exporter {
   static mj_status* instance_create(const mj_instance_config* config, mj_instance** out) noexcept {
@@ -273,7 +273,7 @@ struct Exporter {
     }
     answer->abi_chosen = 1;
     // Tells the host which mj_call_params fields this plugin reads: all of this header's, i.e.
-    // proxy (0.2) and time_left_ms (0.3), both honoured by HttpCall; a host sends a field only
+    // proxy (0.2), time_left_ms (0.3) and cancel_fd (0.6), all honoured by HttpCall; a host sends a field only
     // to a plugin whose size reaches it. Written only into a host's struct that has the field
     // (an older host's answer is smaller).
     if (MJ_HAS_FIELD(answer, mj_plugin_answer, call_params_size))
