@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -50,14 +51,17 @@ struct GatewayTestEnv {
 
   // `extra` is spliced into the configuration object (keys after "providers"), e.g.
   // R"("cascades": {"fast": ["openai/gpt-4o", "anthropic/claude-haiku-4-5"]})".
-  explicit GatewayTestEnv(std::string_view keys_json = {}, std::string_view extra = {}) {
+  // `adjust` may change the parsed configuration before the gateway starts (e.g. a base URL).
+  explicit GatewayTestEnv(std::string_view keys_json = {}, std::string_view extra = {},
+                          const std::function<void(gateway::GatewayConfig&)>& adjust = {}) {
     server.start();
     dir = std::filesystem::temp_directory_path() /
           fmt::format("majordomo-gateway-test-{}-{}", ::getpid(), reinterpret_cast<uintptr_t>(this));
     std::filesystem::create_directories(dir);
     const std::string config = configuration(keys_json, extra);
-    gateway = std::make_unique<gateway::GatewayServer>(gateway::parse_gateway_config(config, "test config"),
-                                                       std::function<gateway::GatewayConfig()>{});
+    gateway::GatewayConfig parsed = gateway::parse_gateway_config(config, "test config");
+    if (adjust) adjust(parsed);
+    gateway = std::make_unique<gateway::GatewayServer>(parsed, std::function<gateway::GatewayConfig()>{});
     gateway->start();
   }
   ~GatewayTestEnv() {

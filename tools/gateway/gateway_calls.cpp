@@ -150,9 +150,14 @@ struct CallAccount {
   }
 };
 
-void answer_complete(GatewayState& state, ClientShape shape, const Route& route, const ClientRequest& call,
-                     const AnswerLabel& label, Poco::Net::HTTPServerResponse& response, CallAccount& account,
-                     bool client_provider_key) {
+void answer_complete(GatewayState& state, ClientShape shape, const Route& route, ClientRequest& call,
+                     const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
+  // A client that hangs up while the provider thinks ends the call: nobody would read the answer.
+  const auto cancellation = std::make_shared<CallCancellation>();
+  call.request.cancellation = cancellation;
+  const DisconnectWatch::Registration watched =
+      state.disconnects.watch(socket_of(request), [cancellation] { cancellation->cancel(); });
   try {
     const Response answer = route.llm->complete(call.request);
     account.from_response(answer);
@@ -163,21 +168,27 @@ void answer_complete(GatewayState& state, ClientShape shape, const Route& route,
   } catch (const Error& error) {
     const ClientError client_error = client_error_of(error, shape, client_provider_key);
     account.from_error(error, client_error.status);
+    if (cancellation->cancelled()) {
+      response.setKeepAlive(false);  // the client is gone: nothing to answer
+      return;
+    }
     send_error(response, shape, client_error);
   }
-  (void)state;
 }
 
 // Relays a stream event by event: the head goes out with the first event (so a failure before
 // it is still an HTTP error the SDK raises as its own typed error), and every event is flushed
 // as it arrives. A client that hangs up ends the upstream call.
-void answer_stream(GatewayState& state, ClientShape shape, const Route& route, const ClientRequest& call,
+void answer_stream(GatewayState& state, ClientShape shape, const Route& route, ClientRequest& call,
                    const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
                    Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
   account.outcome.stream = true;
-  std::atomic<bool> client_gone{false};
+  // The watch thread cancels the call when the client hangs up: the upstream connection is closed
+  // at once, even while the provider sends nothing, and the call log's row says cancelled.
+  const auto cancellation = std::make_shared<CallCancellation>();
+  call.request.cancellation = cancellation;
   const DisconnectWatch::Registration watched =
-      state.disconnects.watch(socket_of(request), [&client_gone] { client_gone.store(true); });
+      state.disconnects.watch(socket_of(request), [cancellation] { cancellation->cancel(); });
   std::optional<openai_chat::ChunkEncoder> openai_events;
   std::optional<anthropic_messages::EventEncoder> anthropic_events;
   if (shape == ClientShape::openai) openai_events.emplace(label, call.include_usage);
@@ -213,19 +224,22 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, c
       }
       out->write(events.data(), static_cast<std::streamsize>(events.size()));
       out->flush();
-      if (!out->good() || client_gone.load()) {
-        stream->close();  // the client is gone: the upstream connection is closed now
-        account.outcome.status = 499;
-        account.outcome.error_kind = "cancelled";
-        account.from_response(stream->response());
-        break;
+      if (!out->good() && more) {
+        // The write found the client gone before the watch did: the same ending, by the same
+        // path (the next pull throws CancelledError, which the call log records).
+        cancellation->cancel();
+        continue;
       }
       if (!more) break;
     }
   } catch (const Error& error) {
     const ClientError client_error = client_error_of(error, shape, client_provider_key);
     account.from_error(error, client_error.status);
-    if (out == nullptr) {
+    if (cancellation->cancelled()) {
+      account.from_response(stream ? stream->response() : Response{});
+      account.outcome.status = 499;
+      response.setKeepAlive(false);
+    } else if (out == nullptr) {
       send_error(response, shape, client_error);
     } else {
       events.clear();
@@ -352,6 +366,9 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
     }
   }
   forward_metadata_headers(request, call.request.options.extra_headers);
+  // Which key made the call, on the log row only: never sent upstream.
+  call.request.log_metadata["gateway_key"] = account.labels.key;
+  call.request.log_metadata["gateway_endpoint"] = std::string(endpoint);
 
   AnswerLabel label;
   label.id = answer_id(state, shape);
@@ -363,7 +380,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   if (call.stream) {
     answer_stream(state, shape, *route, call, label, request, response, account, provider_key.has_value());
   } else {
-    answer_complete(state, shape, *route, call, label, response, account, provider_key.has_value());
+    answer_complete(state, shape, *route, call, label, request, response, account, provider_key.has_value());
   }
   account.finish();
 }

@@ -173,29 +173,25 @@ CallLog::CallLog(const GatewayConfig& config) : enabled_(!config.log.empty()) {
 
 std::shared_ptr<LLM> CallLog::wrap(std::shared_ptr<LLM> llm) {
   if (!enabled_) return llm;
-  auto logged = std::make_shared<LoggingLLM>(std::move(llm), options_);
   const std::lock_guard lock(mutex_);
-  loggers_.push_back(logged);
-  return logged;
+  if (!first_) {
+    first_ = std::make_shared<LoggingLLM>(std::move(llm), options_);
+    return first_;
+  }
+  return std::make_shared<LoggingLLM>(std::move(llm), *first_);
 }
 
 void CallLog::flush() {
   const std::lock_guard lock(mutex_);
-  for (const auto& logger : loggers_) logger->flush();
+  if (first_) first_->flush();
 }
 
 std::string CallLog::metrics() const {
   if (!enabled_) return {};
-  LoggingStats total;
+  LoggingStats stats;
   {
     const std::lock_guard lock(mutex_);
-    for (const auto& logger : loggers_) {
-      const LoggingStats stats = logger->stats();
-      total.recorded += stats.recorded;
-      total.written += stats.written;
-      total.dropped += stats.dropped;
-      total.failed += stats.failed;
-    }
+    if (first_) stats = first_->stats();
   }
   return fmt::format(
       "# HELP majordomo_gateway_log_rows_total Call log rows, by what became of them.\n"
@@ -203,17 +199,15 @@ std::string CallLog::metrics() const {
       "majordomo_gateway_log_rows_total{{outcome=\"written\"}} {}\n"
       "majordomo_gateway_log_rows_total{{outcome=\"dropped\"}} {}\n"
       "majordomo_gateway_log_rows_total{{outcome=\"failed\"}} {}\n",
-      total.written, total.dropped, total.failed);
+      stats.written, stats.dropped, stats.failed);
 }
 
 std::string CallLog::problem() const {
   if (!enabled_) return {};
   const std::lock_guard lock(mutex_);
-  for (const auto& logger : loggers_) {
-    const LoggingStats stats = logger->stats();
-    if (!stats.last_error.empty()) return fmt::format("the call log: {}", stats.last_error);
-  }
-  return {};
+  if (!first_) return {};
+  const LoggingStats stats = first_->stats();
+  return stats.last_error.empty() ? std::string() : fmt::format("the call log: {}", stats.last_error);
 }
 
 AccessLog::AccessLog(const std::string& target) {

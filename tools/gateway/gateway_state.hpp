@@ -33,7 +33,7 @@ struct Generation {
   ModelRoutes routes;
 };
 
-// The call log: every route's LLM wrapped in a LoggingLLM writing to the configured target.
+// The call log: every route's LLM wrapped in a LoggingLLM, all writing through one queue to the configured target.
 class CallLog {
  public:
   explicit CallLog(const GatewayConfig& config);
@@ -49,7 +49,9 @@ class CallLog {
   bool enabled_ = false;
   LoggingOptions options_;
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<LoggingLLM>> loggers_;
+  // The first route's logger opens the log; every other route's shares its queue, writer thread
+  // and database connection (LoggingLLM's same_log_as constructor).
+  std::shared_ptr<LoggingLLM> first_;
 };
 
 // One line per request, to stderr or a file; never a secret (no header values, no query).

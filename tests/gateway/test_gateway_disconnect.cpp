@@ -1,0 +1,93 @@
+// A client that hangs up ends its upstream call at once, even while the provider sends nothing, and the call log says cancelled.
+#include "gateway_test_env.hpp"
+#include "stalling_server.hpp"
+
+#include <majordomo/logging.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
+
+using namespace majordomo;
+using namespace majordomo::testing;
+
+namespace {
+
+// The openai provider at `upstream` (which ignores the path).
+std::function<void(gateway::GatewayConfig&)> at_upstream(const StallingServer& upstream) {
+  return [origin = upstream.origin()](gateway::GatewayConfig& config) {
+    config.providers.at("openai").options.base_url = origin + "/v1";
+  };
+}
+
+// Sends a request with a raw socket (so the test decides when it hangs up) and returns it open.
+Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  const std::string head = fmt::format(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+      "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+      kGatewayKey, body.size());
+  const std::string request = head + body;
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  return socket;
+}
+
+}  // namespace
+
+TEST_CASE("gateway: a client hanging up mid-stream closes the upstream connection at once and the row says cancelled", "[gateway][disconnect]") {
+  // The upstream sends its head and one chunk, then nothing: only a cancellation can end the call
+  // before its idle timeout (60 s).
+  StallingServer upstream(StallingServer::Mode::first_chunk);
+  const auto log_file = std::filesystem::temp_directory_path() / fmt::format("majordomo-gw-cancel-{}.db", ::getpid());
+  std::filesystem::remove(log_file);
+  {
+    GatewayTestEnv env({}, fmt::format(R"("log": "sqlite:{}")", log_file.string()), at_upstream(upstream));
+
+    Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
+    // The head and the first event arrive (the gateway relays them as they come).
+    std::string received;
+    char buffer[4096];
+    while (received.find(std::string(StallingServer::kFirstChunk)) == std::string::npos && received.size() < 65536) {
+      const int n = client.receiveBytes(buffer, sizeof buffer);
+      REQUIRE(n > 0);
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    CHECK_THAT(received, Catch::Matchers::StartsWith("HTTP/1.1 200"));
+    const auto hung_up = std::chrono::steady_clock::now();
+    client.close();
+    // Bounded: without cancellation the upstream would wait for its 60 s idle timeout.
+    REQUIRE(upstream.wait_for_closed(1, std::chrono::seconds(10)));
+    const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - hung_up);
+    WARN("upstream closed " << latency.count() << " ms after the client hung up");
+    env.gateway->shutdown();  // flushes the call log
+  }
+  const std::vector<LogRecord> rows = read_log("sqlite:" + log_file.string(), 5);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "cancelled");
+  CHECK(rows[0].operation == "stream");
+  CHECK_THAT(rows[0].metadata, Catch::Matchers::Contains(R"("gateway_key":"team-a")"));
+  std::filesystem::remove(log_file);
+}
+
+TEST_CASE("gateway: a client hanging up while a JSON answer is awaited cancels the upstream call too", "[gateway][disconnect]") {
+  StallingServer upstream(StallingServer::Mode::silent);
+  const auto log_file = std::filesystem::temp_directory_path() / fmt::format("majordomo-gw-cancel-json-{}.db", ::getpid());
+  std::filesystem::remove(log_file);
+  {
+    GatewayTestEnv env({}, fmt::format(R"("log": "sqlite:{}")", log_file.string()), at_upstream(upstream));
+
+    Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o"));
+    REQUIRE(upstream.wait_for_requests(1, std::chrono::seconds(10)));  // the call is upstream now
+    client.close();
+    REQUIRE(upstream.wait_for_closed(1, std::chrono::seconds(10)));
+    env.gateway->shutdown();
+  }
+  const std::vector<LogRecord> rows = read_log("sqlite:" + log_file.string(), 5);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "cancelled");
+  CHECK(rows[0].operation == "complete");
+  std::filesystem::remove(log_file);
+}
