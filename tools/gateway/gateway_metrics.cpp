@@ -63,9 +63,20 @@ void GatewayMetrics::Histogram::observe(double value) {
 }
 
 void GatewayMetrics::record(const CallLabels& labels, const CallOutcome& outcome) {
-  const std::string key = series_key(labels);
+  std::string key = series_key(labels);
   const std::lock_guard lock(mutex_);
-  Series& series = series_[key];
+  auto found = series_.find(key);
+  if (found == series_.end()) {
+    // A "provider/model" route takes any model name a client sends: past kMaxSeries, new names
+    // share one series per provider and key instead of growing the exposition without bound.
+    if (series_.size() >= kMaxSeries) {
+      CallLabels folded = labels;
+      folded.model = "(other)";
+      key = series_key(folded);
+    }
+    found = series_.try_emplace(std::move(key)).first;
+  }
+  Series& series = found->second;
   ++series.requests[std::to_string(outcome.status)];
   if (!outcome.error_kind.empty()) ++series.errors[outcome.error_kind];
   series.input_tokens += static_cast<uint64_t>(std::max<int64_t>(0, outcome.usage.input_tokens));

@@ -14,8 +14,8 @@
 namespace majordomo::gateway {
 
 // The labels of one call's series. Values come from the configuration (key names, provider
-// ids) or from routes the gateway resolved, never straight from a client, so the number of
-// series stays bounded.
+// ids) or from routes the gateway resolved; a model name a client chose for a configured
+// provider is one too, so the number of series is capped (kMaxSeries).
 struct CallLabels {
   std::string endpoint;  // "chat_completions", "messages"
   std::string provider;  // the provider that answered, or the route's ("cascade") when none did
@@ -49,6 +49,7 @@ class GatewayMetrics {
   // caller owns, e.g. the call log's counters).
   [[nodiscard]] std::string exposition(std::string_view extra = {}) const;
 
+  static constexpr std::size_t kMaxSeries = 2000;  // label sets kept apart; later ones fold into model="(other)"
   static constexpr std::array<double, 14> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                       1,     2.5,  5,     10,   30,  60,  120};
 
