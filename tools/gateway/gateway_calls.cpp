@@ -126,6 +126,7 @@ struct CallAccount {
     outcome.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
     if (key != nullptr) state.key_limits.charge(*key, outcome.cost_usd);
     state.metrics.record(labels, outcome);
+    if (!state.access_log.enabled()) return;
     state.access_log.write(fmt::format(
         "{} {} {} {} key={} model={} served_by={} stream={} ms={:.1f} in={} out={} usd={} id={}{}{}", remote,
         "POST", shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages", outcome.status,
@@ -301,7 +302,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
     // An unread (or partly read) body would be taken for the next request on this connection.
     if (!body_read) response.setKeepAlive(false);
     state.metrics.record_refusal(endpoint, error.status, reason);
-    state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
+    if (state.access_log.enabled()) state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
                                        shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages",
                                        error.status, account.key ? account.key->name : "-", reason));
     send_error(response, shape, error);

@@ -62,6 +62,8 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
   void write(std::string_view line);
+  // False for "off": callers skip formatting a line nobody reads.
+  [[nodiscard]] bool enabled() const noexcept { return file_ != nullptr; }
 
  private:
   std::mutex mutex_;
