@@ -48,7 +48,7 @@ bool KeyTable::allows(const GatewayKey& key, std::string_view model) {
   });
 }
 
-std::optional<LimitRefusal> KeyLimits::admit(const GatewayKey& key) {
+std::optional<LimitRefusal> LocalKeyLimits::admit(const GatewayKey& key) {
   if (!key.requests_per_minute && !key.usd_per_day) return std::nullopt;
   const auto wall = std::chrono::system_clock::now();
   const auto now = Clock::now();
@@ -89,7 +89,7 @@ std::optional<LimitRefusal> KeyLimits::admit(const GatewayKey& key) {
   return std::nullopt;
 }
 
-void KeyLimits::charge(const GatewayKey& key, double usd) {
+void LocalKeyLimits::charge(const GatewayKey& key, double usd) {
   if (!key.usd_per_day || !(usd > 0) || !std::isfinite(usd)) return;
   const int64_t today = utc_day(std::chrono::system_clock::now());
   const std::lock_guard lock(mutex_);
@@ -101,7 +101,7 @@ void KeyLimits::charge(const GatewayKey& key, double usd) {
   state.spent += usd;
 }
 
-double KeyLimits::spent_today(std::string_view key_name) const {
+double LocalKeyLimits::spent_today(std::string_view key_name) const {
   const std::lock_guard lock(mutex_);
   const auto found = states_.find(key_name);
   if (found == states_.end() || found->second.day != utc_day(std::chrono::system_clock::now())) return 0;
