@@ -62,7 +62,7 @@ void exec(const PostgresCluster& cluster, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("shared limits: two limit objects over one database allow the rate once between them, then 429 to the window's end", "[gateway][postgres]") {
+TEST_CASE("gateway shared limits: two limit objects over one database allow the rate once between them, then 429 to the window's end", "[gateway][postgres]") {
   PostgresCluster cluster;
   SharedKeyLimits first(target_with_password(cluster), SharedLimitsFailure::refuse, {});
   SharedKeyLimits second(target_with_password(cluster), SharedLimitsFailure::refuse, {});
@@ -88,7 +88,7 @@ TEST_CASE("shared limits: two limit objects over one database allow the rate onc
   CHECK(SharedKeyLimits::requests_per_window(90.9) == 90);
 }
 
-TEST_CASE("shared limits: concurrent requests from many threads on two limit objects are admitted exactly up to the rate", "[gateway][postgres]") {
+TEST_CASE("gateway shared limits: concurrent requests from many threads on two limit objects are admitted exactly up to the rate", "[gateway][postgres]") {
   PostgresCluster cluster;
   SharedKeyLimits first(cluster.target(), SharedLimitsFailure::refuse, {});
   SharedKeyLimits second(cluster.target(), SharedLimitsFailure::refuse, {});
@@ -108,7 +108,7 @@ TEST_CASE("shared limits: concurrent requests from many threads on two limit obj
   });
 }
 
-TEST_CASE("shared limits: spend charged through one limit object is seen by the other, which refuses once the budget is used", "[gateway][postgres]") {
+TEST_CASE("gateway shared limits: spend charged through one limit object is seen by the other, which refuses once the budget is used", "[gateway][postgres]") {
   PostgresCluster cluster;
   SharedKeyLimits first(cluster.target(), SharedLimitsFailure::refuse, {});
   SharedKeyLimits second(cluster.target(), SharedLimitsFailure::refuse, {});
@@ -128,7 +128,7 @@ TEST_CASE("shared limits: spend charged through one limit object is seen by the 
   CHECK(second.spent_today("budgeted") == Approx(1.1));
 }
 
-TEST_CASE("shared limits: an unreachable database refuses limited keys with 503 by default, or falls back to local counts, never showing the password", "[gateway][postgres]") {
+TEST_CASE("gateway shared limits: an unreachable database refuses limited keys with 503 by default, or falls back to local counts, never showing the password", "[gateway][postgres]") {
   PostgresCluster cluster;
   std::vector<std::string> reports;
   std::mutex reports_mutex;
@@ -170,7 +170,7 @@ TEST_CASE("shared limits: an unreachable database refuses limited keys with 503 
   CHECK(over->status == 429);
 }
 
-TEST_CASE("shared limits: a target that cannot be reached at start stops the start with a message naming shared_limits and no password", "[gateway][postgres]") {
+TEST_CASE("gateway shared limits: a target that cannot be reached at start stops the start with a message naming shared_limits and no password", "[gateway][postgres]") {
   // A loopback port nothing listens on.
   Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
   const std::string port_text = std::to_string(probe.address().port());
@@ -187,7 +187,7 @@ TEST_CASE("shared limits: a target that cannot be reached at start stops the sta
   CHECK_THROWS_AS(parse_gateway_key(JsonValue::parse(R"({"name": "x"})"), "src", "where"), ConfigurationError);
 }
 
-TEST_CASE("key table: rows are read as keys, a bad row is refused by its name, a row clashing with the file's keys is left out", "[gateway][postgres]") {
+TEST_CASE("gateway key table: rows are read as keys, a bad row is refused by its name, a row clashing with the file's keys is left out", "[gateway][postgres]") {
   PostgresCluster cluster;
   GatewayKey file_key;
   file_key.name = "file-key";

@@ -62,6 +62,14 @@ ClientError client_error_of(const Error& error, ClientShape shape, bool client_p
   return out;
 }
 
+// A key over its rate or budget (429), or whose shared limits cannot be checked (503).
+ClientError limit_error(const LimitRefusal& limited) {
+  ClientError error = refusal(limited.status, limited.message,
+                              limited.status == 503 ? "limits_unavailable" : "rate_limit_exceeded");
+  error.retry_after_s = limited.retry_after_s;
+  return error;
+}
+
 std::string answer_id(GatewayState& state, ClientShape shape) {
   // A random process prefix keeps ids of several gateway processes apart; the counter keeps them
   // unique within one.
@@ -371,13 +379,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   account.labels.provider = route->provider;
   account.labels.model = route->model;
   if (account.key != nullptr) {
-    if (const auto limited = state.key_limits->admit(*account.key)) {
-      const bool unavailable = limited->status == 503;
-      ClientError error = refusal(limited->status, limited->message,
-                                  unavailable ? "limits_unavailable" : "rate_limit_exceeded");
-      error.retry_after_s = limited->retry_after_s;
-      return refuse(error, unavailable ? "limits_unavailable" : "limit");
-    }
+    if (const auto limited = state.key_limits->admit(*account.key)) return refuse(limit_error(*limited), limited->code);
   }
   forward_metadata_headers(request, call.request.options.extra_headers);
   // Which key made the call, on the log row only: never sent upstream.

@@ -64,7 +64,7 @@ std::optional<LimitRefusal> LocalKeyLimits::admit(const GatewayKey& key) {
       return LimitRefusal{fmt::format("gateway key '{}' has used its budget of {} USD for today (UTC); it "
                                       "renews at midnight UTC",
                                       key.name, *key.usd_per_day),
-                          seconds_to_next_utc_day(wall)};
+                          seconds_to_next_utc_day(wall), 429, "limit"};
     }
   }
   if (key.requests_per_minute) {
@@ -82,7 +82,7 @@ std::optional<LimitRefusal> LocalKeyLimits::admit(const GatewayKey& key) {
       return LimitRefusal{fmt::format("gateway key '{}' is over its rate of {} requests per minute; retry after "
                                       "the time in Retry-After",
                                       key.name, *key.requests_per_minute),
-                          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s)))};
+                          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s))), 429, "limit"};
     }
     state.tokens -= 1.0;
   }

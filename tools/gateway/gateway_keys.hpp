@@ -40,6 +40,7 @@ struct LimitRefusal {
   std::string message;
   int64_t retry_after_s = 1;
   int status = 429;  // 503: the limits could not be checked (shared limits, database unreachable)
+  std::string code = "limit";  // the refusal's reason in metrics: "limit" or "limits_unavailable"
 };
 
 // Per-key request rate and spend per UTC day, keyed by key name, so the counts survive a reload

@@ -128,20 +128,20 @@ std::optional<LimitRefusal> SharedKeyLimits::admit(const GatewayKey& key) {
                                     "in does not answer, and keys with limits are refused until it does "
                                     "(shared_limits_on_failure)",
                                     key.name),
-                        5, 503};
+                        5, 503, "limits_unavailable"};
   }
   database_answered();
   if (key.usd_per_day && spent >= *key.usd_per_day) {
     return LimitRefusal{fmt::format("gateway key '{}' has used its budget of {} USD for today (UTC); it renews at "
                                     "midnight UTC",
                                     key.name, *key.usd_per_day),
-                        std::max<int64_t>(1, day_left_s), 429};
+                        std::max<int64_t>(1, day_left_s), 429, "limit"};
   }
   if (key.requests_per_minute && !counted) {
     return LimitRefusal{fmt::format("gateway key '{}' is over its rate of {} requests per minute (counted per UTC "
                                     "minute across every gateway process); retry after the time in Retry-After",
                                     key.name, requests_per_window(*key.requests_per_minute)),
-                        std::max<int64_t>(1, window_left_s), 429};
+                        std::max<int64_t>(1, window_left_s), 429, "limit"};
   }
   return std::nullopt;
 }
