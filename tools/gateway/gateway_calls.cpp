@@ -62,6 +62,14 @@ ClientError client_error_of(const Error& error, ClientShape shape, bool client_p
   return out;
 }
 
+// A key over its rate or budget (429), or whose shared limits cannot be checked (503).
+ClientError limit_error(const LimitRefusal& limited) {
+  ClientError error = refusal(limited.status, limited.message,
+                              limited.status == 503 ? "limits_unavailable" : "rate_limit_exceeded");
+  error.retry_after_s = limited.retry_after_s;
+  return error;
+}
+
 std::string answer_id(GatewayState& state, ClientShape shape) {
   // A random process prefix keeps ids of several gateway processes apart; the counter keeps them
   // unique within one.
@@ -122,9 +130,19 @@ struct CallAccount {
   std::string served_by;
   std::string id;
 
+  bool charged = false;
+
+  // Adds the call's cost to the key's day, once. Called before the answer's last bytes go out
+  // where the cost is known by then, so that a client holding its answer can count on its next
+  // request (to any gateway process) seeing the spend.
+  void charge() {
+    if (charged) return;
+    charged = true;
+    if (key != nullptr) state.key_limits->charge(*key, outcome.cost_usd);
+  }
   void finish() {
     outcome.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
-    if (key != nullptr) state.key_limits.charge(*key, outcome.cost_usd);
+    charge();
     state.metrics.record(labels, outcome);
     if (!state.access_log.enabled()) return;
     state.access_log.write(fmt::format(
@@ -162,6 +180,7 @@ void answer_complete(GatewayState& state, ClientShape shape, const Route& route,
   try {
     const Response answer = route.llm->complete(call.request);
     account.from_response(answer);
+    account.charge();
     const std::string body = shape == ClientShape::openai ? openai_chat::completion_json(answer, label)
                                                           : anthropic_messages::message_json(answer, label);
     if (!account.served_by.empty()) response.set("X-Majordomo-Served-By", account.served_by);
@@ -210,6 +229,7 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
         else anthropic_events->chunk(chunk, stream->response(), events);
       } else {
         account.from_response(stream->response());
+        account.charge();
         if (openai_events) openai_events->finish(stream->response(), events);
         else anthropic_events->finish(stream->response(), events);
       }
@@ -360,11 +380,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   account.labels.provider = route->provider;
   account.labels.model = route->model;
   if (account.key != nullptr) {
-    if (const auto limited = state.key_limits.admit(*account.key)) {
-      ClientError error = refusal(429, limited->message, "rate_limit_exceeded");
-      error.retry_after_s = limited->retry_after_s;
-      return refuse(error, "limit");
-    }
+    if (const auto limited = state.key_limits->admit(*account.key)) return refuse(limit_error(*limited), limited->code);
   }
   forward_metadata_headers(request, call.request.options.extra_headers);
   // Which key made the call, on the log row only: never sent upstream.

@@ -1,6 +1,8 @@
 // Reads the gateway's JSON configuration: every key checked, every error naming the key and the remedy.
 #include "gateway_config.hpp"
 
+#include "postgres_pool.hpp"
+
 #include <Poco/SHA2Engine.h>
 #include <fmt/format.h>
 
@@ -222,7 +224,31 @@ void read_limits(const JsonValue& value, const Place& place, GatewayConfig& conf
   }
 }
 
+// shared_limits, shared_limits_on_failure and key_table: PostgreSQL targets checked for form here
+// (libpq parses them; nothing connects until the gateway starts).
+void read_scale_out(const JsonValue& root, const Place& top, GatewayConfig& config) {
+  if (const JsonValue* target = root.find("shared_limits")) {
+    config.shared_limits = string_at(*target, top.at("shared_limits"));
+    (void)PostgresTarget(config.shared_limits, fmt::format("{}: shared_limits", top.source));
+  }
+  if (const JsonValue* policy = root.find("shared_limits_on_failure")) {
+    const Place where = top.at("shared_limits_on_failure");
+    const std::string text = string_at(*policy, where);
+    if (text != "refuse" && text != "local") refuse(where, "must be \"refuse\" (503 while the database is down) or \"local\"");
+    if (config.shared_limits.empty()) refuse(where, "applies only with shared_limits");
+    config.shared_limits_refuse = text == "refuse";
+  }
+  if (const JsonValue* target = root.find("key_table")) {
+    config.key_table = string_at(*target, top.at("key_table"));
+    (void)PostgresTarget(config.key_table, fmt::format("{}: key_table", top.source));
+  }
+}
+
 }  // namespace
+
+GatewayKey parse_gateway_key(const JsonValue& value, std::string_view source, std::string_view place) {
+  return key_at(value, Place{source, std::string(place)});
+}
 
 ListenAddress parse_listen_address(std::string_view text, std::string_view key) {
   const auto bad = [&] {
@@ -267,7 +293,8 @@ GatewayConfig parse_gateway_config(std::string_view text, std::string_view sourc
   if (!root.is_object()) throw_configuration_error(fmt::format("{}: must hold one JSON object", source));
   only_known(root, top,
              {"listen", "providers", "gateway_keys", "allow_anonymous", "log", "log_bodies_dir", "plugin_dirs",
-              "catalog", "cascades", "access_log", "limits"});
+              "catalog", "cascades", "access_log", "limits", "shared_limits", "shared_limits_on_failure",
+              "key_table"});
   GatewayConfig config;
   if (const JsonValue* listen = root.find("listen")) {
     config.listen = string_at(*listen, top.at("listen"));
@@ -296,12 +323,16 @@ GatewayConfig parse_gateway_config(std::string_view text, std::string_view sourc
   if (const JsonValue* anonymous = root.find("allow_anonymous")) {
     config.allow_anonymous = bool_at(*anonymous, top.at("allow_anonymous"));
   }
+  read_scale_out(root, top, config);
   if (config.allow_anonymous && !config.keys.empty()) {
     refuse(top.at("allow_anonymous"), "cannot be true while gateway_keys lists keys; drop one of the two");
   }
-  if (!config.allow_anonymous && config.keys.empty()) {
-    refuse(top.at("gateway_keys"), "is missing or empty: list at least one key, or set \"allow_anonymous\": true "
-                                   "for a gateway every local process may use");
+  if (config.allow_anonymous && !config.key_table.empty()) {
+    refuse(top.at("allow_anonymous"), "cannot be true with a key_table; drop one of the two");
+  }
+  if (!config.allow_anonymous && config.keys.empty() && config.key_table.empty()) {
+    refuse(top.at("gateway_keys"), "is missing or empty: list at least one key, give a \"key_table\", or set "
+                                   "\"allow_anonymous\": true for a gateway every local process may use");
   }
   if (const JsonValue* log = root.find("log")) config.log = string_at(*log, top.at("log"));
   if (const JsonValue* bodies = root.find("log_bodies_dir")) config.log_bodies_dir = string_at(*bodies, top.at("log_bodies_dir"));

@@ -43,6 +43,11 @@ struct GatewayConfig {
   std::vector<std::filesystem::path> catalog_files;
   std::map<std::string, std::vector<CascadeMember>> cascades;  // name → members, in order
   std::string access_log = "stderr";  // "stderr", "off" or a file path
+  // Scale-out (docs/gateway.md): limits counted in PostgreSQL across processes, and keys read from
+  // a table there as well as from "gateway_keys". Empty: not used.
+  std::string shared_limits;               // "postgresql://…"
+  bool shared_limits_refuse = true;        // "shared_limits_on_failure": "refuse" (true) or "local"
+  std::string key_table;                   // "postgresql://…"
   // Limits (docs/gateway.md, "Limits").
   std::size_t max_connections = 1024;      // connections served at once (one thread each)
   std::size_t max_queued = 256;            // accepted connections waiting for a thread
@@ -59,6 +64,10 @@ struct GatewayConfig {
 
 // The same from a text (for tests and --config -).
 [[nodiscard]] GatewayConfig parse_gateway_config(std::string_view text, std::string_view source);
+
+// One key object as "gateway_keys" holds it ({"name", "sha256", …}), checked as the file's keys
+// are; errors read "<source>: <place>.<member>: <problem>".
+[[nodiscard]] GatewayKey parse_gateway_key(const JsonValue& value, std::string_view source, std::string_view place);
 
 // "127.0.0.1:8080", "[::1]:8080", ":8080" → host and port; ConfigurationError naming `key` otherwise.
 struct ListenAddress {

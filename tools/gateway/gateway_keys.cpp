@@ -48,7 +48,7 @@ bool KeyTable::allows(const GatewayKey& key, std::string_view model) {
   });
 }
 
-std::optional<LimitRefusal> KeyLimits::admit(const GatewayKey& key) {
+std::optional<LimitRefusal> LocalKeyLimits::admit(const GatewayKey& key) {
   if (!key.requests_per_minute && !key.usd_per_day) return std::nullopt;
   const auto wall = std::chrono::system_clock::now();
   const auto now = Clock::now();
@@ -64,7 +64,7 @@ std::optional<LimitRefusal> KeyLimits::admit(const GatewayKey& key) {
       return LimitRefusal{fmt::format("gateway key '{}' has used its budget of {} USD for today (UTC); it "
                                       "renews at midnight UTC",
                                       key.name, *key.usd_per_day),
-                          seconds_to_next_utc_day(wall)};
+                          seconds_to_next_utc_day(wall), 429, "limit"};
     }
   }
   if (key.requests_per_minute) {
@@ -82,14 +82,14 @@ std::optional<LimitRefusal> KeyLimits::admit(const GatewayKey& key) {
       return LimitRefusal{fmt::format("gateway key '{}' is over its rate of {} requests per minute; retry after "
                                       "the time in Retry-After",
                                       key.name, *key.requests_per_minute),
-                          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s)))};
+                          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s))), 429, "limit"};
     }
     state.tokens -= 1.0;
   }
   return std::nullopt;
 }
 
-void KeyLimits::charge(const GatewayKey& key, double usd) {
+void LocalKeyLimits::charge(const GatewayKey& key, double usd) {
   if (!key.usd_per_day || !(usd > 0) || !std::isfinite(usd)) return;
   const int64_t today = utc_day(std::chrono::system_clock::now());
   const std::lock_guard lock(mutex_);
@@ -101,7 +101,7 @@ void KeyLimits::charge(const GatewayKey& key, double usd) {
   state.spent += usd;
 }
 
-double KeyLimits::spent_today(std::string_view key_name) const {
+double LocalKeyLimits::spent_today(std::string_view key_name) const {
   const std::lock_guard lock(mutex_);
   const auto found = states_.find(key_name);
   if (found == states_.end() || found->second.day != utc_day(std::chrono::system_clock::now())) return 0;

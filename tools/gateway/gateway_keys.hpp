@@ -39,21 +39,34 @@ class KeyTable {
 struct LimitRefusal {
   std::string message;
   int64_t retry_after_s = 1;
+  int status = 429;  // 503: the limits could not be checked (shared limits, database unreachable)
+  std::string code = "limit";  // the refusal's reason in metrics: "limit" or "limits_unavailable"
 };
 
-// Per-key request rate (a token bucket refilled continuously, a minute's worth of burst) and
-// spend per UTC day. Keyed by key name, so the counts survive a reload that keeps the name.
-// Counts are this process's own: docs/gateway.md says how several processes share a budget.
-// Thread-safe.
+// Per-key request rate and spend per UTC day, keyed by key name, so the counts survive a reload
+// that keeps the name. Thread-safe. LocalKeyLimits counts in this process; SharedKeyLimits
+// (shared_key_limits.hpp) in PostgreSQL, for several processes behind one load balancer.
 class KeyLimits {
  public:
-  using Clock = std::chrono::steady_clock;
+  virtual ~KeyLimits() = default;
   // Takes one request from the key's rate, or says why not. Checks the day's spend first.
-  [[nodiscard]] std::optional<LimitRefusal> admit(const GatewayKey& key);
+  [[nodiscard]] virtual std::optional<LimitRefusal> admit(const GatewayKey& key) = 0;
   // Adds what a call cost to the key's day.
-  void charge(const GatewayKey& key, double usd);
+  virtual void charge(const GatewayKey& key, double usd) = 0;
   // The key's spend today (UTC), for tests and metrics.
-  [[nodiscard]] double spent_today(std::string_view key_name) const;
+  [[nodiscard]] virtual double spent_today(std::string_view key_name) const = 0;
+  // Empty while the limits can be checked; else why not (for /readyz).
+  [[nodiscard]] virtual std::string problem() const { return {}; }
+};
+
+// This process's own counts: a token bucket refilled continuously (a minute's worth of burst) and
+// the day's spend.
+class LocalKeyLimits final : public KeyLimits {
+ public:
+  using Clock = std::chrono::steady_clock;
+  [[nodiscard]] std::optional<LimitRefusal> admit(const GatewayKey& key) override;
+  void charge(const GatewayKey& key, double usd) override;
+  [[nodiscard]] double spent_today(std::string_view key_name) const override;
 
  private:
   struct KeyState {

@@ -2,6 +2,8 @@
 #include "gateway_server.hpp"
 
 #include "gateway_state.hpp"
+#include "key_table.hpp"
+#include "shared_key_limits.hpp"
 
 #include <majordomo/sdk/json_writer.hpp>
 
@@ -18,6 +20,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <ctime>
@@ -122,6 +125,7 @@ class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
     if (method == "GET" && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
     if (method == "GET" && path == "/readyz") {
       std::string problem = state.draining.load() ? "shutting down" : state.call_log.problem();
+      if (problem.empty()) problem = state.key_limits->problem();
       if (problem.empty()) return send_body(response, 200, "text/plain", "ready\n");
       return send_body(response, 503, "text/plain", fmt::format("not ready: {}\n", problem));
     }
@@ -156,6 +160,30 @@ class GatewayHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory 
 
 RouteWrapper wrapper_for(GatewayState& state) {
   return [&state](std::shared_ptr<LLM> llm) { return state.call_log.wrap(std::move(llm)); };
+}
+
+std::unique_ptr<KeyLimits> key_limits_for(const GatewayConfig& config, AccessLog& access_log) {
+  if (config.shared_limits.empty()) return std::make_unique<LocalKeyLimits>();
+  return std::make_unique<SharedKeyLimits>(
+      config.shared_limits, config.shared_limits_refuse ? SharedLimitsFailure::refuse : SharedLimitsFailure::local,
+      [&access_log](std::string_view line) {
+        access_log.write(line);
+        // Also where the operator reads start and reload messages, when the access log is elsewhere.
+        std::fprintf(stderr, "serve: %.*s\n", static_cast<int>(line.size()), line.data());
+      });
+}
+
+// The file's keys plus the key table's; a refused row is reported on stderr and left out.
+// A ConfigurationError when the table cannot be read (start fails; a reload is refused).
+GatewayConfig with_key_table(GatewayConfig config) {
+  std::vector<std::string> refused;
+  try {
+    add_key_table_keys(config, refused);
+  } catch (const DatabaseUnavailable& error) {
+    throw_configuration_error(fmt::format("key_table: cannot read the keys from {}", error.what()));
+  }
+  for (const std::string& message : refused) std::fprintf(stderr, "serve: key row refused: %s\n", message.c_str());
+  return config;
 }
 
 }  // namespace
@@ -234,7 +262,7 @@ void AccessLog::write(std::string_view line) {
 }
 
 GatewayState::GatewayState(const GatewayConfig& config)
-    : limits(config), call_log(config), access_log(config.access_log) {}
+    : limits(config), call_log(config), access_log(config.access_log), key_limits(key_limits_for(config, access_log)) {}
 
 std::shared_ptr<const Generation> GatewayState::generation() const {
   const std::lock_guard lock(generation_mutex_);
@@ -307,7 +335,7 @@ void GatewayServer::start() {
   // would end the gateway: the write fails with EPIPE instead, and the call is ended.
   std::signal(SIGPIPE, SIG_IGN);
   state_ = std::make_shared<GatewayState>(config_);
-  state_->replace_generation(std::make_shared<const Generation>(config_, wrapper_for(*state_)));
+  state_->replace_generation(std::make_shared<const Generation>(with_key_table(config_), wrapper_for(*state_)));
   const ListenAddress address = parse_listen_address(config_.listen, "listen");
   auto listener = std::make_unique<Listener>();
   try {
@@ -342,7 +370,7 @@ std::string GatewayServer::origin() const {
 std::string GatewayServer::reload() {
   if (!state_) return "the gateway is not running";
   try {
-    GatewayConfig next = reread_ ? reread_() : config_;
+    const GatewayConfig next = with_key_table(reread_ ? reread_() : config_);
     state_->replace_generation(std::make_shared<const Generation>(next, wrapper_for(*state_)));
     state_->access_log.write("reload: configuration reloaded (keys, providers, cascades, catalog)");
     return {};

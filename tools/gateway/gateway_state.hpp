@@ -85,9 +85,10 @@ struct GatewayState {
 
   const GatewayConfig limits;  // the start-up configuration: listen and limits are not reloaded
   GatewayMetrics metrics;
-  KeyLimits key_limits;
   CallLog call_log;
   AccessLog access_log;
+  // LocalKeyLimits, or SharedKeyLimits with "shared_limits" (after access_log: it reports there).
+  std::unique_ptr<KeyLimits> key_limits;
   DisconnectWatch disconnects;
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_answer{1};
