@@ -58,6 +58,13 @@ start_gateway() {
 # SIGTERM, then the exit status must be 0 (a drained, clean stop; under the sanitizers, no report).
 stop_gateway_checked() {
   kill -TERM "$gateway_pid"
+  # Bounded: a drain that hangs fails here, not at ctest's timeout (the grace period is 30 s).
+  local polls=0
+  while kill -0 "$gateway_pid" 2>/dev/null && [ "$polls" -lt 900 ]; do sleep 0.05; polls=$((polls + 1)); done
+  if kill -0 "$gateway_pid" 2>/dev/null; then
+    kill -KILL "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
+    echo "majordomo serve did not stop within 45 s of SIGTERM" >&2; exit 1
+  fi
   local status=0
   wait "$gateway_pid" || status=$?
   gateway_pid=""

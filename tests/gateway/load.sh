@@ -65,6 +65,8 @@ echo "after two rounds: fds=$fds_after_second threads=$threads_after_second rss_
 
 [ "$fds_after_second" -le "$((fds_before + pool_bound))" ] || { echo "FAIL: file descriptors grew: $fds_before before the load, $fds_after_second after (the upstream pools account for at most $pool_bound)" >&2; exit 1; }
 [ "$threads_after_second" -le "$((threads_before + 2))" ] || { echo "FAIL: threads grew: $threads_before before the load, $threads_after_second after" >&2; exit 1; }
+streams_open="$(metric majordomo_gateway_streams_in_flight)"
+[ "$streams_open" = 0 ] || { echo "FAIL: $streams_open streams still counted in flight after the load" >&2; exit 1; }
 in_flight="$(metric majordomo_gateway_requests_in_flight)"
 [ "$in_flight" = 1 ] || { echo "FAIL: $in_flight requests still in flight (only the metrics request should be)" >&2; exit 1; }
 stop_gateway_checked

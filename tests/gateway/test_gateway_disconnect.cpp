@@ -61,7 +61,9 @@ TEST_CASE("gateway: a client hanging up mid-stream closes the upstream connectio
     // Bounded: without cancellation the upstream would wait for its 60 s idle timeout.
     REQUIRE(upstream.wait_for_closed(1, std::chrono::seconds(10)));
     const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - hung_up);
-    WARN("upstream closed " << latency.count() << " ms after the client hung up");
+    INFO("upstream closed " << latency.count() << " ms after the client hung up");
+    // The issue's bound: the upstream connection closed within 100 ms of the hang-up being seen.
+    CHECK(latency < std::chrono::milliseconds(100));
     env.gateway->shutdown();  // flushes the call log
   }
   const std::vector<LogRecord> rows = read_log("sqlite:" + log_file.string(), 5);

@@ -207,18 +207,45 @@ TEST_CASE("gateway: X-Majordomo-* headers go upstream as metadata, the key heade
 
 TEST_CASE("gateway: an upstream error comes back with the status the client's SDK maps to its own class", "[gateway]") {
   GatewayTestEnv env;
-  const std::pair<int, int> cases[] = {{429, 429}, {400, 400}, {500, 502}, {401, 502}};
-  for (const auto& [upstream, expected] : cases) {
-    INFO(upstream);
+  struct Case {
+    int upstream;
+    int expected;
+    bool relayed;  // the provider's message reaches the client
+  };
+  const Case cases[] = {{429, 429, true}, {400, 400, true}, {500, 502, true}, {401, 502, false}, {403, 502, false}};
+  for (const Case& row : cases) {
+    INFO(row.upstream);
     fake::ScriptedResponse failure;
-    failure.status = upstream;
-    failure.body = R"({"error":{"message":"scripted failure","type":"test_error"}})";
+    failure.status = row.upstream;
+    // A provider refusing a key quotes it, masked: "sk-t****0000".
+    failure.body = R"({"error":{"message":"scripted failure for sk-t****0000","type":"test_error"}})";
     failure.path_contains = "/chat/completions";
     env.server.push_response(failure);
     const GatewayReply reply = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"));
-    CHECK(reply.status == expected);
-    CHECK_THAT(JsonValue::parse(reply.body).at("error").at("message").as_string(), Catch::Matchers::Contains("scripted failure"));
+    CHECK(reply.status == row.expected);
+    const std::string message = JsonValue::parse(reply.body).at("error").at("message").as_string();
+    if (row.relayed) {
+      CHECK_THAT(message, Catch::Matchers::Contains("scripted failure"));
+    } else {
+      // The gateway's own credentials were refused: the client learns that, not the provider's text.
+      CHECK_THAT(message, Catch::Matchers::Contains("refused the gateway's own credentials"));
+      CHECK(reply.body.find("sk-t") == std::string::npos);
+    }
   }
+}
+
+TEST_CASE("gateway: X-Majordomo-Key wins over an SDK's dummy apiKey, health probes take HEAD, wrong methods are 405", "[gateway]") {
+  GatewayTestEnv env;
+  const GatewayReply keyed = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"),
+                                      {{"Authorization", "Bearer sdk-needs-something"},
+                                       {"X-Majordomo-Key", std::string(kGatewayKey)}});
+  CHECK(keyed.status == 200);
+  CHECK(env.send("HEAD", "/healthz").status == 200);
+  CHECK(env.send("HEAD", "/readyz").status == 200);
+  const GatewayReply wrong = env.send("GET", "/v1/chat/completions");
+  CHECK(wrong.status == 405);
+  CHECK(wrong.header("allow") == "POST");
+  CHECK(env.send("POST", "/metrics", "{}").status == 405);
 }
 
 TEST_CASE("gateway: a request refused before its body was read does not spoil the connection for the next one", "[gateway]") {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An embedder's view of majordomo: install, move the installed tree, build an application against
-# it with find_package(Majordomo 0.5) and with pkg-config, and run both against majordomo-fake from
+# it with find_package(Majordomo 0.6) and with pkg-config, and run both against majordomo-fake from
 # the moved tree over https (a test CA made here), with no MAJORDOMO_* variable set.
 #   check_embedding.sh BUILD_DIR SOURCE_DIR "SANITIZER_FLAGS" "HEADER_PACKAGES"
 # HEADER_PACKAGES: third-party packages the public headers are declared to include
@@ -79,10 +79,10 @@ run_app() {
 
 cxx_flags="-Wall -Wextra -Werror $extra_flags"
 
-echo "== find_package(Majordomo 0.5): build and run"
+echo "== find_package(Majordomo 0.6): build and run"
 cmake -S "$source_dir/tests/package/embed" -B "$work/cmake-app" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$cxx_flags" -DCMAKE_EXE_LINKER_FLAGS="$extra_flags" \
-  >"$work/cmake-app.log" 2>&1 || { cat "$work/cmake-app.log" >&2; fail "configuring with find_package(Majordomo 0.5) failed"; }
+  >"$work/cmake-app.log" 2>&1 || { cat "$work/cmake-app.log" >&2; fail "configuring with find_package(Majordomo 0.6) failed"; }
 cmake --build "$work/cmake-app" >"$work/cmake-build.log" 2>&1 || { cat "$work/cmake-build.log" >&2; fail "building with find_package failed"; }
 ninja -C "$work/cmake-app" -t deps >"$work/cmake-app.deps"
 check_headers "$work/cmake-app.deps" "find_package build"

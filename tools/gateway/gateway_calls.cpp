@@ -43,13 +43,23 @@ ClientError client_error_of(const Error& error, ClientShape shape, bool client_p
   ClientError out;
   out.message = error.what();
   out.code = error.provider_error_type();
+  const bool gateway_credentials = !client_provider_key && (error.kind() == ErrorKind::authentication ||
+                                                            error.kind() == ErrorKind::permission);
+  if (gateway_credentials) {
+    // The provider's text may quote the gateway's key, masked but partly readable ("sk-****abcd"),
+    // and describes the gateway's configuration: it stays in the call log, not with the client.
+    out.message = fmt::format("the provider{}{} refused the gateway's own credentials; the gateway's operator "
+                              "must fix its configuration (the call log has the provider's answer)",
+                              error.provider().empty() ? "" : " ", error.provider());
+    out.code.clear();
+  }
   switch (error.kind()) {
     case ErrorKind::authentication: out.status = client_provider_key ? 401 : 502; break;
     case ErrorKind::permission: out.status = client_provider_key ? 403 : 502; break;
     case ErrorKind::not_found: out.status = 404; break;
     case ErrorKind::bad_request:
-    case ErrorKind::unsupported:
-    case ErrorKind::configuration: out.status = 400; break;
+    case ErrorKind::unsupported: out.status = 400; break;
+    case ErrorKind::configuration: out.status = 500; break;  // the gateway's configuration, not the client's request
     case ErrorKind::rate_limited: out.status = 429; break;
     case ErrorKind::overloaded: out.status = shape == ClientShape::anthropic ? 529 : 503; break;
     case ErrorKind::timeout: out.status = 504; break;
@@ -102,7 +112,19 @@ std::optional<std::string> read_body(Poco::Net::HTTPServerRequest& request, std:
     body.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (body.size() > limit) return std::nullopt;
   }
+  // A read timeout or broken chunk framing only sets badbit: the body is not all there.
+  if (in.bad()) {
+    throw ClientRefusal(400, "the request body ended before it was complete (a timeout or broken chunked framing)");
+  }
   return body;
+}
+
+// Poco sets only the receive timeout on a server connection: a client that stops reading would
+// block a write, its thread and its upstream call for ever.
+void bound_writes(Poco::Net::HTTPServerRequest& request, std::chrono::seconds timeout) {
+  if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) {
+    impl->socket().setSendTimeout(Poco::Timespan(timeout.count(), 0));
+  }
 }
 
 int socket_of(Poco::Net::HTTPServerRequest& request) {
@@ -153,6 +175,7 @@ struct CallAccount {
         outcome.error_kind.empty() ? "" : " error=", outcome.error_kind));
   }
   void from_response(const Response& answer) {
+    if (answer.served_by.empty() && answer.provider.empty()) return;  // nothing arrived: keep the route's labels
     outcome.usage = answer.usage;
     outcome.cost_usd = answer.cost.total;
     served_by = answer.served_by.empty() ? answer.provider + ":" + answer.model : answer.served_by;
@@ -218,7 +241,11 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
   std::ostream* out = nullptr;
   std::string events;
   StreamChunk chunk;
-  state.metrics.stream_opened();
+  struct InFlightStream {
+    GatewayMetrics& metrics;
+    explicit InFlightStream(GatewayMetrics& gauges) : metrics(gauges) { metrics.stream_opened(); }
+    ~InFlightStream() { metrics.stream_closed(); }
+  } in_flight{state.metrics};
   try {
     stream.emplace(route.llm->stream(call.request));
     for (;;) {
@@ -240,7 +267,11 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
         response.set("Cache-Control", "no-cache");
         response.set("X-Accel-Buffering", "no");  // nginx in front must not hold events back
         if (!stream->response().served_by.empty()) response.set("X-Majordomo-Served-By", stream->response().served_by);
-        response.setChunkedTransferEncoding(true);
+        if (request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0) {
+          response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
+        } else {
+          response.setChunkedTransferEncoding(true);
+        }
         out = &response.send();
       }
       out->write(events.data(), static_cast<std::streamsize>(events.size()));
@@ -270,7 +301,6 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       out->flush();
     }
   }
-  state.metrics.stream_closed();
 }
 
 }  // namespace
@@ -294,15 +324,16 @@ const GatewayKey* authenticate(const GatewayState&, const Generation& generation
   std::string_view text;
   static const std::string kNone;
   const std::string& authorization = request.get("Authorization", kNone);  // a literal default would dangle
-  if (authorization.size() > 7 && header_name_equals(std::string_view(authorization).substr(0, 7), "bearer ")) {
-    text = std::string_view(authorization).substr(7);
-  } else if (request.has("X-Majordomo-Key")) {
+  // X-Majordomo-Key first: a client whose SDK insists on an apiKey of its own can give it any dummy.
+  if (request.has("X-Majordomo-Key")) {
     text = request.get("X-Majordomo-Key");
+  } else if (authorization.size() > 7 && header_name_equals(std::string_view(authorization).substr(0, 7), "bearer ")) {
+    text = std::string_view(authorization).substr(7);
   } else if (request.has("x-api-key")) {
     text = request.get("x-api-key");  // what the Anthropic SDKs send their apiKey as
   }
   if (text.empty()) {
-    problem = "no gateway key: send it as Authorization: Bearer <key> (the SDK's apiKey), X-Majordomo-Key or x-api-key";
+    problem = "no gateway key: send it as X-Majordomo-Key, Authorization: Bearer <key> (the SDK's apiKey) or x-api-key";
     return nullptr;
   }
   const GatewayKey* key = generation.keys.find(text);
@@ -335,7 +366,13 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   }
   account.labels.key = account.key ? account.key->name : "anonymous";
 
-  const std::optional<std::string> body = read_body(request, state.limits.max_request_bytes);
+  bound_writes(request, state.limits.client_timeout);
+  std::optional<std::string> body;
+  try {
+    body = read_body(request, state.limits.max_request_bytes);
+  } catch (const ClientRefusal& broken) {
+    return refuse(refusal(broken.status(), broken.what()), "bad_request");
+  }
   if (!body) {
     return refuse(refusal(413, fmt::format("the request body is over the gateway's limit of {} bytes "
                                            "(limits.max_request_bytes)", state.limits.max_request_bytes)),
@@ -394,12 +431,21 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   account.id = label.id;
   response.set("X-Request-Id", label.id);
   if (state.draining.load()) response.setKeepAlive(false);
+  // Recorded however the answer ends, a client gone mid-write (an exception from Poco) included.
+  struct FinishOnExit {
+    CallAccount& account;
+    ~FinishOnExit() {
+      try {
+        account.finish();
+      } catch (...) {
+      }
+    }
+  } finish_on_exit{account};
   if (call.stream) {
     answer_stream(state, shape, *route, call, label, request, response, account, provider_key.has_value());
   } else {
     answer_complete(state, shape, *route, call, label, request, response, account, provider_key.has_value());
   }
-  account.finish();
 }
 
 }  // namespace majordomo::gateway

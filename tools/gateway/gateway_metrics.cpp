@@ -98,26 +98,33 @@ void GatewayMetrics::record_refusal(std::string_view endpoint, int status, std::
 std::string GatewayMetrics::exposition(std::string_view extra) const {
   std::string out;
   out.reserve(4096);
-  const std::lock_guard lock(mutex_);
+  // Copied under the lock and formatted outside it: a scrape must not hold up finishing calls.
+  std::map<std::string, Series> all_series;
+  std::map<std::string, uint64_t> refusals;
+  {
+    const std::lock_guard lock(mutex_);
+    all_series = series_;
+    refusals = refusals_;
+  }
   header(out, "majordomo_gateway_requests_total", "counter", "Calls answered, by route, gateway key and HTTP status.");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     for (const auto& [code, count] : series.requests) {
       fmt::format_to(std::back_inserter(out), "majordomo_gateway_requests_total{{{},code=\"{}\"}} {}\n", labels, code, count);
     }
   }
   header(out, "majordomo_gateway_errors_total", "counter", "Calls that failed, by error kind.");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     for (const auto& [kind, count] : series.errors) {
       fmt::format_to(std::back_inserter(out), "majordomo_gateway_errors_total{{{},kind=\"{}\"}} {}\n", labels, kind, count);
     }
   }
   header(out, "majordomo_gateway_refusals_total", "counter",
          "Requests refused before routing (no key, unknown model, rate or budget, bad request).");
-  for (const auto& [labels, count] : refusals_) {
+  for (const auto& [labels, count] : refusals) {
     fmt::format_to(std::back_inserter(out), "majordomo_gateway_refusals_total{{{}}} {}\n", labels, count);
   }
   header(out, "majordomo_gateway_tokens_total", "counter", "Tokens reported by providers, by type.");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     const std::pair<std::string_view, uint64_t> counts[] = {{"input", series.input_tokens},
                                                             {"output", series.output_tokens},
                                                             {"cached", series.cached_tokens},
@@ -127,15 +134,15 @@ std::string GatewayMetrics::exposition(std::string_view extra) const {
     }
   }
   header(out, "majordomo_gateway_cost_usd_total", "counter", "Cost in USD from catalog prices (unpriced models add 0).");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     fmt::format_to(std::back_inserter(out), "majordomo_gateway_cost_usd_total{{{}}} {}\n", labels, number(series.cost_usd));
   }
   header(out, "majordomo_gateway_request_duration_seconds", "histogram", "From the request read to the last byte sent.");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     write_histogram(out, "majordomo_gateway_request_duration_seconds", labels, series.duration, kBuckets);
   }
   header(out, "majordomo_gateway_time_to_first_token_seconds", "histogram", "Streams: from the request read to the first event sent.");
-  for (const auto& [labels, series] : series_) {
+  for (const auto& [labels, series] : all_series) {
     if (series.first_token.count == 0) continue;
     write_histogram(out, "majordomo_gateway_time_to_first_token_seconds", labels, series.first_token, kBuckets);
   }

@@ -122,8 +122,9 @@ class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
     if (method == "POST" && path == "/v1/chat/completions") return serve_llm_call(state, ClientShape::openai, request, response);
     if (method == "POST" && path == "/v1/messages") return serve_llm_call(state, ClientShape::anthropic, request, response);
     if (method == "GET" && path == "/v1/models") return serve_models(state, request, response);
-    if (method == "GET" && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
-    if (method == "GET" && path == "/readyz") {
+    const bool read = method == "GET" || method == "HEAD";  // load balancers probe with either
+    if (read && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
+    if (read && path == "/readyz") {
       std::string problem = state.draining.load() ? "shutting down" : state.call_log.problem();
       if (problem.empty()) problem = state.key_limits->problem();
       if (problem.empty()) return send_body(response, 200, "text/plain", "ready\n");
@@ -134,6 +135,17 @@ class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
                        state.metrics.exposition(state.call_log.metrics() + process_metrics()));
     }
     const ClientShape shape = path.starts_with("/v1/messages") ? ClientShape::anthropic : ClientShape::openai;
+    const bool post_path = path == "/v1/chat/completions" || path == "/v1/messages";
+    const bool get_path = path == "/v1/models" || path == "/healthz" || path == "/readyz" || path == "/metrics";
+    if (post_path || get_path) {
+      ClientError wrong;
+      wrong.status = 405;
+      wrong.message = fmt::format("{} takes {} only", path, post_path ? "POST" : "GET");
+      response.set("Allow", post_path ? "POST" : "GET");
+      response.setKeepAlive(false);  // its body, if any, is not read
+      state.metrics.record_refusal("other", 405, "method");
+      return send_body(response, 405, "application/json", error_json_for(shape, wrong));
+    }
     ClientError error;
     error.status = 404;
     error.message = fmt::format("no endpoint {} {} here (POST /v1/chat/completions, POST /v1/messages, GET "
@@ -294,6 +306,9 @@ bool GatewayState::wait_idle(std::chrono::seconds grace) {
 // ---- GatewayServer ----
 
 struct GatewayServer::Listener {
+  // A copy of the listening socket: Poco's stop() stops accepting but leaves it open, so new
+  // connections would complete their handshake and hang until the grace period ends.
+  Poco::Net::ServerSocket socket;
   std::unique_ptr<Poco::ThreadPool> threads;  // destroyed after the server, whose threads run in it
   std::unique_ptr<Poco::Net::HTTPServer> server;
   // Poco's pool ends idle threads only when it hands out a thread; a burst of streams would leave
@@ -341,6 +356,7 @@ void GatewayServer::start() {
   try {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(address.host, address.port), 1024);
     port_ = socket.address().port();
+    listener->socket = socket;
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(0);  // unlimited
@@ -384,6 +400,7 @@ void GatewayServer::shutdown() {
   if (!listener_) return;
   state_->draining.store(true);
   listener_->server->stop();  // no new connections
+  listener_->socket.close();  // refused at once, so a load balancer moves on
   const bool drained = state_->wait_idle(config_.shutdown_grace);
   state_->access_log.write(drained ? "shutdown: every request finished"
                                    : "shutdown: grace period over, closing the requests still in flight");

@@ -37,7 +37,7 @@ using RouteWrapper = std::function<std::shared_ptr<LLM>(std::shared_ptr<LLM>)>;
 // request gets an LLM of its own). Thread-safe.
 class ModelRoutes {
  public:
-  static constexpr std::size_t kMaxCachedModels = 4096;
+  static constexpr std::size_t kMaxCachedModels = 512;
 
   // Loads the plugins and catalog the configuration names. Throws ConfigurationError when a
   // configured provider has no plugin, or a cascade names an unconfigured provider.
