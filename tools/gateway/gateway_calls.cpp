@@ -341,28 +341,29 @@ const GatewayKey* authenticate(const GatewayState&, const Generation& generation
   return key;
 }
 
-void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServerRequest& request,
-                    Poco::Net::HTTPServerResponse& response) {
-  const std::string_view endpoint = endpoint_name(shape);
-  const std::shared_ptr<const Generation> generation = state.generation();
-  CallAccount account(state, shape);
-  account.remote = request.clientAddress().host().toString();
-  account.labels.endpoint = std::string(endpoint);
-  bool body_read = false;
-  const auto refuse = [&](const ClientError& error, std::string_view reason) {
-    // An unread (or partly read) body would be taken for the next request on this connection.
-    if (!body_read) response.setKeepAlive(false);
-    state.metrics.record_refusal(endpoint, error.status, reason);
-    if (state.access_log.enabled()) state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
-                                       shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages",
-                                       error.status, account.key ? account.key->name : "-", reason));
-    send_error(response, shape, error);
-  };
+namespace {
 
-  if (!generation->keys.anonymous()) {
+// Why a request is not run, as the client hears it and as metrics count it.
+struct Refused {
+  ClientError error;
+  std::string_view reason;
+};
+
+// A request that passed every check: what to run and where.
+struct AdmittedCall {
+  ClientRequest call;
+  Route route;
+  std::optional<std::string> provider_key;  // the client's own, where pass-through allows it
+};
+
+// Key, body, shape, model permission, pass-through, route and limits, in that order; throws
+// Refused at the first that fails. `body_read` says whether the connection can be reused after a refusal.
+AdmittedCall admit_call(GatewayState& state, ClientShape shape, const Generation& generation,
+                        Poco::Net::HTTPServerRequest& request, CallAccount& account, bool& body_read) {
+  if (!generation.keys.anonymous()) {
     std::string problem;
-    account.key = authenticate(state, *generation, request, problem);
-    if (account.key == nullptr) return refuse(refusal(401, problem, "invalid_api_key"), "key");
+    account.key = authenticate(state, generation, request, problem);
+    if (account.key == nullptr) throw Refused{refusal(401, problem, "invalid_api_key"), "key"};
   }
   account.labels.key = account.key ? account.key->name : "anonymous";
 
@@ -371,54 +372,95 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   try {
     body = read_body(request, state.limits.max_request_bytes);
   } catch (const ClientRefusal& broken) {
-    return refuse(refusal(broken.status(), broken.what()), "bad_request");
+    throw Refused{refusal(broken.status(), broken.what()), "bad_request"};
   }
   if (!body) {
-    return refuse(refusal(413, fmt::format("the request body is over the gateway's limit of {} bytes "
+    throw Refused{refusal(413, fmt::format("the request body is over the gateway's limit of {} bytes "
                                            "(limits.max_request_bytes)", state.limits.max_request_bytes)),
-                  "too_large");
+                  "too_large"};
   }
   body_read = true;
-  ClientRequest call;
+  AdmittedCall admitted;
+  ClientRequest& call = admitted.call;
   try {
     call = shape == ClientShape::openai ? openai_chat::read_request(*body) : anthropic_messages::read_request(*body);
   } catch (const ClientRefusal& bad) {
     ClientError error = refusal(bad.status(), bad.what());
     error.param = bad.param();
-    return refuse(error, "bad_request");
+    throw Refused{error, "bad_request"};
   }
   account.client_model = call.model;
   if (account.key != nullptr && !KeyTable::allows(*account.key, call.model)) {
-    return refuse(refusal(403, fmt::format("gateway key '{}' may not use model '{}'", account.key->name, call.model),
+    throw Refused{refusal(403, fmt::format("gateway key '{}' may not use model '{}'", account.key->name, call.model),
                           "model_not_allowed"),
-                  "model");
+                  "model"};
   }
-  std::optional<std::string> provider_key;
   if (request.has("X-Majordomo-Provider-Key")) {
-    if (!generation->routes.allows_key_pass_through(call.model)) {
-      return refuse(refusal(403, fmt::format("model '{}': this gateway does not take provider keys from clients "
+    if (!generation.routes.allows_key_pass_through(call.model)) {
+      throw Refused{refusal(403, fmt::format("model '{}': this gateway does not take provider keys from clients "
                                              "(providers.<id>.key_pass_through)", call.model)),
-                    "pass_through");
+                    "pass_through"};
     }
-    provider_key = request.get("X-Majordomo-Provider-Key");
+    admitted.provider_key = request.get("X-Majordomo-Provider-Key");
   }
   std::optional<Route> route;
   try {
-    route = generation->routes.find(call.model, provider_key);
+    route = generation.routes.find(call.model, admitted.provider_key);
   } catch (const Error& error) {
-    return refuse(client_error_of(error, shape, provider_key.has_value()), "route");
+    throw Refused{client_error_of(error, shape, admitted.provider_key.has_value()), "route"};
   }
   if (!route) {
-    return refuse(refusal(404, fmt::format("the model '{}' does not exist here: use \"provider/model\" with a "
+    throw Refused{refusal(404, fmt::format("the model '{}' does not exist here: use \"provider/model\" with a "
                                            "configured provider, a cascade or a catalog alias (GET /v1/models)",
                                            call.model), "model_not_found"),
-                  "model_not_found");
+                  "model_not_found"};
   }
   account.labels.provider = route->provider;
   account.labels.model = route->model;
   if (account.key != nullptr) {
-    if (const auto limited = state.key_limits->admit(*account.key)) return refuse(limit_error(*limited), limited->code);
+    if (const auto limited = state.key_limits->admit(*account.key)) throw Refused{limit_error(*limited), limited->code};
   }
+  admitted.route = std::move(*route);
+  return admitted;
+}
+
+// Recorded however the answer ends, a client gone mid-write (an exception from Poco) included.
+struct FinishOnExit {
+  CallAccount& account;
+  ~FinishOnExit() {
+    try {
+      account.finish();
+    } catch (...) {
+    }
+  }
+};
+
+}  // namespace
+
+void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response) {
+  const std::string_view endpoint = endpoint_name(shape);
+  const std::shared_ptr<const Generation> generation = state.generation();
+  CallAccount account(state, shape);
+  account.remote = request.clientAddress().host().toString();
+  account.labels.endpoint = std::string(endpoint);
+  bool body_read = false;
+  std::optional<AdmittedCall> admitted;
+  try {
+    admitted.emplace(admit_call(state, shape, *generation, request, account, body_read));
+  } catch (const Refused& refused) {
+    // An unread (or partly read) body would be taken for the next request on this connection.
+    if (!body_read) response.setKeepAlive(false);
+    state.metrics.record_refusal(endpoint, refused.error.status, refused.reason);
+    if (state.access_log.enabled()) {
+      state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
+                                         shape == ClientShape::openai ? "/v1/chat/completions" : "/v1/messages",
+                                         refused.error.status, account.key ? account.key->name : "-", refused.reason));
+    }
+    send_error(response, shape, refused.error);
+    return;
+  }
+  ClientRequest& call = admitted->call;
   forward_metadata_headers(request, call.request.options.extra_headers);
   // Which key made the call, on the log row only: never sent upstream.
   call.request.log_metadata["gateway_key"] = account.labels.key;
@@ -431,20 +473,12 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   account.id = label.id;
   response.set("X-Request-Id", label.id);
   if (state.draining.load()) response.setKeepAlive(false);
-  // Recorded however the answer ends, a client gone mid-write (an exception from Poco) included.
-  struct FinishOnExit {
-    CallAccount& account;
-    ~FinishOnExit() {
-      try {
-        account.finish();
-      } catch (...) {
-      }
-    }
-  } finish_on_exit{account};
+  const FinishOnExit finish_on_exit{account};
+  const bool client_key = admitted->provider_key.has_value();
   if (call.stream) {
-    answer_stream(state, shape, *route, call, label, request, response, account, provider_key.has_value());
+    answer_stream(state, shape, admitted->route, call, label, request, response, account, client_key);
   } else {
-    answer_complete(state, shape, *route, call, label, request, response, account, provider_key.has_value());
+    answer_complete(state, shape, admitted->route, call, label, request, response, account, client_key);
   }
 }
 

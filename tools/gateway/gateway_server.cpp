@@ -247,7 +247,16 @@ std::string CallLog::problem() const {
   const std::lock_guard lock(mutex_);
   if (!first_) return {};
   const LoggingStats stats = first_->stats();
-  return stats.last_error.empty() ? std::string() : fmt::format("the call log: {}", stats.last_error);
+  if (stats.last_error.empty()) return {};
+  // last_error is kept after the database recovers: the log is taking rows again once rows were
+  // written after the latest failure, so a passing outage does not leave the gateway unready.
+  if (stats.failed != failed_seen_ || stats.last_error != error_seen_) {
+    failed_seen_ = stats.failed;
+    error_seen_ = stats.last_error;
+    written_at_failure_ = stats.written;
+  }
+  if (stats.written > written_at_failure_) return {};
+  return fmt::format("the call log: {}", stats.last_error);
 }
 
 AccessLog::AccessLog(const std::string& target) {

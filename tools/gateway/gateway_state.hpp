@@ -42,7 +42,8 @@ class CallLog {
   void flush();
   // Exposition text of the log's counters (written, dropped, failed).
   [[nodiscard]] std::string metrics() const;
-  // Empty when the log takes rows; else the sink's last error.
+  // Empty when the log takes rows (none failed, or rows were written since the latest failure);
+  // else the sink's last error.
   [[nodiscard]] std::string problem() const;
 
  private:
@@ -52,6 +53,10 @@ class CallLog {
   // The first route's logger opens the log; every other route's shares its queue, writer thread
   // and database connection (LoggingLLM's same_log_as constructor).
   std::shared_ptr<LoggingLLM> first_;
+  // What problem() last saw of the log's failures (see there).
+  mutable uint64_t failed_seen_ = 0;
+  mutable std::string error_seen_;
+  mutable uint64_t written_at_failure_ = 0;
 };
 
 // One line per request, to stderr or a file; never a secret (no header values, no query).
