@@ -346,7 +346,7 @@ namespace {
 // Why a request is not run, as the client hears it and as metrics count it.
 struct Refused {
   ClientError error;
-  std::string_view reason;
+  std::string reason;  // owned: a limit's reason lives in a refusal that is gone by the catch
 };
 
 // A request that passed every check: what to run and where.
