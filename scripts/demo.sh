@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds majordomo, starts the built-in fake provider server on loopback, and sends
 # requests through `majordomo ask` with a custom base URL, an instance header and a per-request
-# header, then shows what arrived at the server. No API key or network needed.
+# header, then shows what arrived at the server; last, the gateway (majordomo serve) in front of it.
+# No API key or network needed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -110,5 +111,37 @@ curl -fsS -X POST "$origin/_fake/responses" -d '{"status":401,"fixture":"","body
 "$bin/majordomo" ask --provider openai --model gpt-4o --api-key demo-not-a-real-key --base-url "$origin/v1" \
   --request-header 'X-Majordomo-Feature: demo-log' --log "sqlite:$work/calls.db" "Say hello" || true
 "$bin/majordomo" logs --db "sqlite:$work/calls.db" --last 5
+step "the gateway: any OpenAI or Anthropic SDK reaches every provider through majordomo serve" \
+  "majordomo serve --config gateway.json; curl \$gateway/v1/chat/completions -d '{\"model\":\"anthropic/claude-haiku-4-5\",...}'"
+demo_key="mjk-demo-not-a-real-key"
+cat >"$work/gateway.json" <<JSON
+{"listen": "127.0.0.1:0", "access_log": "$work/gateway-access.log",
+ "providers": {"openai": {"base_url": "$origin/v1", "api_key": "sk-demo-not-a-real-key"},
+               "anthropic": {"base_url": "$origin", "api_key": "sk-ant-demo-not-a-real-key"}},
+ "gateway_keys": [{"name": "demo", "sha256": "$(printf %s "$demo_key" | sha256sum | cut -d' ' -f1)"}],
+ "log": "sqlite:$work/calls.db"}
+JSON
+"$bin/majordomo" serve --config "$work/gateway.json" --port-file "$work/gateway.port" 2>"$work/gateway.err" &
+gateway_pid=$!
+trap 'kill "$gateway_pid" 2>/dev/null || true; stop_fake_and_remove_work_dir' EXIT
+saved_fake_pid="$fake_pid"; fake_pid="$gateway_pid"  # wait_for_port_file watches $fake_pid
+wait_for_port_file "$work/gateway.port" 600 || { cat "$work/gateway.err"; exit 1; }
+fake_pid="$saved_fake_pid"
+gateway="http://127.0.0.1:$(cat "$work/gateway.port")"
+echo "OpenAI's shape in, Anthropic's API upstream:"
+curl -fsS "$gateway/v1/chat/completions" -H "Authorization: Bearer $demo_key" -H 'Content-Type: application/json' \
+  -d '{"model":"anthropic/claude-haiku-4-5","messages":[{"role":"user","content":"Say hello"}]}' |
+  jq -c '{object, model, content: .choices[0].message.content, finish_reason: .choices[0].finish_reason, usage}'
+echo "Anthropic's shape in, streamed, OpenAI upstream (its events, counted):"
+curl -fsSN "$gateway/v1/messages" -H "x-api-key: $demo_key" -H 'Content-Type: application/json' \
+  -d '{"model":"openai/gpt-4o","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hello"}]}' |
+  grep '^event:' | uniq -c
+echo "without a key:"
+curl -sS "$gateway/v1/chat/completions" -H 'Content-Type: application/json' -d '{}' | jq -c .
+kill -TERM "$gateway_pid"
+wait "$gateway_pid"
+echo "majordomo serve drained and exited 0 on SIGTERM; its calls are in the same log:"
+"$bin/majordomo" logs --db "sqlite:$work/calls.db" --last 2
+
 echo
 echo "demo finished"
