@@ -9,6 +9,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include <chrono>
+#include <thread>
 
 using namespace majordomo;
 using namespace majordomo::testing;
@@ -92,4 +93,43 @@ TEST_CASE("gateway: a client hanging up while a JSON answer is awaited cancels t
   CHECK(rows[0].status == "cancelled");
   CHECK(rows[0].operation == "complete");
   std::filesystem::remove(log_file);
+}
+
+TEST_CASE("gateway: a drain lets a stream in flight finish, refuses new connections, then stops", "[gateway][shutdown]") {
+  GatewayTestEnv env;
+  // A stream that pauses for 400 ms after its first bytes: the drain starts inside the pause.
+  fake::ScriptedResponse slow;
+  slow.fixture = "openai/chat_completion_stream.sse";
+  slow.stall_after = 200;
+  slow.stall_for = std::chrono::milliseconds(400);
+  slow.path_contains = "/chat/completions";
+  env.server.push_response(slow);
+
+  const uint16_t port = env.gateway->port();
+  Poco::Net::StreamSocket client = send_raw(port, chat_body("openai/gpt-4o", true));
+  std::string received;
+  char buffer[4096];
+  while (received.find("data: ") == std::string::npos) {  // the head and a first event: the stream is in flight
+    const int n = client.receiveBytes(buffer, sizeof buffer);
+    REQUIRE(n > 0);
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  std::thread drain([&] { env.gateway->shutdown(); });
+  // The listening socket closes as the drain begins: a new connection is refused, not left hanging.
+  bool refused = false;
+  for (int attempt = 0; attempt < 200 && !refused; ++attempt) {  // bounded: the drain starts at once
+    try {
+      Poco::Net::StreamSocket late(Poco::Net::SocketAddress("127.0.0.1", port));
+      late.close();
+      std::this_thread::yield();
+    } catch (const Poco::Exception&) {
+      refused = true;
+    }
+  }
+  CHECK(refused);
+  // The stream in flight still ends as the provider ends it, and then the gateway closes the
+  // connection (the read ends at EOF; a connection left open would time out in 30 s and throw).
+  for (int n = 0; (n = client.receiveBytes(buffer, sizeof buffer)) > 0;) received.append(buffer, static_cast<std::size_t>(n));
+  drain.join();
+  CHECK(received.find("data: [DONE]") != std::string::npos);
 }
