@@ -19,27 +19,20 @@ load() {
   node "$here/load_client.mjs" "$1" "$gateway_origin" "$gateway_key" "$2" "$3" || {
     echo "FAIL: $1 load had errors" >&2; tail -5 "$work/gateway.err" >&2; exit 1; }
 }
-# Threads idle past limits.idle_thread_s are ended by the gateway: wait (bounded) until at most `limit`.
-settle_threads() {
-  local limit="$1" threads=""
+# Waits (bounded) until the gateway's gauge METRIC is at most LIMIT, then prints it. Threads idle
+# past limits.idle_thread_s are ended by the gateway; descriptors close when a connection's thread
+# reads the exited client's EOF. Both come down a little after the load, not at once.
+settle() {
+  local name="$1" limit="$2" value=""
   for _ in $(seq 1 100); do
-    threads="$(metric process_threads)"
-    [ "$threads" -le "$limit" ] && { echo "$threads"; return 0; }
+    value="$(metric "$name")"
+    [ "$value" -le "$limit" ] && { echo "$value"; return 0; }
     sleep 0.1
   done
-  echo "$threads"
+  echo "$value"
 }
-# The client has exited, but the gateway closes its side of each connection when its thread reads
-# EOF: wait (bounded) until its descriptors are back to at most `limit`.
-settle_fds() {
-  local limit="$1" fds=""
-  for _ in $(seq 1 100); do
-    fds="$(metric process_open_fds)"
-    [ "$fds" -le "$limit" ] && { echo "$fds"; return 0; }
-    sleep 0.1
-  done
-  echo "$fds"
-}
+settle_threads() { settle process_threads "$1"; }
+settle_fds() { settle process_open_fds "$1"; }
 
 load json 50 10  # warm-up: every route's plugin instance and connection pool exists
 fds_before="$(settle_fds 1000000)"
