@@ -81,7 +81,8 @@ void check_str(const mj_str& text, const char* what) {
 
 }  // namespace
 
-// Input: split points (fuzz_input.hpp) and a mode byte, then the response body. Mode bit 0:
+// Input: split points (fuzz_input.hpp) and a mode byte, then the response body (an odd length
+// also calls call_ready before every call_next). Mode bit 0:
 // stream; bits 1-2: status 200, 400, 429, 500; bits 3-4: Content-Length, chunked (one chunk per
 // piece), until close, chunked; bit 5: the Responses API instance (OpenAI); bit 6: a JSON Schema request;
 // bit 7: a request with a tool (0.5).
@@ -177,9 +178,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     loaded.table->status_release(error);
     return 0;
   }
+  // (0.6) An odd body length also asks call_ready before each call_next, as a relaying host does:
+  // the decoders then run ahead of call_next, and an error they meet waits for it.
+  const bool ask_ready = (body.size() & 1) != 0 && loaded.table->call_ready != nullptr;
   // Bounded: every event comes from input bytes, and a stop ends the response.
   int32_t calls_started = 0;  // the tool-call numbering contract (plugin.h, 0.5)
   for (std::size_t events = 0; events < (1u << 20); ++events) {
+    if (ask_ready) {
+      const int32_t ready = loaded.table->call_ready(call);
+      if (ready != 0 && ready != 1) broken("call_ready returned neither 0 nor 1");
+    }
     mj_event event{};
     event.struct_size = sizeof event;
     mj_status* failure = nullptr;

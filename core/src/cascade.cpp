@@ -129,6 +129,10 @@ class CascadeStreamSource final : public StreamSource {
     return shown_;
   }
 
+  // Before the first chunk an error means opening the next member, which waits: only a stream
+  // that is past its fail-over forwards its member's answer.
+  bool ready() noexcept override { return delivered_ && stream_ && stream_->ready(); }
+
   void close() noexcept override {
     if (stream_) stream_->close();
   }

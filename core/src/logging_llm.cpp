@@ -313,6 +313,7 @@ class LoggingStreamSource final : public StreamSource {
   }
 
   const Response& response() const override { return inner_.response(); }
+  bool ready() noexcept override { return inner_.ready(); }
 
   void close() noexcept override {
     // Closed first, so that the response recorded has its attempt ended (as cancelled).

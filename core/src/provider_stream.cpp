@@ -72,7 +72,17 @@ bool ProviderStreamSource::next(StreamChunk& chunk) {
         resend_ = false;
         send();
       }
-      const bool more = next_event(chunk);
+      if (ahead_error_) std::rethrow_exception(std::exchange(ahead_error_, nullptr));
+      Pulled pulled = Pulled::end;
+      if (ahead_) {
+        pulled = *std::exchange(ahead_, std::nullopt);
+        // As next_event does: what arrived after cancel() is not handed on.
+        if (pulled == Pulled::chunk && cancel_requested()) throw CancelRequested{};
+        if (pulled == Pulled::chunk) chunk = ahead_chunk_;
+      } else {
+        pulled = next_event(chunk, false);
+      }
+      const bool more = pulled == Pulled::chunk;
       if (more && stream_) delivered_ = true;
       return more;
     } catch (const DeadlinePassed&) {
@@ -86,6 +96,21 @@ bool ProviderStreamSource::next(StreamChunk& chunk) {
       retry_or_throw(error);
       resend_ = true;
     }
+  }
+}
+
+bool ProviderStreamSource::ready() noexcept {
+  if (ahead_ || ahead_error_ || call_ == nullptr) return true;
+  if (owner_->plugin_->table.call_ready == nullptr) return false;  // a plugin built before 0.6
+  try {
+    const Pulled pulled = next_event(ahead_chunk_, true);
+    if (pulled == Pulled::would_wait) return false;
+    ahead_ = pulled;
+    return true;
+  } catch (...) {
+    ahead_error_ = std::current_exception();
+    // Before a chunk reached the caller, next() may answer the error with a retry, which waits.
+    return delivered_ || !stream_;
   }
 }
 
@@ -272,13 +297,18 @@ void ProviderStreamSource::record_attempt(const ErrorDetails* error, int64_t wai
   }
 }
 
-bool ProviderStreamSource::next_event(StreamChunk& chunk) {
+ProviderStreamSource::Pulled ProviderStreamSource::next_event(StreamChunk& chunk, bool without_waiting) {
   const auto call_next = owner_->plugin_->table.call_next;
   while (call_ != nullptr) {
     // Between events: a plugin that cannot see time_left_ms or cancel_fd, or a stream that keeps
     // sending events, stops here once the deadline has passed or the call was cancelled.
     if (cancel_requested()) throw CancelRequested{};
     if (deadline_.passed()) throw DeadlinePassed{};
+    // Anything but 1 is "may wait": only a yes that is exact lets the caller hold events back.
+    if (without_waiting && owner_->into_plugin("call_ready", [&] { return owner_->plugin_->table.call_ready(call_); },
+                                               &request_headers_, &response_.content) != 1) {
+      return Pulled::would_wait;
+    }
     mj_event event{};
     event.struct_size = sizeof(mj_event);
     mj_status* status = nullptr;
@@ -291,7 +321,7 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
     if (result == 0) {
       release_call();
       finish();
-      return false;
+      return Pulled::end;
     }
     // An event that arrived after cancel() is not handed on: the caller asked for nothing more.
     if (cancel_requested()) throw CancelRequested{};
@@ -305,12 +335,12 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
         if (event.text.size == 0) break;
         response_.content.append(view(event.text));
         chunk = StreamChunk{StreamChunk::Kind::text, view(event.text)};
-        return true;
+        return Pulled::chunk;
       case MJ_EVENT_REASONING:
         if (event.text.size == 0) break;
         response_.reasoning.append(view(event.text));
         chunk = StreamChunk{StreamChunk::Kind::reasoning, view(event.text)};
-        return true;
+        return Pulled::chunk;
       case MJ_EVENT_USAGE:
         response_.usage = checked_usage(event.usage, owner_->provider());
         break;
@@ -329,13 +359,13 @@ bool ProviderStreamSource::next_event(StreamChunk& chunk) {
       case MJ_EVENT_TOOL_CALL_ARGUMENTS:
       case MJ_EVENT_TOOL_CALL_END:
       case MJ_EVENT_CONTINUATION:
-        if (on_tool_event(event, chunk)) return true;
+        if (on_tool_event(event, chunk)) return Pulled::chunk;
         break;
       default:
         break;  // an event type from a newer plugin: nothing this host can show
     }
   }
-  return false;
+  return Pulled::end;
 }
 
 bool ProviderStreamSource::on_tool_event(const mj_event& event, StreamChunk& chunk) {

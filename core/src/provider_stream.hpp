@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +30,10 @@ class ProviderStreamSource final : public StreamSource {
   // Sends the request, retrying per the policy; throws the last error when it gives up.
   void start();
   bool next(StreamChunk& chunk) override;
+  // Pulls ahead, without waiting, through the events that yield no chunk (usage, stop, request
+  // id) until a chunk, the end or an error is at hand; false when the plugin would have to wait
+  // (or cannot tell: a plugin older than its call_ready, 0.6). What it pulled, next() returns.
+  bool ready() noexcept override;
   // Abandons the call; an attempt in progress is recorded as cancelled.
   void close() noexcept override;
   const Response& response() const override { return response_; }
@@ -61,7 +67,10 @@ class ProviderStreamSource final : public StreamSource {
   // The record of the attempt in progress: its request, what arrived of the answer, and `error`
   // (null: the attempt produced the answer).
   void record_attempt(const ErrorDetails* error, int64_t waited_ms);
-  bool next_event(StreamChunk& chunk);
+  enum class Pulled { chunk, end, would_wait };
+  // The next chunk, or the end; `without_waiting`: would_wait instead of a call_next that could
+  // wait for the network.
+  Pulled next_event(StreamChunk& chunk, bool without_waiting);
   // The MJ_EVENT_TOOL_CALL_* and MJ_EVENT_CONTINUATION events: true when `chunk` was filled.
   bool on_tool_event(const mj_event& event, StreamChunk& chunk);
   void finish();
@@ -89,6 +98,11 @@ class ProviderStreamSource final : public StreamSource {
   std::vector<bool> tool_call_ended_;   // per response_.tool_calls: its END event arrived
   bool delivered_ = false;              // a chunk reached the caller of a stream: no more retries
   bool resend_ = false;
+  // What ready() pulled ahead for the next next(): a chunk (its text a view of the plugin's
+  // event, valid since no call_next followed), the end, or the error met.
+  std::optional<Pulled> ahead_;
+  StreamChunk ahead_chunk_;
+  std::exception_ptr ahead_error_;
 };
 
 }  // namespace majordomo

@@ -10,7 +10,9 @@
 #include <cassert>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <string>
+#include <utility>
 
 namespace majordomo::sdk {
 inline namespace v1 {
@@ -212,20 +214,64 @@ bool HttpCall::next(mj_event& event) {
     const std::string_view id = request_id();
     if (!id.empty()) sink_.meta(id, {});
   }
+  if (pending_error_) {
+    sink_.clear();  // as when next() itself had met the error: the step's events are not handed out
+    finished_ = true;
+    std::rethrow_exception(std::exchange(pending_error_, nullptr));
+  }
   for (;;) {
     if (sink_.pop(event)) return true;
     if (finished_) return false;
     try {
       if (!fill()) finished_ = true;
     } catch (const ProviderError& error) {
-      // Decoders and mid-stream transport failures do not know the request id, and it is what a
-      // provider's support asks for: add the header's value when the error has none.
-      const std::string_view id = error.request_id().empty() ? request_id() : std::string_view{};
-      if (id.empty()) throw;
-      throw ProviderError(error.kind(), error.what(), error.http_status(), error.provider_error_type(),
-                          std::string(id), error.retry_after_ms());
+      rethrow_with_request_id(error);
     }
   }
+}
+
+bool HttpCall::ready() noexcept {
+  if (pending_error_ || finished_ || !sink_.empty()) return true;
+  // The first next() reads a JSON body or an error status's body whole: only a 2xx stream
+  // already under way decodes ahead.
+  if (!started_ || !stream_) return false;
+  if (terminator_seen_) return true;  // what follows it is only taken if already here
+  const int status = exchange_->status();
+  if (status < 200 || status >= 300) return false;
+  try {
+    return decode_received();
+  } catch (const ProviderError& error) {
+    try {
+      rethrow_with_request_id(error);
+    } catch (...) {
+      pending_error_ = std::current_exception();
+    }
+  } catch (...) {
+    pending_error_ = std::current_exception();  // the export glue turns it into MJ_ERR_PLUGIN, as from next()
+  }
+  return true;
+}
+
+void HttpCall::rethrow_with_request_id(const ProviderError& error) const {
+  // Decoders and mid-stream transport failures do not know the request id, and it is what a
+  // provider's support asks for: add the header's value when the error has none.
+  const std::string_view id = error.request_id().empty() ? request_id() : std::string_view{};
+  if (id.empty()) throw error;
+  throw ProviderError(error.kind(), error.what(), error.http_status(), error.provider_error_type(),
+                      std::string(id), error.retry_after_ms());
+}
+
+bool HttpCall::decode_received() {
+  SseEvent event;
+  while (sse_.next(event)) {
+    if (!decoder_->on_event(event, sink_)) {
+      terminator_seen_ = true;
+      decoder_->on_stream_end(true, sink_);
+      return true;
+    }
+    if (!sink_.empty()) return true;
+  }
+  return false;
 }
 
 void HttpCall::decode_error_status(int status) {
@@ -277,16 +323,8 @@ bool HttpCall::fill() {
     exchange_->finish_without_waiting();
     return false;
   }
-  SseEvent event;
   for (;;) {
-    while (sse_.next(event)) {
-      if (!decoder_->on_event(event, sink_)) {
-        terminator_seen_ = true;
-        decoder_->on_stream_end(true, sink_);
-        return true;  // the drain happens on the next step, after these events were returned
-      }
-      if (!sink_.empty()) return true;
-    }
+    if (decode_received()) return true;  // after the terminator, the drain happens on the next step
     const std::span<char> space = sse_.prepare();
     const std::size_t n = exchange_->read_some(space.data(), space.size());
     if (n == 0) {

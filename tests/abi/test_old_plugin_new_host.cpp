@@ -139,10 +139,18 @@ TEST_CASE("today's plugins answer through this host too", "[abi]") {
   const Response answer = llm->get_response("hello");
   CHECK_FALSE(answer.content.empty());
   CHECK(answer.usage.output_tokens > 0);
+  // (0.6) Its call_ready reaches the host: the fake writes a stream at once, so chunks find the
+  // next one at hand.
   ResponseStream stream = llm->get_response_stream("hello");
   std::string text;
-  for (std::string_view piece : stream) text.append(piece);
+  int ready_after = 0;
+  StreamChunk chunk;
+  while (stream.next(chunk)) {
+    text.append(chunk.text);
+    if (stream.ready()) ++ready_after;
+  }
   CHECK_FALSE(text.empty());
+  CHECK(ready_after > 0);
 
   // (0.5) Turns, parts, calls and tools reach the plugin strided by the host's struct sizes (larger
   // than the plugin's own in the grown host): a whole tool loop.
@@ -185,6 +193,25 @@ TEST_CASE("a plugin built before 0.6 cannot see the cancel descriptor and is can
     CHECK(error.details().records.back().error == ErrorKind::cancelled);
   }
   CHECK(stream.response().usage.output_tokens == 0);
+  }
+  }
+}
+
+TEST_CASE("a plugin built before 0.6 has no call_ready: its streams never claim a chunk is at hand", "[abi][ready]") {
+  Host host = frozen_plugin_host();
+  for (const std::string id : {"frozen-echo", "frozen-echo-0-1"}) {
+  DYNAMIC_SECTION("plugin " << id) {
+  auto llm = host.get_llm_instance(id, "frozen-1", frozen_options());
+  ResponseStream stream = llm->get_response_stream("streamed");
+  StreamChunk chunk;
+  int chunks = 0;
+  while (stream.next(chunk)) {
+    ++chunks;
+    // Its events are all at hand, but the host cannot know that: it must relay each at once.
+    CHECK_FALSE(stream.ready());
+  }
+  CHECK(chunks > 0);
+  CHECK(stream.response().usage.output_tokens > 0);
   }
   }
 }

@@ -157,6 +157,8 @@ TEST_CASE("a plugin that throws through the C ABI fails that call with kind plug
     auto llm = host.get_llm_instance("raw-faults", "raw-1", raw_fault("next"));
     ResponseStream stream = llm->get_response_stream("hello");
     CHECK(stream.next_text() == std::optional<std::string_view>("raw answer"));
+    // Its table is sized for call_ready (0.6) but holds NULL there: the host asks nothing.
+    CHECK_FALSE(stream.ready());
     CHECK_THROWS_AS(stream.next_text(), PluginError);
   }
   SECTION("faults where nothing is left to report to are absorbed") {

@@ -8,6 +8,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <fmt/format.h>
 
@@ -147,6 +149,20 @@ inline std::string chat_body(std::string_view model, bool stream = false) {
 inline std::string messages_body(std::string_view model, bool stream = false) {
   return fmt::format(R"({{"model":"{}","max_tokens":64,"messages":[{{"role":"user","content":"Say hello."}}]{}}})",
                      model, stream ? R"(,"stream":true)" : "");
+}
+
+// Sends an OpenAI-shaped request with the team-a key on a raw socket and returns it open: the
+// test decides how it reads the answer and when it hangs up.
+inline Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  const std::string head = fmt::format(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+      "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+      kGatewayKey, body.size());
+  const std::string request = head + body;
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  return socket;
 }
 
 }  // namespace majordomo::testing

@@ -23,19 +23,6 @@ std::function<void(gateway::GatewayConfig&)> at_upstream(const StallingServer& u
   };
 }
 
-// Sends a request with a raw socket (so the test decides when it hangs up) and returns it open.
-Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body) {
-  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
-  socket.setReceiveTimeout(Poco::Timespan(30, 0));
-  const std::string head = fmt::format(
-      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
-      "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-      kGatewayKey, body.size());
-  const std::string request = head + body;
-  socket.sendBytes(request.data(), static_cast<int>(request.size()));
-  return socket;
-}
-
 }  // namespace
 
 TEST_CASE("gateway: a client hanging up mid-stream closes the upstream connection at once and the row says cancelled", "[gateway][disconnect]") {

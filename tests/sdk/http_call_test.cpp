@@ -446,3 +446,89 @@ TEST_CASE("HttpCall lets a streamed answer keep up to max_body_bytes", "[call][l
   REQUIRE(seen.size() == 4);  // META and the three items
   CHECK(seen.back() == Seen{MJ_EVENT_CONTINUATION, std::string(300, 'k')});
 }
+
+namespace {
+
+// The text of the next event, which must be a text event.
+std::string next_text(HttpCall& call) {
+  mj_event event{};
+  REQUIRE(call.next(event));
+  REQUIRE(event.type == MJ_EVENT_TEXT);
+  return std::string(event.text.data, event.text.size);
+}
+
+}  // namespace
+
+TEST_CASE("HttpCall::ready says yes exactly while the next event was already received", "[call][ready]") {
+  // Two events in one write, then nothing until the test opens the gate: the call cannot have the
+  // third before that, so ready() must say no there, whatever the timing.
+  Gate more;
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    if (!read_request(socket)) return;
+    send_all(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Request-Id: req-9\r\n"
+                     "Connection: close\r\n\r\ndata: one\n\ndata: two\n\n");
+    if (!more.wait()) return;
+    send_all(socket, "data: three\n\ndata: [DONE]\n\n");
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  CHECK_FALSE(call.ready());  // nothing decoded before the first next()
+  mj_event event{};
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_META);
+  CHECK(next_text(call) == "one");
+  CHECK(call.ready());  // "two" came in the same write
+  CHECK(next_text(call) == "two");
+  CHECK_FALSE(call.ready());  // the server holds "three" back
+  more.open();
+  CHECK(next_text(call) == "three");
+  // After the last text, the rest (usage and stop after [DONE]) is at hand or due: when ready()
+  // says yes, next() answers from what was received.
+  const bool at_hand = call.ready();
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_USAGE);
+  if (at_hand) CHECK(call.ready());
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_STOP);
+  CHECK(call.ready());  // the end is known
+  CHECK_FALSE(call.next(event));
+  CHECK(call.ready());
+}
+
+TEST_CASE("HttpCall::ready keeps an error it meets for next(), with the request id", "[call][ready]") {
+  // Both events in one write: "boom" is decoded (and fails) while ready() looks ahead.
+  RawServer server(answers_once("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Request-Id: req-7\r\n"
+                                "Connection: close\r\n\r\ndata: one\n\ndata: boom\n\ndata: [DONE]\n\n"));
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  mj_event event{};
+  REQUIRE(call.next(event));  // META
+  CHECK(next_text(call) == "one");
+  CHECK(call.ready());  // the error is at hand
+  CHECK(call.ready());  // and stays so
+  const ProviderError error = expect_error([&] { call.next(event); });
+  CHECK(error.kind() == MJ_ERR_PARSE);
+  CHECK(std::string(error.what()) == "unreadable event");
+  CHECK(error.request_id() == "req-7");
+}
+
+TEST_CASE("HttpCall::ready is no for a JSON body and an error status, which next() reads whole", "[call][ready]") {
+  SECTION("JSON body") {
+    LoopbackHttpServer server(body_handler("req-json", "application/json", "{\"answer\":42}"));
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), false), std::make_unique<EchoDecoder>());
+    mj_event event{};
+    REQUIRE(call.next(event));  // META
+    CHECK_FALSE(call.ready());
+    CHECK(drain(call).size() == 2);  // the text and the stop: nothing was lost by asking
+  }
+  SECTION("error status") {
+    RawServer server(answers_once("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"));
+    HttpTransport transport(TransportConfig{});
+    HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>());
+    mj_event event{};
+    CHECK_FALSE(call.ready());  // the error's body is read by next(), which may wait for it
+    const ProviderError error = expect_error([&] { call.next(event); });
+    CHECK(error.http_status() == 503);
+  }
+}

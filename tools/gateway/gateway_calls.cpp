@@ -12,6 +12,7 @@
 #include <chrono>
 #include <ctime>
 #include <istream>
+#include <iterator>
 #include <random>
 
 namespace majordomo::gateway {
@@ -127,6 +128,53 @@ void bound_writes(Poco::Net::HTTPServerRequest& request, std::chrono::seconds ti
   }
 }
 
+// Writes a stream's events to its client: each write is one HTTP chunk (plain bytes for HTTP/1.0)
+// sent straight to the socket, in one send when the socket takes it. Poco's response stream would
+// cut a write into 4 KiB chunks of a send each; it still ends the answer (its empty last chunk, as
+// the response closes), and nothing else goes through it. Sends are bounded by bound_writes.
+class EventWriter {
+ public:
+  EventWriter(Poco::Net::HTTPServerRequest& request, std::ostream& fallback, bool chunked)
+      : fallback_(fallback), chunked_(chunked) {
+    if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) socket_ = &impl->socket();
+  }
+
+  // False when the client is gone or stopped reading (the send timeout ran out).
+  bool write(std::string_view events) {
+    if (events.empty()) return true;  // an empty chunk would end the answer
+    if (socket_ == nullptr) {
+      fallback_.write(events.data(), static_cast<std::streamsize>(events.size()));
+      fallback_.flush();
+      return fallback_.good();
+    }
+    if (!chunked_) return send_all(events);
+    frame_.clear();
+    fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
+    frame_.append(events).append("\r\n");
+    return send_all(frame_);
+  }
+
+ private:
+  bool send_all(std::string_view bytes) {
+    try {
+      // A blocking socket: each send takes at least one byte, or fails, or times out.
+      for (std::size_t sent = 0; sent < bytes.size();) {
+        const int n = socket_->sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+        if (n <= 0) return false;
+        sent += static_cast<std::size_t>(n);
+      }
+      return true;
+    } catch (const Poco::Exception&) {
+      return false;
+    }
+  }
+
+  Poco::Net::StreamSocket* socket_ = nullptr;
+  std::ostream& fallback_;
+  bool chunked_;
+  std::string frame_;
+};
+
 int socket_of(Poco::Net::HTTPServerRequest& request) {
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
   return impl == nullptr ? -1 : impl->socket().impl()->sockfd();
@@ -219,12 +267,17 @@ void answer_complete(GatewayState& state, ClientShape shape, const Route& route,
   }
 }
 
-// Relays a stream event by event: the head goes out with the first event (so a failure before
-// it is still an HTTP error the SDK raises as its own typed error), and every event is flushed
-// as it arrives. A client that hangs up ends the upstream call.
+// Relays a stream as it arrives: the head goes out with the first event (so a failure before it
+// is still an HTTP error the SDK raises as its own typed error, and the first token is never held
+// back); after it, the events that arrived together upstream leave in one write, and a write
+// happens as soon as the next event is not already here (ResponseStream::ready). A client that
+// hangs up ends the upstream call.
 void answer_stream(GatewayState& state, ClientShape shape, const Route& route, ClientRequest& call,
                    const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
                    Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
+  // What one write may hold: enough for a burst of events, small enough that a client sees them
+  // before the upstream's whole answer is in.
+  constexpr std::size_t kMostHeldBytes = 32 * 1024;
   account.outcome.stream = true;
   // The watch thread cancels the call when the client hangs up: the upstream connection is closed
   // at once, even while the provider sends nothing, and the call log's row says cancelled.
@@ -238,45 +291,50 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
   else anthropic_events.emplace(label);
 
   std::optional<ResponseStream> stream;
-  std::ostream* out = nullptr;
-  std::string events;
+  std::optional<EventWriter> out;  // once the head was sent
+  std::string events;  // encoded and not yet written
   StreamChunk chunk;
   struct InFlightStream {
     GatewayMetrics& metrics;
     explicit InFlightStream(GatewayMetrics& gauges) : metrics(gauges) { metrics.stream_opened(); }
     ~InFlightStream() { metrics.stream_closed(); }
   } in_flight{state.metrics};
+  const auto write_held = [&] {
+    const bool written = out->write(events);
+    events.clear();
+    return written;
+  };
   try {
     stream.emplace(route.llm->stream(call.request));
     for (;;) {
       const bool more = stream->next(chunk);
-      events.clear();
       if (more) {
         if (openai_events) openai_events->chunk(chunk, stream->response(), events);
         else anthropic_events->chunk(chunk, stream->response(), events);
+        // Held while the next event is already here (ready() ends the chunk's views: it comes after).
+        if (out && events.size() < kMostHeldBytes && stream->ready()) continue;
       } else {
         account.from_response(stream->response());
         account.charge();
         if (openai_events) openai_events->finish(stream->response(), events);
         else anthropic_events->finish(stream->response(), events);
       }
-      if (out == nullptr) {
+      if (!out) {
         account.outcome.first_token_s = std::chrono::duration<double>(Clock::now() - account.started).count();
         response.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
         response.setContentType("text/event-stream");
         response.set("Cache-Control", "no-cache");
         response.set("X-Accel-Buffering", "no");  // nginx in front must not hold events back
         if (!stream->response().served_by.empty()) response.set("X-Majordomo-Served-By", stream->response().served_by);
-        if (request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0) {
-          response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
-        } else {
+        const bool chunked = request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0;
+        if (chunked) {
           response.setChunkedTransferEncoding(true);
+        } else {
+          response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
         }
-        out = &response.send();
+        out.emplace(request, response.send(), chunked);  // send() writes the head at once
       }
-      out->write(events.data(), static_cast<std::streamsize>(events.size()));
-      out->flush();
-      if (!out->good() && more) {
+      if (!write_held() && more) {
         // The write found the client gone before the watch did: the same ending, by the same
         // path (the next pull throws CancelledError, which the call log records).
         cancellation->cancel();
@@ -291,14 +349,13 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       account.from_response(stream ? stream->response() : Response{});
       account.outcome.status = 499;
       response.setKeepAlive(false);
-    } else if (out == nullptr) {
+    } else if (!out) {
       send_error(response, shape, client_error);
     } else {
-      events.clear();
+      // The events held back arrived before the error: they go first.
       if (openai_events) openai_events->error(client_error, events);
       else anthropic_events->error(client_error, events);
-      out->write(events.data(), static_cast<std::streamsize>(events.size()));
-      out->flush();
+      write_held();
     }
   }
 }

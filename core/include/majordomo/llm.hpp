@@ -106,6 +106,13 @@ class MAJORDOMO_API StreamSource {
   [[nodiscard]] virtual const Response& response() const = 0;
   // Abandons the rest of the response now. Idempotent.
   virtual void close() noexcept = 0;
+  // (0.6) True only when the next next() will return without waiting (its chunk, the end or its
+  // error is at hand): a caller relaying the stream sends what it holds once this is false, so
+  // that chunks which arrived together leave together and none is held back. It may read ahead,
+  // so the last chunk's text is no longer valid and response() may already hold what next()
+  // returns. Never waits, never throws; false is always a correct answer (the default), true
+  // must be exact. A source that wraps another forwards it where its own next() adds no wait.
+  [[nodiscard]] virtual bool ready() noexcept { return false; }
 };
 
 // A streamed answer, pulled chunk by chunk by the caller. Movable, not copyable. Abandoning it
@@ -125,6 +132,9 @@ class MAJORDOMO_API ResponseStream {
   // std::nullopt at the end. The view is valid until the next call.
   [[nodiscard]] std::optional<std::string_view> next_text();
   bool finished() const noexcept { return finished_; }
+  // (0.6) Whether next() would return without waiting (StreamSource::ready): relay what was
+  // pulled so far once this is false. It ends the validity of the last chunk's text.
+  [[nodiscard]] bool ready() noexcept { return finished_ || !source_ || source_->ready(); }
   [[nodiscard]] const Response& response() const;
   void close() noexcept;
 

@@ -40,7 +40,9 @@
  *       mj_event.tool_index, tool_call_id and tool_name; MJ_FEATURE_CALLS_WITHOUT_IDS and
  *       MJ_FEATURE_CONTINUATION_PER_MODEL.
  *  0.6  Cancellation: mj_call_params.cancel_fd with the MJ_CALL_CANCEL_FD flag (a descriptor that
- *       becomes readable when the host's caller cancels the call; the plugin adds it to every wait).
+ *       becomes readable when the host's caller cancels the call; the plugin adds it to every wait);
+ *       mj_plugin_v1.call_ready (whether the next call_next can answer without waiting, so that a
+ *       host relaying a stream sends the events that arrived together in one write).
  */
 #ifndef MAJORDOMO_PLUGIN_H
 #define MAJORDOMO_PLUGIN_H
@@ -572,8 +574,17 @@ typedef struct mj_plugin_v1 {
 
   void (*status_release)(mj_status* status);
   /* ---- ABI v1: do not change above this line; add functions below, at the end. ---- */
+  /* (0.6) Returns 1 when the next call_next on `call` will return without waiting for the
+   * network (its event, the end or its error is already at hand), 0 when it may wait or the
+   * plugin cannot tell. It never waits and never fails: an error it finds is kept for the next
+   * call_next to report. It may decode what was already received, so like call_next it ends the
+   * validity of the strings of the event returned before. Allowed between call_open and the first
+   * call_next that returned 0 or -1; the host calls it only when the table's struct_size covers it
+   * and the pointer is not NULL, and a plugin built before 0.6 has neither: 0 is always a correct
+   * answer, and 1 must be exact, since a host holds back what it has relayed so far until it is 0. */
+  int32_t (*call_ready)(mj_call* call);
 } mj_plugin_v1;
-#define MJ_PLUGIN_V1_SIZE 80u
+#define MJ_PLUGIN_V1_SIZE 80u /* as first shipped, without call_ready */
 
 /* Entry point: returns MJ_ENTRY_ACCEPTED when the plugin accepted one ABI in the offered range
  * (answer->table set), MJ_ENTRY_REFUSED when it speaks none of them (answer->abi_min/abi_max

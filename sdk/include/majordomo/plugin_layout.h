@@ -208,6 +208,7 @@ MJ_FROZEN_AT(mj_event, tool_name, 128);
 /* Added in 0.6. */
 MJ_FROZEN_AT(mj_call_params, cancel_fd, 80);
 MJ_FROZEN_AT(mj_call_params, reserved1, 84);
+MJ_FROZEN_AT(mj_plugin_v1, call_ready, 80);
 #endif
 
 #endif /* MAJORDOMO_PLUGIN_LAYOUT_H */

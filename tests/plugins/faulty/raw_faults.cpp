@@ -129,8 +129,9 @@ void status_release(mj_status* status) {
   if (!null_status) throw std::runtime_error("raw plugin failure in status_release");
 }
 
+// call_ready (0.6) is left NULL in a table whose size covers it: the host must then ask nothing.
 const mj_plugin_v1 kTable = {sizeof(mj_plugin_v1), 1, &kInfo, &instance_create, &instance_destroy, &request_build,
-                             &prepared_release, &call_open, &call_next, &call_close, &status_release};
+                             &prepared_release, &call_open, &call_next, &call_close, &status_release, nullptr};
 
 }  // namespace
 

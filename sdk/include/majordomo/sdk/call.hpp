@@ -8,6 +8,7 @@
 #include <majordomo/sdk/sse.hpp>
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 
 namespace majordomo::sdk {
 inline namespace v1 {
+
+class ProviderError;  // majordomo/sdk/errors.hpp
 
 // (0.5) The bytes one answer keeps beyond the decoding step that read them: text, reasoning,
 // tool-call ids, names and arguments and continuation items (the host joins them for the whole
@@ -103,6 +106,11 @@ class Call {
   virtual ~Call() = default;
   // Fills `event` and returns true, or returns false at the successful end. Throws ProviderError.
   virtual bool next(mj_event& event) = 0;
+  // (0.6) mj_plugin_v1.call_ready: true only when the next next() will return without waiting
+  // for the network. It may decode ahead (ending the views of the event returned before), must
+  // not wait and must not throw: an error it meets is kept for next() to throw. false is always
+  // a correct answer (the host then sends what it holds at once); true must be exact.
+  virtual bool ready() noexcept { return false; }
 };
 
 // A Call over HTTP: sends on construction (throws ProviderError), then decodes lazily in next().
@@ -119,9 +127,17 @@ class HttpCall final : public Call {
   HttpCall(HttpTransport& transport, const mj_call_params& params,
            std::unique_ptr<ResponseDecoder> decoder);
   bool next(mj_event& event) override;
+  // True when an event, the end or an error is already decoded, or when the bytes already
+  // received decode to one (decoding them ahead, never reading the network).
+  bool ready() noexcept override;
 
  private:
   bool fill();  // runs one decoding step; false at end of body
+  // Decodes the SSE events already received until one yields events (true) or the terminator
+  // was seen (true); false when more bytes are needed. Throws what the decoder throws.
+  bool decode_received();
+  // An error's copy with the request id header's value, when the error has no id of its own.
+  [[noreturn]] void rethrow_with_request_id(const ProviderError& error) const;
   [[noreturn]] void decode_error_status(int status);  // the decoder's typed error, or MJ_ERR_PLUGIN
   std::string_view request_id() const;  // the decoder's request id header; empty when absent
   // A redirect (MJ_ERR_BAD_REQUEST naming the Location: never followed) or an unrequested
@@ -138,6 +154,7 @@ class HttpCall final : public Call {
   bool started_ = false;
   bool finished_ = false;
   bool terminator_seen_ = false;
+  std::exception_ptr pending_error_;  // met by ready(), thrown by the next next()
 };
 
 }  // namespace v1

@@ -228,6 +228,9 @@ struct Exporter {
     return result;
   }
 
+  // (0.6) Call::ready is noexcept: the answer goes straight through.
+  static int32_t call_ready(mj_call* call) noexcept { return reinterpret_cast<Call*>(call)->ready() ? 1 : 0; }
+
   static void call_close(mj_call* call) noexcept {
     try {
       delete reinterpret_cast<Call*>(call);
@@ -244,7 +247,7 @@ struct Exporter {
     static const mj_plugin_v1 functions{sizeof(mj_plugin_v1), 1u, &Provider::info(),
                                         &instance_create, &instance_destroy, &request_build,
                                         &prepared_release, &call_open, &call_next, &call_close,
-                                        &status_release};
+                                        &status_release, &call_ready};
     return functions;
   }
 

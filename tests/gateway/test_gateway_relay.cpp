@@ -1,0 +1,106 @@
+// How the gateway relays a stream: events that arrived together upstream leave in one write, none is held back across a pause, the first goes out at once.
+#include "gateway_test_env.hpp"
+#include "scripted_streams.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <string>
+#include <vector>
+
+using namespace majordomo;
+using namespace majordomo::testing;
+
+namespace {
+
+// A chunked answer as the client received it: the head, and each chunk's data in order.
+struct ChunkedAnswer {
+  std::string head;
+  std::vector<std::string> chunks;
+  std::string body() const { return joined(chunks); }
+};
+
+// Reads a whole chunked answer (up to its last, empty chunk) and splits it into its chunks.
+ChunkedAnswer read_chunked(Poco::Net::StreamSocket& socket) {
+  std::string received;
+  char buffer[16384];
+  while (received.find("\r\n0\r\n\r\n") == std::string::npos) {
+    REQUIRE(received.size() < (std::size_t{1} << 20));
+    const int n = socket.receiveBytes(buffer, sizeof buffer);
+    REQUIRE(n > 0);
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  ChunkedAnswer answer;
+  const std::size_t head_end = received.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  answer.head = received.substr(0, head_end + 2);
+  std::size_t at = head_end + 4;
+  for (int guard = 0; guard < 100000; ++guard) {
+    const std::size_t line_end = received.find("\r\n", at);
+    REQUIRE(line_end != std::string::npos);
+    const std::size_t size = std::stoul(received.substr(at, line_end - at), nullptr, 16);
+    if (size == 0) break;
+    answer.chunks.push_back(received.substr(line_end + 2, size));
+    at = line_end + 2 + size + 2;
+  }
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("gateway: events that arrive together upstream leave in one write, the first one at once", "[gateway][relay]") {
+  const auto log_file = std::filesystem::temp_directory_path() / fmt::format("majordomo-gw-relay-{}.db", ::getpid());
+  std::filesystem::remove(log_file);
+  // With the call log on, the stream passes through the logging layer too, which must pass
+  // ready() on.
+  GatewayTestEnv env({}, fmt::format(R"("log": "sqlite:{}")", log_file.string()));
+  const std::vector<std::string> pieces = numbered_words(40);
+  stream_next(env.server, pieces);  // the whole stream in one write
+  Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
+  const ChunkedAnswer answer = read_chunked(client);
+  CHECK_THAT(answer.head, Catch::Matchers::StartsWith("HTTP/1.1 200"));
+  // Nothing lost or reordered: every word in order, then OpenAI's end.
+  const std::string body = answer.body();
+  std::size_t at = 0;
+  for (const std::string& word : pieces) {
+    const std::size_t found = body.find(fmt::format(R"("content":"{}")", word), at);
+    REQUIRE(found != std::string::npos);
+    at = found;
+  }
+  CHECK_THAT(body, Catch::Matchers::EndsWith("data: [DONE]\n\n"));
+  // The first event went out alone, as soon as it was there ...
+  REQUIRE_FALSE(answer.chunks.empty());
+  CHECK_THAT(answer.chunks[0], Catch::Matchers::Contains(R"("content":"w0 ")"));
+  CHECK_THAT(answer.chunks[0], !Catch::Matchers::Contains(R"("content":"w1 ")"));
+  // ... and the 39 that followed in the same write upstream went out together: a write per event
+  // would have made 40 chunks. (Where the head's read ends within the body, a read boundary
+  // upstream may add one.)
+  std::string sizes;
+  for (const std::string& chunk : answer.chunks) sizes += fmt::format(" {}", chunk.size());
+  INFO("chunk sizes:" << sizes);
+  CHECK(answer.chunks.size() <= 3);
+  env.gateway->shutdown();
+  std::filesystem::remove(log_file);
+}
+
+TEST_CASE("gateway: a pause upstream does not hold back the events that came before it", "[gateway][relay]") {
+  GatewayTestEnv env;
+  const std::vector<std::string> pieces = numbered_words(6);
+  // Three words, then a minute of silence: what came before must reach the client meanwhile.
+  stream_next(env.server, pieces, bytes_of_words(pieces, 3));
+  Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
+  client.setReceiveTimeout(Poco::Timespan(20, 0));  // far below the pause: a held-back event fails here
+  std::string received;
+  char buffer[4096];
+  while (received.find(R"("content":"w2 ")") == std::string::npos) {
+    REQUIRE(received.size() < 65536);
+    const int n = client.receiveBytes(buffer, sizeof buffer);
+    REQUIRE(n > 0);
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  CHECK_THAT(received, Catch::Matchers::Contains(R"("content":"w0 ")"));
+  CHECK_THAT(received, Catch::Matchers::Contains(R"("content":"w1 ")"));
+  CHECK_THAT(received, !Catch::Matchers::Contains(R"("content":"w3 ")"));
+  client.close();  // hangs up: the gateway cancels the paused call
+}
