@@ -269,3 +269,49 @@ TEST_CASE("gateway: a request refused before its body was read does not spoil th
   CHECK(ask(std::string(kGatewayKey)) == 200);
   CHECK(ask(std::string(kGatewayKey)) == 200);
 }
+
+TEST_CASE("gateway: a thinking block an Anthropic client got reaches the provider again as it was sent", "[gateway][thinking]") {
+  // The gateway writes the block it reads from a client as the continuation item the anthropic
+  // plugin hands out and sends back (two writers of one format): a signature that no longer
+  // matches its text would be refused by Anthropic on the next turn.
+  GatewayTestEnv env;
+  fake::ScriptedResponse thinking;
+  thinking.fixture = "anthropic/stream_thinking.sse";
+  env.server.push_response(thinking);
+  const std::vector<std::pair<std::string, std::string>> key{{"x-api-key", std::string(kGatewayKey)}};
+  const GatewayReply streamed = env.send(
+      "POST", "/v1/messages",
+      R"({"model":"anthropic/claude-sonnet-5-5","max_tokens":2048,"stream":true,)"
+      R"("thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hey"}]})",
+      key);
+  REQUIRE(streamed.status == 200);
+  // The block as the client saw it: its deltas joined, and its signature.
+  std::string text, signature;
+  std::size_t at = 0;
+  for (int guard = 0; guard < 1000 && (at = streamed.body.find("data: ", at)) != std::string::npos; ++guard) {
+    const std::size_t end = streamed.body.find('\n', at);
+    const JsonValue event = JsonValue::parse(streamed.body.substr(at + 6, end - at - 6));
+    at = end;
+    const JsonValue* delta = event.find("delta");
+    const JsonValue* type = delta != nullptr ? delta->find("type") : nullptr;
+    if (type == nullptr) continue;
+    if (type->as_string() == "thinking_delta") text += delta->at("thinking").as_string();
+    if (type->as_string() == "signature_delta") signature = delta->at("signature").as_string();
+  }
+  REQUIRE(text.rfind("The user has simply said \"hey\"", 0) == 0);
+  REQUIRE(signature.size() > 100);
+
+  // The next turn carries it back, as an Anthropic SDK user's code does.
+  const JsonValue block = JsonValue::object({{"type", "thinking"}, {"thinking", text}, {"signature", signature}});
+  const std::string next = fmt::format(
+      R"({{"model":"anthropic/claude-sonnet-5-5","max_tokens":2048,"thinking":{{"type":"enabled","budget_tokens":1024}},)"
+      R"("messages":[{{"role":"user","content":"hey"}},{{"role":"assistant","content":[{},{{"type":"text","text":"Hi!"}}]}},)"
+      R"({{"role":"user","content":"again"}}]}})",
+      block.to_json());
+  REQUIRE(env.send("POST", "/v1/messages", next, key).status == 200);
+  const JsonValue sent = JsonValue::parse(env.server.requests().back().body);
+  const JsonValue& replayed = sent.at("messages").at(1).at("content").at(0);
+  CHECK(replayed.at("type").as_string() == "thinking");
+  CHECK(replayed.at("thinking").as_string() == text);
+  CHECK(replayed.at("signature").as_string() == signature);
+}
