@@ -152,14 +152,18 @@ inline std::string messages_body(std::string_view model, bool stream = false) {
 }
 
 // Sends an OpenAI-shaped request with the team-a key on a raw socket and returns it open: the
-// test decides how it reads the answer and when it hangs up.
-inline Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body) {
-  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+// test decides how it reads the answer and when it hangs up. `receive_buffer` > 0 sets the
+// socket's SO_RCVBUF before it connects (a client that holds little).
+inline Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body, std::string_view version = "1.1",
+                                        int receive_buffer = 0) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress::IPv4);
+  if (receive_buffer > 0) socket.setReceiveBufferSize(receive_buffer);
+  socket.connect(Poco::Net::SocketAddress("127.0.0.1", port));
   socket.setReceiveTimeout(Poco::Timespan(30, 0));
   const std::string head = fmt::format(
-      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+      "POST /v1/chat/completions HTTP/{}\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
       "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-      kGatewayKey, body.size());
+      version, kGatewayKey, body.size());
   const std::string request = head + body;
   socket.sendBytes(request.data(), static_cast<int>(request.size()));
   return socket;

@@ -1,11 +1,14 @@
-// How the gateway relays a stream: events that arrived together upstream leave in one write, none is held back across a pause, the first goes out at once.
+// How the gateway relays a stream: bursts in one write, nothing held back across a pause, HTTP/1.0 unchunked, a client that stops reading given up.
 #include "gateway_test_env.hpp"
 #include "scripted_streams.hpp"
+
+#include <majordomo/logging.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <Poco/Net/StreamSocket.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -103,4 +106,75 @@ TEST_CASE("gateway: a pause upstream does not hold back the events that came bef
   CHECK_THAT(received, Catch::Matchers::Contains(R"("content":"w1 ")"));
   CHECK_THAT(received, !Catch::Matchers::Contains(R"("content":"w3 ")"));
   client.close();  // hangs up: the gateway cancels the paused call
+}
+
+TEST_CASE("gateway: an HTTP/1.0 client gets the stream unchunked, ended by closing the connection", "[gateway][relay]") {
+  GatewayTestEnv env;
+  const std::vector<std::string> pieces = numbered_words(10);
+  stream_next(env.server, pieces);
+  Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true), "1.0");
+  std::string received;
+  char buffer[16384];
+  for (int n = 0; (n = client.receiveBytes(buffer, sizeof buffer)) > 0;) {  // until the gateway closes
+    received.append(buffer, static_cast<std::size_t>(n));
+    REQUIRE(received.size() < (std::size_t{1} << 20));
+  }
+  const std::size_t head_end = received.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  const std::string head = received.substr(0, head_end);
+  const std::string body = received.substr(head_end + 4);
+  CHECK_THAT(head, Catch::Matchers::Contains(" 200 "));
+  CHECK_THAT(head, !Catch::Matchers::Contains("chunked"));
+  // The events as they are, no chunk framing: they start at once and end with OpenAI's end.
+  CHECK_THAT(body, Catch::Matchers::StartsWith("data: {"));
+  CHECK_THAT(body, Catch::Matchers::EndsWith("data: [DONE]\n\n"));
+  std::size_t at = 0;
+  for (const std::string& word : pieces) {
+    const std::size_t found = body.find(fmt::format(R"("content":"{}")", word), at);
+    REQUIRE(found != std::string::npos);
+    at = found;
+  }
+}
+
+TEST_CASE("gateway: a client that stops reading is given up after client_timeout_s, and its call ends as cancelled", "[gateway][relay]") {
+  const auto log_file = std::filesystem::temp_directory_path() / fmt::format("majordomo-gw-stalled-{}.db", ::getpid());
+  std::filesystem::remove(log_file);
+  {
+    GatewayTestEnv env({}, fmt::format(R"("log": "sqlite:{}", "limits": {{"client_timeout_s": 1}})", log_file.string()));
+    // Far more than the client's small buffer and the gateway's send buffer hold together
+    // (loopback send buffers grow to 4 MiB): the gateway's writes must block.
+    const std::vector<std::string> pieces = numbered_words(60000);
+    stream_next(env.server, pieces);
+    Poco::Net::StreamSocket client =
+        send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true), "1.1", 4096);
+    // Its first event proves the call took the scripted stream (the fake hands out answers in
+    // the order requests reach it); after it the client reads nothing more.
+    std::string received;
+    char buffer[1024];
+    while (received.find(R"("content":"w0 ")") == std::string::npos) {
+      REQUIRE(received.size() < 65536);
+      const int n = client.receiveBytes(buffer, sizeof buffer);
+      REQUIRE(n > 0);
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    // The gateway gives up after its 1 s send timeout and ends the call, and answers the next
+    // client meanwhile (one blocked thread is all a stalled client costs).
+    const GatewayReply other = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"));
+    CHECK(other.status == 200);
+    // Shut down only after the stalled call ended (the drain waits for it, bounded by the grace):
+    // its row is then in the log.
+    env.gateway->shutdown();
+    client.close();
+  }
+  const std::vector<LogRecord> rows = read_log("sqlite:" + log_file.string(), 5);
+  REQUIRE(rows.size() == 2);
+  int cancelled = 0;
+  for (const LogRecord& row : rows) {
+    if (row.operation == "stream") {
+      CHECK(row.status == "cancelled");
+      ++cancelled;
+    }
+  }
+  CHECK(cancelled == 1);
+  std::filesystem::remove(log_file);
 }

@@ -332,7 +332,11 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
         } else {
           response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
         }
-        out.emplace(request, response.send(), chunked);  // send() writes the head at once
+        std::ostream& poco_stream = response.send();
+        // A chunked answer's head is written by send(); an unchunked one's waits in the stream's
+        // buffer until a flush, which must come before the events go straight to the socket.
+        if (!chunked) poco_stream.flush();
+        out.emplace(request, poco_stream, chunked);
       }
       if (!write_held() && more) {
         // The write found the client gone before the watch did: the same ending, by the same
