@@ -111,8 +111,10 @@ class CascadeStreamSource final : public StreamSource {
       try {
         const bool more = stream_->next(chunk);
         if (more) delivered_ = true;
+        else stale_ = true;  // the end set the records, cost and response time
         return more;
       } catch (const Error& error) {
+        stale_ = true;
         // After the first chunk the caller holds part of this member's answer: end with its error.
         if (delivered_) rethrow_with_history(error, log_.history(), {}, &log_.records());
         stream_->close();
@@ -123,9 +125,35 @@ class CascadeStreamSource final : public StreamSource {
     }
   }
 
+  // The member's response with the cascade's history, composed into a copy that is kept: a
+  // caller that reads it after every chunk (the gateway does) would otherwise copy the whole
+  // answer so far, and every attempt's request, once per chunk.
   const Response& response() const override {
-    shown_ = stream_ ? stream_->response() : Response{};
-    log_.decorate(shown_, current_, alias_);
+    if (!stream_) {
+      shown_ = Response{};
+      log_.decorate(shown_, current_, alias_);
+      return shown_;
+    }
+    const Response& member = stream_->response();
+    if (stale_ || member.records.size() != shown_records_ || member.attempts != shown_.attempts ||
+        member.content.size() < shown_.content.size() || member.reasoning.size() < shown_.reasoning.size()) {
+      shown_ = member;
+      log_.decorate(shown_, current_, alias_);
+      shown_records_ = member.records.size();
+      stale_ = false;
+      return shown_;
+    }
+    // Between two events of one attempt only what the events carry changes (the host's
+    // ProviderStreamSource): the texts grow, and are appended; the rest of it is small.
+    shown_.content.append(member.content, shown_.content.size());
+    shown_.reasoning.append(member.reasoning, shown_.reasoning.size());
+    shown_.usage = member.usage;
+    shown_.stop_reason = member.stop_reason;
+    shown_.raw_stop_reason = member.raw_stop_reason;
+    shown_.model = member.model;
+    shown_.request_id = member.request_id;
+    shown_.tool_calls = member.tool_calls;
+    shown_.continuation = member.continuation;
     return shown_;
   }
 
@@ -135,10 +163,12 @@ class CascadeStreamSource final : public StreamSource {
 
   void close() noexcept override {
     if (stream_) stream_->close();
+    stale_ = true;  // the attempt in progress was recorded as cancelled
   }
 
  private:
   void open_from(std::size_t index) {
+    stale_ = true;
     for (std::size_t i = index;; ++i) {
       log_.check_deadline(deadline_, i);
       try {
@@ -161,6 +191,8 @@ class CascadeStreamSource final : public StreamSource {
   std::size_t current_ = 0;
   bool delivered_ = false;
   mutable Response shown_;  // response() composes the member's response with the cascade's history
+  mutable std::size_t shown_records_ = 0;  // the member's records when shown_ was last copied whole
+  mutable bool stale_ = true;              // shown_ must be copied whole on the next response()
 };
 
 }  // namespace

@@ -87,3 +87,37 @@ TEST_CASE("a cascade forwards ready() only once past its fail-over", "[ready][ca
   CHECK(pulled.text == joined(pieces));
   CHECK(pulled.ready_after >= pulled.chunks - 1);
 }
+
+TEST_CASE("a cascade's response() read after every chunk follows its member's, and ends whole", "[ready][cascade]") {
+  // The first member refuses the connection: the answer carries the cascade's history, which
+  // response() composes into a copy it keeps up to date chunk by chunk.
+  ProviderTestEnv env;
+  const std::vector<std::string> pieces = numbered_words(30);
+  stream_next(env.server, pieces);
+  std::vector<CascadeMember> members{member_at("openai", "gpt-4o", "http://127.0.0.1:9/v1", "sk-test-0000"),
+                                     member_at("openai", "gpt-4o-mini", env.server.origin() + "/v1", "sk-test-0000")};
+  ClientOptions shared;
+  shared.retry.max_attempts = 1;
+  const auto cascade = env.host.get_cascade(std::move(members), shared);
+  ResponseStream stream = cascade->stream(LLMRequest::from_prompt("hi"));
+  StreamChunk chunk;
+  std::string text;
+  while (stream.next(chunk)) {
+    text.append(chunk.text);
+    const Response& so_far = stream.response();
+    // ready() may have read ahead: the response holds at least what was handed out.
+    CHECK(so_far.content.rfind(text, 0) == 0);
+    CHECK(so_far.served_by == "openai:gpt-4o-mini");
+    CHECK(so_far.failed_attempts.size() == 1);
+    (void)stream.ready();
+  }
+  const Response& answer = stream.response();
+  CHECK(answer.content == joined(pieces));
+  CHECK(answer.usage.output_tokens == 30);
+  CHECK(answer.stop_reason == StopReason::end_turn);
+  CHECK(answer.served_by == "openai:gpt-4o-mini");
+  REQUIRE(answer.failed_attempts.size() == 1);
+  CHECK(answer.records.size() == 2);  // the refused member's attempt, then the answer's
+  CHECK_FALSE(answer.records.back().error.has_value());
+  CHECK(answer.records.front().error == ErrorKind::connection);
+}
