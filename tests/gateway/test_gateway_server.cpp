@@ -234,6 +234,46 @@ TEST_CASE("gateway: an upstream error comes back with the status the client's SD
   }
 }
 
+TEST_CASE("gateway: Anthropic's 529 overloaded is 529 overloaded_error to an Anthropic client, 503 to an OpenAI one", "[gateway]") {
+  GatewayTestEnv env;
+  for (const bool anthropic_client : {true, false}) {
+    INFO("anthropic client " << anthropic_client);
+    fake::ScriptedResponse overloaded;
+    overloaded.status = 529;
+    overloaded.body = R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})";
+    overloaded.path_contains = "/messages";
+    env.server.push_response(overloaded);
+    // Poco's client keeps the status as an enum without 529 (reading it back is undefined
+    // behaviour): this answer is read from the wire.
+    const std::string body = anthropic_client ? messages_body("anthropic/claude-haiku-4-5")
+                                              : chat_body("anthropic/claude-haiku-4-5");
+    const std::string request = fmt::format(
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {}\r\nContent-Type: application/json\r\n"
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        anthropic_client ? "/v1/messages" : "/v1/chat/completions", kGatewayKey, body.size(), body);
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", env.gateway->port()));
+    socket.setReceiveTimeout(Poco::Timespan(30, 0));
+    socket.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::string received;
+    char buffer[4096];
+    for (int n = 0; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) {
+      received.append(buffer, static_cast<std::size_t>(n));
+      REQUIRE(received.size() < 65536);
+    }
+    GatewayReply reply;
+    reply.status = std::stoi(received.substr(received.find(' ') + 1, 3));
+    reply.body = received.substr(received.find("\r\n\r\n") + 4);
+    const JsonValue error = JsonValue::parse(reply.body).at("error");
+    if (anthropic_client) {
+      CHECK(reply.status == 529);
+      CHECK(error.at("type").as_string() == "overloaded_error");  // what the SDK raises OverloadedError for
+    } else {
+      CHECK(reply.status == 503);
+    }
+    CHECK_THAT(error.at("message").as_string(), Catch::Matchers::Contains("Overloaded"));
+  }
+}
+
 TEST_CASE("gateway: X-Majordomo-Key wins over an SDK's dummy apiKey, health probes take HEAD, wrong methods are 405", "[gateway]") {
   GatewayTestEnv env;
   const GatewayReply keyed = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"),
