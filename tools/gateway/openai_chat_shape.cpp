@@ -162,6 +162,17 @@ void write_role_chunk(std::string& out, const AnswerLabel& label, bool include_u
 
 }  // namespace
 
+ChunkEncoder::TextFrame ChunkEncoder::text_frame(std::string_view field) const {
+  // The event as write_chunk writes it, cut where the text goes: the text events of a stream
+  // (nearly all of them) then cost two appends and the escaping, in the same bytes. The stand-in
+  // is the byte 0x01, which JSON escapes as a six-byte sequence; the last one is the text's (the
+  // label's strings come before it).
+  std::string sample;
+  write_chunk(sample, label_, include_usage_, {}, [&](JsonWriter& json) { json.key(field).string("\x01"); });
+  const std::size_t at = sample.rfind("\\u0001");
+  return TextFrame{sample.substr(0, at), sample.substr(at + 6)};
+}
+
 void ChunkEncoder::chunk(const StreamChunk& chunk, const Response& so_far, std::string& out) {
   if (!started_) {
     started_ = true;
@@ -169,14 +180,16 @@ void ChunkEncoder::chunk(const StreamChunk& chunk, const Response& so_far, std::
   }
   switch (chunk.kind) {
     case StreamChunk::Kind::text:
+    case StreamChunk::Kind::reasoning: {
       if (chunk.text.empty()) return;
-      write_chunk(out, label_, include_usage_, {}, [&](JsonWriter& json) { json.key("content").string(chunk.text); });
+      const bool text = chunk.kind == StreamChunk::Kind::text;
+      std::optional<TextFrame>& frame = text ? content_frame_ : reasoning_frame_;
+      if (!frame) frame = text_frame(text ? "content" : "reasoning_content");
+      out.append(frame->head);
+      sdk::append_json_escaped(out, chunk.text);
+      out.append(frame->tail);
       return;
-    case StreamChunk::Kind::reasoning:
-      if (chunk.text.empty()) return;
-      write_chunk(out, label_, include_usage_, {},
-                  [&](JsonWriter& json) { json.key("reasoning_content").string(chunk.text); });
-      return;
+    }
     case StreamChunk::Kind::tool_call_start:
     case StreamChunk::Kind::tool_call_arguments: {
       if (chunk.tool_index >= so_far.tool_calls.size()) return;  // nothing to name it by: the host's contract

@@ -3,6 +3,7 @@
 
 #include "client_request.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,9 +39,18 @@ class ChunkEncoder {
   void error(const ClientError& error, std::string& out);
 
  private:
+  // A text event's bytes before and after its escaped text, made once per stream and field.
+  struct TextFrame {
+    std::string head;
+    std::string tail;
+  };
+  TextFrame text_frame(std::string_view field) const;
+
   AnswerLabel label_;
   bool include_usage_;
   bool started_ = false;
+  std::optional<TextFrame> content_frame_;
+  std::optional<TextFrame> reasoning_frame_;
 };
 
 }  // namespace majordomo::gateway::openai_chat
