@@ -148,6 +148,8 @@ class CascadeStreamSource final : public StreamSource {
     shown_.content.append(member.content, shown_.content.size());
     shown_.reasoning.append(member.reasoning, shown_.reasoning.size());
     shown_.usage = member.usage;
+    shown_.cost = member.cost;
+    shown_.response_time = member.response_time;
     shown_.stop_reason = member.stop_reason;
     shown_.raw_stop_reason = member.raw_stop_reason;
     shown_.model = member.model;
