@@ -135,7 +135,9 @@ class CascadeStreamSource final : public StreamSource {
       return shown_;
     }
     const Response& member = stream_->response();
+    // A response time appears when an attempt ends, with its record completed in place.
     if (stale_ || member.records.size() != shown_records_ || member.attempts != shown_.attempts ||
+        member.response_time != shown_.response_time ||
         member.content.size() < shown_.content.size() || member.reasoning.size() < shown_.reasoning.size()) {
       shown_ = member;
       log_.decorate(shown_, current_, alias_);
@@ -149,7 +151,6 @@ class CascadeStreamSource final : public StreamSource {
     shown_.reasoning.append(member.reasoning, shown_.reasoning.size());
     shown_.usage = member.usage;
     shown_.cost = member.cost;
-    shown_.response_time = member.response_time;
     shown_.stop_reason = member.stop_reason;
     shown_.raw_stop_reason = member.raw_stop_reason;
     shown_.model = member.model;

@@ -48,6 +48,8 @@ struct LoggingLLM::Writer {
 
   // (0.6) The LoggingLLMs writing here: the last one to go closes the log.
   void add_logger() noexcept { loggers_.fetch_add(1); }
+  // Whether recording a call can wait for room in the queue (LogOverflow::block).
+  bool may_wait() const noexcept { return options_.overflow == LogOverflow::block; }
   bool remove_logger() noexcept { return loggers_.fetch_sub(1) == 1; }
 
   // What the caller's thread captures before calling the wrapped LLM `inner`.
@@ -313,7 +315,8 @@ class LoggingStreamSource final : public StreamSource {
   }
 
   const Response& response() const override { return inner_.response(); }
-  bool ready() noexcept override { return inner_.ready(); }
+  // The row goes in at the end, which waits for room when the log blocks on a full queue.
+  bool ready() noexcept override { return !writer_->may_wait() && inner_.ready(); }
 
   void close() noexcept override {
     // Closed first, so that the response recorded has its attempt ended (as cancelled).

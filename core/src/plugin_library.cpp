@@ -135,6 +135,8 @@ LoadOutcome read_metadata(const fs::path& path, const mj_plugin_answer& answer) 
   }
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->table = *table;
+  // A table that ends inside call_ready (0.6) would leave part of a pointer: only a whole one counts.
+  if (!MJ_HAS_FIELD(&plugin->table, mj_plugin_v1, call_ready)) plugin->table.call_ready = nullptr;
   plugin->provider = *info;
   if (answer.call_params_size > MJ_CALL_PARAMS_V1_SIZE) plugin->call_params_size = answer.call_params_size;
   PluginInfo& out = plugin->info;

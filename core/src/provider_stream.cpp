@@ -100,7 +100,9 @@ bool ProviderStreamSource::next(StreamChunk& chunk) {
 }
 
 bool ProviderStreamSource::ready() noexcept {
-  if (ahead_ || ahead_error_ || call_ == nullptr) return true;
+  // Before a chunk reached the caller, next() may answer an error with a retry, which waits.
+  if (ahead_error_) return delivered_;
+  if (ahead_ || call_ == nullptr) return true;
   if (owner_->plugin_->table.call_ready == nullptr) return false;  // a plugin built before 0.6
   try {
     const Pulled pulled = next_event(ahead_chunk_, true);
@@ -109,12 +111,14 @@ bool ProviderStreamSource::ready() noexcept {
     return true;
   } catch (...) {
     ahead_error_ = std::current_exception();
-    // Before a chunk reached the caller, next() may answer the error with a retry, which waits.
-    return delivered_ || !stream_;
+    return delivered_;
   }
 }
 
 void ProviderStreamSource::close() noexcept {
+  // What was pulled ahead points into the call closed below, and never reached the caller.
+  ahead_.reset();
+  ahead_error_ = nullptr;
   if (attempt_open_ && call_ != nullptr) {
     // The caller abandoned the stream: its attempt ends as cancelled, with what arrived so far.
     ErrorDetails cancelled;

@@ -256,7 +256,7 @@ void HttpCall::rethrow_with_request_id(const ProviderError& error) const {
   // Decoders and mid-stream transport failures do not know the request id, and it is what a
   // provider's support asks for: add the header's value when the error has none.
   const std::string_view id = error.request_id().empty() ? request_id() : std::string_view{};
-  if (id.empty()) throw error;
+  if (id.empty()) throw;  // the error being handled, as it is (called only inside a handler)
   throw ProviderError(error.kind(), error.what(), error.http_status(), error.provider_error_type(),
                       std::string(id), error.retry_after_ms());
 }

@@ -8,7 +8,9 @@
 
 #include <Poco/Net/StreamSocket.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -141,9 +143,16 @@ TEST_CASE("gateway: a client that stops reading is given up after client_timeout
   std::filesystem::remove(log_file);
   {
     GatewayTestEnv env({}, fmt::format(R"("log": "sqlite:{}", "limits": {{"client_timeout_s": 1}})", log_file.string()));
-    // Far more than the client's small buffer and the gateway's send buffer hold together
-    // (loopback send buffers grow to 4 MiB): the gateway's writes must block.
-    const std::vector<std::string> pieces = numbered_words(60000);
+    // Far more than the client's small buffer and the gateway's send buffer hold together (a
+    // send buffer grows up to tcp_wmem's maximum, 4 MiB by default): the gateway's writes must
+    // block. Each word is ~190 bytes on its way out.
+    long send_buffer_max = 4L << 20;
+    if (std::ifstream wmem("/proc/sys/net/ipv4/tcp_wmem"); wmem) {
+      long low = 0, initial = 0;
+      wmem >> low >> initial >> send_buffer_max;
+    }
+    const int words = static_cast<int>(std::max(60000L, std::min(2 * send_buffer_max / 150, 2'000'000L)));
+    const std::vector<std::string> pieces = numbered_words(words);
     stream_next(env.server, pieces);
     Poco::Net::StreamSocket client =
         send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true), "1.1", 4096);

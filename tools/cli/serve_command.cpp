@@ -47,9 +47,11 @@ void write_port_file(const std::string& path, uint16_t port) {
 // docs/benchmarks.md: ~1 MiB less RSS with 32 connections on 2 CPUs, no throughput change); an
 // operator's MALLOC_ARENA_MAX still wins.
 void bound_malloc_arenas() {
+#ifdef M_ARENA_MAX  // glibc's
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
   const unsigned cpus = std::thread::hardware_concurrency();
   if (cpus > 0) (void)mallopt(M_ARENA_MAX, static_cast<int>(cpus));
+#endif
 }
 
 }  // namespace

@@ -139,20 +139,26 @@ class EventWriter {
     if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) socket_ = &impl->socket();
   }
 
-  // False when the client is gone or stopped reading (the send timeout ran out).
+  // False when the client is gone or stopped reading (the send timeout ran out), and for every
+  // write after that: a chunk may have gone out in part, so nothing more may follow it.
   bool write(std::string_view events) {
+    if (failed_) return false;
     if (events.empty()) return true;  // an empty chunk would end the answer
     if (socket_ == nullptr) {
       fallback_.write(events.data(), static_cast<std::streamsize>(events.size()));
       fallback_.flush();
-      return fallback_.good();
+      failed_ = !fallback_.good();
+      return !failed_;
     }
-    if (!chunked_) return send_all(events);
-    frame_.clear();
-    fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
-    frame_.append(events).append("\r\n");
-    return send_all(frame_);
+    if (chunked_) {
+      frame_.clear();
+      fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
+      frame_.append(events).append("\r\n");
+    }
+    failed_ = !send_all(chunked_ ? std::string_view(frame_) : events);
+    return !failed_;
   }
+  bool failed() const noexcept { return failed_; }
 
  private:
   bool send_all(std::string_view bytes) {
@@ -172,6 +178,7 @@ class EventWriter {
   Poco::Net::StreamSocket* socket_ = nullptr;
   std::ostream& fallback_;
   bool chunked_;
+  bool failed_ = false;
   std::string frame_;
 };
 
@@ -362,6 +369,9 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       write_held();
     }
   }
+  // A write that failed may have left part of a chunk on the wire: the connection cannot carry
+  // another answer (Poco's closing empty chunk goes after it, to a client that is gone).
+  if (out && out->failed()) response.setKeepAlive(false);
 }
 
 }  // namespace

@@ -136,7 +136,8 @@ class HttpCall final : public Call {
   // Decodes the SSE events already received until one yields events (true) or the terminator
   // was seen (true); false when more bytes are needed. Throws what the decoder throws.
   bool decode_received();
-  // An error's copy with the request id header's value, when the error has no id of its own.
+  // Inside a handler of `error`: throws its copy with the request id header's value when the
+  // error has no id of its own, otherwise rethrows it unchanged.
   [[noreturn]] void rethrow_with_request_id(const ProviderError& error) const;
   [[noreturn]] void decode_error_status(int status);  // the decoder's typed error, or MJ_ERR_PLUGIN
   std::string_view request_id() const;  // the decoder's request id header; empty when absent
