@@ -169,4 +169,18 @@ inline Poco::Net::StreamSocket send_raw(uint16_t port, const std::string& body, 
   return socket;
 }
 
+// Reads from `socket` until `marker` arrived, the peer closed, or 64 KiB came without it (each
+// read bounded by the socket's receive timeout); returns what arrived, marker included: the
+// caller checks that it is there.
+inline std::string receive_until(Poco::Net::StreamSocket& socket, std::string_view marker) {
+  std::string received;
+  char buffer[4096];
+  while (received.find(marker) == std::string::npos && received.size() < 65536) {
+    const int n = socket.receiveBytes(buffer, sizeof buffer);
+    if (n <= 0) break;
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  return received;
+}
+
 }  // namespace majordomo::testing

@@ -36,13 +36,8 @@ TEST_CASE("gateway: a client hanging up mid-stream closes the upstream connectio
 
     Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
     // The head and the first event arrive (the gateway relays them as they come).
-    std::string received;
-    char buffer[4096];
-    while (received.find(std::string(StallingServer::kFirstChunk)) == std::string::npos && received.size() < 65536) {
-      const int n = client.receiveBytes(buffer, sizeof buffer);
-      REQUIRE(n > 0);
-      received.append(buffer, static_cast<std::size_t>(n));
-    }
+    const std::string received = receive_until(client, StallingServer::kFirstChunk);
+    REQUIRE_THAT(received, Catch::Matchers::Contains(std::string(StallingServer::kFirstChunk)));
     CHECK_THAT(received, Catch::Matchers::StartsWith("HTTP/1.1 200"));
     const auto hung_up = std::chrono::steady_clock::now();
     client.close();
@@ -94,13 +89,8 @@ TEST_CASE("gateway: a drain lets a stream in flight finish, refuses new connecti
 
   const uint16_t port = env.gateway->port();
   Poco::Net::StreamSocket client = send_raw(port, chat_body("openai/gpt-4o", true));
-  std::string received;
-  char buffer[4096];
-  while (received.find("data: ") == std::string::npos) {  // the head and a first event: the stream is in flight
-    const int n = client.receiveBytes(buffer, sizeof buffer);
-    REQUIRE(n > 0);
-    received.append(buffer, static_cast<std::size_t>(n));
-  }
+  std::string received = receive_until(client, "data: ");  // the head and a first event: the stream is in flight
+  REQUIRE_THAT(received, Catch::Matchers::Contains("data: "));
   std::thread drain([&] { env.gateway->shutdown(); });
   // The listening socket closes as the drain begins: a new connection is refused, not left hanging.
   bool refused = false;
@@ -116,6 +106,7 @@ TEST_CASE("gateway: a drain lets a stream in flight finish, refuses new connecti
   CHECK(refused);
   // The stream in flight still ends as the provider ends it, and then the gateway closes the
   // connection (the read ends at EOF; a connection left open would time out in 30 s and throw).
+  char buffer[4096];
   for (int n = 0; (n = client.receiveBytes(buffer, sizeof buffer)) > 0;) received.append(buffer, static_cast<std::size_t>(n));
   drain.join();
   CHECK(received.find("data: [DONE]") != std::string::npos);

@@ -96,14 +96,8 @@ TEST_CASE("gateway: a pause upstream does not hold back the events that came bef
   stream_next(env.server, pieces, bytes_of_words(pieces, 3));
   Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
   client.setReceiveTimeout(Poco::Timespan(20, 0));  // far below the pause: a held-back event fails here
-  std::string received;
-  char buffer[4096];
-  while (received.find(R"("content":"w2 ")") == std::string::npos) {
-    REQUIRE(received.size() < 65536);
-    const int n = client.receiveBytes(buffer, sizeof buffer);
-    REQUIRE(n > 0);
-    received.append(buffer, static_cast<std::size_t>(n));
-  }
+  const std::string received = receive_until(client, R"("content":"w2 ")");
+  REQUIRE_THAT(received, Catch::Matchers::Contains(R"("content":"w2 ")"));
   CHECK_THAT(received, Catch::Matchers::Contains(R"("content":"w0 ")"));
   CHECK_THAT(received, Catch::Matchers::Contains(R"("content":"w1 ")"));
   CHECK_THAT(received, !Catch::Matchers::Contains(R"("content":"w3 ")"));
@@ -158,14 +152,7 @@ TEST_CASE("gateway: a client that stops reading is given up after client_timeout
         send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true), "1.1", 4096);
     // Its first event proves the call took the scripted stream (the fake hands out answers in
     // the order requests reach it); after it the client reads nothing more.
-    std::string received;
-    char buffer[1024];
-    while (received.find(R"("content":"w0 ")") == std::string::npos) {
-      REQUIRE(received.size() < 65536);
-      const int n = client.receiveBytes(buffer, sizeof buffer);
-      REQUIRE(n > 0);
-      received.append(buffer, static_cast<std::size_t>(n));
-    }
+    REQUIRE_THAT(receive_until(client, R"("content":"w0 ")"), Catch::Matchers::Contains(R"("content":"w0 ")"));
     // The gateway gives up after its 1 s send timeout and ends the call, and answers the next
     // client meanwhile (one blocked thread is all a stalled client costs).
     const GatewayReply other = env.post("/v1/chat/completions", chat_body("openai/gpt-4o"));
