@@ -474,8 +474,8 @@ typedef struct mj_usage {
   int64_t reasoning_tokens;
 } mj_usage;
 
-/* One decoded event. Filled by the plugin; its strings are valid until the next call_next or
- * call_close on the same call. */
+/* One decoded event. Filled by the plugin; its strings are valid until the next call_next,
+ * call_ready (0.6) or call_close on the same call. */
 typedef struct mj_event {
   uint32_t struct_size;
   int32_t type;                 /* MJ_EVENT_* */
