@@ -1,5 +1,6 @@
 // A plugin built against a frozen plugin.h keeps loading and working in this host, and in a host whose structs grew.
 #include "fake_server.hpp"
+#include "scripted_streams.hpp"
 
 #include <majordomo/majordomo.hpp>
 #include <majordomo/plugin.h>
@@ -139,8 +140,9 @@ TEST_CASE("today's plugins answer through this host too", "[abi]") {
   const Response answer = llm->get_response("hello");
   CHECK_FALSE(answer.content.empty());
   CHECK(answer.usage.output_tokens > 0);
-  // (0.6) Its call_ready reaches the host: the fake writes a stream at once, so chunks find the
-  // next one at hand.
+  // (0.6) Its call_ready reaches the host: a stream the fake writes at once (its default is a
+  // write per event, whose arrival would decide the count) lets chunks find the next one at hand.
+  majordomo::testing::stream_next(server, majordomo::testing::numbered_words(8));
   ResponseStream stream = llm->get_response_stream("hello");
   std::string text;
   int ready_after = 0;
