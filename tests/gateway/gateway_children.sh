@@ -46,6 +46,7 @@ JSON
 
 # Starts the gateway with --port-file and waits (bounded) for the file; fails if it exits first.
 start_gateway() {
+  rm -f "$work/gateway.port"  # a previous gateway's file would be taken for this one's
   "$1" serve --config "$2" --port-file "$work/gateway.port" >"$work/gateway.out" 2>"$work/gateway.err" &
   gateway_pid=$!
   local saved="$fake_pid"

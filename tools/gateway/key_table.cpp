@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include <libpq-fe.h>
+#include "libpq_functions.hpp"
 
 #include <memory>
 
@@ -49,7 +49,7 @@ std::string row_label(std::string_view name) {
 
 KeyTableRows read_key_table(const std::string& target, const std::vector<GatewayKey>& file_keys) {
   const PostgresTarget parsed(target, "key_table");
-  const std::unique_ptr<pg_conn, void (*)(pg_conn*)> connection(parsed.connect(), &PQfinish);
+  const std::unique_ptr<pg_conn, void (*)(pg_conn*)> connection(parsed.connect(), libpq().finish);
   (void)run_sql(connection.get(), parsed, kKeyTable);
   const PgResult rows = run_sql(connection.get(), parsed, kRows);
   KeyTableRows out;

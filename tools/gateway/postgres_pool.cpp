@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include <libpq-fe.h>
+#include "libpq_functions.hpp"
 
 #include <cstdlib>
 
@@ -47,10 +47,10 @@ PostgresTarget::PostgresTarget(std::string uri, std::string_view key)
     throw_configuration_error(fmt::format("{}: must be a postgresql://user@host:port/dbname URI", key));
   }
   char* problem = nullptr;
-  PQconninfoOption* options = PQconninfoParse(uri_.c_str(), &problem);
+  PQconninfoOption* options = libpq().conninfo_parse(uri_.c_str(), &problem);
   if (options == nullptr) {
     std::string reason = problem != nullptr ? one_line(problem) : std::string("out of memory");
-    PQfreemem(problem);
+    libpq().freemem(problem);
     throw_configuration_error(fmt::format("{}: is not a PostgreSQL URI libpq can read: {}", key, scrubbed(reason)));
   }
   std::string user, host, port, dbname;
@@ -64,7 +64,7 @@ PostgresTarget::PostgresTarget(std::string uri, std::string_view key)
     // Every value that is a credential is scrubbed from libpq's messages wherever it shows.
     if (name == "password" || name == "sslpassword") secrets_->add(option->val);
   }
-  PQconninfoFree(options);
+  libpq().conninfo_free(options);
   // Built from the parts, so no password (user info or parameter) can be in it.
   shown_ = fmt::format("postgresql://{}{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":",
                        port, dbname);
@@ -88,42 +88,44 @@ pg_conn* PostgresTarget::connect() const {
                                   nullptr};
   const char* const values[] = {"5", "5000", "-c statement_timeout=5000 -c synchronous_commit=off", "majordomo-gateway", uri_.c_str(),
                                 nullptr};
-  PGconn* connection = PQconnectdbParams(keywords, values, 1);
-  if (connection != nullptr && PQstatus(connection) == CONNECTION_OK) {
+  PGconn* connection = libpq().connectdb_params(keywords, values, 1);
+  if (connection != nullptr && libpq().status(connection) == CONNECTION_OK) {
     // NOTICEs ("relation … already exists, skipping") would go to stderr, between the access log's lines.
-    PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
+    libpq().set_notice_processor(connection, [](void*, const char*) {}, nullptr);
     return connection;
   }
-  const std::string reason = connection == nullptr ? "out of memory" : one_line(PQerrorMessage(connection));
-  PQfinish(connection);
+  const std::string reason = connection == nullptr ? "out of memory" : one_line(libpq().error_message(connection));
+  libpq().finish(connection);
   throw DatabaseUnavailable(fmt::format("{}: {}", shown_, scrubbed(reason)));
 }
 
-PgResult::~PgResult() { PQclear(result_); }
+PgResult::~PgResult() { libpq().clear(result_); }
 
-int PgResult::rows() const { return PQntuples(result_); }
+int PgResult::rows() const { return libpq().ntuples(result_); }
 
-bool PgResult::null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+bool PgResult::null(int row, int column) const { return libpq().getisnull(result_, row, column) != 0; }
 
 std::string PgResult::text(int row, int column) const {
-  return std::string(PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column)));
+  const LibpqFunctions& pq = libpq();
+  return std::string(pq.getvalue(result_, row, column), static_cast<std::size_t>(pq.getlength(result_, row, column)));
 }
 
 double PgResult::number(int row, int column) const {
-  return null(row, column) ? 0.0 : std::strtod(PQgetvalue(result_, row, column), nullptr);
+  return null(row, column) ? 0.0 : std::strtod(libpq().getvalue(result_, row, column), nullptr);
 }
 
 int64_t PgResult::whole(int row, int column) const {
-  return null(row, column) ? 0 : std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+  return null(row, column) ? 0 : std::strtoll(libpq().getvalue(result_, row, column), nullptr, 10);
 }
 
 namespace {
 
 PgResult checked(pg_conn* connection, const PostgresTarget& target, PGresult* result) {
-  const ExecStatusType status = PQresultStatus(result);
+  const ExecStatusType status = libpq().result_status(result);
   if (result != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return PgResult(result);
-  const std::string reason = one_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-  PQclear(result);
+  const LibpqFunctions& pq = libpq();
+  const std::string reason = one_line(result != nullptr ? pq.result_error_message(result) : pq.error_message(connection));
+  libpq().clear(result);
   throw DatabaseUnavailable(fmt::format("{}: {}", target.shown(), target.scrubbed(reason)));
 }
 
@@ -132,27 +134,28 @@ PgResult checked(pg_conn* connection, const PostgresTarget& target, PGresult* re
 PgResult run_sql(pg_conn* connection, const PostgresTarget& target, std::string_view sql,
                  const std::vector<const char*>& parameters) {
   const std::string statement(sql);
-  if (parameters.empty()) return checked(connection, target, PQexec(connection, statement.c_str()));
+  if (parameters.empty()) return checked(connection, target, libpq().exec(connection, statement.c_str()));
   return checked(connection, target,
-                 PQexecParams(connection, statement.c_str(), static_cast<int>(parameters.size()), nullptr,
-                              parameters.data(), nullptr, nullptr, 0));
+                 libpq().exec_params(connection, statement.c_str(), static_cast<int>(parameters.size()), nullptr,
+                                     parameters.data(), nullptr, nullptr, 0));
 }
 
 PgResult run_prepared(pg_conn* connection, const PostgresTarget& target, const char* name,
                       const std::vector<const char*>& parameters) {
   return checked(connection, target,
-                 PQexecPrepared(connection, name, static_cast<int>(parameters.size()), parameters.data(), nullptr,
-                                nullptr, 0));
+                 libpq().exec_prepared(connection, name, static_cast<int>(parameters.size()), parameters.data(),
+                                       nullptr, nullptr, 0));
 }
 
 void prepare_statement(pg_conn* connection, const PostgresTarget& target, const char* name, const char* sql) {
-  PGresult* result = PQprepare(connection, name, sql, 0, nullptr);
-  if (result != nullptr && PQresultStatus(result) == PGRES_COMMAND_OK) {
-    PQclear(result);
+  PGresult* result = libpq().prepare(connection, name, sql, 0, nullptr);
+  if (result != nullptr && libpq().result_status(result) == PGRES_COMMAND_OK) {
+    libpq().clear(result);
     return;
   }
-  const std::string reason = one_line(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection));
-  PQclear(result);
+  const LibpqFunctions& pq = libpq();
+  const std::string reason = one_line(result != nullptr ? pq.result_error_message(result) : pq.error_message(connection));
+  libpq().clear(result);
   throw DatabaseUnavailable(fmt::format("{}: cannot prepare {}: {}", target.shown(), name, target.scrubbed(reason)));
 }
 
@@ -162,7 +165,7 @@ PostgresPool::PostgresPool(PostgresTarget target, Options options, std::function
     : target_(std::move(target)), options_(options), prepare_(std::move(prepare)) {}
 
 PostgresPool::~PostgresPool() {
-  for (pg_conn* connection : idle_) PQfinish(connection);
+  for (pg_conn* connection : idle_) libpq().finish(connection);
 }
 
 pg_conn* PostgresPool::take() {
@@ -184,7 +187,7 @@ pg_conn* PostgresPool::take() {
         if (prepare_) prepare_(connection);
         return connection;
       } catch (const std::exception& error) {
-        PQfinish(connection);
+        libpq().finish(connection);
         lock.lock();
         --open_;
         no_connect_before_ = std::chrono::steady_clock::now() + options_.pause;
@@ -202,7 +205,7 @@ pg_conn* PostgresPool::take() {
 }
 
 void PostgresPool::give_back(pg_conn* connection, bool broken) {
-  if (broken) PQfinish(connection);
+  if (broken) libpq().finish(connection);
   const std::lock_guard lock(mutex_);
   if (broken) {
     --open_;
@@ -224,13 +227,14 @@ void PostgresPool::with_connection(const std::function<void(pg_conn*)>& work) {
       work(connection);
     } catch (const DatabaseUnavailable& error) {
       // A connection that broke (or was left inside a failed transaction) is not reused.
-      const bool broken = PQstatus(connection) != CONNECTION_OK || PQtransactionStatus(connection) != PQTRANS_IDLE;
+      const LibpqFunctions& pq = libpq();
+      const bool broken = pq.status(connection) != CONNECTION_OK || pq.transaction_status(connection) != PQTRANS_IDLE;
       give_back(connection, broken);
       if (broken && attempt == 0) continue;  // the server may have restarted: once more, on a new connection
       note(error.what());
       throw;
     } catch (...) {
-      give_back(connection, PQtransactionStatus(connection) != PQTRANS_IDLE);
+      give_back(connection, libpq().transaction_status(connection) != PQTRANS_IDLE);
       throw;
     }
     give_back(connection, false);

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include <libpq-fe.h>
+#include "libpq_functions.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -86,7 +86,7 @@ SharedKeyLimits::SharedKeyLimits(const std::string& target, SharedLimitsFailure 
   // The tables first, on a connection of their own: the pool's connections prepare statements
   // over them as they open.
   try {
-    const std::unique_ptr<pg_conn, void (*)(pg_conn*)> connection(parsed.connect(), &PQfinish);
+    const std::unique_ptr<pg_conn, void (*)(pg_conn*)> connection(parsed.connect(), libpq().finish);
     (void)run_sql(connection.get(), parsed, kTables);
   } catch (const DatabaseUnavailable& error) {
     throw_configuration_error(fmt::format("shared_limits: cannot create the limit tables in {}", error.what()));

@@ -3,7 +3,7 @@
 // ORIGIN is a fake provider server on https (its first /v1/messages answer scripted as a 429), so
 // the cascade's first member (anthropic) fails and its second (openai) answers. The program then
 // reads the call log back and checks that every majordomo library it mapped (host, logging,
-// plugins, TLS module) comes from PREFIX, the installed tree. Exit 0 when all holds.
+// plugins, TLS module, log sinks module) comes from PREFIX, the installed tree. Exit 0 when all holds.
 // PLUGIN_DIR is for a program that linked the static host: such a program, built outside the
 // installed tree, cannot know where that tree is; a shared host finds its plugins itself.
 #include <majordomo/logging.hpp>
@@ -116,12 +116,20 @@ int main(int argc, char** argv) {
   }
 
   bool tls_module_mapped = false;
+  bool log_sinks_mapped = false;
   for (const std::string& file : mapped_majordomo_files()) {
     std::cout << "mapped: " << file << '\n';
     expect(starts_with(file, prefix), file + " is inside " + prefix);
     if (file.find("libmajordomo-tls.so") != std::string::npos) tls_module_mapped = true;
+    if (file.find("libmajordomo-logsinks.so") != std::string::npos) log_sinks_mapped = true;
   }
   expect(tls_module_mapped, "the TLS module of the installed tree served the https calls");
+#ifndef MAJORDOMO_STATIC
+  // A shared logging library loads its database sinks as a module of its own tree (0.6).
+  expect(log_sinks_mapped, "the log sinks module of the installed tree wrote and read the call log");
+#else
+  expect(!log_sinks_mapped, "a static host carries its log sinks and loads no module for them");
+#endif
   if (failures == 0) std::cout << "embed_app: ok\n";
   return failures == 0 ? 0 : 1;
 }

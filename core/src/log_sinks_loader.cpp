@@ -1,0 +1,116 @@
+// open_log_sink and read_log: target checks here, the database work in the sinks module (loaded on first use in a shared build).
+#include <majordomo/errors.hpp>
+#include <majordomo/logging.hpp>
+
+#include "log_sinks_module.hpp"
+#include "log_targets.hpp"
+
+#include <fmt/format.h>
+
+#ifndef MAJORDOMO_STATIC
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+#endif
+
+#if !defined(MAJORDOMO_STATIC) && !defined(MAJORDOMO_LOG_SINKS_INSTALL_PATH)
+#error "the build defines MAJORDOMO_LOG_SINKS_INSTALL_PATH"
+#endif
+
+namespace majordomo {
+
+#ifndef MAJORDOMO_STATIC
+namespace log_sinks {
+namespace {
+
+struct LoadResult {
+  const LogSinksApi* api = nullptr;
+  std::string error;
+};
+
+// This library's own file: the module sits in majordomo/ beside it, in the build tree and in an
+// installed tree alike, wherever the prefix was moved.
+std::string own_file() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&own_file), &info) == 0 || info.dli_fname == nullptr) return {};
+  return info.dli_fname;
+}
+
+std::vector<std::string> candidates() {
+  std::vector<std::string> paths;
+  if (const char* forced = std::getenv("MAJORDOMO_LOG_SINKS_MODULE"); forced != nullptr && *forced != '\0')
+    paths.emplace_back(forced);
+  if (const std::string self = own_file(); !self.empty()) {
+    std::error_code no_cwd;
+    std::filesystem::path file = std::filesystem::absolute(self, no_cwd);
+    if (no_cwd) file = self;
+    paths.push_back((file.parent_path() / "majordomo" / kModuleFile).lexically_normal().string());
+  }
+  paths.emplace_back(MAJORDOMO_LOG_SINKS_INSTALL_PATH);
+  return paths;
+}
+
+LoadResult load() {
+  LoadResult result;
+  std::string looked;
+  for (const std::string& path : candidates()) {
+    if (!looked.empty()) looked += ", ";
+    looked += path;
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+      looked += " (absent)";
+      continue;
+    }
+    // Never closed: sinks made by the module run its code until the process ends.
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      looked += fmt::format(" ({})", why != nullptr ? why : "cannot be loaded");
+      continue;
+    }
+    const auto entry = reinterpret_cast<LogSinksEntry>(::dlsym(handle, kEntryName));
+    const LogSinksApi* api = entry != nullptr ? entry(sizeof(LogSinksApi)) : nullptr;
+    if (api == nullptr || api->version != kApiVersion || api->struct_size < sizeof(LogSinksApi)) {
+      looked += " (from another majordomo build)";
+      continue;
+    }
+    result.api = api;
+    return result;
+  }
+  result.error = fmt::format("the call log needs {}, looked in: {}; reinstall majordomo, or set "
+                             "MAJORDOMO_LOG_SINKS_MODULE to the module's path",
+                             kModuleFile, looked);
+  return result;
+}
+
+}  // namespace
+
+const LogSinksApi& database_sinks() {
+  static std::once_flag once;
+  static LoadResult loaded;
+  std::call_once(once, [] { loaded = load(); });
+  if (loaded.api == nullptr) throw_configuration_error(loaded.error);
+  return *loaded.api;
+}
+
+}  // namespace log_sinks
+#endif
+
+std::unique_ptr<LogSink> open_log_sink(std::string_view target) {
+  // A malformed target is named as such, before (and without) loading the module.
+  (void)log_targets::parse_target(target);
+  return log_sinks::database_sinks().open(target);
+}
+
+std::vector<LogRecord> read_log(std::string_view target, std::size_t count) {
+  (void)log_targets::parse_target(target);
+  return log_sinks::database_sinks().read(target, count);
+}
+
+}  // namespace majordomo
