@@ -34,21 +34,35 @@ DisconnectWatch::~DisconnectWatch() {
   ::close(epoll_fd_);
 }
 
+// The system calls stay outside the mutex: every call's thread takes it twice, and with many
+// threads on few cores one preempted in epoll_ctl while holding it made the others sleep on it
+// (most of the gateway's futex calls at 32 concurrent streams).
 DisconnectWatch::Registration DisconnectWatch::watch(int fd, std::function<void()> on_gone) {
-  const std::lock_guard lock(mutex_);
-  const uint64_t id = next_id_++;
+  uint64_t id = 0;
+  {
+    // The callback is in place before epoll can report the fd.
+    const std::lock_guard lock(mutex_);
+    id = next_id_++;
+    callbacks_.emplace(id, std::move(on_gone));
+  }
   epoll_event event{};
   event.events = EPOLLRDHUP | EPOLLONESHOT;  // EPOLLHUP and EPOLLERR are always reported
   event.data.u64 = id;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return Registration{};
-  callbacks_.emplace(id, std::move(on_gone));
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    const std::lock_guard lock(mutex_);
+    callbacks_.erase(id);
+    return Registration{};
+  }
   return Registration{this, id, fd};
 }
 
 void DisconnectWatch::forget(uint64_t id, int fd) {
+  // Removed from epoll first, so nothing new is reported for the fd (the caller closes it next
+  // and its number may be reused). An event already taken by run() finds no callback once it is
+  // erased here; a callback already running holds the mutex, so this returns after it ended.
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   const std::lock_guard lock(mutex_);
   callbacks_.erase(id);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
 void DisconnectWatch::run() {

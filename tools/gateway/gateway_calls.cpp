@@ -14,6 +14,7 @@
 #include <istream>
 #include <iterator>
 #include <random>
+#include <sstream>
 
 namespace majordomo::gateway {
 namespace {
@@ -128,37 +129,59 @@ void bound_writes(Poco::Net::HTTPServerRequest& request, std::chrono::seconds ti
   }
 }
 
-// Writes a stream's events to its client: each write is one HTTP chunk (plain bytes for HTTP/1.0)
-// sent straight to the socket, in one send when the socket takes it. Poco's response stream would
-// cut a write into 4 KiB chunks of a send each; it still ends the answer (its empty last chunk, as
-// the response closes), and nothing else goes through it. Sends are bounded by bound_writes.
+// Writes a stream's answer to its client straight to the socket: the head goes in the same send
+// as the first events, each later write is one HTTP chunk (plain bytes for HTTP/1.0) in one send
+// when the socket takes it, and the last one carries the empty chunk that ends the answer. Poco's
+// response stream would have sent the head alone, cut every write into 4 KiB chunks of a send
+// each, and sent the closing chunk alone: on a virtual machine, where each send to a local
+// client costs microseconds, that was a third of a stream's sends. Sends are bounded by
+// bound_writes. Without a socket (never in Poco's server, but not excluded by its types), Poco's
+// stream does it all.
 class EventWriter {
  public:
-  EventWriter(Poco::Net::HTTPServerRequest& request, std::ostream& fallback, bool chunked)
-      : fallback_(fallback), chunked_(chunked) {
+  EventWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, bool chunked)
+      : chunked_(chunked) {
     if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) socket_ = &impl->socket();
+    if (socket_ == nullptr) {
+      fallback_ = &response.send();
+      // A chunked answer's head is written by send(); an unchunked one's waits in the stream's
+      // buffer until a flush.
+      if (!chunked_) fallback_->flush();
+      return;
+    }
+    // The head as Poco would write it; response.send() is never called, so Poco writes nothing.
+    std::ostringstream head;
+    response.write(head);
+    frame_ = std::move(head).str();
   }
 
-  // False when the client is gone or stopped reading (the send timeout ran out), and for every
-  // write after that: a chunk may have gone out in part, so nothing more may follow it.
-  bool write(std::string_view events) {
-    if (failed_) return false;
-    if (events.empty()) return true;  // an empty chunk would end the answer
-    if (socket_ == nullptr) {
-      fallback_.write(events.data(), static_cast<std::streamsize>(events.size()));
-      fallback_.flush();
-      failed_ = !fallback_.good();
+  // Writes `events`; `last` ends the answer (a chunked one with its empty chunk), after which
+  // nothing more may be written. False when the client is gone or stopped reading (the send
+  // timeout ran out), and for every write after that: a chunk may have gone out in part.
+  bool write(std::string_view events, bool last) {
+    if (failed_ || ended_) return false;
+    ended_ = last;
+    if (fallback_ != nullptr) {
+      fallback_->write(events.data(), static_cast<std::streamsize>(events.size()));
+      fallback_->flush();
+      failed_ = !fallback_->good();
       return !failed_;
     }
-    if (chunked_) {
-      frame_.clear();
+    // frame_ holds the head until the first write has sent it.
+    if (!chunked_) {
+      frame_.append(events);
+    } else if (!events.empty()) {  // an empty chunk would end the answer
       fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
       frame_.append(events).append("\r\n");
     }
-    failed_ = !send_all(chunked_ ? std::string_view(frame_) : events);
+    if (last && chunked_) frame_.append("0\r\n\r\n");
+    if (!frame_.empty()) failed_ = !send_all(frame_);
+    frame_.clear();
     return !failed_;
   }
   bool failed() const noexcept { return failed_; }
+  // True once the whole answer went out, its end included.
+  bool ended() const noexcept { return ended_ && !failed_; }
 
  private:
   bool send_all(std::string_view bytes) {
@@ -176,9 +199,10 @@ class EventWriter {
   }
 
   Poco::Net::StreamSocket* socket_ = nullptr;
-  std::ostream& fallback_;
+  std::ostream* fallback_ = nullptr;
   bool chunked_;
   bool failed_ = false;
+  bool ended_ = false;
   std::string frame_;
 };
 
@@ -298,7 +322,7 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
   else anthropic_events.emplace(label);
 
   std::optional<ResponseStream> stream;
-  std::optional<EventWriter> out;  // once the head was sent
+  std::optional<EventWriter> out;  // once the answer began (its head goes with the first write)
   std::string events;  // encoded and not yet written
   StreamChunk chunk;
   struct InFlightStream {
@@ -306,8 +330,8 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
     explicit InFlightStream(GatewayMetrics& gauges) : metrics(gauges) { metrics.stream_opened(); }
     ~InFlightStream() { metrics.stream_closed(); }
   } in_flight{state.metrics};
-  const auto write_held = [&] {
-    const bool written = out->write(events);
+  const auto write_held = [&](bool last) {
+    const bool written = out->write(events, last);
     events.clear();
     return written;
   };
@@ -339,13 +363,9 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
         } else {
           response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
         }
-        std::ostream& poco_stream = response.send();
-        // A chunked answer's head is written by send(); an unchunked one's waits in the stream's
-        // buffer until a flush, which must come before the events go straight to the socket.
-        if (!chunked) poco_stream.flush();
-        out.emplace(request, poco_stream, chunked);
+        out.emplace(request, response, chunked);
       }
-      if (!write_held() && more) {
+      if (!write_held(!more) && more) {
         // The write found the client gone before the watch did: the same ending, by the same
         // path (the next pull throws CancelledError, which the call log records).
         cancellation->cancel();
@@ -366,12 +386,12 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       // The events held back arrived before the error: they go first.
       if (openai_events) openai_events->error(client_error, events);
       else anthropic_events->error(client_error, events);
-      write_held();
+      write_held(true);
     }
   }
-  // A write that failed may have left part of a chunk on the wire: the connection cannot carry
-  // another answer (Poco's closing empty chunk goes after it, to a client that is gone).
-  if (out && out->failed()) response.setKeepAlive(false);
+  // An answer that did not go out whole (a failed write may have left part of a chunk on the
+  // wire; a cancelled one has no end) leaves a connection that cannot carry another answer.
+  if (out && !out->ended()) response.setKeepAlive(false);
 }
 
 }  // namespace
