@@ -82,6 +82,7 @@ struct HttpExchange::State {
   bool broken = false;
   bool reusable = false;
   bool no_wait = false;  // finish_without_waiting(): a read must not wait for the network
+  bool only_buffered = false;  // read_received(): a read ends where the buffered bytes end
   Wait last_wait;
 
   // Bytes already buffered, else one socket read (straight into `dst` when it is large); 0 at EOF.
@@ -197,8 +198,9 @@ struct HttpExchange::State {
   std::size_t read_chunked(char* dst, std::size_t size) {
     std::size_t produced = 0;
     while (produced < size && !complete) {
-      // Once some data is in hand, return it rather than wait for more (streams!).
-      if (produced > 0 && connection->buffered() == 0) break;
+      // Once some data is in hand, return it rather than wait for more (streams!); read_received
+      // never waits, even with nothing in hand.
+      if ((produced > 0 || only_buffered) && connection->buffered() == 0) break;
       if (chunk == ChunkStep::data) {
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(size - produced, remaining));
         const std::size_t n = read_raw(dst + produced, want);

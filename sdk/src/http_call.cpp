@@ -239,7 +239,20 @@ bool HttpCall::ready() noexcept {
   const int status = exchange_->status();
   if (status < 200 || status >= 300) return false;
   try {
-    return decode_received();
+    if (decode_received()) return true;
+    // Nothing complete is buffered: what the socket already received is taken without waiting,
+    // so that events that arrived since the last read count as here (a relay then writes them
+    // with the others, and reads them without a wait). Bounded: an event longer than this many
+    // reads is simply not ready.
+    constexpr int kMostReadsAhead = 4;
+    for (int read = 0; read < kMostReadsAhead; ++read) {
+      const std::span<char> space = sse_.prepare();
+      const std::size_t n = exchange_->read_received(space.data(), space.size());
+      if (n == 0) return false;
+      sse_.commit(n);
+      if (decode_received()) return true;
+    }
+    return false;
   } catch (const ProviderError& error) {
     try {
       rethrow_with_request_id(error);

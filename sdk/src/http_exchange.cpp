@@ -70,6 +70,28 @@ std::size_t HttpExchange::read_some(char* dst, std::size_t size) {
   }
 }
 
+std::size_t HttpExchange::read_received(char* dst, std::size_t size) {
+  State& state = *state_;
+  if (state.complete || size == 0 || !state.connection) return 0;
+  if (state.broken) return read_some(dst, size);  // throws what read_some says of a broken exchange
+  try {
+    if (state.connection->buffered() == 0 && state.connection->fill_now() == 0) return 0;
+  } catch (const SocketError& error) {
+    state.broken = true;
+    throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target);
+  }
+  // Every framing reads buffered bytes first; a chunked body's also stops where they end.
+  state.only_buffered = true;
+  try {
+    const std::size_t n = read_some(dst, size);
+    state.only_buffered = false;
+    return n;
+  } catch (...) {
+    state.only_buffered = false;
+    throw;
+  }
+}
+
 namespace {
 
 // The most a body read grows its buffer by ahead of the bytes that actually arrived: a

@@ -73,6 +73,19 @@ class PooledConnection {
     return n;
   }
 
+  // (0.6) What a plain socket already received, read into the free end of the buffer without
+  // waiting; 0 when nothing is there now (or at EOF, which the next waiting read meets). Over TLS
+  // always 0: a record that arrived in part would make the module's read wait.
+  std::size_t fill_now() {
+    if (secure_ != nullptr) return 0;
+    if (begin_ == end_) begin_ = end_ = pinned_;
+    if (end_ == kReadBufferSize) compact();
+    if (end_ == kReadBufferSize) return 0;
+    const std::size_t n = plain_.receive_now(in_.get() + end_, kReadBufferSize - end_);
+    end_ += n;
+    return n;
+  }
+
   // The next buffered byte (there must be one): chunk framing is read a byte at a time.
   int next_byte() noexcept { return static_cast<unsigned char>(in_[begin_++]); }
 

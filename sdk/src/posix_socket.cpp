@@ -247,6 +247,14 @@ std::size_t PosixSocket::receive(char* dst, std::size_t size) {
   throw_errno(error);
 }
 
+std::size_t PosixSocket::receive_now(char* dst, std::size_t size) {
+  const ssize_t n = ::recv(fd_, dst, size, MSG_DONTWAIT);
+  if (n >= 0) return static_cast<std::size_t>(n);
+  const int error = errno;
+  if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR) return 0;
+  throw_errno(error);
+}
+
 std::size_t PosixSocket::send(const char* bytes, std::size_t size) {
   const Clock::time_point start = Clock::now();
   for (;;) {

@@ -66,6 +66,9 @@ class PosixSocket {
   // receive timeout passed, and also when a signal interrupted the wait (EINTR), so that the
   // caller resumes with what is left of its own budget rather than a fresh timeout.
   std::size_t receive(char* dst, std::size_t size);
+  // (0.6) One recv that never waits: the count of bytes the socket already held, 0 when it held
+  // none (EOF included: the next waiting receive meets it). Throws SocketError on a failure.
+  std::size_t receive_now(char* dst, std::size_t size);
   // One send (MSG_NOSIGNAL: a reset peer is an error, not SIGPIPE) of at most `size` bytes: the
   // count, > 0. Throws SocketError.
   std::size_t send(const char* bytes, std::size_t size);

@@ -6,6 +6,7 @@
 #include <majordomo/sdk/errors.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <cstring>
@@ -493,6 +494,51 @@ TEST_CASE("HttpCall::ready says yes exactly while the next event was already rec
   CHECK(call.ready());  // the end is known
   CHECK_FALSE(call.next(event));
   CHECK(call.ready());
+}
+
+TEST_CASE("HttpCall::ready takes what the socket already received, without waiting", "[call][ready]") {
+  // The whole answer is sent before the first next(); its second event (40 KB) is longer than
+  // what the first reads hold, so it is complete only with bytes still in the socket. ready()
+  // reads those without waiting (0.6; before, it said no until next() read them). Then the
+  // server holds the rest back: ready() must say no, however long it looks.
+  const std::string big(40'000, 'x');
+  Gate sent, more;
+  const bool chunked = GENERATE(false, true);
+  RawServer server([&](Poco::Net::StreamSocket& socket, int) {
+    if (!read_request(socket)) return;
+    std::string body = "data: one\n\ndata: " + big + "\n\n";
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Request-Id: req-8\r\nConnection: close\r\n";
+    if (chunked) {
+      // Chunks of 10 000 bytes: the framing between them is met inside the bytes read ahead.
+      std::string framed;
+      for (std::size_t at = 0; at < body.size(); at += 10'000) {
+        const std::string piece = body.substr(at, 10'000);
+        framed += fmt::format("{:x}\r\n{}\r\n", piece.size(), piece);
+      }
+      send_all(socket, head + "Transfer-Encoding: chunked\r\n\r\n" + framed);
+    } else {
+      send_all(socket, head + "\r\n" + body);
+    }
+    sent.open();
+    if (!more.wait()) return;
+    const std::string rest = "data: three\n\ndata: [DONE]\n\n";
+    send_all(socket, chunked ? fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", rest.size(), rest) : rest);
+  });
+  HttpTransport transport(TransportConfig{});
+  HttpCall call(transport, params_for(server.url(), true), std::make_unique<EchoDecoder>(true));
+  REQUIRE(sent.wait());
+  mj_event event{};
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_META);
+  CHECK(next_text(call) == "one");
+  CHECK(call.ready());  // the 40 KB event is complete with what the socket holds
+  CHECK(next_text(call) == big);
+  CHECK_FALSE(call.ready());  // nothing more was sent
+  CHECK_FALSE(call.ready());  // and asking again does not wait for it either
+  more.open();
+  CHECK(next_text(call) == "three");
+  REQUIRE(call.next(event));
+  CHECK(event.type == MJ_EVENT_USAGE);
 }
 
 TEST_CASE("HttpCall::ready keeps an error it meets for next(), with the request id", "[call][ready]") {

@@ -128,7 +128,8 @@ class HttpCall final : public Call {
            std::unique_ptr<ResponseDecoder> decoder);
   bool next(mj_event& event) override;
   // True when an event, the end or an error is already decoded, or when the bytes already
-  // received decode to one (decoding them ahead, never reading the network).
+  // received decode to one (decoding them ahead). Never waits: over plain TCP it also takes what
+  // the socket already holds, with a read that does not wait (HttpExchange::read_received).
   bool ready() noexcept override;
 
  private:

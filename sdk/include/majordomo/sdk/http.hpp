@@ -87,6 +87,11 @@ class HttpExchange {
   // connection failed or closed mid-body), MJ_ERR_PROTOCOL (malformed chunk framing),
   // MJ_ERR_CANCELLED (HttpRequestSpec::cancel_fd became readable, 0.6).
   std::size_t read_some(char* dst, std::size_t size);
+  // (0.6) Like read_some, but never waits for the network: only body bytes already buffered or
+  // already received by the socket (over TLS, only those buffered). 0 when none are here now,
+  // which is not the end of the body (body_complete() tells). Throws as read_some does for a
+  // failed connection or malformed framing met in those bytes.
+  std::size_t read_received(char* dst, std::size_t size);
   // Largest 2xx body read_all accepts by default (TransportConfig::max_body_bytes is what HttpCall
   // uses): far above any real completion, low enough that a broken or hostile server cannot make
   // the host allocate without bound.
