@@ -1,4 +1,4 @@
-// The call log's SQLite and PostgreSQL sinks on Poco::Data: targets, schema, inserts and reads.
+// The call log's SQLite and PostgreSQL sinks on Poco::Data: schema, inserts and reads (libmajordomo-logsinks.so in a shared build).
 #include <majordomo/logging.hpp>
 
 #include "log_schema.hpp"
@@ -381,7 +381,8 @@ std::vector<LogRecord> read_database_log(std::string_view text, std::size_t coun
 namespace log_sinks {
 
 const LogSinksApi& database_sinks() {
-  static const LogSinksApi api{kApiVersion, sizeof(LogSinksApi), &open_database_sink, &read_database_log};
+  static const LogSinksApi api{kApiVersion,        sizeof(LogSinksApi), MAJORDOMO_VERSION_STRING,
+                               sizeof(LogRecord), &open_database_sink, &read_database_log};
   return api;
 }
 

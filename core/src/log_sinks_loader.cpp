@@ -8,8 +8,9 @@
 #include <fmt/format.h>
 
 #ifndef MAJORDOMO_STATIC
+#include "versioned_module.hpp"  // the SDK's (sdk/src), which this library links
+
 #include <dlfcn.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -17,10 +18,6 @@
 #include <string>
 #include <system_error>
 #include <vector>
-#endif
-
-#if !defined(MAJORDOMO_STATIC) && !defined(MAJORDOMO_LOG_SINKS_INSTALL_PATH)
-#error "the build defines MAJORDOMO_LOG_SINKS_INSTALL_PATH"
 #endif
 
 namespace majordomo {
@@ -35,7 +32,8 @@ struct LoadResult {
 };
 
 // This library's own file: the module sits in majordomo/ beside it, in the build tree and in an
-// installed tree alike, wherever the prefix was moved.
+// installed tree alike, wherever the prefix was moved. No configured prefix is searched: a
+// module from another install could be of another build.
 std::string own_file() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<const void*>(&own_file), &info) == 0 || info.dli_fname == nullptr) return {};
@@ -52,40 +50,24 @@ std::vector<std::string> candidates() {
     if (no_cwd) file = self;
     paths.push_back((file.parent_path() / "majordomo" / kModuleFile).lexically_normal().string());
   }
-  paths.emplace_back(MAJORDOMO_LOG_SINKS_INSTALL_PATH);
   return paths;
 }
 
 LoadResult load() {
   LoadResult result;
   std::string looked;
-  for (const std::string& path : candidates()) {
-    if (!looked.empty()) looked += ", ";
-    looked += path;
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-      looked += " (absent)";
-      continue;
-    }
-    // Never closed: sinks made by the module run its code until the process ends.
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* why = ::dlerror();
-      looked += fmt::format(" ({})", why != nullptr ? why : "cannot be loaded");
-      continue;
-    }
-    const auto entry = reinterpret_cast<LogSinksEntry>(::dlsym(handle, kEntryName));
-    const LogSinksApi* api = entry != nullptr ? entry(sizeof(LogSinksApi)) : nullptr;
-    if (api == nullptr || api->version != kApiVersion || api->struct_size < sizeof(LogSinksApi)) {
-      looked += " (from another majordomo build)";
-      continue;
-    }
+  const auto check = [&](void* entry) -> std::string {
+    if (entry == nullptr) return "not a majordomo log sinks module";
+    const LogSinksApi* api = reinterpret_cast<LogSinksEntry>(entry)(sizeof(LogSinksApi));
+    if (api == nullptr || !same_build(*api)) return "from another majordomo build";
     result.api = api;
-    return result;
+    return {};
+  };
+  if (!sdk::modules::load_first(candidates(), kEntryName, check, looked)) {
+    result.error = fmt::format("the call log needs {}, looked in: {}; reinstall majordomo, or set "
+                               "MAJORDOMO_LOG_SINKS_MODULE to the module's path",
+                               kModuleFile, looked);
   }
-  result.error = fmt::format("the call log needs {}, looked in: {}; reinstall majordomo, or set "
-                             "MAJORDOMO_LOG_SINKS_MODULE to the module's path",
-                             kModuleFile, looked);
   return result;
 }
 

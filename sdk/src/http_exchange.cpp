@@ -74,22 +74,28 @@ std::size_t HttpExchange::read_received(char* dst, std::size_t size) {
   State& state = *state_;
   if (state.complete || size == 0 || !state.connection) return 0;
   if (state.broken) return read_some(dst, size);  // throws what read_some says of a broken exchange
-  try {
-    if (state.connection->buffered() == 0 && state.connection->fill_now() == 0) return 0;
-  } catch (const SocketError& error) {
-    state.broken = true;
-    throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target);
-  }
-  // Every framing reads buffered bytes first; a chunked body's also stops where they end.
-  state.only_buffered = true;
-  try {
-    const std::size_t n = read_some(dst, size);
+  // Twice at most: when the buffered bytes held only chunk framing, the data after it may be in
+  // the socket already.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (state.connection->buffered() == 0 && state.connection->fill_now() == 0) return 0;
+    } catch (const SocketError& error) {
+      state.broken = true;
+      throw map_error(error, Phase::body, state.last_wait, state.budget, *state.target);
+    }
+    // Every framing reads buffered bytes first; a chunked body's also stops where they end.
+    state.only_buffered = true;
+    std::size_t n = 0;
+    try {
+      n = read_some(dst, size);
+    } catch (...) {
+      state.only_buffered = false;
+      throw;
+    }
     state.only_buffered = false;
-    return n;
-  } catch (...) {
-    state.only_buffered = false;
-    throw;
+    if (n > 0 || state.complete) return n;
   }
+  return 0;
 }
 
 namespace {

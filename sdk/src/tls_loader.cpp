@@ -1,12 +1,12 @@
 // Finds and loads libmajordomo-tls.so on the first https request: env override, beside the plugin, beside the program, install dir.
 #include "tls_api.hpp"
+#include "versioned_module.hpp"
 
 #include <majordomo/sdk/errors.hpp>
 
 #include <fmt/format.h>
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -79,32 +79,17 @@ std::vector<std::string> candidates() {
 LoadResult load() {
   LoadResult result;
   std::string looked;
-  for (const std::string& path : candidates()) {
-    if (!looked.empty()) looked += ", ";
-    looked += path;
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) {
-      looked += " (absent)";
-      continue;
-    }
-    // Never closed: sockets made by the module run its code until the process ends.
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* why = ::dlerror();
-      looked += fmt::format(" ({})", why != nullptr ? why : "cannot be loaded");
-      continue;
-    }
-    const auto entry = reinterpret_cast<TlsEntry>(::dlsym(handle, kTlsEntryName));
-    const TlsApi* api = entry != nullptr ? entry(sizeof(TlsApi)) : nullptr;
-    if (api == nullptr || api->version != kTlsApiVersion || api->struct_size < sizeof(TlsApi)) {
-      looked += " (from another majordomo SDK version)";
-      continue;
-    }
+  const auto check = [&](void* entry) -> std::string {
+    const TlsApi* api = entry != nullptr ? reinterpret_cast<TlsEntry>(entry)(sizeof(TlsApi)) : nullptr;
+    if (api == nullptr || api->version != kTlsApiVersion || api->struct_size < sizeof(TlsApi))
+      return "from another majordomo SDK version";
     result.api = api;
-    return result;
+    return {};
+  };
+  if (!modules::load_first(candidates(), kTlsEntryName, check, looked)) {
+    result.error = fmt::format("https needs {}, looked in: {}; set MAJORDOMO_TLS_MODULE to its path",
+                               kTlsModuleFile, looked);
   }
-  result.error = fmt::format("https needs {}, looked in: {}; set MAJORDOMO_TLS_MODULE to its path",
-                             kTlsModuleFile, looked);
   return result;
 }
 

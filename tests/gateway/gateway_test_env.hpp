@@ -54,8 +54,10 @@ struct GatewayTestEnv {
   // `extra` is spliced into the configuration object (keys after "providers"), e.g.
   // R"("cascades": {"fast": ["openai/gpt-4o", "anthropic/claude-haiku-4-5"]})".
   // `adjust` may change the parsed configuration before the gateway starts (e.g. a base URL).
+  // `reread` is what the gateway's reload() applies (empty: the same configuration again).
   explicit GatewayTestEnv(std::string_view keys_json = {}, std::string_view extra = {},
-                          const std::function<void(gateway::GatewayConfig&)>& adjust = {}) {
+                          const std::function<void(gateway::GatewayConfig&)>& adjust = {},
+                          std::function<gateway::GatewayConfig()> reread = {}) {
     server.start();
     dir = std::filesystem::temp_directory_path() /
           fmt::format("majordomo-gateway-test-{}-{}", ::getpid(), reinterpret_cast<uintptr_t>(this));
@@ -63,7 +65,7 @@ struct GatewayTestEnv {
     const std::string config = configuration(keys_json, extra);
     gateway::GatewayConfig parsed = gateway::parse_gateway_config(config, "test config");
     if (adjust) adjust(parsed);
-    gateway = std::make_unique<gateway::GatewayServer>(parsed, std::function<gateway::GatewayConfig()>{});
+    gateway = std::make_unique<gateway::GatewayServer>(parsed, std::move(reread));
     gateway->start();
   }
   ~GatewayTestEnv() {

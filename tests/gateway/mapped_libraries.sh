@@ -62,4 +62,11 @@ for part in "libmajordomo-logsinks.so" "$work/tree/lib/majordomo/libmajordomo-lo
   grep -qF "$part" "$work/missing.err" || { cat "$work/missing.err" >&2; fail "the error does not say: $part"; }
 done
 [ ! -s "$work/never.port" ] || fail "a gateway that cannot log started listening"
+# A module named by the environment that is not the sinks module (the TLS module) is refused.
+status=0
+MAJORDOMO_LOG_SINKS_MODULE="$tree/lib/majordomo/libmajordomo-tls.so" timeout 30 "$work/tree/bin/$(basename "$cli")" \
+  serve --config "$work/logged.json" --port-file "$work/never.port" >"$work/wrong.out" 2>"$work/wrong.err" || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a gateway given the TLS module as its sinks module exited $status"
+grep -qF "libmajordomo-tls.so (not a majordomo log sinks module)" "$work/wrong.err" ||
+  { cat "$work/wrong.err" >&2; fail "the error does not say that the module named is not a sinks module"; }
 echo "ok: without the sinks module, the gateway refuses to start and names it: $(head -c 200 "$work/missing.err")"

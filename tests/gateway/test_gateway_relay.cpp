@@ -1,4 +1,4 @@
-// How the gateway relays a stream: bursts in one write, nothing held back across a pause, HTTP/1.0 unchunked, a client that stops reading given up.
+// How the gateway relays a stream: bursts in one write, nothing held back across a pause, HTTP/1.0 unchunked, a client that stops reading given up, a reload meanwhile.
 #include "gateway_test_env.hpp"
 #include "scripted_streams.hpp"
 
@@ -173,4 +173,44 @@ TEST_CASE("gateway: a client that stops reading is given up after client_timeout
   }
   CHECK(cancelled == 1);
   std::filesystem::remove(log_file);
+}
+
+TEST_CASE("gateway: a stream in flight during a reload ends on what it started with, and the next requests use the new configuration", "[gateway][relay][reload]") {
+  // The reloaded configuration keeps only team-b's key and sends openai/ to a port where nothing
+  // listens on loopback: a request that used it would fail.
+  std::string reloaded;
+  GatewayTestEnv env({}, {}, {}, [&reloaded] { return gateway::parse_gateway_config(reloaded, "reloaded test config"); });
+  reloaded = env.configuration(fmt::format(R"([{{"name": "team-b", "sha256": "{}"}}])", hex_sha256(kOtherGatewayKey)), {});
+  const std::string old_base = fmt::format(R"("base_url": "{}/v1")", env.server.origin());
+  REQUIRE(reloaded.find(old_base) != std::string::npos);
+  reloaded.replace(reloaded.find(old_base), old_base.size(), R"("base_url": "http://127.0.0.1:9/v1")");
+
+  // Three words, a pause of 1.5 s (the reload happens inside it), then the rest.
+  const std::vector<std::string> pieces = numbered_words(6);
+  fake::ScriptedResponse answer;
+  answer.content_type = "text/event-stream";
+  for (const std::string& word : pieces) answer.body += word_event(word);
+  answer.body += stream_end(pieces.size());
+  answer.split_at = {answer.body.size()};
+  answer.stall_after = bytes_of_words(pieces, 3);
+  answer.stall_for = std::chrono::milliseconds(1500);
+  env.server.push_response(std::move(answer));
+
+  Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o", true));
+  std::string received = receive_until(client, R"("content":"w2 ")");
+  REQUIRE_THAT(received, Catch::Matchers::Contains(R"("content":"w2 ")"));
+
+  CHECK(env.gateway->reload().empty());
+  // The new configuration serves new requests at once: team-a's key is gone, team-b's works and
+  // its call goes to the new (dead) base URL.
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 401);
+  const GatewayReply other = env.send("POST", "/v1/chat/completions", chat_body("openai/gpt-4o"),
+                                      {{"Authorization", fmt::format("Bearer {}", kOtherGatewayKey)}});
+  CHECK(other.status == 502);
+
+  // The stream that began before goes on from where it was, on its own provider, to its end.
+  received += receive_until(client, "data: [DONE]");
+  REQUIRE_THAT(received, Catch::Matchers::Contains("data: [DONE]"));
+  for (const std::string& word : pieces) CHECK_THAT(received, Catch::Matchers::Contains(fmt::format(R"("content":"{}")", word)));
+  CHECK_THAT(received, Catch::Matchers::Contains(R"("completion_tokens":6)"));
 }

@@ -129,14 +129,11 @@ void bound_writes(Poco::Net::HTTPServerRequest& request, std::chrono::seconds ti
   }
 }
 
-// Writes a stream's answer to its client straight to the socket: the head goes in the same send
-// as the first events, each later write is one HTTP chunk (plain bytes for HTTP/1.0) in one send
-// when the socket takes it, and the last one carries the empty chunk that ends the answer. Poco's
-// response stream would have sent the head alone, cut every write into 4 KiB chunks of a send
-// each, and sent the closing chunk alone: on a virtual machine, where each send to a local
-// client costs microseconds, that was a third of a stream's sends. Sends are bounded by
-// bound_writes. Without a socket (never in Poco's server, but not excluded by its types), Poco's
-// stream does it all.
+// Writes a stream's answer straight to the socket: the head in the same send as the first events,
+// each write one HTTP chunk (plain bytes for HTTP/1.0), the last with the chunk that ends the
+// answer (Poco's stream sent the head and the end alone and cut writes at 4 KiB; decisions.md).
+// Sends are bounded by bound_writes. Without a socket (never in Poco's server, but not excluded
+// by its types), Poco's stream does it all.
 class EventWriter {
  public:
   EventWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, bool chunked)
@@ -144,6 +141,7 @@ class EventWriter {
     if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) socket_ = &impl->socket();
     if (socket_ == nullptr) {
       fallback_ = &response.send();
+      began_ = true;
       // A chunked answer's head is written by send(); an unchunked one's waits in the stream's
       // buffer until a flush.
       if (!chunked_) fallback_->flush();
@@ -175,11 +173,14 @@ class EventWriter {
       frame_.append(events).append("\r\n");
     }
     if (last && chunked_) frame_.append("0\r\n\r\n");
+    began_ = true;
     if (!frame_.empty()) failed_ = !send_all(frame_);
     frame_.clear();
     return !failed_;
   }
   bool failed() const noexcept { return failed_; }
+  // True once something of the answer may have gone out (its head first).
+  bool began() const noexcept { return began_; }
   // True once the whole answer went out, its end included.
   bool ended() const noexcept { return ended_ && !failed_; }
 
@@ -202,6 +203,7 @@ class EventWriter {
   std::ostream* fallback_ = nullptr;
   bool chunked_;
   bool failed_ = false;
+  bool began_ = false;
   bool ended_ = false;
   std::string frame_;
 };
@@ -388,6 +390,13 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       else anthropic_events->error(client_error, events);
       write_held(true);
     }
+  } catch (...) {
+    // Not a call's error (memory, a bug): before the head, the handler answers 500; after it,
+    // nothing may follow what was written (Poco never sent the head, so the handler would write
+    // its 500 inside the stream): the connection just ends.
+    if (!out || !out->began()) throw;
+    account.outcome.status = 500;
+    response.setKeepAlive(false);
   }
   // An answer that did not go out whole (a failed write may have left part of a chunk on the
   // wire; a cancelled one has no end) leaves a connection that cannot carry another answer.
