@@ -10,8 +10,6 @@
 #ifndef MAJORDOMO_STATIC
 #include "versioned_module.hpp"  // the SDK's (sdk/src), which this library links
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -31,20 +29,14 @@ struct LoadResult {
   std::string error;
 };
 
-// This library's own file: the module sits in majordomo/ beside it, in the build tree and in an
+// The module sits in majordomo/ beside this library's own file, in the build tree and in an
 // installed tree alike, wherever the prefix was moved. No configured prefix is searched: a
 // module from another install could be of another build.
-std::string own_file() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<const void*>(&own_file), &info) == 0 || info.dli_fname == nullptr) return {};
-  return info.dli_fname;
-}
-
 std::vector<std::string> candidates() {
   std::vector<std::string> paths;
   if (const char* forced = std::getenv("MAJORDOMO_LOG_SINKS_MODULE"); forced != nullptr && *forced != '\0')
     paths.emplace_back(forced);
-  if (const std::string self = own_file(); !self.empty()) {
+  if (const std::string self = sdk::modules::file_of(reinterpret_cast<const void*>(&candidates)); !self.empty()) {
     std::error_code no_cwd;
     std::filesystem::path file = std::filesystem::absolute(self, no_cwd);
     if (no_cwd) file = self;

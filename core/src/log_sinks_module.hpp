@@ -11,7 +11,7 @@
 #include <vector>
 
 // Poco::Data, its SQLite and PostgreSQL connectors and libpq (with OpenSSL, Kerberos, LDAP and
-// GnuTLS behind it) are about 5 MiB of RSS and most of the dynamic linker's start-up work. A
+// GnuTLS behind it) are about 7 MiB of RSS and most of the dynamic linker's start-up work. A
 // shared build keeps them in a module loaded on the first open_log_sink() or read_log(), so a
 // program that links libmajordomo_logging but logs nothing (a gateway without "log") maps none of
 // it. C++ types cross (a sink, rows, majordomo::Error), so both sides must come from one build:

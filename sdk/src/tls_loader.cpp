@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -30,13 +28,6 @@ struct LoadResult {
   std::string error;
 };
 
-// The file this function's code lives in: the plugin that linked the static SDK (or the program).
-std::string own_file() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<const void*>(&own_file), &info) == 0 || info.dli_fname == nullptr) return {};
-  return info.dli_fname;
-}
-
 struct HostModule {
   std::mutex mutex;
   std::string path;
@@ -58,7 +49,8 @@ std::vector<std::string> candidates() {
   }
   // Plugins live in <libdir>/majordomo/plugins/ and the module in <libdir>/majordomo/, in the
   // build tree and in an installed tree alike, wherever the prefix was.
-  const std::string self = own_file();
+  // The file this code lives in: the plugin that linked the static SDK (or the program).
+  const std::string self = modules::file_of(reinterpret_cast<const void*>(&candidates));
   if (!self.empty()) {
     std::error_code no_cwd;
     std::filesystem::path file = std::filesystem::absolute(self, no_cwd);

@@ -37,6 +37,12 @@ bool load_first(const std::vector<std::string>& candidates, const char* entry_na
   return false;
 }
 
+std::string file_of(const void* code) {
+  Dl_info info{};
+  if (::dladdr(code, &info) == 0 || info.dli_fname == nullptr) return {};
+  return info.dli_fname;
+}
+
 }  // namespace modules
 }  // namespace v1
 }  // namespace majordomo::sdk

@@ -18,6 +18,10 @@ namespace modules {
 bool load_first(const std::vector<std::string>& candidates, const char* entry_name,
                 const std::function<std::string(void* entry)>& check, std::string& looked);
 
+// The file that `code` (the address of a function) was loaded from, as the dynamic loader names
+// it: the plugin, library or program whose copy of that function it is. Empty when unknown.
+std::string file_of(const void* code);
+
 }  // namespace modules
 }  // namespace v1
 }  // namespace majordomo::sdk
