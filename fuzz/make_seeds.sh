@@ -6,7 +6,8 @@ fixtures="$1" out="$2" source="$3"
 rm -rf "$out"
 mkdir -p "$out"
 for target in sse_decoder http_response json_value schema catalog headers url_proxy \
-              plugin_openai plugin_anthropic plugin_gemini plugin_deepseek plugin_cohere gateway_requests; do
+              plugin_openai plugin_anthropic plugin_gemini plugin_deepseek plugin_cohere gateway_requests \
+              gateway_connection; do
   mkdir -p "$out/$target"
 done
 [ -d "$fixtures" ] || { echo "make_seeds: no fixtures at $fixtures: seeds are the built-in ones only" >&2; }
@@ -91,5 +92,11 @@ printf '%s' '{"model":"openai/gpt-4o","messages":[{"role":"system","content":"Be
 printf '%s' '{"model":"fast","messages":[{"role":"user","content":[{"type":"text","text":"What is it?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"auto"}}]},{"role":"assistant","content":null,"reasoning_content":"r","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":[{"type":"text","text":"sunny"}]}],"tools":[{"type":"function","function":{"name":"get","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"strict":true}}],"tool_choice":{"type":"function","function":{"name":"get"}},"parallel_tool_calls":false,"response_format":{"type":"json_schema","json_schema":{"name":"out","schema":{"type":"object"},"strict":true}},"reasoning_effort":"low","n":1,"user":"u"}' > "$g/openai-tools"
 printf '%s' '{"model":"anthropic/claude-sonnet-4-5","max_tokens":1024,"system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"Hi"}],"stream":true,"metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":2048}}' > "$g/anthropic-text"
 printf '%s' '{"model":"claude","max_tokens":512,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"Weather?"}]},{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"},{"type":"redacted_thinking","data":"d"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get","input":{"city":"Paris"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"sunny"},{"type":"image","source":{"type":"url","url":"https://x.test/a.png"}}],"is_error":false},{"type":"text","text":"and?"}]}],"tools":[{"name":"get","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"output_config":{"effort":"high"},"temperature":0.5}' > "$g/anthropic-tools"
+
+# Gateway connections: what clients send, pipelined, with both body framings and an expectation.
+c="$out/gateway_connection"
+printf 'POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer k\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"model":1}GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n' > "$c/pipelined"
+printf 'POST /v1/messages HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n5;x=y\r\nhello\r\n0\r\nTrailer: t\r\n\r\nHEAD /readyz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' > "$c/chunked"
+printf '\r\nGET /metrics HTTP/1.1\nHost: a\nConnection: close\n\n' > "$c/bare-lf"
 
 echo "make_seeds: $n fixtures -> $out"

@@ -1,4 +1,4 @@
-// DisconnectWatch: one thread that notices, through epoll, a client hanging up while the gateway waits on its upstream call.
+// DisconnectWatch: one thread that notices, through epoll, a client hanging up while the gateway serves it.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,9 @@
 
 namespace majordomo::gateway {
 
-// A handler thread blocked on the provider cannot see its client go away; this thread can. It
-// watches each registered socket for a hang-up (EPOLLRDHUP, EPOLLHUP, EPOLLERR; never for data,
+// A connection thread blocked on the provider cannot see its client go away; this thread can.
+// Each client connection is registered once, for its whole life (not per call: two epoll_ctl per
+// request saved). It watches each registered socket for a hang-up (EPOLLRDHUP, EPOLLHUP, EPOLLERR; never for data,
 // so a pipelined next request is not mistaken for one) and runs the registration's callback once,
 // on the watch thread. Callbacks must be quick and must not throw (they cancel a call).
 class DisconnectWatch {

@@ -1,12 +1,9 @@
 // The gateway's call path: a client's OpenAI- or Anthropic-shaped request through keys, limits and routes to an LLM, and its answer back.
 #include "anthropic_messages_shape.hpp"
+#include "client_connection.hpp"
 #include "gateway_state.hpp"
 #include "openai_chat_shape.hpp"
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/StreamSocket.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -25,7 +22,7 @@ std::string_view endpoint_name(ClientShape shape) {
   return shape == ClientShape::openai ? "chat_completions" : "messages";
 }
 
-void send_error(Poco::Net::HTTPServerResponse& response, ClientShape shape, const ClientError& error) {
+void send_error(ConnectionResponse& response, ClientShape shape, const ClientError& error) {
   if (error.retry_after_s) response.set("Retry-After", std::to_string(*error.retry_after_s));
   send_body(response, error.status, "application/json", error_json_for(shape, error));
 }
@@ -101,56 +98,25 @@ void forward_metadata_headers(const Poco::Net::HTTPServerRequest& request, Heade
 }
 
 // The body, at most `limit` bytes; nullopt when it is longer.
-std::optional<std::string> read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
-  const auto declared = request.getContentLength64();
-  if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH && static_cast<uint64_t>(declared) > limit) {
-    return std::nullopt;
-  }
+std::optional<std::string> read_body(ConnectionRequest& request, std::size_t limit) {
   std::string body;
-  body.reserve(declared > 0 ? static_cast<std::size_t>(declared) + 64 : 4096);
-  std::istream& in = request.stream();
-  char buffer[16384];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    body.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (body.size() > limit) return std::nullopt;
+  switch (request.read_body(body, limit)) {
+    case ConnectionRequest::BodyRead::complete: return body;
+    case ConnectionRequest::BodyRead::too_large: return std::nullopt;
+    case ConnectionRequest::BodyRead::timed_out:
+      throw ClientRefusal(408, "the request body did not arrive within the gateway's limits.client_timeout_s");
+    case ConnectionRequest::BodyRead::broken: break;
   }
-  // A read timeout or broken chunk framing only sets badbit: the body is not all there.
-  if (in.bad()) {
-    throw ClientRefusal(400, "the request body ended before it was complete (a timeout or broken chunked framing)");
-  }
-  return body;
+  throw ClientRefusal(400, "the request body ended before it was complete, or its chunked framing is broken");
 }
 
-// Poco sets only the receive timeout on a server connection: a client that stops reading would
-// block a write, its thread and its upstream call for ever.
-void bound_writes(Poco::Net::HTTPServerRequest& request, std::chrono::seconds timeout) {
-  if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) {
-    impl->socket().setSendTimeout(Poco::Timespan(timeout.count(), 0));
-  }
-}
-
-// Writes a stream's answer straight to the socket: the head in the same send as the first events,
-// each write one HTTP chunk (plain bytes for HTTP/1.0), the last with the chunk that ends the
-// answer (Poco's stream sent the head and the end alone and cut writes at 4 KiB; decisions.md).
-// Sends are bounded by bound_writes. Without a socket (never in Poco's server, but not excluded
-// by its types), Poco's stream does it all.
+// Writes a stream's answer: the head in the same send as the first events, each write one HTTP
+// chunk (plain bytes for HTTP/1.0), the last with the chunk that ends the answer (decisions.md).
+// Sends are bounded by the connection's send timeout (limits.client_timeout_s).
 class EventWriter {
  public:
-  EventWriter(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, bool chunked)
-      : chunked_(chunked) {
-    if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) socket_ = &impl->socket();
-    if (socket_ == nullptr) {
-      fallback_ = &response.send();
-      began_ = true;
-      // A chunked answer's head is written by send(); an unchunked one's waits in the stream's
-      // buffer until a flush.
-      if (!chunked_) fallback_->flush();
-      return;
-    }
-    // The head as Poco would write it; response.send() is never called, so Poco writes nothing.
-    std::ostringstream head;
-    response.write(head);
-    frame_ = std::move(head).str();
+  EventWriter(ConnectionResponse& response, bool chunked) : response_(response), chunked_(chunked) {
+    response.append_head(frame_);
   }
 
   // Writes `events`; `last` ends the answer (a chunked one with its empty chunk), after which
@@ -159,12 +125,6 @@ class EventWriter {
   bool write(std::string_view events, bool last) {
     if (failed_ || ended_) return false;
     ended_ = last;
-    if (fallback_ != nullptr) {
-      fallback_->write(events.data(), static_cast<std::streamsize>(events.size()));
-      fallback_->flush();
-      failed_ = !fallback_->good();
-      return !failed_;
-    }
     // frame_ holds the head until the first write has sent it.
     if (!chunked_) {
       frame_.append(events);
@@ -174,7 +134,7 @@ class EventWriter {
     }
     if (last && chunked_) frame_.append("0\r\n\r\n");
     began_ = true;
-    if (!frame_.empty()) failed_ = !send_all(frame_);
+    if (!frame_.empty()) failed_ = !response_.send_raw(frame_);
     frame_.clear();
     return !failed_;
   }
@@ -185,33 +145,13 @@ class EventWriter {
   bool ended() const noexcept { return ended_ && !failed_; }
 
  private:
-  bool send_all(std::string_view bytes) {
-    try {
-      // A blocking socket: each send takes at least one byte, or fails, or times out.
-      for (std::size_t sent = 0; sent < bytes.size();) {
-        const int n = socket_->sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
-        if (n <= 0) return false;
-        sent += static_cast<std::size_t>(n);
-      }
-      return true;
-    } catch (const Poco::Exception&) {
-      return false;
-    }
-  }
-
-  Poco::Net::StreamSocket* socket_ = nullptr;
-  std::ostream* fallback_ = nullptr;
+  ConnectionResponse& response_;
   bool chunked_;
   bool failed_ = false;
   bool began_ = false;
   bool ended_ = false;
   std::string frame_;
 };
-
-int socket_of(Poco::Net::HTTPServerRequest& request) {
-  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-  return impl == nullptr ? -1 : impl->socket().impl()->sockfd();
-}
 
 double cost_of_records(const std::vector<AttemptRecord>& records) {
   double total = 0;
@@ -273,14 +213,13 @@ struct CallAccount {
   }
 };
 
-void answer_complete(GatewayState& state, ClientShape shape, const Route& route, ClientRequest& call,
-                     const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
+void answer_complete(ClientShape shape, const Route& route, ClientRequest& call,
+                     const AnswerLabel& label, ConnectionRequest& request,
+                     ConnectionResponse& response, CallAccount& account, bool client_provider_key) {
   // A client that hangs up while the provider thinks ends the call: nobody would read the answer.
-  const auto cancellation = std::make_shared<CallCancellation>();
+  // The connection's disconnect watch cancels it.
+  const std::shared_ptr<CallCancellation> cancellation = request.connection().call_cancellation();
   call.request.cancellation = cancellation;
-  const DisconnectWatch::Registration watched =
-      state.disconnects.watch(socket_of(request), [cancellation] { cancellation->cancel(); });
   try {
     const Response answer = route.llm->complete(call.request);
     account.from_response(answer);
@@ -306,18 +245,16 @@ void answer_complete(GatewayState& state, ClientShape shape, const Route& route,
 // happens as soon as the next event is not already here (ResponseStream::ready). A client that
 // hangs up ends the upstream call.
 void answer_stream(GatewayState& state, ClientShape shape, const Route& route, ClientRequest& call,
-                   const AnswerLabel& label, Poco::Net::HTTPServerRequest& request,
-                   Poco::Net::HTTPServerResponse& response, CallAccount& account, bool client_provider_key) {
+                   const AnswerLabel& label, ConnectionRequest& request,
+                   ConnectionResponse& response, CallAccount& account, bool client_provider_key) {
   // What one write may hold: enough for a burst of events, small enough that a client sees them
   // before the upstream's whole answer is in.
   constexpr std::size_t kMostHeldBytes = 32 * 1024;
   account.outcome.stream = true;
   // The watch thread cancels the call when the client hangs up: the upstream connection is closed
   // at once, even while the provider sends nothing, and the call log's row says cancelled.
-  const auto cancellation = std::make_shared<CallCancellation>();
+  const std::shared_ptr<CallCancellation> cancellation = request.connection().call_cancellation();
   call.request.cancellation = cancellation;
-  const DisconnectWatch::Registration watched =
-      state.disconnects.watch(socket_of(request), [cancellation] { cancellation->cancel(); });
   std::optional<openai_chat::ChunkEncoder> openai_events;
   std::optional<anthropic_messages::EventEncoder> anthropic_events;
   if (shape == ClientShape::openai) openai_events.emplace(label, call.include_usage);
@@ -354,7 +291,7 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       }
       if (!out) {
         account.outcome.first_token_s = std::chrono::duration<double>(Clock::now() - account.started).count();
-        response.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+        response.set_status(200);
         response.setContentType("text/event-stream");
         response.set("Cache-Control", "no-cache");
         response.set("X-Accel-Buffering", "no");  // nginx in front must not hold events back
@@ -365,7 +302,7 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
         } else {
           response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
         }
-        out.emplace(request, response, chunked);
+        out.emplace(response, chunked);
       }
       if (!write_held(!more) && more) {
         // The write found the client gone before the watch did: the same ending, by the same
@@ -409,12 +346,9 @@ std::string error_json_for(ClientShape shape, const ClientError& error) {
   return shape == ClientShape::openai ? openai_chat::error_json(error) : anthropic_messages::error_json(error);
 }
 
-void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+void send_body(ConnectionResponse& response, int status, std::string_view content_type,
                std::string_view body) {
-  response.setStatus(std::to_string(status));
-  response.setReason(Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)));
-  if (status == 529) response.setReason("Overloaded");
-  if (status == 499) response.setReason("Client Closed Request");
+  response.set_status(status);
   response.setContentType(std::string(content_type));
   response.sendBuffer(body.data(), body.size());
 }
@@ -459,7 +393,7 @@ struct AdmittedCall {
 // Key, body, shape, model permission, pass-through, route and limits, in that order; throws
 // Refused at the first that fails. `body_read` says whether the connection can be reused after a refusal.
 AdmittedCall admit_call(GatewayState& state, ClientShape shape, const Generation& generation,
-                        Poco::Net::HTTPServerRequest& request, CallAccount& account, bool& body_read) {
+                        ConnectionRequest& request, CallAccount& account, bool& body_read) {
   if (!generation.keys.anonymous()) {
     std::string problem;
     account.key = authenticate(state, generation, request, problem);
@@ -467,7 +401,6 @@ AdmittedCall admit_call(GatewayState& state, ClientShape shape, const Generation
   }
   account.labels.key = account.key ? account.key->name : "anonymous";
 
-  bound_writes(request, state.limits.client_timeout);
   std::optional<std::string> body;
   try {
     body = read_body(request, state.limits.max_request_bytes);
@@ -537,8 +470,7 @@ struct FinishOnExit {
 
 }  // namespace
 
-void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServerRequest& request,
-                    Poco::Net::HTTPServerResponse& response) {
+void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& request, ConnectionResponse& response) {
   const std::string_view endpoint = endpoint_name(shape);
   const std::shared_ptr<const Generation> generation = state.generation();
   CallAccount account(state, shape);
@@ -578,7 +510,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServe
   if (call.stream) {
     answer_stream(state, shape, admitted->route, call, label, request, response, account, client_key);
   } else {
-    answer_complete(state, shape, admitted->route, call, label, request, response, account, client_key);
+    answer_complete(shape, admitted->route, call, label, request, response, account, client_key);
   }
 }
 

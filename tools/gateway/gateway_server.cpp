@@ -1,4 +1,4 @@
-// GatewayServer: Poco's HTTP server under the gateway's endpoints, its shared state, reloads and graceful shutdown.
+// GatewayServer: the gateway's endpoints over its own connection threads, its shared state, reloads and graceful shutdown.
 #include "gateway_server.hpp"
 
 #include "gateway_state.hpp"
@@ -7,23 +7,15 @@
 
 #include <majordomo/sdk/json_writer.hpp>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/ThreadPool.h>
+#include "client_connection.hpp"
+#include "connection_threads.hpp"
+
 #include <fmt/format.h>
 
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 #include <ctime>
+#include <mutex>
 
 namespace majordomo::gateway {
 namespace {
@@ -65,7 +57,7 @@ std::string models_json(const std::vector<RoutableModel>& models) {
   return out;
 }
 
-void serve_models(GatewayState& state, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+void serve_models(GatewayState& state, ConnectionRequest& request, ConnectionResponse& response) {
   const std::shared_ptr<const Generation> generation = state.generation();
   const bool anthropic = request.has("anthropic-version");
   const ClientShape shape = anthropic ? ClientShape::anthropic : ClientShape::openai;
@@ -90,85 +82,71 @@ void serve_models(GatewayState& state, Poco::Net::HTTPServerRequest& request, Po
   send_body(response, 200, "application/json", models_json(generation->routes.models()));
 }
 
-class GatewayHandler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit GatewayHandler(std::shared_ptr<GatewayState> state) : state_(std::move(state)) {}
+void dispatch(GatewayState& state, ConnectionRequest& request, ConnectionResponse& response) {
+  if (state.draining.load()) response.setKeepAlive(false);
+  const std::string_view path = path_of(request.getURI());
+  const std::string& method = request.getMethod();
+  if (method == "POST" && path == "/v1/chat/completions") return serve_llm_call(state, ClientShape::openai, request, response);
+  if (method == "POST" && path == "/v1/messages") return serve_llm_call(state, ClientShape::anthropic, request, response);
+  if (method == "GET" && path == "/v1/models") return serve_models(state, request, response);
+  const bool read = method == "GET" || method == "HEAD";  // load balancers probe with either
+  if (read && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
+  if (read && path == "/readyz") {
+    std::string problem = state.draining.load() ? "shutting down" : state.call_log.problem();
+    if (problem.empty()) problem = state.key_limits->problem();
+    if (problem.empty()) return send_body(response, 200, "text/plain", "ready\n");
+    return send_body(response, 503, "text/plain", fmt::format("not ready: {}\n", problem));
+  }
+  if (method == "GET" && path == "/metrics") {
+    return send_body(response, 200, "text/plain; version=0.0.4; charset=utf-8",
+                     state.metrics.exposition(state.call_log.metrics() + process_metrics()));
+  }
+  const ClientShape shape = path.starts_with("/v1/messages") ? ClientShape::anthropic : ClientShape::openai;
+  const bool post_path = path == "/v1/chat/completions" || path == "/v1/messages";
+  const bool get_path = path == "/v1/models" || path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (post_path || get_path) {
+    ClientError wrong;
+    wrong.status = 405;
+    wrong.message = fmt::format("{} takes {} only", path, post_path ? "POST" : "GET");
+    response.set("Allow", post_path ? "POST" : "GET");
+    response.setKeepAlive(false);  // its body, if any, is not read
+    state.metrics.record_refusal("other", 405, "method");
+    return send_body(response, 405, "application/json", error_json_for(shape, wrong));
+  }
+  ClientError error;
+  error.status = 404;
+  error.message = fmt::format("no endpoint {} {} here (POST /v1/chat/completions, POST /v1/messages, GET "
+                              "/v1/models, /healthz, /readyz, /metrics)",
+                              method == "GET" || method == "POST" ? method : "this method", path.size() > 200 ? "…" : path);
+  state.metrics.record_refusal("other", 404, "no_endpoint");
+  response.setKeepAlive(false);  // its body, if any, is not read
+  send_body(response, 404, "application/json", error_json_for(shape, error));
+}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
-    GatewayState& state = *state_;
-    state.request_began();
-    try {
-      dispatch(state, request, response);
-    } catch (const std::exception& error) {
-      // The client went away mid-answer, or a bug: the connection cannot be trusted further.
-      response.setKeepAlive(false);
-      if (!response.sent()) {
-        try {
-          send_body(response, 500, "application/json",
-                    fmt::format(R"({{"error":{{"message":"gateway failure","type":"server_error"}}}})"));
-        } catch (...) {
-        }
+void answer_request(GatewayState& state, ConnectionRequest& request, ConnectionResponse& response) {
+  state.request_began();
+  try {
+    dispatch(state, request, response);
+  } catch (const std::exception& error) {
+    // A bug, or memory: the connection cannot be trusted further.
+    response.setKeepAlive(false);
+    if (!response.sent()) {
+      try {
+        send_body(response, 500, "application/json", R"({"error":{"message":"gateway failure","type":"server_error"}})");
+      } catch (...) {
       }
     }
-    state.request_ended();
   }
+  state.request_ended();
+}
 
- private:
-  static void dispatch(GatewayState& state, Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) {
-    if (state.draining.load()) response.setKeepAlive(false);
-    const std::string_view path = path_of(request.getURI());
-    const std::string& method = request.getMethod();
-    if (method == "POST" && path == "/v1/chat/completions") return serve_llm_call(state, ClientShape::openai, request, response);
-    if (method == "POST" && path == "/v1/messages") return serve_llm_call(state, ClientShape::anthropic, request, response);
-    if (method == "GET" && path == "/v1/models") return serve_models(state, request, response);
-    const bool read = method == "GET" || method == "HEAD";  // load balancers probe with either
-    if (read && path == "/healthz") return send_body(response, 200, "text/plain", "ok\n");
-    if (read && path == "/readyz") {
-      std::string problem = state.draining.load() ? "shutting down" : state.call_log.problem();
-      if (problem.empty()) problem = state.key_limits->problem();
-      if (problem.empty()) return send_body(response, 200, "text/plain", "ready\n");
-      return send_body(response, 503, "text/plain", fmt::format("not ready: {}\n", problem));
-    }
-    if (method == "GET" && path == "/metrics") {
-      return send_body(response, 200, "text/plain; version=0.0.4; charset=utf-8",
-                       state.metrics.exposition(state.call_log.metrics() + process_metrics()));
-    }
-    const ClientShape shape = path.starts_with("/v1/messages") ? ClientShape::anthropic : ClientShape::openai;
-    const bool post_path = path == "/v1/chat/completions" || path == "/v1/messages";
-    const bool get_path = path == "/v1/models" || path == "/healthz" || path == "/readyz" || path == "/metrics";
-    if (post_path || get_path) {
-      ClientError wrong;
-      wrong.status = 405;
-      wrong.message = fmt::format("{} takes {} only", path, post_path ? "POST" : "GET");
-      response.set("Allow", post_path ? "POST" : "GET");
-      response.setKeepAlive(false);  // its body, if any, is not read
-      state.metrics.record_refusal("other", 405, "method");
-      return send_body(response, 405, "application/json", error_json_for(shape, wrong));
-    }
-    ClientError error;
-    error.status = 404;
-    error.message = fmt::format("no endpoint {} {} here (POST /v1/chat/completions, POST /v1/messages, GET "
-                                "/v1/models, /healthz, /readyz, /metrics)",
-                                method == "GET" || method == "POST" ? method : "this method", path.size() > 200 ? "…" : path);
-    state.metrics.record_refusal("other", 404, "no_endpoint");
-    response.setKeepAlive(false);  // its body, if any, is not read
-    send_body(response, 404, "application/json", error_json_for(shape, error));
+// A head refused before an endpoint saw it: counted, and one access log line.
+void head_refused(GatewayState& state, const ClientConnection& connection, int status, std::string_view problem) {
+  state.metrics.record_refusal("other", status, "bad_head");
+  if (state.access_log.enabled()) {
+    state.access_log.write(fmt::format("{} - {} refused=bad_head ({})", connection.peer_host(), status, problem));
   }
-
-  std::shared_ptr<GatewayState> state_;
-};
-
-class GatewayHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit GatewayHandlerFactory(std::shared_ptr<GatewayState> state) : state_(std::move(state)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new GatewayHandler(state_);
-  }
-
- private:
-  std::shared_ptr<GatewayState> state_;
-};
+}
 
 RouteWrapper wrapper_for(GatewayState& state) {
   return [&state](std::shared_ptr<LLM> llm) { return state.call_log.wrap(std::move(llm)); };
@@ -315,33 +293,7 @@ bool GatewayState::wait_idle(std::chrono::seconds grace) {
 // ---- GatewayServer ----
 
 struct GatewayServer::Listener {
-  // A copy of the listening socket: Poco's stop() stops accepting but leaves it open, so new
-  // connections would complete their handshake and hang until the grace period ends.
-  Poco::Net::ServerSocket socket;
-  std::unique_ptr<Poco::ThreadPool> threads;  // destroyed after the server, whose threads run in it
-  std::unique_ptr<Poco::Net::HTTPServer> server;
-  // Poco's pool ends idle threads only when it hands out a thread; a burst of streams would leave
-  // hundreds behind on a quiet gateway. This thread asks it to collect them now and then.
-  std::thread reaper;
-  std::mutex reaper_mutex;
-  std::condition_variable reaper_wake;
-  bool stopping = false;
-
-  void start_reaper(std::chrono::seconds idle) {
-    const auto period = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(500), idle / 2);
-    reaper = std::thread([this, period] {
-      std::unique_lock lock(reaper_mutex);
-      while (!reaper_wake.wait_for(lock, period, [this] { return stopping; })) threads->collect();
-    });
-  }
-  void stop_reaper() {
-    {
-      const std::lock_guard lock(reaper_mutex);
-      stopping = true;
-    }
-    reaper_wake.notify_all();
-    if (reaper.joinable()) reaper.join();
-  }
+  std::unique_ptr<ConnectionThreads> threads;
 };
 
 GatewayServer::GatewayServer(GatewayConfig config, std::function<GatewayConfig()> reread)
@@ -361,27 +313,40 @@ void GatewayServer::start() {
   state_ = std::make_shared<GatewayState>(config_);
   state_->replace_generation(std::make_shared<const Generation>(with_key_table(config_), wrapper_for(*state_)));
   const ListenAddress address = parse_listen_address(config_.listen, "listen");
-  auto listener = std::make_unique<Listener>();
+  int listen_fd = -1;
   try {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(address.host, address.port), 1024);
-    port_ = socket.address().port();
-    listener->socket = socket;
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);  // unlimited
-    params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout.count(), 0));
-    params->setTimeout(Poco::Timespan(config_.client_timeout.count(), 0));
-    params->setMaxThreads(static_cast<int>(config_.max_connections));
-    params->setMaxQueued(static_cast<int>(config_.max_queued));
-    listener->threads = std::make_unique<Poco::ThreadPool>(4, static_cast<int>(config_.max_connections),
-                                                          static_cast<int>(config_.idle_thread_timeout.count()));
-    listener->server = std::make_unique<Poco::Net::HTTPServer>(new GatewayHandlerFactory(state_), *listener->threads,
-                                                               socket, params);
-    listener->server->start();
-    listener->start_reaper(config_.idle_thread_timeout);
-  } catch (const Poco::Exception& error) {
-    throw_configuration_error(fmt::format("listen: cannot listen on {}: {}", config_.listen, error.displayText()));
+    listen_fd = listen_on(address.host, address.port, 1024);
+  } catch (const std::exception& error) {
+    throw_configuration_error(fmt::format("listen: cannot listen on {}: {}", config_.listen, error.what()));
   }
+  port_ = bound_port(listen_fd);
+  ThreadLimits threads;
+  threads.max_threads = config_.max_connections;
+  threads.max_queued = config_.max_queued;
+  threads.idle_thread = config_.idle_thread_timeout;
+  ConnectionLimits limits;
+  limits.keep_alive = config_.keep_alive_timeout;
+  limits.client = config_.client_timeout;
+  auto listener = std::make_unique<Listener>();
+  GatewayState* state = state_.get();  // outlives the threads: shutdown() waits for them
+  listener->threads = std::make_unique<ConnectionThreads>(
+      listen_fd, threads, [state, limits](int fd, const Poco::Net::SocketAddress& peer) {
+        try {
+          ClientConnection connection(fd, peer, limits);
+          // Watched for a hang-up while it lives (once, not per call): a call in progress is cancelled.
+          const DisconnectWatch::Registration watched =
+              state->disconnects.watch(fd, [&connection] { connection.hung_up(); });
+          serve_connection(
+              connection, [state](ConnectionRequest& request, ConnectionResponse& response) {
+                answer_request(*state, request, response);
+              },
+              [state](const ClientConnection& refused, int status, std::string_view problem) {
+                head_refused(*state, refused, status, problem);
+              },
+              state->draining);
+        } catch (...) {  // memory: this connection ends, the gateway goes on
+        }
+      });
   listener_ = std::move(listener);
 }
 
@@ -408,14 +373,14 @@ std::string GatewayServer::reload() {
 void GatewayServer::shutdown() {
   if (!listener_) return;
   state_->draining.store(true);
-  listener_->server->stop();  // no new connections
-  listener_->socket.close();  // refused at once, so a load balancer moves on
+  // Refused at once from now on, so a load balancer moves on; idle keep-alive connections end
+  // at their next request (answered with Connection: close) or with end_connections below.
+  listener_->threads->stop_accepting();
   const bool drained = state_->wait_idle(config_.shutdown_grace);
   state_->access_log.write(drained ? "shutdown: every request finished"
                                    : "shutdown: grace period over, closing the requests still in flight");
-  listener_->server->stopAll(true);
-  listener_->stop_reaper();
-  listener_->threads->joinAll();
+  listener_->threads->end_connections();
+  listener_->threads->wait();
   listener_.reset();
   state_->call_log.flush();
 }

@@ -26,6 +26,9 @@ class HTTPServerResponse;
 
 namespace majordomo::gateway {
 
+class ConnectionRequest;   // client_connection.hpp
+class ConnectionResponse;
+
 // What a SIGHUP reload replaces as one: keys and routes (providers, cascades, catalog).
 struct Generation {
   Generation(const GatewayConfig& config, RouteWrapper wrap) : keys(config), routes(config, std::move(wrap)) {}
@@ -110,8 +113,7 @@ enum class ClientShape { openai, anthropic };
 
 // POST /v1/chat/completions and POST /v1/messages: authenticate, decode, route, call, answer
 // (JSON or relayed events). Every failure is answered in the client's shape.
-void serve_llm_call(GatewayState& state, ClientShape shape, Poco::Net::HTTPServerRequest& request,
-                    Poco::Net::HTTPServerResponse& response);
+void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& request, ConnectionResponse& response);
 
 // The gateway key a request carries (Authorization: Bearer, X-Majordomo-Key, x-api-key), or
 // nullptr with the reason when none is valid.
@@ -122,7 +124,7 @@ const GatewayKey* authenticate(const GatewayState& state, const Generation& gene
 [[nodiscard]] std::string error_json_for(ClientShape shape, const ClientError& error);
 
 // Sends a complete body with its status and content type.
-void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+void send_body(ConnectionResponse& response, int status, std::string_view content_type,
                std::string_view body);
 
 }  // namespace majordomo::gateway

@@ -1,0 +1,197 @@
+// The gateway's connections on the wire: pipelined and chunked requests, 100-continue, refused heads and broken bodies, over loopback.
+#include "gateway_test_env.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <string>
+#include <vector>
+
+using namespace majordomo;
+using namespace majordomo::testing;
+
+namespace {
+
+Poco::Net::StreamSocket connect_to(const GatewayTestEnv& env) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", env.gateway->port()));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  return socket;
+}
+
+void send_text(Poco::Net::StreamSocket& socket, const std::string& text) {
+  for (std::size_t sent = 0; sent < text.size();) {
+    const int n = socket.sendBytes(text.data() + sent, static_cast<int>(text.size() - sent));
+    REQUIRE(n > 0);
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+// Everything the gateway sends until it closes the connection (bounded by the receive timeout
+// and 1 MiB).
+std::string receive_all(Poco::Net::StreamSocket& socket) {
+  std::string received;
+  char buffer[4096];
+  for (int n = 0; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) {
+    received.append(buffer, static_cast<std::size_t>(n));
+    REQUIRE(received.size() < (1u << 20));
+  }
+  return received;
+}
+
+// The status codes of the answers in `wire`, in order, each answer read as its head frames it
+// (interim 1xx answers included); stops at the first thing that is not an answer.
+std::vector<int> statuses(const std::string& wire) {
+  std::vector<int> found;
+  for (std::size_t at = 0; at < wire.size() && wire.compare(at, 7, "HTTP/1.") == 0;) {
+    found.push_back(std::stoi(wire.substr(at + 9, 3)));
+    const std::size_t head_end = wire.find("\r\n\r\n", at);
+    if (head_end == std::string::npos) break;
+    const std::string head = wire.substr(at, head_end - at);
+    std::size_t length = 0;
+    const std::size_t field = head.find("Content-Length: ");
+    if (field != std::string::npos && head.compare(0, 12, "HTTP/1.1 100") != 0) {
+      length = static_cast<std::size_t>(std::stoul(head.substr(field + 16)));
+    }
+    at = head_end + 4 + length;
+  }
+  return found;
+}
+
+std::string chat_head(const std::string& framing, const std::string& extra = {}) {
+  return fmt::format("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+                     "Content-Type: application/json\r\n{}{}\r\n",
+                     kGatewayKey, framing, extra);
+}
+
+}  // namespace
+
+TEST_CASE("gateway connection: requests pipelined in one write are answered in order on one connection",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  const std::string body = chat_body("openai/gpt-4o");
+  Poco::Net::StreamSocket socket = connect_to(env);
+  send_text(socket, chat_head(fmt::format("Content-Length: {}\r\n", body.size())) + body +
+                        "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n" +
+                        "GET /v1/nothing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  const std::string wire = receive_all(socket);
+  CHECK(statuses(wire) == std::vector<int>{200, 200, 404});
+  CHECK(wire.find("chat.completion") < wire.find("ok\n"));
+  CHECK(wire.find("Connection: Close") != std::string::npos);
+}
+
+TEST_CASE("gateway connection: a chunked request body is read whole, extensions and trailers included",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  const std::string body = chat_body("openai/gpt-4o");
+  const std::size_t half = body.size() / 2;
+  std::string chunked = fmt::format("{:x};name=value\r\n{}\r\n", half, body.substr(0, half));
+  chunked += fmt::format("{:X}\r\n{}\r\n", body.size() - half, body.substr(half));
+  chunked += "0\r\nX-Trailer: t\r\n\r\n";
+  Poco::Net::StreamSocket socket = connect_to(env);
+  send_text(socket, chat_head("Transfer-Encoding: chunked\r\n") + chunked +
+                        "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  const std::string wire = receive_all(socket);
+  CHECK(statuses(wire) == std::vector<int>{200, 200});  // the connection was still in step after the body
+  CHECK(wire.find("chat.completion") != std::string::npos);
+}
+
+TEST_CASE("gateway connection: 100 Continue comes only when the body is wanted", "[gateway][connection]") {
+  GatewayTestEnv env;
+  const std::string body = chat_body("openai/gpt-4o");
+  {
+    Poco::Net::StreamSocket socket = connect_to(env);
+    send_text(socket, chat_head(fmt::format("Content-Length: {}\r\nExpect: 100-continue\r\n", body.size()),
+                                "Connection: close\r\n"));
+    char buffer[64];
+    const int n = socket.receiveBytes(buffer, sizeof buffer);
+    REQUIRE(n > 0);
+    CHECK(std::string(buffer, static_cast<std::size_t>(n)) == "HTTP/1.1 100 Continue\r\n\r\n");
+    send_text(socket, body);
+    CHECK(statuses(receive_all(socket)) == std::vector<int>{200});
+  }
+  {
+    // Over max_request_bytes: refused at once with 413, and the body is never asked for.
+    GatewayTestEnv small({}, R"("limits": {"max_request_bytes": 1024})");
+    Poco::Net::StreamSocket socket = connect_to(small);
+    send_text(socket, chat_head("Content-Length: 1025\r\nExpect: 100-continue\r\n"));
+    const std::string wire = receive_all(socket);
+    CHECK(statuses(wire) == std::vector<int>{413});
+    CHECK(wire.find("100 Continue") == std::string::npos);
+  }
+  {
+    // Without a valid key: 401 and no 100 Continue either.
+    Poco::Net::StreamSocket socket = connect_to(env);
+    send_text(socket, "POST /v1/messages HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+    const std::string wire = receive_all(socket);
+    CHECK(statuses(wire) == std::vector<int>{401});
+    CHECK(wire.find("100 Continue") == std::string::npos);
+  }
+}
+
+TEST_CASE("gateway connection: a head the gateway cannot trust is refused with its status and reason, then closed",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  struct Case {
+    std::string bytes;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"GET /healthz HTTP/1.1\r\nX: a\r\n\r\n", 400, "Host"},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n", 400, "obs-fold"},
+      {"POST /v1/messages HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+       "both Content-Length and Transfer-Encoding"},
+      {"POST /v1/messages HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "chunked"},
+      {"GET /healthz HTTP/3.0\r\nHost: a\r\n\r\n", 505, "HTTP/1.1"},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nX: " + std::string(20000, 'v') + "\r\n\r\n", 431, "longer"},
+  };
+  for (const Case& each : cases) {
+    INFO(each.bytes.substr(0, 80));
+    Poco::Net::StreamSocket socket = connect_to(env);
+    send_text(socket, each.bytes + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+    const std::string wire = receive_all(socket);  // ends: the connection was closed after the refusal
+    CHECK(statuses(wire) == std::vector<int>{each.status});
+    CHECK(wire.find(each.says) != std::string::npos);
+    CHECK(wire.find("\"type\":\"invalid_request_error\"") != std::string::npos);
+  }
+  const GatewayReply metrics = env.send("GET", "/metrics");
+  CHECK(metrics.body.find(R"(majordomo_gateway_refusals_total{endpoint="other",code="400",reason="bad_head"} 3)") !=
+        std::string::npos);
+}
+
+TEST_CASE("gateway connection: a chunked body with broken framing is 400 and the connection ends",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  const std::vector<std::string> bodies = {
+      "zz\r\nhello\r\n0\r\n\r\n",        // no chunk size
+      "5\r\nhello world\r\n0\r\n\r\n",   // data past its size
+      "5 x\r\nhello\r\n0\r\n\r\n",       // junk after the size
+      "10000000000000000\r\n",           // a size no body has
+      "5\r\nhel",                        // ends early
+  };
+  for (const std::string& body : bodies) {
+    INFO(body);
+    Poco::Net::StreamSocket socket = connect_to(env);
+    send_text(socket, chat_head("Transfer-Encoding: chunked\r\n") + body);
+    socket.shutdownSend();  // what was sent is all there is
+    const std::string wire = receive_all(socket);
+    const std::vector<int> seen = statuses(wire);
+    REQUIRE(seen.size() == 1);
+    CHECK((seen[0] == 400 || seen[0] == 413));
+    CHECK(wire.find("Connection: Close") != std::string::npos);
+  }
+}
+
+TEST_CASE("gateway connection: HEAD gets the head of what GET would answer, and no body", "[gateway][connection]") {
+  GatewayTestEnv env;
+  Poco::Net::StreamSocket socket = connect_to(env);
+  send_text(socket, "HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  const std::string wire = receive_all(socket);
+  // The first answer declares the 3 bytes GET sends, and the next status line follows its head at once.
+  const std::size_t first_end = wire.find("\r\n\r\n");
+  REQUIRE(first_end != std::string::npos);
+  CHECK(wire.substr(0, first_end).find("Content-Length: 3") != std::string::npos);
+  CHECK(wire.compare(first_end + 4, 8, "HTTP/1.1") == 0);
+  CHECK(wire.substr(wire.size() - 3) == "ok\n");
+}

@@ -1,0 +1,450 @@
+// ClientConnection, ConnectionRequest, ConnectionResponse and serve_connection: the gateway's own HTTP/1.1 server side, a few system calls per request.
+#include "client_connection.hpp"
+
+#include <majordomo/headers.hpp>
+#include <majordomo/sdk/json_writer.hpp>
+
+#include <Poco/Exception.h>
+#include <fmt/format.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace majordomo::gateway {
+namespace {
+
+constexpr std::size_t kReadSize = 16 * 1024;
+// Chunk-size lines and trailer lines of a chunked body; their total is bounded separately, so
+// tiny chunks with long extensions cannot make a small body cost unbounded reading.
+constexpr std::size_t kMostChunkLineBytes = 4096;
+constexpr std::size_t kMostFramingBytes = 1 << 20;
+constexpr std::size_t kMostTrailerLines = 100;
+
+void set_timeout(int fd, int option, std::chrono::seconds timeout) {
+  timeval value{};
+  value.tv_sec = static_cast<time_t>(timeout.count());
+  ::setsockopt(fd, SOL_SOCKET, option, &value, sizeof value);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7), formatted once a second per thread.
+std::string_view http_date() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    text = fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
+                       kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    formatted_second = now;
+  }
+  return text;
+}
+
+// A field as written: CR and LF would end it early (a response split), so they become spaces.
+void append_field_text(std::string& out, std::string_view text) {
+  for (const char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+// A head refused before any endpoint saw it, in a shape both SDKs read (Anthropic's error
+// object, whose "error.message" is also where OpenAI's SDKs look).
+void answer_refused_head(ClientConnection& connection, int minor_version, int status, std::string_view problem) {
+  std::string body;
+  sdk::JsonWriter json(body);
+  json.begin_object().key("type").string("error").key("error").begin_object();
+  json.key("type").string("invalid_request_error").key("message").string(problem);
+  json.end_object().end_object();
+  const std::string head = fmt::format(
+      "HTTP/1.{} {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
+      minor_version, status,
+      Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)),
+      body.size(), http_date());
+  (void)connection.send_all(head, body);
+}
+
+// Where the head ends ("\n\r\n" or "\n\n"), searched from `from`; npos while it has not arrived.
+std::size_t head_end(std::string_view bytes, std::size_t from) {
+  for (std::size_t lf = bytes.find('\n', from); lf != std::string_view::npos; lf = bytes.find('\n', lf + 1)) {
+    if (lf + 1 < bytes.size() && bytes[lf + 1] == '\n') return lf + 2;
+    if (lf + 2 < bytes.size() && bytes[lf + 1] == '\r' && bytes[lf + 2] == '\n') return lf + 3;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+// ---- ClientConnection ----
+
+ClientConnection::ClientConnection(int fd, const Poco::Net::SocketAddress& peer, const ConnectionLimits& limits)
+    : fd_(fd), peer_(peer), peer_host_(peer.host().toString()), limits_(limits) {
+  set_timeout(fd_, SO_RCVTIMEO, limits_.keep_alive);
+  set_timeout(fd_, SO_SNDTIMEO, limits_.client);
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+ClientConnection::~ClientConnection() = default;
+
+std::shared_ptr<CallCancellation> ClientConnection::call_cancellation() {
+  const std::lock_guard lock(cancellation_mutex_);
+  if (!cancellation_) {
+    cancellation_ = std::make_shared<CallCancellation>();
+    if (hung_up_) cancellation_->cancel();
+  }
+  return cancellation_;
+}
+
+void ClientConnection::hung_up() noexcept {
+  const std::lock_guard lock(cancellation_mutex_);
+  hung_up_ = true;
+  if (cancellation_) cancellation_->cancel();
+}
+
+const Poco::Net::SocketAddress& ClientConnection::local() const {
+  if (!local_) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      local_.emplace(reinterpret_cast<const sockaddr*>(&address), length);
+    } else {
+      local_.emplace();
+    }
+  }
+  return *local_;
+}
+
+void ClientConnection::consume(std::size_t count) noexcept {
+  begin_ = std::min(end_, begin_ + count);
+  if (begin_ == end_) begin_ = end_ = 0;
+}
+
+ClientConnection::Fill ClientConnection::fill(bool between_requests) {
+  // Room for one read after the unread bytes: what was consumed goes first, then the buffer
+  // grows (only a head or a chunk line longer than a read makes it; both are bounded).
+  if (capacity_ - end_ < kReadSize && begin_ > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (capacity_ - end_ < kReadSize) {
+    const std::size_t capacity = std::max(capacity_ * 2, end_ + kReadSize);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (end_ > 0) std::memcpy(grown.get(), buffer_.get(), end_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  if (!between_requests) {
+    pollfd waiting{fd_, POLLIN, 0};
+    const int timeout_ms = static_cast<int>(std::chrono::milliseconds(limits_.client).count());
+    int ready = -1;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      ready = ::poll(&waiting, 1, timeout_ms);
+      if (ready >= 0 || errno != EINTR) break;
+    }
+    if (ready == 0) return Fill::timed_out;
+    if (ready < 0) return Fill::failed;
+  }
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    // Between requests this waits up to the socket's receive timeout, the keep-alive one.
+    const ssize_t received = ::recv(fd_, buffer_.get() + end_, capacity_ - end_, 0);
+    if (received > 0) {
+      end_ += static_cast<std::size_t>(received);
+      return Fill::data;
+    }
+    if (received == 0) return Fill::closed;
+    if (errno != EINTR) return errno == EAGAIN || errno == EWOULDBLOCK ? Fill::timed_out : Fill::failed;
+  }
+  return Fill::failed;
+}
+
+bool ClientConnection::send_all(std::string_view first, std::string_view second) {
+  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
+  std::size_t index = first.empty() ? 1 : 0;
+  int interrupted = 0;
+  // Each round sends at least one byte or ends: a blocking socket whose send timeout is limits.client.
+  while (index < 2) {
+    if (parts[index].iov_len == 0) {
+      ++index;
+      continue;
+    }
+    msghdr message{};
+    message.msg_iov = parts + index;
+    message.msg_iovlen = 2 - index;
+    const ssize_t sent = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR && ++interrupted < 8) continue;
+      return false;  // EAGAIN: the client took nothing within the send timeout
+    }
+    auto left = static_cast<std::size_t>(sent);
+    while (index < 2 && left >= parts[index].iov_len) {
+      left -= parts[index].iov_len;
+      parts[index].iov_len = 0;
+      ++index;
+    }
+    if (index < 2) {
+      parts[index].iov_base = static_cast<char*>(parts[index].iov_base) + left;
+      parts[index].iov_len -= left;
+    }
+  }
+  return true;
+}
+
+// ---- ConnectionRequest ----
+
+ConnectionRequest::ConnectionRequest(ClientConnection& connection, const RequestHead& head, ConnectionResponse& response)
+    : connection_(connection), response_(response) {
+  setMethod(std::string(head.method));
+  setURI(std::string(head.target));
+  setVersion(head.minor_version == 0 ? HTTP_1_0 : HTTP_1_1);
+  for (const RequestHead::Field& field : head.fields) add(std::string(field.name), std::string(field.value));
+  body_left_ = head.body == RequestHead::Body::length ? head.content_length : 0;
+  chunked_ = head.body == RequestHead::Body::chunked;
+  expect_continue_ = head.expect_continue;
+}
+
+std::istream& ConnectionRequest::stream() {
+  throw Poco::NotImplementedException("the gateway reads request bodies with ConnectionRequest::read_body");
+}
+
+const Poco::Net::SocketAddress& ConnectionRequest::serverAddress() const { return connection_.local(); }
+
+const Poco::Net::HTTPServerParams& ConnectionRequest::serverParams() const {
+  static const Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
+  return *params;
+}
+
+Poco::Net::HTTPServerResponse& ConnectionRequest::response() const { return response_; }
+
+ConnectionRequest::BodyRead ConnectionRequest::read_body(std::string& out, std::size_t limit) {
+  out.clear();
+  if (body_left_ > limit) return BodyRead::too_large;  // before "100 Continue": the client need not send it
+  if (expect_continue_ && (body_left_ > 0 || chunked_)) response_.sendContinue();
+  expect_continue_ = false;
+  if (chunked_) return read_chunked(out, limit);
+  out.reserve(static_cast<std::size_t>(body_left_));
+  while (body_left_ > 0) {
+    if (connection_.buffered().empty()) {
+      const ClientConnection::Fill filled = connection_.fill(false);
+      if (filled == ClientConnection::Fill::timed_out) return BodyRead::timed_out;
+      if (filled != ClientConnection::Fill::data) return BodyRead::broken;
+    }
+    const std::string_view bytes = connection_.buffered();
+    const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), body_left_));
+    out.append(bytes.substr(0, take));
+    connection_.consume(take);
+    body_left_ -= take;
+  }
+  return BodyRead::complete;
+}
+
+// RFC 9112 7.1: chunk-size [extensions] CRLF, data CRLF, ..., "0" CRLF, trailer fields, CRLF.
+ConnectionRequest::BodyRead ConnectionRequest::read_chunked(std::string& out, std::size_t limit) {
+  std::size_t framing = 0;
+  // The next line (without its CR LF) into `line`; false with `failure` set when it cannot be had.
+  std::string line;
+  BodyRead failure = BodyRead::broken;
+  const auto next_line = [&]() -> bool {
+    for (;;) {
+      const std::string_view bytes = connection_.buffered();
+      const std::size_t lf = bytes.find('\n');
+      if (lf != std::string_view::npos && lf <= kMostChunkLineBytes) {
+        line.assign(bytes.substr(0, lf));
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        connection_.consume(lf + 1);
+        framing += lf + 1;
+        if (framing > kMostFramingBytes) return false;
+        return line.find('\r') == std::string::npos;
+      }
+      if (bytes.size() > kMostChunkLineBytes) return false;
+      const ClientConnection::Fill filled = connection_.fill(false);
+      if (filled != ClientConnection::Fill::data) {
+        if (filled == ClientConnection::Fill::timed_out) failure = BodyRead::timed_out;
+        return false;
+      }
+    }
+  };
+  for (;;) {
+    if (!next_line()) return failure;
+    uint64_t size = 0;
+    std::size_t digits = 0;
+    for (; digits < line.size(); ++digits) {
+      const char c = line[digits];
+      int value = -1;
+      if (c >= '0' && c <= '9') value = c - '0';
+      else if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
+      if (value < 0) break;
+      if (digits == 15) return BodyRead::broken;  // over 2^60: no body of ours is near that
+      size = size * 16 + static_cast<uint64_t>(value);
+    }
+    // After the digits: nothing, or extensions (ignored), after optional whitespace.
+    const std::string_view rest = std::string_view(line).substr(digits);
+    const std::size_t extension = rest.find_first_not_of(" \t");
+    if (digits == 0 || (extension != std::string_view::npos && rest[extension] != ';')) return BodyRead::broken;
+    if (size == 0) break;
+    if (size > limit - std::min<std::size_t>(limit, out.size())) return BodyRead::too_large;
+    for (uint64_t left = size; left > 0;) {
+      if (connection_.buffered().empty()) {
+        const ClientConnection::Fill filled = connection_.fill(false);
+        if (filled == ClientConnection::Fill::timed_out) return BodyRead::timed_out;
+        if (filled != ClientConnection::Fill::data) return BodyRead::broken;
+      }
+      const std::string_view bytes = connection_.buffered();
+      const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), left));
+      out.append(bytes.substr(0, take));
+      connection_.consume(take);
+      left -= take;
+    }
+    if (!next_line()) return failure;
+    if (!line.empty()) return BodyRead::broken;  // the data ran on past its declared size
+  }
+  // Trailer fields, up to the blank line: read and dropped (nothing of the gateway reads them).
+  for (std::size_t lines = 0;; ++lines) {
+    if (lines == kMostTrailerLines || !next_line()) return failure;
+    if (line.empty()) break;
+  }
+  chunked_ = false;
+  return BodyRead::complete;
+}
+
+// ---- ConnectionResponse ----
+
+ConnectionResponse::ConnectionResponse(ClientConnection& connection, bool head_request)
+    : connection_(connection), head_request_(head_request) {}
+
+void ConnectionResponse::sendContinue() {
+  if (continue_sent_ || sent_) return;
+  continue_sent_ = true;
+  if (!connection_.send_all("HTTP/1.1 100 Continue\r\n\r\n")) setKeepAlive(false);
+}
+
+std::ostream& ConnectionResponse::send() {
+  throw Poco::NotImplementedException("the gateway answers with sendBuffer, or append_head and send_raw");
+}
+
+void ConnectionResponse::sendFile(const std::string&, const std::string&) {
+  throw Poco::NotImplementedException("the gateway serves no files");
+}
+
+void ConnectionResponse::sendBuffer(const void* buffer, std::size_t length) {
+  setContentLength64(static_cast<Poco::Int64>(length));
+  setChunkedTransferEncoding(false);
+  std::string head;
+  append_head(head);
+  sent_ = true;
+  const std::string_view body = head_request_ || length == 0 ? std::string_view()
+                                                             : std::string_view(static_cast<const char*>(buffer), length);
+  if (!connection_.send_all(head, body)) setKeepAlive(false);
+}
+
+void ConnectionResponse::set_status(int code) {
+  status_code_ = code;
+  if (code == 529) setReason("Overloaded");
+  else if (code == 499) setReason("Client Closed Request");
+  else setReason(getReasonForStatus(static_cast<HTTPStatus>(code)));
+}
+
+void ConnectionResponse::redirect(const std::string& uri, HTTPStatus status) {
+  set_status(static_cast<int>(status));
+  set("Location", uri);
+  sendBuffer(nullptr, 0);
+}
+
+void ConnectionResponse::requireAuthentication(const std::string& realm) {
+  set_status(401);
+  set("WWW-Authenticate", fmt::format("Basic realm=\"{}\"", realm));
+  sendBuffer(nullptr, 0);
+}
+
+void ConnectionResponse::append_head(std::string& out) const {
+  out.append(getVersion()).push_back(' ');
+  out.append(std::to_string(status_code_)).push_back(' ');
+  append_field_text(out, getReason());
+  out.append("\r\n");
+  bool dated = false;
+  for (const auto& [name, value] : *this) {
+    append_field_text(out, name);
+    out.append(": ");
+    append_field_text(out, value);
+    out.append("\r\n");
+    dated = dated || header_name_equals(name, "date");
+  }
+  if (!dated) out.append("Date: ").append(http_date()).append("\r\n");
+  out.append("\r\n");
+}
+
+bool ConnectionResponse::send_raw(std::string_view bytes) {
+  sent_ = true;
+  if (connection_.send_all(bytes)) return true;
+  setKeepAlive(false);
+  return false;
+}
+
+// ---- serve_connection ----
+
+void serve_connection(ClientConnection& connection, const RequestHandler& handle, const HeadRefused& refused,
+                      const std::atomic<bool>& stopping) {
+  RequestHead head;
+  // Each round answers one request or ends the connection; a round reads at most the head's bound.
+  for (;;) {
+    HeadParse parsed;
+    std::size_t searched = 0;  // the head's end was looked for up to here (less the 2 bytes it may straddle)
+    for (;;) {
+      const std::string_view bytes = connection.buffered();
+      if (!bytes.empty()) {
+        const std::size_t end = head_end(bytes, searched);
+        if (end != std::string_view::npos || bytes.size() > connection.limits().head.max_head_bytes) {
+          parsed = parse_request_head(bytes, head, connection.limits().head);
+          if (parsed.state != HeadState::incomplete) break;
+        }
+        searched = bytes.size() < 2 ? 0 : bytes.size() - 2;
+      }
+      if (bytes.empty() && stopping.load()) return;
+      const ClientConnection::Fill filled = connection.fill(bytes.empty());
+      if (filled == ClientConnection::Fill::data) continue;
+      if (filled == ClientConnection::Fill::timed_out && !bytes.empty()) {
+        refused(connection, 408, "the request head did not arrive within limits.client_timeout_s");
+        answer_refused_head(connection, 1, 408, "the request head did not arrive in time (limits.client_timeout_s)");
+      }
+      return;
+    }
+    if (parsed.state == HeadState::refused) {
+      refused(connection, parsed.status, parsed.problem);
+      answer_refused_head(connection, head.minor_version, parsed.status, parsed.problem);
+      return;
+    }
+    ConnectionResponse response(connection, head.method == "HEAD");
+    ConnectionRequest request(connection, head, response);
+    connection.consume(parsed.consumed);  // the head's views end here
+    response.setVersion(request.getVersion());
+    response.setKeepAlive(head.keep_alive && !stopping.load());
+    try {
+      handle(request, response);
+    } catch (...) {
+      response.setKeepAlive(false);
+    }
+    if (!response.sent()) {
+      // The handler ended without answering (it threw before it could): the client still hears why.
+      response.clear();
+      response.set_status(500);
+      response.setContentType("application/json");
+      response.setKeepAlive(false);
+      const std::string_view body = R"({"error":{"message":"gateway failure","type":"server_error"}})";
+      response.sendBuffer(body.data(), body.size());
+    }
+    if (!response.getKeepAlive() || !request.body_consumed() || stopping.load()) return;
+  }
+}
+
+}  // namespace majordomo::gateway
