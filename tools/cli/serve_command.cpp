@@ -43,9 +43,9 @@ void write_port_file(const std::string& path, uint16_t port) {
 }
 
 // glibc gives each new thread its own malloc arena, up to 8 per CPU: with one thread per
-// connection, each arena keeps the peak of the requests that ran on it. One per CPU (measured in
-// docs/benchmarks.md: ~1 MiB less RSS with 32 connections on 2 CPUs, no throughput change); an
-// operator's MALLOC_ARENA_MAX still wins.
+// connection, each arena keeps the peak of the requests that ran on it. One per CPU (measured
+// in docs/benchmarks-gateway.md: ~1 MiB less RSS with 32 connections on 2 CPUs, no throughput
+// change); an operator's MALLOC_ARENA_MAX still wins.
 void bound_malloc_arenas() {
 #ifdef M_ARENA_MAX  // glibc's
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
