@@ -232,7 +232,9 @@ ConnectionRequest::BodyRead ConnectionRequest::read_body(std::string& out, std::
   if (expect_continue_ && (body_left_ > 0 || chunked_)) response_.sendContinue();
   expect_continue_ = false;
   if (chunked_) return read_chunked(out, limit);
-  out.reserve(static_cast<std::size_t>(body_left_));
+  // What is declared is reserved only up to 1 MiB: a client that declares 32 MiB and sends
+  // nothing must not hold 32 MiB of the gateway's memory for client_timeout_s.
+  out.reserve(static_cast<std::size_t>(std::min<uint64_t>(body_left_, 1u << 20)));
   while (body_left_ > 0) {
     if (connection_.buffered().empty()) {
       const ClientConnection::Fill filled = connection_.fill(false);
