@@ -77,6 +77,22 @@ TEST_CASE("gateway: a client hanging up while a JSON answer is awaited cancels t
   std::filesystem::remove(log_file);
 }
 
+TEST_CASE("gateway: a client that half-closes after its request is gone: no answer, no 500, nothing pipelined served",
+          "[gateway][disconnect]") {
+  StallingServer upstream(StallingServer::Mode::silent);
+  GatewayTestEnv env({}, {}, at_upstream(upstream));
+  Poco::Net::StreamSocket client = send_raw(env.gateway->port(), chat_body("openai/gpt-4o"));
+  const std::string pipelined = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+  client.sendBytes(pipelined.data(), static_cast<int>(pipelined.size()));
+  REQUIRE(upstream.wait_for_requests(1, std::chrono::seconds(10)));
+  client.shutdownSend();  // what the watch sees as the client gone (EPOLLRDHUP)
+  REQUIRE(upstream.wait_for_closed(1, std::chrono::seconds(10)));
+  std::string received;
+  char buffer[1024];
+  for (int n = 0; (n = client.receiveBytes(buffer, sizeof buffer)) > 0;) received.append(buffer, static_cast<std::size_t>(n));
+  CHECK(received.empty());  // the connection closed without a word: nobody was there to read one
+}
+
 TEST_CASE("gateway: a drain lets a stream in flight finish, refuses new connections, then stops", "[gateway][shutdown]") {
   GatewayTestEnv env;
   // A stream that pauses for 400 ms after its first bytes: the drain starts inside the pause.

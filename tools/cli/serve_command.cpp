@@ -13,6 +13,7 @@
 #include <fstream>
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace majordomo::cli {
@@ -54,11 +55,22 @@ void bound_malloc_arenas() {
 #endif
 }
 
+// A client connection holds its socket, its call's cancellation (an eventfd) and, while a call
+// runs, an upstream socket: about three descriptors. The soft limit is often 1024 (systemd's
+// default) while the hard one is far higher; a server is expected to use what it is allowed.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  (void)::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 }  // namespace
 
 int run_serve(const Arguments& args) {
   if (!args.config_file) throw UsageError{"serve needs --config FILE (its keys are in docs/gateway.md)"};
   bound_malloc_arenas();  // before the server's threads exist
+  raise_descriptor_limit();
   // Blocked before any thread exists, so that every thread inherits the mask and only the
   // sigwait below receives them.
   sigset_t signals;

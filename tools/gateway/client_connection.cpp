@@ -59,18 +59,19 @@ void append_field_text(std::string& out, std::string_view text) {
 
 // A head refused before any endpoint saw it, in a shape both SDKs read (Anthropic's error
 // object, whose "error.message" is also where OpenAI's SDKs look).
-void answer_refused_head(ClientConnection& connection, int minor_version, int status, std::string_view problem) {
+void answer_refused_head(ClientConnection& connection, const RequestHead& head, int status, std::string_view problem) {
   std::string body;
   sdk::JsonWriter json(body);
   json.begin_object().key("type").string("error").key("error").begin_object();
   json.key("type").string("invalid_request_error").key("message").string(problem);
   json.end_object().end_object();
-  const std::string head = fmt::format(
+  const std::string text = fmt::format(
       "HTTP/1.{} {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
-      minor_version, status,
+      head.minor_version, status,
       Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)),
       body.size(), http_date());
-  (void)connection.send_all(head, body);
+  (void)connection.send_all(text, head.method == "HEAD" ? std::string_view() : std::string_view(body));
+  connection.linger();  // the rest of what the client sent is unread
 }
 
 // Where the head ends ("\n\r\n" or "\n\n"), searched from `from`; npos while it has not arrived.
@@ -111,6 +112,21 @@ void ClientConnection::hung_up() noexcept {
   if (cancellation_) cancellation_->cancel();
 }
 
+void ClientConnection::linger() noexcept {
+  ::shutdown(fd_, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  char drained[4096];
+  for (std::size_t total = 0; total < 256 * 1024;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd waiting{fd_, POLLIN, 0};
+    if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) return;
+    const ssize_t n = ::recv(fd_, drained, sizeof drained, MSG_DONTWAIT);
+    if (n <= 0) return;  // the client closed too (or failed): nothing more to drop
+    total += static_cast<std::size_t>(n);
+  }
+}
+
 const Poco::Net::SocketAddress& ClientConnection::local() const {
   if (!local_) {
     sockaddr_storage address{};
@@ -126,10 +142,18 @@ const Poco::Net::SocketAddress& ClientConnection::local() const {
 
 void ClientConnection::consume(std::size_t count) noexcept {
   begin_ = std::min(end_, begin_ + count);
-  if (begin_ == end_) begin_ = end_ = 0;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    // A buffer grown for one long head is not kept by an idle connection.
+    if (capacity_ > 2 * kReadSize) {
+      buffer_.reset();
+      capacity_ = 0;
+    }
+  }
 }
 
-ClientConnection::Fill ClientConnection::fill(bool between_requests) {
+ClientConnection::Fill ClientConnection::fill(bool between_requests,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline) {
   // Room for one read after the unread bytes: what was consumed goes first, then the buffer
   // grows (only a head or a chunk line longer than a read makes it; both are bounded).
   if (capacity_ - end_ < kReadSize && begin_ > 0) {
@@ -146,7 +170,13 @@ ClientConnection::Fill ClientConnection::fill(bool between_requests) {
   }
   if (!between_requests) {
     pollfd waiting{fd_, POLLIN, 0};
-    const int timeout_ms = static_cast<int>(std::chrono::milliseconds(limits_.client).count());
+    auto timeout = std::chrono::milliseconds(limits_.client);
+    if (deadline) {
+      timeout = std::min(timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      *deadline - std::chrono::steady_clock::now()));
+      if (timeout.count() <= 0) return Fill::timed_out;
+    }
+    const int timeout_ms = static_cast<int>(timeout.count());
     int ready = -1;
     for (int attempt = 0; attempt < 8; ++attempt) {
       ready = ::poll(&waiting, 1, timeout_ms);
@@ -204,6 +234,7 @@ bool ClientConnection::send_all(std::string_view first, std::string_view second)
 
 ConnectionRequest::ConnectionRequest(ClientConnection& connection, const RequestHead& head, ConnectionResponse& response)
     : connection_(connection), response_(response) {
+  response.request_ = this;
   setMethod(std::string(head.method));
   setURI(std::string(head.target));
   setVersion(head.minor_version == 0 ? HTTP_1_0 : HTTP_1_1);
@@ -232,9 +263,9 @@ ConnectionRequest::BodyRead ConnectionRequest::read_body(std::string& out, std::
   if (expect_continue_ && (body_left_ > 0 || chunked_)) response_.sendContinue();
   expect_continue_ = false;
   if (chunked_) return read_chunked(out, limit);
-  // What is declared is reserved only up to 1 MiB: a client that declares 32 MiB and sends
+  // What is declared is reserved only up to 64 KiB: a client that declares 32 MiB and sends
   // nothing must not hold 32 MiB of the gateway's memory for client_timeout_s.
-  out.reserve(static_cast<std::size_t>(std::min<uint64_t>(body_left_, 1u << 20)));
+  out.reserve(static_cast<std::size_t>(std::min<uint64_t>(body_left_, 64u << 10)));
   while (body_left_ > 0) {
     if (connection_.buffered().empty()) {
       const ClientConnection::Fill filled = connection_.fill(false);
@@ -261,12 +292,18 @@ ConnectionRequest::BodyRead ConnectionRequest::read_chunked(std::string& out, st
       const std::string_view bytes = connection_.buffered();
       const std::size_t lf = bytes.find('\n');
       if (lf != std::string_view::npos && lf <= kMostChunkLineBytes) {
-        line.assign(bytes.substr(0, lf));
-        if (!line.empty() && line.back() == '\r') line.pop_back();
+        // CR LF exactly, and no other control character: a proxy in front that ended a line at a
+        // bare LF (or read one as data) would see other chunk boundaries than the gateway.
+        if (lf == 0 || bytes[lf - 1] != '\r') return false;
+        line.assign(bytes.substr(0, lf - 1));
         connection_.consume(lf + 1);
         framing += lf + 1;
         if (framing > kMostFramingBytes) return false;
-        return line.find('\r') == std::string::npos;
+        for (const char c : line) {
+          const auto u = static_cast<unsigned char>(c);
+          if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
+        }
+        return true;
       }
       if (bytes.size() > kMostChunkLineBytes) return false;
       const ClientConnection::Fill filled = connection_.fill(false);
@@ -290,10 +327,13 @@ ConnectionRequest::BodyRead ConnectionRequest::read_chunked(std::string& out, st
       if (digits == 15) return BodyRead::broken;  // over 2^60: no body of ours is near that
       size = size * 16 + static_cast<uint64_t>(value);
     }
-    // After the digits: nothing, or extensions (ignored), after optional whitespace.
+    // After the digits: nothing, or extensions (ignored) after optional whitespace; never
+    // whitespace alone.
     const std::string_view rest = std::string_view(line).substr(digits);
     const std::size_t extension = rest.find_first_not_of(" \t");
-    if (digits == 0 || (extension != std::string_view::npos && rest[extension] != ';')) return BodyRead::broken;
+    if (digits == 0 || (!rest.empty() && (extension == std::string_view::npos || rest[extension] != ';'))) {
+      return BodyRead::broken;
+    }
     if (size == 0) break;
     if (size > limit - std::min<std::size_t>(limit, out.size())) return BodyRead::too_large;
     for (uint64_t left = size; left > 0;) {
@@ -339,6 +379,15 @@ void ConnectionResponse::sendFile(const std::string&, const std::string&) {
   throw Poco::NotImplementedException("the gateway serves no files");
 }
 
+void ConnectionResponse::close_if_body_unread() {
+  if (request_ != nullptr && !request_->body_consumed()) setKeepAlive(false);
+}
+
+void ConnectionResponse::abandon() {
+  sent_ = true;
+  setKeepAlive(false);
+}
+
 void ConnectionResponse::sendBuffer(const void* buffer, std::size_t length) {
   setContentLength64(static_cast<Poco::Int64>(length));
   setChunkedTransferEncoding(false);
@@ -369,7 +418,8 @@ void ConnectionResponse::requireAuthentication(const std::string& realm) {
   sendBuffer(nullptr, 0);
 }
 
-void ConnectionResponse::append_head(std::string& out) const {
+void ConnectionResponse::append_head(std::string& out) {
+  close_if_body_unread();
   out.append(getVersion()).push_back(' ');
   out.append(std::to_string(status_code_)).push_back(' ');
   append_field_text(out, getReason());
@@ -402,9 +452,14 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
   for (;;) {
     HeadParse parsed;
     std::size_t searched = 0;  // the head's end was looked for up to here (less the 2 bytes it may straddle)
+    // A head must be whole within limits.client of its first byte, however slowly it drips.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     for (;;) {
       const std::string_view bytes = connection.buffered();
-      if (!bytes.empty()) {
+      // Only the line ends some clients send after a body: still between requests.
+      const bool idle = bytes.find_first_not_of("\r\n") == std::string_view::npos;
+      if (!idle) {
+        if (!deadline) deadline = std::chrono::steady_clock::now() + connection.limits().client;
         const std::size_t end = head_end(bytes, searched);
         if (end != std::string_view::npos || bytes.size() > connection.limits().head.max_head_bytes) {
           parsed = parse_request_head(bytes, head, connection.limits().head);
@@ -412,18 +467,20 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
         }
         searched = bytes.size() < 2 ? 0 : bytes.size() - 2;
       }
-      if (bytes.empty() && stopping.load()) return;
-      const ClientConnection::Fill filled = connection.fill(bytes.empty());
+      if (idle && stopping.load()) return;
+      const ClientConnection::Fill filled = connection.fill(idle, deadline);
       if (filled == ClientConnection::Fill::data) continue;
-      if (filled == ClientConnection::Fill::timed_out && !bytes.empty()) {
+      if (filled == ClientConnection::Fill::timed_out && !idle) {
         refused(connection, 408, "the request head did not arrive within limits.client_timeout_s");
-        answer_refused_head(connection, 1, 408, "the request head did not arrive in time (limits.client_timeout_s)");
+        head.minor_version = 1;
+        head.method = {};
+        answer_refused_head(connection, head, 408, "the request head did not arrive in time (limits.client_timeout_s)");
       }
       return;
     }
     if (parsed.state == HeadState::refused) {
       refused(connection, parsed.status, parsed.problem);
-      answer_refused_head(connection, head.minor_version, parsed.status, parsed.problem);
+      answer_refused_head(connection, head, parsed.status, parsed.problem);
       return;
     }
     ConnectionResponse response(connection, head.method == "HEAD");
@@ -445,7 +502,11 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
       const std::string_view body = R"({"error":{"message":"gateway failure","type":"server_error"}})";
       response.sendBuffer(body.data(), body.size());
     }
-    if (!response.getKeepAlive() || !request.body_consumed() || stopping.load()) return;
+    if (!request.body_consumed()) {
+      connection.linger();
+      return;
+    }
+    if (!response.getKeepAlive() || stopping.load()) return;
   }
 }
 

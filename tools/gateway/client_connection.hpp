@@ -27,8 +27,9 @@ struct ConnectionLimits {
   HeadLimits head;
 };
 
-// Owns an accepted socket (closing it when destroyed) and what has been read from it.
-// Obligations: one thread serves a connection at a time; hung_up() may come from any thread.
+// An accepted socket (closed by its owner, ConnectionThreads, after the connection ends) and what
+// has been read from it. Obligations: one thread serves a connection at a time; hung_up() may
+// come from any thread.
 class ClientConnection {
  public:
   // `fd` is an accepted, blocking TCP socket. Its send timeout and receive timeout are set here
@@ -46,8 +47,10 @@ class ClientConnection {
   [[nodiscard]] const ConnectionLimits& limits() const noexcept { return limits_; }
 
   // What a call on this connection is cancelled through: one per connection, made on first use
-  // (most connections that make calls make many, and an unused one would cost an eventfd per
-  // call). Once the client hung up it is cancelled, and the connection is not reused after.
+  // (most connections that make calls make many, and one per call would cost an eventfd made
+  // and closed per call). Once the client hung up it stays cancelled: a call made after that
+  // ends at once, unanswered, and the connection closes. (A client that only half-closed still
+  // has what it sent before read and answered, unless it is a call.)
   [[nodiscard]] std::shared_ptr<CallCancellation> call_cancellation();
   // The client hung up (the disconnect watch saw it): the call in progress, if any, is cancelled.
   void hung_up() noexcept;
@@ -56,8 +59,9 @@ class ClientConnection {
   enum class Fill { data, closed, timed_out, failed };
   // Reads more. `between_requests`: the wait is the keep-alive one (a blocking read bounded by
   // the socket's receive timeout: one system call); otherwise the client's silence inside a
-  // request is bounded by limits.client.
-  Fill fill(bool between_requests);
+  // request is bounded by limits.client, and by `deadline` when one is given.
+  Fill fill(bool between_requests,
+            std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
   [[nodiscard]] std::string_view buffered() const noexcept {
     return std::string_view(buffer_.get() + begin_, end_ - begin_);
   }
@@ -67,6 +71,10 @@ class ClientConnection {
   // Sends all of `first` then `second` (one system call when the socket takes them); false when
   // the client is gone or did not take them within limits.client.
   bool send_all(std::string_view first, std::string_view second = {});
+  // Before closing with request bytes possibly unread: a close with unread input sends a reset,
+  // which can destroy the answer before the client read it. Ends this side's writing, then
+  // reads and drops what comes for at most a second and 256 KiB (nginx's lingering close).
+  void linger() noexcept;
 
  private:
   int fd_;
@@ -139,13 +147,20 @@ class ConnectionResponse final : public Poco::Net::HTTPServerResponse {
   void set_status(int code);
   [[nodiscard]] int status_code() const noexcept { return status_code_; }
   // Appends the head as it goes on the wire (status line, fields, Date, the blank line).
-  void append_head(std::string& out) const;
+  void append_head(std::string& out);
   // Sends bytes of an answer whose head is among them or already went; marks the answer sent
   // (so nothing else is written for this request). False when the client is gone.
   bool send_raw(std::string_view bytes);
+  // Nothing is answered (the client is gone): marks the answer done and the connection over.
+  void abandon();
 
  private:
+  friend class ConnectionRequest;
+  // An answer whose request body was not read whole closes the connection (the unread rest
+  // would be taken for the next request): its head says so.
+  void close_if_body_unread();
   ClientConnection& connection_;
+  const ConnectionRequest* request_ = nullptr;
   bool head_request_;
   int status_code_ = 200;
   bool sent_ = false;

@@ -1,4 +1,4 @@
-// ConnectionThreads: accept4 on one thread, a queue bounded by max_queued, and detached connection threads that end after idling.
+// ConnectionThreads: accept4 on one thread, a queue bounded by max_queued, and connection threads that end after idling.
 #include "connection_threads.hpp"
 
 #include <fmt/format.h>
@@ -10,8 +10,10 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -57,8 +59,8 @@ uint16_t bound_port(int listen_fd) {
   return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
 }
 
-// Kept alive by every connection thread as well as the owner: a detached thread that has just
-// said it ended still unlocks this mutex after the owner may have gone.
+// Kept alive by every connection thread as well as the owner, so that a thread that has just
+// said it ended may still unlock this mutex.
 struct ConnectionThreads::Shared {
   struct Accepted {
     int fd;
@@ -77,38 +79,48 @@ struct ConnectionThreads::Shared {
   std::unordered_set<int> open;  // fds being served, for end_connections
   std::size_t threads = 0;
   std::size_t idle = 0;
+  // Every thread is joined: an ending thread joins the one that ended before it (so at most one
+  // ended thread's stack waits to be freed) and wait() joins the last.
+  std::list<std::thread> running;
+  std::thread ended_last;
   bool stopping = false;
   bool accepting = true;
 
   void accept_loop(const std::shared_ptr<Shared>& self);
   void hand_over(const std::shared_ptr<Shared>& self, int fd, Poco::Net::SocketAddress peer);
-  static void connection_thread(const std::shared_ptr<Shared>& self);
+  static void connection_thread(const std::shared_ptr<Shared>& self, std::list<std::thread>::iterator me);
 };
 
 void ConnectionThreads::Shared::accept_loop(const std::shared_ptr<Shared>& self) {
+  uint64_t failures = 0;
   for (;;) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
     const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC);
+    const int error = errno;
     if (fd >= 0) {
-      Poco::Net::SocketAddress peer;
       try {
-        peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&address), length);
-      } catch (...) {  // a family Poco does not know: served without a peer address
+        Poco::Net::SocketAddress peer;
+        try {
+          peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&address), length);
+        } catch (const Poco::Exception&) {  // a family Poco does not know: served without a peer address
+        }
+        hand_over(self, fd, std::move(peer));
+      } catch (...) {  // memory: this connection is refused, the next one may fare better
+        ::close(fd);
       }
-      hand_over(self, fd, std::move(peer));
       continue;
     }
     std::unique_lock lock(mutex);
     if (!accepting) return;  // stop_accepting() shut the socket down
-    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of descriptors or memory: pending connections wait in the backlog until some close,
-      // rather than this thread spinning on the same failure.
-      work.wait_for(lock, std::chrono::milliseconds(100), [this] { return !accepting; });
-      continue;
+    if (error == EINTR || error == ECONNABORTED) continue;
+    // Out of descriptors or memory, or a network error passed on by accept (accept(2) says to
+    // retry on those): pending connections wait in the backlog, rather than this thread spinning
+    // on the same failure or, worse, ending and leaving the gateway deaf.
+    if (failures++ % 100 == 0) {
+      std::fprintf(stderr, "serve: accepting a connection failed (%s); retrying\n", std::strerror(error));
     }
-    return;  // the listening socket itself failed
+    work.wait_for(lock, std::chrono::milliseconds(100), [this] { return !accepting; });
   }
 }
 
@@ -122,11 +134,16 @@ void ConnectionThreads::Shared::hand_over(const std::shared_ptr<Shared>& self, i
   }
   if (threads < limits.max_threads) {
     queue.push_back({fd, std::move(peer)});
-    ++threads;
     try {
-      std::thread(connection_thread, self).detach();
-    } catch (const std::system_error&) {  // no thread to be had now: the queue waits for one
-      --threads;
+      const auto me = running.emplace(running.end());
+      try {
+        *me = std::thread(connection_thread, self, me);
+        ++threads;
+      } catch (...) {
+        running.erase(me);
+        throw;
+      }
+    } catch (...) {  // no thread to be had now: the queue waits for one, if any runs
       if (threads == 0) {  // nobody would ever take it
         queue.pop_back();
         lock.unlock();
@@ -143,7 +160,8 @@ void ConnectionThreads::Shared::hand_over(const std::shared_ptr<Shared>& self, i
   ::close(fd);  // every thread busy and the queue full: refused, as the backlog would
 }
 
-void ConnectionThreads::Shared::connection_thread(const std::shared_ptr<Shared>& self) {
+void ConnectionThreads::Shared::connection_thread(const std::shared_ptr<Shared>& self,
+                                                  std::list<std::thread>::iterator me) {
   Shared& shared = *self;
   for (;;) {
     Accepted next{-1, {}};
@@ -157,7 +175,13 @@ void ConnectionThreads::Shared::connection_thread(const std::shared_ptr<Shared>&
       }
       --shared.idle;
       if (shared.queue.empty() || shared.stopping) {
+        // Joins the thread that ended before this one, and leaves itself to be joined.
+        std::thread previous = std::move(shared.ended_last);
+        shared.ended_last = std::move(*me);
+        shared.running.erase(me);
         if (--shared.threads == 0) shared.ended.notify_all();
+        lock.unlock();
+        if (previous.joinable()) previous.join();
         return;
       }
       next = std::move(shared.queue.front());
@@ -176,12 +200,17 @@ void ConnectionThreads::Shared::connection_thread(const std::shared_ptr<Shared>&
   }
 }
 
-ConnectionThreads::ConnectionThreads(int listen_fd, ThreadLimits limits, Serve serve)
-    : shared_(std::make_shared<Shared>()) {
-  shared_->listen_fd = listen_fd;
-  shared_->limits = limits;
-  shared_->serve = std::move(serve);
-  shared_->acceptor = std::thread([shared = shared_] { shared->accept_loop(shared); });
+ConnectionThreads::ConnectionThreads(int listen_fd, ThreadLimits limits, Serve serve) {
+  try {
+    shared_ = std::make_shared<Shared>();
+    shared_->listen_fd = listen_fd;
+    shared_->limits = limits;
+    shared_->serve = std::move(serve);
+    shared_->acceptor = std::thread([shared = shared_] { shared->accept_loop(shared); });
+  } catch (...) {
+    ::close(listen_fd);  // owned from the call on
+    throw;
+  }
 }
 
 ConnectionThreads::~ConnectionThreads() {
@@ -216,8 +245,13 @@ void ConnectionThreads::end_connections() {
 }
 
 void ConnectionThreads::wait() {
-  std::unique_lock lock(shared_->mutex);
-  shared_->ended.wait(lock, [this] { return shared_->threads == 0; });
+  std::thread last;
+  {
+    std::unique_lock lock(shared_->mutex);
+    shared_->ended.wait(lock, [this] { return shared_->threads == 0; });
+    last = std::move(shared_->ended_last);
+  }
+  if (last.joinable()) last.join();
 }
 
 }  // namespace majordomo::gateway

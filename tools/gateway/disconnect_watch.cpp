@@ -1,4 +1,4 @@
-// DisconnectWatch: epoll over the sockets of calls in progress, one callback per hang-up.
+// DisconnectWatch: epoll over the sockets of the client connections, one callback per hang-up.
 #include "disconnect_watch.hpp"
 
 #include <sys/epoll.h>

@@ -8,10 +8,8 @@
 
 #include <chrono>
 #include <ctime>
-#include <istream>
 #include <iterator>
 #include <random>
-#include <sstream>
 
 namespace majordomo::gateway {
 namespace {
@@ -232,7 +230,7 @@ void answer_complete(ClientShape shape, const Route& route, ClientRequest& call,
     const ClientError client_error = client_error_of(error, shape, client_provider_key);
     account.from_error(error, client_error.status);
     if (cancellation->cancelled()) {
-      response.setKeepAlive(false);  // the client is gone: nothing to answer
+      response.abandon();  // the client is gone: nothing to answer
       return;
     }
     send_error(response, shape, client_error);
@@ -318,7 +316,7 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
     if (cancellation->cancelled()) {
       account.from_response(stream ? stream->response() : Response{});
       account.outcome.status = 499;
-      response.setKeepAlive(false);
+      response.abandon();  // nothing more is written: the client is gone
     } else if (!out) {
       send_error(response, shape, client_error);
     } else {
@@ -329,8 +327,8 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
     }
   } catch (...) {
     // Not a call's error (memory, a bug): before the head, the handler answers 500; after it,
-    // nothing may follow what was written (Poco never sent the head, so the handler would write
-    // its 500 inside the stream): the connection just ends.
+    // nothing may follow what was written (a 500 would land inside the stream): the connection
+    // just ends.
     if (!out || !out->began()) throw;
     account.outcome.status = 500;
     response.setKeepAlive(false);
@@ -457,7 +455,7 @@ AdmittedCall admit_call(GatewayState& state, ClientShape shape, const Generation
   return admitted;
 }
 
-// Recorded however the answer ends, a client gone mid-write (an exception from Poco) included.
+// Recorded however the answer ends, a client gone mid-write or an exception included.
 struct FinishOnExit {
   CallAccount& account;
   ~FinishOnExit() {

@@ -127,7 +127,7 @@ void answer_request(GatewayState& state, ConnectionRequest& request, ConnectionR
   state.request_began();
   try {
     dispatch(state, request, response);
-  } catch (const std::exception& error) {
+  } catch (const std::exception&) {
     // A bug, or memory: the connection cannot be trusted further.
     response.setKeepAlive(false);
     if (!response.sent()) {
