@@ -34,7 +34,7 @@ else()
   set(MAJORDOMO_PC_LIBS "-lPocoFoundation -lsimdjson -lfmt -lre2 -ldl")
   set(MAJORDOMO_PC_LIBS_PRIVATE "")
   set(MAJORDOMO_PC_LOGGING_LIBS
-      "-lmajordomo_sdk -lPocoDataPostgreSQL -lPocoDataSQLite -lPocoData -lPocoNet -lPocoFoundation -lpq -lsimdjson -lfmt -pthread")
+      "-lmajordomo_sdk -lPocoDataSQLite -lPocoData -lPocoNet -lPocoFoundation -lpq -lsimdjson -lfmt -pthread")
   set(MAJORDOMO_PC_LOGGING_LIBS_PRIVATE "")
 endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/majordomo.pc.in ${_generated}/majordomo.pc @ONLY)

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-// Poco::Data, its SQLite and PostgreSQL connectors and libpq (with OpenSSL, Kerberos, LDAP and
+// Poco::Data, its SQLite connector and libpq (with OpenSSL, Kerberos, LDAP and
 // GnuTLS behind it) are about 7 MiB of RSS and most of the dynamic linker's start-up work. A
 // shared build keeps them in a module loaded on the first open_log_sink() or read_log(), so a
 // program that links libmajordomo_logging but logs nothing (a gateway without "log") maps none of

@@ -1,4 +1,4 @@
-// Parses log targets into what Poco::Data opens and how they may be shown, and lists their secrets.
+// Parses log targets into what the sinks open (a SQLite file, a libpq conninfo) and how they may be shown, and lists their secrets.
 #include "log_targets.hpp"
 
 #include "log_rows.hpp"
@@ -55,7 +55,9 @@ std::string shown_target(std::string_view text) {
       "log target '{}' {}; use sqlite:PATH or postgresql://user@host:port/dbname", target, problem));
 }
 
-// libpq key=value pairs as Poco's connector reads them: separated by spaces, values unquoted.
+// libpq key=value pairs, separated by spaces, values unquoted. A value with a space, quote or
+// backslash is refused, as it was when Poco's connector (which could not pass one) read them:
+// the PG* environment variables carry such values.
 void append_pair(std::string& out, std::string_view key, const std::string& value, std::string_view shown) {
   if (value.empty()) return;
   if (value.find_first_of(" \t\r\n'\\") != std::string::npos) {

@@ -10,10 +10,10 @@ namespace majordomo::log_targets {
 
 enum class Dialect { sqlite, postgresql };
 
-// A parsed log target: what Poco::Data opens, and how the target may be shown.
+// A parsed log target: what the sink opens, and how the target may be shown.
 struct LogTarget {
   Dialect dialect = Dialect::sqlite;
-  std::string connection;  // a file path, or libpq key=value pairs
+  std::string connection;  // a file path (Poco::Data SQLite), or libpq key=value pairs (PQconnectdb)
   std::string shown;       // the target with any password replaced
   SecretValues secrets;    // passwords, to remove them from database error texts and the rows
 };

@@ -48,9 +48,32 @@ class PostgresCluster {
                                       initdb_log, -1));
     if (status != 0) throw std::runtime_error("initdb failed:\n" + read_file(initdb_log));
     port_ = free_port();
+    bin_ = bin;
+    start_server();
+  }
+
+  ~PostgresCluster() { stop(); }
+  PostgresCluster(const PostgresCluster&) = delete;
+  PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Stops the server now (a database outage, for the tests that need one); idempotent.
+  void shut_down() { stop(); }
+  // An outage that ends: suspend() stops the server and keeps its data, resume() starts it again
+  // on the same port (waiting until it accepts connections).
+  void suspend() { stop_server(); }
+  void resume() {
+    if (pid_ < 0 && !dir_.empty()) start_server();
+  }
+  std::string target() const { return fmt::format("postgresql://test@127.0.0.1:{}/postgres", port_); }
+  std::string connection() const { return fmt::format("host=127.0.0.1 port={} user=test dbname=postgres", port_); }
+
+ private:
+  void start_server() {
+    const std::string data = (dir_ / "data").string();
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-    pid_ = spawn({(bin / "postgres").string(), "-D", data, "-p", std::to_string(port_), "-k", dir_.string(),
+    pid_ = spawn({(bin_ / "postgres").string(), "-D", data, "-p", std::to_string(port_), "-k", dir_.string(),
                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                   "-c", "full_page_writes=off", "-c", "lc_messages=C"},
                  {}, pipe_fds[1]);
@@ -73,17 +96,6 @@ class PostgresCluster {
     });
   }
 
-  ~PostgresCluster() { stop(); }
-  PostgresCluster(const PostgresCluster&) = delete;
-  PostgresCluster& operator=(const PostgresCluster&) = delete;
-
-  uint16_t port() const { return port_; }
-  // Stops the server now (a database outage, for the tests that need one); idempotent.
-  void shut_down() { stop(); }
-  std::string target() const { return fmt::format("postgresql://test@127.0.0.1:{}/postgres", port_); }
-  std::string connection() const { return fmt::format("host=127.0.0.1 port={} user=test dbname=postgres", port_); }
-
- private:
   static std::filesystem::path find_bin_dir() {
     std::vector<std::filesystem::path> candidates;
     std::error_code error;
@@ -163,7 +175,7 @@ class PostgresCluster {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
-  void stop() {
+  void stop_server() {
     if (pid_ > 0) {
       kill(pid_, SIGINT);  // "fast" shutdown: ends sessions, then the server exits
       wait_for(pid_);
@@ -174,6 +186,10 @@ class PostgresCluster {
       close(log_fd_);
       log_fd_ = -1;
     }
+  }
+
+  void stop() {
+    stop_server();
     if (!dir_.empty()) {
       std::error_code error;
       std::filesystem::remove_all(dir_, error);
@@ -182,6 +198,7 @@ class PostgresCluster {
   }
 
   std::filesystem::path dir_;
+  std::filesystem::path bin_;
   bool as_root_ = false;
   uid_t uid_ = 0;
   gid_t gid_ = 0;

@@ -1,4 +1,4 @@
-// Shared limits and the key table in a throwaway PostgreSQL: one limit across several limit objects, the budget, an unreachable database, and key rows.
+// Shared limits, the key table and the call log in a throwaway PostgreSQL: one limit across several limit objects, the budget, an unreachable database, key rows, /readyz through an outage.
 #include "gateway_test_env.hpp"
 #include "key_table.hpp"
 #include "postgres_cluster.hpp"
@@ -244,6 +244,52 @@ TEST_CASE("gateway with shared limits: a limited key is 503 naming the problem w
   CHECK(env.access_log().find(kPassword) == std::string::npos);
   CHECK_THAT(env.send("GET", "/metrics").body,
              Catch::Matchers::Contains(R"(reason="limits_unavailable"} 1)"));
+}
+
+TEST_CASE("gateway with a PostgreSQL call log: /readyz is 503 while the log's database is down and 200 again once rows are written", "[gateway][postgres]") {
+  PostgresCluster cluster;
+  GatewayTestEnv env({}, fmt::format(R"("log": "{}")", target_with_password(cluster)));
+  // The log's writer works on its own thread: the gateway's own reports are asked until they say
+  // what is awaited, for at most 10 s (a bounded wait on an answer, not a guess at a duration).
+  const auto ask_until = [&](const std::string& path, const std::function<bool(const GatewayReply&)>& done) {
+    GatewayReply reply;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      reply = env.send("GET", path);
+      if (done(reply)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < until);
+    return reply;
+  };
+  const auto readyz_becomes = [&](int status) {
+    return ask_until("/readyz", [status](const GatewayReply& reply) { return reply.status == status; });
+  };
+  const auto rows_written = [&](int count) {
+    const std::string line = fmt::format(R"(majordomo_gateway_log_rows_total{{outcome="written"}} {})", count);
+    return ask_until("/metrics", [&line](const GatewayReply& reply) { return reply.body.find(line) != std::string::npos; })
+               .body.find(line) != std::string::npos;
+  };
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 200);
+  // Stored before the outage begins, so that no statement is under way when the server stops.
+  REQUIRE(rows_written(1));
+  CHECK(env.send("GET", "/readyz").status == 200);
+
+  cluster.suspend();
+  // Calls are still answered while their rows cannot be stored.
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 200);
+  const GatewayReply down = readyz_becomes(503);
+  CHECK(down.status == 503);
+  CHECK_THAT(down.body, Catch::Matchers::Contains("the call log:"));
+  CHECK(down.body.find(kPassword) == std::string::npos);
+
+  cluster.resume();
+  // The outage is over once a row is written again: the next call's row reconnects the writer.
+  CHECK(env.post("/v1/chat/completions", chat_body("openai/gpt-4o")).status == 200);
+  const GatewayReply up = readyz_becomes(200);
+  CHECK(up.status == 200);
+  CHECK(up.body == "ready\n");
+  CHECK(rows_written(2));
+  CHECK_THAT(env.send("GET", "/metrics").body, Catch::Matchers::Contains(R"(majordomo_gateway_log_rows_total{outcome="failed"} 1)"));
 }
 
 TEST_CASE("gateway configuration: shared_limits, shared_limits_on_failure and key_table are checked by key", "[gateway]") {
