@@ -1,6 +1,8 @@
 // The resolution pipeline: base URL precedence, URL joining, header layering and validation.
 #include "resolution.hpp"
 
+#include "http_token.hpp"
+
 #include <majordomo/errors.hpp>
 #include <majordomo/sdk/str.hpp>
 
@@ -21,17 +23,6 @@ namespace majordomo::resolution {
 namespace {
 
 using sdk::view;
-
-bool is_token_char(unsigned char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -362,7 +353,7 @@ void validate_headers(const HeaderSet& headers, std::string_view layer, std::str
     }
     for (std::size_t i = 0; i < header.name.size(); ++i) {
       const auto c = static_cast<unsigned char>(header.name[i]);
-      if (!is_token_char(c)) {
+      if (!is_http_token_char(c)) {
         // Only the part before the bad character is shown: a mis-split header line can carry a
         // credential after it ("Authorization Bearer sk-…").
         throw_configuration_error(

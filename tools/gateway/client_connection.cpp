@@ -266,17 +266,21 @@ ConnectionRequest::BodyRead ConnectionRequest::read_body(std::string& out, std::
   // What is declared is reserved only up to 64 KiB: a client that declares 32 MiB and sends
   // nothing must not hold 32 MiB of the gateway's memory for client_timeout_s.
   out.reserve(static_cast<std::size_t>(std::min<uint64_t>(body_left_, 64u << 10)));
-  while (body_left_ > 0) {
+  return append_body_bytes(out, body_left_);
+}
+
+ConnectionRequest::BodyRead ConnectionRequest::append_body_bytes(std::string& out, uint64_t& left) {
+  while (left > 0) {
     if (connection_.buffered().empty()) {
       const ClientConnection::Fill filled = connection_.fill(false);
       if (filled == ClientConnection::Fill::timed_out) return BodyRead::timed_out;
       if (filled != ClientConnection::Fill::data) return BodyRead::broken;
     }
     const std::string_view bytes = connection_.buffered();
-    const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), body_left_));
+    const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), left));
     out.append(bytes.substr(0, take));
     connection_.consume(take);
-    body_left_ -= take;
+    left -= take;
   }
   return BodyRead::complete;
 }
@@ -336,18 +340,8 @@ ConnectionRequest::BodyRead ConnectionRequest::read_chunked(std::string& out, st
     }
     if (size == 0) break;
     if (size > limit - std::min<std::size_t>(limit, out.size())) return BodyRead::too_large;
-    for (uint64_t left = size; left > 0;) {
-      if (connection_.buffered().empty()) {
-        const ClientConnection::Fill filled = connection_.fill(false);
-        if (filled == ClientConnection::Fill::timed_out) return BodyRead::timed_out;
-        if (filled != ClientConnection::Fill::data) return BodyRead::broken;
-      }
-      const std::string_view bytes = connection_.buffered();
-      const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), left));
-      out.append(bytes.substr(0, take));
-      connection_.consume(take);
-      left -= take;
-    }
+    uint64_t left = size;
+    if (const BodyRead read = append_body_bytes(out, left); read != BodyRead::complete) return read;
     if (!next_line()) return failure;
     if (!line.empty()) return BodyRead::broken;  // the data ran on past its declared size
   }

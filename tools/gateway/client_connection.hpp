@@ -120,6 +120,8 @@ class ConnectionRequest final : public Poco::Net::HTTPServerRequest {
 
  private:
   BodyRead read_chunked(std::string& out, std::size_t limit);
+  // Appends the next `left` bytes of the body to `out`, counting `left` down to 0.
+  BodyRead append_body_bytes(std::string& out, uint64_t& left);
   ClientConnection& connection_;
   ConnectionResponse& response_;
   uint64_t body_left_ = 0;  // with Content-Length

@@ -1,6 +1,8 @@
 // parse_request_head: RFC 9112's request line and fields, bounded, strict wherever a lenient reading could split one request into two.
 #include "request_head.hpp"
 
+#include "http_token.hpp"
+
 #include <majordomo/headers.hpp>
 
 #include <fmt/format.h>
@@ -8,21 +10,10 @@
 namespace majordomo::gateway {
 namespace {
 
-bool is_tchar(unsigned char c) noexcept {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_token(std::string_view text) noexcept {
   if (text.empty()) return false;
   for (const char c : text) {
-    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+    if (!is_http_token_char(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
