@@ -81,7 +81,8 @@ Result run(PGconn* connection, const std::string& sql) { return succeeded(connec
 // The columns majordomo_calls has now (none when it does not exist yet).
 std::vector<std::string> table_columns(PGconn* connection) {
   const Result result =
-      run(connection, "SELECT column_name FROM information_schema.columns WHERE table_name = 'majordomo_calls'");
+      run(connection, "SELECT column_name FROM information_schema.columns WHERE table_name = 'majordomo_calls' "
+          "AND table_schema = current_schema()");
   std::vector<std::string> names;
   for (int row = 0; row < PQntuples(result.get()); ++row) names.emplace_back(PQgetvalue(result.get(), row, 0));
   return names;
@@ -264,6 +265,7 @@ std::vector<LogRecord> newest_rows(const LogTarget& target, std::size_t count) {
   PGconn* raw = connection.get();
   const Result found = run(raw,
                            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'majordomo_calls' AND "
+                           "table_schema = current_schema() AND "
                            "column_name = 'request_extras'");
   const bool has_0_5_columns = PQntuples(found.get()) > 0 && number_at<int64_t>(found.get(), 0, 0) > 0;
   const Result result = run(raw, log_sql::select_sql(Dialect::postgresql, count, has_0_5_columns));

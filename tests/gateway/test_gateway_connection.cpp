@@ -245,3 +245,27 @@ TEST_CASE("gateway connection: a head still unfinished after client_timeout_s is
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
   }
 }
+
+TEST_CASE("gateway connection: line ends alone are not an endless wait: past two, the head is refused",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  Poco::Net::StreamSocket socket = connect_to(env);
+  std::string line_ends;
+  for (int i = 0; i < 20000; ++i) line_ends += "\r\n";
+  send_text(socket, line_ends);
+  const std::string wire = receive_all(socket);  // returns: the gateway answered and closed
+  CHECK(statuses(wire) == std::vector<int>{400});
+}
+
+TEST_CASE("gateway connection: a client still sending a refused body reads its 413, not a reset",
+          "[gateway][connection]") {
+  GatewayTestEnv env({}, R"("limits": {"max_request_bytes": 1024})");
+  Poco::Net::StreamSocket socket = connect_to(env);
+  // 200 KiB sent whole, without Expect: the gateway answers 413 after the head, while the body
+  // is still arriving. Closing at once would reset the connection under the client's send.
+  const std::string body(200 * 1024, 'x');
+  send_text(socket, chat_head(fmt::format("Content-Length: {}\r\n", body.size())) + body);
+  const std::string wire = receive_all(socket);
+  CHECK(statuses(wire) == std::vector<int>{413});
+  CHECK(wire.find("max_request_bytes") != std::string::npos);
+}

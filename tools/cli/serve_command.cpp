@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -57,11 +58,16 @@ void bound_malloc_arenas() {
 
 // A client connection holds its socket, its call's cancellation (an eventfd) and, while a call
 // runs, an upstream socket: about three descriptors. The soft limit is often 1024 (systemd's
-// default) while the hard one is far higher; a server is expected to use what it is allowed.
+// default) while the hard one is far higher. Raised to the hard one, up to 65 536 (some 20 000
+// connections' worth; a container's "unlimited" hard limit is no reason to go further). A
+// refusal leaves the limit as it was.
 void raise_descriptor_limit() {
+  constexpr rlim_t kMost = 65'536;
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min(limit.rlim_max, kMost);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
   (void)::setrlimit(RLIMIT_NOFILE, &limit);
 }
 

@@ -450,8 +450,9 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
     std::optional<std::chrono::steady_clock::time_point> deadline;
     for (;;) {
       const std::string_view bytes = connection.buffered();
-      // Only the line ends some clients send after a body: still between requests.
-      const bool idle = bytes.find_first_not_of("\r\n") == std::string_view::npos;
+      // Only the line ends some clients send after a body (two at most, as the parser skips):
+      // still between requests. More goes to the parser, which refuses it.
+      const bool idle = bytes.size() <= 4 && bytes.find_first_not_of("\r\n") == std::string_view::npos;
       if (!idle) {
         if (!deadline) deadline = std::chrono::steady_clock::now() + connection.limits().client;
         const std::size_t end = head_end(bytes, searched);

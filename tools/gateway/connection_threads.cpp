@@ -113,10 +113,17 @@ void ConnectionThreads::Shared::accept_loop(const std::shared_ptr<Shared>& self)
     }
     std::unique_lock lock(mutex);
     if (!accepting) return;  // stop_accepting() shut the socket down
-    if (error == EINTR || error == ECONNABORTED) continue;
-    // Out of descriptors or memory, or a network error passed on by accept (accept(2) says to
-    // retry on those): pending connections wait in the backlog, rather than this thread spinning
-    // on the same failure or, worse, ending and leaving the gateway deaf.
+    // One connection's failure, or a network error accept(2) passes on and says to retry on.
+    switch (error) {
+      case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
+      case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+        continue;
+      default:
+        break;
+    }
+    // Out of descriptors or memory (or what else may last): pending connections wait in the
+    // backlog, rather than this thread spinning on the failure or, worse, ending and leaving the
+    // gateway deaf.
     if (failures++ % 100 == 0) {
       std::fprintf(stderr, "serve: accepting a connection failed (%s); retrying\n", std::strerror(error));
     }
