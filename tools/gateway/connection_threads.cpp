@@ -116,14 +116,15 @@ void ConnectionThreads::Shared::accept_loop(const std::shared_ptr<Shared>& self)
     // One connection's failure, or a network error accept(2) passes on and says to retry on.
     switch (error) {
       case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN:
-      case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+      case ENONET: case EHOSTUNREACH: case ENETUNREACH: case EPERM:
         continue;
       default:
         break;
     }
-    // Out of descriptors or memory (or what else may last): pending connections wait in the
-    // backlog, rather than this thread spinning on the failure or, worse, ending and leaving the
-    // gateway deaf.
+    // Out of descriptors or memory, or what else may last (EOPNOTSUPP too: accept(2) gives it
+    // for a pending network error and for a socket that can never accept): pending connections
+    // wait in the backlog, rather than this thread spinning on the failure or, worse, ending and
+    // leaving the gateway deaf.
     if (failures++ % 100 == 0) {
       std::fprintf(stderr, "serve: accepting a connection failed (%s); retrying\n", std::strerror(error));
     }
