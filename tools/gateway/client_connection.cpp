@@ -1,6 +1,8 @@
 // ClientConnection, ConnectionRequest, ConnectionResponse and serve_connection: the gateway's own HTTP/1.1 server side, a few system calls per request.
 #include "client_connection.hpp"
 
+#include "posix_socket.hpp"
+
 #include <majordomo/headers.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 
@@ -116,14 +118,15 @@ void ClientConnection::linger() noexcept {
   ::shutdown(fd_, SHUT_WR);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   char drained[4096];
-  for (std::size_t total = 0; total < 256 * 1024;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return;
-    pollfd waiting{fd_, POLLIN, 0};
-    if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) return;
-    const ssize_t n = ::recv(fd_, drained, sizeof drained, MSG_DONTWAIT);
-    if (n <= 0) return;  // the client closed too (or failed): nothing more to drop
-    total += static_cast<std::size_t>(n);
+  try {
+    for (std::size_t total = 0; total < 256 * 1024;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !sdk::net::wait_ready(fd_, POLLIN, -1, left)) return;
+      const ssize_t n = ::recv(fd_, drained, sizeof drained, MSG_DONTWAIT);
+      if (n <= 0) return;  // the client closed too (or failed): nothing more to drop
+      total += static_cast<std::size_t>(n);
+    }
+  } catch (const sdk::net::SocketError&) {  // poll itself failed: close without lingering
   }
 }
 
@@ -169,21 +172,17 @@ ClientConnection::Fill ClientConnection::fill(bool between_requests,
     capacity_ = capacity;
   }
   if (!between_requests) {
-    pollfd waiting{fd_, POLLIN, 0};
     auto timeout = std::chrono::milliseconds(limits_.client);
     if (deadline) {
       timeout = std::min(timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
                                       *deadline - std::chrono::steady_clock::now()));
       if (timeout.count() <= 0) return Fill::timed_out;
     }
-    const int timeout_ms = static_cast<int>(timeout.count());
-    int ready = -1;
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      ready = ::poll(&waiting, 1, timeout_ms);
-      if (ready >= 0 || errno != EINTR) break;
+    try {
+      if (!sdk::net::wait_ready(fd_, POLLIN, -1, timeout)) return Fill::timed_out;
+    } catch (const sdk::net::SocketError&) {
+      return Fill::failed;
     }
-    if (ready == 0) return Fill::timed_out;
-    if (ready < 0) return Fill::failed;
   }
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Between requests this waits up to the socket's receive timeout, the keep-alive one.

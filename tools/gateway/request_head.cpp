@@ -1,6 +1,7 @@
 // parse_request_head: RFC 9112's request line and fields, bounded, strict wherever a lenient reading could split one request into two.
 #include "request_head.hpp"
 
+#include "ascii.hpp"
 #include "http_token.hpp"
 
 #include <majordomo/headers.hpp>
@@ -27,12 +28,6 @@ bool is_field_text(std::string_view text) noexcept {
   return true;
 }
 
-std::string_view trim_ows(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 HeadParse refuse(int status, std::string problem) {
   HeadParse result;
   result.state = HeadState::refused;
@@ -46,7 +41,7 @@ template <class Each>
 void for_each_element(std::string_view list, Each&& each) {
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
-    const std::string_view element = trim_ows(list.substr(0, comma));
+    const std::string_view element = sdk::ascii::trim_blanks(list.substr(0, comma));
     if (!element.empty()) each(element);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -204,7 +199,7 @@ HeadParse parse_request_head(std::string_view bytes, RequestHead& head, const He
       return refuse(431, fmt::format("a header field's name is longer than the gateway's {} bytes", limits.max_name_bytes));
     }
     if (!is_token(name)) return refuse(400, "a header field's name is not an HTTP token (or has space before its colon)");
-    const std::string_view value = trim_ows(line.substr(colon + 1));
+    const std::string_view value = sdk::ascii::trim_blanks(line.substr(colon + 1));
     if (value.size() > limits.max_value_bytes) {
       return refuse(431, fmt::format("the {:.64} field is longer than the gateway's {} bytes", name, limits.max_value_bytes));
     }
