@@ -77,10 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           const ConnectionRequest::BodyRead read = request.read_body(body, 256);
           if (read == ConnectionRequest::BodyRead::complete && !request.body_consumed()) std::abort();
           if (body.size() > 256) std::abort();
-          if (read != ConnectionRequest::BodyRead::complete) response.setKeepAlive(false);
+          if (read != ConnectionRequest::BodyRead::complete) response.set_keep_alive(false);
           response.set_status(read == ConnectionRequest::BodyRead::complete ? 200 : 400);
-          response.setContentType("text/plain");
-          response.sendBuffer(body.data(), body.size());
+          response.set_content_type("text/plain");
+          response.send_buffer(body);
         },
         [](const ClientConnection&, int status, std::string_view problem) {
           if (status < 400 || problem.empty()) std::abort();

@@ -268,6 +268,14 @@ std::size_t PosixSocket::send(const char* bytes, std::size_t size) {
   }
 }
 
+std::size_t PosixSocket::send_now(const char* bytes, std::size_t size) {
+  const ssize_t n = ::send(fd_, bytes, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n >= 0) return static_cast<std::size_t>(n);
+  const int error = errno;
+  if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR) return 0;
+  throw_errno(error);
+}
+
 SigpipeBlock::SigpipeBlock() noexcept {
   sigemptyset(&pipe_);
   sigaddset(&pipe_, SIGPIPE);

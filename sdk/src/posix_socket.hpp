@@ -72,6 +72,9 @@ class PosixSocket {
   // One send (MSG_NOSIGNAL: a reset peer is an error, not SIGPIPE) of at most `size` bytes: the
   // count, > 0. Throws SocketError.
   std::size_t send(const char* bytes, std::size_t size);
+  // One send that never waits: what the socket took at once, 0 when it took nothing (its buffer
+  // full, or a signal). Throws SocketError on a failure.
+  std::size_t send_now(const char* bytes, std::size_t size);
 
   int fd() const noexcept { return fd_; }
   bool valid() const noexcept { return fd_ >= 0; }

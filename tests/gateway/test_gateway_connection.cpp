@@ -1,9 +1,13 @@
 // The gateway's connections on the wire: pipelined and chunked requests, 100-continue, refused heads and broken bodies, over loopback.
+#include "client_connection.hpp"
 #include "gateway_test_env.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <Poco/Net/StreamSocket.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -268,4 +272,36 @@ TEST_CASE("gateway connection: a client still sending a refused body reads its 4
   const std::string wire = receive_all(socket);
   CHECK(statuses(wire) == std::vector<int>{413});
   CHECK(wire.find("max_request_bytes") != std::string::npos);
+}
+
+TEST_CASE("gateway connection: an answer's fields replace by name, and its head frames its body", "[gateway][connection]") {
+  int ends[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0);
+  {
+    gateway::ClientConnection connection(ends[1], Poco::Net::SocketAddress(), gateway::ConnectionLimits{});
+    std::string fields;
+    gateway::ConnectionResponse response(connection, false, false, fields);
+    response.set("X-Request-Id", "first");
+    response.set_content_type("text/event-stream");
+    response.set("x-request-id", "second\r\nInjected: yes");  // any case replaces; CR LF cannot end the field
+    response.set_content_type("application/json");
+    response.set_status(529);
+    response.send_buffer("{}");
+    CHECK(response.sent());
+  }
+  ::close(ends[1]);
+  std::string wire;
+  char buffer[4096];
+  for (ssize_t n = 0; (n = ::read(ends[0], buffer, sizeof buffer)) > 0;) wire.append(buffer, static_cast<std::size_t>(n));
+  ::close(ends[0]);
+  INFO(wire);
+  CHECK(wire.starts_with("HTTP/1.1 529 Overloaded\r\n"));
+  CHECK(wire.find("X-Request-Id") == std::string::npos);
+  CHECK(wire.find("x-request-id: second  Injected: yes\r\n") != std::string::npos);
+  CHECK(wire.find("\r\nInjected") == std::string::npos);
+  CHECK(wire.find("text/event-stream") == std::string::npos);
+  CHECK(wire.find("Content-Type: application/json\r\n") != std::string::npos);
+  CHECK(wire.find("Content-Length: 2\r\n") != std::string::npos);
+  CHECK(wire.find("Connection: Keep-Alive\r\n") != std::string::npos);
+  CHECK(wire.ends_with("\r\n\r\n{}"));
 }

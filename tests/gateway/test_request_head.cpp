@@ -120,3 +120,23 @@ TEST_CASE("request head: over a bound is 414 or 431, before the head has ended t
   RequestHead head;
   CHECK(parse("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", head, limits).state == HeadState::complete);
 }
+
+TEST_CASE("request head: rebased, its views outlive the buffer it was read into", "[gateway][head]") {
+  std::string buffer = "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer k-1\r\n"
+                       "Content-Length: 2\r\n\r\n{}";
+  RequestHead head;
+  const HeadParse parsed = parse(buffer, head);
+  REQUIRE(parsed.state == HeadState::complete);
+  head.fields.push_back({"X-Elsewhere", "kept as it is"});  // not in the parsed bytes: left alone
+  std::string storage;
+  majordomo::gateway::rebase_head(head, std::string_view(buffer).substr(0, parsed.consumed), storage);
+  buffer.assign(buffer.size(), '#');  // what a refill of the read buffer does to the old bytes
+  CHECK(head.method == "POST");
+  CHECK(head.target == "/v1/chat/completions?x=1");
+  REQUIRE(head.fields.size() == 4);
+  CHECK(head.fields[1].name == "Authorization");
+  CHECK(head.fields[1].value == "Bearer k-1");
+  CHECK(head.fields[3].value == "kept as it is");
+  CHECK(head.fields[0].value.data() >= storage.data());
+  CHECK(head.fields[0].value.data() < storage.data() + storage.size());
+}

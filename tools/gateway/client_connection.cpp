@@ -6,7 +6,6 @@
 #include <majordomo/headers.hpp>
 #include <majordomo/sdk/json_writer.hpp>
 
-#include <Poco/Exception.h>
 #include <fmt/format.h>
 
 #include <netinet/in.h>
@@ -69,9 +68,7 @@ void answer_refused_head(ClientConnection& connection, const RequestHead& head, 
   json.end_object().end_object();
   const std::string text = fmt::format(
       "HTTP/1.{} {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
-      head.minor_version, status,
-      Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)),
-      body.size(), http_date());
+      head.minor_version, status, reason_phrase(status), body.size(), http_date());
   (void)connection.send_all(text, head.method == "HEAD" ? std::string_view() : std::string_view(body));
   connection.linger();  // the rest of what the client sent is unread
 }
@@ -128,19 +125,6 @@ void ClientConnection::linger() noexcept {
     }
   } catch (const sdk::net::SocketError&) {  // poll itself failed: close without lingering
   }
-}
-
-const Poco::Net::SocketAddress& ClientConnection::local() const {
-  if (!local_) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      local_.emplace(reinterpret_cast<const sockaddr*>(&address), length);
-    } else {
-      local_.emplace();
-    }
-  }
-  return *local_;
 }
 
 void ClientConnection::consume(std::size_t count) noexcept {
@@ -232,34 +216,24 @@ bool ClientConnection::send_all(std::string_view first, std::string_view second)
 // ---- ConnectionRequest ----
 
 ConnectionRequest::ConnectionRequest(ClientConnection& connection, const RequestHead& head, ConnectionResponse& response)
-    : connection_(connection), response_(response) {
+    : connection_(connection), head_(head), response_(response) {
   response.request_ = this;
-  setMethod(std::string(head.method));
-  setURI(std::string(head.target));
-  setVersion(head.minor_version == 0 ? HTTP_1_0 : HTTP_1_1);
-  for (const RequestHead::Field& field : head.fields) add(std::string(field.name), std::string(field.value));
   body_left_ = head.body == RequestHead::Body::length ? head.content_length : 0;
   chunked_ = head.body == RequestHead::Body::chunked;
   expect_continue_ = head.expect_continue;
 }
 
-std::istream& ConnectionRequest::stream() {
-  throw Poco::NotImplementedException("the gateway reads request bodies with ConnectionRequest::read_body");
+std::optional<std::string_view> ConnectionRequest::field(std::string_view name) const noexcept {
+  for (const RequestHead::Field& field : head_.fields) {
+    if (header_name_equals(field.name, name)) return field.value;
+  }
+  return std::nullopt;
 }
-
-const Poco::Net::SocketAddress& ConnectionRequest::serverAddress() const { return connection_.local(); }
-
-const Poco::Net::HTTPServerParams& ConnectionRequest::serverParams() const {
-  static const Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
-  return *params;
-}
-
-Poco::Net::HTTPServerResponse& ConnectionRequest::response() const { return response_; }
 
 ConnectionRequest::BodyRead ConnectionRequest::read_body(std::string& out, std::size_t limit) {
   out.clear();
   if (body_left_ > limit) return BodyRead::too_large;  // before "100 Continue": the client need not send it
-  if (expect_continue_ && (body_left_ > 0 || chunked_)) response_.sendContinue();
+  if (expect_continue_ && (body_left_ > 0 || chunked_)) response_.send_continue();
   expect_continue_ = false;
   if (chunked_) return read_chunked(out, limit);
   // What is declared is reserved only up to 64 KiB: a client that declares 32 MiB and sends
@@ -355,84 +329,112 @@ ConnectionRequest::BodyRead ConnectionRequest::read_chunked(std::string& out, st
 
 // ---- ConnectionResponse ----
 
-ConnectionResponse::ConnectionResponse(ClientConnection& connection, bool head_request)
-    : connection_(connection), head_request_(head_request) {}
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 499: return "Client Closed Request";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 529: return "Overloaded";
+    default: return "Unknown";
+  }
+}
 
-void ConnectionResponse::sendContinue() {
+ConnectionResponse::ConnectionResponse(ClientConnection& connection, bool head_request, bool http_1_0, std::string& fields)
+    : connection_(connection), fields_(fields), head_request_(head_request), http_1_0_(http_1_0) {
+  fields_.clear();
+}
+
+void ConnectionResponse::set(std::string_view name, std::string_view value) {
+  // Replaces the line of that name, if any: fields_ holds a few short lines.
+  for (std::size_t line = 0; line < fields_.size();) {
+    const std::size_t crlf = fields_.find("\r\n", line);
+    const std::size_t colon = fields_.find(':', line);
+    if (crlf == std::string::npos || colon > crlf) break;  // not written by set(): cannot happen
+    const std::size_t end = crlf + 2;
+    if (header_name_equals(std::string_view(fields_).substr(line, colon - line), name)) {
+      fields_.erase(line, end - line);
+      break;
+    }
+    line = end;
+  }
+  append_field_text(fields_, name);
+  fields_.append(": ");
+  append_field_text(fields_, value);
+  fields_.append("\r\n");
+}
+
+void ConnectionResponse::send_continue() {
   if (continue_sent_ || sent_) return;
   continue_sent_ = true;
-  if (!connection_.send_all("HTTP/1.1 100 Continue\r\n\r\n")) setKeepAlive(false);
+  if (!connection_.send_all("HTTP/1.1 100 Continue\r\n\r\n")) keep_alive_ = false;
 }
 
-std::ostream& ConnectionResponse::send() {
-  throw Poco::NotImplementedException("the gateway answers with sendBuffer, or append_head and send_raw");
+void ConnectionResponse::close_if_body_unread() noexcept {
+  if (request_ != nullptr && !request_->body_consumed()) keep_alive_ = false;
 }
 
-void ConnectionResponse::sendFile(const std::string&, const std::string&) {
-  throw Poco::NotImplementedException("the gateway serves no files");
-}
-
-void ConnectionResponse::close_if_body_unread() {
-  if (request_ != nullptr && !request_->body_consumed()) setKeepAlive(false);
-}
-
-void ConnectionResponse::abandon() {
+void ConnectionResponse::abandon() noexcept {
   sent_ = true;
-  setKeepAlive(false);
+  keep_alive_ = false;
 }
 
-void ConnectionResponse::sendBuffer(const void* buffer, std::size_t length) {
-  setContentLength64(static_cast<Poco::Int64>(length));
-  setChunkedTransferEncoding(false);
-  std::string head;
+void ConnectionResponse::send_buffer(std::string_view body) {
+  content_length_ = body.size();
+  chunked_ = false;
+  // The head is built in storage each thread keeps: no allocation per answer once warm.
+  thread_local std::string head;
+  head.clear();
   append_head(head);
   sent_ = true;
-  const std::string_view body = head_request_ || length == 0 ? std::string_view()
-                                                             : std::string_view(static_cast<const char*>(buffer), length);
-  if (!connection_.send_all(head, body)) setKeepAlive(false);
-}
-
-void ConnectionResponse::set_status(int code) {
-  status_code_ = code;
-  if (code == 529) setReason("Overloaded");
-  else if (code == 499) setReason("Client Closed Request");
-  else setReason(getReasonForStatus(static_cast<HTTPStatus>(code)));
-}
-
-void ConnectionResponse::redirect(const std::string& uri, HTTPStatus status) {
-  set_status(static_cast<int>(status));
-  set("Location", uri);
-  sendBuffer(nullptr, 0);
-}
-
-void ConnectionResponse::requireAuthentication(const std::string& realm) {
-  set_status(401);
-  set("WWW-Authenticate", fmt::format("Basic realm=\"{}\"", realm));
-  sendBuffer(nullptr, 0);
+  if (!connection_.send_all(head, head_request_ ? std::string_view() : body)) keep_alive_ = false;
 }
 
 void ConnectionResponse::append_head(std::string& out) {
   close_if_body_unread();
-  out.append(getVersion()).push_back(' ');
-  out.append(std::to_string(status_code_)).push_back(' ');
-  append_field_text(out, getReason());
-  out.append("\r\n");
-  bool dated = false;
-  for (const auto& [name, value] : *this) {
-    append_field_text(out, name);
-    out.append(": ");
-    append_field_text(out, value);
-    out.append("\r\n");
-    dated = dated || header_name_equals(name, "date");
-  }
-  if (!dated) out.append("Date: ").append(http_date()).append("\r\n");
-  out.append("\r\n");
+  out.append(http_1_0_ ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char code[4] = {static_cast<char>('0' + status_code_ / 100 % 10), static_cast<char>('0' + status_code_ / 10 % 10),
+                  static_cast<char>('0' + status_code_ % 10), ' '};
+  out.append(code, sizeof code).append(reason_phrase(status_code_)).append("\r\n");
+  out.append(fields_);
+  if (content_length_) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", *content_length_);
+  else if (chunked_) out.append("Transfer-Encoding: chunked\r\n");
+  out.append(keep_alive_ ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n");
+  out.append("Date: ").append(http_date()).append("\r\n\r\n");
 }
 
 bool ConnectionResponse::send_raw(std::string_view bytes) {
   sent_ = true;
   if (connection_.send_all(bytes)) return true;
-  setKeepAlive(false);
+  keep_alive_ = false;
   return false;
 }
 
@@ -441,6 +443,8 @@ bool ConnectionResponse::send_raw(std::string_view bytes) {
 void serve_connection(ClientConnection& connection, const RequestHandler& handle, const HeadRefused& refused,
                       const std::atomic<bool>& stopping) {
   RequestHead head;
+  std::string head_bytes;  // the head, out of the read buffer (which the body's reads refill)
+  std::string fields;      // the answer's fields
   // Each round answers one request or ends the connection; a round reads at most the head's bound.
   for (;;) {
     HeadParse parsed;
@@ -477,30 +481,29 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
       answer_refused_head(connection, head, parsed.status, parsed.problem);
       return;
     }
-    ConnectionResponse response(connection, head.method == "HEAD");
+    rebase_head(head, connection.buffered().substr(0, parsed.consumed), head_bytes);
+    connection.consume(parsed.consumed);
+    ConnectionResponse response(connection, head.method == "HEAD", head.minor_version == 0, fields);
     ConnectionRequest request(connection, head, response);
-    connection.consume(parsed.consumed);  // the head's views end here
-    response.setVersion(request.getVersion());
-    response.setKeepAlive(head.keep_alive && !stopping.load());
+    response.set_keep_alive(head.keep_alive && !stopping.load());
     try {
       handle(request, response);
     } catch (...) {
-      response.setKeepAlive(false);
+      response.set_keep_alive(false);
     }
     if (!response.sent()) {
       // The handler ended without answering (it threw before it could): the client still hears why.
-      response.clear();
+      response.clear_fields();
       response.set_status(500);
-      response.setContentType("application/json");
-      response.setKeepAlive(false);
-      const std::string_view body = R"({"error":{"message":"gateway failure","type":"server_error"}})";
-      response.sendBuffer(body.data(), body.size());
+      response.set_content_type("application/json");
+      response.set_keep_alive(false);
+      response.send_buffer(R"({"error":{"message":"gateway failure","type":"server_error"}})");
     }
     if (!request.body_consumed()) {
       connection.linger();
       return;
     }
-    if (!response.getKeepAlive() || stopping.load()) return;
+    if (!response.keep_alive() || stopping.load()) return;
   }
 }
 

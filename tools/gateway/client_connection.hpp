@@ -5,9 +5,6 @@
 
 #include <majordomo/cancellation.hpp>
 
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include <atomic>
@@ -18,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace majordomo::gateway {
 
@@ -42,8 +40,6 @@ class ClientConnection {
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] const Poco::Net::SocketAddress& peer() const noexcept { return peer_; }
   [[nodiscard]] const std::string& peer_host() const noexcept { return peer_host_; }
-  // The gateway's own address on this connection (asked of the system once, when first wanted).
-  [[nodiscard]] const Poco::Net::SocketAddress& local() const;
   [[nodiscard]] const ConnectionLimits& limits() const noexcept { return limits_; }
 
   // What a call on this connection is cancelled through: one per connection, made on first use
@@ -81,7 +77,6 @@ class ClientConnection {
   Poco::Net::SocketAddress peer_;
   std::string peer_host_;
   ConnectionLimits limits_;
-  mutable std::optional<Poco::Net::SocketAddress> local_;
   // Read and not yet consumed: [begin_, end_) of buffer_ (allocated on the first read).
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
@@ -94,20 +89,24 @@ class ClientConnection {
 
 class ConnectionResponse;
 
-// A request as the gateway's endpoints see it: Poco's request interface over a parsed head, with
-// the body read from the connection on demand (read_body).
-class ConnectionRequest final : public Poco::Net::HTTPServerRequest {
+// A request as the gateway's endpoints see it: its parsed head, and its body read from the
+// connection on demand (read_body). The head's views stay valid for the whole request: the
+// serving loop copies the head's bytes out of the read buffer first (rebase_head), since reading
+// the body refills that buffer.
+class ConnectionRequest {
  public:
   ConnectionRequest(ClientConnection& connection, const RequestHead& head, ConnectionResponse& response);
+  ConnectionRequest(const ConnectionRequest&) = delete;
+  ConnectionRequest& operator=(const ConnectionRequest&) = delete;
 
-  // Not offered: bodies are read whole, bounded, with read_body. Throws Poco::NotImplementedException.
-  std::istream& stream() override;
-  const Poco::Net::SocketAddress& clientAddress() const override { return connection_.peer(); }
-  const Poco::Net::SocketAddress& serverAddress() const override;
-  const Poco::Net::HTTPServerParams& serverParams() const override;
-  Poco::Net::HTTPServerResponse& response() const override;
-  bool secure() const override { return false; }
-
+  [[nodiscard]] std::string_view method() const noexcept { return head_.method; }
+  [[nodiscard]] std::string_view target() const noexcept { return head_.target; }  // path and query, as sent
+  [[nodiscard]] bool http_1_0() const noexcept { return head_.minor_version == 0; }
+  // The value of the first field named `name` (any case); nullopt when there is none.
+  [[nodiscard]] std::optional<std::string_view> field(std::string_view name) const noexcept;
+  [[nodiscard]] bool has(std::string_view name) const noexcept { return field(name).has_value(); }
+  [[nodiscard]] const std::vector<RequestHead::Field>& fields() const noexcept { return head_.fields; }
+  [[nodiscard]] const std::string& peer_host() const noexcept { return connection_.peer_host(); }
   [[nodiscard]] ClientConnection& connection() const noexcept { return connection_; }
 
   enum class BodyRead { complete, too_large, broken, timed_out };
@@ -123,51 +122,70 @@ class ConnectionRequest final : public Poco::Net::HTTPServerRequest {
   // Appends the next `left` bytes of the body to `out`, counting `left` down to 0.
   BodyRead append_body_bytes(std::string& out, uint64_t& left);
   ClientConnection& connection_;
+  const RequestHead& head_;
   ConnectionResponse& response_;
   uint64_t body_left_ = 0;  // with Content-Length
   bool chunked_ = false;    // a chunked body not yet read to its end
   bool expect_continue_ = false;
 };
 
-// An answer as the gateway's endpoints give it: Poco's response interface (status, fields,
-// keep-alive) written by the gateway itself, head and body in one send.
-class ConnectionResponse final : public Poco::Net::HTTPServerResponse {
+// An answer as the gateway's endpoints give it: status, fields and keep-alive, written by the
+// gateway itself, head and body in one send. Content-Length, Transfer-Encoding, Connection and
+// Date are written from the answer's own state; set() takes every other field.
+class ConnectionResponse {
  public:
-  ConnectionResponse(ClientConnection& connection, bool head_request);
+  // `fields` is storage the connection keeps between requests (its capacity is reused); it is
+  // cleared here. `http_1_0`: the request's version, which the status line repeats.
+  ConnectionResponse(ClientConnection& connection, bool head_request, bool http_1_0, std::string& fields);
+  ConnectionResponse(const ConnectionResponse&) = delete;
+  ConnectionResponse& operator=(const ConnectionResponse&) = delete;
 
-  void sendContinue() override;
-  // Not offered: answers are sent whole (sendBuffer) or as a stream (append_head + send_raw).
-  std::ostream& send() override;
-  void sendFile(const std::string& path, const std::string& mediaType) override;
-  void sendBuffer(const void* buffer, std::size_t length) override;
-  void redirect(const std::string& uri, HTTPStatus status = HTTP_FOUND) override;
-  void requireAuthentication(const std::string& realm) override;
-  bool sent() const override { return sent_; }
-
-  // The status line's code and its reason. The gateway sets statuses only through this: Poco's
-  // status enum has no 499 or 529, and reading one back from it is undefined behaviour.
-  void set_status(int code);
+  // The status line's code; its reason phrase comes with it (499 and 529 included).
+  void set_status(int code) noexcept { status_code_ = code; }
   [[nodiscard]] int status_code() const noexcept { return status_code_; }
+  // Sets a field, replacing one of the same name (any case). CR and LF in either become spaces.
+  void set(std::string_view name, std::string_view value);
+  void set_content_type(std::string_view type) { set("Content-Type", type); }
+  // Forgets every field set so far (an answer replaced by a 500 before anything went out).
+  void clear_fields() noexcept { fields_.clear(); }
+  void set_keep_alive(bool keep_alive) noexcept { keep_alive_ = keep_alive; }
+  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
+  // The answer goes as chunks (a stream on HTTP/1.1): "Transfer-Encoding: chunked" in its head.
+  void set_chunked(bool chunked) noexcept { chunked_ = chunked; }
+
+  // "HTTP/1.1 100 Continue", at most once and only before the answer.
+  void send_continue();
+  // Sends the whole answer: head (with Content-Length) and `body` (not for HEAD) in one send.
+  void send_buffer(std::string_view body);
+  [[nodiscard]] bool sent() const noexcept { return sent_; }
   // Appends the head as it goes on the wire (status line, fields, Date, the blank line).
   void append_head(std::string& out);
   // Sends bytes of an answer whose head is among them or already went; marks the answer sent
   // (so nothing else is written for this request). False when the client is gone.
   bool send_raw(std::string_view bytes);
   // Nothing is answered (the client is gone): marks the answer done and the connection over.
-  void abandon();
+  void abandon() noexcept;
 
  private:
   friend class ConnectionRequest;
   // An answer whose request body was not read whole closes the connection (the unread rest
   // would be taken for the next request): its head says so.
-  void close_if_body_unread();
+  void close_if_body_unread() noexcept;
   ClientConnection& connection_;
   const ConnectionRequest* request_ = nullptr;
+  std::string& fields_;  // "Name: value\r\n" lines, as they go on the wire
+  std::optional<std::size_t> content_length_;
   bool head_request_;
+  bool http_1_0_;
   int status_code_ = 200;
+  bool keep_alive_ = true;
+  bool chunked_ = false;
   bool sent_ = false;
   bool continue_sent_ = false;
 };
+
+// The reason phrase of a status code (RFC 9110's, 499's and 529's); "Unknown" for others.
+std::string_view reason_phrase(int status) noexcept;
 
 // Serves requests on `connection` until it closes, a request or answer ends it, or `stopping`
 // is set between requests. `handle` answers each request (it must send an answer or throw; if it

@@ -87,11 +87,11 @@ std::string answer_id(GatewayState& state, ClientShape shape) {
 
 // The client's X-Majordomo-* headers travel upstream as extra headers (the gateway metadata the
 // call log records), except the two that carry keys.
-void forward_metadata_headers(const Poco::Net::HTTPServerRequest& request, HeaderSet& out) {
-  for (const auto& [name, value] : request) {
-    if (name.size() <= 12 || !header_name_equals(std::string_view(name).substr(0, 12), "x-majordomo-")) continue;
+void forward_metadata_headers(const ConnectionRequest& request, HeaderSet& out) {
+  for (const auto& [name, value] : request.fields()) {
+    if (name.size() <= 12 || !header_name_equals(name.substr(0, 12), "x-majordomo-")) continue;
     if (header_name_equals(name, "x-majordomo-key") || header_name_equals(name, "x-majordomo-provider-key")) continue;
-    out.set(name, value);
+    out.set(std::string(name), std::string(value));
   }
 }
 
@@ -290,15 +290,15 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
       if (!out) {
         account.outcome.first_token_s = std::chrono::duration<double>(Clock::now() - account.started).count();
         response.set_status(200);
-        response.setContentType("text/event-stream");
+        response.set_content_type("text/event-stream");
         response.set("Cache-Control", "no-cache");
         response.set("X-Accel-Buffering", "no");  // nginx in front must not hold events back
         if (!stream->response().served_by.empty()) response.set("X-Majordomo-Served-By", stream->response().served_by);
-        const bool chunked = request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0;
+        const bool chunked = !request.http_1_0();
         if (chunked) {
-          response.setChunkedTransferEncoding(true);
+          response.set_chunked(true);
         } else {
-          response.setKeepAlive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
+          response.set_keep_alive(false);  // HTTP/1.0 has no chunks: the stream ends with the connection
         }
         out.emplace(response, chunked);
       }
@@ -331,11 +331,11 @@ void answer_stream(GatewayState& state, ClientShape shape, const Route& route, C
     // just ends.
     if (!out || !out->began()) throw;
     account.outcome.status = 500;
-    response.setKeepAlive(false);
+    response.set_keep_alive(false);
   }
   // An answer that did not go out whole (a failed write may have left part of a chunk on the
   // wire; a cancelled one has no end) leaves a connection that cannot carry another answer.
-  if (out && !out->ended()) response.setKeepAlive(false);
+  if (out && !out->ended()) response.set_keep_alive(false);
 }
 
 }  // namespace
@@ -347,22 +347,21 @@ std::string error_json_for(ClientShape shape, const ClientError& error) {
 void send_body(ConnectionResponse& response, int status, std::string_view content_type,
                std::string_view body) {
   response.set_status(status);
-  response.setContentType(std::string(content_type));
-  response.sendBuffer(body.data(), body.size());
+  response.set_content_type(content_type);
+  response.send_buffer(body);
 }
 
 const GatewayKey* authenticate(const GatewayState&, const Generation& generation,
-                               const Poco::Net::HTTPServerRequest& request, std::string& problem) {
+                               const ConnectionRequest& request, std::string& problem) {
   std::string_view text;
-  static const std::string kNone;
-  const std::string& authorization = request.get("Authorization", kNone);  // a literal default would dangle
+  const std::string_view authorization = request.field("Authorization").value_or(std::string_view());
   // X-Majordomo-Key first: a client whose SDK insists on an apiKey of its own can give it any dummy.
-  if (request.has("X-Majordomo-Key")) {
-    text = request.get("X-Majordomo-Key");
-  } else if (authorization.size() > 7 && header_name_equals(std::string_view(authorization).substr(0, 7), "bearer ")) {
-    text = std::string_view(authorization).substr(7);
-  } else if (request.has("x-api-key")) {
-    text = request.get("x-api-key");  // what the Anthropic SDKs send their apiKey as
+  if (const auto key = request.field("X-Majordomo-Key")) {
+    text = *key;
+  } else if (authorization.size() > 7 && header_name_equals(authorization.substr(0, 7), "bearer ")) {
+    text = authorization.substr(7);
+  } else if (const auto api_key = request.field("x-api-key")) {
+    text = *api_key;  // what the Anthropic SDKs send their apiKey as
   }
   if (text.empty()) {
     problem = "no gateway key: send it as X-Majordomo-Key, Authorization: Bearer <key> (the SDK's apiKey) or x-api-key";
@@ -426,13 +425,13 @@ AdmittedCall admit_call(GatewayState& state, ClientShape shape, const Generation
                           "model_not_allowed"),
                   "model"};
   }
-  if (request.has("X-Majordomo-Provider-Key")) {
+  if (const auto client_key = request.field("X-Majordomo-Provider-Key")) {
     if (!generation.routes.allows_key_pass_through(call.model)) {
       throw Refused{refusal(403, fmt::format("model '{}': this gateway does not take provider keys from clients "
                                              "(providers.<id>.key_pass_through)", call.model)),
                     "pass_through"};
     }
-    admitted.provider_key = request.get("X-Majordomo-Provider-Key");
+    admitted.provider_key = std::string(*client_key);
   }
   std::optional<Route> route;
   try {
@@ -472,7 +471,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& r
   const std::string_view endpoint = endpoint_name(shape);
   const std::shared_ptr<const Generation> generation = state.generation();
   CallAccount account(state, shape);
-  account.remote = request.clientAddress().host().toString();
+  account.remote = request.peer_host();
   account.labels.endpoint = std::string(endpoint);
   bool body_read = false;
   std::optional<AdmittedCall> admitted;
@@ -480,7 +479,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& r
     admitted.emplace(admit_call(state, shape, *generation, request, account, body_read));
   } catch (const Refused& refused) {
     // An unread (or partly read) body would be taken for the next request on this connection.
-    if (!body_read) response.setKeepAlive(false);
+    if (!body_read) response.set_keep_alive(false);
     state.metrics.record_refusal(endpoint, refused.error.status, refused.reason);
     if (state.access_log.enabled()) {
       state.access_log.write(fmt::format("{} POST {} {} key={} refused={}", account.remote,
@@ -502,7 +501,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& r
   label.model = call.model;
   account.id = label.id;
   response.set("X-Request-Id", label.id);
-  if (state.draining.load()) response.setKeepAlive(false);
+  if (state.draining.load()) response.set_keep_alive(false);
   const FinishOnExit finish_on_exit{account};
   const bool client_key = admitted->provider_key.has_value();
   if (call.stream) {

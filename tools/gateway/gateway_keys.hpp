@@ -16,8 +16,9 @@
 
 namespace majordomo::gateway {
 
-// Looks keys up by hash; the key text is hashed once and never kept. Immutable: a SIGHUP reload
-// builds a new table.
+// Looks keys up by hash: the table holds no key text. (Each thread keeps the last text it hashed
+// with its digest, so that a keep-alive client's key is hashed once, not per request.)
+// Immutable: a SIGHUP reload builds a new table.
 class KeyTable {
  public:
   explicit KeyTable(const GatewayConfig& config);

@@ -8,6 +8,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 namespace majordomo::gateway {
 namespace {
@@ -62,22 +64,22 @@ void GatewayMetrics::Histogram::observe(double value) {
   }
 }
 
+bool GatewayMetrics::LabelsOrder::operator()(const CallLabels& a, const CallLabels& b) const noexcept {
+  return std::tie(a.endpoint, a.provider, a.model, a.key) < std::tie(b.endpoint, b.provider, b.model, b.key);
+}
+
 void GatewayMetrics::record(const CallLabels& labels, const CallOutcome& outcome) {
-  std::string key = series_key(labels);
   const std::lock_guard lock(mutex_);
-  auto found = series_.find(key);
+  auto found = series_.find(labels);
   if (found == series_.end()) {
     // A "provider/model" route takes any model name a client sends: past kMaxSeries, new names
     // share one series per provider and key instead of growing the exposition without bound.
-    if (series_.size() >= kMaxSeries) {
-      CallLabels folded = labels;
-      folded.model = "(other)";
-      key = series_key(folded);
-    }
-    found = series_.try_emplace(std::move(key)).first;
+    CallLabels kept = labels;
+    if (series_.size() >= kMaxSeries) kept.model = "(other)";
+    found = series_.try_emplace(std::move(kept)).first;
   }
   Series& series = found->second;
-  ++series.requests[std::to_string(outcome.status)];
+  ++series.requests[outcome.status];
   if (!outcome.error_kind.empty()) ++series.errors[outcome.error_kind];
   series.input_tokens += static_cast<uint64_t>(std::max<int64_t>(0, outcome.usage.input_tokens));
   series.output_tokens += static_cast<uint64_t>(std::max<int64_t>(0, outcome.usage.output_tokens));
@@ -99,11 +101,12 @@ std::string GatewayMetrics::exposition(std::string_view extra) const {
   std::string out;
   out.reserve(4096);
   // Copied under the lock and formatted outside it: a scrape must not hold up finishing calls.
-  std::map<std::string, Series> all_series;
+  std::vector<std::pair<std::string, Series>> all_series;
   std::map<std::string, uint64_t> refusals;
   {
     const std::lock_guard lock(mutex_);
-    all_series = series_;
+    all_series.reserve(series_.size());
+    for (const auto& [labels, series] : series_) all_series.emplace_back(series_key(labels), series);
     refusals = refusals_;
   }
   header(out, "majordomo_gateway_requests_total", "counter", "Calls answered, by route, gateway key and HTTP status.");

@@ -61,7 +61,7 @@ class GatewayMetrics {
     void observe(double value);
   };
   struct Series {
-    std::map<std::string, uint64_t> requests;  // by status
+    std::map<int, uint64_t> requests;          // by status
     std::map<std::string, uint64_t> errors;    // by kind
     uint64_t input_tokens = 0, output_tokens = 0, cached_tokens = 0, reasoning_tokens = 0;
     double cost_usd = 0;
@@ -69,8 +69,11 @@ class GatewayMetrics {
     Histogram first_token;
   };
   mutable std::mutex mutex_;
-  // Keyed by the rendered label set: {endpoint="…",provider="…",model="…",key="…"}
-  std::map<std::string, Series> series_;
+  // Ordered by the labels themselves: a call finds its series without rendering them.
+  struct LabelsOrder {
+    bool operator()(const CallLabels& a, const CallLabels& b) const noexcept;
+  };
+  std::map<CallLabels, Series, LabelsOrder> series_;
   std::map<std::string, uint64_t> refusals_;  // rendered {endpoint,code,reason} → count
   std::atomic<int64_t> streams_in_flight_{0};
   std::atomic<int64_t> requests_in_flight_{0};

@@ -30,9 +30,8 @@ std::string utc_now() {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-std::string_view path_of(const std::string& uri) {
-  const std::size_t query = uri.find('?');
-  return std::string_view(uri).substr(0, query);
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
 }
 
 // GET /v1/models in a form both SDKs read: OpenAI's list ({object, data[{id, object, created,
@@ -83,9 +82,9 @@ void serve_models(GatewayState& state, ConnectionRequest& request, ConnectionRes
 }
 
 void dispatch(GatewayState& state, ConnectionRequest& request, ConnectionResponse& response) {
-  if (state.draining.load()) response.setKeepAlive(false);
-  const std::string_view path = path_of(request.getURI());
-  const std::string& method = request.getMethod();
+  if (state.draining.load()) response.set_keep_alive(false);
+  const std::string_view path = path_of(request.target());
+  const std::string_view method = request.method();
   if (method == "POST" && path == "/v1/chat/completions") return serve_llm_call(state, ClientShape::openai, request, response);
   if (method == "POST" && path == "/v1/messages") return serve_llm_call(state, ClientShape::anthropic, request, response);
   if (method == "GET" && path == "/v1/models") return serve_models(state, request, response);
@@ -109,7 +108,7 @@ void dispatch(GatewayState& state, ConnectionRequest& request, ConnectionRespons
     wrong.status = 405;
     wrong.message = fmt::format("{} takes {} only", path, post_path ? "POST" : "GET");
     response.set("Allow", post_path ? "POST" : "GET");
-    response.setKeepAlive(false);  // its body, if any, is not read
+    response.set_keep_alive(false);  // its body, if any, is not read
     state.metrics.record_refusal("other", 405, "method");
     return send_body(response, 405, "application/json", error_json_for(shape, wrong));
   }
@@ -119,7 +118,7 @@ void dispatch(GatewayState& state, ConnectionRequest& request, ConnectionRespons
                               "/v1/models, /healthz, /readyz, /metrics)",
                               method == "GET" || method == "POST" ? method : "this method", path.size() > 200 ? "…" : path);
   state.metrics.record_refusal("other", 404, "no_endpoint");
-  response.setKeepAlive(false);  // its body, if any, is not read
+  response.set_keep_alive(false);  // its body, if any, is not read
   send_body(response, 404, "application/json", error_json_for(shape, error));
 }
 
@@ -129,7 +128,7 @@ void answer_request(GatewayState& state, ConnectionRequest& request, ConnectionR
     dispatch(state, request, response);
   } catch (const std::exception&) {
     // A bug, or memory: the connection cannot be trusted further.
-    response.setKeepAlive(false);
+    response.set_keep_alive(false);
     if (!response.sent()) {
       try {
         send_body(response, 500, "application/json", R"({"error":{"message":"gateway failure","type":"server_error"}})");

@@ -19,11 +19,6 @@
 #include <string_view>
 #include <vector>
 
-namespace Poco::Net {
-class HTTPServerRequest;
-class HTTPServerResponse;
-}  // namespace Poco::Net
-
 namespace majordomo::gateway {
 
 class ConnectionRequest;   // client_connection.hpp
@@ -118,7 +113,7 @@ void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& r
 // The gateway key a request carries (Authorization: Bearer, X-Majordomo-Key, x-api-key), or
 // nullptr with the reason when none is valid.
 const GatewayKey* authenticate(const GatewayState& state, const Generation& generation,
-                               const Poco::Net::HTTPServerRequest& request, std::string& problem);
+                               const ConnectionRequest& request, std::string& problem);
 
 // The error object of `shape` (OpenAI's or Anthropic's).
 [[nodiscard]] std::string error_json_for(ClientShape shape, const ClientError& error);

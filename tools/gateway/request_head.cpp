@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace majordomo::gateway {
 namespace {
 
@@ -212,6 +214,22 @@ HeadParse parse_request_head(std::string_view bytes, RequestHead& head, const He
   HeadParse result = read_semantics(head);
   result.consumed = pos;
   return result;
+}
+
+void rebase_head(RequestHead& head, std::string_view parsed_from, std::string& storage) {
+  storage.assign(parsed_from);
+  const auto begin = reinterpret_cast<std::uintptr_t>(parsed_from.data());
+  const auto moved = [&](std::string_view& view) {
+    const auto at = reinterpret_cast<std::uintptr_t>(view.data());
+    if (at < begin || at + view.size() > begin + parsed_from.size()) return;
+    view = std::string_view(storage.data() + (at - begin), view.size());
+  };
+  moved(head.method);
+  moved(head.target);
+  for (RequestHead::Field& field : head.fields) {
+    moved(field.name);
+    moved(field.value);
+  }
 }
 
 }  // namespace majordomo::gateway

@@ -58,4 +58,9 @@ struct HeadParse {
 // before the request line are skipped. Never reads past `bytes`; never throws but for memory.
 HeadParse parse_request_head(std::string_view bytes, RequestHead& head, const HeadLimits& limits = {});
 
+// Copies `parsed_from` (the bytes the head was parsed from) into `storage` and points the
+// head's views there, so that they outlive the buffer the head was read into. Views outside
+// `parsed_from` are left as they are.
+void rebase_head(RequestHead& head, std::string_view parsed_from, std::string& storage);
+
 }  // namespace majordomo::gateway
