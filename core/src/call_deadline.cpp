@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include <time.h>
+
 namespace majordomo {
 
 CallDeadline::CallDeadline(std::chrono::milliseconds own, std::optional<Clock::time_point> from_caller) {
@@ -18,6 +20,15 @@ CallDeadline::CallDeadline(std::chrono::milliseconds own, std::optional<Clock::t
     budget_ = std::chrono::round<std::chrono::milliseconds>(*from_caller - start);
     from_caller_ = true;
   }
+}
+
+bool CallDeadline::passed_coarse() const noexcept {
+  if (!end_) return false;
+  // steady_clock is CLOCK_MONOTONIC; the coarse clock is the same clock as of the last tick, so
+  // it never reads later than steady_clock would.
+  timespec now{};
+  if (::clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0) return passed();
+  return Clock::time_point(std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec)) >= *end_;
 }
 
 int64_t CallDeadline::time_left_ms() const noexcept {

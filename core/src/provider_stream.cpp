@@ -307,7 +307,7 @@ ProviderStreamSource::Pulled ProviderStreamSource::next_event(StreamChunk& chunk
     // Between events: a plugin that cannot see time_left_ms or cancel_fd, or a stream that keeps
     // sending events, stops here once the deadline has passed or the call was cancelled.
     if (cancel_requested()) throw CancelRequested{};
-    if (deadline_.passed()) throw DeadlinePassed{};
+    if (deadline_.passed_coarse()) throw DeadlinePassed{};
     // Anything but 1 is "may wait": only a yes that is exact lets the caller hold events back.
     if (without_waiting && owner_->into_plugin("call_ready", [&] { return owner_->plugin_->table.call_ready(call_); },
                                                &request_headers_, &response_.content) != 1) {

@@ -181,31 +181,34 @@ ClientConnection::Fill ClientConnection::fill(bool between_requests,
   return Fill::failed;
 }
 
-bool ClientConnection::send_all(std::string_view first, std::string_view second) {
-  iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
-  std::size_t index = first.empty() ? 1 : 0;
+bool ClientConnection::send_all(std::string_view first, std::string_view second, std::string_view third) {
+  constexpr std::size_t kParts = 3;
+  iovec parts[kParts] = {{const_cast<char*>(first.data()), first.size()},
+                         {const_cast<char*>(second.data()), second.size()},
+                         {const_cast<char*>(third.data()), third.size()}};
+  std::size_t index = 0;
   int interrupted = 0;
   // Each round sends at least one byte or ends: a blocking socket whose send timeout is limits.client.
-  while (index < 2) {
+  while (index < kParts) {
     if (parts[index].iov_len == 0) {
       ++index;
       continue;
     }
     msghdr message{};
     message.msg_iov = parts + index;
-    message.msg_iovlen = 2 - index;
+    message.msg_iovlen = kParts - index;
     const ssize_t sent = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR && ++interrupted < 8) continue;
       return false;  // EAGAIN: the client took nothing within the send timeout
     }
     auto left = static_cast<std::size_t>(sent);
-    while (index < 2 && left >= parts[index].iov_len) {
+    while (index < kParts && left >= parts[index].iov_len) {
       left -= parts[index].iov_len;
       parts[index].iov_len = 0;
       ++index;
     }
-    if (index < 2) {
+    if (index < kParts) {
       parts[index].iov_base = static_cast<char*>(parts[index].iov_base) + left;
       parts[index].iov_len -= left;
     }
@@ -431,9 +434,9 @@ void ConnectionResponse::append_head(std::string& out) {
   out.append("Date: ").append(http_date()).append("\r\n\r\n");
 }
 
-bool ConnectionResponse::send_raw(std::string_view bytes) {
+bool ConnectionResponse::send_raw(std::string_view bytes, std::string_view more, std::string_view rest) {
   sent_ = true;
-  if (connection_.send_all(bytes)) return true;
+  if (connection_.send_all(bytes, more, rest)) return true;
   keep_alive_ = false;
   return false;
 }

@@ -64,9 +64,9 @@ class ClientConnection {
   void consume(std::size_t count) noexcept;
 
   // ---- writing ----
-  // Sends all of `first` then `second` (one system call when the socket takes them); false when
-  // the client is gone or did not take them within limits.client.
-  bool send_all(std::string_view first, std::string_view second = {});
+  // Sends all of `first`, `second` then `third` (one system call when the socket takes them);
+  // false when the client is gone or did not take them within limits.client.
+  bool send_all(std::string_view first, std::string_view second = {}, std::string_view third = {});
   // Before closing with request bytes possibly unread: a close with unread input sends a reset,
   // which can destroy the answer before the client read it. Ends this side's writing, then
   // reads and drops what comes for at most a second and 256 KiB (nginx's lingering close).
@@ -162,7 +162,7 @@ class ConnectionResponse {
   void append_head(std::string& out);
   // Sends bytes of an answer whose head is among them or already went; marks the answer sent
   // (so nothing else is written for this request). False when the client is gone.
-  bool send_raw(std::string_view bytes);
+  bool send_raw(std::string_view bytes, std::string_view more = {}, std::string_view rest = {});
   // Nothing is answered (the client is gone): marks the answer done and the connection over.
   void abandon() noexcept;
 

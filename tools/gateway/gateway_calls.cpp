@@ -123,16 +123,19 @@ class EventWriter {
   bool write(std::string_view events, bool last) {
     if (failed_ || ended_) return false;
     ended_ = last;
-    // frame_ holds the head until the first write has sent it.
+    // frame_ holds the head until the first write has sent it, then the chunk's size line; the
+    // events go out from where they are (one sendmsg of the parts, no copy).
+    std::string_view tail;
     if (!chunked_) {
-      frame_.append(events);
+      tail = {};
     } else if (!events.empty()) {  // an empty chunk would end the answer
       fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
-      frame_.append(events).append("\r\n");
+      tail = last ? std::string_view("\r\n0\r\n\r\n") : std::string_view("\r\n");
+    } else if (last) {
+      tail = "0\r\n\r\n";
     }
-    if (last && chunked_) frame_.append("0\r\n\r\n");
     began_ = true;
-    if (!frame_.empty()) failed_ = !response_.send_raw(frame_);
+    if (!frame_.empty() || !events.empty() || !tail.empty()) failed_ = !response_.send_raw(frame_, events, tail);
     frame_.clear();
     return !failed_;
   }
