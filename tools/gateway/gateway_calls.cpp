@@ -82,7 +82,17 @@ std::string answer_id(GatewayState& state, ClientShape shape) {
   // unique within one.
   static const uint64_t prefix = std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}();
   const uint64_t serial = state.next_answer.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{}{:016x}{:08x}", shape == ClientShape::openai ? "chatcmpl-" : "msg_", prefix, serial);
+  std::string id;
+  id.reserve(9 + 16 + 16);
+  id.append(shape == ClientShape::openai ? "chatcmpl-" : "msg_");
+  const auto append_hex = [&id](uint64_t value, int digits) {
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) id.push_back("0123456789abcdef"[(value >> shift) & 0xf]);
+  };
+  append_hex(prefix, 16);
+  int digits = 8;  // more once the counter needs them: ids never repeat within a process
+  while (digits < 16 && (serial >> (digits * 4)) != 0) ++digits;
+  append_hex(serial, digits);
+  return id;
 }
 
 // The client's X-Majordomo-* headers travel upstream as extra headers (the gateway metadata the
@@ -494,9 +504,12 @@ void serve_llm_call(GatewayState& state, ClientShape shape, ConnectionRequest& r
   }
   ClientRequest& call = admitted->call;
   forward_metadata_headers(request, call.request.options.extra_headers);
-  // Which key made the call, on the log row only: never sent upstream.
-  call.request.log_metadata["gateway_key"] = account.labels.key;
-  call.request.log_metadata["gateway_endpoint"] = std::string(endpoint);
+  // Which key made the call, on the log row only: never sent upstream (only the call log reads
+  // these labels, so a gateway without one does not build them).
+  if (state.call_log.enabled()) {
+    call.request.log_metadata["gateway_key"] = account.labels.key;
+    call.request.log_metadata["gateway_endpoint"] = std::string(endpoint);
+  }
 
   AnswerLabel label;
   label.id = answer_id(state, shape);
