@@ -149,7 +149,9 @@ class PooledConnection {
   void send_all(std::string_view bytes, const Wait& wait) {
     try {
       // What a plain socket takes at once (a request into an empty send buffer, nearly always
-      // all of it) goes without a clock read, a timeout armed or a poll.
+      // all of it) goes without a clock read, a timeout armed or a poll. A send that does not
+      // wait does not look at cancel_fd (the contract covers waits): a host checks its
+      // cancellation before it opens a call, as ProviderStreamSource::send does.
       if (secure_ == nullptr) bytes.remove_prefix(plain_.send_now(bytes.data(), bytes.size()));
       while (!bytes.empty()) {
         const auto left = std::chrono::ceil<milliseconds>(wait.until() - Clock::now());

@@ -430,6 +430,7 @@ void ConnectionResponse::append_head(std::string& out) {
   out.append(fields_);
   if (content_length_) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", *content_length_);
   else if (chunked_) out.append("Transfer-Encoding: chunked\r\n");
+  else keep_alive_ = false;  // unframed (an HTTP/1.0 stream): the answer ends with the connection
   out.append(keep_alive_ ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n");
   out.append("Date: ").append(http_date()).append("\r\n\r\n");
 }
@@ -506,6 +507,8 @@ void serve_connection(ClientConnection& connection, const RequestHandler& handle
       connection.linger();
       return;
     }
+    // A head grown for one long request is not kept by an idle connection (as its read buffer).
+    if (head_bytes.capacity() > 2 * kReadSize) std::string().swap(head_bytes);
     if (!response.keep_alive() || stopping.load()) return;
   }
 }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <string.h>
+
 namespace majordomo::gateway {
 namespace {
 
@@ -44,14 +46,27 @@ const GatewayKey* KeyTable::find(std::string_view key_text) const {
   if (key_text.empty() || key_text.size() > 4096) return nullptr;
   // A keep-alive client sends the same key with every request, and one thread serves its
   // connection throughout: the digest of the last text this thread hashed is reused for it.
-  thread_local std::string last_text;
-  thread_local std::array<uint8_t, 32> last_digest{};
-  if (last_text.empty() || !same_text(last_text, key_text)) {
-    last_digest = sha256_of(key_text);
-    last_text.assign(key_text);
+  LastKey& last = last_key();
+  if (last.text.empty() || !same_text(last.text, key_text)) {
+    // Emptied first: if hashing or copying fails, no text is left paired with another's digest.
+    forget_thread_key();
+    last.digest = sha256_of(key_text);
+    last.text.assign(key_text);
   }
-  const auto found = by_digest_.find(last_digest);
+  const auto found = by_digest_.find(last.digest);
   return found == by_digest_.end() ? nullptr : &found->second;
+}
+
+KeyTable::LastKey& KeyTable::last_key() noexcept {
+  thread_local LastKey last;
+  return last;
+}
+
+void KeyTable::forget_thread_key() noexcept {
+  LastKey& last = last_key();
+  if (!last.text.empty()) ::explicit_bzero(last.text.data(), last.text.size());
+  last.text.clear();
+  last.digest = {};
 }
 
 bool KeyTable::allows(const GatewayKey& key, std::string_view model) {

@@ -16,9 +16,11 @@
 
 namespace majordomo::gateway {
 
-// Looks keys up by hash: the table holds no key text. (Each thread keeps the last text it hashed
-// with its digest, so that a keep-alive client's key is hashed once, not per request.)
-// Immutable: a SIGHUP reload builds a new table.
+// Looks keys up by hash: the table holds no key text. Each thread keeps the last text it hashed
+// with its digest, so that a keep-alive client's key is hashed once, not per request; the
+// gateway wipes it when the thread's connection ends (forget_thread_key), so a key outlives its
+// connection no more than the connection's own buffers hold it. Immutable: a SIGHUP reload
+// builds a new table.
 class KeyTable {
  public:
   explicit KeyTable(const GatewayConfig& config);
@@ -27,8 +29,15 @@ class KeyTable {
   [[nodiscard]] bool anonymous() const noexcept { return anonymous_; }
   // Whether `key` may ask for `model` (the name as the client wrote it).
   [[nodiscard]] static bool allows(const GatewayKey& key, std::string_view model);
+  // Wipes this thread's last key text and digest (find() keeps them).
+  static void forget_thread_key() noexcept;
 
  private:
+  struct LastKey {
+    std::string text;
+    std::array<uint8_t, 32> digest{};
+  };
+  static LastKey& last_key() noexcept;
   struct DigestHash {
     std::size_t operator()(const std::array<uint8_t, 32>& digest) const noexcept;
   };

@@ -101,14 +101,16 @@ std::string GatewayMetrics::exposition(std::string_view extra) const {
   std::string out;
   out.reserve(4096);
   // Copied under the lock and formatted outside it: a scrape must not hold up finishing calls.
-  std::vector<std::pair<std::string, Series>> all_series;
+  std::vector<std::pair<CallLabels, Series>> copied;
   std::map<std::string, uint64_t> refusals;
   {
     const std::lock_guard lock(mutex_);
-    all_series.reserve(series_.size());
-    for (const auto& [labels, series] : series_) all_series.emplace_back(series_key(labels), series);
+    copied.assign(series_.begin(), series_.end());
     refusals = refusals_;
   }
+  std::vector<std::pair<std::string, Series>> all_series;
+  all_series.reserve(copied.size());
+  for (auto& [labels, series] : copied) all_series.emplace_back(series_key(labels), std::move(series));
   header(out, "majordomo_gateway_requests_total", "counter", "Calls answered, by route, gateway key and HTTP status.");
   for (const auto& [labels, series] : all_series) {
     for (const auto& [code, count] : series.requests) {

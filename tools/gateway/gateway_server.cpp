@@ -345,6 +345,7 @@ void GatewayServer::start() {
               state->draining);
         } catch (...) {  // memory: this connection ends, the gateway goes on
         }
+        KeyTable::forget_thread_key();  // its client's key leaves with the connection
       });
   listener_ = std::move(listener);
 }
