@@ -135,13 +135,11 @@ class EventWriter {
     ended_ = last;
     // frame_ holds the head until the first write has sent it, then the chunk's size line; the
     // events go out from where they are (one sendmsg of the parts, no copy).
-    std::string_view tail;
-    if (!chunked_) {
-      tail = {};
-    } else if (!events.empty()) {  // an empty chunk would end the answer
+    std::string_view tail;  // unchunked (HTTP/1.0): none
+    if (chunked_ && !events.empty()) {  // an empty chunk would end the answer
       fmt::format_to(std::back_inserter(frame_), "{:x}\r\n", events.size());
       tail = last ? std::string_view("\r\n0\r\n\r\n") : std::string_view("\r\n");
-    } else if (last) {
+    } else if (chunked_ && last) {
       tail = "0\r\n\r\n";
     }
     began_ = true;
