@@ -305,3 +305,20 @@ TEST_CASE("gateway connection: an answer's fields replace by name, and its head 
   CHECK(wire.find("Connection: Keep-Alive\r\n") != std::string::npos);
   CHECK(wire.ends_with("\r\n\r\n{}"));
 }
+
+TEST_CASE("gateway connection: a keep-alive client that changes its key is judged by each request's own key",
+          "[gateway][connection]") {
+  GatewayTestEnv env;
+  // The thread serving the connection keeps the last key it hashed: a different key, also one
+  // of the same length differing in its last character, must not ride on it.
+  std::string near_miss(kGatewayKey);
+  near_miss.back() = near_miss.back() == '1' ? '2' : '1';
+  const auto models = [](std::string_view key, std::string_view connection) {
+    return fmt::format("GET /v1/models HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {}\r\n{}\r\n", key, connection);
+  };
+  Poco::Net::StreamSocket socket = connect_to(env);
+  send_text(socket, models(kGatewayKey, "") + models(near_miss, "") + models("mjk-some-other-key", "") +
+                        models(kGatewayKey, "Connection: close\r\n"));
+  const std::string wire = receive_all(socket);
+  CHECK(statuses(wire) == std::vector<int>{200, 401, 401, 200});
+}
